@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { initialize, startServer } from '../main.js';
+
+const USAGE = `Usage: understudy <command> [--config <file>]
+
+Commands:
+  serve   Start the server (creates the data directory, database and project on first start).
+  init    Create the data directory, database and project credentials, print them, and exit.
+  help    Show this text.
+
+Configuration comes from UNDERSTUDY_* environment variables and an optional JSON file
+(--config or UNDERSTUDY_CONFIG); see docs/configuration.md.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean' } } });
+  const command = positionals[0] ?? 'help';
+  if (values.help || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const config = loadConfig({ configFile: values.config });
+  const announce = (text: string): void => void process.stdout.write(`${text}\n`);
+  switch (command) {
+    case 'serve':
+      return serve(config, announce);
+    case 'init': {
+      const { store, bootstrap } = await initialize(config, { announce });
+      await store.close();
+      if (bootstrap.generatedSecret === undefined) {
+        process.stdout.write(`Already initialized: project_id ${bootstrap.project.projectId} (${config.databaseUrl ? 'PostgreSQL' : config.dataDir}).\n`);
+      }
+      return 0;
+    }
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+async function serve(config: ReturnType<typeof loadConfig>, announce: (text: string) => void): Promise<number> {
+  const server = await startServer(config, { announce });
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      server.close().then(resolve, (error: unknown) => {
+        process.stderr.write(`error while shutting down: ${(error as Error).message}\n`);
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 78;
+    } else {
+      process.stderr.write(`understudy: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { CONFIG_KEYS, LOG_LEVELS, type Config, type ConfigName } from './schema.js';
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** A JSON file whose keys are the `file` names in the schema; environment variables win over it. */
+  readonly configFile?: string | undefined;
+}
+
+const PROJECT_ID = /^project-(test|live)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** File, then `UNDERSTUDY_*` env, then validate every key and freeze; all problems are reported at once. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  const fileValues = readConfigFile(options.configFile ?? env.UNDERSTUDY_CONFIG, problems);
+  const raw = (name: ConfigName): string | undefined => {
+    const key = CONFIG_KEYS[name];
+    const fromEnv = env[key.env];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    const fromFile = fileValues[key.file];
+    if (fromFile !== undefined && fromFile !== null) return String(fromFile);
+    return 'default' in key ? key.default : undefined;
+  };
+
+  const port = parseInteger(raw('port'), { min: 0, max: 65535 });
+  if (port === undefined) problems.push(`${CONFIG_KEYS.port.env} must be an integer from 0 to 65535 (got "${raw('port')}")`);
+  const bodyLimitBytes = parseInteger(raw('bodyLimitBytes'), { min: 1, max: 100 * 1024 * 1024 });
+  if (bodyLimitBytes === undefined) problems.push(`${CONFIG_KEYS.bodyLimitBytes.env} must be a positive integer up to 104857600 (got "${raw('bodyLimitBytes')}")`);
+  const logLevel = raw('logLevel') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`${CONFIG_KEYS.logLevel.env} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  const host = raw('host') ?? '';
+  if (host.trim() === '') problems.push(`${CONFIG_KEYS.host.env} must not be empty`);
+  const dataDir = raw('dataDir') ?? '';
+  if (dataDir.trim() === '') problems.push(`${CONFIG_KEYS.dataDir.env} must not be empty`);
+
+  const databaseUrl = raw('databaseUrl');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`${CONFIG_KEYS.databaseUrl.env} must be a postgres:// or postgresql:// URL (unset it to use SQLite)`);
+  }
+  const projectId = raw('projectId');
+  const projectSecret = raw('projectSecret');
+  if (projectId !== undefined && !PROJECT_ID.test(projectId)) {
+    problems.push(`${CONFIG_KEYS.projectId.env} must look like project-test-<uuid> or project-live-<uuid>`);
+  }
+  if ((projectId === undefined) !== (projectSecret === undefined)) {
+    problems.push(`${CONFIG_KEYS.projectId.env} and ${CONFIG_KEYS.projectSecret.env} must be set together`);
+  }
+  if (projectSecret !== undefined && projectSecret.length < 16) {
+    problems.push(`${CONFIG_KEYS.projectSecret.env} must be at least 16 characters`);
+  }
+  const tlsCert = raw('tlsCert');
+  const tlsKey = raw('tlsKey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    problems.push(`${CONFIG_KEYS.tlsCert.env} and ${CONFIG_KEYS.tlsKey.env} must be set together`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    host,
+    port: port as number,
+    dataDir,
+    databaseUrl,
+    projectId,
+    projectSecret,
+    tlsCert,
+    tlsKey,
+    logLevel,
+    bodyLimitBytes: bodyLimitBytes as number,
+  });
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Record<string, unknown> {
+  if (path === undefined || path === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`config file ${path} must hold a JSON object`);
+      return {};
+    }
+    const known = new Set<string>(Object.values(CONFIG_KEYS).map((key) => key.file));
+    for (const name of Object.keys(parsed)) {
+      if (!known.has(name)) problems.push(`config file ${path} has an unknown key "${name}"`);
+    }
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    problems.push(`config file ${path} could not be read: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+function parseInteger(value: string | undefined, range: { min: number; max: number }): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value)) return undefined;
+  const parsed = Number(value);
+  return parsed >= range.min && parsed <= range.max ? parsed : undefined;
+}

@@ -1,0 +1,42 @@
+/**
+ * Every configuration key in one place (style rule 20): its environment variable, its key in the
+ * optional JSON config file, its type, its default and a one-line doc. `docs/configuration.md`
+ * is checked against this list by a unit test.
+ */
+export interface ConfigKey {
+  readonly env: string;
+  readonly file: string;
+  readonly type: 'string' | 'port' | 'log-level' | 'positive-integer';
+  readonly default?: string;
+  readonly doc: string;
+}
+
+export const CONFIG_KEYS = {
+  host: { env: 'UNDERSTUDY_HOST', file: 'host', type: 'string', default: '127.0.0.1', doc: 'Address to listen on.' },
+  port: { env: 'UNDERSTUDY_PORT', file: 'port', type: 'port', default: '8080', doc: 'TCP port to listen on (0 picks a free one).' },
+  dataDir: { env: 'UNDERSTUDY_DATA_DIR', file: 'data_dir', type: 'string', default: './data', doc: 'Directory for the SQLite database and generated credentials.' },
+  databaseUrl: { env: 'UNDERSTUDY_DATABASE_URL', file: 'database_url', type: 'string', doc: 'A postgres:// URL selects PostgreSQL; unset means SQLite in the data directory.' },
+  projectId: { env: 'UNDERSTUDY_PROJECT_ID', file: 'project_id', type: 'string', doc: 'Project id (project-test-… or project-live-…); generated on first start when unset.' },
+  projectSecret: { env: 'UNDERSTUDY_PROJECT_SECRET', file: 'project_secret', type: 'string', doc: 'Project secret; generated on first start when unset. Only its digest is stored.' },
+  tlsCert: { env: 'UNDERSTUDY_TLS_CERT', file: 'tls_cert', type: 'string', doc: 'Path to a PEM certificate; with UNDERSTUDY_TLS_KEY, serve HTTPS.' },
+  tlsKey: { env: 'UNDERSTUDY_TLS_KEY', file: 'tls_key', type: 'string', doc: 'Path to the PEM private key for UNDERSTUDY_TLS_CERT.' },
+  logLevel: { env: 'UNDERSTUDY_LOG_LEVEL', file: 'log_level', type: 'log-level', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
+  bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', type: 'positive-integer', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
+} as const satisfies Record<string, ConfigKey>;
+
+export type ConfigName = keyof typeof CONFIG_KEYS;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly projectId: string | undefined;
+  readonly projectSecret: string | undefined;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly bodyLimitBytes: number;
+}

@@ -1,0 +1,126 @@
+import type { Organization } from '../organizations/organization.js';
+import { memberError } from './errors.js';
+
+export type MemberStatus = 'pending' | 'invited' | 'active' | 'deleted';
+
+export interface RetiredEmail {
+  readonly emailId: string;
+  readonly emailAddress: string;
+}
+
+/** A member as stored. Roles shown on the wire are derived by `effectiveRoles`. */
+export interface Member {
+  readonly memberId: string;
+  readonly organizationId: string;
+  readonly emailAddress: string;
+  readonly emailAddressVerified: boolean;
+  readonly status: MemberStatus;
+  readonly name: string;
+  readonly externalId: string | null;
+  readonly isBreakglass: boolean;
+  readonly mfaPhoneNumber: string;
+  readonly mfaPhoneNumberVerified: boolean;
+  readonly mfaEnrolled: boolean;
+  readonly defaultMfaMethod: string;
+  /** Roles granted by direct assignment (never `stytch_member`, which every member holds implicitly). */
+  readonly assignedRoles: readonly string[];
+  readonly trustedMetadata: Readonly<Record<string, unknown>>;
+  readonly untrustedMetadata: Readonly<Record<string, unknown>>;
+  readonly retiredEmailAddresses: readonly RetiredEmail[];
+  readonly memberPasswordId: string;
+  readonly totpRegistrationId: string;
+  readonly isLocked: boolean;
+  readonly lockCreatedAt: string | null;
+  readonly lockExpiresAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export type RoleSource =
+  | { readonly type: 'direct_assignment'; readonly details: Record<string, never> }
+  | { readonly type: 'email_assignment'; readonly details: { readonly email_domain: string } };
+
+export interface MemberRole {
+  readonly roleId: string;
+  readonly sources: readonly RoleSource[];
+}
+
+export const STYTCH_MEMBER = 'stytch_member';
+export const STYTCH_ADMIN = 'stytch_admin';
+
+/**
+ * The member's roles with where each comes from (reference §B.2, §E.7): `stytch_member` always,
+ * direct assignments, and the organization's email-domain implicit assignments.
+ */
+export function effectiveRoles(member: Member, organization: Organization): MemberRole[] {
+  const roles = new Map<string, RoleSource[]>([[STYTCH_MEMBER, [{ type: 'direct_assignment', details: {} }]]]);
+  const add = (roleId: string, source: RoleSource): void => {
+    const sources = roles.get(roleId) ?? [];
+    sources.push(source);
+    roles.set(roleId, sources);
+  };
+  for (const roleId of member.assignedRoles) add(roleId, { type: 'direct_assignment', details: {} });
+  const domain = emailDomain(member.emailAddress);
+  for (const assignment of organization.settings.rbacEmailImplicitRoleAssignments) {
+    if (assignment.domain === domain) add(assignment.roleId, { type: 'email_assignment', details: { email_domain: domain } });
+  }
+  return [...roles].map(([roleId, sources]) => ({ roleId, sources }));
+}
+
+export function isAdmin(roles: readonly MemberRole[]): boolean {
+  return roles.some((role) => role.roleId === STYTCH_ADMIN);
+}
+
+export function emailDomain(emailAddress: string): string {
+  return emailAddress.slice(emailAddress.lastIndexOf('@') + 1);
+}
+
+// A pragmatic address check: one @, a dotted domain, no spaces; full RFC 5322 is not what users expect.
+const EMAIL = /^[^\s@]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+const EXTERNAL_ID = /^[A-Za-z0-9._\-|]{1,128}$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+const METADATA_LIMIT_BYTES = 4096;
+
+/** Email addresses are compared case-insensitively, so they are stored in lower case. */
+export function normalizeEmail(emailAddress: string): string {
+  const normalized = emailAddress.trim().toLowerCase();
+  if (!EMAIL.test(normalized)) throw memberError('invalid_email');
+  return normalized;
+}
+
+export function checkMemberExternalId(externalId: string): string {
+  if (!EXTERNAL_ID.test(externalId)) throw memberError('invalid_member_external_id');
+  return externalId;
+}
+
+export function checkMemberName(name: string): string {
+  if (name.length > 1024) throw memberError('invalid_member_name');
+  return name;
+}
+
+export function checkPhoneNumber(phoneNumber: string): string {
+  if (phoneNumber !== '' && !E164.test(phoneNumber)) throw memberError('invalid_phone_number');
+  return phoneNumber;
+}
+
+export function checkDefaultMfaMethod(method: string): string {
+  if (method !== '' && method !== 'sms_otp' && method !== 'totp') throw memberError('invalid_mfa_method');
+  return method;
+}
+
+export function checkMetadata(metadata: Record<string, unknown>, field: string): Record<string, unknown> {
+  if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_LIMIT_BYTES) {
+    throw memberError('invalid_metadata', `${field} must be at most 4 KB of JSON.`);
+  }
+  return metadata;
+}
+
+/** Roles a member can be given directly: `stytch_admin` and the organization's custom roles. */
+export function checkAssignedRoles(roles: readonly string[], organization: Organization): string[] {
+  const known = new Set([STYTCH_ADMIN, ...organization.settings.customRoles.map((role) => role.roleId)]);
+  for (const roleId of roles) {
+    if (roleId === STYTCH_MEMBER) throw memberError('cannot_assign_default_rbac_role_id');
+    if (!known.has(roleId)) throw memberError('invalid_rbac_role_id', `Role "${roleId}" does not exist.`);
+  }
+  return [...new Set(roles)];
+}

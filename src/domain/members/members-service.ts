@@ -1,0 +1,352 @@
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { IdGenerator } from '../../platform/ids.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { AuditStore } from '../audit/audit-store.js';
+import { organizationError } from '../organizations/errors.js';
+import type { Organization } from '../organizations/organization.js';
+import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import type { OperationContext } from '../shared/operation-context.js';
+import { decodeCursor, parseLimit, toPage, type Page } from '../shared/pagination.js';
+import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
+import type { Transactional } from '../shared/transactional.js';
+import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
+import { memberError } from './errors.js';
+import {
+  checkAssignedRoles,
+  checkDefaultMfaMethod,
+  checkMemberExternalId,
+  checkMemberName,
+  checkMetadata,
+  checkPhoneNumber,
+  normalizeEmail,
+  type Member,
+} from './member.js';
+import type { MembersStore } from './members-store.js';
+
+type MembersPorts = { organizations: OrganizationsStore; members: MembersStore; audit: AuditStore };
+export type MembersServiceStore = Transactional<MembersPorts>;
+
+export interface MemberWithOrganization {
+  readonly member: Member;
+  readonly organization: Organization;
+}
+
+export interface CreateMemberInput {
+  readonly emailAddress: string;
+  readonly name?: string | undefined;
+  readonly trustedMetadata?: Record<string, unknown> | undefined;
+  readonly untrustedMetadata?: Record<string, unknown> | undefined;
+  readonly createMemberAsPending?: boolean | undefined;
+  readonly isBreakglass?: boolean | undefined;
+  readonly mfaPhoneNumber?: string | undefined;
+  readonly mfaEnrolled?: boolean | undefined;
+  readonly roles?: readonly string[] | undefined;
+  readonly externalId?: string | undefined;
+}
+
+export interface UpdateMemberInput {
+  readonly name?: string | undefined;
+  readonly trustedMetadata?: Record<string, unknown> | undefined;
+  readonly untrustedMetadata?: Record<string, unknown> | undefined;
+  readonly isBreakglass?: boolean | undefined;
+  readonly mfaPhoneNumber?: string | undefined;
+  readonly mfaEnrolled?: boolean | undefined;
+  readonly roles?: readonly string[] | undefined;
+  readonly preserveExistingSessions?: boolean | undefined;
+  readonly defaultMfaMethod?: string | undefined;
+  readonly emailAddress?: string | undefined;
+  readonly externalId?: string | undefined;
+  readonly unlinkEmail?: boolean | undefined;
+}
+
+export interface SearchMembersInput {
+  readonly organizationIds: readonly string[];
+  readonly cursor?: string | undefined;
+  readonly limit?: number | string | undefined;
+  readonly query?: RawSearchQuery | undefined;
+}
+
+/** organizations.members.search filters (reference §I). */
+export const MEMBER_SEARCH_FILTERS: Readonly<Record<string, FilterValueType>> = {
+  member_ids: 'string[]',
+  member_emails: 'string[]',
+  member_email_fuzzy: 'string',
+  member_is_breakglass: 'boolean',
+  statuses: 'string[]',
+  member_phone_numbers: 'string[]',
+  member_phone_number_fuzzy: 'string',
+};
+
+/** Use cases of the Members API (reference §F, Members). */
+export class MembersService {
+  readonly #store: MembersServiceStore;
+  readonly #ids: IdGenerator;
+  readonly #clock: Clock;
+  readonly #audit: AuditRecorder;
+
+  constructor(dependencies: { store: MembersServiceStore; ids: IdGenerator; clock: Clock; audit: AuditRecorder }) {
+    this.#store = dependencies.store;
+    this.#ids = dependencies.ids;
+    this.#clock = dependencies.clock;
+    this.#audit = dependencies.audit;
+  }
+
+  async create(context: OperationContext, organizationReference: string, input: CreateMemberInput): Promise<MemberWithOrganization> {
+    return this.#store.transaction(async (tx) => {
+      const organization = await requireOrganization(tx, organizationReference);
+      const now = toTimestamp(this.#clock.now());
+      const member: Member = {
+        memberId: this.#ids.next('member'),
+        organizationId: organization.organizationId,
+        emailAddress: normalizeEmail(input.emailAddress),
+        emailAddressVerified: false,
+        status: input.createMemberAsPending === true ? 'pending' : 'active',
+        name: checkMemberName(input.name ?? ''),
+        externalId: emptyToNull(input.externalId),
+        isBreakglass: input.isBreakglass ?? false,
+        mfaPhoneNumber: checkPhoneNumber(input.mfaPhoneNumber ?? ''),
+        mfaPhoneNumberVerified: false,
+        mfaEnrolled: input.mfaEnrolled ?? false,
+        defaultMfaMethod: '',
+        assignedRoles: checkAssignedRoles(input.roles ?? [], organization),
+        trustedMetadata: checkMetadata(input.trustedMetadata ?? {}, 'trusted_metadata'),
+        untrustedMetadata: checkMetadata(input.untrustedMetadata ?? {}, 'untrusted_metadata'),
+        retiredEmailAddresses: [],
+        memberPasswordId: '',
+        totpRegistrationId: '',
+        isLocked: false,
+        lockCreatedAt: null,
+        lockExpiresAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await assertUniqueWithinOrganization(tx.members, member);
+      await writeOrExplain(() => tx.members.insertMember(member));
+      await this.#audit.record(tx.audit, context, {
+        type: 'member.created',
+        organizationId: organization.organizationId,
+        memberId: member.memberId,
+        occurredAt: now,
+        details: { status: member.status, roles: member.assignedRoles },
+      });
+      return { member, organization };
+    });
+  }
+
+  /** members.get: by member id (or external id) or by email address, exactly one of them. */
+  async get(organizationReference: string, by: { memberId?: string | undefined; emailAddress?: string | undefined }): Promise<MemberWithOrganization> {
+    if ((by.memberId === undefined) === (by.emailAddress === undefined)) throw memberError('missing_member_identifier');
+    const organization = await requireOrganization(this.#store, organizationReference);
+    const member =
+      by.memberId !== undefined
+        ? await this.#store.members.findMember(organization.organizationId, by.memberId)
+        : await this.#store.members.findMemberByEmail(organization.organizationId, normalizeEmail(by.emailAddress as string));
+    if (member === undefined || member.status === 'deleted') throw memberError('member_not_found');
+    return { member, organization };
+  }
+
+  /** members.dangerouslyGet: by member id alone, across organizations. */
+  async dangerouslyGet(memberId: string, options: { includeDeleted: boolean }): Promise<MemberWithOrganization> {
+    const member = await this.#store.members.findMemberById(memberId);
+    if (member === undefined || (member.status === 'deleted' && !options.includeDeleted)) throw memberError('member_not_found');
+    const organization = await requireOrganization(this.#store, member.organizationId);
+    return { member, organization };
+  }
+
+  async update(
+    context: OperationContext,
+    organizationReference: string,
+    memberReference: string,
+    input: UpdateMemberInput,
+  ): Promise<MemberWithOrganization> {
+    return this.#store.transaction(async (tx) => {
+      const { member: current, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const now = toTimestamp(this.#clock.now());
+      const updated: Member = {
+        ...current,
+        ...changedEmail(current, input, () => this.#ids.next('email')),
+        name: input.name === undefined ? current.name : checkMemberName(input.name),
+        externalId: input.externalId === undefined ? current.externalId : emptyToNull(input.externalId),
+        isBreakglass: input.isBreakglass ?? current.isBreakglass,
+        mfaPhoneNumber: input.mfaPhoneNumber === undefined ? current.mfaPhoneNumber : checkPhoneNumber(input.mfaPhoneNumber),
+        mfaPhoneNumberVerified:
+          input.mfaPhoneNumber === undefined || input.mfaPhoneNumber === current.mfaPhoneNumber ? current.mfaPhoneNumberVerified : false,
+        mfaEnrolled: input.mfaEnrolled ?? current.mfaEnrolled,
+        defaultMfaMethod: input.defaultMfaMethod === undefined ? current.defaultMfaMethod : checkDefaultMfaMethod(input.defaultMfaMethod),
+        assignedRoles: input.roles === undefined ? current.assignedRoles : checkAssignedRoles(input.roles, organization),
+        trustedMetadata: input.trustedMetadata === undefined ? current.trustedMetadata : checkMetadata(input.trustedMetadata, 'trusted_metadata'),
+        untrustedMetadata:
+          input.untrustedMetadata === undefined ? current.untrustedMetadata : checkMetadata(input.untrustedMetadata, 'untrusted_metadata'),
+        updatedAt: now,
+      };
+      await assertUniqueWithinOrganization(tx.members, updated);
+      await writeOrExplain(() => tx.members.updateMember(updated));
+      // TODO(#3): when the email address changes and preserve_existing_sessions is not true, revoke the member's sessions here.
+      await this.#audit.record(tx.audit, context, {
+        type: 'member.updated',
+        organizationId: organization.organizationId,
+        memberId: current.memberId,
+        occurredAt: now,
+        details: { fields: changedFields(input) },
+      });
+      return { member: updated, organization };
+    });
+  }
+
+  /** Deleting a member marks it `deleted`; members.reactivate can bring it back. */
+  async delete(context: OperationContext, organizationReference: string, memberReference: string): Promise<string> {
+    return this.#store.transaction(async (tx) => {
+      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const now = toTimestamp(this.#clock.now());
+      await tx.members.updateMember({ ...member, status: 'deleted', updatedAt: now });
+      // TODO(#3): revoke the member's sessions in this transaction once sessions exist.
+      await this.#audit.record(tx.audit, context, {
+        type: 'member.deleted',
+        organizationId: organization.organizationId,
+        memberId: member.memberId,
+        occurredAt: now,
+      });
+      return member.memberId;
+    });
+  }
+
+  /** members.reactivate takes the real member id only (reference §1). */
+  async reactivate(context: OperationContext, organizationReference: string, memberId: string): Promise<MemberWithOrganization> {
+    return this.#store.transaction(async (tx) => {
+      const organization = await requireOrganization(tx, organizationReference);
+      const member = await tx.members.findMemberById(memberId);
+      if (member === undefined || member.organizationId !== organization.organizationId) throw memberError('member_not_found');
+      if (member.status !== 'deleted') throw memberError('no_deleted_member_found_for_reactivation');
+      const now = toTimestamp(this.#clock.now());
+      const reactivated: Member = { ...member, status: 'active', updatedAt: now };
+      await assertUniqueWithinOrganization(tx.members, reactivated);
+      await writeOrExplain(() => tx.members.updateMember(reactivated));
+      await this.#audit.record(tx.audit, context, {
+        type: 'member.reactivated',
+        organizationId: organization.organizationId,
+        memberId: member.memberId,
+        occurredAt: now,
+      });
+      return { member: reactivated, organization };
+    });
+  }
+
+  async deleteExternalId(context: OperationContext, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
+    return this.#updateField(context, organizationReference, memberReference, 'member.external_id_deleted', (member) => ({
+      ...member,
+      externalId: null,
+    }));
+  }
+
+  async deleteMfaPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
+    return this.#updateField(context, organizationReference, memberReference, 'member.updated', (member) => ({
+      ...member,
+      mfaPhoneNumber: '',
+      mfaPhoneNumberVerified: false,
+      defaultMfaMethod: member.defaultMfaMethod === 'sms_otp' ? '' : member.defaultMfaMethod,
+    }));
+  }
+
+  async search(input: SearchMembersInput): Promise<Page<Member> & { organizations: Organization[] }> {
+    if (input.organizationIds.length === 0 || input.organizationIds.length > 1000) throw memberError('invalid_organization_ids');
+    const page = { limit: parseLimit(input.limit), after: decodeCursor(input.cursor) };
+    const query = parseSearchQuery(input.query, MEMBER_SEARCH_FILTERS);
+    const organizations = await resolveOrganizations(this.#store.organizations, input.organizationIds);
+    const { rows, total } = await this.#store.members.searchMembers(
+      organizations.map((organization) => organization.organizationId),
+      query,
+      page,
+    );
+    const result = toPage(rows, page, total, (row) => ({ createdAt: row.createdAt, id: row.memberId }));
+    return { ...result, organizations };
+  }
+
+  async #updateField(
+    context: OperationContext,
+    organizationReference: string,
+    memberReference: string,
+    type: 'member.updated' | 'member.external_id_deleted',
+    change: (member: Member) => Member,
+  ): Promise<MemberWithOrganization> {
+    return this.#store.transaction(async (tx) => {
+      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const now = toTimestamp(this.#clock.now());
+      const updated = { ...change(member), updatedAt: now };
+      await tx.members.updateMember(updated);
+      await this.#audit.record(tx.audit, context, { type, organizationId: organization.organizationId, memberId: member.memberId, occurredAt: now });
+      return { member: updated, organization };
+    });
+  }
+}
+
+async function requireOrganization(ports: Pick<MembersPorts, 'organizations'>, reference: string): Promise<Organization> {
+  const organization = await ports.organizations.findOrganization(reference);
+  if (organization === undefined) throw organizationError('organization_not_found');
+  return organization;
+}
+
+async function requireLiveMember(ports: MembersPorts, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
+  const organization = await requireOrganization(ports, organizationReference);
+  const member = await ports.members.findMember(organization.organizationId, memberReference);
+  if (member === undefined || member.status === 'deleted') throw memberError('member_not_found');
+  return { member, organization };
+}
+
+/** Ids are matched exactly first; whatever is left may be a slug or an external id. */
+async function resolveOrganizations(store: OrganizationsStore, references: readonly string[]): Promise<Organization[]> {
+  const unique = [...new Set(references)];
+  const found = await store.findOrganizationsByIds(unique);
+  const foundIds = new Set(found.map((organization) => organization.organizationId));
+  for (const reference of unique.filter((candidate) => !foundIds.has(candidate))) {
+    const organization = await store.findOrganization(reference);
+    if (organization === undefined) throw organizationError('organization_not_found', `Organization ${JSON.stringify(reference)} could not be found.`);
+    if (!foundIds.has(organization.organizationId)) found.push(organization);
+    foundIds.add(organization.organizationId);
+  }
+  return found;
+}
+
+async function assertUniqueWithinOrganization(store: MembersStore, member: Member): Promise<void> {
+  const byEmail = await store.findMemberByEmail(member.organizationId, member.emailAddress);
+  if (byEmail !== undefined && byEmail.memberId !== member.memberId) throw memberError('duplicate_member_email');
+  if (member.externalId !== null) {
+    const byExternalId = await store.findMember(member.organizationId, member.externalId);
+    if (byExternalId !== undefined && byExternalId.memberId !== member.memberId && byExternalId.status !== 'deleted' && byExternalId.externalId === member.externalId) {
+      throw memberError('duplicate_member_external_id');
+    }
+  }
+}
+
+async function writeOrExplain(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (error instanceof UniqueConstraintError) {
+      throw memberError(error.field === 'external_id' ? 'duplicate_member_external_id' : 'duplicate_member_email');
+    }
+    throw error;
+  }
+}
+
+/**
+ * A new email address retires the old one (kept in `retired_email_addresses`) unless
+ * `unlink_email` asks to drop it; the new address is unverified until the member proves it.
+ */
+function changedEmail(current: Member, input: UpdateMemberInput, newEmailId: () => string): Partial<Member> {
+  if (input.emailAddress === undefined) return {};
+  const emailAddress = normalizeEmail(input.emailAddress);
+  if (emailAddress === current.emailAddress) return {};
+  const retired = input.unlinkEmail === true ? current.retiredEmailAddresses : [...current.retiredEmailAddresses, { emailId: newEmailId(), emailAddress: current.emailAddress }];
+  return { emailAddress, emailAddressVerified: false, retiredEmailAddresses: retired };
+}
+
+function emptyToNull(value: string | undefined): string | null {
+  return value === undefined || value === '' ? null : checkMemberExternalId(value);
+}
+
+function changedFields(input: UpdateMemberInput): string[] {
+  return Object.entries(input)
+    .filter(([, value]) => value !== undefined)
+    .map(([key]) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`));
+}

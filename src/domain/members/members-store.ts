@@ -1,0 +1,19 @@
+import type { PageRequest } from '../shared/pagination.js';
+import type { SearchQuery } from '../shared/search.js';
+import type { Member } from './member.js';
+
+/** Storage port for members. Every lookup is scoped by organization (style rule 11). */
+export interface MembersStore {
+  /** Inserts a member; throws UniqueConstraintError('email_address' | 'external_id') when a live member holds either. */
+  insertMember(member: Member): Promise<void>;
+  /** Replaces every stored field of the member with this id in this organization; same errors as insert; no-op when absent. */
+  updateMember(member: Member): Promise<void>;
+  /** The member of `organizationId` whose id (or, failing that, external id) is `reference`; live members win over deleted ones; undefined when none. */
+  findMember(organizationId: string, reference: string): Promise<Member | undefined>;
+  /** The live (not deleted) member of `organizationId` with this normalized email address, or undefined. */
+  findMemberByEmail(organizationId: string, emailAddress: string): Promise<Member | undefined>;
+  /** The member with this id in any organization, or undefined. */
+  findMemberById(memberId: string): Promise<Member | undefined>;
+  /** One page (`limit + 1` rows, oldest first) of members of `organizationIds` matching `query`, and the total. */
+  searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }>;
+}

@@ -1,0 +1,247 @@
+import { organizationError } from './errors.js';
+
+export type AllowedType = 'ALL_ALLOWED' | 'RESTRICTED' | 'NOT_ALLOWED';
+export type MfaPolicy = 'OPTIONAL' | 'REQUIRED_FOR_ALL';
+
+export interface EmailImplicitRoleAssignment {
+  readonly domain: string;
+  readonly roleId: string;
+}
+
+export interface CustomRole {
+  readonly roleId: string;
+  readonly description: string;
+  readonly permissions: readonly { readonly resourceId: string; readonly actions: readonly string[] }[];
+}
+
+/** The authentication and provisioning settings of an organization (reference §B.1). */
+export interface OrganizationSettings {
+  readonly ssoJitProvisioning: AllowedType;
+  readonly ssoJitProvisioningAllowedConnections: readonly string[];
+  readonly ssoDefaultConnectionId: string | null;
+  readonly emailAllowedDomains: readonly string[];
+  readonly emailJitProvisioning: 'RESTRICTED' | 'NOT_ALLOWED';
+  readonly emailInvites: AllowedType;
+  readonly authMethods: 'ALL_ALLOWED' | 'RESTRICTED';
+  readonly allowedAuthMethods: readonly string[];
+  readonly mfaPolicy: MfaPolicy;
+  readonly mfaMethods: 'ALL_ALLOWED' | 'RESTRICTED';
+  readonly allowedMfaMethods: readonly string[];
+  readonly rbacEmailImplicitRoleAssignments: readonly EmailImplicitRoleAssignment[];
+  readonly oauthTenantJitProvisioning: 'RESTRICTED' | 'NOT_ALLOWED';
+  readonly allowedOauthTenants: Readonly<Record<string, readonly string[]>>;
+  readonly claimedEmailDomains: readonly string[];
+  readonly firstPartyConnectedAppsAllowedType: AllowedType;
+  readonly allowedFirstPartyConnectedApps: readonly string[];
+  readonly thirdPartyConnectedAppsAllowedType: AllowedType;
+  readonly allowedThirdPartyConnectedApps: readonly string[];
+  readonly customRoles: readonly CustomRole[];
+}
+
+export interface Organization {
+  readonly organizationId: string;
+  readonly organizationName: string;
+  readonly organizationSlug: string;
+  readonly organizationLogoUrl: string;
+  readonly organizationExternalId: string | null;
+  readonly trustedMetadata: Readonly<Record<string, unknown>>;
+  readonly settings: OrganizationSettings;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** Settings a caller may send on create or update; absent means "leave as is" (or default). */
+export type OrganizationSettingsInput = Partial<Omit<OrganizationSettings, 'customRoles'>>;
+
+export const AUTH_METHODS = [
+  'sso',
+  'magic_link',
+  'email_otp',
+  'password',
+  'google_oauth',
+  'microsoft_oauth',
+  'slack_oauth',
+  'github_oauth',
+  'hubspot_oauth',
+] as const;
+export const MFA_METHODS = ['sms_otp', 'totp'] as const;
+export const OAUTH_TENANT_PROVIDERS = ['slack', 'hubspot', 'github'] as const;
+const ALLOWED_TYPES: readonly string[] = ['ALL_ALLOWED', 'RESTRICTED', 'NOT_ALLOWED'];
+
+/** Defaults from the Stytch field docs (reference §B.1). `emailInvites` is decided at create time. */
+export const DEFAULT_SETTINGS: OrganizationSettings = {
+  ssoJitProvisioning: 'ALL_ALLOWED',
+  ssoJitProvisioningAllowedConnections: [],
+  ssoDefaultConnectionId: null,
+  emailAllowedDomains: [],
+  emailJitProvisioning: 'NOT_ALLOWED',
+  emailInvites: 'ALL_ALLOWED',
+  authMethods: 'ALL_ALLOWED',
+  allowedAuthMethods: [],
+  mfaPolicy: 'OPTIONAL',
+  mfaMethods: 'ALL_ALLOWED',
+  allowedMfaMethods: [],
+  rbacEmailImplicitRoleAssignments: [],
+  oauthTenantJitProvisioning: 'NOT_ALLOWED',
+  allowedOauthTenants: {},
+  claimedEmailDomains: [],
+  firstPartyConnectedAppsAllowedType: 'ALL_ALLOWED',
+  allowedFirstPartyConnectedApps: [],
+  thirdPartyConnectedAppsAllowedType: 'ALL_ALLOWED',
+  allowedThirdPartyConnectedApps: [],
+  customRoles: [],
+};
+
+/**
+ * Stytch: "If no Organization authentication parameters are passed in, `email_invites` defaults to
+ * `ALL_ALLOWED`; if some are passed but `email_invites` is omitted, it defaults to `NOT_ALLOWED`."
+ */
+export function defaultEmailInvites(input: OrganizationSettingsInput): AllowedType {
+  const authKeys: (keyof OrganizationSettingsInput)[] = [
+    'ssoJitProvisioning',
+    'emailAllowedDomains',
+    'emailJitProvisioning',
+    'authMethods',
+    'allowedAuthMethods',
+    'mfaPolicy',
+    'mfaMethods',
+    'allowedMfaMethods',
+    'oauthTenantJitProvisioning',
+    'allowedOauthTenants',
+  ];
+  return authKeys.some((key) => input[key] !== undefined) ? 'NOT_ALLOWED' : 'ALL_ALLOWED';
+}
+
+const SLUG = /^[A-Za-z0-9\-._~]{2,128}$/;
+const EXTERNAL_ID = /^[A-Za-z0-9._\-|]{1,128}$/;
+const DOMAIN = /^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
+
+/** Common consumer mail domains, refused as organization domains as Stytch does. */
+const COMMON_EMAIL_DOMAINS = new Set([
+  'gmail.com', 'googlemail.com', 'yahoo.com', 'yahoo.co.uk', 'ymail.com', 'hotmail.com', 'hotmail.co.uk',
+  'outlook.com', 'live.com', 'msn.com', 'aol.com', 'icloud.com', 'me.com', 'mac.com', 'protonmail.com',
+  'proton.me', 'pm.me', 'gmx.com', 'gmx.de', 'gmx.net', 'mail.com', 'zoho.com', 'yandex.com', 'yandex.ru',
+  'qq.com', '163.com', '126.com', 'web.de', 'fastmail.com', 'hey.com', 'tutanota.com', 'comcast.net',
+]);
+
+export function checkOrganizationName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length < 1 || trimmed.length > 128) throw organizationError('invalid_organization_name');
+  return trimmed;
+}
+
+export function checkOrganizationSlug(slug: string): string {
+  if (!SLUG.test(slug)) throw organizationError('invalid_organization_slug');
+  return slug;
+}
+
+export function checkOrganizationExternalId(externalId: string): string {
+  if (!EXTERNAL_ID.test(externalId)) throw organizationError('invalid_organization_external_id');
+  return externalId;
+}
+
+export function checkLogoUrl(url: string): string {
+  if (url === '') return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'https:' || parsed.protocol === 'http:') return url;
+  } catch {
+    // fall through to the domain error
+  }
+  throw organizationError('invalid_organization_logo_url');
+}
+
+/** Domains are compared in lower case; common consumer domains are refused. */
+export function checkEmailDomains(domains: readonly string[]): string[] {
+  const normalized = domains.map((domain) => domain.trim().toLowerCase());
+  for (const domain of normalized) {
+    if (!DOMAIN.test(domain)) throw organizationError('organization_settings_invalid_domain', `"${domain}" is not a valid email domain.`);
+    if (COMMON_EMAIL_DOMAINS.has(domain)) {
+      throw organizationError('organization_settings_domain_too_common', `"${domain}" is too common to be an organization domain.`);
+    }
+  }
+  return [...new Set(normalized)];
+}
+
+/** Validates every setting the caller sent and returns the merged, normalized settings. */
+export function mergeSettings(current: OrganizationSettings, input: OrganizationSettingsInput): OrganizationSettings {
+  checkAllowedType('sso_jit_provisioning', input.ssoJitProvisioning, ALLOWED_TYPES);
+  checkAllowedType('email_jit_provisioning', input.emailJitProvisioning, ['RESTRICTED', 'NOT_ALLOWED']);
+  checkAllowedType('email_invites', input.emailInvites, ALLOWED_TYPES);
+  checkAllowedType('oauth_tenant_jit_provisioning', input.oauthTenantJitProvisioning, ['RESTRICTED', 'NOT_ALLOWED']);
+  checkAllowedType('first_party_connected_apps_allowed_type', input.firstPartyConnectedAppsAllowedType, ALLOWED_TYPES);
+  checkAllowedType('third_party_connected_apps_allowed_type', input.thirdPartyConnectedAppsAllowedType, ALLOWED_TYPES);
+  if (input.mfaPolicy !== undefined && !['OPTIONAL', 'REQUIRED_FOR_ALL'].includes(input.mfaPolicy)) {
+    throw organizationError('invalid_organization_mfa_policy');
+  }
+  checkMethods('auth_methods', input.authMethods, input.allowedAuthMethods, AUTH_METHODS);
+  checkMethods('mfa_methods', input.mfaMethods, input.allowedMfaMethods, MFA_METHODS);
+  checkOauthTenants(input.allowedOauthTenants);
+
+  const merged: OrganizationSettings = {
+    ...current,
+    ...withoutUndefined(input),
+    ...(input.emailAllowedDomains && { emailAllowedDomains: checkEmailDomains(input.emailAllowedDomains) }),
+    ...(input.claimedEmailDomains && { claimedEmailDomains: checkEmailDomains(input.claimedEmailDomains) }),
+    ...(input.rbacEmailImplicitRoleAssignments && {
+      rbacEmailImplicitRoleAssignments: checkImplicitRoleAssignments(input.rbacEmailImplicitRoleAssignments),
+    }),
+  };
+  // Stytch refuses a RESTRICTED policy with nothing allowed, whichever of the two fields changed.
+  if (merged.authMethods === 'RESTRICTED' && merged.allowedAuthMethods.length === 0) {
+    throw organizationError('allowed_auth_methods_required_for_restricted');
+  }
+  if (merged.mfaMethods === 'RESTRICTED' && merged.allowedMfaMethods.length === 0) {
+    throw organizationError('allowed_mfa_methods_required_for_restricted');
+  }
+  return merged;
+}
+
+function checkAllowedType(field: string, value: string | undefined, allowed: readonly string[]): void {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw organizationError('invalid_organization_settings', `${field} must be one of ${allowed.join(', ')}.`);
+  }
+}
+
+function checkMethods(
+  field: string,
+  setting: string | undefined,
+  methods: readonly string[] | undefined,
+  known: readonly string[],
+): void {
+  if (setting !== undefined && setting !== 'ALL_ALLOWED' && setting !== 'RESTRICTED') {
+    throw organizationError('invalid_organization_auth_method_settings', `${field} must be ALL_ALLOWED or RESTRICTED.`);
+  }
+  const unknown = (methods ?? []).filter((method) => !known.includes(method));
+  if (unknown.length > 0) {
+    throw organizationError(
+      'invalid_organization_auth_method_settings',
+      `allowed_${field} accepts only ${known.join(', ')}; got ${unknown.join(', ')}.`,
+    );
+  }
+}
+
+function checkOauthTenants(tenants: Readonly<Record<string, readonly string[]>> | undefined): void {
+  for (const [provider, ids] of Object.entries(tenants ?? {})) {
+    if (!(OAUTH_TENANT_PROVIDERS as readonly string[]).includes(provider)) {
+      throw organizationError('invalid_organization_settings', `allowed_oauth_tenants accepts only slack, hubspot and github.`);
+    }
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || id === '')) {
+      throw organizationError('invalid_organization_settings', `allowed_oauth_tenants.${provider} must be a list of tenant ids.`);
+    }
+  }
+}
+
+function checkImplicitRoleAssignments(assignments: readonly EmailImplicitRoleAssignment[]): EmailImplicitRoleAssignment[] {
+  return assignments.map((assignment) => {
+    const [domain] = checkEmailDomains([assignment.domain]);
+    if (assignment.roleId.trim() === '') {
+      throw organizationError('invalid_organization_settings', 'rbac_email_implicit_role_assignments need a role_id.');
+    }
+    return { domain: domain as string, roleId: assignment.roleId };
+  });
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}

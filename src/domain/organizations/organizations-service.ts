@@ -1,0 +1,238 @@
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { IdGenerator } from '../../platform/ids.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { AuditStore } from '../audit/audit-store.js';
+import type { OperationContext } from '../shared/operation-context.js';
+import { parseLimit, decodeCursor, toPage, type Page } from '../shared/pagination.js';
+import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
+import type { Transactional } from '../shared/transactional.js';
+import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
+import { organizationError } from './errors.js';
+import {
+  DEFAULT_SETTINGS,
+  checkLogoUrl,
+  checkOrganizationExternalId,
+  checkOrganizationName,
+  checkOrganizationSlug,
+  defaultEmailInvites,
+  mergeSettings,
+  type Organization,
+  type OrganizationSettingsInput,
+} from './organization.js';
+import type { OrganizationsStore } from './organizations-store.js';
+
+export type OrganizationsServiceStore = Transactional<{ organizations: OrganizationsStore; audit: AuditStore }>;
+
+export interface CreateOrganizationInput extends OrganizationSettingsInput {
+  readonly organizationName: string;
+  readonly organizationSlug?: string | undefined;
+  readonly organizationLogoUrl?: string | undefined;
+  readonly organizationExternalId?: string | undefined;
+  readonly trustedMetadata?: Record<string, unknown> | undefined;
+}
+
+export interface UpdateOrganizationInput extends OrganizationSettingsInput {
+  readonly organizationName?: string | undefined;
+  readonly organizationSlug?: string | undefined;
+  readonly organizationLogoUrl?: string | undefined;
+  readonly organizationExternalId?: string | undefined;
+  readonly trustedMetadata?: Record<string, unknown> | undefined;
+}
+
+export interface SearchOrganizationsInput {
+  readonly cursor?: string | undefined;
+  readonly limit?: number | string | undefined;
+  readonly query?: RawSearchQuery | undefined;
+}
+
+/** organizations.search filters (reference §I). */
+export const ORGANIZATION_SEARCH_FILTERS: Readonly<Record<string, FilterValueType>> = {
+  organization_ids: 'string[]',
+  organization_slugs: 'string[]',
+  organization_external_ids: 'string[]',
+  organization_name_fuzzy: 'string',
+  organization_slug_fuzzy: 'string',
+  member_emails: 'string[]',
+  member_email_fuzzy: 'string',
+  allowed_domains: 'string[]',
+  allowed_domain_fuzzy: 'string',
+  claimed_email_domains: 'string[]',
+  has_active_sso_connection: 'boolean',
+  sso_connection_id: 'string',
+};
+
+/** Use cases of the Organizations API (reference §F, Organizations). */
+export class OrganizationsService {
+  readonly #store: OrganizationsServiceStore;
+  readonly #ids: IdGenerator;
+  readonly #clock: Clock;
+  readonly #audit: AuditRecorder;
+
+  constructor(dependencies: { store: OrganizationsServiceStore; ids: IdGenerator; clock: Clock; audit: AuditRecorder }) {
+    this.#store = dependencies.store;
+    this.#ids = dependencies.ids;
+    this.#clock = dependencies.clock;
+    this.#audit = dependencies.audit;
+  }
+
+  async create(context: OperationContext, input: CreateOrganizationInput): Promise<Organization> {
+    const now = toTimestamp(this.#clock.now());
+    const organizationName = checkOrganizationName(input.organizationName);
+    const settings = mergeSettings(
+      { ...DEFAULT_SETTINGS, emailInvites: defaultEmailInvites(input) },
+      input,
+    );
+    const organization: Organization = {
+      organizationId: this.#ids.next('organization'),
+      organizationName,
+      // Stytch documents the slug as optional on create; when omitted we derive one from the name.
+      organizationSlug: input.organizationSlug === undefined ? slugFromName(organizationName) : checkOrganizationSlug(input.organizationSlug),
+      organizationLogoUrl: checkLogoUrl(input.organizationLogoUrl ?? ''),
+      organizationExternalId: emptyToNull(input.organizationExternalId, checkOrganizationExternalId),
+      trustedMetadata: input.trustedMetadata ?? {},
+      settings,
+      createdAt: now,
+      updatedAt: now,
+    };
+    return this.#store.transaction(async (tx) => {
+      await assertUnique(tx.organizations, organization);
+      await insertOrExplain(() => tx.organizations.insertOrganization(organization));
+      await this.#audit.record(tx.audit, context, {
+        type: 'organization.created',
+        organizationId: organization.organizationId,
+        occurredAt: now,
+        details: { organization_slug: organization.organizationSlug },
+      });
+      return organization;
+    });
+  }
+
+  /** `reference` is an organization id, slug or external id, as everywhere Stytch takes an organization_id. */
+  async get(reference: string): Promise<Organization> {
+    const organization = await this.#store.organizations.findOrganization(reference);
+    if (organization === undefined) throw organizationError('organization_not_found');
+    return organization;
+  }
+
+  async update(context: OperationContext, reference: string, input: UpdateOrganizationInput): Promise<Organization> {
+    return this.#store.transaction(async (tx) => {
+      const current = await tx.organizations.findOrganization(reference);
+      if (current === undefined) throw organizationError('organization_not_found');
+      const now = toTimestamp(this.#clock.now());
+      const updated: Organization = {
+        ...current,
+        organizationName: input.organizationName === undefined ? current.organizationName : checkOrganizationName(input.organizationName),
+        organizationSlug: input.organizationSlug === undefined ? current.organizationSlug : checkOrganizationSlug(input.organizationSlug),
+        organizationLogoUrl: input.organizationLogoUrl === undefined ? current.organizationLogoUrl : checkLogoUrl(input.organizationLogoUrl),
+        organizationExternalId:
+          input.organizationExternalId === undefined
+            ? current.organizationExternalId
+            : emptyToNull(input.organizationExternalId, checkOrganizationExternalId),
+        trustedMetadata: input.trustedMetadata ?? current.trustedMetadata,
+        settings: mergeSettings(current.settings, input),
+        updatedAt: now,
+      };
+      await assertUnique(tx.organizations, updated);
+      await insertOrExplain(() => tx.organizations.updateOrganization(updated));
+      await this.#audit.record(tx.audit, context, {
+        type: 'organization.updated',
+        organizationId: current.organizationId,
+        occurredAt: now,
+        details: { fields: changedFields(input) },
+      });
+      return updated;
+    });
+  }
+
+  /** Deletes the organization and its members (Stytch: "deletes members too"). Returns the deleted id. */
+  async delete(context: OperationContext, reference: string): Promise<string> {
+    return this.#store.transaction(async (tx) => {
+      const organization = await tx.organizations.findOrganization(reference);
+      if (organization === undefined) throw organizationError('organization_not_found');
+      await tx.organizations.deleteOrganization(organization.organizationId);
+      await this.#audit.record(tx.audit, context, {
+        type: 'organization.deleted',
+        organizationId: organization.organizationId,
+        details: { organization_slug: organization.organizationSlug },
+      });
+      return organization.organizationId;
+    });
+  }
+
+  async deleteExternalId(context: OperationContext, reference: string): Promise<Organization> {
+    return this.#store.transaction(async (tx) => {
+      const current = await tx.organizations.findOrganization(reference);
+      if (current === undefined) throw organizationError('organization_not_found');
+      const updated = { ...current, organizationExternalId: null, updatedAt: toTimestamp(this.#clock.now()) };
+      await tx.organizations.updateOrganization(updated);
+      await this.#audit.record(tx.audit, context, {
+        type: 'organization.external_id_deleted',
+        organizationId: current.organizationId,
+        details: { organization_external_id: current.organizationExternalId },
+      });
+      return updated;
+    });
+  }
+
+  async search(input: SearchOrganizationsInput): Promise<Page<Organization>> {
+    const page = { limit: parseLimit(input.limit), after: decodeCursor(input.cursor) };
+    const query = parseSearchQuery(input.query, ORGANIZATION_SEARCH_FILTERS);
+    const { rows, total } = await this.#store.organizations.searchOrganizations(query, page);
+    return toPage(rows, page, total, (row) => ({ createdAt: row.createdAt, id: row.organizationId }));
+  }
+
+  async metrics(reference: string): Promise<{ memberCount: number }> {
+    const organization = await this.get(reference);
+    return { memberCount: await this.#store.organizations.countMembers(organization.organizationId) };
+  }
+}
+
+async function assertUnique(store: OrganizationsStore, organization: Organization): Promise<void> {
+  const bySlug = await store.findOrganization(organization.organizationSlug);
+  if (bySlug !== undefined && bySlug.organizationId !== organization.organizationId && bySlug.organizationSlug === organization.organizationSlug) {
+    throw organizationError('organization_slug_already_used');
+  }
+  if (organization.organizationExternalId !== null) {
+    const byExternalId = await store.findOrganization(organization.organizationExternalId);
+    if (
+      byExternalId !== undefined &&
+      byExternalId.organizationId !== organization.organizationId &&
+      byExternalId.organizationExternalId === organization.organizationExternalId
+    ) {
+      throw organizationError('organization_external_id_already_used');
+    }
+  }
+}
+
+/** A concurrent writer may take the slug between our check and our write; the index decides then. */
+async function insertOrExplain(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (error instanceof UniqueConstraintError) {
+      throw organizationError(error.field === 'organization_external_id' ? 'organization_external_id_already_used' : 'organization_slug_already_used');
+    }
+    throw error;
+  }
+}
+
+function emptyToNull(value: string | undefined, check: (value: string) => string): string | null {
+  return value === undefined || value === '' ? null : check(value);
+}
+
+/** "Acme Corp!" -> "acme-corp"; padded when too short. Collisions surface as organization_slug_already_used. */
+function slugFromName(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9\-._~]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 128);
+  return slug.length >= 2 ? slug : `${slug}org`.slice(0, 128);
+}
+
+function changedFields(input: UpdateOrganizationInput): string[] {
+  return Object.entries(input)
+    .filter(([, value]) => value !== undefined)
+    .map(([key]) => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`));
+}

@@ -1,0 +1,33 @@
+/**
+ * The closed set of error kinds (style rule 8). Only `http/errors.ts` turns a kind into an HTTP
+ * status; domain code never names a status.
+ */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'not_found'
+  | 'already_exists'
+  | 'precondition_failed'
+  | 'rate_limited'
+  | 'internal';
+
+/**
+ * A failure a client can act on. `code` is the Stytch `error_type` it is rendered as, so a reader
+ * can grep from a Stytch error page to the line that throws it (style rule 7).
+ */
+export class DomainError<Code extends string = string> extends Error {
+  readonly kind: ErrorKind;
+  readonly code: Code;
+
+  constructor(kind: ErrorKind, code: Code, message: string) {
+    super(message);
+    this.name = 'DomainError';
+    this.kind = kind;
+    this.code = code;
+  }
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}

@@ -1,0 +1,111 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { sharedError } from '../domain/shared/errors.js';
+import type { DomainError } from '../domain/shared/domain-error.js';
+import type { Logger } from '../platform/logger.js';
+import { renderError } from './errors.js';
+import { MethodTable } from './method-table.js';
+import { ProjectAuthenticator } from './project-authenticator.js';
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+  readonly newRequestId: () => string;
+  readonly authenticator: ProjectAuthenticator;
+  readonly https?: { readonly key: Buffer; readonly cert: Buffer } | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Routes that need no project credentials (health checks, later the JWKS). */
+    isPublic?: boolean;
+  }
+  interface FastifyInstance {
+    /** Every method/path pair registered so far; answers 405 for a known path with the wrong method. */
+    methodTable: MethodTable;
+  }
+}
+
+/**
+ * The framework adapter: request ids, JSON-only bodies with a size limit, project authentication
+ * on every `/v1/` route, and every failure rendered as Stytch's error envelope.
+ */
+export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimitBytes,
+    genReqId: options.newRequestId,
+    return503OnClosing: true,
+    // Bodies are validated exactly as sent: a number where a string belongs is a 400, never coerced.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
+    ...(options.https ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.decorate('methodTable', new MethodTable());
+  app.addHook('onRoute', (route) => app.methodTable.add(route.method, route.url));
+
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    // The SDK sends `Content-Type: application/json` with an empty body on some calls; treat it as no body.
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+    } catch {
+      done(sharedError('invalid_json') as unknown as Error, undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    if (request.routeOptions.config?.isPublic === true) return;
+    if (!request.url.startsWith('/v1/')) return;
+    options.authenticator.authenticate(request.headers.authorization);
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const error = app.methodTable.hasOtherMethod(path, request.method) ? sharedError('method_not_allowed') : sharedError('route_not_found');
+    return sendError(reply, request, error);
+  });
+
+  app.setErrorHandler(async (error: FastifyError, request, reply) => sendError(reply, request, toDomainError(error, request)));
+  return app;
+}
+
+export function sendError(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
+  const body = renderError(error, request.id);
+  if (body.status_code >= 500) request.log.error({ err: error }, 'request failed');
+  return reply.code(body.status_code).type('application/json').send(body);
+}
+
+/** Framework errors become the shared edge codes; domain errors pass through untouched. */
+function toDomainError(error: FastifyError, request: FastifyRequest): unknown {
+  if (error.validation) {
+    const first = error.validation[0];
+    const where = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : '';
+    const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const field = missing ?? where;
+    const message = missing ? `${field} is required.` : `${field || error.validationContext || 'request'} ${first?.message ?? 'is invalid'}.`;
+    return sharedError('bad_request', `Invalid ${error.validationContext ?? 'request'}: ${message}`);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return sharedError('request_body_too_large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return sharedError('unsupported_content_type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return sharedError('invalid_json');
+    default:
+      break;
+  }
+  if ((error as unknown as DomainError).kind !== undefined) return error;
+  // Any other 4xx the framework raises (e.g. a malformed URL) is the client's mistake, not ours.
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    request.log.info({ code: error.code }, 'client error from framework');
+    return sharedError('bad_request', 'The request could not be understood.');
+  }
+  return error;
+}

@@ -1,0 +1,17 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './0001-initial.js';
+
+/**
+ * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
+ * never edit a step that has shipped. Kysely's Migrator applies them under its lock (an advisory
+ * lock on PostgreSQL), so several servers starting at once apply each step exactly once.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  },
+};

@@ -1,0 +1,157 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import type { Member, MemberStatus, RetiredEmail } from '../../domain/members/member.js';
+import type { MembersStore } from '../../domain/members/members-store.js';
+import type { PageRequest } from '../../domain/shared/pagination.js';
+import type { SearchFilter, SearchQuery } from '../../domain/shared/search.js';
+import type { Database, MemberRow } from '../database.js';
+import { fromFlag, fromJson, likePattern, toFlag, toJson } from './json-column.js';
+import { combineFilters } from './combine-filters.js';
+import { translateUniqueViolation } from './unique-violation.js';
+
+type MembersBuilder = ExpressionBuilder<Database, 'members'>;
+
+const UNIQUE_FIELDS = ['external_id', 'email_address'] as const;
+
+export class MembersSqlStore implements MembersStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async insertMember(member: Member): Promise<void> {
+    await translateUniqueViolation(UNIQUE_FIELDS, () => this.#db.insertInto('members').values(toRow(member)).execute());
+  }
+
+  async updateMember(member: Member): Promise<void> {
+    const { member_id: memberId, organization_id: organizationId, ...row } = toRow(member);
+    await translateUniqueViolation(UNIQUE_FIELDS, () =>
+      this.#db.updateTable('members').set(row).where('member_id', '=', memberId).where('organization_id', '=', organizationId).execute(),
+    );
+  }
+
+  async findMember(organizationId: string, reference: string): Promise<Member | undefined> {
+    const rows = await this.#db
+      .selectFrom('members')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where((eb) => eb.or([eb('member_id', '=', reference), eb('external_id', '=', reference)]))
+      .execute();
+    const match =
+      rows.find((row) => row.member_id === reference) ??
+      rows.find((row) => row.status !== 'deleted') ??
+      rows[0];
+    return match === undefined ? undefined : fromRow(match);
+  }
+
+  async findMemberByEmail(organizationId: string, emailAddress: string): Promise<Member | undefined> {
+    const row = await this.#db
+      .selectFrom('members')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('email_address', '=', emailAddress)
+      .where('status', '<>', 'deleted')
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async findMemberById(memberId: string): Promise<Member | undefined> {
+    const row = await this.#db.selectFrom('members').selectAll().where('member_id', '=', memberId).executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }> {
+    if (organizationIds.length === 0) return { rows: [], total: 0 };
+    const matches = (eb: MembersBuilder): Expression<SqlBool> =>
+      eb.and([eb('organization_id', 'in', organizationIds), combineFilters(eb, query, memberFilter)]);
+    let select = this.#db.selectFrom('members').selectAll().where(matches);
+    if (page.after !== null) {
+      const { createdAt, id } = page.after;
+      select = select.where((eb) => eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('member_id', '>', id)])]));
+    }
+    const [rows, count] = await Promise.all([
+      select.orderBy('created_at').orderBy('member_id').limit(page.limit + 1).execute(),
+      this.#db.selectFrom('members').select((eb) => eb.fn.countAll<number | string>().as('total')).where(matches).executeTakeFirstOrThrow(),
+    ]);
+    return { rows: rows.map(fromRow), total: Number(count.total) };
+  }
+}
+
+function memberFilter(eb: MembersBuilder, filter: SearchFilter): Expression<SqlBool> {
+  const list = filter.type === 'string[]' ? filter.value : [];
+  const text = filter.type === 'string' ? filter.value : '';
+  switch (filter.name) {
+    case 'member_ids':
+      return eb('member_id', 'in', list);
+    case 'member_emails':
+      return eb('email_address', 'in', list.map((email) => email.trim().toLowerCase()));
+    case 'member_email_fuzzy':
+      return sql<SqlBool>`members.email_address like ${likePattern(text)} escape '\\'`;
+    case 'member_is_breakglass':
+      return eb('is_breakglass', '=', toFlag(filter.value === true));
+    case 'statuses':
+      return eb('status', 'in', list);
+    case 'member_phone_numbers':
+      return eb('mfa_phone_number', 'in', list);
+    case 'member_phone_number_fuzzy':
+      return sql<SqlBool>`members.mfa_phone_number like ${likePattern(text)} escape '\\'`;
+    default:
+      throw new Error(`unhandled member filter ${filter.name}`);
+  }
+}
+
+function toRow(member: Member): MemberRow {
+  return {
+    member_id: member.memberId,
+    organization_id: member.organizationId,
+    email_address: member.emailAddress,
+    email_address_verified: toFlag(member.emailAddressVerified),
+    status: member.status,
+    name: member.name,
+    external_id: member.externalId,
+    is_breakglass: toFlag(member.isBreakglass),
+    mfa_phone_number: member.mfaPhoneNumber,
+    mfa_phone_number_verified: toFlag(member.mfaPhoneNumberVerified),
+    mfa_enrolled: toFlag(member.mfaEnrolled),
+    default_mfa_method: member.defaultMfaMethod,
+    assigned_roles: toJson(member.assignedRoles),
+    trusted_metadata: toJson(member.trustedMetadata),
+    untrusted_metadata: toJson(member.untrustedMetadata),
+    retired_email_addresses: toJson(member.retiredEmailAddresses),
+    member_password_id: member.memberPasswordId,
+    totp_registration_id: member.totpRegistrationId,
+    is_locked: toFlag(member.isLocked),
+    lock_created_at: member.lockCreatedAt,
+    lock_expires_at: member.lockExpiresAt,
+    created_at: member.createdAt,
+    updated_at: member.updatedAt,
+  };
+}
+
+function fromRow(row: Selectable<MemberRow>): Member {
+  return {
+    memberId: row.member_id,
+    organizationId: row.organization_id,
+    emailAddress: row.email_address,
+    emailAddressVerified: fromFlag(row.email_address_verified),
+    status: row.status as MemberStatus,
+    name: row.name,
+    externalId: row.external_id,
+    isBreakglass: fromFlag(row.is_breakglass),
+    mfaPhoneNumber: row.mfa_phone_number,
+    mfaPhoneNumberVerified: fromFlag(row.mfa_phone_number_verified),
+    mfaEnrolled: fromFlag(row.mfa_enrolled),
+    defaultMfaMethod: row.default_mfa_method,
+    assignedRoles: fromJson<string[]>(row.assigned_roles),
+    trustedMetadata: fromJson<Record<string, unknown>>(row.trusted_metadata),
+    untrustedMetadata: fromJson<Record<string, unknown>>(row.untrusted_metadata),
+    retiredEmailAddresses: fromJson<RetiredEmail[]>(row.retired_email_addresses),
+    memberPasswordId: row.member_password_id,
+    totpRegistrationId: row.totp_registration_id,
+    isLocked: fromFlag(row.is_locked),
+    lockCreatedAt: row.lock_created_at,
+    lockExpiresAt: row.lock_expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,177 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import type { Organization, OrganizationSettings } from '../../domain/organizations/organization.js';
+import type { OrganizationsStore } from '../../domain/organizations/organizations-store.js';
+import type { PageRequest } from '../../domain/shared/pagination.js';
+import type { SearchFilter, SearchQuery } from '../../domain/shared/search.js';
+import type { Database, OrganizationRow } from '../database.js';
+import { fromJson, likePattern, toJson } from './json-column.js';
+import { combineFilters } from './combine-filters.js';
+import { translateUniqueViolation } from './unique-violation.js';
+
+type OrganizationsBuilder = ExpressionBuilder<Database, 'organizations'>;
+
+const UNIQUE_FIELDS = ['organization_slug', 'organization_external_id'] as const;
+
+export class OrganizationsSqlStore implements OrganizationsStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async insertOrganization(organization: Organization): Promise<void> {
+    await translateUniqueViolation(UNIQUE_FIELDS, () => this.#db.insertInto('organizations').values(toRow(organization)).execute());
+    await this.#writeDomains(organization);
+  }
+
+  async updateOrganization(organization: Organization): Promise<void> {
+    const { organization_id: organizationId, ...row } = toRow(organization);
+    await translateUniqueViolation(UNIQUE_FIELDS, () =>
+      this.#db.updateTable('organizations').set(row).where('organization_id', '=', organizationId).execute(),
+    );
+    await this.#db.deleteFrom('organization_domains').where('organization_id', '=', organizationId).execute();
+    await this.#writeDomains(organization);
+  }
+
+  async findOrganization(reference: string): Promise<Organization | undefined> {
+    const rows = await this.#db
+      .selectFrom('organizations')
+      .selectAll()
+      .where((eb) =>
+        eb.or([eb('organization_id', '=', reference), eb('organization_slug', '=', reference), eb('organization_external_id', '=', reference)]),
+      )
+      .limit(3)
+      .execute();
+    // An id beats a slug, which beats an external id, should one organization's slug be another's external id.
+    const match =
+      rows.find((row) => row.organization_id === reference) ??
+      rows.find((row) => row.organization_slug === reference) ??
+      rows.find((row) => row.organization_external_id === reference);
+    return match === undefined ? undefined : fromRow(match);
+  }
+
+  async findOrganizationsByIds(organizationIds: readonly string[]): Promise<Organization[]> {
+    if (organizationIds.length === 0) return [];
+    const rows = await this.#db.selectFrom('organizations').selectAll().where('organization_id', 'in', organizationIds).execute();
+    return rows.map(fromRow);
+  }
+
+  async deleteOrganization(organizationId: string): Promise<void> {
+    // Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite honours only with a pragma.
+    await this.#db.deleteFrom('members').where('organization_id', '=', organizationId).execute();
+    await this.#db.deleteFrom('organization_domains').where('organization_id', '=', organizationId).execute();
+    await this.#db.deleteFrom('organizations').where('organization_id', '=', organizationId).execute();
+  }
+
+  async searchOrganizations(query: SearchQuery, page: PageRequest): Promise<{ rows: Organization[]; total: number }> {
+    const matches = (eb: OrganizationsBuilder): Expression<SqlBool> => combineFilters(eb, query, organizationFilter);
+    let select = this.#db.selectFrom('organizations').selectAll().where(matches);
+    if (page.after !== null) {
+      const { createdAt, id } = page.after;
+      select = select.where((eb) =>
+        eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('organization_id', '>', id)])]),
+      );
+    }
+    const [rows, count] = await Promise.all([
+      select.orderBy('created_at').orderBy('organization_id').limit(page.limit + 1).execute(),
+      this.#db.selectFrom('organizations').select((eb) => eb.fn.countAll<number | string>().as('total')).where(matches).executeTakeFirstOrThrow(),
+    ]);
+    return { rows: rows.map(fromRow), total: Number(count.total) };
+  }
+
+  async countMembers(organizationId: string): Promise<number> {
+    const row = await this.#db
+      .selectFrom('members')
+      .select((eb) => eb.fn.countAll<number | string>().as('total'))
+      .where('organization_id', '=', organizationId)
+      .where('status', '<>', 'deleted')
+      .executeTakeFirstOrThrow();
+    return Number(row.total);
+  }
+
+  async #writeDomains(organization: Organization): Promise<void> {
+    const rows = [
+      ...organization.settings.emailAllowedDomains.map((domain) => ({ organization_id: organization.organizationId, kind: 'allowed' as const, domain })),
+      ...organization.settings.claimedEmailDomains.map((domain) => ({ organization_id: organization.organizationId, kind: 'claimed' as const, domain })),
+    ];
+    if (rows.length > 0) await this.#db.insertInto('organization_domains').values(rows).execute();
+  }
+}
+
+function organizationFilter(eb: OrganizationsBuilder, filter: SearchFilter): Expression<SqlBool> {
+  const list = filter.type === 'string[]' ? filter.value : [];
+  const text = filter.type === 'string' ? filter.value : '';
+  switch (filter.name) {
+    case 'organization_ids':
+      return eb('organization_id', 'in', list);
+    case 'organization_slugs':
+      return eb('organization_slug', 'in', list);
+    case 'organization_external_ids':
+      return eb('organization_external_id', 'in', list);
+    case 'organization_name_fuzzy':
+      return sql<SqlBool>`lower(organizations.organization_name) like ${likePattern(text)} escape '\\'`;
+    case 'organization_slug_fuzzy':
+      return sql<SqlBool>`lower(organizations.organization_slug) like ${likePattern(text)} escape '\\'`;
+    case 'member_emails':
+      return eb.exists(liveMembers(eb).where('members.email_address', 'in', list.map((email) => email.toLowerCase())));
+    case 'member_email_fuzzy':
+      return eb.exists(liveMembers(eb).where(sql<SqlBool>`members.email_address like ${likePattern(text)} escape '\\'`));
+    case 'allowed_domains':
+      return eb.exists(domains(eb, 'allowed').where('organization_domains.domain', 'in', list.map((domain) => domain.toLowerCase())));
+    case 'allowed_domain_fuzzy':
+      return eb.exists(domains(eb, 'allowed').where(sql<SqlBool>`organization_domains.domain like ${likePattern(text)} escape '\\'`));
+    case 'claimed_email_domains':
+      return eb.exists(domains(eb, 'claimed').where('organization_domains.domain', 'in', list.map((domain) => domain.toLowerCase())));
+    // TODO(SSO issue): no organization has an SSO connection until SSO connections exist.
+    case 'has_active_sso_connection':
+      return filter.value === false ? sql<SqlBool>`1 = 1` : sql<SqlBool>`1 = 0`;
+    case 'sso_connection_id':
+      return sql<SqlBool>`1 = 0`;
+    default:
+      throw new Error(`unhandled organization filter ${filter.name}`);
+  }
+}
+
+function liveMembers(eb: OrganizationsBuilder) {
+  return eb
+    .selectFrom('members')
+    .select(sql`1`.as('one'))
+    .whereRef('members.organization_id', '=', 'organizations.organization_id')
+    .where('members.status', '<>', 'deleted');
+}
+
+function domains(eb: OrganizationsBuilder, kind: 'allowed' | 'claimed') {
+  return eb
+    .selectFrom('organization_domains')
+    .select(sql`1`.as('one'))
+    .whereRef('organization_domains.organization_id', '=', 'organizations.organization_id')
+    .where('organization_domains.kind', '=', kind);
+}
+
+function toRow(organization: Organization): OrganizationRow {
+  return {
+    organization_id: organization.organizationId,
+    organization_name: organization.organizationName,
+    organization_slug: organization.organizationSlug,
+    organization_logo_url: organization.organizationLogoUrl,
+    organization_external_id: organization.organizationExternalId,
+    trusted_metadata: toJson(organization.trustedMetadata),
+    settings: toJson(organization.settings),
+    created_at: organization.createdAt,
+    updated_at: organization.updatedAt,
+  };
+}
+
+function fromRow(row: Selectable<OrganizationRow>): Organization {
+  return {
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    organizationSlug: row.organization_slug,
+    organizationLogoUrl: row.organization_logo_url,
+    organizationExternalId: row.organization_external_id,
+    trustedMetadata: fromJson<Record<string, unknown>>(row.trusted_metadata),
+    settings: fromJson<OrganizationSettings>(row.settings),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

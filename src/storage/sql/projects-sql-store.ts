@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { Project } from '../../domain/projects/project.js';
+import type { ProjectsStore } from '../../domain/projects/projects-store.js';
+import type { Database } from '../database.js';
+
+export class ProjectsSqlStore implements ProjectsStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async findProject(): Promise<Project | undefined> {
+    const row = await this.#db.selectFrom('projects').selectAll().orderBy('created_at').executeTakeFirst();
+    return row === undefined ? undefined : { projectId: row.project_id, secretDigest: row.secret_digest, createdAt: row.created_at };
+  }
+
+  async replaceProject(project: Project): Promise<void> {
+    await this.#db.deleteFrom('projects').execute();
+    await this.#db
+      .insertInto('projects')
+      .values({ project_id: project.projectId, secret_digest: project.secretDigest, created_at: project.createdAt })
+      .execute();
+  }
+}
