@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { B2BClient } from 'stytch';
+import type { Config } from '../../src/config/schema.js';
+import { startServer, type RunningServer } from '../../src/main.js';
+import type { Clock } from '../../src/platform/clock.js';
+import { createLogger } from '../../src/platform/logger.js';
+import type { Random } from '../../src/platform/random.js';
+import { createThrowawayPostgresDatabase, type StoreFactory } from './stores.js';
+
+export const TEST_PROJECT_ID = 'project-test-11111111-2222-4333-8444-555555555555';
+export const TEST_PROJECT_SECRET = 'secret-test-understudy-conformance-0123456789';
+
+export interface TestServer {
+  readonly baseUrl: string;
+  readonly projectId: string;
+  readonly secret: string;
+  /** The official SDK pointed at this server. */
+  readonly client: B2BClient;
+  readonly server: RunningServer;
+  /** A fetch that sends the project's Basic credentials, for raw HTTP tests. */
+  fetch(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Which database; SQLite when omitted. */
+  readonly store?: StoreFactory['name'];
+  readonly https?: { readonly cert: string; readonly key: string } | undefined;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly config?: Partial<Config>;
+}
+
+/** Starts a real Understudy on a free port with a fresh database and known credentials (style rule 21). */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'understudy-test-'));
+  const postgres = options.store === 'postgres' ? await createThrowawayPostgresDatabase() : undefined;
+  const config: Config = {
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    databaseUrl: postgres?.url,
+    projectId: TEST_PROJECT_ID,
+    projectSecret: TEST_PROJECT_SECRET,
+    tlsCert: options.https?.cert,
+    tlsKey: options.https?.key,
+    logLevel: 'silent',
+    bodyLimitBytes: 1024 * 1024,
+    ...options.config,
+  };
+  const server = await startServer(config, {
+    logger: createLogger('silent'),
+    ...(options.clock && { clock: options.clock }),
+    ...(options.random && { random: options.random }),
+  });
+  const baseUrl = server.url.replace('127.0.0.1', 'localhost');
+  const client = new B2BClient(
+    options.https
+      ? { project_id: config.projectId as string, secret: config.projectSecret as string, custom_base_url: `${baseUrl}/` }
+      : { project_id: config.projectId as string, secret: config.projectSecret as string, env: `${server.url}/` },
+  );
+  const authorization = `Basic ${Buffer.from(`${config.projectId}:${config.projectSecret}`).toString('base64')}`;
+  return {
+    baseUrl: server.url,
+    projectId: config.projectId as string,
+    secret: config.projectSecret as string,
+    client,
+    server,
+    async fetch(path, init = {}) {
+      const { json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (!headers.has('authorization')) headers.set('authorization', authorization);
+      if (json !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      const response = await fetch(`${server.url}${path}`, { ...rest, headers, ...(json !== undefined && { body: JSON.stringify(json) }) });
+      const text = await response.text();
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        body = { unparsed: text };
+      }
+      return { status: response.status, body, headers: response.headers };
+    },
+    async stop() {
+      await server.close();
+      await postgres?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
