@@ -1,12 +1,14 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from './app.js';
+import { MASTER_KEY_FILE, loadMasterKey } from './crypto/keys/master-key.js';
 import type { Config } from './config/schema.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { bootstrapProject, type BootstrapResult } from './domain/projects/project-bootstrap.js';
 import { systemClock, type Clock } from './platform/clock.js';
-import { IdGenerator } from './platform/ids.js';
+import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { createServices, type Services } from './services.js';
 import { cryptoRandom, type Random } from './platform/random.js';
 import { openStore, sqliteFileIn } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
@@ -36,9 +38,9 @@ export async function initialize(config: Config, options: StartOptions = {}): Pr
   mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileIn(config.dataDir) });
   try {
-    const audit = new AuditRecorder({ ids: new IdGenerator(random, 'test'), clock });
     const configured =
       config.projectId !== undefined && config.projectSecret !== undefined ? { projectId: config.projectId, projectSecret: config.projectSecret } : undefined;
+    const audit = new AuditRecorder({ ids: new IdGenerator(random, environmentOfProject(configured?.projectId ?? 'project-test-')), clock });
     const bootstrap = await bootstrapProject({ store, random, clock, audit }, configured);
     if (bootstrap.generatedSecret !== undefined) {
       const file = writeCredentials(config.dataDir, bootstrap.project.projectId, bootstrap.generatedSecret);
@@ -55,17 +57,24 @@ export async function initialize(config: Config, options: StartOptions = {}): Pr
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const { store, bootstrap } = await initialize(config, options);
-  const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
-  const app = createApp({
-    store,
-    project: bootstrap.project,
-    logger,
-    bodyLimitBytes: config.bodyLimitBytes,
-    https,
-    ...(options.clock && { clock: options.clock }),
-    ...(options.random && { random: options.random }),
-  });
+  let app: App;
+  let masterKey: LoadedMasterKey;
   try {
+    const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
+    masterKey = masterKeyFor(config, store, options);
+    app = createApp({
+      store,
+      project: bootstrap.project,
+      masterKey: masterKey.key,
+    impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      https,
+      ...(options.clock && { clock: options.clock }),
+      ...(options.random && { random: options.random }),
+    });
+    // Decrypts every stored key: a master key other than the one that sealed them fails here, before listening.
+    await app.services.keystore.ensureSigningKey();
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
@@ -74,20 +83,57 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const address = app.http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `${https ? 'https' : 'http'}://${host}:${port}`;
+  const url = `${config.tlsCert && config.tlsKey ? 'https' : 'http'}://${host}:${port}`;
+  if (masterKey.source !== 'configured') {
+    // Development default, said loudly (style rule 20): the key that protects signing keys sits beside the database.
+    logger.warn({ file: resolve(config.dataDir, MASTER_KEY_FILE) }, 'signing keys are encrypted with a key file in the data directory; set UNDERSTUDY_MASTER_KEY in production');
+  }
   if (store.dialect === 'sqlite') logger.info({ database: resolve(sqliteFileIn(config.dataDir)) }, 'using the embedded SQLite database');
   logger.info({ url, project_id: bootstrap.project.projectId }, 'understudy is listening');
+  const sweeper = startExpirySweeper(app, store, logger);
   return {
     url,
     app,
     store,
     bootstrap,
     async close(): Promise<void> {
+      clearInterval(sweeper);
       // Stop accepting connections and let in-flight requests finish, then release the database.
       await app.http.close();
       await store.close();
     },
   };
+}
+
+/**
+ * The services of `serve` without the HTTP server, for one-shot commands (`understudy keys`):
+ * same database, project, master key and composition. `close` releases the database.
+ */
+export async function openServices(
+  config: Config,
+  options: StartOptions = {},
+): Promise<{ services: Services; store: Store; masterKey: LoadedMasterKey; close(): Promise<void> }> {
+  const { store, bootstrap } = await initialize(config, options);
+  try {
+    const masterKey = masterKeyFor(config, store, options);
+    const services = createServices({
+      store,
+      clock: options.clock ?? systemClock,
+      random: options.random ?? cryptoRandom,
+      projectId: bootstrap.project.projectId,
+      masterKey: masterKey.key,
+    });
+    return { services, store, masterKey, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+type LoadedMasterKey = ReturnType<typeof loadMasterKey>;
+
+function masterKeyFor(config: Config, store: Store, options: StartOptions): LoadedMasterKey {
+  return loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir, isPostgres: store.dialect === 'postgres', random: options.random ?? cryptoRandom });
 }
 
 function writeCredentials(dataDir: string, projectId: string, secret: string): string {
@@ -108,4 +154,15 @@ function describeNewCredentials(projectId: string, secret: string, file: string)
     `They are also in ${file} (readable only by you). The secret is not shown again.`,
     '',
   ].join('\n');
+}
+
+/** How often expired impersonated sessions are looked for, so each expiry lands in the audit trail. */
+const EXPIRY_SWEEP_MILLISECONDS = 30_000;
+
+function startExpirySweeper(app: App, store: Store, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    app.services.impersonationLedger.recordExpiries(store).catch((error: unknown) => logger.warn({ err: error }, 'recording impersonation expiries failed'));
+  }, EXPIRY_SWEEP_MILLISECONDS);
+  timer.unref();
+  return timer;
 }

@@ -1,28 +1,40 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { MasterKeyError } from '../crypto/keys/master-key.js';
 import { initialize, startServer } from '../main.js';
+import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 
 const USAGE = `Usage: understudy <command> [--config <file>]
 
 Commands:
-  serve   Start the server (creates the data directory, database and project on first start).
-  init    Create the data directory, database and project credentials, print them, and exit.
-  help    Show this text.
+  serve         Start the server (creates the data directory, database and project on first start).
+  init          Create the data directory, database and project credentials, print them, and exit.
+  keys list     List the signing keys with their state and timeline.
+  keys rotate   Rotate the signing key [--activation-delay-seconds <n>, default 60]; see docs/keys.md.
+  help          Show this text.
 
 Configuration comes from UNDERSTUDY_* environment variables and an optional JSON file
 (--config or UNDERSTUDY_CONFIG); see docs/configuration.md.`;
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean' } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, help: { type: 'boolean' }, 'activation-delay-seconds': { type: 'string' } },
+  });
   const command = positionals[0] ?? 'help';
   if (values.help || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  const keysArguments = command === 'keys' ? parseKeysArguments(positionals[1], { activationDelaySeconds: values['activation-delay-seconds'] }) : undefined;
+  if (keysArguments === undefined && values['activation-delay-seconds'] !== undefined) throw new UsageError('--activation-delay-seconds applies only to `keys rotate`.');
   const config = loadConfig({ configFile: values.config });
   const announce = (text: string): void => void process.stdout.write(`${text}\n`);
   switch (command) {
+    case 'keys':
+      return runKeysCommand(config, keysArguments as KeysArguments, { announce, out: announce, note: (text) => void process.stderr.write(`${text}\n`) });
     case 'serve':
       return serve(config, announce);
     case 'init': {
@@ -64,6 +76,13 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 78;
+    } else if (error instanceof MasterKeyError) {
+      // A configuration problem too (wrong or missing key), not a crash: no stack trace.
+      process.stderr.write(`understudy: ${error.message}\n`);
+      process.exitCode = 78;
+    } else if (error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
+      process.stderr.write(`${(error as Error).message}\n\n${error instanceof UsageError ? KEYS_USAGE : USAGE}\n`);
+      process.exitCode = 2;
     } else {
       process.stderr.write(`understudy: ${(error as Error).message}\n`);
       process.exitCode = 1;

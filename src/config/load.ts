@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseMasterKey } from '../crypto/keys/master-key.js';
 import { CONFIG_KEYS, LOG_LEVELS, type Config, type ConfigName } from './schema.js';
 
 export class ConfigError extends Error {
@@ -65,6 +66,23 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     problems.push(`${CONFIG_KEYS.tlsCert.env} and ${CONFIG_KEYS.tlsKey.env} must be set together`);
   }
 
+  const masterKey = raw('masterKey');
+  if (masterKey !== undefined && !isMasterKey(masterKey)) {
+    problems.push(`${CONFIG_KEYS.masterKey.env} must be 32 bytes given as base64, base64url or hex (e.g. \`openssl rand -base64 32\`)`);
+  }
+  if (masterKey === undefined && databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push(`${CONFIG_KEYS.masterKey.env} is required with PostgreSQL: every process must encrypt signing keys with the same key`);
+  }
+
+  const impersonationEnabled = raw('impersonationEnabled');
+  if (impersonationEnabled !== 'true' && impersonationEnabled !== 'false') {
+    problems.push(`${CONFIG_KEYS.impersonationEnabled.env} must be true or false (got "${impersonationEnabled}")`);
+  }
+  const impersonationRedirectUrl = raw('impersonationRedirectUrl');
+  if (impersonationRedirectUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(impersonationRedirectUrl)) {
+    problems.push(`${CONFIG_KEYS.impersonationRedirectUrl.env} must be an http(s) URL`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     host,
@@ -75,6 +93,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     projectSecret,
     tlsCert,
     tlsKey,
+    masterKey,
+    impersonationEnabled: impersonationEnabled === 'true',
+    impersonationRedirectUrl,
     logLevel,
     bodyLimitBytes: bodyLimitBytes as number,
   });
@@ -96,6 +117,15 @@ function readConfigFile(path: string | undefined, problems: string[]): Record<st
   } catch (error) {
     problems.push(`config file ${path} could not be read: ${(error as Error).message}`);
     return {};
+  }
+}
+
+function isMasterKey(text: string): boolean {
+  try {
+    parseMasterKey(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

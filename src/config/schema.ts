@@ -6,7 +6,7 @@
 export interface ConfigKey {
   readonly env: string;
   readonly file: string;
-  readonly type: 'string' | 'port' | 'log-level' | 'positive-integer';
+  readonly type: 'string' | 'port' | 'log-level' | 'positive-integer' | 'boolean';
   readonly default?: string;
   readonly doc: string;
 }
@@ -21,6 +21,25 @@ export const CONFIG_KEYS = {
   tlsCert: { env: 'UNDERSTUDY_TLS_CERT', file: 'tls_cert', type: 'string', doc: 'Path to a PEM certificate; with UNDERSTUDY_TLS_KEY, serve HTTPS.' },
   tlsKey: { env: 'UNDERSTUDY_TLS_KEY', file: 'tls_key', type: 'string', doc: 'Path to the PEM private key for UNDERSTUDY_TLS_CERT.' },
   logLevel: { env: 'UNDERSTUDY_LOG_LEVEL', file: 'log_level', type: 'log-level', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
+  masterKey: {
+    env: 'UNDERSTUDY_MASTER_KEY',
+    file: 'master_key',
+    type: 'string',
+    doc: 'Encrypts signing keys at rest: 32 bytes as base64 or hex. Required with PostgreSQL; on SQLite a generated key file is used when unset.',
+  },
+  impersonationEnabled: {
+    env: 'UNDERSTUDY_IMPERSONATION_ENABLED',
+    file: 'impersonation_enabled',
+    type: 'boolean',
+    default: 'true',
+    doc: 'Project-wide switch for member impersonation; false refuses every mint and redemption, whatever organizations allow.',
+  },
+  impersonationRedirectUrl: {
+    env: 'UNDERSTUDY_IMPERSONATION_REDIRECT_URL',
+    file: 'impersonation_redirect_url',
+    type: 'string',
+    doc: "Where impersonation links send the browser (with stytch_token_type=multi_tenant_impersonation&token=…), unless the organization sets its own.",
+  },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', type: 'positive-integer', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
 } as const satisfies Record<string, ConfigKey>;
 
@@ -38,5 +57,8 @@ export interface Config {
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly masterKey: string | undefined;
+  readonly impersonationEnabled: boolean;
+  readonly impersonationRedirectUrl: string | undefined;
   readonly bodyLimitBytes: number;
 }

@@ -8,5 +8,9 @@ export function ok<T extends object>(request: FastifyRequest, body: T): { reques
 
 /** The operation context of a request authenticated with the project's secret. */
 export function projectContext(request: FastifyRequest, projectId: string): OperationContext {
-  return { requestId: request.id, actor: { type: 'project', projectId } };
+  return {
+    requestId: request.id,
+    actor: { type: 'project', projectId },
+    client: { ipAddress: request.ip, userAgent: request.headers['user-agent'] ?? '' },
+  };
 }

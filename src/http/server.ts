@@ -5,7 +5,7 @@ import type { DomainError } from '../domain/shared/domain-error.js';
 import type { Logger } from '../platform/logger.js';
 import { renderError } from './errors.js';
 import { MethodTable } from './method-table.js';
-import { ProjectAuthenticator } from './project-authenticator.js';
+import type { ProjectAuthenticator } from './project-authenticator.js';
 
 export interface HttpServerOptions {
   readonly logger: Logger;
@@ -13,12 +13,19 @@ export interface HttpServerOptions {
   readonly newRequestId: () => string;
   readonly authenticator: ProjectAuthenticator;
   readonly https?: { readonly key: Buffer; readonly cert: Buffer } | undefined;
+  /**
+   * Called when a request carries `X-Stytch-Member-Session` / `X-Stytch-Member-SessionJWT`, which ask
+   * for the call to run with that member's permissions (reference §1). It throws to refuse the call.
+   */
+  readonly memberSessionHeaders: (headers: { sessionToken: string | undefined; sessionJwt: string | undefined }) => Promise<void>;
 }
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Routes that need no project credentials (health checks, later the JWKS). */
+    /** Routes that need no project credentials (health checks, the JWKS). */
     isPublic?: boolean;
+    /** Routes that read member-session headers themselves instead of the generic check. */
+    handlesMemberSessionHeaders?: boolean;
   }
   interface FastifyInstance {
     /** Every method/path pair registered so far; answers 405 for a known path with the wrong method. */
@@ -36,6 +43,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     bodyLimit: options.bodyLimitBytes,
     genReqId: options.newRequestId,
     return503OnClosing: true,
+    // Path parameters may be slugs or external ids of up to 128 characters (reference §1); the default of 100 refused them.
+    routerOptions: { maxParamLength: 1024 },
+    // A malformed URL or an over-long path parameter fails before routing and hooks; answer it in the Stytch envelope too.
+    frameworkErrors: (error, request, reply) => {
+      void reply.header('x-request-id', request.id);
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'The request URL is not correctly encoded.' : 'The request URL is malformed.';
+      return sendError(reply, request, sharedError('bad_request', message));
+    },
     // Bodies are validated exactly as sent: a number where a string belongs is a 400, never coerced.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     ...(options.https ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
@@ -46,9 +61,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    // The SDK sends `Content-Type: application/json` with an empty body on some calls; treat it as no body.
+    // The SDK sends `Content-Type: application/json` with an empty body on some calls; treat it as no
+    // fields at all, so a route's schema names the required field that is missing (docs/compatibility.md).
     const text = String(body);
-    if (text.trim() === '') return done(null, undefined);
+    if (text.trim() === '') return done(null, {});
     try {
       done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch {
@@ -61,6 +77,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (request.routeOptions.config?.isPublic === true) return;
     if (!request.url.startsWith('/v1/')) return;
     options.authenticator.authenticate(request.headers.authorization);
+    const sessionToken = headerValue(request.headers['x-stytch-member-session']);
+    const sessionJwt = headerValue(request.headers['x-stytch-member-sessionjwt']);
+    if (request.routeOptions.config?.handlesMemberSessionHeaders === true) return;
+    if (sessionToken !== undefined || sessionJwt !== undefined) await options.memberSessionHeaders({ sessionToken, sessionJwt });
   });
 
   app.setNotFoundHandler(async (request, reply) => {
@@ -71,6 +91,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   app.setErrorHandler(async (error: FastifyError, request, reply) => sendError(reply, request, toDomainError(error, request)));
   return app;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
@@ -85,7 +109,8 @@ function toDomainError(error: FastifyError, request: FastifyRequest): unknown {
     const first = error.validation[0];
     const where = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : '';
     const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const field = missing ?? where;
+    // A missing nested field is named with its path (`rbac_email_implicit_role_assignments.0.role_id`).
+    const field = missing === undefined ? where : [where, missing].filter((part) => part !== '').join('.');
     const message = missing ? `${field} is required.` : `${field || error.validationContext || 'request'} ${first?.message ?? 'is invalid'}.`;
     return sharedError('bad_request', `Invalid ${error.validationContext ?? 'request'}: ${message}`);
   }

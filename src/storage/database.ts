@@ -9,6 +9,11 @@ export interface Database {
   organization_domains: OrganizationDomainRow;
   members: MemberRow;
   audit_events: AuditEventRow;
+  sessions: SessionRow;
+  signing_keys: SigningKeyRow;
+  impersonation_tokens: ImpersonationTokenRow;
+  impersonated_sessions: ImpersonatedSessionRow;
+  impersonation_policies: ImpersonationPolicyRow;
 }
 
 export interface ProjectRow {
@@ -70,5 +75,74 @@ export interface AuditEventRow {
   actor: string;
   organization_id: string | null;
   member_id: string | null;
+  impersonator_id: string | null;
+  client_ip: string | null;
+  user_agent: string | null;
   details: string;
+}
+
+export interface SessionRow {
+  member_session_id: string;
+  token_lookup_id: string;
+  /** base64url SHA-256 of the whole token; the token itself is never stored. */
+  token_digest: string;
+  member_id: string;
+  organization_id: string;
+  started_at: string;
+  last_accessed_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  authentication_factors: string;
+  custom_claims: string;
+  attributes: string;
+  roles: string;
+}
+
+export interface SigningKeyRow {
+  kid: string;
+  public_jwk: string;
+  /** The private JWK sealed with AES-256-GCM under the master key. */
+  sealed_private_jwk: string;
+  created_at: string;
+  active_from: string;
+  active_until: string | null;
+  published_until: string | null;
+}
+
+/** A minted impersonation token: only its lookup id and digest, never the token. */
+export interface ImpersonationTokenRow {
+  token_id: string;
+  token_lookup_id: string;
+  token_digest: string;
+  organization_id: string;
+  member_id: string;
+  impersonator_id: string;
+  impersonator_email_address: string;
+  reason: string;
+  created_at: string;
+  expires_at: string;
+  redeemed_at: string | null;
+  member_session_id: string | null;
+}
+
+/** One impersonated session's life: who, why, and how it ended. */
+export interface ImpersonatedSessionRow {
+  member_session_id: string;
+  token_id: string;
+  organization_id: string;
+  member_id: string;
+  impersonator_id: string;
+  impersonator_email_address: string;
+  reason: string;
+  started_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
+}
+
+export interface ImpersonationPolicyRow {
+  organization_id: string;
+  enabled: number;
+  redirect_url: string | null;
+  updated_at: string;
 }

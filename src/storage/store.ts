@@ -1,13 +1,19 @@
 import type { Kysely } from 'kysely';
+import type { SigningKeysStore } from '../crypto/keys/signing-keys-store.js';
 import type { AuditStore } from '../domain/audit/audit-store.js';
+import type { ImpersonationStore } from '../domain/impersonation/impersonation-store.js';
 import type { MembersStore } from '../domain/members/members-store.js';
 import type { OrganizationsStore } from '../domain/organizations/organizations-store.js';
 import type { ProjectsStore } from '../domain/projects/projects-store.js';
+import type { SessionsStore } from '../domain/sessions/sessions-store.js';
 import type { Database } from './database.js';
 import { AuditSqlStore } from './sql/audit-sql-store.js';
+import { ImpersonationSqlStore } from './sql/impersonation-sql-store.js';
 import { MembersSqlStore } from './sql/members-sql-store.js';
 import { OrganizationsSqlStore } from './sql/organizations-sql-store.js';
 import { ProjectsSqlStore } from './sql/projects-sql-store.js';
+import { SessionsSqlStore } from './sql/sessions-sql-store.js';
+import { SigningKeysSqlStore } from './sql/signing-keys-sql-store.js';
 
 /** Every capability's port, bound to one connection or one transaction. */
 export interface StorePorts {
@@ -15,6 +21,9 @@ export interface StorePorts {
   readonly organizations: OrganizationsStore;
   readonly members: MembersStore;
   readonly audit: AuditStore;
+  readonly sessions: SessionsStore;
+  readonly signingKeys: SigningKeysStore;
+  readonly impersonation: ImpersonationStore;
 }
 
 /** The whole storage layer (style rule 13): the ports, plus transactions that bind them all. */
@@ -26,12 +35,15 @@ export interface Store extends StorePorts {
   close(): Promise<void>;
 }
 
-function bindPorts(db: Kysely<Database>): StorePorts {
+function bindPorts(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): StorePorts {
   return {
     projects: new ProjectsSqlStore(db),
     organizations: new OrganizationsSqlStore(db),
     members: new MembersSqlStore(db),
     audit: new AuditSqlStore(db),
+    sessions: new SessionsSqlStore(db),
+    signingKeys: new SigningKeysSqlStore(db, dialect),
+    impersonation: new ImpersonationSqlStore(db),
   };
 }
 
@@ -41,20 +53,26 @@ export class SqlStore implements Store {
   readonly organizations: OrganizationsStore;
   readonly members: MembersStore;
   readonly audit: AuditStore;
+  readonly sessions: SessionsStore;
+  readonly signingKeys: SigningKeysStore;
+  readonly impersonation: ImpersonationStore;
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     this.#db = db;
     this.dialect = dialect;
-    const ports = bindPorts(db);
+    const ports = bindPorts(db, dialect);
     this.projects = ports.projects;
     this.organizations = ports.organizations;
     this.members = ports.members;
     this.audit = ports.audit;
+    this.sessions = ports.sessions;
+    this.signingKeys = ports.signingKeys;
+    this.impersonation = ports.impersonation;
   }
 
   async transaction<T>(work: (tx: StorePorts) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute((trx) => work(bindPorts(trx)));
+    return this.#db.transaction().execute((trx) => work(bindPorts(trx, this.dialect)));
   }
 
   async ping(): Promise<void> {

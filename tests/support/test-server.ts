@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { B2BClient } from 'stytch';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../../src/config/schema.js';
 import { startServer, type RunningServer } from '../../src/main.js';
 import type { Clock } from '../../src/platform/clock.js';
@@ -10,6 +11,7 @@ import type { Random } from '../../src/platform/random.js';
 import { createThrowawayPostgresDatabase, type StoreFactory } from './stores.js';
 
 export const TEST_PROJECT_ID = 'project-test-11111111-2222-4333-8444-555555555555';
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
 export const TEST_PROJECT_SECRET = 'secret-test-understudy-conformance-0123456789';
 
 export interface TestServer {
@@ -31,6 +33,8 @@ export interface TestServerOptions {
   readonly clock?: Clock;
   readonly random?: Random;
   readonly config?: Partial<Config>;
+  /** Used by the SDK client and `fetch`, e.g. a dispatcher trusting a self-signed certificate (tests/support/tls.ts). */
+  readonly dispatcher?: Dispatcher;
 }
 
 /** Starts a real Understudy on a free port with a fresh database and known credentials (style rule 21). */
@@ -47,6 +51,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     tlsCert: options.https?.cert,
     tlsKey: options.https?.key,
     logLevel: 'silent',
+    // A fixed test key: signing keys in throwaway databases need no secrecy, and PostgreSQL requires one.
+    masterKey: TEST_MASTER_KEY,
+    impersonationEnabled: true,
+    impersonationRedirectUrl: undefined,
     bodyLimitBytes: 1024 * 1024,
     ...options.config,
   };
@@ -58,8 +66,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const baseUrl = server.url.replace('127.0.0.1', 'localhost');
   const client = new B2BClient(
     options.https
-      ? { project_id: config.projectId as string, secret: config.projectSecret as string, custom_base_url: `${baseUrl}/` }
-      : { project_id: config.projectId as string, secret: config.projectSecret as string, env: `${server.url}/` },
+      ? { project_id: config.projectId as string, secret: config.projectSecret as string, custom_base_url: `${baseUrl}/`, dispatcher: options.dispatcher }
+      : { project_id: config.projectId as string, secret: config.projectSecret as string, env: `${server.url}/`, dispatcher: options.dispatcher },
   );
   const authorization = `Basic ${Buffer.from(`${config.projectId}:${config.projectSecret}`).toString('base64')}`;
   return {
@@ -73,7 +81,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const headers = new Headers(rest.headers);
       if (!headers.has('authorization')) headers.set('authorization', authorization);
       if (json !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
-      const response = await fetch(`${server.url}${path}`, { ...rest, headers, ...(json !== undefined && { body: JSON.stringify(json) }) });
+      const response = await fetch(`${server.url}${path}`, {
+        ...rest,
+        headers,
+        ...(json !== undefined && { body: JSON.stringify(json) }),
+        ...(options.dispatcher && ({ dispatcher: options.dispatcher } as RequestInit)),
+      });
       const text = await response.text();
       let body: Record<string, unknown>;
       try {

@@ -11,7 +11,19 @@ export type AuditEventType =
   | 'member.updated'
   | 'member.deleted'
   | 'member.reactivated'
-  | 'member.external_id_deleted';
+  | 'member.external_id_deleted'
+  | 'session.started'
+  | 'session.updated'
+  | 'session.revoked'
+  | 'signing_key.created'
+  | 'signing_key.rotated'
+  | 'impersonation.token_minted'
+  | 'impersonation.mint_refused'
+  | 'impersonation.token_redeemed'
+  | 'impersonation.redemption_refused'
+  | 'impersonation.session_revoked'
+  | 'impersonation.session_expired'
+  | 'impersonation.policy_updated';
 
 export interface AuditEvent {
   readonly eventId: string;
@@ -21,6 +33,10 @@ export interface AuditEvent {
   readonly actor: Actor;
   readonly organizationId: string | null;
   readonly memberId: string | null;
+  /** For impersonation events: who is (or tried to be) acting as the member. */
+  readonly impersonatorId: string | null;
+  /** The HTTP client behind the call, when there was one. */
+  readonly client: { readonly ipAddress: string; readonly userAgent: string } | null;
   /** What changed, by wire field name; never secrets. */
   readonly details: Readonly<Record<string, unknown>>;
 }

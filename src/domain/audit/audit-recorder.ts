@@ -18,16 +18,27 @@ export class AuditRecorder {
   async record(
     store: AuditStore,
     context: OperationContext,
-    event: { type: AuditEventType; organizationId: string | null; memberId?: string | null; details?: Record<string, unknown>; occurredAt?: string },
+    event: {
+      type: AuditEventType;
+      organizationId: string | null;
+      memberId?: string | null;
+      impersonatorId?: string | null;
+      details?: Record<string, unknown>;
+      occurredAt?: string;
+    },
   ): Promise<void> {
+    const now = this.#clock.now();
     const full: AuditEvent = {
-      eventId: this.#ids.next('audit-event'),
+      // Time-ordered ids give readers the events back in the order they were written.
+      eventId: this.#ids.nextTimeOrdered('audit-event', now),
       type: event.type,
-      occurredAt: event.occurredAt ?? toTimestamp(this.#clock.now()),
+      occurredAt: event.occurredAt ?? toTimestamp(now),
       requestId: context.requestId,
       actor: context.actor,
       organizationId: event.organizationId,
       memberId: event.memberId ?? null,
+      impersonatorId: event.impersonatorId ?? null,
+      client: context.client ?? null,
       details: event.details ?? {},
     };
     await store.appendEvent(full);

@@ -12,17 +12,20 @@ export const MEMBER_ERRORS = {
   },
   invalid_member_name: { kind: 'invalid_argument', message: 'name must be at most 1024 characters.' },
   invalid_phone_number: { kind: 'invalid_argument', message: 'mfa_phone_number must be in E.164 format, e.g. +12025550123.' },
-  invalid_mfa_method: { kind: 'invalid_argument', message: 'default_mfa_method must be sms_otp or totp.' },
+  invalid_mfa_default_method: { kind: 'invalid_argument', message: 'default_mfa_method must be sms_otp or totp.' },
   invalid_rbac_role_id: { kind: 'invalid_argument', message: 'A role in roles does not exist.' },
   cannot_assign_default_rbac_role_id: {
     kind: 'invalid_argument',
     message: 'stytch_member is held by every member and cannot be assigned explicitly.',
   },
-  missing_member_identifier: { kind: 'invalid_argument', message: 'Provide exactly one of member_id or email_address.' },
+  invalid_member_get_fields: { kind: 'invalid_argument', message: 'Provide exactly one of member_id or email_address.' },
   no_deleted_member_found_for_reactivation: { kind: 'invalid_argument', message: 'Only a deleted member can be reactivated.' },
-  action_available_only_for_active_members: { kind: 'invalid_argument', message: 'This action is available only for active members.' },
-  invalid_metadata: { kind: 'invalid_argument', message: 'Metadata must be a JSON object of at most 4 KB.' },
-  invalid_organization_ids: { kind: 'invalid_argument', message: 'organization_ids must list 1 to 1000 organizations.' },
+  reactivation_email_belongs_to_another_member: {
+    kind: 'already_exists',
+    message: "Another member of the organization now uses this member's email address.",
+  },
+  metadata_too_large: { kind: 'invalid_argument', message: 'Metadata must be a JSON object of at most 4 KB.' },
+  member_search_organization_ids_empty: { kind: 'invalid_argument', message: 'organization_ids must name at least one organization.' },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;
 
 export type MemberErrorCode = keyof typeof MEMBER_ERRORS;

@@ -104,13 +104,13 @@ export function checkPhoneNumber(phoneNumber: string): string {
 }
 
 export function checkDefaultMfaMethod(method: string): string {
-  if (method !== '' && method !== 'sms_otp' && method !== 'totp') throw memberError('invalid_mfa_method');
+  if (method !== '' && method !== 'sms_otp' && method !== 'totp') throw memberError('invalid_mfa_default_method');
   return method;
 }
 
 export function checkMetadata(metadata: Record<string, unknown>, field: string): Record<string, unknown> {
   if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_LIMIT_BYTES) {
-    throw memberError('invalid_metadata', `${field} must be at most 4 KB of JSON.`);
+    throw memberError('metadata_too_large', `${field} must be at most 4 KB of JSON.`);
   }
   return metadata;
 }

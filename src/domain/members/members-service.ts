@@ -9,6 +9,9 @@ import type { OrganizationsStore } from '../organizations/organizations-store.js
 import type { OperationContext } from '../shared/operation-context.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../shared/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
+import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
+import type { SessionsPorts } from '../sessions/sessions-service.js';
+import type { SessionsStore } from '../sessions/sessions-store.js';
 import type { Transactional } from '../shared/transactional.js';
 import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
 import { memberError } from './errors.js';
@@ -21,10 +24,19 @@ import {
   checkPhoneNumber,
   normalizeEmail,
   type Member,
+  type MemberStatus,
 } from './member.js';
+import { sharedError } from '../shared/errors.js';
+
+const MEMBER_STATUSES: readonly MemberStatus[] = ['pending', 'invited', 'active', 'deleted'];
 import type { MembersStore } from './members-store.js';
 
-type MembersPorts = { organizations: OrganizationsStore; members: MembersStore; audit: AuditStore };
+type MembersPorts = { organizations: OrganizationsStore; members: MembersStore; audit: AuditStore; sessions: SessionsStore; impersonation: ImpersonationStore };
+
+/** What member changes need from sessions: ending all of a member's sessions in the same transaction. */
+export interface MemberSessionsRevoker {
+  revokeMemberSessionsIn(tx: SessionsPorts, context: OperationContext, member: Pick<Member, 'memberId' | 'organizationId'>): Promise<void>;
+}
 export type MembersServiceStore = Transactional<MembersPorts>;
 
 export interface MemberWithOrganization {
@@ -84,12 +96,14 @@ export class MembersService {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
+  readonly #sessions: MemberSessionsRevoker;
 
-  constructor(dependencies: { store: MembersServiceStore; ids: IdGenerator; clock: Clock; audit: AuditRecorder }) {
+  constructor(dependencies: { store: MembersServiceStore; ids: IdGenerator; clock: Clock; audit: AuditRecorder; sessions: MemberSessionsRevoker }) {
     this.#store = dependencies.store;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
+    this.#sessions = dependencies.sessions;
   }
 
   async create(context: OperationContext, organizationReference: string, input: CreateMemberInput): Promise<MemberWithOrganization> {
@@ -136,7 +150,7 @@ export class MembersService {
 
   /** members.get: by member id (or external id) or by email address, exactly one of them. */
   async get(organizationReference: string, by: { memberId?: string | undefined; emailAddress?: string | undefined }): Promise<MemberWithOrganization> {
-    if ((by.memberId === undefined) === (by.emailAddress === undefined)) throw memberError('missing_member_identifier');
+    if ((by.memberId === undefined) === (by.emailAddress === undefined)) throw memberError('invalid_member_get_fields');
     const organization = await requireOrganization(this.#store, organizationReference);
     const member =
       by.memberId !== undefined
@@ -182,7 +196,10 @@ export class MembersService {
       };
       await assertUniqueWithinOrganization(tx.members, updated);
       await writeOrExplain(() => tx.members.updateMember(updated));
-      // TODO(#3): when the email address changes and preserve_existing_sessions is not true, revoke the member's sessions here.
+      // A new email address ends the member's sessions unless the caller asks to keep them (Stytch's preserve_existing_sessions).
+      if (updated.emailAddress !== current.emailAddress && input.preserveExistingSessions !== true) {
+        await this.#sessions.revokeMemberSessionsIn(tx, context, updated);
+      }
       await this.#audit.record(tx.audit, context, {
         type: 'member.updated',
         organizationId: organization.organizationId,
@@ -200,7 +217,7 @@ export class MembersService {
       const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
       const now = toTimestamp(this.#clock.now());
       await tx.members.updateMember({ ...member, status: 'deleted', updatedAt: now });
-      // TODO(#3): revoke the member's sessions in this transaction once sessions exist.
+      await this.#sessions.revokeMemberSessionsIn(tx, context, member);
       await this.#audit.record(tx.audit, context, {
         type: 'member.deleted',
         organizationId: organization.organizationId,
@@ -220,6 +237,8 @@ export class MembersService {
       if (member.status !== 'deleted') throw memberError('no_deleted_member_found_for_reactivation');
       const now = toTimestamp(this.#clock.now());
       const reactivated: Member = { ...member, status: 'active', updatedAt: now };
+      const holder = await tx.members.findMemberByEmail(organization.organizationId, member.emailAddress);
+      if (holder !== undefined) throw memberError('reactivation_email_belongs_to_another_member');
       await assertUniqueWithinOrganization(tx.members, reactivated);
       await writeOrExplain(() => tx.members.updateMember(reactivated));
       await this.#audit.record(tx.audit, context, {
@@ -249,9 +268,13 @@ export class MembersService {
   }
 
   async search(input: SearchMembersInput): Promise<Page<Member> & { organizations: Organization[] }> {
-    if (input.organizationIds.length === 0 || input.organizationIds.length > 1000) throw memberError('invalid_organization_ids');
+    if (input.organizationIds.length === 0) throw memberError('member_search_organization_ids_empty');
     const page = { limit: parseLimit(input.limit), after: decodeCursor(input.cursor) };
-    const query = parseSearchQuery(input.query, MEMBER_SEARCH_FILTERS);
+    const query = parseSearchQuery(input.query, MEMBER_SEARCH_FILTERS, 'member_search');
+    const statuses = query.filters.find((filter) => filter.name === 'statuses');
+    if (statuses?.type === 'string[]' && statuses.value.some((status) => !MEMBER_STATUSES.includes(status as MemberStatus))) {
+      throw sharedError('search_invalid_status_filter');
+    }
     const organizations = await resolveOrganizations(this.#store.organizations, input.organizationIds);
     const { rows, total } = await this.#store.members.searchMembers(
       organizations.map((organization) => organization.organizationId),

@@ -124,9 +124,10 @@ const COMMON_EMAIL_DOMAINS = new Set([
   'qq.com', '163.com', '126.com', 'web.de', 'fastmail.com', 'hey.com', 'tutanota.com', 'comcast.net',
 ]);
 
-export function checkOrganizationName(name: string): string {
-  const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 128) throw organizationError('invalid_organization_name');
+export function checkOrganizationName(name: string | undefined): string {
+  const trimmed = (name ?? '').trim();
+  if (trimmed === '') throw organizationError('organization_name_missing');
+  if (trimmed.length > 128) throw organizationError('invalid_organization_name');
   return trimmed;
 }
 
@@ -151,14 +152,19 @@ export function checkLogoUrl(url: string): string {
   throw organizationError('invalid_organization_logo_url');
 }
 
+/** Where a domain is used decides which Stytch error names a bad one. */
+const DOMAIN_ERRORS = {
+  allowed: { invalid: 'organization_settings_invalid_domain', common: 'organization_settings_domain_too_common' },
+  claimed: { invalid: 'organization_settings_invalid_claimed_domain', common: 'organization_settings_claimed_domain_too_common' },
+  rbac: { invalid: 'rbac_invalid_domain', common: 'rbac_domain_too_common' },
+} as const;
+
 /** Domains are compared in lower case; common consumer domains are refused. */
-export function checkEmailDomains(domains: readonly string[]): string[] {
+export function checkEmailDomains(domains: readonly string[], use: keyof typeof DOMAIN_ERRORS): string[] {
   const normalized = domains.map((domain) => domain.trim().toLowerCase());
   for (const domain of normalized) {
-    if (!DOMAIN.test(domain)) throw organizationError('organization_settings_invalid_domain', `"${domain}" is not a valid email domain.`);
-    if (COMMON_EMAIL_DOMAINS.has(domain)) {
-      throw organizationError('organization_settings_domain_too_common', `"${domain}" is too common to be an organization domain.`);
-    }
+    if (!DOMAIN.test(domain)) throw organizationError(DOMAIN_ERRORS[use].invalid, `"${domain}" is not a valid email domain.`);
+    if (COMMON_EMAIL_DOMAINS.has(domain)) throw organizationError(DOMAIN_ERRORS[use].common, `"${domain}" is too common for an organization.`);
   }
   return [...new Set(normalized)];
 }
@@ -174,15 +180,16 @@ export function mergeSettings(current: OrganizationSettings, input: Organization
   if (input.mfaPolicy !== undefined && !['OPTIONAL', 'REQUIRED_FOR_ALL'].includes(input.mfaPolicy)) {
     throw organizationError('invalid_organization_mfa_policy');
   }
-  checkMethods('auth_methods', input.authMethods, input.allowedAuthMethods, AUTH_METHODS);
-  checkMethods('mfa_methods', input.mfaMethods, input.allowedMfaMethods, MFA_METHODS);
+  checkMethods('auth_methods', input.authMethods, input.allowedAuthMethods, AUTH_METHODS, 'invalid_organization_allowed_auth_methods');
+  checkMethods('mfa_methods', input.mfaMethods, input.allowedMfaMethods, MFA_METHODS, 'invalid_organization_allowed_mfa_methods');
   checkOauthTenants(input.allowedOauthTenants);
 
   const merged: OrganizationSettings = {
     ...current,
-    ...withoutUndefined(input),
-    ...(input.emailAllowedDomains && { emailAllowedDomains: checkEmailDomains(input.emailAllowedDomains) }),
-    ...(input.claimedEmailDomains && { claimedEmailDomains: checkEmailDomains(input.claimedEmailDomains) }),
+    // Only settings keys: create/update inputs also carry the name, slug and metadata, which must not leak into settings.
+    ...withoutUndefined(settingsOnly(input)),
+    ...(input.emailAllowedDomains && { emailAllowedDomains: checkEmailDomains(input.emailAllowedDomains, 'allowed') }),
+    ...(input.claimedEmailDomains && { claimedEmailDomains: checkEmailDomains(input.claimedEmailDomains, 'claimed') }),
     ...(input.rbacEmailImplicitRoleAssignments && {
       rbacEmailImplicitRoleAssignments: checkImplicitRoleAssignments(input.rbacEmailImplicitRoleAssignments),
     }),
@@ -208,6 +215,7 @@ function checkMethods(
   setting: string | undefined,
   methods: readonly string[] | undefined,
   known: readonly string[],
+  unknownMethodCode: 'invalid_organization_allowed_auth_methods' | 'invalid_organization_allowed_mfa_methods',
 ): void {
   if (setting !== undefined && setting !== 'ALL_ALLOWED' && setting !== 'RESTRICTED') {
     throw organizationError('invalid_organization_auth_method_settings', `${field} must be ALL_ALLOWED or RESTRICTED.`);
@@ -215,7 +223,7 @@ function checkMethods(
   const unknown = (methods ?? []).filter((method) => !known.includes(method));
   if (unknown.length > 0) {
     throw organizationError(
-      'invalid_organization_auth_method_settings',
+      unknownMethodCode,
       `allowed_${field} accepts only ${known.join(', ')}; got ${unknown.join(', ')}.`,
     );
   }
@@ -234,12 +242,16 @@ function checkOauthTenants(tenants: Readonly<Record<string, readonly string[]>> 
 
 function checkImplicitRoleAssignments(assignments: readonly EmailImplicitRoleAssignment[]): EmailImplicitRoleAssignment[] {
   return assignments.map((assignment) => {
-    const [domain] = checkEmailDomains([assignment.domain]);
+    const [domain] = checkEmailDomains([assignment.domain], 'rbac');
     if (assignment.roleId.trim() === '') {
       throw organizationError('invalid_organization_settings', 'rbac_email_implicit_role_assignments need a role_id.');
     }
     return { domain: domain as string, roleId: assignment.roleId };
   });
+}
+
+function settingsOnly(input: OrganizationSettingsInput): OrganizationSettingsInput {
+  return Object.fromEntries(Object.entries(input).filter(([key]) => Object.hasOwn(DEFAULT_SETTINGS, key))) as OrganizationSettingsInput;
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

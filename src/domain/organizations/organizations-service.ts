@@ -6,6 +6,7 @@ import type { AuditStore } from '../audit/audit-store.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import { parseLimit, decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
+import type { SessionsPorts } from '../sessions/sessions-service.js';
 import type { Transactional } from '../shared/transactional.js';
 import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
 import { organizationError } from './errors.js';
@@ -22,10 +23,16 @@ import {
 } from './organization.js';
 import type { OrganizationsStore } from './organizations-store.js';
 
-export type OrganizationsServiceStore = Transactional<{ organizations: OrganizationsStore; audit: AuditStore }>;
+type OrganizationsPorts = SessionsPorts & { organizations: OrganizationsStore; audit: AuditStore };
+export type OrganizationsServiceStore = Transactional<OrganizationsPorts>;
+
+/** What deleting an organization needs from sessions: ending all of its sessions in the same transaction. */
+export interface OrganizationSessionsRevoker {
+  revokeOrganizationSessionsIn(tx: SessionsPorts, context: OperationContext, organizationId: string): Promise<void>;
+}
 
 export interface CreateOrganizationInput extends OrganizationSettingsInput {
-  readonly organizationName: string;
+  readonly organizationName: string | undefined;
   readonly organizationSlug?: string | undefined;
   readonly organizationLogoUrl?: string | undefined;
   readonly organizationExternalId?: string | undefined;
@@ -68,12 +75,20 @@ export class OrganizationsService {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
+  readonly #sessions: OrganizationSessionsRevoker;
 
-  constructor(dependencies: { store: OrganizationsServiceStore; ids: IdGenerator; clock: Clock; audit: AuditRecorder }) {
+  constructor(dependencies: {
+    store: OrganizationsServiceStore;
+    ids: IdGenerator;
+    clock: Clock;
+    audit: AuditRecorder;
+    sessions: OrganizationSessionsRevoker;
+  }) {
     this.#store = dependencies.store;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
+    this.#sessions = dependencies.sessions;
   }
 
   async create(context: OperationContext, input: CreateOrganizationInput): Promise<Organization> {
@@ -83,10 +98,10 @@ export class OrganizationsService {
       { ...DEFAULT_SETTINGS, emailInvites: defaultEmailInvites(input) },
       input,
     );
-    const organization: Organization = {
-      organizationId: this.#ids.next('organization'),
+    const organizationId = this.#ids.next('organization');
+    let organization: Organization = {
+      organizationId,
       organizationName,
-      // Stytch documents the slug as optional on create; when omitted we derive one from the name.
       organizationSlug: input.organizationSlug === undefined ? slugFromName(organizationName) : checkOrganizationSlug(input.organizationSlug),
       organizationLogoUrl: checkLogoUrl(input.organizationLogoUrl ?? ''),
       organizationExternalId: emptyToNull(input.organizationExternalId, checkOrganizationExternalId),
@@ -96,6 +111,11 @@ export class OrganizationsService {
       updatedAt: now,
     };
     return this.#store.transaction(async (tx) => {
+      // Stytch documents the slug as optional on create. A slug we derived from the name must not
+      // make the create fail, so a taken one gets a suffix from the new id; a slug the caller chose does.
+      if (input.organizationSlug === undefined && (await tx.organizations.findOrganization(organization.organizationSlug)) !== undefined) {
+        organization = { ...organization, organizationSlug: `${organization.organizationSlug.slice(0, 119)}-${organizationId.slice(-8)}` };
+      }
       await assertUnique(tx.organizations, organization);
       await insertOrExplain(() => tx.organizations.insertOrganization(organization));
       await this.#audit.record(tx.audit, context, {
@@ -150,6 +170,7 @@ export class OrganizationsService {
     return this.#store.transaction(async (tx) => {
       const organization = await tx.organizations.findOrganization(reference);
       if (organization === undefined) throw organizationError('organization_not_found');
+      await this.#sessions.revokeOrganizationSessionsIn(tx, context, organization.organizationId);
       await tx.organizations.deleteOrganization(organization.organizationId);
       await this.#audit.record(tx.audit, context, {
         type: 'organization.deleted',
@@ -177,7 +198,7 @@ export class OrganizationsService {
 
   async search(input: SearchOrganizationsInput): Promise<Page<Organization>> {
     const page = { limit: parseLimit(input.limit), after: decodeCursor(input.cursor) };
-    const query = parseSearchQuery(input.query, ORGANIZATION_SEARCH_FILTERS);
+    const query = parseSearchQuery(input.query, ORGANIZATION_SEARCH_FILTERS, 'organization_search');
     const { rows, total } = await this.#store.organizations.searchOrganizations(query, page);
     return toPage(rows, page, total, (row) => ({ createdAt: row.createdAt, id: row.organizationId }));
   }

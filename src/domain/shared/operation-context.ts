@@ -8,4 +8,6 @@ export type Actor =
 export interface OperationContext {
   readonly requestId: string;
   readonly actor: Actor;
+  /** The HTTP client behind the call, recorded on sessions it starts and in audit events. */
+  readonly client?: { readonly ipAddress: string; readonly userAgent: string };
 }

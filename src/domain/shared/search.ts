@@ -24,30 +24,42 @@ export interface RawSearchQuery {
 
 const MAX_FILTER_VALUES = 1000;
 
-export function parseSearchQuery(raw: RawSearchQuery | undefined, known: Readonly<Record<string, FilterValueType>>): SearchQuery {
+/** Which search the query is for: Stytch names each search's errors after it. */
+export type SearchKind = 'organization_search' | 'member_search';
+
+export function parseSearchQuery(raw: RawSearchQuery | undefined, known: Readonly<Record<string, FilterValueType>>, kind: SearchKind): SearchQuery {
   if (raw === undefined || raw === null) return { operator: 'AND', filters: [] };
   if (raw.operator !== 'AND' && raw.operator !== 'OR') {
     throw sharedError('invalid_search_query', 'query.operator must be AND or OR.');
   }
   const operands = raw.operands ?? [];
   if (!Array.isArray(operands)) throw sharedError('invalid_search_query', 'query.operands must be an array.');
-  const filters = operands.map((operand: unknown) => parseOperand(operand, known));
+  const filters = operands.map((operand: unknown) => parseOperand(operand, known, kind));
   return { operator: raw.operator, filters };
 }
 
-function parseOperand(operand: unknown, known: Readonly<Record<string, FilterValueType>>): SearchFilter {
-  if (operand === null || typeof operand !== 'object') {
+function parseOperand(operand: unknown, known: Readonly<Record<string, FilterValueType>>, kind: SearchKind): SearchFilter {
+  if (operand === null || typeof operand !== 'object' || Array.isArray(operand)) {
     throw sharedError('invalid_search_query', 'Each operand must be an object with filter_name and filter_value.');
   }
   const { filter_name: name, filter_value: value } = operand as { filter_name?: unknown; filter_value?: unknown };
-  if (typeof name !== 'string' || !Object.hasOwn(known, name)) {
-    throw sharedError('invalid_search_query', `Unknown filter_name ${JSON.stringify(name)}; known: ${Object.keys(known).join(', ')}.`);
+  if (name === undefined || name === null) throw sharedError(`${kind}_missing_filter_name`);
+  if (typeof name !== 'string') throw sharedError(`${kind}_filter_name_must_be_string`);
+  if (!Object.hasOwn(known, name)) {
+    throw sharedError(`${kind}_filter_name_not_recognized`, `Unknown filter_name ${JSON.stringify(name)}; known: ${Object.keys(known).join(', ')}.`);
   }
+  if (value === undefined || value === null) throw sharedError(`${kind}_missing_filter_value`, `${name} needs a filter_value.`);
   const type = known[name] as FilterValueType;
-  if (type === 'boolean' && typeof value === 'boolean') return { name, type, value };
-  if (type === 'string' && typeof value === 'string' && value.length > 0 && value.length <= 1024) return { name, type, value };
-  if (type === 'string[]' && isStringList(value)) return { name, type, value };
-  throw sharedError('invalid_search_query', `filter_value of ${name} must be ${describe(type)}.`);
+  if (type === 'boolean') {
+    if (typeof value === 'boolean') return { name, type, value };
+    throw kind === 'member_search' ? sharedError('member_search_expected_boolean') : sharedError('invalid_search_query', `${name} takes a boolean.`);
+  }
+  if (type === 'string') {
+    if (typeof value === 'string' && value.length > 0 && value.length <= 1024) return { name, type, value };
+    throw sharedError(`${kind}_expected_string`, `${name} takes a non-empty string of at most 1024 characters.`);
+  }
+  if (isStringList(value)) return { name, type, value };
+  throw sharedError(`${kind}_expected_array_of_strings`, `${name} takes a list of 1 to ${MAX_FILTER_VALUES} strings.`);
 }
 
 function isStringList(value: unknown): value is string[] {
@@ -57,9 +69,4 @@ function isStringList(value: unknown): value is string[] {
     value.length <= MAX_FILTER_VALUES &&
     value.every((entry) => typeof entry === 'string' && entry.length <= 1024)
   );
-}
-
-function describe(type: FilterValueType): string {
-  if (type === 'string[]') return `a non-empty list of strings (at most ${MAX_FILTER_VALUES})`;
-  return type === 'string' ? 'a non-empty string' : 'a boolean';
 }

@@ -112,7 +112,8 @@ const identityProperties = {
   trusted_metadata: jsonObject,
 };
 
-export const createOrganizationBody = objectSchema({ ...identityProperties, ...settingsProperties }, ['organization_name']);
+// organization_name is checked by the service, which answers a missing one with Stytch's organization_name_missing.
+export const createOrganizationBody = objectSchema({ ...identityProperties, ...settingsProperties });
 export const updateOrganizationBody = objectSchema({ ...identityProperties, ...settingsProperties });
 export const searchOrganizationsBody = objectSchema({
   cursor: str,
@@ -164,5 +165,5 @@ export function decodeUpdateOrganization(body: SettingsWire & IdentityWire): Upd
 }
 
 export function decodeCreateOrganization(body: SettingsWire & IdentityWire): CreateOrganizationInput {
-  return { ...decodeUpdateOrganization(body), organizationName: body.organization_name as string };
+  return { ...decodeUpdateOrganization(body), organizationName: body.organization_name as string | undefined };
 }

@@ -1,5 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as sessionsAndSigningKeys from './0002-sessions-and-signing-keys.js';
+import * as impersonation from './0003-impersonation.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -8,6 +10,8 @@ import * as initial from './0001-initial.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-sessions-and-signing-keys': sessionsAndSigningKeys,
+  '0003-impersonation': impersonation,
 };
 
 export const migrationProvider: MigrationProvider = {

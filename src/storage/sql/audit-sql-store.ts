@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/audit-event.js';
-import type { AuditStore } from '../../domain/audit/audit-store.js';
+import type { AuditEventFilter, AuditStore } from '../../domain/audit/audit-store.js';
 import type { Actor } from '../../domain/shared/operation-context.js';
-import type { Database } from '../database.js';
+import type { AuditEventRow, Database } from '../database.js';
 import { fromJson, toJson } from './json-column.js';
 
 export class AuditSqlStore implements AuditStore {
@@ -23,6 +23,9 @@ export class AuditSqlStore implements AuditStore {
         actor: toJson(event.actor),
         organization_id: event.organizationId,
         member_id: event.memberId,
+        impersonator_id: event.impersonatorId ?? null,
+        client_ip: event.client?.ipAddress ?? null,
+        user_agent: event.client?.userAgent ?? null,
         details: toJson(event.details),
       })
       .execute();
@@ -32,15 +35,34 @@ export class AuditSqlStore implements AuditStore {
     let query = this.#db.selectFrom('audit_events').selectAll();
     if (filter.organizationId !== null) query = query.where('organization_id', '=', filter.organizationId);
     const rows = await query.orderBy('occurred_at', 'desc').orderBy('event_id', 'desc').limit(filter.limit).execute();
-    return rows.map((row) => ({
-      eventId: row.event_id,
-      type: row.type as AuditEventType,
-      occurredAt: row.occurred_at,
-      requestId: row.request_id,
-      actor: fromJson<Actor>(row.actor),
-      organizationId: row.organization_id,
-      memberId: row.member_id,
-      details: fromJson<Record<string, unknown>>(row.details),
-    }));
+    return rows.map(fromRow);
   }
+
+  async searchEvents(filter: AuditEventFilter, page: { limit: number; afterEventId: string | null }): Promise<AuditEvent[]> {
+    let query = this.#db.selectFrom('audit_events').selectAll();
+    if (filter.typePrefix !== undefined) query = query.where('type', 'like', `${filter.typePrefix.replace(/[\\%_]/g, '\\$&')}%`);
+    if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
+    if (filter.memberId !== undefined) query = query.where('member_id', '=', filter.memberId);
+    if (filter.impersonatorId !== undefined) query = query.where('impersonator_id', '=', filter.impersonatorId);
+    if (filter.since !== undefined) query = query.where('occurred_at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('occurred_at', '<', filter.until);
+    if (page.afterEventId !== null) query = query.where('event_id', '>', page.afterEventId);
+    const rows = await query.orderBy('event_id').limit(page.limit).execute();
+    return rows.map(fromRow);
+  }
+}
+
+function fromRow(row: Selectable<AuditEventRow>): AuditEvent {
+  return {
+    eventId: row.event_id,
+    type: row.type as AuditEventType,
+    occurredAt: row.occurred_at,
+    requestId: row.request_id,
+    actor: fromJson<Actor>(row.actor),
+    organizationId: row.organization_id,
+    memberId: row.member_id,
+    impersonatorId: row.impersonator_id,
+    client: row.client_ip === null ? null : { ipAddress: row.client_ip, userAgent: row.user_agent ?? '' },
+    details: fromJson<Record<string, unknown>>(row.details),
+  };
 }

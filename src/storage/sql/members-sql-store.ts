@@ -155,3 +155,5 @@ function fromRow(row: Selectable<MemberRow>): Member {
     updatedAt: row.updated_at,
   };
 }
+
+export { fromRow as memberFromRow };

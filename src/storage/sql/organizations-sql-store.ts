@@ -26,9 +26,11 @@ export class OrganizationsSqlStore implements OrganizationsStore {
 
   async updateOrganization(organization: Organization): Promise<void> {
     const { organization_id: organizationId, ...row } = toRow(organization);
-    await translateUniqueViolation(UNIQUE_FIELDS, () =>
-      this.#db.updateTable('organizations').set(row).where('organization_id', '=', organizationId).execute(),
+    const result = await translateUniqueViolation(UNIQUE_FIELDS, () =>
+      this.#db.updateTable('organizations').set(row).where('organization_id', '=', organizationId).executeTakeFirst(),
     );
+    // The port promises a no-op when the organization is absent; writing its domains would hit the foreign key.
+    if (result.numUpdatedRows === 0n) return;
     await this.#db.deleteFrom('organization_domains').where('organization_id', '=', organizationId).execute();
     await this.#writeDomains(organization);
   }
@@ -58,6 +60,8 @@ export class OrganizationsSqlStore implements OrganizationsStore {
 
   async deleteOrganization(organizationId: string): Promise<void> {
     // Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite honours only with a pragma.
+    // Its sessions go with it: a deleted organization's tokens and JWTs must stop authenticating at once.
+    await this.#db.deleteFrom('sessions').where('organization_id', '=', organizationId).execute();
     await this.#db.deleteFrom('members').where('organization_id', '=', organizationId).execute();
     await this.#db.deleteFrom('organization_domains').where('organization_id', '=', organizationId).execute();
     await this.#db.deleteFrom('organizations').where('organization_id', '=', organizationId).execute();
@@ -175,3 +179,5 @@ function fromRow(row: Selectable<OrganizationRow>): Organization {
     updatedAt: row.updated_at,
   };
 }
+
+export { fromRow as organizationFromRow };

@@ -16,10 +16,13 @@ export class ProjectsSqlStore implements ProjectsStore {
   }
 
   async replaceProject(project: Project): Promise<void> {
-    await this.#db.deleteFrom('projects').execute();
+    await this.#db.deleteFrom('projects').where('project_id', '!=', project.projectId).execute();
+    // An upsert, not a plain insert: servers starting together on an empty PostgreSQL database all
+    // store the configured project, and the later ones must not fail on the first one's row.
     await this.#db
       .insertInto('projects')
       .values({ project_id: project.projectId, secret_digest: project.secretDigest, created_at: project.createdAt })
+      .onConflict((conflict) => conflict.column('project_id').doUpdateSet({ secret_digest: project.secretDigest, created_at: project.createdAt }))
       .execute();
   }
 }

@@ -1,0 +1,72 @@
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { AuditStore } from '../audit/audit-store.js';
+import type { OperationContext } from '../shared/operation-context.js';
+import type { Transactional } from '../shared/transactional.js';
+import type { ImpersonatedSession } from './impersonation.js';
+import type { ImpersonationStore } from './impersonation-store.js';
+
+type LedgerPorts = { impersonation: ImpersonationStore; audit: AuditStore };
+
+/**
+ * Keeps the record of how each impersonated session ended. Sessions call it whenever they revoke
+ * (by any path: sessions.revoke, member deletion, email change, organization deletion, the
+ * impersonation API), in the same transaction, so no impersonation ends unrecorded.
+ */
+export class ImpersonationLedger {
+  readonly #audit: AuditRecorder;
+  readonly #clock: Clock;
+
+  constructor(dependencies: { audit: AuditRecorder; clock: Clock }) {
+    this.#audit = dependencies.audit;
+    this.#clock = dependencies.clock;
+  }
+
+  async sessionsRevoked(tx: LedgerPorts, context: OperationContext, memberSessionIds: readonly string[], at: string): Promise<void> {
+    if (memberSessionIds.length === 0) return;
+    const ended = await tx.impersonation.endImpersonatedSessions(memberSessionIds, at, 'revoked');
+    for (const session of ended) await this.#recordEnd(tx, context, session, 'impersonation.session_revoked', at);
+  }
+
+  /**
+   * Records the expiry of impersonated sessions whose hour is up. Each expiry is claimed by one
+   * conditional update, so several processes sweeping at once record it once. Returns how many.
+   */
+  async recordExpiries(store: Transactional<LedgerPorts>, limit = 100): Promise<number> {
+    const at = toTimestamp(this.#clock.now());
+    const context: OperationContext = { requestId: 'sweeper', actor: { type: 'system' } };
+    return store.transaction(async (tx) => {
+      const due = await tx.impersonation.listUnrecordedExpiries(at, limit);
+      const ended = await tx.impersonation.endImpersonatedSessions(
+        due.map((session) => session.memberSessionId),
+        at,
+        'expired',
+      );
+      for (const session of ended) await this.#recordEnd(tx, context, session, 'impersonation.session_expired', session.expiresAt);
+      return ended.length;
+    });
+  }
+
+  async #recordEnd(
+    tx: LedgerPorts,
+    context: OperationContext,
+    session: ImpersonatedSession,
+    type: 'impersonation.session_revoked' | 'impersonation.session_expired',
+    occurredAt: string,
+  ): Promise<void> {
+    await this.#audit.record(tx.audit, context, {
+      type,
+      organizationId: session.organizationId,
+      memberId: session.memberId,
+      impersonatorId: session.impersonatorId,
+      occurredAt,
+      details: {
+        member_session_id: session.memberSessionId,
+        impersonator_email_address: session.impersonatorEmailAddress,
+        reason: session.reason,
+        started_at: session.startedAt,
+      },
+    });
+  }
+}

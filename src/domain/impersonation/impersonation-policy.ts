@@ -1,0 +1,28 @@
+import type { ImpersonationPolicy } from './impersonation.js';
+
+/** The project's own setting, from configuration: it overrides every organization's. */
+export interface ProjectImpersonationPolicy {
+  readonly enabled: boolean;
+  readonly redirectUrl: string | null;
+}
+
+export interface EffectivePolicy {
+  readonly enabled: boolean;
+  /** Why not, when not: the project's configuration or the organization's own setting. */
+  readonly disabledBy: 'project' | 'organization' | null;
+  readonly redirectUrl: string | null;
+}
+
+/** Allowed only when both the project and the organization allow it; the organization's URL wins. */
+export function effectivePolicy(project: ProjectImpersonationPolicy, organization: ImpersonationPolicy | undefined): EffectivePolicy {
+  const disabledBy = !project.enabled ? 'project' : organization?.enabled === false ? 'organization' : null;
+  return { enabled: disabledBy === null, disabledBy, redirectUrl: organization?.redirectUrl ?? project.redirectUrl };
+}
+
+/** Stytch's B2B impersonation link: `stytch_token_type=multi_tenant_impersonation&token=…` (reference §A.5). */
+export function impersonationUrl(redirectUrl: string, token: string): string {
+  const url = new URL(redirectUrl);
+  url.searchParams.set('stytch_token_type', 'multi_tenant_impersonation');
+  url.searchParams.set('token', token);
+  return url.toString();
+}

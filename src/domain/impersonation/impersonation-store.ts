@@ -1,0 +1,23 @@
+import type { ImpersonatedSession, ImpersonatedSessionSelector, ImpersonationPolicy, ImpersonationToken } from './impersonation.js';
+
+/** Storage port for impersonation tokens, impersonated sessions and organization policies. */
+export interface ImpersonationStore {
+  insertToken(token: ImpersonationToken, secret: { lookupId: string; digest: Buffer }): Promise<void>;
+  /** The token with this lookup id and its digest, whatever its state; undefined when none. */
+  findTokenByLookupId(lookupId: string): Promise<{ token: ImpersonationToken; digest: Buffer } | undefined>;
+  /**
+   * Marks the token redeemed if, and only if, it is unredeemed and unexpired at `at`; returns
+   * whether this call did it. Concurrent callers race on one conditional UPDATE, so exactly one wins.
+   */
+  redeemToken(tokenId: string, at: string, memberSessionId: string): Promise<boolean>;
+  insertImpersonatedSession(session: ImpersonatedSession): Promise<void>;
+  /** Impersonated sessions not yet ended and not expired at `now`, matching every given selector field, oldest first; [] when none. */
+  listActiveImpersonatedSessions(selector: ImpersonatedSessionSelector, now: string): Promise<ImpersonatedSession[]>;
+  /** Marks these sessions ended (if not already) and returns the ones this call ended; [] when none. */
+  endImpersonatedSessions(memberSessionIds: readonly string[], at: string, reason: 'revoked' | 'expired'): Promise<ImpersonatedSession[]>;
+  /** Impersonated sessions whose expiry has passed at `now` but is not yet recorded, at most `limit`; [] when none. */
+  listUnrecordedExpiries(now: string, limit: number): Promise<ImpersonatedSession[]>;
+  /** The organization's stored policy, or undefined when it never set one. */
+  findPolicy(organizationId: string): Promise<ImpersonationPolicy | undefined>;
+  upsertPolicy(policy: ImpersonationPolicy): Promise<void>;
+}

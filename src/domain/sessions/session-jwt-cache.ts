@@ -1,0 +1,33 @@
+/**
+ * The last JWT signed for each session, reused while the session's claims are unchanged and the
+ * JWT has most of its life left, so `sessions.authenticate` signs at most about once a minute per
+ * session instead of on every call. Per process and bounded; losing it only costs a signature.
+ */
+export class SessionJwtCache {
+  readonly #entries = new Map<string, { claimsKey: string; jwt: string; expiresAtSeconds: number }>();
+  readonly #capacity: number;
+
+  constructor(capacity = 50_000) {
+    this.#capacity = capacity;
+  }
+
+  /** A cached JWT for exactly these claims that stays valid at least `minimumLifetimeSeconds` more. */
+  find(sessionId: string, claimsKey: string, nowSeconds: number, minimumLifetimeSeconds: number): string | undefined {
+    const entry = this.#entries.get(sessionId);
+    if (entry === undefined || entry.claimsKey !== claimsKey || entry.expiresAtSeconds - nowSeconds < minimumLifetimeSeconds) return undefined;
+    return entry.jwt;
+  }
+
+  remember(sessionId: string, claimsKey: string, jwt: string, expiresAtSeconds: number): void {
+    this.#entries.delete(sessionId);
+    this.#entries.set(sessionId, { claimsKey, jwt, expiresAtSeconds });
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  forget(sessionId: string): void {
+    this.#entries.delete(sessionId);
+  }
+}

@@ -1,0 +1,359 @@
+import { createOpaqueToken, digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { IdGenerator } from '../../platform/ids.js';
+import type { Random } from '../../platform/random.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { AuditStore } from '../audit/audit-store.js';
+import { memberError } from '../members/errors.js';
+import { effectiveRoles, type Member } from '../members/member.js';
+import type { MembersStore } from '../members/members-store.js';
+import { organizationError } from '../organizations/errors.js';
+import type { Organization } from '../organizations/organization.js';
+import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import type { OperationContext } from '../shared/operation-context.js';
+import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
+import type { Transactional } from '../shared/transactional.js';
+import { authorize, type AuthorizationCheck, type AuthorizationVerdict } from '../rbac/authorize.js';
+import { sessionError } from './errors.js';
+import {
+  DEFAULT_SESSION_MINUTES,
+  checkSessionDuration,
+  isImpersonated,
+  isLive,
+  mergeCustomClaims,
+  type AuthenticationFactor,
+  type MemberSession,
+} from './session.js';
+import { SESSION_CLAIM, sessionClaims } from './session-claims.js';
+import { SessionJwtCache } from './session-jwt-cache.js';
+import type { SessionJwtCodec } from './session-jwt-codec.js';
+import type { SessionRecord, SessionsStore } from './sessions-store.js';
+
+export type SessionsPorts = { sessions: SessionsStore; audit: AuditStore; impersonation: ImpersonationStore };
+
+/** Told about every revocation, in its transaction (the impersonation ledger records how impersonations end). */
+export interface RevocationListener {
+  sessionsRevoked(tx: SessionsPorts, context: OperationContext, memberSessionIds: readonly string[], at: string): Promise<void>;
+}
+export type SessionsServiceStore = Transactional<SessionsPorts & { organizations: OrganizationsStore; members: MembersStore }>;
+
+const JWT_LIFETIME_SECONDS = 300;
+/** A cached JWT is handed out again only while it has at least this much life left. */
+const JWT_REUSE_MINIMUM_SECONDS = 120;
+/** `last_accessed_at` is written at most this often, so most authentications are pure reads. */
+const TOUCH_INTERVAL_MILLISECONDS = 60_000;
+
+export interface AuthenticatedSession extends SessionRecord {
+  /** The opaque token when the caller presented it; "" when it presented a JWT (only a digest is stored). */
+  readonly sessionToken: string;
+  readonly sessionJwt: string;
+  /** Present when an authorization check was asked for and passed (a failed check throws). */
+  readonly verdict?: AuthorizationVerdict;
+}
+
+export interface StartSessionInput {
+  readonly member: Member;
+  readonly organization: Organization;
+  readonly factor: AuthenticationFactor;
+  readonly durationMinutes?: number | undefined;
+  readonly customClaims?: Record<string, unknown> | undefined;
+}
+
+export interface AuthenticateSessionInput {
+  readonly sessionToken?: string | undefined;
+  readonly sessionJwt?: string | undefined;
+  readonly sessionDurationMinutes?: number | undefined;
+  readonly sessionCustomClaims?: Record<string, unknown> | undefined;
+  readonly authorizationCheck?: AuthorizationCheck | undefined;
+}
+
+export interface RevokeSessionInput {
+  readonly memberSessionId?: string | undefined;
+  readonly sessionToken?: string | undefined;
+  readonly sessionJwt?: string | undefined;
+  readonly memberId?: string | undefined;
+}
+
+/** Member sessions (reference §E): what every sign-in method produces and every application checks. */
+export class SessionsService {
+  readonly #store: SessionsServiceStore;
+  readonly #jwt: SessionJwtCodec;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #ids: IdGenerator;
+  readonly #audit: AuditRecorder;
+  readonly #projectId: string;
+  readonly #revocations: RevocationListener;
+  readonly #jwtCache = new SessionJwtCache();
+
+  constructor(dependencies: {
+    store: SessionsServiceStore;
+    jwt: SessionJwtCodec;
+    clock: Clock;
+    random: Random;
+    ids: IdGenerator;
+    audit: AuditRecorder;
+    projectId: string;
+    revocations: RevocationListener;
+  }) {
+    this.#store = dependencies.store;
+    this.#jwt = dependencies.jwt;
+    this.#clock = dependencies.clock;
+    this.#random = dependencies.random;
+    this.#ids = dependencies.ids;
+    this.#audit = dependencies.audit;
+    this.#projectId = dependencies.projectId;
+    this.#revocations = dependencies.revocations;
+  }
+
+  /**
+   * Starts a session inside the caller's transaction (a sign-in method's). Returns the session and
+   * its token; call `issueJwt` after the transaction commits.
+   */
+  async startSession(tx: SessionsPorts, context: OperationContext, input: StartSessionInput): Promise<{ record: SessionRecord; sessionToken: string }> {
+    const now = this.#clock.now();
+    const minutes = input.durationMinutes === undefined ? DEFAULT_SESSION_MINUTES : checkSessionDuration(input.durationMinutes);
+    const token = createOpaqueToken(this.#random);
+    const session: MemberSession = {
+      memberSessionId: this.#ids.next('session'),
+      memberId: input.member.memberId,
+      organizationId: input.organization.organizationId,
+      startedAt: toTimestamp(now),
+      lastAccessedAt: toTimestamp(now),
+      expiresAt: toTimestamp(new Date(now.getTime() + minutes * 60_000)),
+      authenticationFactors: [input.factor],
+      customClaims: mergeCustomClaims({}, input.customClaims ?? {}),
+      attributes: { ipAddress: context.client?.ipAddress ?? '', userAgent: context.client?.userAgent ?? '' },
+      roles: effectiveRoles(input.member, input.organization).map((role) => role.roleId),
+      revokedAt: null,
+    };
+    await tx.sessions.insertSession(session, { lookupId: token.lookupId, digest: token.digest });
+    await this.#audit.record(tx.audit, context, {
+      type: 'session.started',
+      organizationId: session.organizationId,
+      memberId: session.memberId,
+      occurredAt: session.startedAt,
+      details: { member_session_id: session.memberSessionId, factor: input.factor.type, expires_at: session.expiresAt },
+    });
+    return { record: { session, member: input.member, organization: input.organization }, sessionToken: token.token };
+  }
+
+  /**
+   * Adds a factor to a live session inside the caller's transaction, as a sign-in method does when
+   * it is given an existing session (reference §E.2): a factor of the same type and delivery method
+   * is refreshed rather than duplicated, and `durationMinutes` extends the session. Impersonated
+   * sessions accept no other factor (reference §A.2).
+   */
+  async addFactor(tx: SessionsPorts, context: OperationContext, record: SessionRecord, factor: AuthenticationFactor, durationMinutes?: number): Promise<SessionRecord> {
+    const current = record.session;
+    if (isImpersonated(current)) throw sessionError('session_not_mutable_impersonated');
+    const now = this.#clock.now();
+    const at = toTimestamp(now);
+    if (!isLive(current, at)) throw sessionError('session_not_found');
+    const others = current.authenticationFactors.filter((existing) => existing.type !== factor.type || existing.deliveryMethod !== factor.deliveryMethod);
+    const session: MemberSession = {
+      ...current,
+      authenticationFactors: [...others, factor],
+      expiresAt: durationMinutes === undefined ? current.expiresAt : toTimestamp(new Date(now.getTime() + checkSessionDuration(durationMinutes) * 60_000)),
+      lastAccessedAt: at,
+    };
+    await tx.sessions.updateSession(session);
+    await this.#audit.record(tx.audit, context, {
+      type: 'session.updated',
+      organizationId: session.organizationId,
+      memberId: session.memberId,
+      occurredAt: at,
+      details: { member_session_id: session.memberSessionId, added_factor: factor.type, expires_at: session.expiresAt },
+    });
+    return { ...record, session };
+  }
+
+  /** sessions.authenticate (reference §E.1–E.3). Revocation is seen at once: every call reads the database. */
+  async authenticate(context: OperationContext, input: AuthenticateSessionInput): Promise<AuthenticatedSession> {
+    if (input.sessionToken === undefined && input.sessionJwt === undefined) throw sessionError('no_session_arguments');
+    if (input.sessionToken !== undefined && input.sessionJwt !== undefined) throw sessionError('too_many_session_arguments');
+    const duration = input.sessionDurationMinutes === undefined ? undefined : checkSessionDuration(input.sessionDurationMinutes);
+    const now = this.#clock.now();
+    const record = input.sessionToken !== undefined ? await this.#findByToken(input.sessionToken) : await this.#findByJwt(input.sessionJwt as string);
+    if (record === undefined || !isLive(record.session, toTimestamp(now)) || record.member.status === 'deleted') throw sessionError('session_not_found');
+    // The check runs on the member's current roles and before any write, so a refusal changes nothing.
+    const roles = effectiveRoles(record.member, record.organization).map((role) => role.roleId);
+    const verdict = input.authorizationCheck && authorize(input.authorizationCheck, { organizationId: record.session.organizationId, roles }, record.organization);
+    const updated = await this.#applyChanges(context, record, { duration, customClaims: input.sessionCustomClaims, roles, now });
+    return { ...updated, sessionToken: input.sessionToken ?? '', sessionJwt: await this.issueJwt(updated), ...(verdict && { verdict }) };
+  }
+
+  /**
+   * The live session behind member-session request headers, read-only (no touch, no extension);
+   * throws `session_not_found` when there is none.
+   */
+  async resolveLive(input: { sessionToken?: string | undefined; sessionJwt?: string | undefined }): Promise<SessionRecord> {
+    const record =
+      input.sessionToken !== undefined ? await this.#findByToken(input.sessionToken) : input.sessionJwt !== undefined ? await this.#findByJwt(input.sessionJwt) : undefined;
+    if (record === undefined || !isLive(record.session, toTimestamp(this.#clock.now())) || record.member.status === 'deleted') {
+      throw sessionError('session_not_found');
+    }
+    return record;
+  }
+
+  /** A JWT for the session as it is now, reusing the last one signed while the claims are unchanged. */
+  async issueJwt(record: SessionRecord): Promise<string> {
+    const claims = sessionClaims(record.session, record.organization, this.#projectId);
+    const claimsKey = JSON.stringify(claims);
+    const nowSeconds = Math.floor(this.#clock.now().getTime() / 1000);
+    const cached = this.#jwtCache.find(record.session.memberSessionId, claimsKey, nowSeconds, JWT_REUSE_MINIMUM_SECONDS);
+    if (cached !== undefined) return cached;
+    const expiresAtSeconds = nowSeconds + JWT_LIFETIME_SECONDS;
+    const jwt = await this.#jwt.sign({ ...claims, iat: nowSeconds, nbf: nowSeconds, exp: expiresAtSeconds });
+    this.#jwtCache.remember(record.session.memberSessionId, claimsKey, jwt, expiresAtSeconds);
+    return jwt;
+  }
+
+  /** sessions.get: the member's live sessions. */
+  async list(organizationReference: string, memberReference: string): Promise<{ organization: Organization; sessions: MemberSession[] }> {
+    const organization = await this.#store.organizations.findOrganization(organizationReference);
+    if (organization === undefined) throw organizationError('organization_not_found');
+    const member = await this.#store.members.findMember(organization.organizationId, memberReference);
+    if (member === undefined || member.status === 'deleted') throw memberError('member_not_found');
+    const sessions = await this.#store.sessions.listLiveSessions(organization.organizationId, member.memberId, toTimestamp(this.#clock.now()));
+    return { organization, sessions };
+  }
+
+  /** sessions.revoke: one session (by id, token or JWT) or every session of a member. */
+  async revoke(context: OperationContext, input: RevokeSessionInput): Promise<void> {
+    const given = [input.memberSessionId, input.sessionToken, input.sessionJwt, input.memberId].filter((value) => value !== undefined);
+    if (given.length === 0) throw sessionError('no_session_revoke_arguments');
+    if (given.length > 1) throw sessionError('too_many_session_revoke_arguments');
+    if (input.memberId !== undefined) {
+      await this.revokeMemberSessions(context, input.memberId);
+      return;
+    }
+    const record =
+      input.memberSessionId !== undefined
+        ? await this.#store.sessions.findSessionById(input.memberSessionId)
+        : input.sessionToken !== undefined
+          ? await this.#findByToken(input.sessionToken)
+          : await this.#findByJwt(input.sessionJwt as string);
+    const at = toTimestamp(this.#clock.now());
+    if (record === undefined || !isLive(record.session, at)) throw sessionError('session_not_found');
+    await this.#store.transaction(async (tx) => {
+      if (!(await tx.sessions.revokeSession(record.session.memberSessionId, at))) throw sessionError('session_not_found');
+      await this.#recordRevocation(tx, context, record.session.organizationId, record.session.memberId, [record.session.memberSessionId], at);
+    });
+    this.#jwtCache.forget(record.session.memberSessionId);
+  }
+
+  async revokeMemberSessions(context: OperationContext, memberId: string): Promise<void> {
+    const member = await this.#store.members.findMemberById(memberId);
+    if (member === undefined) throw memberError('member_not_found');
+    await this.#store.transaction((tx) => this.revokeMemberSessionsIn(tx, context, member));
+  }
+
+  /** Revokes all of a member's sessions inside the caller's transaction (member deletion, email change). */
+  async revokeMemberSessionsIn(tx: SessionsPorts, context: OperationContext, member: Pick<Member, 'memberId' | 'organizationId'>): Promise<void> {
+    const at = toTimestamp(this.#clock.now());
+    const revoked = await tx.sessions.revokeSessionsForMember(member.memberId, at);
+    if (revoked.length > 0) await this.#recordRevocation(tx, context, member.organizationId, member.memberId, revoked, at);
+    for (const id of revoked) this.#jwtCache.forget(id);
+  }
+
+  /** Revokes every live session of the organization inside the caller's transaction (organization deletion). */
+  async revokeOrganizationSessionsIn(tx: SessionsPorts, context: OperationContext, organizationId: string): Promise<void> {
+    const at = toTimestamp(this.#clock.now());
+    const revoked = await tx.sessions.revokeSessionsForOrganization(organizationId, at);
+    if (revoked.length === 0) return;
+    await this.#audit.record(tx.audit, context, { type: 'session.revoked', organizationId, occurredAt: at, details: { member_session_ids: revoked } });
+    await this.#revocations.sessionsRevoked(tx, context, revoked, at);
+    for (const id of revoked) this.#jwtCache.forget(id);
+  }
+
+  /** Revokes these sessions inside the caller's transaction; returns the ids that were still live. */
+  async revokeSessionsIn(tx: SessionsPorts, context: OperationContext, sessions: readonly { memberSessionId: string; organizationId: string; memberId: string }[]): Promise<string[]> {
+    const at = toTimestamp(this.#clock.now());
+    const revoked: string[] = [];
+    for (const session of sessions) {
+      if (!(await tx.sessions.revokeSession(session.memberSessionId, at))) continue;
+      revoked.push(session.memberSessionId);
+      await this.#recordRevocation(tx, context, session.organizationId, session.memberId, [session.memberSessionId], at);
+    }
+    return revoked;
+  }
+
+  async #recordRevocation(tx: SessionsPorts, context: OperationContext, organizationId: string, memberId: string, ids: string[], at: string): Promise<void> {
+    for (const id of ids) this.#jwtCache.forget(id);
+    await this.#revocations.sessionsRevoked(tx, context, ids, at);
+    await this.#audit.record(tx.audit, context, {
+      type: 'session.revoked',
+      organizationId,
+      memberId,
+      occurredAt: at,
+      details: { member_session_ids: ids },
+    });
+  }
+
+  async #findByToken(sessionToken: string): Promise<SessionRecord | undefined> {
+    const parsed = parseOpaqueToken(sessionToken);
+    if (parsed === undefined) return undefined;
+    const found = await this.#store.sessions.findSessionByTokenLookupId(parsed.lookupId);
+    if (found === undefined || !digestsMatch(parsed.digest, found.tokenDigest)) return undefined;
+    return found;
+  }
+
+  async #findByJwt(sessionJwt: string): Promise<SessionRecord | undefined> {
+    const verified = await this.#jwt.verify(sessionJwt);
+    if ('rejected' in verified) throw jwtRejection(verified.rejected);
+    const sessionId = (verified.claims[SESSION_CLAIM] as { id?: unknown } | undefined)?.id;
+    if (typeof sessionId !== 'string') throw sessionError('jwt_invalid_claims');
+    const record = await this.#store.sessions.findSessionById(sessionId);
+    return record !== undefined && record.session.memberId === verified.claims.sub ? record : undefined;
+  }
+
+  async #applyChanges(
+    context: OperationContext,
+    record: SessionRecord,
+    change: { duration: number | undefined; customClaims: Record<string, unknown> | undefined; roles: string[]; now: Date },
+  ): Promise<SessionRecord> {
+    const current = record.session;
+    const at = toTimestamp(change.now);
+    const roles = change.roles;
+    // Impersonated sessions keep their fixed expiry whatever duration is asked for (reference §A.2).
+    const expiresAt =
+      change.duration !== undefined && !isImpersonated(current) ? toTimestamp(new Date(change.now.getTime() + change.duration * 60_000)) : current.expiresAt;
+    const customClaims = change.customClaims === undefined ? current.customClaims : mergeCustomClaims(current.customClaims, change.customClaims);
+    const isTouchDue = change.now.getTime() - new Date(current.lastAccessedAt).getTime() >= TOUCH_INTERVAL_MILLISECONDS;
+    const session: MemberSession = { ...current, expiresAt, customClaims, roles, lastAccessedAt: isTouchDue ? at : current.lastAccessedAt };
+    const isChanged = expiresAt !== current.expiresAt || change.customClaims !== undefined || roles.join() !== current.roles.join();
+    if (isChanged) {
+      await this.#store.transaction(async (tx) => {
+        await tx.sessions.updateSession(session);
+        await this.#audit.record(tx.audit, context, {
+          type: 'session.updated',
+          organizationId: session.organizationId,
+          memberId: session.memberId,
+          occurredAt: at,
+          details: { member_session_id: session.memberSessionId, expires_at: session.expiresAt },
+        });
+      });
+    } else if (isTouchDue) {
+      await this.#store.sessions.touchSession(session.memberSessionId, at);
+    }
+    return { ...record, session };
+  }
+}
+
+function jwtRejection(reason: string): Error {
+  switch (reason) {
+    case 'malformed':
+      return sessionError('unable_to_parse_session_jwt');
+    case 'wrong_issuer':
+      return sessionError('jwt_invalid_issuer');
+    case 'wrong_audience':
+      return sessionError('jwt_invalid_audience');
+    case 'not_yet_valid':
+      return sessionError('jwt_invalid_claims');
+    default:
+      // A bad signature or an unknown key: the JWT cannot be trusted, so nothing in it is parsed.
+      return sessionError('unable_to_parse_session_jwt');
+  }
+}

@@ -1,0 +1,34 @@
+import type { Member } from '../members/member.js';
+import type { Organization } from '../organizations/organization.js';
+import type { MemberSession } from './session.js';
+
+/** A session with what every authentication answers with, read in one query. */
+export interface SessionRecord {
+  readonly session: MemberSession;
+  readonly member: Member;
+  readonly organization: Organization;
+}
+
+/** Storage port for member sessions. Tokens are never stored, only their lookup id and digest. */
+export interface SessionsStore {
+  insertSession(session: MemberSession, token: { lookupId: string; digest: Buffer }): Promise<void>;
+  /**
+   * The session whose token has this lookup id, with its member, organization and token digest,
+   * whatever its state (revoked, expired); undefined when no token has this lookup id.
+   */
+  findSessionByTokenLookupId(lookupId: string): Promise<(SessionRecord & { tokenDigest: Buffer }) | undefined>;
+  /** The session with this id, with its member and organization, whatever its state; undefined when unknown. */
+  findSessionById(memberSessionId: string): Promise<SessionRecord | undefined>;
+  /** Sessions of this member in this organization that are neither revoked nor expired at `now`, oldest first; [] when none. */
+  listLiveSessions(organizationId: string, memberId: string, now: string): Promise<MemberSession[]>;
+  /** Writes expiry, factors, custom claims, roles and last access of an existing session; no-op when unknown. */
+  updateSession(session: MemberSession): Promise<void>;
+  /** Moves `last_accessed_at` forward only (never back), without touching anything else. */
+  touchSession(memberSessionId: string, lastAccessedAt: string): Promise<void>;
+  /** Revokes the session if it is live; returns whether it was. */
+  revokeSession(memberSessionId: string, at: string): Promise<boolean>;
+  /** Revokes every live session of the member; returns their ids ([] when none). */
+  revokeSessionsForMember(memberId: string, at: string): Promise<string[]>;
+  /** Revokes every live session in the organization; returns their ids ([] when none). */
+  revokeSessionsForOrganization(organizationId: string, at: string): Promise<string[]>;
+}

@@ -1,0 +1,167 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AuthenticationFactor, MemberSession, SessionAttributes } from '../../domain/sessions/session.js';
+import type { SessionRecord, SessionsStore } from '../../domain/sessions/sessions-store.js';
+import type { Database, MemberRow, OrganizationRow, SessionRow } from '../database.js';
+import { fromJson, toJson } from './json-column.js';
+import { memberFromRow } from './members-sql-store.js';
+import { organizationFromRow } from './organizations-sql-store.js';
+
+const MEMBER_COLUMNS = [
+  'member_id', 'organization_id', 'email_address', 'email_address_verified', 'status', 'name', 'external_id', 'is_breakglass',
+  'mfa_phone_number', 'mfa_phone_number_verified', 'mfa_enrolled', 'default_mfa_method', 'assigned_roles', 'trusted_metadata',
+  'untrusted_metadata', 'retired_email_addresses', 'member_password_id', 'totp_registration_id', 'is_locked', 'lock_created_at',
+  'lock_expires_at', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof MemberRow)[];
+const ORGANIZATION_COLUMNS = [
+  'organization_id', 'organization_name', 'organization_slug', 'organization_logo_url', 'organization_external_id', 'trusted_metadata',
+  'settings', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof OrganizationRow)[];
+
+export class SessionsSqlStore implements SessionsStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async insertSession(session: MemberSession, token: { lookupId: string; digest: Buffer }): Promise<void> {
+    await this.#db
+      .insertInto('sessions')
+      .values({ ...toRow(session), token_lookup_id: token.lookupId, token_digest: token.digest.toString('base64url') })
+      .execute();
+  }
+
+  async findSessionByTokenLookupId(lookupId: string): Promise<(SessionRecord & { tokenDigest: Buffer }) | undefined> {
+    const row = await this.#joined().where('sessions.token_lookup_id', '=', lookupId).executeTakeFirst();
+    return row === undefined ? undefined : { ...fromJoinedRow(row), tokenDigest: Buffer.from(row.token_digest, 'base64url') };
+  }
+
+  async findSessionById(memberSessionId: string): Promise<SessionRecord | undefined> {
+    const row = await this.#joined().where('sessions.member_session_id', '=', memberSessionId).executeTakeFirst();
+    return row === undefined ? undefined : fromJoinedRow(row);
+  }
+
+  async listLiveSessions(organizationId: string, memberId: string, now: string): Promise<MemberSession[]> {
+    const rows = await this.#db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .orderBy('started_at')
+      .orderBy('member_session_id')
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  async updateSession(session: MemberSession): Promise<void> {
+    const row = toRow(session);
+    // Only the columns an authentication may change: writing `revoked_at` back from a stale read would
+    // undo a revocation that committed in between, and a session never changes member or organization.
+    await this.#db
+      .updateTable('sessions')
+      .set({
+        expires_at: row.expires_at,
+        authentication_factors: row.authentication_factors,
+        custom_claims: row.custom_claims,
+        roles: row.roles,
+        last_accessed_at: row.last_accessed_at,
+      })
+      .where('member_session_id', '=', row.member_session_id)
+      .where('organization_id', '=', row.organization_id)
+      .execute();
+  }
+
+  async touchSession(memberSessionId: string, lastAccessedAt: string): Promise<void> {
+    await this.#db
+      .updateTable('sessions')
+      .set({ last_accessed_at: lastAccessedAt })
+      .where('member_session_id', '=', memberSessionId)
+      .where('last_accessed_at', '<', lastAccessedAt)
+      .execute();
+  }
+
+  async revokeSession(memberSessionId: string, at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('sessions')
+      .set({ revoked_at: at })
+      .where('member_session_id', '=', memberSessionId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async revokeSessionsForMember(memberId: string, at: string): Promise<string[]> {
+    return this.#revokeWhere('member_id', memberId, at);
+  }
+
+  async revokeSessionsForOrganization(organizationId: string, at: string): Promise<string[]> {
+    return this.#revokeWhere('organization_id', organizationId, at);
+  }
+
+  async #revokeWhere(column: 'member_id' | 'organization_id', value: string, at: string): Promise<string[]> {
+    const rows = await this.#db
+      .updateTable('sessions')
+      .set({ revoked_at: at })
+      .where(column, '=', value)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .returning('member_session_id')
+      .execute();
+    return rows.map((row) => row.member_session_id);
+  }
+
+  /** The session with its member and organization in one indexed query: the hot path of every authentication. */
+  #joined() {
+    return this.#db
+      .selectFrom('sessions')
+      .innerJoin('members', 'members.member_id', 'sessions.member_id')
+      .innerJoin('organizations', 'organizations.organization_id', 'sessions.organization_id')
+      .selectAll('sessions')
+      .select(MEMBER_COLUMNS.map((column) => `members.${column} as m_${column}` as const))
+      .select(ORGANIZATION_COLUMNS.map((column) => `organizations.${column} as o_${column}` as const));
+  }
+}
+
+/** A session row plus the member's columns prefixed `m_` and the organization's prefixed `o_`. */
+type JoinedRow = Selectable<SessionRow> & Record<string, unknown>;
+
+function fromJoinedRow(row: JoinedRow): SessionRecord {
+  const member = Object.fromEntries(MEMBER_COLUMNS.map((column) => [column, row[`m_${column}`]])) as unknown as MemberRow;
+  const organization = Object.fromEntries(ORGANIZATION_COLUMNS.map((column) => [column, row[`o_${column}`]])) as unknown as OrganizationRow;
+  return { session: fromRow(row), member: memberFromRow(member), organization: organizationFromRow(organization) };
+}
+
+function toRow(session: MemberSession): Omit<SessionRow, 'token_lookup_id' | 'token_digest'> {
+  return {
+    member_session_id: session.memberSessionId,
+    member_id: session.memberId,
+    organization_id: session.organizationId,
+    started_at: session.startedAt,
+    last_accessed_at: session.lastAccessedAt,
+    expires_at: session.expiresAt,
+    revoked_at: session.revokedAt,
+    authentication_factors: toJson(session.authenticationFactors),
+    custom_claims: toJson(session.customClaims),
+    attributes: toJson(session.attributes),
+    roles: toJson(session.roles),
+  };
+}
+
+function fromRow(row: Selectable<SessionRow>): MemberSession {
+  return {
+    memberSessionId: row.member_session_id,
+    memberId: row.member_id,
+    organizationId: row.organization_id,
+    startedAt: row.started_at,
+    lastAccessedAt: row.last_accessed_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    authenticationFactors: fromJson<AuthenticationFactor[]>(row.authentication_factors),
+    customClaims: fromJson<Record<string, unknown>>(row.custom_claims),
+    attributes: fromJson<SessionAttributes>(row.attributes),
+    roles: fromJson<string[]>(row.roles),
+  };
+}

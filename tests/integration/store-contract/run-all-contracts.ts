@@ -1,0 +1,19 @@
+import type { StoreFactory } from '../../support/stores.js';
+import { describeAuditStoreContract } from './audit-store.contract.js';
+import { describeMembersStoreContract } from './members-store.contract.js';
+import { describeOrganizationsStoreContract } from './organizations-store.contract.js';
+import { describeProjectsStoreContract } from './projects-store.contract.js';
+import { describeSessionsStoreContract } from './sessions-store.contract.js';
+import { describeSigningKeysStoreContract } from './signing-keys-store.contract.js';
+import { describeTransactionContract } from './transaction.contract.js';
+
+/** Every storage port's contract suite, registered against one adapter (style rule 12). */
+export function describeAllStoreContracts(factory: StoreFactory): void {
+  describeOrganizationsStoreContract(factory);
+  describeMembersStoreContract(factory);
+  describeAuditStoreContract(factory);
+  describeProjectsStoreContract(factory);
+  describeTransactionContract(factory);
+  describeSessionsStoreContract(factory);
+  describeSigningKeysStoreContract(factory);
+}

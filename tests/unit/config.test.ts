@@ -1,0 +1,266 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { CONFIG_KEYS } from '../../src/config/schema.js';
+
+const PROJECT_ID = 'project-test-11111111-2222-4333-8444-555555555555';
+const SECRET = 'secret-test-0123456789abcdef';
+
+const directory = mkdtempSync(join(tmpdir(), 'understudy-config-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+let fileCount = 0;
+function configFile(contents: unknown): string {
+  fileCount += 1;
+  const path = join(directory, `config-${fileCount}.json`);
+  writeFileSync(path, typeof contents === 'string' ? contents : JSON.stringify(contents));
+  return path;
+}
+
+/** Runs loadConfig and returns the ConfigError's problems; fails the test if it does not throw one. */
+function problemsOf(options: Parameters<typeof loadConfig>[0]): readonly string[] {
+  try {
+    loadConfig(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+const MASTER_KEY = Buffer.alloc(32, 3).toString('base64');
+
+describe('loadConfig defaults', () => {
+  it('uses the schema defaults when nothing is set, and leaves optional keys unset', () => {
+    const config = loadConfig({ env: {} });
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      dataDir: './data',
+      databaseUrl: undefined,
+      projectId: undefined,
+      projectSecret: undefined,
+      tlsCert: undefined,
+      tlsKey: undefined,
+      logLevel: 'info',
+      masterKey: undefined,
+      impersonationEnabled: true,
+      impersonationRedirectUrl: undefined,
+      bodyLimitBytes: 1048576,
+    });
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig({ env: {} }))).toBe(true);
+  });
+
+  it('treats an empty environment variable as unset', () => {
+    expect(loadConfig({ env: { UNDERSTUDY_PORT: '', UNDERSTUDY_HOST: '' } })).toMatchObject({ port: 8080, host: '127.0.0.1' });
+  });
+});
+
+describe('loadConfig from the environment', () => {
+  it('reads every UNDERSTUDY_* variable', () => {
+    const config = loadConfig({
+      env: {
+        UNDERSTUDY_HOST: '0.0.0.0',
+        UNDERSTUDY_PORT: '0',
+        UNDERSTUDY_DATA_DIR: '/var/lib/understudy',
+        UNDERSTUDY_DATABASE_URL: 'postgresql://u@db:5432/understudy',
+        UNDERSTUDY_PROJECT_ID: PROJECT_ID,
+        UNDERSTUDY_PROJECT_SECRET: SECRET,
+        UNDERSTUDY_TLS_CERT: '/tls/cert.pem',
+        UNDERSTUDY_TLS_KEY: '/tls/key.pem',
+        UNDERSTUDY_LOG_LEVEL: 'debug',
+        UNDERSTUDY_BODY_LIMIT_BYTES: '2048',
+        UNDERSTUDY_MASTER_KEY: MASTER_KEY,
+        UNDERSTUDY_IMPERSONATION_ENABLED: 'false',
+        UNDERSTUDY_IMPERSONATION_REDIRECT_URL: 'https://app.example.com/authenticate',
+      },
+    });
+    expect(config).toEqual({
+      host: '0.0.0.0',
+      port: 0,
+      dataDir: '/var/lib/understudy',
+      databaseUrl: 'postgresql://u@db:5432/understudy',
+      projectId: PROJECT_ID,
+      projectSecret: SECRET,
+      tlsCert: '/tls/cert.pem',
+      tlsKey: '/tls/key.pem',
+      logLevel: 'debug',
+      masterKey: MASTER_KEY,
+      impersonationEnabled: false,
+      impersonationRedirectUrl: 'https://app.example.com/authenticate',
+      bodyLimitBytes: 2048,
+    });
+  });
+});
+
+describe('loadConfig from a JSON config file', () => {
+  it('reads the file keys named in the schema, numbers included', () => {
+    const path = configFile({ host: '::1', port: 9090, data_dir: '/srv/data', log_level: 'warn', body_limit_bytes: 4096, project_id: PROJECT_ID, project_secret: SECRET });
+    expect(loadConfig({ env: {}, configFile: path })).toMatchObject({
+      host: '::1',
+      port: 9090,
+      dataDir: '/srv/data',
+      logLevel: 'warn',
+      bodyLimitBytes: 4096,
+      projectId: PROJECT_ID,
+      projectSecret: SECRET,
+    });
+  });
+
+  it('finds the file through UNDERSTUDY_CONFIG when no path is passed', () => {
+    const path = configFile({ port: 7070 });
+    expect(loadConfig({ env: { UNDERSTUDY_CONFIG: path } }).port).toBe(7070);
+  });
+
+  it('lets environment variables win over the file, key by key', () => {
+    const path = configFile({ port: 9090, log_level: 'warn', host: '10.0.0.1' });
+    const config = loadConfig({ env: { UNDERSTUDY_PORT: '9191', UNDERSTUDY_LOG_LEVEL: 'error' }, configFile: path });
+    expect(config).toMatchObject({ port: 9191, logLevel: 'error', host: '10.0.0.1' });
+  });
+
+  it('refuses unknown keys, naming each, even alongside valid ones', () => {
+    const path = configFile({ port: 9090, prot: 1, UNDERSTUDY_HOST: 'x' });
+    const problems = problemsOf({ env: {}, configFile: path });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toContain('unknown key "prot"');
+    expect(problems.join('\n')).toContain('unknown key "UNDERSTUDY_HOST"');
+  });
+
+  it('refuses a file that is not a JSON object', () => {
+    expect(problemsOf({ env: {}, configFile: configFile([1, 2]) })[0]).toContain('must hold a JSON object');
+    expect(problemsOf({ env: {}, configFile: configFile('{ not json') })[0]).toContain('could not be read');
+  });
+
+  it('reports a missing file as a configuration problem', () => {
+    expect(problemsOf({ env: {}, configFile: join(directory, 'absent.json') })[0]).toMatch(/absent\.json could not be read/);
+  });
+});
+
+describe('loadConfig validation', () => {
+  it('lists every invalid value in one ConfigError', () => {
+    const problems = problemsOf({
+      env: {
+        UNDERSTUDY_PORT: 'abc',
+        UNDERSTUDY_LOG_LEVEL: 'loud',
+        UNDERSTUDY_BODY_LIMIT_BYTES: '0',
+        UNDERSTUDY_DATABASE_URL: 'mysql://db/understudy',
+        UNDERSTUDY_PROJECT_ID: 'my-project',
+        UNDERSTUDY_TLS_CERT: '/tls/cert.pem',
+      },
+    });
+    expect(problems).toHaveLength(7);
+    const text = problems.join('\n');
+    expect(text).toContain('UNDERSTUDY_PORT must be an integer from 0 to 65535 (got "abc")');
+    expect(text).toContain('UNDERSTUDY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")');
+    expect(text).toContain('UNDERSTUDY_BODY_LIMIT_BYTES must be a positive integer');
+    expect(text).toContain('UNDERSTUDY_DATABASE_URL must be a postgres:// or postgresql:// URL');
+    expect(text).toContain('UNDERSTUDY_PROJECT_ID must look like project-test-<uuid>');
+    expect(text).toContain('UNDERSTUDY_PROJECT_ID and UNDERSTUDY_PROJECT_SECRET must be set together');
+    expect(text).toContain('UNDERSTUDY_TLS_CERT and UNDERSTUDY_TLS_KEY must be set together');
+  });
+
+  it('puts every problem in the error message, one per line', () => {
+    try {
+      loadConfig({ env: { UNDERSTUDY_PORT: '70000', UNDERSTUDY_LOG_LEVEL: 'LOUD' } });
+      expect.unreachable('loadConfig should have thrown');
+    } catch (error) {
+      expect((error as Error).message).toBe(
+        'Invalid configuration:\n' +
+          '  - UNDERSTUDY_PORT must be an integer from 0 to 65535 (got "70000")\n' +
+          '  - UNDERSTUDY_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "LOUD")',
+      );
+    }
+  });
+
+  it('combines file problems and value problems in the same error', () => {
+    const path = configFile({ port: -1, colour: 'blue' });
+    const problems = problemsOf({ env: { UNDERSTUDY_LOG_LEVEL: 'chatty' }, configFile: path });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/unknown key "colour"[\s\S]*UNDERSTUDY_PORT[\s\S]*UNDERSTUDY_LOG_LEVEL/);
+  });
+
+  it.each(['-1', '1.5', '65536', ' 80', '8080abc'])('refuses port %j', (port) => {
+    expect(problemsOf({ env: { UNDERSTUDY_PORT: port } })).toEqual([`UNDERSTUDY_PORT must be an integer from 0 to 65535 (got "${port}")`]);
+  });
+
+  it('refuses a body limit above 100 MiB', () => {
+    expect(problemsOf({ env: { UNDERSTUDY_BODY_LIMIT_BYTES: String(100 * 1024 * 1024 + 1) } })[0]).toContain('UNDERSTUDY_BODY_LIMIT_BYTES');
+    expect(loadConfig({ env: { UNDERSTUDY_BODY_LIMIT_BYTES: String(100 * 1024 * 1024) } }).bodyLimitBytes).toBe(104857600);
+  });
+
+  it('refuses a blank host or data directory', () => {
+    const problems = problemsOf({ env: { UNDERSTUDY_HOST: '  ', UNDERSTUDY_DATA_DIR: ' ' } });
+    expect(problems).toEqual(['UNDERSTUDY_HOST must not be empty', 'UNDERSTUDY_DATA_DIR must not be empty']);
+  });
+
+  it('requires the project id and secret together, from either source', () => {
+    expect(problemsOf({ env: { UNDERSTUDY_PROJECT_ID: PROJECT_ID } })).toEqual(['UNDERSTUDY_PROJECT_ID and UNDERSTUDY_PROJECT_SECRET must be set together']);
+    expect(problemsOf({ env: { UNDERSTUDY_PROJECT_SECRET: SECRET } })).toEqual(['UNDERSTUDY_PROJECT_ID and UNDERSTUDY_PROJECT_SECRET must be set together']);
+    const path = configFile({ project_id: PROJECT_ID });
+    expect(loadConfig({ env: { UNDERSTUDY_PROJECT_SECRET: SECRET }, configFile: path })).toMatchObject({ projectId: PROJECT_ID, projectSecret: SECRET });
+  });
+
+  it('accepts live project ids and refuses short secrets', () => {
+    const live = 'project-live-11111111-2222-4333-8444-555555555555';
+    expect(loadConfig({ env: { UNDERSTUDY_PROJECT_ID: live, UNDERSTUDY_PROJECT_SECRET: SECRET } }).projectId).toBe(live);
+    expect(problemsOf({ env: { UNDERSTUDY_PROJECT_ID: live, UNDERSTUDY_PROJECT_SECRET: 'short' } })).toEqual([
+      'UNDERSTUDY_PROJECT_SECRET must be at least 16 characters',
+    ]);
+  });
+
+  it('requires the TLS certificate and key together', () => {
+    expect(problemsOf({ env: { UNDERSTUDY_TLS_KEY: '/tls/key.pem' } })).toEqual(['UNDERSTUDY_TLS_CERT and UNDERSTUDY_TLS_KEY must be set together']);
+    expect(loadConfig({ env: { UNDERSTUDY_TLS_KEY: '/k.pem', UNDERSTUDY_TLS_CERT: '/c.pem' } })).toMatchObject({ tlsCert: '/c.pem', tlsKey: '/k.pem' });
+  });
+
+  it.each(['postgres://u@h/db', 'postgresql://u:p@h:5432/db?sslmode=require'])('accepts the PostgreSQL URL %s', (url) => {
+    expect(loadConfig({ env: { UNDERSTUDY_DATABASE_URL: url, UNDERSTUDY_MASTER_KEY: MASTER_KEY } }).databaseUrl).toBe(url);
+  });
+
+  it('requires UNDERSTUDY_MASTER_KEY with PostgreSQL, and refuses one that is not 32 bytes', () => {
+    expect(problemsOf({ env: { UNDERSTUDY_DATABASE_URL: 'postgres://u@h/db' } })).toEqual([
+      'UNDERSTUDY_MASTER_KEY is required with PostgreSQL: every process must encrypt signing keys with the same key',
+    ]);
+    expect(problemsOf({ env: { UNDERSTUDY_MASTER_KEY: 'c2hvcnQ=' } })[0]).toContain('UNDERSTUDY_MASTER_KEY must be 32 bytes');
+    expect(loadConfig({ env: { UNDERSTUDY_MASTER_KEY: 'ab'.repeat(32) } }).masterKey).toBe('ab'.repeat(32));
+  });
+
+  it('reads the impersonation switch and redirect URL, refusing anything else', () => {
+    expect(problemsOf({ env: { UNDERSTUDY_IMPERSONATION_ENABLED: 'yes', UNDERSTUDY_IMPERSONATION_REDIRECT_URL: 'javascript:alert(1)' } })).toEqual([
+      'UNDERSTUDY_IMPERSONATION_ENABLED must be true or false (got "yes")',
+      'UNDERSTUDY_IMPERSONATION_REDIRECT_URL must be an http(s) URL',
+    ]);
+  });
+
+  it.each(['sqlite://file.db', 'http://db', './understudy.db', 'POSTGRES'])('refuses the database URL %s', (url) => {
+    expect(problemsOf({ env: { UNDERSTUDY_DATABASE_URL: url } })).toEqual([
+      'UNDERSTUDY_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use SQLite)',
+    ]);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  const documentation = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  const rows = documentation.split('\n').filter((line) => line.startsWith('|'));
+
+  it.each(Object.entries(CONFIG_KEYS))('documents %s with its env name, file key and default in one table row', (_name, key) => {
+    const cellsOf = (line: string): string[] => line.split('|').map((cell) => cell.trim());
+    const row = rows.map(cellsOf).find((cells) => cells[1] === `\`${key.env}\``);
+    expect(row, `no table row starting with ${key.env}`).toBeDefined();
+    // Columns: environment variable, config-file key, default, meaning.
+    expect(row?.[2]).toBe(`\`${key.file}\``);
+    expect(row?.[3]).toBe('default' in key ? `\`${key.default}\`` : 'unset');
+  });
+
+  it('documents no key that the schema does not have', () => {
+    const known = new Set<string>(Object.values(CONFIG_KEYS).map((key) => key.env));
+    const documented = rows.flatMap((line) => [...line.matchAll(/`(UNDERSTUDY_[A-Z_]+)`/g)].map((match) => match[1] as string));
+    // UNDERSTUDY_CONFIG names the file itself, so it is documented but is not a key in it.
+    expect(documented.filter((env) => !known.has(env) && env !== 'UNDERSTUDY_CONFIG')).toEqual([]);
+  });
+});

@@ -1,0 +1,246 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { MEMBER_ERRORS } from '../../src/domain/members/errors.js';
+import { ORGANIZATION_ERRORS } from '../../src/domain/organizations/errors.js';
+import { RBAC_ERRORS } from '../../src/domain/rbac/errors.js';
+import { SESSION_ERRORS } from '../../src/domain/sessions/errors.js';
+import { DomainError, type ErrorKind } from '../../src/domain/shared/domain-error.js';
+import { SHARED_ERRORS } from '../../src/domain/shared/errors.js';
+import { renderError } from '../../src/http/errors.js';
+
+type Catalogue = Readonly<Record<string, { readonly kind: ErrorKind; readonly message: string }>>;
+
+/** Every `*_ERRORS` export of every `src/domain/<capability>/errors.ts` (style rule 10), by export name. */
+async function loadCatalogues(): Promise<Record<string, Catalogue>> {
+  const domain = fileURLToPath(new URL('../../src/domain/', import.meta.url));
+  const catalogues: Record<string, Catalogue> = {};
+  for (const capability of readdirSync(domain).sort()) {
+    const file = `${domain}${capability}/errors.ts`;
+    if (!existsSync(file)) continue;
+    const exports = (await import(file)) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(exports)) if (name.endsWith('_ERRORS')) catalogues[name] = value as Catalogue;
+  }
+  return catalogues;
+}
+
+const CATALOGUES = await loadCatalogues();
+
+/** Written out here rather than imported, so the test checks src/http/errors.ts instead of repeating it. */
+const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  permission_denied: 403,
+  not_found: 404,
+  already_exists: 400,
+  precondition_failed: 400,
+  rate_limited: 429,
+  internal: 500,
+};
+const SPECIAL_STATUS: Readonly<Record<string, number>> = { method_not_allowed: 405, request_body_too_large: 413, unsupported_content_type: 415 };
+
+/**
+ * Codes Understudy invented: absent from Stytch's list of API error types (`StytchAPIErrorType`,
+ * reference §C.2). Every other code must be one of Stytch's, listed in `STYTCH_CODES`.
+ */
+const UNDERSTUDY_SPECIFIC = [
+  'invalid_json',
+  'unsupported_content_type',
+  'request_body_too_large',
+  'invalid_search_query',
+  'invalid_cursor',
+  'invalid_limit',
+  'invalid_organization_settings',
+  'invalid_organization_logo_url',
+  'invalid_member_external_id',
+  'invalid_member_name',
+  'invalid_impersonator',
+  'invalid_impersonation_redirect_url',
+  'impersonation_session_not_found',
+  'no_impersonation_revoke_arguments',
+];
+/** Codes of the server that are Stytch `error_type` values (reference §C.2 and the SDKs' error-type lists). */
+const STYTCH_CODES = [
+  // shared: credentials, routing, search
+  'unauthorized_credentials',
+  'bad_request',
+  'route_not_found',
+  'method_not_allowed',
+  'internal_server_error',
+  'organization_search_missing_filter_name',
+  'organization_search_filter_name_must_be_string',
+  'organization_search_filter_name_not_recognized',
+  'organization_search_missing_filter_value',
+  'organization_search_expected_array_of_strings',
+  'organization_search_expected_string',
+  'member_search_missing_filter_name',
+  'member_search_filter_name_must_be_string',
+  'member_search_filter_name_not_recognized',
+  'member_search_missing_filter_value',
+  'member_search_expected_array_of_strings',
+  'member_search_expected_string',
+  'member_search_expected_boolean',
+  'search_invalid_status_filter',
+  // organizations
+  'organization_not_found',
+  'organization_name_missing',
+  'invalid_organization_name',
+  'invalid_organization_slug',
+  'organization_slug_already_used',
+  'invalid_organization_external_id',
+  'organization_external_id_already_used',
+  'invalid_organization_mfa_policy',
+  'invalid_organization_auth_method_settings',
+  'invalid_organization_allowed_auth_methods',
+  'invalid_organization_allowed_mfa_methods',
+  'allowed_auth_methods_required_for_restricted',
+  'allowed_mfa_methods_required_for_restricted',
+  'organization_settings_domain_too_common',
+  'organization_settings_invalid_domain',
+  'organization_settings_claimed_domain_too_common',
+  'organization_settings_invalid_claimed_domain',
+  'rbac_domain_too_common',
+  'rbac_invalid_domain',
+  // members
+  'member_not_found',
+  'invalid_email',
+  'duplicate_member_email',
+  'duplicate_member_external_id',
+  'invalid_phone_number',
+  'invalid_mfa_default_method',
+  'invalid_rbac_role_id',
+  'cannot_assign_default_rbac_role_id',
+  'invalid_member_get_fields',
+  'no_deleted_member_found_for_reactivation',
+  'reactivation_email_belongs_to_another_member',
+  'metadata_too_large',
+  'member_search_organization_ids_empty',
+  // sessions
+  'session_not_found',
+  'no_session_arguments',
+  'too_many_session_arguments',
+  'no_session_revoke_arguments',
+  'too_many_session_revoke_arguments',
+  'invalid_session_duration_minutes',
+  'unable_to_parse_session_jwt',
+  'jwt_invalid_issuer',
+  'jwt_invalid_audience',
+  'jwt_invalid_claims',
+  'custom_claims_too_large',
+  'reserved_claims_in_custom_claims',
+  'stytch_claims_in_custom_claims',
+  'session_not_mutable_impersonated',
+  // impersonation
+  'unable_to_auth_impersonation_token',
+  'member_impersonation_not_allowed',
+  'invalid_impersonation_reason',
+  'invalid_expiration',
+  // RBAC
+  'session_authorization_error',
+  'session_authorization_tenancy_error',
+  'unauthorized_action',
+];
+
+const REQUEST_ID = 'request-id-test-b05c992f-ebdc-489d-a754-c7e70ba13141';
+const ALL_CODES: [string, ErrorKind, string][] = Object.values(CATALOGUES).flatMap((catalogue) =>
+  Object.entries(catalogue).map(([code, entry]): [string, ErrorKind, string] => [code, entry.kind, entry.message]),
+);
+
+interface DocumentedCode {
+  readonly status: number;
+  readonly origin: string;
+  readonly meaning: string;
+}
+
+function documentedCodes(): Map<string, DocumentedCode> {
+  const text = readFileSync(fileURLToPath(new URL('../../docs/errors.md', import.meta.url)), 'utf8');
+  const rows = new Map<string, DocumentedCode>();
+  for (const match of text.matchAll(/^\|\s*`([a-z0-9_]+)`\s*\|\s*(\d{3})\s*\|\s*([A-Za-z]+)\s*\|\s*(.*?)\s*\|\s*$/gm)) {
+    const code = match[1] as string;
+    expect(rows.has(code), `${code} is documented twice in docs/errors.md`).toBe(false);
+    rows.set(code, { status: Number(match[2]), origin: match[3] as string, meaning: match[4] as string });
+  }
+  return rows;
+}
+
+describe('error catalogue', () => {
+  it('finds the shared, organization, member, session and RBAC catalogues among them', () => {
+    expect(CATALOGUES.SHARED_ERRORS).toBe(SHARED_ERRORS);
+    expect(CATALOGUES.ORGANIZATION_ERRORS).toBe(ORGANIZATION_ERRORS);
+    expect(CATALOGUES.MEMBER_ERRORS).toBe(MEMBER_ERRORS);
+    expect(CATALOGUES.SESSION_ERRORS).toBe(SESSION_ERRORS);
+    expect(CATALOGUES.RBAC_ERRORS).toBe(RBAC_ERRORS);
+  });
+
+  it('classifies every code exactly once as a Stytch code or an Understudy one', () => {
+    const codes = ALL_CODES.map(([code]) => code).sort();
+    expect([...STYTCH_CODES, ...UNDERSTUDY_SPECIFIC].sort()).toEqual(codes);
+  });
+
+  it('defines each code once, in snake_case, across all capabilities', () => {
+    const codes = ALL_CODES.map(([code]) => code);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const code of codes) expect(code).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
+  });
+
+  it.each(ALL_CODES)('renders %s with the status of its kind (%s), its message and its error_url', (code, kind, message) => {
+    const status = SPECIAL_STATUS[code] ?? STATUS_BY_KIND[kind];
+    const body = renderError(new DomainError(kind, code, message), REQUEST_ID);
+    expect(body).toEqual({
+      status_code: status,
+      request_id: REQUEST_ID,
+      error_type: code,
+      error_message: message,
+      error_url: `https://stytch.com/docs/api-reference/b2b/api/errors/${status}#${code}`,
+    });
+    expect(message.trim().length).toBeGreaterThan(0);
+    expect(status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('gives the edge codes their specific statuses: 405, 413 and 415', () => {
+    for (const [code, status] of Object.entries(SPECIAL_STATUS)) {
+      const entry = SHARED_ERRORS[code as keyof typeof SHARED_ERRORS];
+      expect(renderError(new DomainError(entry.kind, code, entry.message), REQUEST_ID).status_code).toBe(status);
+    }
+  });
+
+  it.each([
+    ['an Error', new Error('password=hunter2 at postgres://db.internal')],
+    ['a string', 'hunter2 connection refused'],
+    ['null', null],
+    ['a look-alike object', { kind: 'invalid_argument', code: 'bad_request', message: 'hunter2 leaked' }],
+    ['an error with a statusCode', Object.assign(new Error('hunter2'), { statusCode: 400, code: 'EHUNTER2' })],
+  ])('renders %s (not a DomainError) as a generic 500 that leaks nothing', (_label, thrown) => {
+    const body = renderError(thrown, REQUEST_ID);
+    expect(body).toEqual({
+      status_code: 500,
+      request_id: REQUEST_ID,
+      error_type: 'internal_server_error',
+      error_message: SHARED_ERRORS.internal_server_error.message,
+      error_url: 'https://stytch.com/docs/api-reference/b2b/api/errors/500#internal_server_error',
+    });
+    expect(JSON.stringify(body)).not.toMatch(/hunter2|postgres|db\.internal/);
+  });
+});
+
+describe('docs/errors.md', () => {
+  const documented = documentedCodes();
+
+  it.each(ALL_CODES)('documents %s with the status it renders with', (code, kind) => {
+    const row = documented.get(code);
+    expect(row, `${code} is missing from docs/errors.md`).toBeDefined();
+    expect(row?.status).toBe(SPECIAL_STATUS[code] ?? STATUS_BY_KIND[kind]);
+    expect(row?.meaning.length).toBeGreaterThan(10);
+    expect(['Stytch', 'Understudy']).toContain(row?.origin);
+  });
+
+  it('documents no code the server does not have', () => {
+    const known = new Set(ALL_CODES.map(([code]) => code));
+    expect([...documented.keys()].filter((code) => !known.has(code))).toEqual([]);
+  });
+
+  it('labels the codes Understudy invented as Understudy and the Stytch ones as Stytch', () => {
+    for (const code of UNDERSTUDY_SPECIFIC) expect(documented.get(code)?.origin, code).toBe('Understudy');
+    for (const code of STYTCH_CODES) expect(documented.get(code)?.origin, code).toBe('Stytch');
+  });
+});
