@@ -3,6 +3,7 @@ import type { ProjectImpersonationPolicy } from './domain/impersonation/imperson
 import type { Project } from './domain/projects/project.js';
 import { ProjectAuthenticator } from './http/project-authenticator.js';
 import { registerHealthRoutes } from './http/routes/health.js';
+import { registerConsole } from './console/console-plugin.js';
 import { registerImpersonationRoutes } from './http/routes/impersonation.js';
 import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerMemberRoutes } from './http/routes/members.js';
@@ -64,6 +65,7 @@ export function createApp(options: AppOptions): App {
   registerSessionRoutes(http, { sessions: services.sessions, projectId });
   registerJwksRoute(http, { projectId, publicJwks: () => services.keystore.publicJwks() });
   registerRbacRoutes(http, { organizations: services.organizations });
+  registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined });
   registerImpersonationRoutes(http, {
     impersonation: services.impersonation,
     admin: services.impersonationAdmin,

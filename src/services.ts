@@ -1,6 +1,9 @@
 import { KeystoreJwtCodec } from './crypto/keystore-jwt-codec.js';
 import { SigningKeystore } from './crypto/keys/signing-keystore.js';
+import { argon2idHasher, type PasswordHasher } from './crypto/password-hasher.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
+import { ConsoleAuthService } from './domain/operators/console-auth-service.js';
+import { OperatorsService } from './domain/operators/operators-service.js';
 import { ImpersonationAdminService } from './domain/impersonation/impersonation-admin-service.js';
 import { ImpersonationLedger } from './domain/impersonation/impersonation-ledger.js';
 import type { ProjectImpersonationPolicy } from './domain/impersonation/impersonation-policy.js';
@@ -11,17 +14,19 @@ import { SessionsService } from './domain/sessions/sessions-service.js';
 import type { Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import type { Random } from './platform/random.js';
-import type { Store } from './storage/store.js';
+import type { Store, StorePorts } from './storage/store.js';
 
 export interface Services {
   readonly ids: IdGenerator;
-  readonly keystore: SigningKeystore;
+  readonly keystore: SigningKeystore<StorePorts>;
   readonly organizations: OrganizationsService;
   readonly members: MembersService;
   readonly sessions: SessionsService;
   readonly impersonation: ImpersonationService;
   readonly impersonationAdmin: ImpersonationAdminService;
   readonly impersonationLedger: ImpersonationLedger;
+  readonly operators: OperatorsService;
+  readonly consoleAuth: ConsoleAuthService;
 }
 
 /**
@@ -36,14 +41,30 @@ export function createServices(options: {
   masterKey: Buffer;
   /** The project-wide impersonation switch and redirect URL; allowed with no URL when omitted. */
   impersonation?: ProjectImpersonationPolicy;
+  /** argon2id unless a test swaps in something faster. */
+  passwordHasher?: PasswordHasher;
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
   const audit = new AuditRecorder({ ids, clock });
-  const keystore = new SigningKeystore({ store, masterKey: options.masterKey, clock, random, ids });
+  const keystore = new SigningKeystore<StorePorts>({
+    store,
+    masterKey: options.masterKey,
+    clock,
+    random,
+    ids,
+    onKeyEvent: (tx, event) =>
+      audit.record(tx.audit, { requestId: 'signing-keys', actor: { type: 'system' } }, {
+        type: event.type,
+        organizationId: null,
+        details: { kid: event.kid, active_from: event.activeFrom, retiring: event.retiring },
+      }),
+  });
   const jwt = new KeystoreJwtCodec({ keystore, clock, projectId });
   const ledger = new ImpersonationLedger({ audit, clock });
   const project = options.impersonation ?? { enabled: true, redirectUrl: null };
+  const hasher = options.passwordHasher ?? argon2idHasher;
+  const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey });
   const sessions = new SessionsService({ store, jwt, clock, random, ids, audit, projectId, revocations: ledger });
   return {
     ids,
@@ -54,5 +75,7 @@ export function createServices(options: {
     impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project }),
     impersonationAdmin: new ImpersonationAdminService({ store, sessions, clock, audit, project }),
     impersonationLedger: ledger,
+    operators,
+    consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit }),
   };
 }

@@ -1,6 +1,12 @@
 import type { JwtRejection } from './jwt.js';
 import { signJwt, verifyJwtIgnoringExpiry } from './jwt.js';
-import type { SigningKeystore } from './keys/signing-keystore.js';
+import type { LoadedSigningKey } from './keys/signing-keystore.js';
+
+/** What signing and verifying need from the keystore. */
+interface KeySource {
+  signingKey(): Promise<LoadedSigningKey>;
+  verificationKey(kid: string): Promise<LoadedSigningKey | undefined>;
+}
 import type { Clock } from '../platform/clock.js';
 
 /**
@@ -8,12 +14,12 @@ import type { Clock } from '../platform/clock.js';
  * shape of the sessions domain's `SessionJwtCodec` without importing it (crypto stays a leaf).
  */
 export class KeystoreJwtCodec {
-  readonly #keystore: SigningKeystore;
+  readonly #keystore: KeySource;
   readonly #clock: Clock;
   readonly #issuer: string;
   readonly #audience: string;
 
-  constructor(dependencies: { keystore: SigningKeystore; clock: Clock; projectId: string }) {
+  constructor(dependencies: { keystore: KeySource; clock: Clock; projectId: string }) {
     this.#keystore = dependencies.keystore;
     this.#clock = dependencies.clock;
     this.#issuer = `stytch.com/${dependencies.projectId}`;

@@ -12,7 +12,9 @@ export type IdPrefix =
   | 'jwk'
   | 'project'
   | 'audit-event'
-  | 'impersonation-token';
+  | 'impersonation-token'
+  | 'operator'
+  | 'console-session';
 
 export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';

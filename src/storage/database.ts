@@ -14,6 +14,8 @@ export interface Database {
   impersonation_tokens: ImpersonationTokenRow;
   impersonated_sessions: ImpersonatedSessionRow;
   impersonation_policies: ImpersonationPolicyRow;
+  operators: OperatorRow;
+  console_sessions: ConsoleSessionRow;
 }
 
 export interface ProjectRow {
@@ -145,4 +147,33 @@ export interface ImpersonationPolicyRow {
   enabled: number;
   redirect_url: string | null;
   updated_at: string;
+}
+
+export interface OperatorRow {
+  operator_id: string;
+  email_address: string;
+  name: string;
+  role: string;
+  /** argon2id encoded hash. */
+  password_hash: string;
+  /** TOTP secret sealed with AES-256-GCM under the master key. */
+  sealed_totp_secret: string | null;
+  last_totp_step: number | string | null;
+  failed_attempts: number;
+  locked_until: string | null;
+  disabled_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConsoleSessionRow {
+  console_session_id: string;
+  token_lookup_id: string;
+  token_digest: string;
+  operator_id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  totp_verified_at: string | null;
+  revoked_at: string | null;
 }

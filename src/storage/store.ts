@@ -3,6 +3,7 @@ import type { SigningKeysStore } from '../crypto/keys/signing-keys-store.js';
 import type { AuditStore } from '../domain/audit/audit-store.js';
 import type { ImpersonationStore } from '../domain/impersonation/impersonation-store.js';
 import type { MembersStore } from '../domain/members/members-store.js';
+import type { OperatorsStore } from '../domain/operators/operators-store.js';
 import type { OrganizationsStore } from '../domain/organizations/organizations-store.js';
 import type { ProjectsStore } from '../domain/projects/projects-store.js';
 import type { SessionsStore } from '../domain/sessions/sessions-store.js';
@@ -10,6 +11,7 @@ import type { Database } from './database.js';
 import { AuditSqlStore } from './sql/audit-sql-store.js';
 import { ImpersonationSqlStore } from './sql/impersonation-sql-store.js';
 import { MembersSqlStore } from './sql/members-sql-store.js';
+import { OperatorsSqlStore } from './sql/operators-sql-store.js';
 import { OrganizationsSqlStore } from './sql/organizations-sql-store.js';
 import { ProjectsSqlStore } from './sql/projects-sql-store.js';
 import { SessionsSqlStore } from './sql/sessions-sql-store.js';
@@ -24,6 +26,7 @@ export interface StorePorts {
   readonly sessions: SessionsStore;
   readonly signingKeys: SigningKeysStore;
   readonly impersonation: ImpersonationStore;
+  readonly operators: OperatorsStore;
 }
 
 /** The whole storage layer (style rule 13): the ports, plus transactions that bind them all. */
@@ -37,13 +40,14 @@ export interface Store extends StorePorts {
 
 function bindPorts(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): StorePorts {
   return {
-    projects: new ProjectsSqlStore(db),
+    projects: new ProjectsSqlStore(db, dialect),
     organizations: new OrganizationsSqlStore(db),
     members: new MembersSqlStore(db),
     audit: new AuditSqlStore(db),
     sessions: new SessionsSqlStore(db),
     signingKeys: new SigningKeysSqlStore(db, dialect),
     impersonation: new ImpersonationSqlStore(db),
+    operators: new OperatorsSqlStore(db),
   };
 }
 
@@ -56,6 +60,7 @@ export class SqlStore implements Store {
   readonly sessions: SessionsStore;
   readonly signingKeys: SigningKeysStore;
   readonly impersonation: ImpersonationStore;
+  readonly operators: OperatorsStore;
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
@@ -69,6 +74,7 @@ export class SqlStore implements Store {
     this.sessions = ports.sessions;
     this.signingKeys = ports.signingKeys;
     this.impersonation = ports.impersonation;
+    this.operators = ports.operators;
   }
 
   async transaction<T>(work: (tx: StorePorts) => Promise<T>): Promise<T> {

@@ -25,24 +25,34 @@ export interface LoadedSigningKey {
 
 export type KeyState = 'next' | 'signing' | 'published' | 'retired';
 
-export interface SigningKeystoreDependencies {
-  readonly store: { transaction<T>(work: (tx: { signingKeys: SigningKeysStore }) => Promise<T>): Promise<T>; signingKeys: SigningKeysStore };
+/** A key change, told to `onKeyEvent` inside the transaction that makes it (for the audit trail). */
+export interface KeyEvent {
+  readonly type: 'signing_key.created' | 'signing_key.rotated';
+  readonly kid: string;
+  readonly activeFrom: string;
+  readonly retiring: readonly string[];
+}
+
+export interface SigningKeystoreDependencies<Tx extends { signingKeys: SigningKeysStore }> {
+  readonly store: { transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>; signingKeys: SigningKeysStore };
   readonly masterKey: Buffer;
   readonly clock: Clock;
   readonly random: Random;
   readonly ids: IdGenerator;
+  /** Called in the same transaction as every key creation and rotation; its failure undoes the change. */
+  readonly onKeyEvent?: (tx: Tx, event: KeyEvent) => Promise<void>;
 }
 
 /**
  * The one home of key material (style rule 16): generation, rotation, the signing key of the
  * moment and the public JWKS. Every process reads the same table, so all sign and publish alike.
  */
-export class SigningKeystore {
-  readonly #dependencies: SigningKeystoreDependencies;
+export class SigningKeystore<Tx extends { signingKeys: SigningKeysStore } = { signingKeys: SigningKeysStore }> {
+  readonly #dependencies: SigningKeystoreDependencies<Tx>;
   #keys: LoadedSigningKey[] = [];
   #loadedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(dependencies: SigningKeystoreDependencies) {
+  constructor(dependencies: SigningKeystoreDependencies<Tx>) {
     this.#dependencies = dependencies;
   }
 
@@ -52,7 +62,9 @@ export class SigningKeystore {
       await tx.signingKeys.lockSigningKeys();
       const existing = await tx.signingKeys.listSigningKeys();
       if (existing.some((key) => key.activeUntil === null)) return;
-      await tx.signingKeys.insertSigningKey(await this.#newKey(this.#dependencies.clock.now()));
+      const key = await this.#newKey(this.#dependencies.clock.now());
+      await tx.signingKeys.insertSigningKey(key);
+      await this.#dependencies.onKeyEvent?.(tx, { type: 'signing_key.created', kid: key.kid, activeFrom: key.activeFrom, retiring: [] });
     });
     await this.reload();
   }
@@ -67,15 +79,18 @@ export class SigningKeystore {
     const publishedUntil = new Date(activeFrom.getTime() + (JWT_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) * 1000);
     const created = await this.#dependencies.store.transaction(async (tx) => {
       await tx.signingKeys.lockSigningKeys();
+      const retiring: string[] = [];
       for (const key of await tx.signingKeys.listSigningKeys()) {
         // Also a key already scheduled to stop later than the new one starts (a rotation during the
         // delay of an earlier one): it stops when the new key takes over, not when it was to.
         if (key.activeUntil === null || key.activeUntil > toTimestamp(activeFrom)) {
           await tx.signingKeys.scheduleSigningKeyRetirement(key.kid, toTimestamp(activeFrom), toTimestamp(publishedUntil));
+          retiring.push(key.kid);
         }
       }
       const key = await this.#newKey(now, activeFrom);
       await tx.signingKeys.insertSigningKey(key);
+      await this.#dependencies.onKeyEvent?.(tx, { type: 'signing_key.rotated', kid: key.kid, activeFrom: key.activeFrom, retiring });
       return key;
     });
     await this.reload();

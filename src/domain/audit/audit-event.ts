@@ -23,7 +23,14 @@ export type AuditEventType =
   | 'impersonation.redemption_refused'
   | 'impersonation.session_revoked'
   | 'impersonation.session_expired'
-  | 'impersonation.policy_updated';
+  | 'impersonation.policy_updated'
+  | 'operator.created'
+  | 'operator.disabled'
+  | 'operator.password_reset'
+  | 'operator.signed_in'
+  | 'operator.sign_in_failed'
+  | 'operator.locked'
+  | 'operator.signed_out';
 
 export interface AuditEvent {
   readonly eventId: string;

@@ -4,7 +4,9 @@ import type { AuditEvent } from '../audit/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditEventFilter, AuditStore } from '../audit/audit-store.js';
 import { memberError } from '../members/errors.js';
+import { STYTCH_ADMIN } from '../members/member.js';
 import type { MembersStore } from '../members/members-store.js';
+import { rbacError } from '../rbac/errors.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
@@ -67,8 +69,16 @@ export class ImpersonationAdminService {
     this.#project = dependencies.project;
   }
 
-  async getPolicy(organizationReference: string): Promise<PolicyView> {
+  /**
+   * The organization's policy. Read with project credentials, or by a member session (`reader`) of
+   * that organization holding `stytch_admin`, so customers' admins can see what applies to them.
+   */
+  async getPolicy(organizationReference: string, options: { reader?: { organizationId: string; roles: readonly string[] } | undefined } = {}): Promise<PolicyView> {
     const organization = await this.#organization(organizationReference);
+    if (options.reader !== undefined) {
+      if (options.reader.organizationId !== organization.organizationId) throw rbacError('session_authorization_tenancy_error');
+      if (!options.reader.roles.includes(STYTCH_ADMIN)) throw rbacError('session_authorization_error');
+    }
     const stored = await this.#store.impersonation.findPolicy(organization.organizationId);
     return { organization, stored, effective: effectivePolicy(this.#project, stored), project: this.#project };
   }

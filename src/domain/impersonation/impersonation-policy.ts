@@ -22,7 +22,9 @@ export function effectivePolicy(project: ProjectImpersonationPolicy, organizatio
 /** Stytch's B2B impersonation link: `stytch_token_type=multi_tenant_impersonation&token=…` (reference §A.5). */
 export function impersonationUrl(redirectUrl: string, token: string): string {
   const url = new URL(redirectUrl);
-  url.searchParams.set('stytch_token_type', 'multi_tenant_impersonation');
-  url.searchParams.set('token', token);
+  // Appended to the query as written: re-serializing it through searchParams would rewrite the
+  // customer's own parameters (`%20` -> `+`, `/` -> `%2F`, `flag` -> `flag=`).
+  const added = `stytch_token_type=multi_tenant_impersonation&token=${encodeURIComponent(token)}`;
+  url.search = url.search.length > 1 ? `${url.search.slice(1)}&${added}` : added;
   return url.toString();
 }

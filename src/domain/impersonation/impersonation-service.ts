@@ -154,8 +154,9 @@ export class ImpersonationService {
     }
     const token = found.token;
     const scope = { organizationId: token.organizationId, memberId: token.memberId, impersonatorId: token.impersonatorId };
+    // A known token's refusal names the reason it was minted for, like every other event of its trail.
     const refuse = (error: DomainError, why: string): Promise<never> =>
-      this.#refuse(context, 'impersonation.redemption_refused', error, { ...scope, details: { why, token_id: token.tokenId } });
+      this.#refuse(context, 'impersonation.redemption_refused', error, { ...scope, details: { why, token_id: token.tokenId, reason: token.reason } });
     const now = this.#clock.now();
     const at = toTimestamp(now);
     if (token.redeemedAt !== null) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'already_used');

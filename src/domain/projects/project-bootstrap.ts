@@ -25,6 +25,7 @@ export async function bootstrapProject(
 ): Promise<BootstrapResult> {
   const { store, random, clock, audit } = dependencies;
   return store.transaction(async (tx) => {
+    await tx.projects.lockProjects();
     const stored = await tx.projects.findProject();
     const context = { requestId: 'startup', actor: { type: 'system' as const } };
     if (configured !== undefined) {

@@ -2,6 +2,7 @@
 export type Actor =
   | { readonly type: 'project'; readonly projectId: string }
   | { readonly type: 'cli' }
+  | { readonly type: 'operator'; readonly operatorId: string; readonly emailAddress: string }
   | { readonly type: 'system' };
 
 /** What every state-changing service call receives from the edge (style rules 18 and 19). */

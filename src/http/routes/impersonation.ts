@@ -72,8 +72,14 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
     },
   );
 
-  app.get<{ Params: { organization_id: string } }>('/v1/b2b/impersonation/policies/:organization_id', { schema: { params: organizationParams } }, async (request) =>
-    ok(request, encodePolicy(await admin.getPolicy(request.params.organization_id))),
+  // The organization's own admins may read its policy with their member session (X-Stytch-Member-Session).
+  app.get<{ Params: { organization_id: string } }>(
+    '/v1/b2b/impersonation/policies/:organization_id',
+    { schema: { params: organizationParams }, config: { handlesMemberSessionHeaders: true } },
+    async (request) => {
+      const reader = await callerSession(request, dependencies.sessions);
+      return ok(request, encodePolicy(await admin.getPolicy(request.params.organization_id, { reader })));
+    },
   );
 
   app.put<{ Params: { organization_id: string }; Body: Body }>(
@@ -131,7 +137,10 @@ function scopeOf(source: Scope) {
 }
 
 /** The session named by member-session headers on a mint call, so chains can be refused. */
-async function callerSession(request: FastifyRequest, sessions: SessionsService): Promise<{ isImpersonated: boolean } | undefined> {
+async function callerSession(
+  request: FastifyRequest,
+  sessions: SessionsService,
+): Promise<{ isImpersonated: boolean; organizationId: string; roles: readonly string[] } | undefined> {
   const sessionToken = request.headers['x-stytch-member-session'];
   const sessionJwt = request.headers['x-stytch-member-sessionjwt'];
   if (sessionToken === undefined && sessionJwt === undefined) return undefined;
@@ -139,5 +148,5 @@ async function callerSession(request: FastifyRequest, sessions: SessionsService)
     sessionToken: Array.isArray(sessionToken) ? sessionToken[0] : sessionToken,
     sessionJwt: Array.isArray(sessionJwt) ? sessionJwt[0] : sessionJwt,
   });
-  return { isImpersonated: isImpersonated(record.session) };
+  return { isImpersonated: isImpersonated(record.session), organizationId: record.session.organizationId, roles: record.session.roles };
 }

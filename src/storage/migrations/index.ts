@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as sessionsAndSigningKeys from './0002-sessions-and-signing-keys.js';
 import * as impersonation from './0003-impersonation.js';
+import * as operators from './0004-operators.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-sessions-and-signing-keys': sessionsAndSigningKeys,
   '0003-impersonation': impersonation,
+  '0004-operators': operators,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/audit-event.js';
 import type { AuditEventFilter, AuditStore } from '../../domain/audit/audit-store.js';
 import type { Actor } from '../../domain/shared/operation-context.js';
@@ -40,7 +40,12 @@ export class AuditSqlStore implements AuditStore {
 
   async searchEvents(filter: AuditEventFilter, page: { limit: number; afterEventId: string | null }): Promise<AuditEvent[]> {
     let query = this.#db.selectFrom('audit_events').selectAll();
-    if (filter.typePrefix !== undefined) query = query.where('type', 'like', `${filter.typePrefix.replace(/[\\%_]/g, '\\$&')}%`);
+    // A literal, case-sensitive prefix on both dialects: SQLite's LIKE ignores case and has no default
+    // escape character, so `_` and `%` in a prefix could not be matched literally with it.
+    if (filter.typePrefix !== undefined) {
+      const prefix = filter.typePrefix;
+      query = query.where(sql<boolean>`substr(type, 1, length(cast(${prefix} as text))) = ${prefix}`);
+    }
     if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.memberId !== undefined) query = query.where('member_id', '=', filter.memberId);
     if (filter.impersonatorId !== undefined) query = query.where('impersonator_id', '=', filter.impersonatorId);

@@ -1,18 +1,29 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Project } from '../../domain/projects/project.js';
 import type { ProjectsStore } from '../../domain/projects/projects-store.js';
 import type { Database } from '../database.js';
 
 export class ProjectsSqlStore implements ProjectsStore {
   readonly #db: Kysely<Database>;
+  readonly #dialect: 'sqlite' | 'postgres';
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
   async findProject(): Promise<Project | undefined> {
     const row = await this.#db.selectFrom('projects').selectAll().orderBy('created_at').executeTakeFirst();
     return row === undefined ? undefined : { projectId: row.project_id, secretDigest: row.secret_digest, createdAt: row.created_at };
+  }
+
+  async lockProjects(): Promise<void> {
+    if (this.#dialect === 'postgres') {
+      await sql`select pg_advisory_xact_lock(hashtext('understudy.projects'))`.execute(this.#db);
+      return;
+    }
+    // A write that matches no row takes SQLite's write lock now, so the read that follows is current.
+    await sql`update projects set project_id = project_id where 1 = 0`.execute(this.#db);
   }
 
   async replaceProject(project: Project): Promise<void> {

@@ -1,0 +1,91 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDomainError } from '../domain/shared/domain-error.js';
+import type { Random } from '../platform/random.js';
+import type { Services } from '../services.js';
+import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
+import { SESSION_COOKIE } from './console-context.js';
+import { newPreSessionToken, PRE_SESSION_COOKIE } from './csrf.js';
+import { registerAuditPages } from './routes/audit-pages.js';
+import { registerImpersonationPages } from './routes/impersonation-pages.js';
+import { registerOperatorPages } from './routes/operator-pages.js';
+import { registerOrganizationPages } from './routes/organization-pages.js';
+import { registerSignInPages } from './routes/sign-in-pages.js';
+import { errorPage } from './views/sign-in.js';
+
+export interface ConsoleDependencies {
+  readonly services: Services;
+  readonly random: Random;
+  /** Cookies get `Secure` when the server speaks HTTPS. */
+  readonly isHttps: boolean;
+}
+
+/**
+ * The operator console under /console: server-rendered pages, form posts with CSRF tokens, a
+ * strict Content-Security-Policy, and cookies that scripts cannot read. Its own scope, so its
+ * form parsing and HTML errors never touch the Stytch API.
+ */
+export function registerConsole(app: FastifyInstance, dependencies: ConsoleDependencies): void {
+  void app.register(
+    async (scope) => {
+      await scope.register(fastifyCookie);
+      await scope.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+      scope.decorateRequest('consoleIdentity', null);
+
+      scope.addHook('onRequest', async (request, reply) => {
+        setSecurityHeaders(reply);
+        request.consoleIdentity = (await dependencies.services.consoleAuth.resolve(request.cookies[SESSION_COOKIE])) ?? null;
+        if (request.cookies[PRE_SESSION_COOKIE] === undefined) {
+          const token = newPreSessionToken(dependencies.random);
+          request.cookies[PRE_SESSION_COOKIE] = token;
+          void reply.setCookie(PRE_SESSION_COOKIE, token, cookieOptions(dependencies.isHttps));
+        }
+      });
+
+      scope.setErrorHandler(async (error, request, reply) => renderError(error, request, reply));
+      scope.setNotFoundHandler(async (request, reply) =>
+        reply.code(404).type('text/html; charset=utf-8').send(errorPage({ title: 'Not found', message: 'There is no such page.', status: 404, signedIn: request.consoleIdentity !== null }).value),
+      );
+
+      scope.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_CSS));
+      scope.get('/assets/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_JS));
+      scope.get('/', async (_request, reply) => reply.redirect('/console/organizations', 303));
+
+      registerSignInPages(scope, dependencies);
+      registerOrganizationPages(scope, dependencies);
+      registerImpersonationPages(scope, dependencies);
+      registerAuditPages(scope, dependencies);
+      registerOperatorPages(scope, dependencies);
+    },
+    { prefix: '/console' },
+  );
+}
+
+export function cookieOptions(isHttps: boolean) {
+  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: isHttps };
+}
+
+/** No inline script or style, no framing, no third-party anything, no referrer leaking tokens. */
+function setSecurityHeaders(reply: FastifyReply): void {
+  void reply.headers({
+    'content-security-policy':
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  });
+}
+
+function renderError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const signedIn = request.consoleIdentity?.isFullySignedIn === true;
+  if (isDomainError(error)) {
+    const status = error.kind === 'permission_denied' ? 403 : error.kind === 'not_found' ? 404 : error.kind === 'unauthenticated' ? 401 : error.kind === 'rate_limited' ? 429 : 400;
+    return reply.code(status).type('text/html; charset=utf-8').send(errorPage({ title: status === 403 ? 'Not allowed' : 'Something is wrong', message: error.message, status, signedIn }).value);
+  }
+  const validation = (error as { validation?: unknown }).validation !== undefined;
+  if (validation) return reply.code(400).type('text/html; charset=utf-8').send(errorPage({ title: 'Something is wrong', message: 'The form is incomplete.', status: 400, signedIn }).value);
+  request.log.error({ err: error }, 'console request failed');
+  return reply.code(500).type('text/html; charset=utf-8').send(errorPage({ title: 'Something went wrong', message: `Please try again. Request id: ${request.id}`, status: 500, signedIn }).value);
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { encodeAuditEvent } from '../../http/wire/impersonation.js';
+import { csrfFor, requireOperator } from '../console-context.js';
+import type { ConsoleDependencies } from '../console-plugin.js';
+import { html } from '../html.js';
+import { page } from '../views/layout.js';
+import { pager } from '../views/organization-views.js';
+
+type Filters = { organization?: string; member?: string; operator?: string; since?: string; until?: string; cursor?: string };
+
+/** The impersonation audit trail, filtered, paged, and exported as NDJSON. */
+export function registerAuditPages(scope: FastifyInstance, dependencies: ConsoleDependencies): void {
+  const { impersonationAdmin } = dependencies.services;
+
+  scope.get<{ Querystring: Filters }>('/audit', async (request, reply) => {
+    const identity = requireOperator(request, reply);
+    if (identity === undefined) return reply;
+    const filters = cleaned(request.query);
+    const trail = await impersonationAdmin.auditTrail({ ...toQuery(filters), cursor: request.query.cursor, limit: 50 });
+    const exportQuery = new URLSearchParams(filters).toString();
+    const body = html`<form method="get" action="/console/audit" class="inline" role="search">
+  <div><label for="organization">Organization (id or slug)</label><input id="organization" name="organization" value="${filters.organization ?? ''}"></div>
+  <div><label for="member">Member id</label><input id="member" name="member" value="${filters.member ?? ''}"></div>
+  <div><label for="operator">Impersonator id</label><input id="operator" name="operator" value="${filters.operator ?? ''}"></div>
+  <div><label for="since">Since (RFC 3339)</label><input id="since" name="since" value="${filters.since ?? ''}" placeholder="2026-01-01T00:00:00Z"></div>
+  <div><label for="until">Until</label><input id="until" name="until" value="${filters.until ?? ''}"></div>
+  <button type="submit">Filter</button>
+  <a class="button secondary" href="/console/audit/export${exportQuery ? `?${exportQuery}` : ''}">Export NDJSON</a>
+</form>
+${
+  trail.events.length === 0
+    ? html`<p class="empty">No impersonation events match. Events appear here when someone mints, redeems, is refused, revokes or lets an impersonation expire.</p>`
+    : html`<div class="table-wrap"><table><thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Impersonator</th><th scope="col">Member</th><th scope="col">Reason / why</th><th scope="col">Client</th><th scope="col">Request</th></tr></thead><tbody>${trail.events.map(
+        (event) => html`<tr>
+  <td>${event.occurredAt}</td><td>${event.type}</td>
+  <td>${String(event.details.impersonator_email_address ?? event.impersonatorId ?? '')}</td>
+  <td>${event.memberId ?? '—'}</td>
+  <td>${String(event.details.reason ?? '')}${event.details.why ? html` <span class="badge warn">${String(event.details.why)}</span>` : ''}${event.details.error_type ? html` <span class="badge warn">${String(event.details.error_type)}</span>` : ''}</td>
+  <td>${event.client?.ipAddress ?? ''}</td><td><code>${event.requestId}</code></td>
+</tr>`,
+      )}</tbody></table></div>`
+}
+${pager('/console/audit', filters, trail.nextCursor)}`;
+    return reply.type('text/html; charset=utf-8').send(page({ title: 'Audit trail', identity, csrf: csrfFor(request), current: '/console/audit', body }).value);
+  });
+
+  scope.get<{ Querystring: Filters }>('/audit/export', async (request, reply) => {
+    const identity = requireOperator(request, reply);
+    if (identity === undefined) return reply;
+    const query = toQuery(cleaned(request.query));
+    const lines: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const trail = await impersonationAdmin.auditTrail({ ...query, cursor, limit: 1000 });
+      for (const event of trail.events) lines.push(JSON.stringify(encodeAuditEvent(event)));
+      cursor = trail.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return reply
+      .type('application/x-ndjson')
+      .header('content-disposition', 'attachment; filename="impersonation-audit.ndjson"')
+      .send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+  });
+}
+
+function cleaned(query: Filters): Record<string, string> {
+  const keys = ['organization', 'member', 'operator', 'since', 'until'] as const;
+  return Object.fromEntries(keys.map((key) => [key, (query[key] ?? '').trim()]).filter(([, value]) => value !== ''));
+}
+
+function toQuery(filters: Record<string, string>) {
+  return { organization: filters.organization, member: filters.member, impersonatorId: filters.operator, since: filters.since, until: filters.until };
+}

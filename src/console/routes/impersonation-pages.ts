@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import { canImpersonate } from '../../domain/operators/operator.js';
+import { operatorError } from '../../domain/operators/errors.js';
+import { checkCsrf, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
+import type { ConsoleDependencies } from '../console-plugin.js';
+import { html } from '../html.js';
+import { csrfField, notice, page } from '../views/layout.js';
+import { impersonationResult } from '../views/member-views.js';
+
+/** Impersonating a member as the signed-in operator, and ending impersonations. */
+export function registerImpersonationPages(scope: FastifyInstance, dependencies: ConsoleDependencies): void {
+  const { impersonation, impersonationAdmin, consoleAuth } = dependencies.services;
+
+  scope.post<{ Params: { organization: string; member: string } }>('/organizations/:organization/members/:member/impersonate', async (request, reply) => {
+    const identity = requireOperator(request, reply);
+    if (identity === undefined) return reply;
+    checkCsrf(request);
+    // Viewers can be sent here by a forged form too: the role is checked on the server, not only by hiding the button.
+    if (!canImpersonate(identity.operator.role)) throw operatorError('operator_forbidden');
+    const context = operatorContext(request, identity);
+    if (consoleAuth.needsFreshTotp(identity)) await consoleAuth.verifyTotp(context, identity, field(request.body, 'totp') ?? '');
+    // The impersonator is the signed-in operator, never a typed-in name.
+    const minted = await impersonation.mint(context, {
+      organizationReference: request.params.organization,
+      memberReference: request.params.member,
+      impersonatorId: identity.operator.operatorId,
+      impersonatorEmailAddress: identity.operator.emailAddress,
+      reason: field(request.body, 'reason'),
+    });
+    const body = impersonationResult({ url: minted.impersonationUrl, token: minted.impersonationToken, expiresAt: minted.expiresAt, memberEmail: minted.member.emailAddress });
+    return reply.type('text/html; charset=utf-8').send(page({ title: 'Impersonation', identity, csrf: csrfFor(request), body }).value);
+  });
+
+  scope.get<{ Querystring: { revoked?: string } }>('/impersonations', async (request, reply) => {
+    const identity = requireOperator(request, reply);
+    if (identity === undefined) return reply;
+    const active = await impersonationAdmin.listActive({});
+    const mayRevoke = canImpersonate(identity.operator.role);
+    const body = html`${notice('success', request.query.revoked === undefined ? undefined : `Revoked ${request.query.revoked} impersonated session(s).`)}
+${
+  active.length === 0
+    ? html`<p class="empty">Nobody is impersonating a member right now.</p>`
+    : html`<div class="table-wrap"><table><thead><tr><th scope="col">Member</th><th scope="col">Impersonator</th><th scope="col">Reason</th><th scope="col">Started</th><th scope="col">Expires</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${active.map(
+        (session) => html`<tr>
+  <td><a href="/console/organizations/${encodeURIComponent(session.organizationId)}/members/${encodeURIComponent(session.memberId)}"><code>${session.memberId}</code></a></td>
+  <td>${session.impersonatorEmailAddress}</td><td>${session.reason}</td><td>${session.startedAt}</td><td>${session.expiresAt}</td>
+  <td>${
+    mayRevoke
+      ? html`<form method="post" action="/console/impersonations/revoke" data-confirm="End this impersonation now?">${csrfField(csrfFor(request))}<input type="hidden" name="member_session_id" value="${session.memberSessionId}"><button class="danger" type="submit">Revoke</button></form>`
+      : ''
+  }</td>
+</tr>`,
+      )}</tbody></table></div>`
+}`;
+    return reply.type('text/html; charset=utf-8').send(page({ title: 'Active impersonations', identity, csrf: csrfFor(request), current: '/console/impersonations', body }).value);
+  });
+
+  scope.post('/impersonations/revoke', async (request, reply) => {
+    const identity = requireOperator(request, reply);
+    if (identity === undefined) return reply;
+    checkCsrf(request);
+    if (!canImpersonate(identity.operator.role)) throw operatorError('operator_forbidden');
+    const memberSessionId = field(request.body, 'member_session_id');
+    if (memberSessionId === undefined || memberSessionId === '') throw operatorError('operator_forbidden', 'Choose an impersonated session to revoke.');
+    const revoked = await impersonationAdmin.revoke(operatorContext(request, identity), { memberSessionId });
+    return reply.redirect(`/console/impersonations?revoked=${revoked.length}`, 303);
+  });
+}

@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { checkCsrf, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
+import type { ConsoleDependencies } from '../console-plugin.js';
+import { html } from '../html.js';
+import { csrfField, page } from '../views/layout.js';
+
+/** Operators, for admins: list, create (credentials shown once), disable. */
+export function registerOperatorPages(scope: FastifyInstance, dependencies: ConsoleDependencies): void {
+  const { operators } = dependencies.services;
+
+  scope.get('/operators', async (request, reply) => {
+    const identity = requireOperator(request, reply, ['admin']);
+    if (identity === undefined) return reply;
+    const all = await operators.list();
+    const csrf = csrfFor(request);
+    const body = html`<div class="table-wrap"><table><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">TOTP</th><th scope="col">Status</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${all.map(
+      (operator) => html`<tr><td>${operator.emailAddress}</td><td>${operator.name}</td><td>${operator.role}</td><td>${operator.sealedTotpSecret === null ? 'no' : 'yes'}</td>
+<td>${operator.disabledAt === null ? html`<span class="badge ok">active</span>` : html`<span class="badge warn">disabled</span>`}</td>
+<td>${
+        operator.disabledAt === null && operator.operatorId !== identity.operator.operatorId
+          ? html`<form method="post" action="/console/operators/${encodeURIComponent(operator.operatorId)}/disable" data-confirm="Disable this operator and end their sessions?">${csrfField(csrf)}<button class="danger" type="submit">Disable</button></form>`
+          : ''
+      }</td></tr>`,
+    )}</tbody></table></div>
+<section class="card"><h2>Add an operator</h2>
+<form method="post" action="/console/operators" class="inline">
+  ${csrfField(csrf)}
+  <div><label for="email">Email</label><input id="email" name="email" type="email" required></div>
+  <div><label for="name">Name</label><input id="name" name="name" required></div>
+  <div><label for="role">Role</label><select id="role" name="role"><option>support</option><option>viewer</option><option>admin</option></select></div>
+  <button type="submit">Create</button>
+</form>
+<p class="muted">The password and TOTP secret are shown once, on the next page.</p></section>`;
+    return reply.type('text/html; charset=utf-8').send(page({ title: 'Operators', identity, csrf, current: '/console/operators', body }).value);
+  });
+
+  scope.post('/operators', async (request, reply) => {
+    const identity = requireOperator(request, reply, ['admin']);
+    if (identity === undefined) return reply;
+    checkCsrf(request);
+    const created = await operators.create(operatorContext(request, identity), {
+      emailAddress: field(request.body, 'email') ?? '',
+      name: field(request.body, 'name') ?? '',
+      role: field(request.body, 'role') ?? '',
+    });
+    const body = html`<p class="notice success" role="status">Created ${created.operator.emailAddress} (${created.operator.role}). Give them these credentials over a safe channel; they are not shown again.</p>
+<div class="card"><dl class="facts">
+  <dt>Password</dt><dd><span class="token" id="password">${created.password}</span> <button type="button" class="secondary" data-copy="password">Copy</button></dd>
+  ${created.totpUri === null ? '' : html`<dt>TOTP secret</dt><dd><span class="token" id="totp">${created.totpSecret ?? ''}</span></dd><dt>TOTP URI</dt><dd><span class="token">${created.totpUri}</span></dd>`}
+</dl></div><p><a href="/console/operators">Back to operators</a></p>`;
+    return reply.type('text/html; charset=utf-8').send(page({ title: 'Operator created', identity, csrf: csrfFor(request), body }).value);
+  });
+
+  scope.post<{ Params: { operator: string } }>('/operators/:operator/disable', async (request, reply) => {
+    const identity = requireOperator(request, reply, ['admin']);
+    if (identity === undefined) return reply;
+    checkCsrf(request);
+    await operators.disable(operatorContext(request, identity), request.params.operator);
+    return reply.redirect('/console/operators', 303);
+  });
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { isDomainError } from '../../domain/shared/domain-error.js';
+import { checkCsrf, csrfFor, field, operatorContext, safeNext, SESSION_COOKIE } from '../console-context.js';
+import { cookieOptions, type ConsoleDependencies } from '../console-plugin.js';
+import { signInPage, totpPage } from '../views/sign-in.js';
+
+/** Sign in (password, then TOTP) and sign out. */
+export function registerSignInPages(scope: FastifyInstance, dependencies: ConsoleDependencies): void {
+  const { consoleAuth } = dependencies.services;
+
+  scope.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    if (request.consoleIdentity?.isFullySignedIn) return reply.redirect(safeNext(request.query.next), 303);
+    return reply.type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request) }).value);
+  });
+
+  scope.post<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+    checkCsrf(request);
+    const emailAddress = field(request.body, 'email') ?? '';
+    try {
+      const { token, identity } = await consoleAuth.signIn(operatorContext(request, null), emailAddress, field(request.body, 'password') ?? '');
+      void reply.setCookie(SESSION_COOKIE, token, cookieOptions(dependencies.isHttps));
+      const next = safeNext(request.query.next);
+      return reply.redirect(identity.isFullySignedIn ? next : `/console/login/totp?next=${encodeURIComponent(next)}`, 303);
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      const status = error.code === 'operator_locked' ? 429 : 401;
+      return reply.code(status).type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), error: error.message, emailAddress }).value);
+    }
+  });
+
+  scope.get<{ Querystring: { next?: string } }>('/login/totp', async (request, reply) => {
+    if (request.consoleIdentity === null) return reply.redirect('/console/login', 303);
+    return reply.type('text/html; charset=utf-8').send(totpPage({ csrf: csrfFor(request), next: request.query.next }).value);
+  });
+
+  scope.post('/login/totp', async (request, reply) => {
+    const identity = request.consoleIdentity;
+    if (identity === null) return reply.redirect('/console/login', 303);
+    checkCsrf(request);
+    try {
+      await consoleAuth.verifyTotp(operatorContext(request, identity), identity, field(request.body, 'code') ?? '');
+      return reply.redirect(safeNext(field(request.body, 'next')), 303);
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      const status = error.code === 'operator_locked' ? 429 : 401;
+      return reply.code(status).type('text/html; charset=utf-8').send(totpPage({ csrf: csrfFor(request), error: error.message, next: field(request.body, 'next') }).value);
+    }
+  });
+
+  scope.post('/logout', async (request, reply) => {
+    const identity = request.consoleIdentity;
+    if (identity !== null) {
+      checkCsrf(request);
+      await consoleAuth.signOut(operatorContext(request, identity), identity);
+    }
+    void reply.clearCookie(SESSION_COOKIE, { path: '/console' });
+    return reply.redirect('/console/login', 303);
+  });
+}
+

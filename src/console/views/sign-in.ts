@@ -1,0 +1,40 @@
+import { html, type SafeHtml } from '../html.js';
+import { csrfField, notice, page } from './layout.js';
+
+export function signInPage(options: { csrf: string; error?: string | undefined; emailAddress?: string | undefined }): SafeHtml {
+  return page({
+    title: 'Sign in',
+    body: html`<div class="login card stack">
+${notice('error', options.error)}
+<form method="post" action="/console/login" class="stack">
+  ${csrfField(options.csrf)}
+  <div><label for="email">Email address</label><input id="email" name="email" type="email" autocomplete="username" required autofocus value="${options.emailAddress ?? ''}"></div>
+  <div><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
+  <button type="submit">Continue</button>
+</form>
+<p class="muted">Operators are created with <code>understudy operators create</code>.</p>
+</div>`,
+  });
+}
+
+export function totpPage(options: { csrf: string; error?: string | undefined; next?: string | undefined }): SafeHtml {
+  return page({
+    title: 'Enter your code',
+    body: html`<div class="login card stack">
+${notice('error', options.error)}
+<form method="post" action="/console/login/totp" class="stack">
+  ${csrfField(options.csrf)}
+  <input type="hidden" name="next" value="${options.next ?? ''}">
+  <div><label for="code">6-digit code from your authenticator app</label><input id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" required autofocus></div>
+  <button type="submit">Sign in</button>
+</form>
+</div>`,
+  });
+}
+
+export function errorPage(options: { title: string; message: string; status: number; signedIn: boolean }): SafeHtml {
+  return page({
+    title: options.title,
+    body: html`${notice('error', options.message)}<p><a href="${options.signedIn ? '/console/organizations' : '/console/login'}">${options.signedIn ? 'Back to organizations' : 'Sign in'}</a></p>`,
+  });
+}

@@ -1,0 +1,163 @@
+import { decryptPrivateKey, encryptPrivateKey } from '../../crypto/keys/key-encryption.js';
+import type { PasswordHasher } from '../../crypto/password-hasher.js';
+import { newTotpSecret, totpUri } from '../../crypto/totp.js';
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { IdGenerator } from '../../platform/ids.js';
+import type { Random } from '../../platform/random.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { AuditStore } from '../audit/audit-store.js';
+import { normalizeEmail } from '../members/member.js';
+import type { OperationContext } from '../shared/operation-context.js';
+import type { Transactional } from '../shared/transactional.js';
+import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
+import { operatorError } from './errors.js';
+import { MIN_PASSWORD_LENGTH, OPERATOR_ROLES, requiresTotp, type Operator, type OperatorRole } from './operator.js';
+import type { OperatorsStore } from './operators-store.js';
+
+export type OperatorsServiceStore = Transactional<{ operators: OperatorsStore; audit: AuditStore }>;
+
+/** What a new operator (or a reset) needs to sign in; shown once, never stored in clear. */
+export interface OperatorCredentials {
+  readonly operator: Operator;
+  readonly password: string;
+  readonly totpSecret: string | null;
+  readonly totpUri: string | null;
+}
+
+/** Managing console operators (the `understudy operators` command and the admin page). */
+export class OperatorsService {
+  readonly #store: OperatorsServiceStore;
+  readonly #hasher: PasswordHasher;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #ids: IdGenerator;
+  readonly #audit: AuditRecorder;
+  readonly #masterKey: Buffer;
+
+  constructor(dependencies: {
+    store: OperatorsServiceStore;
+    hasher: PasswordHasher;
+    clock: Clock;
+    random: Random;
+    ids: IdGenerator;
+    audit: AuditRecorder;
+    masterKey: Buffer;
+  }) {
+    this.#store = dependencies.store;
+    this.#hasher = dependencies.hasher;
+    this.#clock = dependencies.clock;
+    this.#random = dependencies.random;
+    this.#ids = dependencies.ids;
+    this.#audit = dependencies.audit;
+    this.#masterKey = dependencies.masterKey;
+  }
+
+  /**
+   * Creates an operator with a generated password (or the given one) and, for roles that can
+   * impersonate (or when asked), a TOTP secret. The returned credentials are the only copy.
+   */
+  async create(
+    context: OperationContext,
+    input: { emailAddress: string; name: string; role: string; password?: string | undefined; withTotp?: boolean | undefined },
+  ): Promise<OperatorCredentials> {
+    const role = checkRole(input.role);
+    const name = input.name.trim();
+    if (name === '' || name.length > 200) throw operatorError('invalid_operator_name');
+    const password = input.password ?? this.#generatedPassword();
+    if (password.length < MIN_PASSWORD_LENGTH) throw operatorError('weak_operator_password');
+    const now = toTimestamp(this.#clock.now());
+    const operatorId = this.#ids.next('operator');
+    const totpSecret = requiresTotp(role) || input.withTotp === true ? newTotpSecret(this.#random.bytes(20)) : null;
+    const operator: Operator = {
+      operatorId,
+      emailAddress: normalizeEmail(input.emailAddress),
+      name,
+      role,
+      passwordHash: await this.#hasher.hash(password),
+      sealedTotpSecret: totpSecret === null ? null : this.#seal(operatorId, totpSecret),
+      lastTotpStep: null,
+      failedAttempts: 0,
+      lockedUntil: null,
+      disabledAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#store.transaction(async (tx) => {
+      if ((await tx.operators.findOperatorByEmail(operator.emailAddress)) !== undefined) throw operatorError('operator_email_already_used');
+      try {
+        await tx.operators.insertOperator(operator);
+      } catch (error) {
+        if (error instanceof UniqueConstraintError) throw operatorError('operator_email_already_used');
+        throw error;
+      }
+      await this.#audit.record(tx.audit, context, {
+        type: 'operator.created',
+        organizationId: null,
+        occurredAt: now,
+        details: { operator_id: operatorId, email_address: operator.emailAddress, role },
+      });
+    });
+    return { operator, password, totpSecret, totpUri: totpSecret === null ? null : totpUri(totpSecret, operator.emailAddress) };
+  }
+
+  async list(): Promise<Operator[]> {
+    return this.#store.operators.listOperators();
+  }
+
+  /** Disables the operator and ends their console sessions at once. */
+  async disable(context: OperationContext, emailOrId: string): Promise<Operator> {
+    return this.#change(context, emailOrId, 'operator.disabled', async (operator, tx, now) => {
+      await tx.operators.revokeConsoleSessionsOf(operator.operatorId, now);
+      return { ...operator, disabledAt: operator.disabledAt ?? now };
+    });
+  }
+
+  /** A new password (generated unless given), clearing any lockout; ends the operator's sessions. */
+  async resetPassword(context: OperationContext, emailOrId: string, password?: string): Promise<{ operator: Operator; password: string }> {
+    const next = password ?? this.#generatedPassword();
+    if (next.length < MIN_PASSWORD_LENGTH) throw operatorError('weak_operator_password');
+    const passwordHash = await this.#hasher.hash(next);
+    const operator = await this.#change(context, emailOrId, 'operator.password_reset', async (current, tx, now) => {
+      await tx.operators.revokeConsoleSessionsOf(current.operatorId, now);
+      return { ...current, passwordHash, failedAttempts: 0, lockedUntil: null };
+    });
+    return { operator, password: next };
+  }
+
+  /** The operator's TOTP secret in clear, for verification; null when they have none. */
+  totpSecretOf(operator: Operator): string | null {
+    return operator.sealedTotpSecret === null ? null : decryptPrivateKey(operator.sealedTotpSecret, { masterKey: this.#masterKey, kid: operator.operatorId });
+  }
+
+  async #change(
+    context: OperationContext,
+    emailOrId: string,
+    type: 'operator.disabled' | 'operator.password_reset',
+    change: (operator: Operator, tx: { operators: OperatorsStore; audit: AuditStore }, now: string) => Promise<Operator>,
+  ): Promise<Operator> {
+    return this.#store.transaction(async (tx) => {
+      const current = emailOrId.includes('@') ? await tx.operators.findOperatorByEmail(emailOrId.trim().toLowerCase()) : await tx.operators.findOperatorById(emailOrId);
+      if (current === undefined) throw operatorError('operator_not_found');
+      const now = toTimestamp(this.#clock.now());
+      const updated = { ...(await change(current, tx, now)), updatedAt: now };
+      await tx.operators.updateOperator(updated);
+      await this.#audit.record(tx.audit, context, { type, organizationId: null, occurredAt: now, details: { operator_id: current.operatorId, email_address: current.emailAddress } });
+      return updated;
+    });
+  }
+
+  #seal(operatorId: string, secret: string): string {
+    return encryptPrivateKey(secret, { masterKey: this.#masterKey, kid: operatorId, random: this.#random });
+  }
+
+  /** 24 random bytes as base64url: 32 characters, far beyond any guessing. */
+  #generatedPassword(): string {
+    return this.#random.bytes(24).toString('base64url');
+  }
+}
+
+function checkRole(role: string): OperatorRole {
+  if (!(OPERATOR_ROLES as readonly string[]).includes(role)) throw operatorError('invalid_operator_role');
+  return role as OperatorRole;
+}

@@ -1,0 +1,126 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ConsoleSession, Operator, OperatorRole } from '../../domain/operators/operator.js';
+import type { OperatorsStore } from '../../domain/operators/operators-store.js';
+import type { ConsoleSessionRow, Database, OperatorRow } from '../database.js';
+import { translateUniqueViolation } from './unique-violation.js';
+
+export class OperatorsSqlStore implements OperatorsStore {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async insertOperator(operator: Operator): Promise<void> {
+    await translateUniqueViolation(['email_address'], () => this.#db.insertInto('operators').values(operatorToRow(operator)).execute());
+  }
+
+  async updateOperator(operator: Operator): Promise<void> {
+    const { operator_id: operatorId, ...row } = operatorToRow(operator);
+    await this.#db.updateTable('operators').set(row).where('operator_id', '=', operatorId).execute();
+  }
+
+  async findOperatorByEmail(emailAddress: string): Promise<Operator | undefined> {
+    const row = await this.#db.selectFrom('operators').selectAll().where('email_address', '=', emailAddress).executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
+  }
+
+  async findOperatorById(operatorId: string): Promise<Operator | undefined> {
+    const row = await this.#db.selectFrom('operators').selectAll().where('operator_id', '=', operatorId).executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
+  }
+
+  async listOperators(): Promise<Operator[]> {
+    const rows = await this.#db.selectFrom('operators').selectAll().orderBy('created_at').orderBy('operator_id').execute();
+    return rows.map(operatorFromRow);
+  }
+
+  async insertConsoleSession(session: ConsoleSession, token: { lookupId: string; digest: Buffer }): Promise<void> {
+    await this.#db
+      .insertInto('console_sessions')
+      .values({ ...sessionToRow(session), token_lookup_id: token.lookupId, token_digest: token.digest.toString('base64url') })
+      .execute();
+  }
+
+  async findConsoleSession(lookupId: string): Promise<{ session: ConsoleSession; digest: Buffer } | undefined> {
+    const row = await this.#db.selectFrom('console_sessions').selectAll().where('token_lookup_id', '=', lookupId).executeTakeFirst();
+    return row === undefined ? undefined : { session: sessionFromRow(row), digest: Buffer.from(row.token_digest, 'base64url') };
+  }
+
+  async updateConsoleSession(session: ConsoleSession): Promise<void> {
+    await this.#db
+      .updateTable('console_sessions')
+      .set({ last_seen_at: session.lastSeenAt, totp_verified_at: session.totpVerifiedAt, revoked_at: session.revokedAt })
+      .where('console_session_id', '=', session.consoleSessionId)
+      .execute();
+  }
+
+  async revokeConsoleSessionsOf(operatorId: string, at: string): Promise<number> {
+    const result = await this.#db
+      .updateTable('console_sessions')
+      .set({ revoked_at: at })
+      .where('operator_id', '=', operatorId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+}
+
+function operatorToRow(operator: Operator): OperatorRow {
+  return {
+    operator_id: operator.operatorId,
+    email_address: operator.emailAddress,
+    name: operator.name,
+    role: operator.role,
+    password_hash: operator.passwordHash,
+    sealed_totp_secret: operator.sealedTotpSecret,
+    last_totp_step: operator.lastTotpStep,
+    failed_attempts: operator.failedAttempts,
+    locked_until: operator.lockedUntil,
+    disabled_at: operator.disabledAt,
+    created_at: operator.createdAt,
+    updated_at: operator.updatedAt,
+  };
+}
+
+function operatorFromRow(row: Selectable<OperatorRow>): Operator {
+  return {
+    operatorId: row.operator_id,
+    emailAddress: row.email_address,
+    name: row.name,
+    role: row.role as OperatorRole,
+    passwordHash: row.password_hash,
+    sealedTotpSecret: row.sealed_totp_secret,
+    // PostgreSQL returns bigint columns as strings.
+    lastTotpStep: row.last_totp_step === null ? null : Number(row.last_totp_step),
+    failedAttempts: Number(row.failed_attempts),
+    lockedUntil: row.locked_until,
+    disabledAt: row.disabled_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function sessionToRow(session: ConsoleSession): Omit<ConsoleSessionRow, 'token_lookup_id' | 'token_digest'> {
+  return {
+    console_session_id: session.consoleSessionId,
+    operator_id: session.operatorId,
+    created_at: session.createdAt,
+    last_seen_at: session.lastSeenAt,
+    expires_at: session.expiresAt,
+    totp_verified_at: session.totpVerifiedAt,
+    revoked_at: session.revokedAt,
+  };
+}
+
+function sessionFromRow(row: Selectable<ConsoleSessionRow>): ConsoleSession {
+  return {
+    consoleSessionId: row.console_session_id,
+    operatorId: row.operator_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    totpVerifiedAt: row.totp_verified_at,
+    revokedAt: row.revoked_at,
+  };
+}
