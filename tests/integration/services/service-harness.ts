@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, expect } from 'vitest';
 import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
+import type { ProjectImpersonationPolicy } from '../../../src/domain/impersonation/impersonation-policy.js';
 import type { MembersService } from '../../../src/domain/members/members-service.js';
 import type { OrganizationsService } from '../../../src/domain/organizations/organizations-service.js';
 import { isDomainError } from '../../../src/domain/shared/domain-error.js';
@@ -26,8 +27,11 @@ export const CONTEXT: OperationContext = {
 
 export const START = '2026-03-01T12:00:00Z';
 
-/** Services wired as src/app.ts wires them, over a fresh store per test, with a manual clock and sequential ids. */
-export function useServices(factory: StoreFactory): () => ServiceHarness {
+/**
+ * Services wired as src/app.ts wires them, over a fresh store per test, with a manual clock and
+ * sequential ids. `impersonation` is the project's impersonation setting (allowed, no URL, when omitted).
+ */
+export function useServices(factory: StoreFactory, options: { impersonation?: ProjectImpersonationPolicy } = {}): () => ServiceHarness {
   const source = freshStoreSource(factory);
   let current: ServiceHarness | undefined;
   beforeEach(async () => {
@@ -39,6 +43,7 @@ export function useServices(factory: StoreFactory): () => ServiceHarness {
       random: new SequentialRandom(),
       projectId: 'project-test-00000000-0000-4000-8000-0000000000bb',
       masterKey: Buffer.alloc(32, 7),
+      ...(options.impersonation !== undefined && { impersonation: options.impersonation }),
     });
     current = { store, clock, organizations: services.organizations, members: services.members, services };
   });

@@ -1,0 +1,234 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { ImpersonatedSession } from '../domain/impersonation/impersonation.js';
+import type { AuditTrailQuery, ImpersonationScope, PolicyView } from '../domain/impersonation/impersonation-admin-service.js';
+import { isDomainError } from '../domain/shared/domain-error.js';
+import type { OperationContext } from '../domain/shared/operation-context.js';
+import { encodeAuditEvent } from '../http/wire/impersonation.js';
+import { openServices } from '../main.js';
+import type { Services } from '../services.js';
+import { IMPERSONATE_USAGE, type ImpersonateArguments, NO_REDIRECT_URL, parseImpersonateArguments, runImpersonate } from './impersonate-command.js';
+import { UsageError } from './keys-command.js';
+
+/** `understudy impersonation policy|sessions|revoke|audit`: the accountability side, over the admin service. */
+export const IMPERSONATION_USAGE = `Usage: understudy impersonation <subcommand> [options] [--config <file>]
+
+  policy   --organization <ref> [--enable | --disable] [--redirect-url <url> | --clear-redirect-url]
+           Show the organization's impersonation policy; with a change flag, change it first.
+  sessions [--organization <ref>] [--member <ref>] [--impersonator <id>]
+           The impersonated sessions going on now.
+  revoke   (--session <member_session_id> | --impersonator <id> | --organization <ref> | --member <ref>)
+           End the matching impersonated sessions at once (flags combine to narrow).
+  audit    [--organization <ref>] [--member <ref>] [--impersonator <id>] [--since <time>] [--until <time>] [--ndjson]
+           The impersonation audit trail in the order it was written; --ndjson prints one event a line,
+           exactly as GET /v1/b2b/impersonation/audit?format=ndjson. Times are RFC 3339 UTC (2026-01-01T00:00:00Z).
+
+<ref> is an organization id, slug or external id; for --member, a member id (or external id, with --organization).
+See docs/impersonation.md.`;
+
+type Subcommand = 'policy' | 'sessions' | 'revoke' | 'audit';
+
+export type ImpersonationArguments = { readonly command: 'impersonation'; readonly help: boolean; readonly config: string | undefined } & (
+  | { readonly subcommand: 'policy'; readonly organization: string; readonly enabled: boolean | undefined; readonly redirectUrl: string | null | undefined }
+  | { readonly subcommand: 'sessions' | 'revoke'; readonly scope: ImpersonationScope }
+  | { readonly subcommand: 'audit'; readonly query: AuditTrailQuery; readonly ndjson: boolean }
+);
+
+const text = { type: 'string' } as const;
+const flag = { type: 'boolean' } as const;
+const OPTIONS: Record<Subcommand, NonNullable<ParseArgsConfig['options']>> = {
+  policy: { organization: text, enable: flag, disable: flag, 'redirect-url': text, 'clear-redirect-url': flag },
+  sessions: { organization: text, member: text, impersonator: text },
+  revoke: { session: text, organization: text, member: text, impersonator: text },
+  audit: { organization: text, member: text, impersonator: text, since: text, until: text, ndjson: flag },
+};
+/** What the audit service accepts for since/until, checked here so a typo exits 2 before anything opens. */
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** Checks the arguments before anything is opened; `argv` starts with `impersonation <subcommand>`. */
+export function parseImpersonationArguments(argv: readonly string[]): ImpersonationArguments {
+  const given = argv.find((argument, index) => index > 0 && !argument.startsWith('-') && argv[index - 1] !== '--config');
+  const subcommand = given !== undefined && Object.hasOwn(OPTIONS, given) ? (given as Subcommand) : undefined;
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  if (subcommand === undefined && !wantsHelp) throw new UsageError(given === undefined ? 'Missing impersonation subcommand.' : `Unknown impersonation subcommand "${given}".`);
+  const options = { config: text, help: { type: 'boolean', short: 'h' }, ...OPTIONS[subcommand ?? 'sessions'] } as const;
+  const parsed = parseArgs({ args: [...argv], allowPositionals: true, options });
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (positionals.length > 2) throw new UsageError(`Unexpected argument "${positionals[2]}".`);
+  const value = (name: string): string | undefined => {
+    const found = values[name];
+    return typeof found === 'string' ? found : undefined;
+  };
+  const isSet = (name: string): boolean => values[name] !== undefined;
+  const common = { command: 'impersonation', help: values.help === true, config: value('config') } as const;
+  const scope: ImpersonationScope = { organization: value('organization'), member: value('member'), impersonatorId: value('impersonator'), memberSessionId: value('session') };
+  switch (subcommand ?? 'sessions') {
+    case 'policy': {
+      if (!common.help && value('organization') === undefined) throw new UsageError('Missing --organization.');
+      if (isSet('enable') && isSet('disable')) throw new UsageError('Give --enable or --disable, not both.');
+      if (isSet('redirect-url') && isSet('clear-redirect-url')) throw new UsageError('Give --redirect-url or --clear-redirect-url, not both.');
+      const enabled = isSet('enable') ? true : isSet('disable') ? false : undefined;
+      const redirectUrl = isSet('clear-redirect-url') ? null : value('redirect-url');
+      return { ...common, subcommand: 'policy', organization: value('organization') ?? '', enabled, redirectUrl };
+    }
+    case 'revoke':
+      // Revoking everything by accident must be impossible: at least one narrowing is required.
+      if (!common.help && Object.values(scope).every((part) => part === undefined)) {
+        throw new UsageError('Give at least one of --session, --impersonator, --organization or --member.');
+      }
+      return { ...common, subcommand: 'revoke', scope };
+    case 'sessions':
+      return { ...common, subcommand: 'sessions', scope };
+    case 'audit':
+      for (const bound of ['since', 'until']) {
+        const time = value(bound);
+        if (time !== undefined && !RFC3339_UTC.test(time)) throw new UsageError(`--${bound} must be an RFC 3339 UTC time such as 2026-01-01T00:00:00Z (got "${time}").`);
+      }
+      return { ...common, subcommand: 'audit', query: { ...scope, since: value('since'), until: value('until') }, ndjson: isSet('ndjson') };
+  }
+}
+
+interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/**
+ * `understudy impersonate …` and `understudy impersonation …`: parse (exit 2 with usage on bad
+ * arguments, before anything is opened), open the services `serve` uses, call them as the `cli`
+ * actor, print. A domain error exits 1 with its error_type and message.
+ */
+export async function runImpersonationCli(command: 'impersonate' | 'impersonation', argv: readonly string[], io: Output): Promise<number> {
+  const isImpersonate = command === 'impersonate';
+  const usage = isImpersonate ? IMPERSONATE_USAGE : IMPERSONATION_USAGE;
+  let args: ImpersonateArguments | ImpersonationArguments;
+  try {
+    args = isImpersonate ? parseImpersonateArguments(argv) : parseImpersonationArguments(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
+    io.err(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (args.help) {
+    io.out(usage);
+    return 0;
+  }
+  const config = loadConfig({ configFile: args.config });
+  // First-start credentials go to stderr, so --json and --ndjson output stays parseable.
+  const opened = await openServices(config, { announce: io.err });
+  try {
+    const context: OperationContext = { requestId: opened.services.ids.next('request-id'), actor: { type: 'cli' } };
+    return args.command === 'impersonate' ? await runImpersonate(opened.services, context, args, io.out) : await runAdmin(opened.services, context, args, io.out);
+  } catch (error) {
+    if (!isDomainError(error)) throw error;
+    io.err(`understudy: ${error.code}: ${error.message}`);
+    return 1;
+  } finally {
+    await opened.close();
+  }
+}
+
+async function runAdmin(services: Services, context: OperationContext, args: ImpersonationArguments, out: (text: string) => void): Promise<number> {
+  const admin = services.impersonationAdmin;
+  switch (args.subcommand) {
+    case 'policy': {
+      const isChange = args.enabled !== undefined || args.redirectUrl !== undefined;
+      const view = isChange
+        ? await admin.setPolicy(context, args.organization, { enabled: args.enabled, redirectUrl: args.redirectUrl })
+        : await admin.getPolicy(args.organization);
+      out(`${isChange ? 'Updated the impersonation policy.\n' : ''}${describePolicy(view)}`);
+      return 0;
+    }
+    case 'sessions': {
+      const sessions = await admin.listActive(args.scope);
+      out(sessions.length === 0 ? 'No active impersonated sessions.' : sessionTable(sessions));
+      return 0;
+    }
+    case 'revoke': {
+      const revoked = await admin.revoke(context, args.scope);
+      if (revoked.length === 0) out('No active impersonated session matched; nothing was revoked.');
+      else out(`Revoked ${revoked.length} impersonated session${revoked.length === 1 ? '' : 's'}:\n${sessionTable(revoked)}`);
+      return 0;
+    }
+    case 'audit': {
+      const events = await wholeAuditTrail(services, args.query);
+      // Same encoder and line format as GET /v1/b2b/impersonation/audit?format=ndjson.
+      if (args.ndjson) {
+        if (events.length > 0) out(events.map((event) => JSON.stringify(encodeAuditEvent(event))).join('\n'));
+      } else {
+        out(events.length === 0 ? 'No impersonation events match.' : auditTable(events));
+      }
+      return 0;
+    }
+  }
+}
+
+/** Every matching event, read a page at a time as the NDJSON export does. */
+async function wholeAuditTrail(services: Services, query: AuditTrailQuery): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await services.impersonationAdmin.auditTrail({ ...query, cursor, limit: 1000 });
+    events.push(...page.events);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return events;
+}
+
+function describePolicy(view: PolicyView): string {
+  const onOff = (enabled: boolean): string => (enabled ? 'enabled' : 'disabled');
+  const rows = [
+    ['organization', `${view.organization.organizationId} (${view.organization.organizationSlug})`],
+    ['organization switch', onOff(view.stored?.enabled ?? true)],
+    ['organization redirect URL', view.stored?.redirectUrl ?? '-'],
+    ['project switch', `${onOff(view.project.enabled)} (UNDERSTUDY_IMPERSONATION_ENABLED)`],
+    ['project redirect URL', `${view.project.redirectUrl ?? '-'} (UNDERSTUDY_IMPERSONATION_REDIRECT_URL)`],
+    ['effective', view.effective.enabled ? 'allowed' : `refused (disabled by the ${view.effective.disabledBy})`],
+    ['effective redirect URL', view.effective.redirectUrl ?? NO_REDIRECT_URL],
+    ['updated at', view.stored?.updatedAt ?? 'never'],
+  ];
+  return rows.map(([name, value]) => `${`${name}:`.padEnd(27)}${value}`).join('\n');
+}
+
+function sessionTable(sessions: readonly ImpersonatedSession[]): string {
+  return formatTable(
+    ['SESSION', 'ORGANIZATION', 'MEMBER', 'IMPERSONATOR', 'REASON', 'STARTED', 'EXPIRES'],
+    sessions.map((session) => [
+      session.memberSessionId,
+      session.organizationId,
+      session.memberId,
+      session.impersonatorEmailAddress,
+      session.reason,
+      session.startedAt,
+      session.expiresAt,
+    ]),
+  );
+}
+
+function auditTable(events: readonly AuditEvent[]): string {
+  const details = (event: AuditEvent): string =>
+    Object.entries(event.details)
+      .map(([name, value]) => `${name}=${typeof value === 'string' && /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value)}`)
+      .join(' ');
+  return formatTable(
+    ['TIME', 'EVENT', 'ORGANIZATION', 'MEMBER', 'IMPERSONATOR', 'ACTOR', 'DETAILS'],
+    events.map((event) => [
+      event.occurredAt,
+      event.type,
+      event.organizationId ?? '-',
+      event.memberId ?? '-',
+      event.impersonatorId ?? '-',
+      event.actor.type,
+      details(event),
+    ]),
+  );
+}
+
+/** Left-aligned columns; line breaks and tabs inside a value become spaces so each row stays one line. */
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const cells = [header, ...rows].map((row) => row.map((cell) => cell.replace(/[\r\n\t]+/g, ' ')));
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+}
