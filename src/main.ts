@@ -122,6 +122,8 @@ export async function openServices(
       random: options.random ?? cryptoRandom,
       projectId: bootstrap.project.projectId,
       masterKey: masterKey.key,
+      // The same project-wide impersonation policy as `serve`, so a CLI mint obeys it too.
+      impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
     });
     return { services, store, masterKey, close: () => store.close() };
   } catch (error) {

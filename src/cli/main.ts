@@ -3,25 +3,47 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { MasterKeyError } from '../crypto/keys/master-key.js';
 import { initialize, startServer } from '../main.js';
+import { runImpersonationCli } from './impersonation-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
+import { runInitAdmin, runOperatorsCli } from './operators-command.js';
 
 const USAGE = `Usage: understudy <command> [--config <file>]
 
 Commands:
   serve         Start the server (creates the data directory, database and project on first start).
   init          Create the data directory, database and project credentials, print them, and exit.
+                With --admin-email <address> [--admin-name <name>], also create the first console admin
+                (when no operator exists yet) and print its password and TOTP secret; see docs/console.md.
   keys list     List the signing keys with their state and timeline.
   keys rotate   Rotate the signing key [--activation-delay-seconds <n>, default 60]; see docs/keys.md.
+  impersonate   Mint a token to impersonate a member (--organization, --member, --impersonator-email, --reason).
+  impersonation policy|sessions|revoke|audit
+                An organization's impersonation policy, the impersonated sessions going on now, ending them,
+                and the audit trail; \`understudy impersonation --help\` and docs/impersonation.md tell more.
+  operators create|list|disable|reset-password
+                Console operators; \`understudy operators --help\` and docs/console.md tell more.
   help          Show this text.
 
 Configuration comes from UNDERSTUDY_* environment variables and an optional JSON file
 (--config or UNDERSTUDY_CONFIG); see docs/configuration.md.`;
 
 async function main(argv: string[]): Promise<number> {
+  // The impersonation commands have their own flags, usage text and exit codes.
+  const first = parseArgs({ args: argv, allowPositionals: true, strict: false, options: { config: { type: 'string' } } }).positionals[0];
+  if (first === 'impersonate' || first === 'impersonation') {
+    return runImpersonationCli(first, argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  }
+  if (first === 'operators') return runOperatorsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string' }, help: { type: 'boolean' }, 'activation-delay-seconds': { type: 'string' } },
+    options: {
+      config: { type: 'string' },
+      help: { type: 'boolean' },
+      'activation-delay-seconds': { type: 'string' },
+      'admin-email': { type: 'string' },
+      'admin-name': { type: 'string' },
+    },
   });
   const command = positionals[0] ?? 'help';
   if (values.help || command === 'help') {
@@ -30,6 +52,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const keysArguments = command === 'keys' ? parseKeysArguments(positionals[1], { activationDelaySeconds: values['activation-delay-seconds'] }) : undefined;
   if (keysArguments === undefined && values['activation-delay-seconds'] !== undefined) throw new UsageError('--activation-delay-seconds applies only to `keys rotate`.');
+  const adminEmail = values['admin-email'];
+  const isAdminMisused = command === 'init' ? adminEmail === undefined && values['admin-name'] !== undefined : adminEmail !== undefined || values['admin-name'] !== undefined;
+  if (isAdminMisused) {
+    process.stderr.write(`--admin-email and --admin-name apply only to \`init\`, and --admin-name needs --admin-email.\n\n${USAGE}\n`);
+    return 2;
+  }
   const config = loadConfig({ configFile: values.config });
   const announce = (text: string): void => void process.stdout.write(`${text}\n`);
   switch (command) {
@@ -43,12 +71,17 @@ async function main(argv: string[]): Promise<number> {
       if (bootstrap.generatedSecret === undefined) {
         process.stdout.write(`Already initialized: project_id ${bootstrap.project.projectId} (${config.databaseUrl ? 'PostgreSQL' : config.dataDir}).\n`);
       }
-      return 0;
+      if (adminEmail === undefined) return 0;
+      return runInitAdmin(config, { emailAddress: adminEmail, name: values['admin-name'] }, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
     }
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
       return 2;
   }
+}
+
+function writeLine(stream: NodeJS.WriteStream): (text: string) => void {
+  return (text) => void stream.write(`${text}\n`);
 }
 
 async function serve(config: ReturnType<typeof loadConfig>, announce: (text: string) => void): Promise<number> {

@@ -11,8 +11,9 @@ a { color: var(--accent); }
 .skip:focus { left: 1rem; }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid #8ea0ff; outline-offset: 2px; }
 header.top { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; justify-content: space-between; padding: .75rem 1.5rem; background: var(--ink); color: #fff; }
-header.top a { color: #fff; text-decoration: none; margin-right: 1rem; }
+header.top a { color: #fff; text-decoration: none; margin-right: 1rem; white-space: nowrap; }
 header.top nav a[aria-current="page"] { text-decoration: underline; }
+header.top nav { display: flex; flex-wrap: wrap; row-gap: .25rem; }
 header.top form { display: inline; }
 main { max-width: 1100px; margin: 0 auto; padding: 1.5rem; }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; }
@@ -21,7 +22,7 @@ h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
 table { width: 100%; border-collapse: collapse; background: var(--card); }
 th, td { text-align: left; padding: .5rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: .85rem; color: var(--muted); font-weight: 600; }
-.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
+.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; margin-bottom: 1rem; }
 form.inline { display: flex; flex-wrap: wrap; gap: .5rem; align-items: flex-end; margin-bottom: 1rem; }
 label { display: block; font-size: .85rem; color: var(--muted); margin-bottom: .25rem; }
 input, select, textarea { font: inherit; padding: .45rem .6rem; border: 1px solid var(--line); border-radius: 6px; min-width: 12rem; background: #fff; }
@@ -46,7 +47,7 @@ code, .token { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font
 .login { max-width: 26rem; margin: 4rem auto; }
 .login input { width: 100%; }
 .stack > * + * { margin-top: .75rem; }
-@media (max-width: 640px) { main { padding: 1rem; } input, select { min-width: 0; width: 100%; } }
+@media (max-width: 640px) { main { padding: 1rem; } input, select { min-width: 0; width: 100%; } td code { white-space: nowrap; overflow-wrap: normal; } }
 `;
 
 /** Progressive enhancement only: the console works without it (every action is a link or a form). */

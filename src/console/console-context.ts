@@ -47,9 +47,12 @@ export function operatorContext(request: FastifyRequest, identity: ConsoleIdenti
   };
 }
 
-/** Only same-console paths may be the target of a post-sign-in redirect. */
+/**
+ * Only same-console paths may be the target of a post-sign-in redirect. Printable ASCII only: a
+ * control character (a CR LF from a decoded %0d%0a) or a non-Latin-1 one cannot go into a Location header.
+ */
 export function safeNext(next: unknown): string {
-  return typeof next === 'string' && next.startsWith('/console/') && !next.startsWith('//') && !next.includes('\\') ? next : '/console/organizations';
+  return typeof next === 'string' && next.startsWith('/console/') && /^[\x21-\x7e]*$/.test(next) && !next.includes('\\') ? next : '/console/organizations';
 }
 
 /** Form fields arrive as strings (or arrays when repeated); anything else counts as absent. */

@@ -86,6 +86,11 @@ function renderError(error: unknown, request: FastifyRequest, reply: FastifyRepl
   }
   const validation = (error as { validation?: unknown }).validation !== undefined;
   if (validation) return reply.code(400).type('text/html; charset=utf-8').send(errorPage({ title: 'Something is wrong', message: 'The form is incomplete.', status: 400, signedIn }).value);
+  // Fastify's own client errors (unsupported content type 415, body too large 413, malformed form 400) keep their status.
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    return reply.code(statusCode).type('text/html; charset=utf-8').send(errorPage({ title: 'Something is wrong', message: 'The request could not be read. Reload the page and try again.', status: statusCode, signedIn }).value);
+  }
   request.log.error({ err: error }, 'console request failed');
   return reply.code(500).type('text/html; charset=utf-8').send(errorPage({ title: 'Something went wrong', message: `Please try again. Request id: ${request.id}`, status: 500, signedIn }).value);
 }

@@ -58,6 +58,15 @@ const UNDERSTUDY_SPECIFIC = [
   'invalid_impersonation_redirect_url',
   'impersonation_session_not_found',
   'no_impersonation_revoke_arguments',
+  // The operator console is Understudy's own, so are its codes.
+  'operator_not_found',
+  'operator_email_already_used',
+  'invalid_operator_role',
+  'invalid_operator_name',
+  'weak_operator_password',
+  'invalid_operator_credentials',
+  'operator_locked',
+  'operator_forbidden',
 ];
 /** Codes of the server that are Stytch `error_type` values (reference §C.2 and the SDKs' error-type lists). */
 const STYTCH_CODES = [

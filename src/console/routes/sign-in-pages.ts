@@ -10,21 +10,22 @@ export function registerSignInPages(scope: FastifyInstance, dependencies: Consol
 
   scope.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
     if (request.consoleIdentity?.isFullySignedIn) return reply.redirect(safeNext(request.query.next), 303);
-    return reply.type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request) }).value);
+    return reply.type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), next: request.query.next }).value);
   });
 
   scope.post<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
     checkCsrf(request);
     const emailAddress = field(request.body, 'email') ?? '';
+    // The page the operator asked for before being sent to sign in (e.g. after an idle timeout).
+    const next = safeNext(field(request.body, 'next') || request.query.next);
     try {
       const { token, identity } = await consoleAuth.signIn(operatorContext(request, null), emailAddress, field(request.body, 'password') ?? '');
       void reply.setCookie(SESSION_COOKIE, token, cookieOptions(dependencies.isHttps));
-      const next = safeNext(request.query.next);
       return reply.redirect(identity.isFullySignedIn ? next : `/console/login/totp?next=${encodeURIComponent(next)}`, 303);
     } catch (error) {
       if (!isDomainError(error)) throw error;
       const status = error.code === 'operator_locked' ? 429 : 401;
-      return reply.code(status).type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), error: error.message, emailAddress }).value);
+      return reply.code(status).type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), error: error.message, emailAddress, next }).value);
     }
   });
 

@@ -1,13 +1,14 @@
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, notice, page } from './layout.js';
 
-export function signInPage(options: { csrf: string; error?: string | undefined; emailAddress?: string | undefined }): SafeHtml {
+export function signInPage(options: { csrf: string; error?: string | undefined; emailAddress?: string | undefined; next?: string | undefined }): SafeHtml {
   return page({
     title: 'Sign in',
     body: html`<div class="login card stack">
 ${notice('error', options.error)}
 <form method="post" action="/console/login" class="stack">
   ${csrfField(options.csrf)}
+  <input type="hidden" name="next" value="${options.next ?? ''}">
   <div><label for="email">Email address</label><input id="email" name="email" type="email" autocomplete="username" required autofocus value="${options.emailAddress ?? ''}"></div>
   <div><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
   <button type="submit">Continue</button>

@@ -159,10 +159,12 @@ export class ConsoleAuthService {
       totpVerifiedAt: null,
       revokedAt: null,
     };
-    const updated: Operator = { ...operator, failedAttempts: 0, lockedUntil: null, updatedAt: at };
+    // Failures are cleared only when sign-in is complete: clearing them after the password step
+    // would let someone holding the password guess TOTP codes forever, 4 at a time.
+    const updated: Operator = hasTotp ? operator : { ...operator, failedAttempts: 0, lockedUntil: null, updatedAt: at };
     await this.#store.transaction(async (tx) => {
       await tx.operators.insertConsoleSession(session, { lookupId: token.lookupId, digest: token.digest });
-      await tx.operators.updateOperator(updated);
+      if (!hasTotp) await tx.operators.updateOperator(updated);
       if (!hasTotp) await this.#audit.record(tx.audit, context, { type: 'operator.signed_in', organizationId: null, occurredAt: at, details: { operator_id: operator.operatorId } });
     });
     return { token: token.token, identity: { operator: updated, session, isFullySignedIn: !hasTotp } };

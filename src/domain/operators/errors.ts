@@ -9,9 +9,7 @@ export const OPERATOR_ERRORS = {
   weak_operator_password: { kind: 'invalid_argument', message: 'Passwords must be at least 12 characters.' },
   invalid_operator_credentials: { kind: 'unauthenticated', message: 'The email address, password or code is wrong.' },
   operator_locked: { kind: 'rate_limited', message: 'Too many failed attempts. Try again later.' },
-  console_session_expired: { kind: 'unauthenticated', message: 'Your console session has ended. Sign in again.' },
   operator_forbidden: { kind: 'permission_denied', message: 'Your role does not allow this.' },
-  totp_required: { kind: 'unauthenticated', message: 'Enter a current code from your authenticator app.' },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;
 
 export type OperatorErrorCode = keyof typeof OPERATOR_ERRORS;

@@ -1,6 +1,9 @@
 import type { StoreFactory } from '../../support/stores.js';
+import { describeAuditSearchContract } from './audit-search.contract.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
+import { describeImpersonationStoreContract } from './impersonation-store.contract.js';
 import { describeMembersStoreContract } from './members-store.contract.js';
+import { describeOperatorsStoreContract } from './operators-store.contract.js';
 import { describeOrganizationsStoreContract } from './organizations-store.contract.js';
 import { describeProjectsStoreContract } from './projects-store.contract.js';
 import { describeSessionsStoreContract } from './sessions-store.contract.js';
@@ -16,4 +19,7 @@ export function describeAllStoreContracts(factory: StoreFactory): void {
   describeTransactionContract(factory);
   describeSessionsStoreContract(factory);
   describeSigningKeysStoreContract(factory);
+  describeOperatorsStoreContract(factory);
+  describeImpersonationStoreContract(factory);
+  describeAuditSearchContract(factory);
 }
