@@ -1,199 +1,154 @@
 #!/usr/bin/env node
-// A small, real benchmark: Understudy's GET /v1/b2b/organizations/{id} against a bare node:http
-// "ceiling" server in the same run, each loaded by autocannon in its own process with fixed
-// settings. Prints req/s, p50 and p99 for both and writes JSON to bench/results/.
-// The full benchmark (more endpoints, PostgreSQL, repeated runs) extends this later.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+// `npm run bench`: Understudy's hot paths against a bare node:http ceiling, on SQLite and (when a
+// URL is given) PostgreSQL, including a 1,000,000-session database and two processes on one
+// PostgreSQL. Writes bench/results/*.json and docs/performance.md. See bench/README.md.
+//   node bench/run.mjs [--smoke] [--no-postgres] [--rounds N] [--duration S] [--warmup S]
+//                      [--connections N] [--out DIR] [--no-docs] [--profile] [--runtime build|tsx]
+//                      [--only scenario,scenario] [--source DIR]
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createPostgresDatabase, POSTGRES_URL, postgresVersion } from './lib/databases.mjs';
+import { describeEnvironment } from './lib/environment.mjs';
+import { runProfiles } from './lib/profiling.mjs';
+import { evaluate, renderMarkdown, renderTable, writeJson } from './lib/report.mjs';
+import { benchmarkDatabase, measureCeiling, seedAll } from './lib/suite.mjs';
+import { prepareRuntime } from './lib/understudy.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-const SETTINGS = Object.freeze({
-  connections: 10,
-  pipelining: 1,
-  warmupSeconds: 1,
-  durationSeconds: Number(process.env.BENCH_DURATION_SECONDS ?? 5),
+
+const { values: flags } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    'no-postgres': { type: 'boolean', default: false },
+    'no-docs': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string' },
+    out: { type: 'string' },
+    runtime: { type: 'string' },
+    only: { type: 'string' },
+    source: { type: 'string' },
+  },
 });
-const PROJECT_ID = 'project-test-00000000-0000-4000-8000-00000000be7c';
-const SECRET = 'secret-test-benchmark-0123456789abcdef';
-const AUTHORIZATION = `Basic ${Buffer.from(`${PROJECT_ID}:${SECRET}`).toString('base64')}`;
 
-if (process.argv[2] === '--ceiling') runCeilingServer(Number(process.argv[3]));
-else await main();
+/** The fixed settings of a full run, and of the smoke run `npm test` makes (seconds, tiny seed, no targets). */
+const FULL = {
+  mode: 'full',
+  runtime: 'build',
+  connections: 50,
+  warmupSeconds: 2,
+  durationSeconds: 10,
+  rounds: 3,
+  small: { organizations: 1, members: 100, sessions: 1_000, benchmarkSessions: 1_000 },
+  large: { organizations: 100, members: 100_000, sessions: 1_000_000, benchmarkSessions: 1_000 },
+  /** Each redeemed once; enough for 2,500 redemptions/s through the warm-up and every round. */
+  redemptionsPerSecondBudget: 2_500,
+};
+const SMOKE = {
+  ...FULL,
+  mode: 'smoke',
+  runtime: 'tsx',
+  connections: 10,
+  warmupSeconds: 0.2,
+  durationSeconds: 0.6,
+  rounds: 1,
+  small: { organizations: 1, members: 20, sessions: 100, benchmarkSessions: 100 },
+  large: { organizations: 2, members: 200, sessions: 2_000, benchmarkSessions: 100 },
+  redemptionsPerSecondBudget: 1_500,
+};
 
-/** The ceiling: parse a small JSON POST, one Map lookup, answer with a ~1 KB JSON body. */
-function runCeilingServer(port) {
-  const organizations = new Map();
-  const id = 'organization-test-00000000-0000-4000-8000-000000000001';
-  organizations.set(id, {
-    organization_id: id,
-    organization_name: 'Benchmark Co',
-    organization_slug: 'benchmark-co',
-    trusted_metadata: { padding: 'x'.repeat(850) },
-  });
-  createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      const { organization_id: wanted } = JSON.parse(body || '{}');
-      const organization = organizations.get(wanted);
-      const payload = JSON.stringify({ request_id: 'request-id-ceiling', status_code: organization ? 200 : 404, organization });
-      response.writeHead(organization ? 200 : 404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-      response.end(payload);
-    });
-  }).listen(port, '127.0.0.1', () => process.send?.('ready'));
-}
+const base = flags.smoke ? SMOKE : FULL;
+const settings = {
+  ...base,
+  runtime: flags.runtime ?? base.runtime,
+  rounds: numberFlag('rounds', base.rounds),
+  durationSeconds: numberFlag('duration', base.durationSeconds),
+  warmupSeconds: numberFlag('warmup', base.warmupSeconds),
+  connections: numberFlag('connections', base.connections),
+};
+settings.impersonationTokens = Math.ceil((settings.warmupSeconds + settings.rounds * settings.durationSeconds) * settings.redemptionsPerSecondBudget);
+const resultsDir = resolve(flags.out ?? join(ROOT, 'bench', 'results'));
+const postgresUrl = flags['no-postgres'] ? undefined : POSTGRES_URL;
 
-async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'understudy-bench-'));
-  const children = [];
-  const stopAll = () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  };
-  process.on('exit', stopAll);
-  try {
-    const understudyPort = await freePort();
-    const understudy = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        NODE_NO_WARNINGS: '1',
-        UNDERSTUDY_DATA_DIR: dataDir,
-        UNDERSTUDY_PORT: String(understudyPort),
-        UNDERSTUDY_PROJECT_ID: PROJECT_ID,
-        UNDERSTUDY_PROJECT_SECRET: SECRET,
-        UNDERSTUDY_LOG_LEVEL: 'warn',
-      },
-    });
-    children.push(understudy);
-    const understudyUrl = `http://127.0.0.1:${understudyPort}`;
-    await waitForHealth(understudyUrl, understudy);
-    const organization = await createOrganization(understudyUrl);
+const startedAt = performance.now();
+const workDir = mkdtempSync(join(tmpdir(), 'understudy-bench-'));
+const dropDatabases = [];
+const log = (text) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
 
-    const ceilingPort = await freePort();
-    const ceiling = spawn(process.execPath, [fileURLToPath(import.meta.url), '--ceiling', String(ceilingPort)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    children.push(ceiling);
-    await new Promise((ready) => ceiling.once('message', ready));
+try {
+  const masterKey = randomBytes(32).toString('base64');
+  log(`preparing Understudy (${settings.runtime})`);
+  // --source <dir> benchmarks another version of Understudy (a before/after comparison): `dir` holds its
+  // src/ and tsconfig files (`git archive <commit> src tsconfig.json tsconfig.build.json | tar -x -C dir`)
+  // and a node_modules link; it is built and seeded with its own code.
+  const sourceRoot = flags.source ? resolve(flags.source) : ROOT;
+  if (sourceRoot !== ROOT) {
+    mkdirSync(join(sourceRoot, 'bench', 'lib'), { recursive: true });
+    copyFileSync(join(ROOT, 'bench', 'lib', 'seed.mjs'), join(sourceRoot, 'bench', 'lib', 'seed.mjs'));
+    settings.source = sourceRoot;
+  }
+  const runtime = prepareRuntime(sourceRoot, settings.runtime);
+  const only = flags.only === undefined ? undefined : new Set(flags.only.split(','));
+  // Without the 1,000,000-session scenario, its database is not worth seeding.
+  if (only !== undefined && !only.has('session-token-1m')) settings.large = { organizations: 1, members: 1, sessions: 1, benchmarkSessions: 1 };
+  const context = { root: ROOT, sourceRoot, runtime, settings, workDir, masterKey, log, only };
 
-    const targets = [
-      {
-        name: 'understudy GET /v1/b2b/organizations/{id}',
-        args: ['-H', `authorization=${AUTHORIZATION}`, `${understudyUrl}/v1/b2b/organizations/${organization.organization_id}`],
-      },
-      {
-        name: 'ceiling node:http POST (JSON parse + Map lookup)',
-        args: ['-m', 'POST', '-H', 'content-type=application/json', '-b', JSON.stringify({ organization_id: 'organization-test-00000000-0000-4000-8000-000000000001' }), `http://127.0.0.1:${ceilingPort}/`],
-      },
-    ];
-    const results = [];
-    for (const target of targets) {
-      await autocannon(target.args, SETTINGS.warmupSeconds);
-      const run = await autocannon(target.args, SETTINGS.durationSeconds);
-      if (run.non2xx > 0 || run.errors > 0 || run.timeouts > 0) {
-        throw new Error(`${target.name}: ${run.non2xx} non-2xx responses, ${run.errors} errors, ${run.timeouts} timeouts`);
+  if (flags.profile) {
+    await runProfiles(context, resultsDir);
+  } else {
+    const databases = [{ dialect: 'sqlite' }];
+    if (postgresUrl) databases.push({ dialect: 'postgres' });
+    for (const database of databases) {
+      for (const size of ['small', 'large']) {
+        if (database.dialect === 'sqlite') {
+          const dataDir = join(workDir, `sqlite-${size}`);
+          database[size] = { target: { dialect: 'sqlite', sqliteFile: join(dataDir, 'understudy.db') }, dataDir };
+        } else {
+          const created = await createPostgresDatabase(postgresUrl);
+          dropDatabases.push(created.drop);
+          database[size] = { target: { dialect: 'postgres', databaseUrl: created.url }, dataDir: join(workDir, `postgres-${size}`), databaseUrl: created.url };
+        }
       }
-      results.push({
-        name: target.name,
-        requests_per_second: run.requests.average,
-        latency_p50_ms: run.latency.p50,
-        latency_p99_ms: run.latency.p99,
-        response_bytes_per_request: Math.round(run.throughput.total / Math.max(run.requests.total, 1)),
-        requests_total: run.requests.total,
-      });
     }
-    report(results);
-  } finally {
-    stopAll();
-    rmSync(dataDir, { recursive: true, force: true });
+    const seeding = await seedAll(context, databases);
+    const rows = [await measureCeiling(context)];
+    log(`ceiling: ${Math.round(rows[0].requests_per_second)} req/s`);
+    for (const database of databases) rows.push(...(await benchmarkDatabase(context, database)));
+
+    const evaluated = evaluate(rows);
+    const finishedAt = new Date();
+    const result = {
+      mode: settings.mode,
+      finished_at: finishedAt.toISOString(),
+      duration_seconds: (performance.now() - startedAt) / 1000,
+      environment: describeEnvironment(ROOT, postgresUrl ? await postgresVersion(postgresUrl) : undefined),
+      settings,
+      shapes: { small: settings.small, large: settings.large },
+      seeding,
+      rows: evaluated,
+    };
+    result.json_file = relative(ROOT, writeJson(resultsDir, result)) || resultsDir;
+    process.stdout.write(`\n${renderTable(evaluated)}\n\nresults: ${result.json_file}\n`);
+    // Only a complete full run rewrites docs/performance.md; a smoke or partial run writes its page beside its JSON.
+    const isComplete = settings.mode === 'full' && only === undefined && !flags['no-docs'];
+    const page = isComplete ? join(ROOT, 'docs', 'performance.md') : join(resultsDir, `performance-${settings.mode}.md`);
+    writeFileSync(page, renderMarkdown(result, join(ROOT, 'bench', 'performance-notes.md')));
+    process.stdout.write(`${relative(ROOT, page)} written\n`);
   }
+} finally {
+  for (const drop of dropDatabases) await drop().catch((error) => log(`dropping a benchmark database failed: ${error.message}`));
+  rmSync(workDir, { recursive: true, force: true });
 }
 
-function report(results) {
-  const [understudy, ceiling] = results;
-  const ratio = understudy.requests_per_second / ceiling.requests_per_second;
-  const rows = results.map((row) => [row.name, row.requests_per_second.toFixed(0), row.latency_p50_ms.toFixed(2), row.latency_p99_ms.toFixed(2)]);
-  const header = ['target', 'req/s', 'p50 ms', 'p99 ms'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ');
-  process.stdout.write(`\n${line(header)}\n${rows.map(line).join('\n')}\n\nunderstudy / ceiling throughput: ${(ratio * 100).toFixed(1)}%\n`);
-
-  const finishedAt = new Date().toISOString();
-  const output = {
-    finished_at: finishedAt,
-    node: process.version,
-    cpus: cpus().length,
-    settings: SETTINGS,
-    results,
-    understudy_to_ceiling_ratio: ratio,
-  };
-  const directory = join(ROOT, 'bench', 'results');
-  mkdirSync(directory, { recursive: true });
-  const file = join(directory, `organizations-get-${finishedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
-  process.stdout.write(`results written to ${file}\n`);
-}
-
-/** Runs autocannon in its own process, so the load generator does not share a core's event loop with us. */
-function autocannon(args, seconds) {
-  const flags = ['-c', String(SETTINGS.connections), '-p', String(SETTINGS.pipelining), '-d', String(seconds), '-j'];
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [AUTOCANNON, ...flags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`autocannon exited with ${code}: ${stderr}`));
-      else resolveRun(JSON.parse(stdout));
-    });
-  });
-}
-
-async function waitForHealth(url, child) {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`understudy exited with ${child.exitCode} during startup`);
-    const healthy = await fetch(`${url}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) return;
-    await new Promise((wake) => setTimeout(wake, 100));
-  }
-  throw new Error('understudy did not become healthy within 20 s');
-}
-
-async function createOrganization(url) {
-  const response = await fetch(`${url}/v1/b2b/organizations`, {
-    method: 'POST',
-    headers: { authorization: AUTHORIZATION, 'content-type': 'application/json' },
-    body: JSON.stringify({ organization_name: 'Benchmark Co', organization_slug: 'benchmark-co' }),
-  });
-  const body = await response.json();
-  if (response.status !== 200) throw new Error(`creating the benchmark organization failed: ${JSON.stringify(body)}`);
-  return body.organization;
-}
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
+function numberFlag(name, fallback) {
+  if (flags[name] === undefined) return fallback;
+  const value = Number(flags[name]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ProjectImpersonationPolicy } from './domain/impersonation/impersonation-policy.js';
 import type { Project } from './domain/projects/project.js';
+import type { RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { ProjectAuthenticator } from './http/project-authenticator.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { registerConsole } from './console/console-plugin.js';
@@ -10,7 +11,8 @@ import { registerMemberRoutes } from './http/routes/members.js';
 import { registerOrganizationRoutes } from './http/routes/organizations.js';
 import { registerRbacRoutes } from './http/routes/rbac.js';
 import { registerSessionRoutes } from './http/routes/sessions.js';
-import { createHttpServer } from './http/server.js';
+import { registerRateLimitHook } from './http/rate-limit-hook.js';
+import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
 import { rbacError } from './domain/rbac/errors.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { Logger } from './platform/logger.js';
@@ -24,10 +26,16 @@ export interface AppOptions {
   readonly masterKey: Buffer;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
+  /** How long clients may take to send requests; Node's defaults when omitted. */
+  readonly timeouts?: ConnectionTimeouts;
   readonly https?: { readonly key: Buffer; readonly cert: Buffer } | undefined;
   readonly clock?: Clock;
   readonly random?: Random;
   readonly impersonation?: ProjectImpersonationPolicy;
+  /** The rate limits in force; none when omitted. */
+  readonly rateLimits?: RateLimitSettings;
+  /** Reverse proxies whose X-Forwarded-For names the client (UNDERSTUDY_TRUST_PROXY). */
+  readonly trustProxy?: readonly string[];
 }
 
 export interface App {
@@ -45,13 +53,16 @@ export function createApp(options: AppOptions): App {
     projectId,
     masterKey: options.masterKey,
     impersonation: options.impersonation,
+    ...(options.rateLimits && { rateLimits: options.rateLimits }),
   });
   const http = createHttpServer({
     logger: options.logger,
     bodyLimitBytes: options.bodyLimitBytes,
+    timeouts: options.timeouts,
     newRequestId: () => services.ids.next('request-id'),
     authenticator: new ProjectAuthenticator(options.project),
     https: options.https,
+    trustProxy: options.trustProxy,
     // TODO(RBAC issue): run the call with the member's permissions. Until then a live session is
     // refused rather than the call running with the project's full rights; a dead one is session_not_found.
     memberSessionHeaders: async (headers) => {
@@ -59,6 +70,7 @@ export function createApp(options: AppOptions): App {
       throw rbacError('unauthorized_action');
     },
   });
+  registerRateLimitHook(http, { rateLimits: services.rateLimits, projectId });
   registerHealthRoutes(http, { ping: () => options.store.ping() });
   registerOrganizationRoutes(http, { organizations: services.organizations, projectId });
   registerMemberRoutes(http, { members: services.members, projectId });

@@ -5,6 +5,7 @@ import { MASTER_KEY_FILE, loadMasterKey } from './crypto/keys/master-key.js';
 import type { Config } from './config/schema.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { bootstrapProject, type BootstrapResult } from './domain/projects/project-bootstrap.js';
+import type { RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
@@ -67,8 +68,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       project: bootstrap.project,
       masterKey: masterKey.key,
     impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
+      rateLimits: rateLimitSettings(config),
+      trustProxy: config.trustProxy?.split(',').map((entry) => entry.trim()),
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
+      timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
       https,
       ...(options.clock && { clock: options.clock }),
       ...(options.random && { random: options.random }),
@@ -133,6 +137,15 @@ export async function openServices(
 }
 
 type LoadedMasterKey = ReturnType<typeof loadMasterKey>;
+
+function rateLimitSettings(config: Config): RateLimitSettings {
+  return {
+    enabled: config.rateLimitsEnabled,
+    authFailuresPerMinute: config.rateLimitAuthFailuresPerMinute,
+    mintsPerMinute: config.rateLimitMintsPerMinute,
+    searchesPerMinute: config.rateLimitSearchesPerMinute,
+  };
+}
 
 function masterKeyFor(config: Config, store: Store, options: StartOptions): LoadedMasterKey {
   return loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir, isPostgres: store.dialect === 'postgres', random: options.random ?? cryptoRandom });

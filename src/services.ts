@@ -10,6 +10,8 @@ import type { ProjectImpersonationPolicy } from './domain/impersonation/imperson
 import { ImpersonationService } from './domain/impersonation/impersonation-service.js';
 import { MembersService } from './domain/members/members-service.js';
 import { OrganizationsService } from './domain/organizations/organizations-service.js';
+import { policiesOf, type RateLimitSettings } from './domain/rate-limits/rate-limit.js';
+import { RateLimiter } from './domain/rate-limits/rate-limiter.js';
 import { SessionsService } from './domain/sessions/sessions-service.js';
 import type { Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
@@ -27,6 +29,7 @@ export interface Services {
   readonly impersonationLedger: ImpersonationLedger;
   readonly operators: OperatorsService;
   readonly consoleAuth: ConsoleAuthService;
+  readonly rateLimits: RateLimiter;
 }
 
 /**
@@ -43,6 +46,8 @@ export function createServices(options: {
   impersonation?: ProjectImpersonationPolicy;
   /** argon2id unless a test swaps in something faster. */
   passwordHasher?: PasswordHasher;
+  /** The rate limits in force (src/config); none when omitted, as for the CLI and service tests. */
+  rateLimits?: RateLimitSettings;
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
@@ -65,17 +70,20 @@ export function createServices(options: {
   const project = options.impersonation ?? { enabled: true, redirectUrl: null };
   const hasher = options.passwordHasher ?? argon2idHasher;
   const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey });
-  const sessions = new SessionsService({ store, jwt, clock, random, ids, audit, projectId, revocations: ledger });
+  const rateLimits = new RateLimiter({ store: store.rateLimits, clock, policies: policiesOf(options.rateLimits) });
+  const guesses = rateLimits.guessLimit('auth_failures');
+  const sessions = new SessionsService({ store, jwt, clock, random, ids, audit, projectId, revocations: ledger, guesses });
   return {
     ids,
     keystore,
     organizations: new OrganizationsService({ store, ids, clock, audit, sessions }),
     members: new MembersService({ store, ids, clock, audit, sessions }),
     sessions,
-    impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project }),
+    impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project, guesses }),
     impersonationAdmin: new ImpersonationAdminService({ store, sessions, clock, audit, project }),
     impersonationLedger: ledger,
     operators,
     consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit }),
+    rateLimits,
   };
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseMasterKey } from '../crypto/keys/master-key.js';
 import { CONFIG_KEYS, LOG_LEVELS, type Config, type ConfigName } from './schema.js';
 
@@ -38,6 +39,17 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (port === undefined) problems.push(`${CONFIG_KEYS.port.env} must be an integer from 0 to 65535 (got "${raw('port')}")`);
   const bodyLimitBytes = parseInteger(raw('bodyLimitBytes'), { min: 1, max: 100 * 1024 * 1024 });
   if (bodyLimitBytes === undefined) problems.push(`${CONFIG_KEYS.bodyLimitBytes.env} must be a positive integer up to 104857600 (got "${raw('bodyLimitBytes')}")`);
+  const timeout = (name: 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'): number | undefined => {
+    const value = parseInteger(raw(name), { min: 1, max: 3_600_000 });
+    if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be a number of milliseconds from 1 to 3600000 (got "${raw(name)}")`);
+    return value;
+  };
+  const headersTimeoutMs = timeout('headersTimeoutMs');
+  const requestTimeoutMs = timeout('requestTimeoutMs');
+  const keepAliveTimeoutMs = timeout('keepAliveTimeoutMs');
+  if (headersTimeoutMs !== undefined && requestTimeoutMs !== undefined && headersTimeoutMs > requestTimeoutMs) {
+    problems.push(`${CONFIG_KEYS.headersTimeoutMs.env} must not be longer than ${CONFIG_KEYS.requestTimeoutMs.env}`);
+  }
   const logLevel = raw('logLevel') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`${CONFIG_KEYS.logLevel.env} must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
   const host = raw('host') ?? '';
@@ -83,6 +95,23 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     problems.push(`${CONFIG_KEYS.impersonationRedirectUrl.env} must be an http(s) URL`);
   }
 
+  const rateLimitsEnabled = raw('rateLimitsEnabled');
+  if (rateLimitsEnabled !== 'true' && rateLimitsEnabled !== 'false') {
+    problems.push(`${CONFIG_KEYS.rateLimitsEnabled.env} must be true or false (got "${rateLimitsEnabled}")`);
+  }
+  const perMinute = (name: 'rateLimitAuthFailuresPerMinute' | 'rateLimitMintsPerMinute' | 'rateLimitSearchesPerMinute'): number => {
+    const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
+    if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be an integer from 0 (no limit) to 1000000 (got "${raw(name)}")`);
+    return value ?? 0;
+  };
+  const rateLimitAuthFailuresPerMinute = perMinute('rateLimitAuthFailuresPerMinute');
+  const rateLimitMintsPerMinute = perMinute('rateLimitMintsPerMinute');
+  const rateLimitSearchesPerMinute = perMinute('rateLimitSearchesPerMinute');
+  const trustProxy = raw('trustProxy');
+  if (trustProxy !== undefined && !isProxyList(trustProxy)) {
+    problems.push(`${CONFIG_KEYS.trustProxy.env} must be a comma-separated list of IP addresses or CIDR ranges (got "${trustProxy}")`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     host,
@@ -96,8 +125,16 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     masterKey,
     impersonationEnabled: impersonationEnabled === 'true',
     impersonationRedirectUrl,
+    rateLimitsEnabled: rateLimitsEnabled === 'true',
+    rateLimitAuthFailuresPerMinute,
+    rateLimitMintsPerMinute,
+    rateLimitSearchesPerMinute,
+    trustProxy,
     logLevel,
     bodyLimitBytes: bodyLimitBytes as number,
+    headersTimeoutMs: headersTimeoutMs as number,
+    requestTimeoutMs: requestTimeoutMs as number,
+    keepAliveTimeoutMs: keepAliveTimeoutMs as number,
   });
 }
 
@@ -127,6 +164,17 @@ function isMasterKey(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `10.0.0.1, 10.1.0.0/16, ::1`: addresses, each with an optional prefix length that fits its family. */
+function isProxyList(text: string): boolean {
+  return text.split(',').every((entry) => {
+    const [address = '', prefix, extra] = entry.trim().split('/');
+    const family = isIP(address);
+    if (family === 0 || extra !== undefined) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  });
 }
 
 function parseInteger(value: string | undefined, range: { min: number; max: number }): number | undefined {

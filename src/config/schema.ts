@@ -6,7 +6,7 @@
 export interface ConfigKey {
   readonly env: string;
   readonly file: string;
-  readonly type: 'string' | 'port' | 'log-level' | 'positive-integer' | 'boolean';
+  readonly type: 'string' | 'port' | 'log-level' | 'positive-integer' | 'non-negative-integer' | 'boolean';
   readonly default?: string;
   readonly doc: string;
 }
@@ -40,7 +40,62 @@ export const CONFIG_KEYS = {
     type: 'string',
     doc: "Where impersonation links send the browser (with stytch_token_type=multi_tenant_impersonation&token=…), unless the organization sets its own.",
   },
+  rateLimitsEnabled: {
+    env: 'UNDERSTUDY_RATE_LIMITS_ENABLED',
+    file: 'rate_limits_enabled',
+    type: 'boolean',
+    default: 'true',
+    doc: 'Switch for every rate limit below; past a limit a call gets 429 too_many_requests with Retry-After.',
+  },
+  rateLimitAuthFailuresPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE',
+    file: 'rate_limit_auth_failures_per_minute',
+    type: 'non-negative-integer',
+    default: '20',
+    doc: 'Failed session and impersonation authentications with unknown tokens per client address and minute; 0 turns this limit off.',
+  },
+  rateLimitMintsPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE',
+    file: 'rate_limit_mints_per_minute',
+    type: 'non-negative-integer',
+    default: '60',
+    doc: 'Impersonation mint calls per project and minute; 0 turns this limit off.',
+  },
+  rateLimitSearchesPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE',
+    file: 'rate_limit_searches_per_minute',
+    type: 'non-negative-integer',
+    default: '100',
+    doc: 'Calls of organizations.search, and separately of organizations.members.search, per project and minute; 0 turns this limit off.',
+  },
+  trustProxy: {
+    env: 'UNDERSTUDY_TRUST_PROXY',
+    file: 'trust_proxy',
+    type: 'string',
+    doc: 'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; unset trusts none.',
+  },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', type: 'positive-integer', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
+  headersTimeoutMs: {
+    env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
+    file: 'headers_timeout_ms',
+    type: 'positive-integer',
+    default: '10000',
+    doc: 'A client must send all request headers within this many milliseconds of connecting (or of its previous request), or the connection is closed.',
+  },
+  requestTimeoutMs: {
+    env: 'UNDERSTUDY_REQUEST_TIMEOUT_MS',
+    file: 'request_timeout_ms',
+    type: 'positive-integer',
+    default: '30000',
+    doc: 'A client must send a whole request, body included, within this many milliseconds; at least the headers timeout.',
+  },
+  keepAliveTimeoutMs: {
+    env: 'UNDERSTUDY_KEEP_ALIVE_TIMEOUT_MS',
+    file: 'keep_alive_timeout_ms',
+    type: 'positive-integer',
+    default: '72000',
+    doc: 'An idle keep-alive connection is closed after this many milliseconds.',
+  },
 } as const satisfies Record<string, ConfigKey>;
 
 export type ConfigName = keyof typeof CONFIG_KEYS;
@@ -60,5 +115,13 @@ export interface Config {
   readonly masterKey: string | undefined;
   readonly impersonationEnabled: boolean;
   readonly impersonationRedirectUrl: string | undefined;
+  readonly rateLimitsEnabled: boolean;
+  readonly rateLimitAuthFailuresPerMinute: number;
+  readonly rateLimitMintsPerMinute: number;
+  readonly rateLimitSearchesPerMinute: number;
+  readonly trustProxy: string | undefined;
   readonly bodyLimitBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
 }

@@ -35,6 +35,9 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
 
       scope.addHook('onRequest', async (request, reply) => {
         setSecurityHeaders(reply);
+        // A repeated query parameter (?q=a&q=b) arrives as a list; the pages read one value, the first.
+        const query = request.query as Record<string, unknown>;
+        for (const [name, value] of Object.entries(query)) if (Array.isArray(value)) query[name] = value[0];
         request.consoleIdentity = (await dependencies.services.consoleAuth.resolve(request.cookies[SESSION_COOKIE])) ?? null;
         if (request.cookies[PRE_SESSION_COOKIE] === undefined) {
           const token = newPreSessionToken(dependencies.random);

@@ -19,7 +19,7 @@ export type JwtRejection = 'malformed' | 'unknown_key' | 'bad_signature' | 'wron
 export async function verifyJwtIgnoringExpiry(
   token: string,
   options: { issuer: string; audience: string; nowSeconds: number; keyFor: (kid: string) => Promise<LoadedSigningKey | undefined> },
-): Promise<{ payload: JWTPayload } | { rejected: JwtRejection }> {
+): Promise<{ payload: JWTPayload; kid: string } | { rejected: JwtRejection }> {
   let kid: string | undefined;
   try {
     const header = decodeProtectedHeader(token);
@@ -41,5 +41,5 @@ export async function verifyJwtIgnoringExpiry(
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (!audiences.includes(options.audience)) return { rejected: 'wrong_audience' };
   if (typeof payload.nbf === 'number' && payload.nbf > options.nowSeconds + 60) return { rejected: 'not_yet_valid' };
-  return { payload };
+  return { payload, kid };
 }

@@ -1,6 +1,7 @@
 import type { ErrorKind } from '../domain/shared/domain-error.js';
 import { DomainError, isDomainError } from '../domain/shared/domain-error.js';
 import { sharedError } from '../domain/shared/errors.js';
+import { RateLimitedError } from '../domain/rate-limits/errors.js';
 
 /** The one mapping from error kind to HTTP status (style rule 8). */
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
@@ -13,6 +14,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   precondition_failed: 400,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 
 /** Edge codes whose HTTP meaning is more specific than their kind. */
@@ -48,6 +50,11 @@ export function renderError(error: unknown, requestId: string): StytchErrorBody 
     error_message: domainError.message,
     error_url: `https://stytch.com/docs/api-reference/b2b/api/errors/${status}#${domainError.code}`,
   };
+}
+
+/** Headers an error response carries besides the envelope: `Retry-After` (seconds) on a rate-limit refusal. */
+export function errorHeaders(error: unknown): Readonly<Record<string, string>> {
+  return error instanceof RateLimitedError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
 }
 
 export { DomainError };

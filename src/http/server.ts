@@ -3,8 +3,10 @@ import secureJson from 'secure-json-parse';
 import { sharedError } from '../domain/shared/errors.js';
 import type { DomainError } from '../domain/shared/domain-error.js';
 import type { Logger } from '../platform/logger.js';
-import { renderError } from './errors.js';
+import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
+import { errorHeaders, renderError } from './errors.js';
 import { MethodTable } from './method-table.js';
+import { RequestLogController } from './request-log.js';
 import type { ProjectAuthenticator } from './project-authenticator.js';
 
 export interface HttpServerOptions {
@@ -13,11 +15,25 @@ export interface HttpServerOptions {
   readonly newRequestId: () => string;
   readonly authenticator: ProjectAuthenticator;
   readonly https?: { readonly key: Buffer; readonly cert: Buffer } | undefined;
+  /** How long clients may take to send requests (docs/configuration.md); Node's defaults when omitted. */
+  readonly timeouts?: ConnectionTimeouts | undefined;
+  /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For sets `request.ip`; none when omitted. */
+  readonly trustProxy?: readonly string[] | undefined;
   /**
    * Called when a request carries `X-Stytch-Member-Session` / `X-Stytch-Member-SessionJWT`, which ask
    * for the call to run with that member's permissions (reference §1). It throws to refuse the call.
    */
   readonly memberSessionHeaders: (headers: { sessionToken: string | undefined; sessionJwt: string | undefined }) => Promise<void>;
+}
+
+/** Slow or stalled clients are disconnected so they cannot hold sockets (docs/reliability.md, "Slow clients"). */
+export interface ConnectionTimeouts {
+  /** Request line and headers must arrive within this time (Node's `headersTimeout`). */
+  readonly headersMs: number;
+  /** The whole request, body included, must arrive within this time (Node's `requestTimeout`). */
+  readonly requestMs: number;
+  /** An idle kept-alive connection is closed after this time. */
+  readonly keepAliveMs: number;
 }
 
 declare module 'fastify' {
@@ -38,22 +54,43 @@ declare module 'fastify' {
  * on every `/v1/` route, and every failure rendered as Stytch's error envelope.
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const timeouts = options.timeouts;
+  // Node enforces the headers and request timeouts only when it checks connections (every 30 s by default).
+  const serverTimeouts =
+    timeouts === undefined
+      ? {}
+      : {
+          headersTimeout: timeouts.headersMs,
+          requestTimeout: timeouts.requestMs,
+          connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeouts.headersMs / 4))),
+        };
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
     genReqId: options.newRequestId,
     return503OnClosing: true,
+    // No per-request line at info; one at debug, two at trace (request-log.ts).
+    logController: new RequestLogController(),
     // Path parameters may be slugs or external ids of up to 128 characters (reference §1); the default of 100 refused them.
     routerOptions: { maxParamLength: 1024 },
     // A malformed URL or an over-long path parameter fails before routing and hooks; answer it in the Stytch envelope too.
+    // No hooks run for these, so the security headers of the onSend hook below are set here too.
     frameworkErrors: (error, request, reply) => {
-      void reply.header('x-request-id', request.id);
+      void reply.headers({ 'x-request-id': request.id, ...SECURITY_HEADERS });
       const message = error.code === 'FST_ERR_BAD_URL' ? 'The request URL is not correctly encoded.' : 'The request URL is malformed.';
+      if (request.url.startsWith('/console/') || request.url === '/console') {
+        // The console answers in HTML, even before its own routes and error pages are reached.
+        const page = `<!doctype html><title>Bad request</title><p>${message}</p>`;
+        return (reply as FastifyReply).code(400).header('content-security-policy', "default-src 'none'; frame-ancestors 'none'").type('text/html; charset=utf-8').send(page);
+      }
       return sendError(reply, request, sharedError('bad_request', message));
     },
     // Bodies are validated exactly as sent: a number where a string belongs is a 400, never coerced.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
-    ...(options.https ? { https: { key: options.https.key, cert: options.https.cert } } : {}),
+    ...(timeouts !== undefined && { requestTimeout: timeouts.requestMs, keepAliveTimeout: timeouts.keepAliveMs }),
+    ...(options.https ? { https: { key: options.https.key, cert: options.https.cert, ...serverTimeouts } } : { http: serverTimeouts }),
+    // X-Forwarded-For is believed only from configured proxies: anyone can send it, and it keys rate limits.
+    ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
   }) as unknown as FastifyInstance;
 
   app.decorate('methodTable', new MethodTable());
@@ -65,6 +102,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // fields at all, so a route's schema names the required field that is missing (docs/compatibility.md).
     const text = String(body);
     if (text.trim() === '') return done(null, {});
+    // JSON.parse copes with deep nesting, but JSON.stringify of a stored 10,000-level document overflows the stack.
+    if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+      return done(sharedError('invalid_json', `The request body is nested more than ${MAX_JSON_DEPTH} levels deep.`) as unknown as Error, undefined);
+    }
     try {
       done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch {
@@ -83,6 +124,18 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     if (sessionToken !== undefined || sessionJwt !== undefined) await options.memberSessionHeaders({ sessionToken, sessionJwt });
   });
 
+  // PostgreSQL cannot store or compare text holding U+0000; refuse it everywhere, on both databases alike.
+  app.addHook('preValidation', async (request) => {
+    if (request.url.includes('%00') || containsNul(request.body)) throw sharedError('bad_request', 'The request must not contain the NUL character (U+0000).');
+  });
+
+  // On every response, API and console, success and error. Responses carry tokens and member data, so
+  // nothing may cache them unless a route says otherwise (the console sets its own headers first).
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) void reply.header(name, value);
+    done(null, payload);
+  });
+
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const error = app.methodTable.hasOtherMethod(path, request.method) ? sharedError('method_not_allowed') : sharedError('route_not_found');
@@ -93,14 +146,56 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
+/** On every response unless a route set its own value (the console's assets are cacheable). */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' };
+
+/** How deep a JSON request body may nest objects and arrays (metadata is the only free-form part). */
+const MAX_JSON_DEPTH = 64;
+
+/** Scans the raw text once, skipping strings, so nothing deeper than `limit` reaches the parser. */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index += 1;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d) depth -= 1;
+  }
+  return false;
+}
+
+/** Whether any string or key in a parsed body (JSON or form) holds U+0000; iterative, bodies are depth-limited anyway. */
+function containsNul(body: unknown): boolean {
+  const pending: unknown[] = [body];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return true;
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (key.includes('\u0000')) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
+}
+
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
   const body = renderError(error, request.id);
-  if (body.status_code >= 500) request.log.error({ err: error }, 'request failed');
-  return reply.code(body.status_code).type('application/json').send(body);
+  // A 503 was logged with its cause where the outage was recognised (toDomainError).
+  if (body.status_code >= 500 && body.status_code !== 503) request.log.error({ err: error }, 'request failed');
+  return reply.code(body.status_code).headers(errorHeaders(error)).type('application/json').send(body);
 }
 
 /** Framework errors become the shared edge codes; domain errors pass through untouched. */
@@ -127,6 +222,11 @@ function toDomainError(error: FastifyError, request: FastifyRequest): unknown {
       break;
   }
   if ((error as unknown as DomainError).kind !== undefined) return error;
+  // The one place a database outage becomes Stytch's 503; the cause stays in the log, never in the body.
+  if (isDatabaseUnavailable(error)) {
+    request.log.error({ err: error }, 'database unavailable');
+    return sharedError('server_unavailable');
+  }
   // Any other 4xx the framework raises (e.g. a malformed URL) is the client's mistake, not ours.
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     request.log.info({ code: error.code }, 'client error from framework');

@@ -19,6 +19,30 @@ const REDACTED_PATHS = [
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { req: requestForLog } };
   return destination ? pino(options, destination) : pino(options);
+}
+
+interface LoggedRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly host?: string;
+  readonly ip?: string;
+  readonly socket?: { readonly remotePort?: number | undefined } | undefined;
+}
+
+/**
+ * Fastify's request fields without the query string: a client may put a token there by mistake
+ * (an impersonation link pointed at this server, say), and console searches carry email addresses.
+ */
+function requestForLog(request: LoggedRequest) {
+  const url = request.url ?? '';
+  const query = url.indexOf('?');
+  return {
+    method: request.method,
+    url: query < 0 ? url : `${url.slice(0, query)}?[query redacted]`,
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
 }

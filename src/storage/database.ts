@@ -16,6 +16,7 @@ export interface Database {
   impersonation_policies: ImpersonationPolicyRow;
   operators: OperatorRow;
   console_sessions: ConsoleSessionRow;
+  rate_limit_counters: RateLimitCounterRow;
 }
 
 export interface ProjectRow {
@@ -176,4 +177,13 @@ export interface ConsoleSessionRow {
   expires_at: string;
   totp_verified_at: string | null;
   revoked_at: string | null;
+}
+
+/** One fixed window's count for one limit and key (a client address or a project id; never a token). */
+export interface RateLimitCounterRow {
+  bucket: string;
+  key: string;
+  window_start: string;
+  expires_at: string;
+  count: number;
 }

@@ -6,6 +6,7 @@ import type { MembersStore } from '../domain/members/members-store.js';
 import type { OperatorsStore } from '../domain/operators/operators-store.js';
 import type { OrganizationsStore } from '../domain/organizations/organizations-store.js';
 import type { ProjectsStore } from '../domain/projects/projects-store.js';
+import type { RateLimitsStore } from '../domain/rate-limits/rate-limits-store.js';
 import type { SessionsStore } from '../domain/sessions/sessions-store.js';
 import type { Database } from './database.js';
 import { AuditSqlStore } from './sql/audit-sql-store.js';
@@ -14,6 +15,7 @@ import { MembersSqlStore } from './sql/members-sql-store.js';
 import { OperatorsSqlStore } from './sql/operators-sql-store.js';
 import { OrganizationsSqlStore } from './sql/organizations-sql-store.js';
 import { ProjectsSqlStore } from './sql/projects-sql-store.js';
+import { RateLimitsSqlStore } from './sql/rate-limits-sql-store.js';
 import { SessionsSqlStore } from './sql/sessions-sql-store.js';
 import { SigningKeysSqlStore } from './sql/signing-keys-sql-store.js';
 
@@ -27,6 +29,7 @@ export interface StorePorts {
   readonly signingKeys: SigningKeysStore;
   readonly impersonation: ImpersonationStore;
   readonly operators: OperatorsStore;
+  readonly rateLimits: RateLimitsStore;
 }
 
 /** The whole storage layer (style rule 13): the ports, plus transactions that bind them all. */
@@ -48,6 +51,7 @@ function bindPorts(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): StoreP
     signingKeys: new SigningKeysSqlStore(db, dialect),
     impersonation: new ImpersonationSqlStore(db),
     operators: new OperatorsSqlStore(db),
+    rateLimits: new RateLimitsSqlStore(db),
   };
 }
 
@@ -61,6 +65,7 @@ export class SqlStore implements Store {
   readonly signingKeys: SigningKeysStore;
   readonly impersonation: ImpersonationStore;
   readonly operators: OperatorsStore;
+  readonly rateLimits: RateLimitsStore;
   readonly #db: Kysely<Database>;
 
   constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
@@ -75,6 +80,7 @@ export class SqlStore implements Store {
     this.signingKeys = ports.signingKeys;
     this.impersonation = ports.impersonation;
     this.operators = ports.operators;
+    this.rateLimits = ports.rateLimits;
   }
 
   async transaction<T>(work: (tx: StorePorts) => Promise<T>): Promise<T> {

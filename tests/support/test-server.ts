@@ -6,13 +6,13 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../../src/config/schema.js';
 import { startServer, type RunningServer } from '../../src/main.js';
 import type { Clock } from '../../src/platform/clock.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import type { Random } from '../../src/platform/random.js';
 import { createThrowawayPostgresDatabase, type StoreFactory } from './stores.js';
+import { TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET } from './test-constants.js';
+import { TEST_LOG_LEVEL, testLogDestination } from './test-logs.js';
 
-export const TEST_PROJECT_ID = 'project-test-11111111-2222-4333-8444-555555555555';
-export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
-export const TEST_PROJECT_SECRET = 'secret-test-understudy-conformance-0123456789';
+export { TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET } from './test-constants.js';
 
 export interface TestServer {
   readonly baseUrl: string;
@@ -21,6 +21,10 @@ export interface TestServer {
   /** The official SDK pointed at this server. */
   readonly client: B2BClient;
   readonly server: RunningServer;
+  /** Where the SQLite database lives (also with PostgreSQL: the master key file would be here). */
+  readonly dataDir: string;
+  /** The throwaway PostgreSQL database, or undefined on SQLite. */
+  readonly databaseUrl: string | undefined;
   /** A fetch that sends the project's Basic credentials, for raw HTTP tests. */
   fetch(path: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }>;
   stop(): Promise<void>;
@@ -35,6 +39,8 @@ export interface TestServerOptions {
   readonly config?: Partial<Config>;
   /** Used by the SDK client and `fetch`, e.g. a dispatcher trusting a self-signed certificate (tests/support/tls.ts). */
   readonly dispatcher?: Dispatcher;
+  /** Where the server logs; by default `debug` lines into this run's log file, scanned for secrets at the end (tests/support/test-logs.ts). */
+  readonly logger?: Logger;
 }
 
 /** Starts a real Understudy on a free port with a fresh database and known credentials (style rule 21). */
@@ -55,11 +61,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     masterKey: TEST_MASTER_KEY,
     impersonationEnabled: true,
     impersonationRedirectUrl: undefined,
+    // Off: suites of other features hammer search and send hundreds of bogus tokens on purpose.
+    // tests/integration/rate-limits turns them on, at the production defaults (docs/configuration.md).
+    rateLimitsEnabled: false,
+    rateLimitAuthFailuresPerMinute: 20,
+    rateLimitMintsPerMinute: 60,
+    rateLimitSearchesPerMinute: 100,
+    trustProxy: undefined,
     bodyLimitBytes: 1024 * 1024,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 72_000,
     ...options.config,
   };
   const server = await startServer(config, {
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger(TEST_LOG_LEVEL, testLogDestination()),
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
   });
@@ -76,6 +92,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     secret: config.projectSecret as string,
     client,
     server,
+    dataDir,
+    databaseUrl: postgres?.url,
     async fetch(path, init = {}) {
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);

@@ -48,7 +48,15 @@ describe('loadConfig defaults', () => {
       masterKey: undefined,
       impersonationEnabled: true,
       impersonationRedirectUrl: undefined,
+      rateLimitsEnabled: true,
+      rateLimitAuthFailuresPerMinute: 20,
+      rateLimitMintsPerMinute: 60,
+      rateLimitSearchesPerMinute: 100,
+      trustProxy: undefined,
       bodyLimitBytes: 1048576,
+      headersTimeoutMs: 10000,
+      requestTimeoutMs: 30000,
+      keepAliveTimeoutMs: 72000,
     });
   });
 
@@ -78,6 +86,14 @@ describe('loadConfig from the environment', () => {
         UNDERSTUDY_MASTER_KEY: MASTER_KEY,
         UNDERSTUDY_IMPERSONATION_ENABLED: 'false',
         UNDERSTUDY_IMPERSONATION_REDIRECT_URL: 'https://app.example.com/authenticate',
+        UNDERSTUDY_RATE_LIMITS_ENABLED: 'false',
+        UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
+        UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE: '0',
+        UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE: '250',
+        UNDERSTUDY_TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1',
+        UNDERSTUDY_HEADERS_TIMEOUT_MS: '5000',
+        UNDERSTUDY_REQUEST_TIMEOUT_MS: '20000',
+        UNDERSTUDY_KEEP_ALIVE_TIMEOUT_MS: '65000',
       },
     });
     expect(config).toEqual({
@@ -93,7 +109,15 @@ describe('loadConfig from the environment', () => {
       masterKey: MASTER_KEY,
       impersonationEnabled: false,
       impersonationRedirectUrl: 'https://app.example.com/authenticate',
+      rateLimitsEnabled: false,
+      rateLimitAuthFailuresPerMinute: 5,
+      rateLimitMintsPerMinute: 0,
+      rateLimitSearchesPerMinute: 250,
+      trustProxy: '10.0.0.1, 192.168.0.0/16,::1',
       bodyLimitBytes: 2048,
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 20000,
+      keepAliveTimeoutMs: 65000,
     });
   });
 });
@@ -235,6 +259,27 @@ describe('loadConfig validation', () => {
       'UNDERSTUDY_IMPERSONATION_ENABLED must be true or false (got "yes")',
       'UNDERSTUDY_IMPERSONATION_REDIRECT_URL must be an http(s) URL',
     ]);
+  });
+
+  it('refuses a rate-limit switch other than true/false, negative or fractional limits, and proxies that are not addresses', () => {
+    expect(
+      problemsOf({
+        env: {
+          UNDERSTUDY_RATE_LIMITS_ENABLED: 'on',
+          UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '-1',
+          UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE: '2.5',
+          UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE: 'many',
+          UNDERSTUDY_TRUST_PROXY: '10.0.0.0/33,proxy.internal',
+        },
+      }),
+    ).toEqual([
+      'UNDERSTUDY_RATE_LIMITS_ENABLED must be true or false (got "on")',
+      'UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE must be an integer from 0 (no limit) to 1000000 (got "-1")',
+      'UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE must be an integer from 0 (no limit) to 1000000 (got "2.5")',
+      'UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE must be an integer from 0 (no limit) to 1000000 (got "many")',
+      'UNDERSTUDY_TRUST_PROXY must be a comma-separated list of IP addresses or CIDR ranges (got "10.0.0.0/33,proxy.internal")',
+    ]);
+    expect(loadConfig({ env: { UNDERSTUDY_TRUST_PROXY: '2001:db8::/32' } }).trustProxy).toBe('2001:db8::/32');
   });
 
   it.each(['sqlite://file.db', 'http://db', './understudy.db', 'POSTGRES'])('refuses the database URL %s', (url) => {

@@ -36,6 +36,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   precondition_failed: 400,
   rate_limited: 429,
   internal: 500,
+  unavailable: 503,
 };
 const SPECIAL_STATUS: Readonly<Record<string, number>> = { method_not_allowed: 405, request_body_too_large: 413, unsupported_content_type: 415 };
 
@@ -76,6 +77,7 @@ const STYTCH_CODES = [
   'route_not_found',
   'method_not_allowed',
   'internal_server_error',
+  'server_unavailable',
   'organization_search_missing_filter_name',
   'organization_search_filter_name_must_be_string',
   'organization_search_filter_name_not_recognized',
@@ -144,6 +146,8 @@ const STYTCH_CODES = [
   'member_impersonation_not_allowed',
   'invalid_impersonation_reason',
   'invalid_expiration',
+  // rate limits
+  'too_many_requests',
   // RBAC
   'session_authorization_error',
   'session_authorization_tenancy_error',

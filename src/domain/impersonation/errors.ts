@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
 /** Impersonation error codes: Stytch `error_type` values (reference §A.4, §C.2). */
 export const IMPERSONATION_ERRORS = {
@@ -23,7 +23,4 @@ export const IMPERSONATION_ERRORS = {
 
 export type ImpersonationErrorCode = keyof typeof IMPERSONATION_ERRORS;
 
-export function impersonationError(code: ImpersonationErrorCode, message?: string): DomainError<ImpersonationErrorCode> {
-  const entry = IMPERSONATION_ERRORS[code];
-  return new DomainError(entry.kind, code, message ?? entry.message);
-}
+export const impersonationError = errorFactory(IMPERSONATION_ERRORS);

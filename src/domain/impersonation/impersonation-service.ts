@@ -16,6 +16,7 @@ import { rbacError } from '../rbac/errors.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import type { AuthenticatedSession, SessionsService } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
+import { NO_GUESS_LIMIT, type GuessLimit } from '../rate-limits/rate-limiter.js';
 import type { DomainError } from '../shared/domain-error.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import type { Transactional } from '../shared/transactional.js';
@@ -68,6 +69,7 @@ export class ImpersonationService {
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
+  readonly #guesses: GuessLimit;
 
   constructor(dependencies: {
     store: ImpersonationServiceStore;
@@ -77,6 +79,8 @@ export class ImpersonationService {
     ids: IdGenerator;
     audit: AuditRecorder;
     project: ProjectImpersonationPolicy;
+    /** Caps failed redemptions of unknown tokens per client address; no cap when omitted. */
+    guesses?: GuessLimit;
   }) {
     this.#store = dependencies.store;
     this.#sessions = dependencies.sessions;
@@ -85,6 +89,7 @@ export class ImpersonationService {
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
     this.#project = dependencies.project;
+    this.#guesses = dependencies.guesses ?? NO_GUESS_LIMIT;
   }
 
   /** Mints a single-use token to impersonate a member; refusals are audited with why. */
@@ -147,10 +152,14 @@ export class ImpersonationService {
 
   /** impersonation.authenticate: exactly one redemption wins; the session lasts 60 minutes, fixed. */
   async redeem(context: OperationContext, presented: string): Promise<AuthenticatedSession> {
+    // Past the client's limit of failed guesses nothing is looked at (and nothing audited: the trail would be the flood).
+    await this.#guesses.beforeAttempt(context);
     const parsed = parseOpaqueToken(presented);
     const found = parsed === undefined ? undefined : await this.#store.impersonation.findTokenByLookupId(parsed.lookupId);
     if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.digest)) {
-      return this.#refuse(context, 'impersonation.redemption_refused', impersonationError('unable_to_auth_impersonation_token'), { details: { why: 'unknown_token' } });
+      // A token this server never minted is a guess; the refusal that crosses the limit is audited as too_many_requests.
+      const error = await this.#guesses.afterFailedGuess(context, impersonationError('unable_to_auth_impersonation_token'));
+      return this.#refuse(context, 'impersonation.redemption_refused', error, { details: { why: 'unknown_token' } });
     }
     const token = found.token;
     const scope = { organizationId: token.organizationId, memberId: token.memberId, impersonatorId: token.impersonatorId };

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
 /** Member error codes: Stytch `error_type` values (reference §C.2), each with its kind. */
 export const MEMBER_ERRORS = {
@@ -30,7 +30,4 @@ export const MEMBER_ERRORS = {
 
 export type MemberErrorCode = keyof typeof MEMBER_ERRORS;
 
-export function memberError(code: MemberErrorCode, message?: string): DomainError<MemberErrorCode> {
-  const entry = MEMBER_ERRORS[code];
-  return new DomainError(entry.kind, code, message ?? entry.message);
-}
+export const memberError = errorFactory(MEMBER_ERRORS);

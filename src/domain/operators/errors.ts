@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
 /** Console operator error codes (Understudy's own; the console is not part of Stytch's API). */
 export const OPERATOR_ERRORS = {
@@ -14,7 +14,4 @@ export const OPERATOR_ERRORS = {
 
 export type OperatorErrorCode = keyof typeof OPERATOR_ERRORS;
 
-export function operatorError(code: OperatorErrorCode, message?: string): DomainError<OperatorErrorCode> {
-  const entry = OPERATOR_ERRORS[code];
-  return new DomainError(entry.kind, code, message ?? entry.message);
-}
+export const operatorError = errorFactory(OPERATOR_ERRORS);

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
 /** Organization error codes: Stytch `error_type` values (reference §C.2), each with its kind. */
 export const ORGANIZATION_ERRORS = {
@@ -48,7 +48,4 @@ export const ORGANIZATION_ERRORS = {
 
 export type OrganizationErrorCode = keyof typeof ORGANIZATION_ERRORS;
 
-export function organizationError(code: OrganizationErrorCode, message?: string): DomainError<OrganizationErrorCode> {
-  const entry = ORGANIZATION_ERRORS[code];
-  return new DomainError(entry.kind, code, message ?? entry.message);
-}
+export const organizationError = errorFactory(ORGANIZATION_ERRORS);

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
 /** RBAC error codes: Stytch `error_type` values (reference §C.2, §E.7). */
 export const RBAC_ERRORS = {
@@ -15,7 +15,4 @@ export const RBAC_ERRORS = {
 
 export type RbacErrorCode = keyof typeof RBAC_ERRORS;
 
-export function rbacError(code: RbacErrorCode, message?: string): DomainError<RbacErrorCode> {
-  const entry = RBAC_ERRORS[code];
-  return new DomainError(entry.kind, code, message ?? entry.message);
-}
+export const rbacError = errorFactory(RBAC_ERRORS);

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
 /** Session error codes: Stytch `error_type` values (reference §C.2), each with its kind. */
 export const SESSION_ERRORS = {
@@ -32,7 +32,4 @@ export const SESSION_ERRORS = {
 
 export type SessionErrorCode = keyof typeof SESSION_ERRORS;
 
-export function sessionError(code: SessionErrorCode, message?: string): DomainError<SessionErrorCode> {
-  const entry = SESSION_ERRORS[code];
-  return new DomainError(entry.kind, code, message ?? entry.message);
-}
+export const sessionError = errorFactory(SESSION_ERRORS);

@@ -11,6 +11,8 @@ import type { MembersStore } from '../members/members-store.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import { NO_GUESS_LIMIT, type GuessLimit } from '../rate-limits/rate-limiter.js';
+import { isDomainError } from '../shared/domain-error.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
 import type { Transactional } from '../shared/transactional.js';
@@ -85,6 +87,7 @@ export class SessionsService {
   readonly #audit: AuditRecorder;
   readonly #projectId: string;
   readonly #revocations: RevocationListener;
+  readonly #guesses: GuessLimit;
   readonly #jwtCache = new SessionJwtCache();
 
   constructor(dependencies: {
@@ -96,6 +99,8 @@ export class SessionsService {
     audit: AuditRecorder;
     projectId: string;
     revocations: RevocationListener;
+    /** Caps failed authentications with unknown tokens per client address; no cap when omitted. */
+    guesses?: GuessLimit;
   }) {
     this.#store = dependencies.store;
     this.#jwt = dependencies.jwt;
@@ -105,6 +110,7 @@ export class SessionsService {
     this.#audit = dependencies.audit;
     this.#projectId = dependencies.projectId;
     this.#revocations = dependencies.revocations;
+    this.#guesses = dependencies.guesses ?? NO_GUESS_LIMIT;
   }
 
   /**
@@ -175,7 +181,9 @@ export class SessionsService {
     if (input.sessionToken !== undefined && input.sessionJwt !== undefined) throw sessionError('too_many_session_arguments');
     const duration = input.sessionDurationMinutes === undefined ? undefined : checkSessionDuration(input.sessionDurationMinutes);
     const now = this.#clock.now();
-    const record = input.sessionToken !== undefined ? await this.#findByToken(input.sessionToken) : await this.#findByJwt(input.sessionJwt as string);
+    // Costs nothing unless this process saw failed guesses from the caller's address in this window.
+    await this.#guesses.beforeAttempt(context);
+    const record = await this.#findPresented(context, input);
     if (record === undefined || !isLive(record.session, toTimestamp(now)) || record.member.status === 'deleted') throw sessionError('session_not_found');
     // The check runs on the member's current roles and before any write, so a refusal changes nothing.
     const roles = effectiveRoles(record.member, record.organization).map((role) => role.roleId);
@@ -290,6 +298,24 @@ export class SessionsService {
       occurredAt: at,
       details: { member_session_ids: ids },
     });
+  }
+
+  /**
+   * The session named by the presented token or JWT. One this server never issued (an unknown or
+   * mismatching token, a JWT whose signature does not verify) is a failed guess of the caller's
+   * client and counts against its limit; an expired or revoked session's is not one.
+   */
+  async #findPresented(context: OperationContext, input: AuthenticateSessionInput): Promise<SessionRecord | undefined> {
+    if (input.sessionToken !== undefined) {
+      const record = await this.#findByToken(input.sessionToken);
+      if (record === undefined) throw await this.#guesses.afterFailedGuess(context, sessionError('session_not_found'));
+      return record;
+    }
+    try {
+      return await this.#findByJwt(input.sessionJwt as string);
+    } catch (error) {
+      throw isDomainError(error) && error.code === 'unable_to_parse_session_jwt' ? await this.#guesses.afterFailedGuess(context, error) : error;
+    }
   }
 
   async #findByToken(sessionToken: string): Promise<SessionRecord | undefined> {

@@ -10,7 +10,9 @@ export type ErrorKind =
   | 'already_exists'
   | 'precondition_failed'
   | 'rate_limited'
-  | 'internal';
+  | 'internal'
+  /** A dependency (the database) cannot answer now; retrying later may succeed. */
+  | 'unavailable';
 
 /**
  * A failure a client can act on. `code` is the Stytch `error_type` it is rendered as, so a reader
@@ -30,4 +32,17 @@ export class DomainError<Code extends string = string> extends Error {
 
 export function isDomainError(error: unknown): error is DomainError {
   return error instanceof DomainError;
+}
+
+/**
+ * The `xError(code, message?)` function of a capability's error catalogue: the kind and default
+ * message come from the catalogue, so a code cannot be thrown with the wrong kind.
+ */
+export function errorFactory<Catalogue extends Record<string, { readonly kind: ErrorKind; readonly message: string }>>(
+  catalogue: Catalogue,
+): <Code extends keyof Catalogue & string>(code: Code, message?: string) => DomainError<Code> {
+  return (code, message) => {
+    const entry = catalogue[code] as { readonly kind: ErrorKind; readonly message: string };
+    return new DomainError(entry.kind, code, message ?? entry.message);
+  };
 }

@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from './domain-error.js';
+import { errorFactory, type ErrorKind } from './domain-error.js';
 
 /**
  * Codes that belong to no single capability: the edge (project credentials, routing, request
@@ -29,6 +29,8 @@ export const SHARED_ERRORS = {
   search_invalid_status_filter: { kind: 'invalid_argument', message: 'statuses accepts only active, invited, pending and deleted.' },
   invalid_cursor: { kind: 'invalid_argument', message: 'The cursor is invalid.' },
   invalid_limit: { kind: 'invalid_argument', message: 'limit must be an integer from 1 to 1000.' },
+  // Stytch's 503 (api-reference/b2b/api/errors/503): the database did not answer; the client may retry.
+  server_unavailable: { kind: 'unavailable', message: 'The service is temporarily unavailable. Please retry the request.' },
   internal_server_error: {
     kind: 'internal',
     message: 'Oops, something seems to have gone wrong. Please report it with the request_id.',
@@ -37,7 +39,4 @@ export const SHARED_ERRORS = {
 
 export type SharedErrorCode = keyof typeof SHARED_ERRORS;
 
-export function sharedError(code: SharedErrorCode, message?: string): DomainError<SharedErrorCode> {
-  const entry = SHARED_ERRORS[code];
-  return new DomainError(entry.kind, code, message ?? entry.message);
-}
+export const sharedError = errorFactory(SHARED_ERRORS);

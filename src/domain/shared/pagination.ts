@@ -38,7 +38,8 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | null 
   if (cursor === undefined || cursor === '') return null;
   try {
     const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(decoded) && decoded.length === 2 && decoded.every((part) => typeof part === 'string')) {
+    // U+0000 never appears in a cursor we issued, and PostgreSQL refuses it in a query parameter.
+    if (Array.isArray(decoded) && decoded.length === 2 && decoded.every((part) => typeof part === 'string' && !part.includes('\u0000'))) {
       return { createdAt: decoded[0] as string, id: decoded[1] as string };
     }
   } catch {

@@ -50,7 +50,7 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
 
   app.post<{ Body: Body }>(
     '/v1/b2b/impersonation',
-    { schema: { body: mintImpersonationBody }, config: { handlesMemberSessionHeaders: true } },
+    { schema: { body: mintImpersonationBody }, config: { handlesMemberSessionHeaders: true, rateLimitPerProject: 'mints' } },
     async (request) => {
       const body = request.body;
       const minted = await impersonation.mint(projectContext(request, projectId), {

@@ -48,20 +48,24 @@ export function registerMemberRoutes(app: FastifyInstance, dependencies: { membe
     },
   );
 
-  app.post<{ Body: Body }>('/v1/b2b/organizations/members/search', { schema: { body: searchMembersBody } }, async (request) => {
-    const page = await members.search({
-      organizationIds: request.body.organization_ids as string[],
-      cursor: request.body.cursor as string | undefined,
-      limit: request.body.limit as number | string | undefined,
-      query: request.body.query as { operator?: unknown; operands?: unknown } | undefined,
-    });
-    const byId = new Map(page.organizations.map((organization) => [organization.organizationId, organization]));
-    return ok(request, {
-      members: page.items.map((member) => encodeMember(member, byId.get(member.organizationId) as never)),
-      results_metadata: { total: page.total, next_cursor: page.nextCursor },
-      organizations: Object.fromEntries(page.organizations.map((organization) => [organization.organizationId, encodeOrganization(organization)])),
-    });
-  });
+  app.post<{ Body: Body }>(
+    '/v1/b2b/organizations/members/search',
+    { schema: { body: searchMembersBody }, config: { rateLimitPerProject: 'searches' } },
+    async (request) => {
+      const page = await members.search({
+        organizationIds: request.body.organization_ids as string[],
+        cursor: request.body.cursor as string | undefined,
+        limit: request.body.limit as number | string | undefined,
+        query: request.body.query as { operator?: unknown; operands?: unknown } | undefined,
+      });
+      const byId = new Map(page.organizations.map((organization) => [organization.organizationId, organization]));
+      return ok(request, {
+        members: page.items.map((member) => encodeMember(member, byId.get(member.organizationId) as never)),
+        results_metadata: { total: page.total, next_cursor: page.nextCursor },
+        organizations: Object.fromEntries(page.organizations.map((organization) => [organization.organizationId, encodeOrganization(organization)])),
+      });
+    },
+  );
 
   app.put<{ Params: MemberParams; Body: Body }>(
     '/v1/b2b/organizations/:organization_id/members/:member_id',

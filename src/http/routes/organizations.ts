@@ -23,17 +23,21 @@ export function registerOrganizationRoutes(app: FastifyInstance, dependencies: {
     return ok(request, { organization: encodeOrganization(organization) });
   });
 
-  app.post<{ Body: Body }>('/v1/b2b/organizations/search', { schema: { body: searchOrganizationsBody } }, async (request) => {
-    const page = await organizations.search({
-      cursor: request.body.cursor as string | undefined,
-      limit: request.body.limit as number | string | undefined,
-      query: request.body.query as { operator?: unknown; operands?: unknown } | undefined,
-    });
-    return ok(request, {
-      organizations: page.items.map(encodeOrganization),
-      results_metadata: { total: page.total, next_cursor: page.nextCursor },
-    });
-  });
+  app.post<{ Body: Body }>(
+    '/v1/b2b/organizations/search',
+    { schema: { body: searchOrganizationsBody }, config: { rateLimitPerProject: 'searches' } },
+    async (request) => {
+      const page = await organizations.search({
+        cursor: request.body.cursor as string | undefined,
+        limit: request.body.limit as number | string | undefined,
+        query: request.body.query as { operator?: unknown; operands?: unknown } | undefined,
+      });
+      return ok(request, {
+        organizations: page.items.map(encodeOrganization),
+        results_metadata: { total: page.total, next_cursor: page.nextCursor },
+      });
+    },
+  );
 
   app.get<{ Params: Params }>('/v1/b2b/organizations/:organization_id', { schema: { params: organizationParams } }, async (request) => {
     const organization = await organizations.get(request.params.organization_id);

@@ -3,6 +3,7 @@ import * as initial from './0001-initial.js';
 import * as sessionsAndSigningKeys from './0002-sessions-and-signing-keys.js';
 import * as impersonation from './0003-impersonation.js';
 import * as operators from './0004-operators.js';
+import * as rateLimits from './0005-rate-limits.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-sessions-and-signing-keys': sessionsAndSigningKeys,
   '0003-impersonation': impersonation,
   '0004-operators': operators,
+  '0005-rate-limits': rateLimits,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,11 +1,16 @@
-import type { Kysely, Selectable } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import type { AuthenticationFactor, MemberSession, SessionAttributes } from '../../domain/sessions/session.js';
 import type { SessionRecord, SessionsStore } from '../../domain/sessions/sessions-store.js';
 import type { Database, MemberRow, OrganizationRow, SessionRow } from '../database.js';
+import { markHotStatement } from './hot-statements.js';
 import { fromJson, toJson } from './json-column.js';
 import { memberFromRow } from './members-sql-store.js';
 import { organizationFromRow } from './organizations-sql-store.js';
 
+const SESSION_COLUMNS = [
+  'member_session_id', 'token_lookup_id', 'token_digest', 'member_id', 'organization_id', 'started_at', 'last_accessed_at', 'expires_at',
+  'revoked_at', 'authentication_factors', 'custom_claims', 'attributes', 'roles',
+] as const satisfies readonly (keyof SessionRow)[];
 const MEMBER_COLUMNS = [
   'member_id', 'organization_id', 'email_address', 'email_address_verified', 'status', 'name', 'external_id', 'is_breakglass',
   'mfa_phone_number', 'mfa_phone_number_verified', 'mfa_enrolled', 'default_mfa_method', 'assigned_roles', 'trusted_metadata',
@@ -19,6 +24,9 @@ const ORGANIZATION_COLUMNS = [
 
 export class SessionsSqlStore implements SessionsStore {
   readonly #db: Kysely<Database>;
+  /** The hot lookups' SQL, built once per store: building the 40-column join cost more than running it. */
+  #byLookupIdSql: string | undefined;
+  #byIdSql: string | undefined;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
@@ -32,12 +40,14 @@ export class SessionsSqlStore implements SessionsStore {
   }
 
   async findSessionByTokenLookupId(lookupId: string): Promise<(SessionRecord & { tokenDigest: Buffer }) | undefined> {
-    const row = await this.#joined().where('sessions.token_lookup_id', '=', lookupId).executeTakeFirst();
+    this.#byLookupIdSql ??= this.#joinedSql('sessions.token_lookup_id');
+    const row = await this.#first(this.#byLookupIdSql, lookupId);
     return row === undefined ? undefined : { ...fromJoinedRow(row), tokenDigest: Buffer.from(row.token_digest, 'base64url') };
   }
 
   async findSessionById(memberSessionId: string): Promise<SessionRecord | undefined> {
-    const row = await this.#joined().where('sessions.member_session_id', '=', memberSessionId).executeTakeFirst();
+    this.#byIdSql ??= this.#joinedSql('sessions.member_session_id');
+    const row = await this.#first(this.#byIdSql, memberSessionId);
     return row === undefined ? undefined : fromJoinedRow(row);
   }
 
@@ -113,13 +123,26 @@ export class SessionsSqlStore implements SessionsStore {
     return rows.map((row) => row.member_session_id);
   }
 
+  /** The joined lookup by one unique column, compiled for this database's dialect; its one parameter is the key. */
+  #joinedSql(column: 'sessions.token_lookup_id' | 'sessions.member_session_id'): string {
+    const compiled = this.#joined().where(column, '=', '').compile();
+    if (compiled.parameters.length !== 1) throw new Error(`the session lookup by ${column} should take exactly one parameter`);
+    return markHotStatement(compiled.sql);
+  }
+
+  async #first(sql: string, key: string): Promise<JoinedRow | undefined> {
+    const result = await this.#db.executeQuery<JoinedRow>(CompiledQuery.raw(sql, [key]));
+    return result.rows[0];
+  }
+
   /** The session with its member and organization in one indexed query: the hot path of every authentication. */
   #joined() {
     return this.#db
       .selectFrom('sessions')
       .innerJoin('members', 'members.member_id', 'sessions.member_id')
       .innerJoin('organizations', 'organizations.organization_id', 'sessions.organization_id')
-      .selectAll('sessions')
+      // Named columns, not sessions.*: a kept prepared statement must not change shape when a table gains one.
+      .select(SESSION_COLUMNS.map((column) => `sessions.${column}` as const))
       .select(MEMBER_COLUMNS.map((column) => `members.${column} as m_${column}` as const))
       .select(ORGANIZATION_COLUMNS.map((column) => `organizations.${column} as o_${column}` as const));
   }
@@ -129,9 +152,19 @@ export class SessionsSqlStore implements SessionsStore {
 type JoinedRow = Selectable<SessionRow> & Record<string, unknown>;
 
 function fromJoinedRow(row: JoinedRow): SessionRecord {
-  const member = Object.fromEntries(MEMBER_COLUMNS.map((column) => [column, row[`m_${column}`]])) as unknown as MemberRow;
-  const organization = Object.fromEntries(ORGANIZATION_COLUMNS.map((column) => [column, row[`o_${column}`]])) as unknown as OrganizationRow;
+  const member = unprefixed(row, MEMBER_ALIASES) as unknown as MemberRow;
+  const organization = unprefixed(row, ORGANIZATION_ALIASES) as unknown as OrganizationRow;
   return { session: fromRow(row), member: memberFromRow(member), organization: organizationFromRow(organization) };
+}
+
+/** [column, alias] pairs, made once rather than on every row. */
+const MEMBER_ALIASES = MEMBER_COLUMNS.map((column) => [column, `m_${column}`] as const);
+const ORGANIZATION_ALIASES = ORGANIZATION_COLUMNS.map((column) => [column, `o_${column}`] as const);
+
+function unprefixed(row: JoinedRow, aliases: readonly (readonly [string, string])[]): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const [column, alias] of aliases) picked[column] = row[alias];
+  return picked;
 }
 
 function toRow(session: MemberSession): Omit<SessionRow, 'token_lookup_id' | 'token_digest'> {

@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from '../database.js';
+
+/** Distinct statements kept compiled; more than the query layer's fixed shapes, fewer than runaway IN-lists. */
+const STATEMENT_CACHE_SIZE = 500;
 
 /**
  * The embedded default. WAL lets readers run beside the writer; busy_timeout makes a second
@@ -15,5 +18,44 @@ export function openSqlite(filename: string): Kysely<Database> {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(connection, STATEMENT_CACHE_SIZE) }) });
+}
+
+/**
+ * Kysely asks the connection to prepare every query it runs, and better-sqlite3 compiles the SQL
+ * each time: for the joined session lookup that was more time than running it. Statements are
+ * kept by their SQL text (least recently used dropped first). Sharing one is safe: Kysely runs
+ * one query at a time on the single SQLite connection, and SQLite recompiles a kept statement by
+ * itself after a schema change.
+ */
+export class StatementCache implements SqliteDatabase {
+  readonly #connection: SQLite.Database;
+  readonly #statements = new Map<string, SqliteStatement>();
+  readonly #capacity: number;
+
+  constructor(connection: SQLite.Database, capacity: number) {
+    this.#connection = connection;
+    this.#capacity = capacity;
+  }
+
+  prepare(sql: string): SqliteStatement {
+    const kept = this.#statements.get(sql);
+    if (kept !== undefined) {
+      this.#statements.delete(sql);
+      this.#statements.set(sql, kept);
+      return kept;
+    }
+    const statement = this.#connection.prepare(sql);
+    this.#statements.set(sql, statement);
+    if (this.#statements.size > this.#capacity) {
+      const oldest = this.#statements.keys().next().value;
+      if (oldest !== undefined) this.#statements.delete(oldest);
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#connection.close();
+  }
 }

@@ -38,7 +38,8 @@ it('on SIGTERM, finishes the request in flight, refuses new connections and exit
     UNDERSTUDY_PORT: '0',
     UNDERSTUDY_PROJECT_ID: PROJECT_ID,
     UNDERSTUDY_PROJECT_SECRET: SECRET,
-    UNDERSTUDY_LOG_LEVEL: 'info',
+    // "incoming request" is logged at trace (src/http/request-log.ts); it tells us the request has arrived.
+    UNDERSTUDY_LOG_LEVEL: 'trace',
   });
   const url = new URL(await cli.listening());
   const body = JSON.stringify({ organization_name: 'Slow Co', organization_slug: 'slow-co' });

@@ -6,6 +6,7 @@ import { describeMembersStoreContract } from './members-store.contract.js';
 import { describeOperatorsStoreContract } from './operators-store.contract.js';
 import { describeOrganizationsStoreContract } from './organizations-store.contract.js';
 import { describeProjectsStoreContract } from './projects-store.contract.js';
+import { describeRateLimitsStoreContract } from './rate-limits-store.contract.js';
 import { describeSessionsStoreContract } from './sessions-store.contract.js';
 import { describeSigningKeysStoreContract } from './signing-keys-store.contract.js';
 import { describeTransactionContract } from './transaction.contract.js';
@@ -22,4 +23,5 @@ export function describeAllStoreContracts(factory: StoreFactory): void {
   describeOperatorsStoreContract(factory);
   describeImpersonationStoreContract(factory);
   describeAuditSearchContract(factory);
+  describeRateLimitsStoreContract(factory);
 }

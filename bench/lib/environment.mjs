@@ -1,0 +1,35 @@
+// What a result depends on: versions, machine and settings, recorded with every run.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { PINNING } from './processes.mjs';
+
+export function describeEnvironment(root, postgresVersion) {
+  const require = createRequire(join(root, 'package.json'));
+  const Database = require('better-sqlite3');
+  const memory = new Database(':memory:');
+  const sqlite = memory.prepare('select sqlite_version() as version').get().version;
+  memory.close();
+  const packageVersion = (name) => JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+  return {
+    node: process.version,
+    understudy_commit: gitCommit(root),
+    sqlite,
+    postgresql: postgresVersion ?? null,
+    packages: { fastify: packageVersion('fastify'), kysely: packageVersion('kysely'), 'better-sqlite3': packageVersion('better-sqlite3'), pg: packageVersion('pg'), autocannon: packageVersion('autocannon') },
+    machine: { nproc: availableParallelism(), cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), kernel: release() },
+    pinning: PINNING ? { server_cpu: PINNING.server, load_cpu: PINNING.load, tool: 'taskset' } : null,
+  };
+}
+
+function gitCommit(root) {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} + uncommitted changes` : commit;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}

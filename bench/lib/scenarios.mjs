@@ -1,0 +1,72 @@
+// What each scenario sends, and the targets of issue #6 it is held to.
+import { AUTHORIZATION, PROJECT_ID } from './understudy.mjs';
+
+export const CEILING_KEY = 'organization-test-00000000-0000-4000-8000-000000000001';
+
+const JSON_HEADERS = { authorization: AUTHORIZATION, 'content-type': 'application/json' };
+
+/**
+ * The load job of a scenario (see load-worker.mjs). `valuesFile` holds the values a request
+ * varies over: session tokens, JWTs, impersonation tokens (each used once) or member paths.
+ */
+export function loadRequest(scenario, valuesFile) {
+  switch (scenario) {
+    case 'ceiling':
+      return { request: { method: 'POST', path: '/', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: CEILING_KEY }) } };
+    case 'session-token':
+    case 'session-token-1m':
+      return { request: post('/v1/b2b/sessions/authenticate'), vary: { kind: 'cycle', into: 'body', template: {}, field: 'session_token', valuesFile } };
+    case 'session-jwt':
+      return { request: post('/v1/b2b/sessions/authenticate'), vary: { kind: 'cycle', into: 'body', template: {}, field: 'session_jwt', valuesFile } };
+    case 'impersonation':
+      return { request: post('/v1/b2b/impersonation/authenticate'), vary: { kind: 'once', into: 'body', template: {}, field: 'impersonation_token', valuesFile } };
+    case 'members-get':
+      return { request: get('/v1/b2b/organizations/'), vary: { kind: 'cycle', into: 'path', template: '/v1/b2b/organizations/{}', valuesFile } };
+    case 'jwks':
+      return { request: { method: 'GET', path: `/v1/b2b/sessions/jwks/${PROJECT_ID}`, headers: {} } };
+    default:
+      throw new Error(`unknown scenario ${scenario}`);
+  }
+}
+
+function post(path) {
+  return { method: 'POST', path, headers: JSON_HEADERS, body: '{}' };
+}
+
+function get(path) {
+  return { method: 'GET', path, headers: { authorization: AUTHORIZATION } };
+}
+
+export const SCENARIO_TITLES = {
+  ceiling: 'ceiling: node:http, JSON POST + Map lookup, ~1 KB JSON',
+  'session-token': 'sessions.authenticate (session_token)',
+  'session-jwt': 'sessions.authenticate (session_jwt)',
+  'session-token-1m': 'sessions.authenticate (session_token), 1,000,000 sessions / 100,000 members',
+  impersonation: 'impersonation.authenticate (redeem pre-minted tokens, each once)',
+  'members-get': 'organizations.members.get',
+  jwks: 'sessions.getJWKS (GET /v1/b2b/sessions/jwks/{project_id})',
+  'scale-out-2x': 'sessions.authenticate (session_token), 2 processes on one PostgreSQL, load split',
+};
+
+/** Issue #6's targets; each returns { target, met } for a scenario's medians, or undefined. */
+export function targetsFor(row, context) {
+  const checks = [];
+  const share = (minimum) => {
+    const ratio = row.requests_per_second / context.ceiling.requests_per_second;
+    checks.push({ target: `>= ${minimum * 100}% of ceiling req/s`, met: ratio >= minimum });
+  };
+  const isSession = row.scenario === 'session-token' || row.scenario === 'session-jwt';
+  if (isSession) {
+    if (row.database === 'sqlite') share(row.scenario === 'session-token' ? 0.5 : 0.4);
+    else share(0.3);
+    checks.push({ target: 'p99 < 25 ms', met: row.latency_p99_ms < 25 });
+  }
+  if (row.scenario === 'session-token-1m') {
+    const small = context.rows.find((other) => other.scenario === 'session-token' && other.database === row.database);
+    if (small) checks.push({ target: 'within 15% of the nearly empty database', met: row.requests_per_second >= 0.85 * small.requests_per_second });
+    checks.push({ target: 'p99 < 25 ms', met: row.latency_p99_ms < 25 });
+  }
+  if (row.scenario === 'impersonation' && row.database === 'sqlite') checks.push({ target: '>= 400 redemptions/s', met: row.requests_per_second >= 400 });
+  if (row.scenario !== 'ceiling' && row.peak_rss_mb !== null) checks.push({ target: 'peak RSS < 250 MB', met: row.peak_rss_mb < 250 });
+  return checks;
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/env node
+// Seeds a benchmark database. Run under tsx (it imports Understudy's TypeScript sources):
+//   node --import tsx bench/lib/seed.mjs <job.json>
+// One organization, member, session and impersonation token of each kind are made through the real
+// services and stores; every other row is a copy of those rows with fresh ids and its own real
+// opaque token (lookup id + SHA-256 digest), written directly through Kysely in multi-row INSERTs,
+// batches inside transactions. The tokens the benchmark presents are among the rows written, and
+// are written, with the ids the load needs, to the fixtures file named in the job.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { createOpaqueToken } from '../../src/crypto/opaque-token.js';
+import { systemClock, toTimestamp } from '../../src/platform/clock.js';
+import { IdGenerator } from '../../src/platform/ids.js';
+import { createServices } from '../../src/services.js';
+import { migrate } from '../../src/storage/open-store.js';
+import { openPostgres } from '../../src/storage/postgres/postgres-database.js';
+import { openSqlite } from '../../src/storage/sqlite/sqlite-database.js';
+import { SqlStore } from '../../src/storage/store.js';
+
+/** Bound parameters per statement: SQLite's default limit is 32,766, PostgreSQL's 65,535. */
+const PARAMETER_LIMIT = { sqlite: 32_000, postgres: 65_000 };
+/** Statements per transaction. */
+const BATCHES_PER_TRANSACTION = 8;
+const SESSION_MINUTES = 7 * 24 * 60;
+
+const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const started = performance.now();
+const timings = {};
+const random = pooledRandom();
+const ids = new IdGenerator(random, 'test');
+
+const db = job.dialect === 'postgres' ? openPostgres(job.databaseUrl, { maxConnections: 2 }) : openSqlite(job.sqliteFile);
+try {
+  await migrate(db);
+  if (job.dialect === 'sqlite') {
+    // This connection only: a large page cache keeps the random-key index inserts in memory.
+    await sql`PRAGMA cache_size = -1048576`.execute(db);
+    await sql`PRAGMA synchronous = OFF`.execute(db);
+    // No rollback journal while seeding a throwaway file (pages are written once, not to the WAL and again);
+    // the server's WAL mode is restored before the file is handed over.
+    await sql`PRAGMA journal_mode = OFF`.execute(db);
+  }
+  const store = new SqlStore(db, job.dialect);
+  const services = createServices({ store, clock: systemClock, random, projectId: job.projectId, masterKey: Buffer.from(job.masterKey, 'base64') });
+  const context = { requestId: 'request-id-bench-seed', actor: { type: 'project', projectId: job.projectId }, client: { ipAddress: '127.0.0.1', userAgent: 'understudy-bench' } };
+
+  // Organizations through the service: few, and their settings documents are the real ones.
+  const organizations = [];
+  for (let index = 0; index < job.organizations; index += 1) {
+    organizations.push(
+      await services.organizations.create(context, {
+        organizationName: `Bench Organization ${index}`,
+        organizationSlug: `bench-organization-${index}`,
+        trustedMetadata: { plan: 'enterprise', region: 'eu-west', seats: 250 },
+      }),
+    );
+  }
+  timings.organizations_ms = lap();
+
+  // One member through the service, then copies of its row, spread over the organizations.
+  const template = await services.members.create(context, organizations[0].organizationId, { emailAddress: 'member-0@bench.example.com', name: 'Bench Member 0' });
+  const memberRow = await db.selectFrom('members').selectAll().where('member_id', '=', template.member.memberId).executeTakeFirstOrThrow();
+  const members = [{ memberId: memberRow.member_id, organizationId: memberRow.organization_id }];
+  for (let index = 1; index < job.members; index += 1) {
+    members.push({ memberId: ids.next('member'), organizationId: organizations[index % organizations.length].organizationId });
+  }
+  await insertRows('members', memberRow, job.members - 1, (offset) => {
+    const member = members[offset + 1];
+    return { member_id: member.memberId, organization_id: member.organizationId, email_address: `member-${offset + 1}@bench.example.com`, name: `Bench Member ${offset + 1}` };
+  });
+  timings.members_ms = lap();
+
+  // One session through the sessions service, then copies, each with its own real token.
+  const now = systemClock.now();
+  const at = toTimestamp(now);
+  const firstOrganization = organizations[0];
+  const firstSession = await store.transaction((tx) =>
+    services.sessions.startSession(tx, context, {
+      member: template.member,
+      organization: firstOrganization,
+      factor: { type: 'email', deliveryMethod: 'email', createdAt: at, lastAuthenticatedAt: at, updatedAt: at, detail: { name: 'email_factor', fields: { email_id: ids.next('email'), email_address: 'member-0@bench.example.com' } } },
+      durationMinutes: SESSION_MINUTES,
+    }),
+  );
+  const sessionRow = await db.selectFrom('sessions').selectAll().where('member_session_id', '=', firstSession.record.session.memberSessionId).executeTakeFirstOrThrow();
+  // The presented sessions are spread evenly through the table; the service's own session is one of them.
+  const stride = Math.max(1, Math.floor(job.sessions / job.benchmarkSessions));
+  const sessionTokens = [firstSession.sessionToken];
+  await insertRows('sessions', sessionRow, job.sessions - 1, (offset) => {
+    const index = offset + 1;
+    const member = members[index % members.length];
+    const token = createOpaqueToken(random);
+    if (index % stride === 0 && sessionTokens.length < job.benchmarkSessions) sessionTokens.push(token.token);
+    return {
+      member_session_id: ids.next('session'),
+      token_lookup_id: token.lookupId,
+      token_digest: token.digest.toString('base64url'),
+      member_id: member.memberId,
+      organization_id: member.organizationId,
+    };
+  });
+  timings.sessions_ms = lap();
+
+  // Impersonation tokens: one through the store's own insert, then copies; each is redeemed once.
+  const impersonationTokens = [];
+  if (job.impersonationTokens > 0) {
+    const first = createOpaqueToken(random);
+    const tokenId = ids.next('impersonation-token');
+    const expiresAt = toTimestamp(new Date(now.getTime() + 24 * 60 * 60_000));
+    await store.transaction((tx) =>
+      tx.impersonation.insertToken(
+        {
+          tokenId,
+          organizationId: template.member.organizationId,
+          memberId: template.member.memberId,
+          impersonatorId: 'support-agent-7',
+          impersonatorEmailAddress: 'agent@support.example.com',
+          reason: 'Benchmark: reproduce ticket 4711',
+          createdAt: at,
+          expiresAt,
+          redeemedAt: null,
+          memberSessionId: null,
+        },
+        { lookupId: first.lookupId, digest: first.digest },
+      ),
+    );
+    impersonationTokens.push(first.token);
+    const tokenRow = await db.selectFrom('impersonation_tokens').selectAll().where('token_id', '=', tokenId).executeTakeFirstOrThrow();
+    const targets = members.slice(0, Math.min(members.length, 1000));
+    await insertRows('impersonation_tokens', tokenRow, job.impersonationTokens - 1, (offset) => {
+      const member = targets[(offset + 1) % targets.length];
+      const token = createOpaqueToken(random);
+      impersonationTokens.push(token.token);
+      return {
+        token_id: ids.next('impersonation-token'),
+        token_lookup_id: token.lookupId,
+        token_digest: token.digest.toString('base64url'),
+        member_id: member.memberId,
+        organization_id: member.organizationId,
+      };
+    });
+  }
+  timings.impersonation_tokens_ms = lap();
+
+  // A bulk load is followed by autovacuum's ANALYZE in production; do it now rather than mid-run.
+  if (job.dialect === 'postgres') await sql`ANALYZE`.execute(db);
+  else await sql`PRAGMA journal_mode = WAL`.execute(db);
+  timings.analyze_ms = lap();
+
+  const fixtures = {
+    organizationIds: organizations.map((organization) => organization.organizationId),
+    members: members.slice(0, Math.min(members.length, 1000)),
+    sessionTokens,
+    impersonationTokens,
+  };
+  writeFileSync(job.output, JSON.stringify(fixtures));
+  process.stdout.write(
+    `${JSON.stringify({ rows: { organizations: organizations.length, members: job.members, sessions: job.sessions, impersonation_tokens: job.impersonationTokens }, timings, total_ms: Math.round(performance.now() - started) })}\n`,
+  );
+} finally {
+  await db.destroy();
+}
+
+/** Inserts `count` copies of `template`, each overridden by `vary(offset)`, in multi-row INSERTs inside transactions. */
+async function insertRows(table, template, count, vary) {
+  const columns = Object.keys(template).length;
+  const perStatement = Math.max(1, Math.floor(PARAMETER_LIMIT[job.dialect] / columns));
+  let offset = 0;
+  while (offset < count) {
+    await db.transaction().execute(async (trx) => {
+      for (let statement = 0; statement < BATCHES_PER_TRANSACTION && offset < count; statement += 1) {
+        const size = Math.min(perStatement, count - offset);
+        const rows = new Array(size);
+        for (let index = 0; index < size; index += 1) rows[index] = { ...template, ...vary(offset + index) };
+        offset += size;
+        await trx.insertInto(table).values(rows).execute();
+      }
+    });
+  }
+}
+
+function lap() {
+  const now = performance.now();
+  const elapsed = Math.round(now - (lap.last ?? started));
+  lap.last = now;
+  return elapsed;
+}
+
+/** Cryptographic randomness drawn from a refilled pool: a million tokens without a million syscalls. */
+function pooledRandom() {
+  let pool = randomBytes(1 << 16);
+  let position = 0;
+  return {
+    uuid: () => randomUUID(),
+    bytes(length) {
+      if (position + length > pool.length) {
+        pool = randomBytes(Math.max(1 << 16, length));
+        position = 0;
+      }
+      const out = Buffer.from(pool.subarray(position, position + length));
+      position += length;
+      return out;
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// The scenarios of a run, server by server: the ceiling, then per database the nearly empty
+// database (token, JWT, members.get, JWKS, impersonation), the 1,000,000-session database, and on
+// PostgreSQL two processes sharing the load.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { seedDatabase } from './databases.mjs';
+import { freePort, PINNING, spawnPinned, stopProcess, waitForOutput } from './processes.mjs';
+import { runScenario } from './runner.mjs';
+import { AUTHORIZATION, startUnderstudy } from './understudy.mjs';
+
+/** Seeds every database at once (nothing is measured meanwhile), returning each one's row counts and timings. */
+export async function seedAll(context, databases) {
+  const { sourceRoot, settings, workDir, masterKey, log } = context;
+  const jobs = [];
+  for (const database of databases) {
+    for (const size of ['small', 'large']) {
+      const name = `${database.dialect}-${size}`;
+      const shape = { ...settings[size], impersonationTokens: size === 'small' ? settings.impersonationTokens : 0 };
+      log(`seeding ${name}: ${shape.sessions.toLocaleString('en-US')} sessions, ${shape.members.toLocaleString('en-US')} members`);
+      jobs.push(
+        seedDatabase(sourceRoot, workDir, name, database[size].target, shape, masterKey).then((seeded) => {
+          database[size].fixtures = JSON.parse(readFileSync(seeded.fixturesFile, 'utf8'));
+          log(`seeded ${name} in ${(seeded.total_ms / 1000).toFixed(1)} s`);
+          return [name, seeded];
+        }),
+      );
+    }
+  }
+  return Object.fromEntries(await Promise.all(jobs));
+}
+
+export async function measureCeiling(context) {
+  const { settings, workDir, log } = context;
+  const port = await freePort();
+  const child = spawnPinned(process.execPath, [join(context.root, 'bench/lib/ceiling-server.mjs'), String(port)], { cpu: PINNING?.server });
+  try {
+    await waitForOutput(child, 'ready', 'ceiling server');
+    log('measuring the ceiling');
+    return await runScenario({ scenario: 'ceiling', database: '–', servers: [{ url: `http://127.0.0.1:${port}`, pid: child.pid }], settings, workDir });
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+export async function benchmarkDatabase(context, database) {
+  const rows = [];
+  const { dialect } = database;
+  const small = database.small;
+  const server = await start(context, small);
+  try {
+    const fixtures = small.fixtures;
+    const jwts = await sessionJwts(server.url, fixtures.sessionTokens);
+    const paths = fixtures.members.map((member) => `${member.organizationId}/member?member_id=${member.memberId}`);
+    const plan = [
+      ['session-token', fixtures.sessionTokens],
+      ['session-jwt', jwts],
+      ['members-get', paths],
+      ['jwks', undefined],
+      // Last: every redemption writes a session, a ledger row and an audit event.
+      ['impersonation', fixtures.impersonationTokens],
+    ];
+    for (const [scenario, values] of plan) if (wanted(context, scenario)) rows.push(await measure(context, scenario, dialect, [server], values));
+  } finally {
+    await server.stop();
+  }
+  if (wanted(context, 'session-token-1m')) rows.push(await largeDatabase(context, database));
+  if (dialect === 'postgres' && wanted(context, 'scale-out-2x')) rows.push(await scaleOut(context, database));
+  return rows;
+}
+
+/** `--only a,b` runs just those scenarios (and the ceiling). */
+function wanted(context, scenario) {
+  return context.only === undefined || context.only.has(scenario);
+}
+
+async function largeDatabase(context, database) {
+  const large = await start(context, database.large);
+  try {
+    return await measure(context, 'session-token-1m', database.dialect, [large], database.large.fixtures.sessionTokens);
+  } finally {
+    await large.stop();
+  }
+}
+
+/** Two stateless processes on the same PostgreSQL database, each taking half the connections. */
+async function scaleOut(context, database) {
+  const servers = [];
+  try {
+    // Not pinned: with two server processes, the load and PostgreSQL on one machine, every core is shared.
+    for (let index = 0; index < 2; index += 1) servers.push(await start(context, database.small, { cpu: null }));
+    const row = await measure(context, 'session-token', 'postgres', servers, database.small.fixtures.sessionTokens, {
+      pinLoad: false,
+      label: 'scale-out-2x',
+      settings: { ...context.settings, rounds: 1 },
+    });
+    return { ...row, scenario: 'scale-out-2x' };
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+
+async function measure(context, scenario, database, servers, values, options = {}) {
+  const label = options.label ?? scenario;
+  context.log(`${database}: ${label}`);
+  const row = await runScenario({ scenario, database, servers, values, settings: options.settings ?? context.settings, workDir: context.workDir, pinLoad: options.pinLoad, label });
+  context.log(`${database}: ${label}: ${Math.round(row.requests_per_second)} req/s, p99 ${row.latency_p99_ms.toFixed(1)} ms, peak RSS ${row.peak_rss_mb?.toFixed(0)} MB, server CPU ${row.server_cpu_us_per_request?.toFixed(0)} µs/request`);
+  return row;
+}
+
+function start(context, database, options = {}) {
+  return startUnderstudy(context.sourceRoot, context.runtime, {
+    dataDir: database.dataDir,
+    databaseUrl: database.databaseUrl,
+    masterKey: context.masterKey,
+    cpu: options.cpu === null ? undefined : PINNING?.server,
+    profileDir: options.profileDir,
+  });
+}
+
+/** A real session JWT for each token, from the server itself (sessions.authenticate with the token). */
+async function sessionJwts(url, tokens) {
+  const jwts = new Array(tokens.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tokens.length) {
+      const index = next;
+      next += 1;
+      const response = await fetch(`${url}/v1/b2b/sessions/authenticate`, {
+        method: 'POST',
+        headers: { authorization: AUTHORIZATION, 'content-type': 'application/json' },
+        body: JSON.stringify({ session_token: tokens[index] }),
+      });
+      const body = await response.json();
+      if (response.status !== 200) throw new Error(`authenticating a seeded session failed: ${JSON.stringify(body)}`);
+      jwts[index] = body.session_jwt;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return jwts;
+}
+
+export { sessionJwts as sessionJwtsFor, start as startServerFor };
