@@ -4,15 +4,15 @@
 // PostgreSQL. Writes bench/results/*.json and docs/performance.md. See bench/README.md.
 //   node bench/run.mjs [--smoke] [--no-postgres] [--rounds N] [--duration S] [--warmup S]
 //                      [--connections N] [--out DIR] [--no-docs] [--profile] [--runtime build|tsx]
-//                      [--only scenario,scenario] [--source DIR]
+//                      [--only scenario,scenario] [--source DIR] [--render results.json]
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createPostgresDatabase, POSTGRES_URL, postgresVersion } from './lib/databases.mjs';
-import { describeEnvironment } from './lib/environment.mjs';
+import { describeEnvironment, loadAverage } from './lib/environment.mjs';
 import { runProfiles } from './lib/profiling.mjs';
 import { evaluate, renderMarkdown, renderTable, writeJson } from './lib/report.mjs';
 import { benchmarkDatabase, measureCeiling, seedAll } from './lib/suite.mjs';
@@ -34,6 +34,7 @@ const { values: flags } = parseArgs({
     runtime: { type: 'string' },
     only: { type: 'string' },
     source: { type: 'string' },
+    render: { type: 'string' },
   },
 });
 
@@ -76,7 +77,16 @@ settings.impersonationTokens = Math.ceil((settings.warmupSeconds + settings.roun
 const resultsDir = resolve(flags.out ?? join(ROOT, 'bench', 'results'));
 const postgresUrl = flags['no-postgres'] ? undefined : POSTGRES_URL;
 
+// --render <results.json>: rewrite docs/performance.md from a full run's JSON (after editing the notes).
+if (flags.render) {
+  const result = JSON.parse(readFileSync(resolve(flags.render), 'utf8'));
+  writeFileSync(join(ROOT, 'docs', 'performance.md'), renderMarkdown(result, join(ROOT, 'bench', 'performance-notes.md')));
+  process.stdout.write('docs/performance.md written\n');
+  process.exit(0);
+}
+
 const startedAt = performance.now();
+const loadAtStart = loadAverage();
 const workDir = mkdtempSync(join(tmpdir(), 'understudy-bench-'));
 const dropDatabases = [];
 const log = (text) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
@@ -127,7 +137,8 @@ try {
       mode: settings.mode,
       finished_at: finishedAt.toISOString(),
       duration_seconds: (performance.now() - startedAt) / 1000,
-      environment: describeEnvironment(ROOT, postgresUrl ? await postgresVersion(postgresUrl) : undefined),
+      environment: describeEnvironment(ROOT, postgresUrl ? await postgresVersion(postgresUrl) : undefined, loadAtStart),
+      load_average_at_end: loadAverage(),
       settings,
       shapes: { small: settings.small, large: settings.large },
       seeding,

@@ -2,11 +2,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PINNING } from './processes.mjs';
 
-export function describeEnvironment(root, postgresVersion) {
+export function describeEnvironment(root, postgresVersion, loadAtStart) {
   const require = createRequire(join(root, 'package.json'));
   const Database = require('better-sqlite3');
   const memory = new Database(':memory:');
@@ -15,6 +15,7 @@ export function describeEnvironment(root, postgresVersion) {
   const packageVersion = (name) => JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
   return {
     node: process.version,
+    load_average_at_start: loadAtStart ?? null,
     understudy_commit: gitCommit(root),
     sqlite,
     postgresql: postgresVersion ?? null,
@@ -22,6 +23,11 @@ export function describeEnvironment(root, postgresVersion) {
     machine: { nproc: availableParallelism(), cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), kernel: release() },
     pinning: PINNING ? { server_cpu: PINNING.server, load_cpu: PINNING.load, tool: 'taskset' } : null,
   };
+}
+
+/** The machine's 1, 5 and 15 minute load averages, rounded. */
+export function loadAverage() {
+  return loadavg().map((value) => Number(value.toFixed(2)));
 }
 
 function gitCommit(root) {

@@ -35,8 +35,9 @@ export function writeJson(directory, result) {
 }
 
 export function renderTable(rows) {
-  const header = ['Scenario', 'DB', 'req/s', '% of ceiling', 'p50 ms (× ceiling)', 'p99 ms (× ceiling)', 'peak RSS MB (× ceiling)', 'Targets'];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_title, index) => (index < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const header = ['Scenario', 'DB', 'req/s', '% of ceiling', 'p50 ms (× ceiling)', 'p99 ms (× ceiling)', 'peak RSS MB (× ceiling)', 'server CPU µs/req', 'Targets'];
+  const alignment = header.map((_title, index) => (index < 2 || index === header.length - 1 ? ' --- ' : ' ---: '));
+  const lines = [`| ${header.join(' | ')} |`, `|${alignment.join('|')}|`];
   for (const row of rows) {
     const ratio = row.ratio_to_ceiling;
     const isCeiling = row.scenario === 'ceiling';
@@ -47,7 +48,7 @@ export function renderTable(rows) {
         ratio ? `${(100 * ratio.requests_per_second).toFixed(1)}%` : ''
       } | ${row.latency_p50_ms.toFixed(2)}${times(ratio?.latency_p50)} | ${row.latency_p99_ms.toFixed(2)}${times(ratio?.latency_p99)} | ${
         row.peak_rss_mb === null ? 'n/a' : row.peak_rss_mb.toFixed(0)
-      }${times(ratio?.peak_rss)} | ${targets} |`,
+      }${times(ratio?.peak_rss)} | ${row.server_cpu_us_per_request === null ? 'n/a' : row.server_cpu_us_per_request.toFixed(0)} | ${targets} |`,
     );
   }
   return lines.join('\n');
@@ -56,7 +57,7 @@ export function renderTable(rows) {
 export function renderMarkdown(result, notesFile) {
   const { environment: env, settings } = result;
   const seeded = Object.entries(result.seeding)
-    .map(([name, seed]) => `${name}: ${Object.entries(seed.rows).map(([table, count]) => `${count.toLocaleString('en-US')} ${table}`).join(', ')} in ${(seed.total_ms / 1000).toFixed(1)} s`)
+    .map(([name, seed]) => `${name} (${Object.entries(seed.rows).map(([table, count]) => `${table.replaceAll('_', ' ')}: ${count.toLocaleString('en-US')}`).join(', ')}) seeded in ${(seed.total_ms / 1000).toFixed(1)} s`)
     .join('; ');
   const missed = result.rows.flatMap((row) => row.targets.filter((check) => !check.met).map((check) => `${SCENARIO_TITLES[row.scenario]} on ${row.database}: ${check.target}`));
   const notes = existsSync(notesFile) ? readFileSync(notesFile, 'utf8').trim() : '';
@@ -79,7 +80,8 @@ ${missed.length === 0 ? 'All targets of issue #6 were met.' : `Targets missed in
 - Versions: Node ${env.node}, Understudy ${env.understudy_commit}, SQLite ${env.sqlite}${env.postgresql ? `, PostgreSQL ${env.postgresql}` : ' (PostgreSQL not benchmarked: set UNDERSTUDY_BENCH_DATABASE_URL or UNDERSTUDY_TEST_DATABASE_URL)'}; ${Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ')}.
 - Machine: ${env.machine.nproc} cores (${env.machine.cpu_model}), ${env.machine.memory_gb} GB RAM, Linux ${env.machine.kernel}.
 - Processes: Understudy runs as \`node ${settings.runtime === 'build' ? 'bench/.build/cli/main.js' : '--import tsx src/cli/main.ts'} serve\` (compiled as by \`npm run build\`) with the default configuration (log level info, logs to a file), NODE_ENV=production. ${env.pinning ? `Server pinned to CPU ${env.pinning.server_cpu}, load generator (autocannon, its own process) to CPU ${env.pinning.load_cpu} with taskset; PostgreSQL runs unpinned and shares both cores.` : 'No CPU pinning (taskset missing or a single core).'}
-- Peak RSS: the server process's \`VmHWM\`, reset through \`/proc/<pid>/clear_refs\` before each scenario's warm-up and read after its last round.
+- Peak RSS: the server process's \`VmHWM\`, reset through \`/proc/<pid>/clear_refs\` before each scenario's warm-up and read after its last round. Server CPU: user + system time of all its threads over the scenario, warm-up included, divided by the responses.
+- Load average of the machine (1, 5, 15 min) when the run started: ${env.load_average_at_start?.join(', ') ?? 'n/a'}; when it ended: ${result.load_average_at_end?.join(', ') ?? 'n/a'}. Rounds disturbed by other work show as spread between the rounds in the JSON.
 - Data: ${seeded}. The 1,000,000-session database is written directly through Kysely in multi-row INSERTs inside transactions (bench/lib/seed.mjs); every row has its own real token lookup id and SHA-256 digest, and the 1,000 presented tokens are spread evenly through the table. The nearly empty database holds ${result.shapes.small.sessions.toLocaleString('en-US')} sessions of ${result.shapes.small.members} members, all presented.
 - Machine-readable results: \`${result.json_file}\` (not committed).
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { SigningKeysStore } from '../crypto/keys/signing-keys-store.js';
 import type { AuditStore } from '../domain/audit/audit-store.js';
 import type { ImpersonationStore } from '../domain/impersonation/impersonation-store.js';
@@ -84,7 +84,13 @@ export class SqlStore implements Store {
   }
 
   async transaction<T>(work: (tx: StorePorts) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute((trx) => work(bindPorts(trx, this.dialect)));
+    return this.#db.transaction().execute(async (trx) => {
+      // SQLite starts a transaction as a reader; if another process (the CLI beside a server) writes
+      // before this one's first write, that write fails at once with "database is locked" instead of
+      // waiting. A write that matches no row takes the write lock first, so busy_timeout applies.
+      if (this.dialect === 'sqlite') await sql`update projects set project_id = project_id where 1 = 0`.execute(trx);
+      return work(bindPorts(trx, this.dialect));
+    });
   }
 
   async ping(): Promise<void> {

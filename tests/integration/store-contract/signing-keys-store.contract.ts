@@ -175,10 +175,11 @@ async function sqliteContention(): Promise<Contention> {
         worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`holder exited with ${code}`))));
       });
       await new Promise<void>((resolve) => worker.once('message', () => resolve()));
-      // The worker waits for this flag, so it commits only after the store's transaction has begun taking the lock.
+      // The worker waits for this flag and then 50 ms more, so it commits only after the store's transaction
+      // has begun waiting for the write lock (every SQLite transaction takes it first: src/storage/store.ts).
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
       const seen = store.transaction(async (tx) => {
-        Atomics.store(flag, 0, 1);
-        Atomics.notify(flag, 0);
         await tx.signingKeys.lockSigningKeys();
         return tx.signingKeys.listSigningKeys();
       });
