@@ -12,7 +12,8 @@ import { createServices, type Services } from '../../../src/services.js';
 import type { Store } from '../../../src/storage/store.js';
 import { STORES } from '../../support/stores.js';
 import { freshStoreSource } from '../store-contract/contract-support.js';
-import { expectNoColumnHolds, openWithRawAccess } from '../store-contract/operators-store.contract.js';
+import { openWithRawAccess } from '../store-contract/contract-support.js';
+import { expectNoColumnHolds } from '../store-contract/operators-store.contract.js';
 import { auditTrail, domainErrorCode } from './service-harness.js';
 
 /** A fast stand-in for argon2id that counts its calls, so timing-relevant work can be asserted. */

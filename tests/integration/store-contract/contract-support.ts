@@ -1,7 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeEach, expect } from 'vitest';
 import { UniqueConstraintError } from '../../../src/domain/shared/unique-constraint-error.js';
-import type { Store } from '../../../src/storage/store.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../src/storage/database.js';
+import { migrate } from '../../../src/storage/open-store.js';
+import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
+import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
+import { SqlStore, type Store } from '../../../src/storage/store.js';
 import type { StoreFactory } from '../../support/stores.js';
 
 /** Hands out an empty, migrated store per test. */
@@ -77,4 +82,25 @@ export async function uniqueViolationField(write: Promise<unknown>): Promise<str
   );
   expect(outcome).toBeInstanceOf(UniqueConstraintError);
   return (outcome as UniqueConstraintError).field;
+}
+
+/** A store of this dialect together with a raw connection to its database, to look at rows as stored. */
+export async function openWithRawAccess(factory: StoreFactory): Promise<{ store: Store; db: Kysely<Database>; close: () => Promise<void> }> {
+  const opened = await factory.open();
+  if (opened.databaseUrl !== undefined) {
+    const db = openPostgres(opened.databaseUrl);
+    return {
+      store: opened.store,
+      db,
+      async close() {
+        await db.destroy();
+        await opened.cleanup();
+      },
+    };
+  }
+  // An in-memory SQLite database is private to its connection, so build the store on a connection we hold.
+  await opened.cleanup();
+  const db = openSqlite(':memory:');
+  await migrate(db);
+  return { store: new SqlStore(db, 'sqlite'), db, close: () => db.destroy() };
 }

@@ -1,16 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createOpaqueToken, type OpaqueToken } from '../../../src/crypto/opaque-token.js';
 import type { ConsoleSession, Operator } from '../../../src/domain/operators/operator.js';
 import { cryptoRandom } from '../../../src/platform/random.js';
-import type { Database } from '../../../src/storage/database.js';
-import { migrate } from '../../../src/storage/open-store.js';
-import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
-import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
-import { SqlStore, type Store } from '../../../src/storage/store.js';
 import type { StoreFactory } from '../../support/stores.js';
-import { uniqueViolationField, useFreshStore } from './contract-support.js';
+import { openWithRawAccess, uniqueViolationField, useFreshStore } from './contract-support.js';
 
 /** Minutes after a fixed instant, as stored timestamps. */
 function at(minutes: number): string {
@@ -218,25 +212,4 @@ export function expectNoColumnHolds(row: Record<string, unknown>, token: string)
   for (const [column, value] of Object.entries(row)) {
     for (const secret of secrets) expect(String(value), `column ${column}`).not.toContain(secret);
   }
-}
-
-/** A store of this dialect together with a raw connection to its database, to look at rows as stored. */
-export async function openWithRawAccess(factory: StoreFactory): Promise<{ store: Store; db: Kysely<Database>; close: () => Promise<void> }> {
-  const opened = await factory.open();
-  if (opened.databaseUrl !== undefined) {
-    const db = openPostgres(opened.databaseUrl);
-    return {
-      store: opened.store,
-      db,
-      async close() {
-        await db.destroy();
-        await opened.cleanup();
-      },
-    };
-  }
-  // An in-memory SQLite database is private to its connection, so build the store on a connection we hold.
-  await opened.cleanup();
-  const db = openSqlite(':memory:');
-  await migrate(db);
-  return { store: new SqlStore(db, 'sqlite'), db, close: () => db.destroy() };
 }

@@ -1,20 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { OpaqueToken } from '../../../src/crypto/opaque-token.js';
 import type { Member } from '../../../src/domain/members/member.js';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
 import type { MemberSession } from '../../../src/domain/sessions/session.js';
-import type { Database } from '../../../src/storage/database.js';
-import { migrate } from '../../../src/storage/open-store.js';
-import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
-import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
-import { SqlStore, type Store } from '../../../src/storage/store.js';
 import { aMember } from '../../support/builders/member-builder.js';
 import { anOrganization } from '../../support/builders/organization-builder.js';
 import { aSession, aSessionToken } from '../../support/builders/session-builder.js';
 import type { StoreFactory } from '../../support/stores.js';
-import { useFreshStore } from './contract-support.js';
+import { openWithRawAccess, useFreshStore } from './contract-support.js';
 
 /** Minutes relative to NOW, as stored timestamps. */
 function at(minutes: number): string {
@@ -324,25 +318,4 @@ export function describeSessionsStoreContract(factory: StoreFactory): void {
       });
     });
   });
-}
-
-/** A store of this dialect together with a raw connection to its database, to look at rows as stored. */
-async function openWithRawAccess(factory: StoreFactory): Promise<{ store: Store; db: Kysely<Database>; close: () => Promise<void> }> {
-  const opened = await factory.open();
-  if (opened.databaseUrl !== undefined) {
-    const db = openPostgres(opened.databaseUrl);
-    return {
-      store: opened.store,
-      db,
-      async close() {
-        await db.destroy();
-        await opened.cleanup();
-      },
-    };
-  }
-  // An in-memory SQLite database is private to its connection, so build the store on a connection we hold.
-  await opened.cleanup();
-  const db = openSqlite(':memory:');
-  await migrate(db);
-  return { store: new SqlStore(db, 'sqlite'), db, close: () => db.destroy() };
 }
