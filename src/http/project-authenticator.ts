@@ -4,18 +4,19 @@ import { sharedError } from '../domain/shared/errors.js';
 import type { Project } from '../domain/projects/project.js';
 
 /**
- * HTTP Basic project authentication (reference §D): `base64(project_id:secret)`. Both the id and
- * the digest of the secret are compared in constant time, and every failure looks the same.
+ * HTTP Basic project authentication (reference §D): `base64(project_id:secret)`. The id (public,
+ * but compared without early exit all the same) and the digest of the secret are compared in
+ * constant time, and every failure looks the same.
  */
 export class ProjectAuthenticator {
   readonly #project: Project;
-  /** SHA-256 of the project id and the stored secret digest as bytes, computed once: two hashes per request, not five. */
-  readonly #projectIdDigest: Buffer;
+  /** The project id's bytes and the stored secret digest's, computed once: one hash per request. */
+  readonly #projectIdBytes: Buffer;
   readonly #secretDigest: Buffer;
 
   constructor(project: Project) {
     this.#project = project;
-    this.#projectIdDigest = secretDigestBytes(project.projectId);
+    this.#projectIdBytes = Buffer.from(project.projectId, 'utf8');
     this.#secretDigest = Buffer.from(project.secretDigest, 'base64url');
   }
 
@@ -26,8 +27,9 @@ export class ProjectAuthenticator {
   /** Throws `unauthorized_credentials` unless the header carries this project's id and secret. */
   authenticate(authorization: string | undefined): void {
     const credentials = parseBasic(authorization);
-    // Fixed-length digests compared with timingSafeEqual: the time never depends on where a value differs.
-    const idMatches = digestsMatch(secretDigestBytes(credentials?.projectId ?? ''), this.#projectIdDigest);
+    // timingSafeEqual: the time never depends on where a value differs. The id is not secret, so
+    // only its length may show; the secret is hashed first, so its length does not either.
+    const idMatches = digestsMatch(Buffer.from(credentials?.projectId ?? '', 'utf8'), this.#projectIdBytes);
     const secretMatches = digestsMatch(secretDigestBytes(credentials?.secret ?? ''), this.#secretDigest);
     if (credentials === undefined || !idMatches || !secretMatches) throw sharedError('unauthorized_credentials');
   }

@@ -5,6 +5,7 @@ import type { DomainError } from '../domain/shared/domain-error.js';
 import type { Logger } from '../platform/logger.js';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
 import { errorHeaders, renderError } from './errors.js';
+import { LazyRequestLogger } from './lazy-request-logger.js';
 import { MethodTable } from './method-table.js';
 import { RequestLogController } from './request-log.js';
 import type { ProjectAuthenticator } from './project-authenticator.js';
@@ -71,6 +72,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     return503OnClosing: true,
     // No per-request line at info; one at debug, two at trace (request-log.ts).
     logController: new RequestLogController(),
+    // The per-request child logger is made only when the request writes a line (lazy-request-logger.ts).
+    childLoggerFactory: (logger, bindings, childOptions) => new LazyRequestLogger(logger as Logger, bindings, childOptions) as unknown as Logger,
     // Path parameters may be slugs or external ids of up to 128 characters (reference §1); the default of 100 refused them.
     routerOptions: { maxParamLength: 1024 },
     // A malformed URL or an over-long path parameter fails before routing and hooks; answer it in the Stytch envelope too.
@@ -113,20 +116,25 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks, not async ones: these run on every request, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    if (request.routeOptions.config?.isPublic === true) return;
-    if (!request.url.startsWith('/v1/')) return;
-    options.authenticator.authenticate(request.headers.authorization);
+    if (request.routeOptions.config?.isPublic === true || !request.url.startsWith('/v1/')) return done();
+    try {
+      options.authenticator.authenticate(request.headers.authorization);
+    } catch (error) {
+      return done(error as Error);
+    }
     const sessionToken = headerValue(request.headers['x-stytch-member-session']);
     const sessionJwt = headerValue(request.headers['x-stytch-member-sessionjwt']);
-    if (request.routeOptions.config?.handlesMemberSessionHeaders === true) return;
-    if (sessionToken !== undefined || sessionJwt !== undefined) await options.memberSessionHeaders({ sessionToken, sessionJwt });
+    if (request.routeOptions.config?.handlesMemberSessionHeaders === true || (sessionToken === undefined && sessionJwt === undefined)) return done();
+    options.memberSessionHeaders({ sessionToken, sessionJwt }).then(() => done(), done);
   });
 
   // PostgreSQL cannot store or compare text holding U+0000; refuse it everywhere, on both databases alike.
-  app.addHook('preValidation', async (request) => {
-    if (request.url.includes('%00') || containsNul(request.body)) throw sharedError('bad_request', 'The request must not contain the NUL character (U+0000).');
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.url.includes('%00') || containsNul(request.body)) return done(sharedError('bad_request', 'The request must not contain the NUL character (U+0000).'));
+    done();
   });
 
   // On every response, API and console, success and error. Responses carry tokens and member data, so

@@ -32,5 +32,7 @@ export class ManualClock implements Clock {
 
 /** RFC 3339 in UTC with whole seconds, as Stytch's own examples show (`2023-01-09T07:41:52Z`). */
 export function toTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = date.toISOString();
+  // toISOString always ends in `.sssZ`; slicing is cheaper than a regular expression on the hot path.
+  return `${iso.slice(0, -5)}Z`;
 }

@@ -1,4 +1,5 @@
 import { createOpaqueToken, digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { textDigest } from '../../crypto/secret-digest.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -208,7 +209,8 @@ export class SessionsService {
   /** A JWT for the session as it is now, reusing the last one signed while the claims are unchanged. */
   async issueJwt(record: SessionRecord): Promise<string> {
     const claims = sessionClaims(record.session, record.organization, this.#projectId);
-    const claimsKey = JSON.stringify(claims);
+    // A digest, not the ~1 KB JSON itself: the cache holds one entry per recently active session.
+    const claimsKey = textDigest(JSON.stringify(claims));
     const nowSeconds = Math.floor(this.#clock.now().getTime() / 1000);
     const cached = this.#jwtCache.find(record.session.memberSessionId, claimsKey, nowSeconds, JWT_REUSE_MINIMUM_SECONDS);
     if (cached !== undefined) return cached;

@@ -45,14 +45,15 @@ export function openPostgres(connectionString: string, options: { maxConnections
 
 /**
  * Runs the hot statements (src/storage/sql/hot-statements.ts) as named prepared statements on this
- * connection; node-postgres prepares a name once per connection and afterwards only binds and
- * executes it. Kysely passes every query as `query(text, values)`, so this is where to choose.
+ * connection, answering positional rows; node-postgres prepares a name once per connection and
+ * afterwards only binds and executes it. Kysely passes every query as `query(text, values)`, so
+ * this is where to choose.
  */
 function prepareHotStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, ...rest: unknown[]) => {
     const name = typeof text === 'string' ? hotStatementName(text) : undefined;
     if (name === undefined || !Array.isArray(rest[0])) return query(text, ...rest);
-    return query({ name, text, values: rest[0] }, ...rest.slice(1));
+    return query({ name, text, values: rest[0], rowMode: 'array' }, ...rest.slice(1));
   };
 }

@@ -42,7 +42,7 @@ export class SessionsSqlStore implements SessionsStore {
   async findSessionByTokenLookupId(lookupId: string): Promise<(SessionRecord & { tokenDigest: Buffer }) | undefined> {
     this.#byLookupIdSql ??= this.#joinedSql('sessions.token_lookup_id');
     const row = await this.#first(this.#byLookupIdSql, lookupId);
-    return row === undefined ? undefined : { ...fromJoinedRow(row), tokenDigest: Buffer.from(row.token_digest, 'base64url') };
+    return row === undefined ? undefined : { ...fromJoinedRow(row), tokenDigest: Buffer.from(String(row[TOKEN_DIGEST_POSITION]), 'base64url') };
   }
 
   async findSessionById(memberSessionId: string): Promise<SessionRecord | undefined> {
@@ -130,8 +130,9 @@ export class SessionsSqlStore implements SessionsStore {
     return markHotStatement(compiled.sql);
   }
 
-  async #first(sql: string, key: string): Promise<JoinedRow | undefined> {
-    const result = await this.#db.executeQuery<JoinedRow>(CompiledQuery.raw(sql, [key]));
+  /** The one row a hot statement (hot-statements.ts) finds by a unique key, as column values in SELECT order. */
+  async #first(sql: string, key: string): Promise<PositionalRow | undefined> {
+    const result = await this.#db.executeQuery<PositionalRow>(CompiledQuery.raw(sql, [key]));
     return result.rows[0];
   }
 
@@ -142,28 +143,32 @@ export class SessionsSqlStore implements SessionsStore {
       .innerJoin('members', 'members.member_id', 'sessions.member_id')
       .innerJoin('organizations', 'organizations.organization_id', 'sessions.organization_id')
       // Named columns, not sessions.*: a kept prepared statement must not change shape when a table gains one.
+      // The order of these lists is the order of the positional row (fromJoinedRow).
       .select(SESSION_COLUMNS.map((column) => `sessions.${column}` as const))
       .select(MEMBER_COLUMNS.map((column) => `members.${column} as m_${column}` as const))
       .select(ORGANIZATION_COLUMNS.map((column) => `organizations.${column} as o_${column}` as const));
   }
 }
 
-/** A session row plus the member's columns prefixed `m_` and the organization's prefixed `o_`. */
-type JoinedRow = Selectable<SessionRow> & Record<string, unknown>;
+/** The joined lookup's row: the session's columns, then the member's, then the organization's, in the order of the lists above. */
+type PositionalRow = readonly unknown[];
 
-function fromJoinedRow(row: JoinedRow): SessionRecord {
-  const member = unprefixed(row, MEMBER_ALIASES) as unknown as MemberRow;
-  const organization = unprefixed(row, ORGANIZATION_ALIASES) as unknown as OrganizationRow;
-  return { session: fromRow(row), member: memberFromRow(member), organization: organizationFromRow(organization) };
+const TOKEN_DIGEST_POSITION = SESSION_COLUMNS.indexOf('token_digest');
+const MEMBER_OFFSET = SESSION_COLUMNS.length;
+const ORGANIZATION_OFFSET = MEMBER_OFFSET + MEMBER_COLUMNS.length;
+
+function fromJoinedRow(row: PositionalRow): SessionRecord {
+  return {
+    session: fromRow(named(row, SESSION_COLUMNS, 0) as unknown as Selectable<SessionRow>),
+    member: memberFromRow(named(row, MEMBER_COLUMNS, MEMBER_OFFSET) as unknown as MemberRow),
+    organization: organizationFromRow(named(row, ORGANIZATION_COLUMNS, ORGANIZATION_OFFSET) as unknown as OrganizationRow),
+  };
 }
 
-/** [column, alias] pairs, made once rather than on every row. */
-const MEMBER_ALIASES = MEMBER_COLUMNS.map((column) => [column, `m_${column}`] as const);
-const ORGANIZATION_ALIASES = ORGANIZATION_COLUMNS.map((column) => [column, `o_${column}`] as const);
-
-function unprefixed(row: JoinedRow, aliases: readonly (readonly [string, string])[]): Record<string, unknown> {
+/** The columns from `offset` on, by name, for the row mappers the other stores share. */
+function named(row: PositionalRow, columns: readonly string[], offset: number): Record<string, unknown> {
   const picked: Record<string, unknown> = {};
-  for (const [column, alias] of aliases) picked[column] = row[alias];
+  for (let index = 0; index < columns.length; index += 1) picked[columns[index] as string] = row[offset + index];
   return picked;
 }
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from '../database.js';
+import { hotStatementName } from '../sql/hot-statements.js';
 
 /** Distinct statements kept compiled; more than the query layer's fixed shapes, fewer than runaway IN-lists. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -26,7 +27,8 @@ export function openSqlite(filename: string): Kysely<Database> {
  * each time: for the joined session lookup that was more time than running it. Statements are
  * kept by their SQL text (least recently used dropped first). Sharing one is safe: Kysely runs
  * one query at a time on the single SQLite connection, and SQLite recompiles a kept statement by
- * itself after a schema change.
+ * itself after a schema change. Hot statements (src/storage/sql/hot-statements.ts) are kept in raw
+ * mode: their rows come back as arrays of column values.
  */
 export class StatementCache implements SqliteDatabase {
   readonly #connection: SQLite.Database;
@@ -46,6 +48,7 @@ export class StatementCache implements SqliteDatabase {
       return kept;
     }
     const statement = this.#connection.prepare(sql);
+    if (hotStatementName(sql) !== undefined) statement.raw(true);
     this.#statements.set(sql, statement);
     if (this.#statements.size > this.#capacity) {
       const oldest = this.#statements.keys().next().value;
