@@ -3,6 +3,7 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '../domain/shared/domain-error.js';
 import type { Random } from '../platform/random.js';
+import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
 import type { Services } from '../services.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { SESSION_COOKIE } from './console-context.js';
@@ -93,6 +94,15 @@ function renderError(error: unknown, request: FastifyRequest, reply: FastifyRepl
   const statusCode = (error as { statusCode?: unknown }).statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
     return reply.code(statusCode).type('text/html; charset=utf-8').send(errorPage({ title: 'Something is wrong', message: 'The request could not be read. Reload the page and try again.', status: statusCode, signedIn }).value);
+  }
+  // As the API answers 503 server_unavailable while the database is away, the console says so too, and that it will pass.
+  if (isDatabaseUnavailable(error)) {
+    request.log.error({ err: error }, 'database unavailable');
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .type('text/html; charset=utf-8')
+      .send(errorPage({ title: 'Temporarily unavailable', message: `The console cannot reach its database. Try again in a moment. Request id: ${request.id}`, status: 503, signedIn }).value);
   }
   request.log.error({ err: error }, 'console request failed');
   return reply.code(500).type('text/html; charset=utf-8').send(errorPage({ title: 'Something went wrong', message: `Please try again. Request id: ${request.id}`, status: 500, signedIn }).value);

@@ -138,6 +138,21 @@ describe.skipIf(CLUSTER_SKIP_REASON !== undefined)(`database outage on a throwaw
     expect(JSON.stringify(response.body)).not.toMatch(new RegExp(`ECONN|127\\.0\\.0\\.1|postgres|${port}|terminated|timeout`, 'i'));
   });
 
+  it('while the database is down: the console answers a 503 page, not a 500, and names nothing internal', async () => {
+    const port = new URL(cluster.url).port;
+    const started = performance.now();
+    // A cookie shaped like a console session token must be looked up in the database.
+    const response = await fetch(`${server.baseUrl}/console/organizations`, { headers: { cookie: `understudy_console=${'A'.repeat(44)}` }, redirect: 'manual' });
+    expect(performance.now() - started).toBeLessThan(FAST_MS);
+    const page = await response.text();
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(page).toContain('Temporarily unavailable');
+    expect(page).toContain(response.headers.get('x-request-id'));
+    expect(page).not.toMatch(new RegExp(`ECONN|127\\.0\\.0\\.1|postgres|${port}|terminated|timeout`, 'i'));
+  });
+
   it('while the database is down: /readyz answers 503 JSON quickly and /healthz still 200', async () => {
     const started = performance.now();
     const ready = await server.fetch('/readyz');
