@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench`: Understudy's hot paths against a bare node:http ceiling, on SQLite and (when a
 // URL is given) PostgreSQL, including a 1,000,000-session database and two processes on one
-// PostgreSQL. Writes bench/results/*.json and docs/performance.md. See bench/README.md.
+// PostgreSQL, then (PostgreSQL only) a soak of mixed traffic on two processes. Writes
+// bench/results/*.json, docs/performance.md and bench/results/soak-*.md. See bench/README.md.
 //   node bench/run.mjs [--smoke] [--no-postgres] [--rounds N] [--duration S] [--warmup S]
 //                      [--connections N] [--out DIR] [--no-docs] [--profile] [--runtime build|tsx]
 //                      [--only scenario,scenario] [--source DIR] [--render results.json]
+//                      [--no-soak] [--soak-only] [--soak-duration S]
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,9 @@ import { createPostgresDatabase, POSTGRES_URL, postgresVersion } from './lib/dat
 import { describeEnvironment, loadAverage } from './lib/environment.mjs';
 import { runProfiles } from './lib/profiling.mjs';
 import { evaluate, renderMarkdown, renderTable, writeJson } from './lib/report.mjs';
-import { benchmarkDatabase, measureCeiling, seedAll } from './lib/suite.mjs';
+import { runSoak } from './lib/soak.mjs';
+import { summarizeSoak, writeSoakReport } from './lib/soak-report.mjs';
+import { benchmarkDatabase, measureCeiling, measureReferences, seedAll } from './lib/suite.mjs';
 import { prepareRuntime } from './lib/understudy.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,6 +39,9 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     source: { type: 'string' },
     render: { type: 'string' },
+    'no-soak': { type: 'boolean', default: false },
+    'soak-only': { type: 'boolean', default: false },
+    'soak-duration': { type: 'string' },
   },
 });
 
@@ -44,12 +51,20 @@ const FULL = {
   runtime: 'build',
   connections: 50,
   warmupSeconds: 2,
-  durationSeconds: 10,
+  durationSeconds: 8,
   rounds: 3,
   small: { organizations: 1, members: 100, sessions: 1_000, benchmarkSessions: 1_000 },
   large: { organizations: 100, members: 100_000, sessions: 1_000_000, benchmarkSessions: 1_000 },
   /** Each redeemed once; enough for 2,500 redemptions/s through the warm-up and every round. */
   redemptionsPerSecondBudget: 2_500,
+  /** The soak (bench/lib/soak.mjs): its length, how often memory is sampled, and its own database. */
+  soak: {
+    durationSeconds: 120,
+    sampleSeconds: 2,
+    timelineSeconds: 10,
+    workers: 2,
+    seed: { organizations: 4, members: 400, sessions: 2_000, benchmarkSessions: 1_000 },
+  },
 };
 const SMOKE = {
   ...FULL,
@@ -62,6 +77,7 @@ const SMOKE = {
   small: { organizations: 1, members: 20, sessions: 100, benchmarkSessions: 100 },
   large: { organizations: 2, members: 200, sessions: 2_000, benchmarkSessions: 100 },
   redemptionsPerSecondBudget: 1_500,
+  soak: { durationSeconds: 3, sampleSeconds: 0.5, timelineSeconds: 1, workers: 2, seed: { organizations: 1, members: 20, sessions: 100, benchmarkSessions: 100 } },
 };
 
 const base = flags.smoke ? SMOKE : FULL;
@@ -72,14 +88,23 @@ const settings = {
   durationSeconds: numberFlag('duration', base.durationSeconds),
   warmupSeconds: numberFlag('warmup', base.warmupSeconds),
   connections: numberFlag('connections', base.connections),
+  soak: { ...base.soak, durationSeconds: numberFlag('soak-duration', base.soak.durationSeconds) },
 };
 settings.impersonationTokens = Math.ceil((settings.warmupSeconds + settings.rounds * settings.durationSeconds) * settings.redemptionsPerSecondBudget);
 const resultsDir = resolve(flags.out ?? join(ROOT, 'bench', 'results'));
 const postgresUrl = flags['no-postgres'] ? undefined : POSTGRES_URL;
+const only = flags.only === undefined ? undefined : new Set(flags.only.split(','));
+const isSoakOnly = flags['soak-only'];
+const soakSkipReason = whySkipSoak();
+if (isSoakOnly && soakSkipReason !== undefined) {
+  process.stderr.write(`--soak-only cannot run: ${soakSkipReason}\n`);
+  process.exit(2);
+}
 
 // --render <results.json>: rewrite docs/performance.md from a full run's JSON (after editing the notes).
 if (flags.render) {
   const result = JSON.parse(readFileSync(resolve(flags.render), 'utf8'));
+  if (result.rows.length === 0) throw new Error(`${flags.render} has no scenario rows (a --soak-only run?)`);
   writeFileSync(join(ROOT, 'docs', 'performance.md'), renderMarkdown(result, join(ROOT, 'bench', 'performance-notes.md')));
   process.stdout.write('docs/performance.md written\n');
   process.exit(0);
@@ -104,7 +129,6 @@ try {
     settings.source = sourceRoot;
   }
   const runtime = prepareRuntime(sourceRoot, settings.runtime);
-  const only = flags.only === undefined ? undefined : new Set(flags.only.split(','));
   // Without the 1,000,000-session scenario, its database is not worth seeding.
   if (only !== undefined && !only.has('session-token-1m')) settings.large = { organizations: 1, members: 1, sessions: 1, benchmarkSessions: 1 };
   const context = { root: ROOT, sourceRoot, runtime, settings, workDir, masterKey, log, only };
@@ -112,8 +136,11 @@ try {
   if (flags.profile) {
     await runProfiles(context, resultsDir);
   } else {
-    const databases = [{ dialect: 'sqlite' }];
-    if (postgresUrl) databases.push({ dialect: 'postgres' });
+    let rows = [];
+    let seeding = {};
+    // --soak-only: no scenario, so no ceiling and no scenario databases either.
+    const databases = isSoakOnly ? [] : [{ dialect: 'sqlite' }];
+    if (postgresUrl && !isSoakOnly) databases.push({ dialect: 'postgres' });
     for (const database of databases) {
       for (const size of ['small', 'large']) {
         if (database.dialect === 'sqlite') {
@@ -126,15 +153,27 @@ try {
         }
       }
     }
-    const seeding = await seedAll(context, databases);
-    const rows = [await measureCeiling(context)];
-    log(`ceiling: ${Math.round(rows[0].requests_per_second)} req/s`);
-    for (const database of databases) rows.push(...(await benchmarkDatabase(context, database)));
+    if (!isSoakOnly) {
+      seeding = await seedAll(context, databases);
+      rows = [await measureCeiling(context)];
+      log(`ceiling: ${Math.round(rows[0].requests_per_second)} req/s`);
+      const references = [];
+      for (const database of databases) {
+        rows.push(...(await benchmarkDatabase(context, database)));
+        // Right after SQLite's scenarios, with one of its real answers; listed beside the ceiling.
+        if (database.referenceAnswerFile) references.push(...(await measureReferences(context, database.referenceAnswerFile, database.small.fixtures.sessionTokens)));
+      }
+      rows.splice(1, 0, ...references);
+    }
+    // The soak: after the scenarios, on a database of its own (PostgreSQL only).
+    if (soakSkipReason !== undefined) log(`soak skipped: ${soakSkipReason}`);
+    const soak = soakSkipReason === undefined ? await runSoak(context, postgresUrl) : { skipped: true, reason: soakSkipReason };
 
     const evaluated = evaluate(rows);
     const finishedAt = new Date();
     const result = {
       mode: settings.mode,
+      ...(isSoakOnly && { only: 'soak' }),
       finished_at: finishedAt.toISOString(),
       duration_seconds: (performance.now() - startedAt) / 1000,
       environment: describeEnvironment(ROOT, postgresUrl ? await postgresVersion(postgresUrl) : undefined, loadAtStart),
@@ -143,18 +182,39 @@ try {
       shapes: { small: settings.small, large: settings.large },
       seeding,
       rows: evaluated,
+      soak,
     };
+    if (!soak.skipped) soak.page = relative(ROOT, writeSoakReport(resultsDir, result));
     result.json_file = relative(ROOT, writeJson(resultsDir, result)) || resultsDir;
-    process.stdout.write(`\n${renderTable(evaluated)}\n\nresults: ${result.json_file}\n`);
-    // Only a complete full run rewrites docs/performance.md; a smoke or partial run writes its page beside its JSON.
-    const isComplete = settings.mode === 'full' && only === undefined && !flags['no-docs'];
-    const page = isComplete ? join(ROOT, 'docs', 'performance.md') : join(resultsDir, `performance-${settings.mode}.md`);
-    writeFileSync(page, renderMarkdown(result, join(ROOT, 'bench', 'performance-notes.md')));
-    process.stdout.write(`${relative(ROOT, page)} written\n`);
+    if (!isSoakOnly) {
+      process.stdout.write(`\n${renderTable(evaluated)}\n`);
+      // Only a complete full run rewrites docs/performance.md; a smoke or partial run writes its page beside its JSON.
+      const isComplete = settings.mode === 'full' && only === undefined && !flags['no-docs'];
+      const page = isComplete ? join(ROOT, 'docs', 'performance.md') : join(resultsDir, `performance-${settings.mode}.md`);
+      writeFileSync(page, renderMarkdown(result, join(ROOT, 'bench', 'performance-notes.md')));
+      process.stdout.write(`${relative(ROOT, page)} written\n`);
+    }
+    if (soak.skipped) process.stdout.write(`soak skipped: ${soak.reason}\n`);
+    else {
+      process.stdout.write(`\n${summarizeSoak(soak)}\n${soak.page} written\n`);
+      // A failed soak fails the run, after everything is written.
+      if (!soak.passed) process.exitCode = 1;
+    }
+    process.stdout.write(`results: ${result.json_file}\n`);
   }
 } finally {
   for (const drop of dropDatabases) await drop().catch((error) => log(`dropping a benchmark database failed: ${error.message}`));
   rmSync(workDir, { recursive: true, force: true });
+}
+
+/** Why this run has no soak, or undefined when it has one. */
+function whySkipSoak() {
+  if (flags['no-soak']) return isSoakOnly ? '--no-soak and --soak-only contradict each other' : '--no-soak';
+  if (flags.profile) return '--profile';
+  if (flags['no-postgres']) return '--no-postgres (the soak runs on PostgreSQL only)';
+  if (!postgresUrl) return 'no PostgreSQL URL (the soak runs on PostgreSQL only; set UNDERSTUDY_BENCH_DATABASE_URL or UNDERSTUDY_TEST_DATABASE_URL)';
+  if (only !== undefined && !only.has('soak') && !isSoakOnly) return '--only without soak';
+  return undefined;
 }
 
 function numberFlag(name, fallback) {

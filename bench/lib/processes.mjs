@@ -117,6 +117,18 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** How long ago a process started, in seconds (its `starttime` in /proc/<pid>/stat against /proc/uptime); undefined off Linux. */
+export function processAgeSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // starttime is field 22 of proc(5), in clock ticks since boot.
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) - startTicks / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS = 100;
 

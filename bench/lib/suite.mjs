@@ -1,7 +1,7 @@
 // The scenarios of a run, server by server: the ceiling, then per database the nearly empty
 // database (token, JWT, members.get, JWKS, impersonation), the 1,000,000-session database, and on
 // PostgreSQL two processes sharing the load.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedDatabase } from './databases.mjs';
 import { freePort, PINNING, spawnPinned, stopProcess, waitForOutput } from './processes.mjs';
@@ -42,6 +42,28 @@ export async function measureCeiling(context) {
   }
 }
 
+/**
+ * The reference servers (reference-servers.mjs): no work, only Understudy's own sessions.authenticate
+ * answer sent back, by a bare node:http server and by Fastify. They show what share of the ceiling
+ * is left once the answer's size and serialization are paid for.
+ */
+export async function measureReferences(context, answerFile, tokens) {
+  const rows = [];
+  for (const kind of ['node-http', 'fastify']) {
+    const scenario = `reference-${kind}`;
+    if (!wanted(context, scenario)) continue;
+    const port = await freePort();
+    const child = spawnPinned(process.execPath, [join(context.root, 'bench/lib/reference-servers.mjs'), kind, String(port), answerFile], { cpu: PINNING?.server, cwd: context.root });
+    try {
+      await waitForOutput(child, 'ready', `${kind} reference server`);
+      rows.push(await measure(context, scenario, '–', [{ url: `http://127.0.0.1:${port}`, pid: child.pid }], tokens));
+    } finally {
+      await stopProcess(child);
+    }
+  }
+  return rows;
+}
+
 export async function benchmarkDatabase(context, database) {
   const rows = [];
   const { dialect } = database;
@@ -50,6 +72,8 @@ export async function benchmarkDatabase(context, database) {
   try {
     const fixtures = small.fixtures;
     const jwts = await sessionJwts(server.url, fixtures.sessionTokens);
+    // One real answer, for the reference servers to send back (measureReferences).
+    if (dialect === 'sqlite') database.referenceAnswerFile = await saveAnswer(server.url, fixtures.sessionTokens[0], join(context.workDir, 'reference-answer.json'));
     const paths = fixtures.members.map((member) => `${member.organizationId}/member?member_id=${member.memberId}`);
     const plan = [
       ['session-token', fixtures.sessionTokens],
@@ -115,6 +139,18 @@ function start(context, database, options = {}) {
     cpu: options.cpu === null ? undefined : PINNING?.server,
     profileDir: options.profileDir,
   });
+}
+
+async function saveAnswer(url, token, file) {
+  const response = await fetch(`${url}/v1/b2b/sessions/authenticate`, {
+    method: 'POST',
+    headers: { authorization: AUTHORIZATION, 'content-type': 'application/json' },
+    body: JSON.stringify({ session_token: token }),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`authenticating a seeded session failed: ${text}`);
+  writeFileSync(file, text);
+  return file;
 }
 
 /** A real session JWT for each token, from the server itself (sessions.authenticate with the token). */

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * `npm run bench` in its smoke mode (`node bench/run.mjs --smoke`): the whole benchmark, every
  * scenario, on a tiny seed with sub-second rounds, so it cannot silently break. No target is
  * asserted here; only that every scenario really ran against a working server. PostgreSQL joins in
- * when UNDERSTUDY_TEST_DATABASE_URL is set, as in the full run.
+ * when UNDERSTUDY_TEST_DATABASE_URL is set, as in the full run, and with it a 3 s soak of mixed
+ * traffic on two server processes (docs/reliability.md, "Load and soak"); its memory is not judged
+ * in so short a run.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const ON_POSTGRES = Boolean(process.env.UNDERSTUDY_BENCH_DATABASE_URL || process.env.UNDERSTUDY_TEST_DATABASE_URL);
@@ -27,12 +29,34 @@ interface Row {
   targets: { target: string; met: boolean }[];
 }
 
+interface SoakServer {
+  responses: number;
+  errors: number;
+  running_at_end: boolean;
+  memory: { judged: boolean; rss_at_start_mb: number | null; samples: number };
+}
+
+interface Soak {
+  skipped: boolean;
+  reason?: string;
+  passed?: boolean;
+  failures?: string[];
+  processes?: number;
+  requests?: number;
+  errors?: { total: number };
+  calls?: Record<string, { requests: number; expected_answers: number; errors: number }>;
+  revoked_sessions_refused?: number;
+  servers?: SoakServer[];
+  page?: string;
+}
+
 interface Result {
   mode: string;
   environment: { node: string; sqlite: string; postgresql: string | null; machine: { nproc: number } };
   settings: { connections: number; rounds: number };
   seeding: Record<string, { rows: { sessions: number; members: number } }>;
   rows: Row[];
+  soak: Soak;
 }
 
 let outDir: string;
@@ -78,6 +102,13 @@ describe('the benchmark in smoke mode', () => {
     expect(rows.filter((row) => row.database === 'sqlite').map((row) => row.scenario)).toEqual(expected);
     expect(rows.filter((row) => row.database === 'postgres').map((row) => row.scenario)).toEqual(ON_POSTGRES ? [...expected, 'scale-out-2x'] : []);
     expect(rows[0]?.scenario).toBe('ceiling');
+    // Beside the ceiling: servers doing no work but sending a real sessions.authenticate answer.
+    expect(rows.slice(1, 3).map((row) => [row.scenario, row.database])).toEqual([
+      ['reference-node-http', '–'],
+      ['reference-fastify', '–'],
+    ]);
+    const answerBytes = rows.find((row) => row.scenario === 'session-token' && row.database === 'sqlite')?.response_bytes ?? 0;
+    for (const reference of rows.slice(1, 3)) expect(Math.abs(reference.response_bytes - answerBytes), reference.scenario).toBeLessThan(answerBytes * 0.05);
   });
 
   it('answers every request of every scenario with a 2xx and records its figures', () => {
@@ -100,6 +131,7 @@ describe('the benchmark in smoke mode', () => {
     expect(targets('session-jwt')).toEqual(['>= 40% of ceiling req/s', 'p99 < 25 ms', 'peak RSS < 250 MB']);
     expect(targets('session-token-1m')).toContain('within 15% of the nearly empty database');
     expect(targets('impersonation')).toContain('>= 400 redemptions/s');
+    expect(targets('reference-fastify', '–')).toEqual([]);
   });
 
   it('seeds the databases it reports, and records versions and machine', () => {
@@ -119,5 +151,57 @@ describe('the benchmark in smoke mode', () => {
     expect(page).toContain('| sessions.authenticate (session_token) | sqlite |');
     expect(page).toContain(`Node ${process.version}`);
     expect(statSync(join(ROOT, 'docs', 'performance.md'), { throwIfNoEntry: false })?.mtimeMs ?? 0).toBe(docsModifiedBefore);
+  });
+});
+
+describe('the soak in smoke mode', () => {
+  it.runIf(ON_POSTGRES)('runs mixed traffic on two server processes on PostgreSQL with no error', () => {
+    const { soak } = result();
+    expect(soak.skipped, soak.reason).toBe(false);
+    expect(soak.failures).toEqual([]);
+    expect(soak.passed).toBe(true);
+    expect(soak.errors?.total).toBe(0);
+    expect(soak.processes).toBe(2);
+    expect(soak.servers).toHaveLength(2);
+    for (const server of soak.servers ?? []) {
+      expect(server.responses).toBeGreaterThan(0);
+      expect(server.errors).toBe(0);
+      expect(server.running_at_end).toBe(true);
+      // Sampled, but a few seconds are not judged.
+      expect(server.memory.judged).toBe(false);
+      if (process.platform === 'linux') expect(server.memory.rss_at_start_mb).toBeGreaterThan(10);
+    }
+    const calls = soak.calls ?? {};
+    expect(Object.keys(calls)).toEqual([
+      'authenticate-token',
+      'authenticate-jwt',
+      'authenticate-revoked',
+      'members-get',
+      'jwks',
+      'organization-create',
+      'member-create',
+      'impersonation-mint',
+      'impersonation-redeem',
+      'sessions-revoke',
+    ]);
+    for (const [kind, call] of Object.entries(calls)) expect(call.expected_answers, kind).toBe(call.requests);
+    expect(calls['authenticate-token']?.expected_answers).toBeGreaterThan(0);
+    expect(calls['authenticate-jwt']?.expected_answers).toBeGreaterThan(0);
+    expect(calls['impersonation-mint']?.expected_answers).toBeGreaterThan(0);
+  });
+
+  it.runIf(ON_POSTGRES)('writes its page beside the JSON', () => {
+    const page = readdirSync(outDir).find((name) => name.startsWith('soak-smoke-') && name.endsWith('.md'));
+    expect(page).toBeDefined();
+    const text = readFileSync(join(outDir, page as string), 'utf8');
+    expect(text).toContain('| sessions.authenticate (session_token) |');
+    expect(text).toContain('passed');
+  });
+
+  it.skipIf(ON_POSTGRES)('is skipped without PostgreSQL, saying why', () => {
+    const { soak } = result();
+    expect(soak.skipped).toBe(true);
+    expect(soak.reason).toContain('no PostgreSQL URL');
+    expect(run.stdout).toContain('soak skipped: no PostgreSQL URL');
   });
 });
