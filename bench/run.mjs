@@ -51,7 +51,7 @@ const FULL = {
   runtime: 'build',
   connections: 50,
   warmupSeconds: 2,
-  durationSeconds: 8,
+  durationSeconds: 7,
   rounds: 3,
   small: { organizations: 1, members: 100, sessions: 1_000, benchmarkSessions: 1_000 },
   large: { organizations: 100, members: 100_000, sessions: 1_000_000, benchmarkSessions: 1_000 },

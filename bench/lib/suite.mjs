@@ -56,7 +56,8 @@ export async function measureReferences(context, answerFile, tokens) {
     const child = spawnPinned(process.execPath, [join(context.root, 'bench/lib/reference-servers.mjs'), kind, String(port), answerFile], { cpu: PINNING?.server, cwd: context.root });
     try {
       await waitForOutput(child, 'ready', `${kind} reference server`);
-      rows.push(await measure(context, scenario, '–', [{ url: `http://127.0.0.1:${port}`, pid: child.pid }], tokens));
+      // One round: a reference for scale, and `npm run bench` must stay under ten minutes.
+      rows.push(await measure(context, scenario, '–', [{ url: `http://127.0.0.1:${port}`, pid: child.pid }], tokens, { settings: { ...context.settings, rounds: 1 } }));
     } finally {
       await stopProcess(child);
     }
