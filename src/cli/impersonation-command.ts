@@ -3,12 +3,11 @@ import { loadConfig } from '../config/load.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
 import type { ImpersonatedSession } from '../domain/impersonation/impersonation.js';
 import type { AuditTrailQuery, ImpersonationScope, PolicyView } from '../domain/impersonation/impersonation-admin-service.js';
-import { isDomainError } from '../domain/shared/domain-error.js';
 import type { OperationContext } from '../domain/shared/operation-context.js';
 import { encodeAuditEvent } from '../http/wire/impersonation.js';
-import { openServices } from '../main.js';
 import type { Services } from '../services.js';
 import { IMPERSONATE_USAGE, type ImpersonateArguments, NO_REDIRECT_URL, parseImpersonateArguments, runImpersonate } from './impersonate-command.js';
+import { formatTable, type Output, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy impersonation policy|sessions|revoke|audit`: the accountability side, over the admin service. */
@@ -90,11 +89,6 @@ export function parseImpersonationArguments(argv: readonly string[]): Impersonat
   }
 }
 
-interface Output {
-  out(text: string): void;
-  err(text: string): void;
-}
-
 /**
  * `understudy impersonate …` and `understudy impersonation …`: parse (exit 2 with usage on bad
  * arguments, before anything is opened), open the services `serve` uses, call them as the `cli`
@@ -117,17 +111,9 @@ export async function runImpersonationCli(command: 'impersonate' | 'impersonatio
   }
   const config = loadConfig({ configFile: args.config });
   // First-start credentials go to stderr, so --json and --ndjson output stays parseable.
-  const opened = await openServices(config, { announce: io.err });
-  try {
-    const context: OperationContext = { requestId: opened.services.ids.next('request-id'), actor: { type: 'cli' } };
-    return args.command === 'impersonate' ? await runImpersonate(opened.services, context, args, io.out) : await runAdmin(opened.services, context, args, io.out);
-  } catch (error) {
-    if (!isDomainError(error)) throw error;
-    io.err(`understudy: ${error.code}: ${error.message}`);
-    return 1;
-  } finally {
-    await opened.close();
-  }
+  return withCliServices(config, { ...io, announce: io.err }, (services, context) =>
+    args.command === 'impersonate' ? runImpersonate(services, context, args, io.out) : runAdmin(services, context, args, io.out),
+  );
 }
 
 async function runAdmin(services: Services, context: OperationContext, args: ImpersonationArguments, out: (text: string) => void): Promise<number> {
@@ -226,9 +212,3 @@ function auditTable(events: readonly AuditEvent[]): string {
   );
 }
 
-/** Left-aligned columns; line breaks and tabs inside a value become spaces so each row stays one line. */
-function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const cells = [header, ...rows].map((row) => row.map((cell) => cell.replace(/[\r\n\t]+/g, ' ')));
-  const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
-  return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
-}

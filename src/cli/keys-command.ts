@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import { DEFAULT_ACTIVATION_DELAY_SECONDS, type SigningKeystore } from '../crypto/keys/signing-keystore.js';
 import { MASTER_KEY_FILE } from '../crypto/keys/master-key.js';
 import { openServices } from '../main.js';
+import { formatTable } from './cli-support.js';
 
 /** `understudy keys list|rotate`: parses the arguments, asks the signing keystore, prints the answer. */
 export const KEYS_USAGE = `Usage: understudy keys <list|rotate> [--activation-delay-seconds <n>] [--config <file>]
@@ -71,6 +72,5 @@ function formatKeyTable(keys: KeyDescription[]): string {
   // In signing order: keys created within one second otherwise come out in kid order.
   const ordered = [...keys].sort((a, b) => a.activeFrom.localeCompare(b.activeFrom) || a.createdAt.localeCompare(b.createdAt));
   const rows = ordered.map((key) => [key.state, key.kid, key.createdAt, key.activeFrom, key.activeUntil ?? '-', key.publishedUntil ?? '-']);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return formatTable(header, rows);
 }

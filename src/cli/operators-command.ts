@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
-import { MASTER_KEY_FILE } from '../crypto/keys/master-key.js';
 import { OPERATOR_ROLES, type Operator, type OperatorRole } from '../domain/operators/operator.js';
 import type { OperatorCredentials } from '../domain/operators/operators-service.js';
-import { isDomainError } from '../domain/shared/domain-error.js';
 import type { OperationContext } from '../domain/shared/operation-context.js';
-import { openServices } from '../main.js';
 import type { Services } from '../services.js';
+import { formatTable, type Output, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy operators create|list|disable|reset-password`: console operators, managed from the shell. */
@@ -76,11 +74,6 @@ function required(value: string | undefined, flag: string): string {
   return value;
 }
 
-export interface Output {
-  out(text: string): void;
-  err(text: string): void;
-}
-
 /**
  * Parses (exit 2 with usage on bad arguments, before anything is opened), opens the services
  * `serve` uses, calls them as the `cli` actor and prints. A domain error exits 1 with its code.
@@ -117,22 +110,6 @@ export async function runInitAdmin(config: Config, admin: { emailAddress: string
     io.out(describeCredentials('Created the first console admin', created));
     return 0;
   });
-}
-
-async function withServices(config: Config, io: Output, work: (services: Services, context: OperationContext) => Promise<number>): Promise<number> {
-  // First-start project credentials are printed too (stdout), as `init` does.
-  const opened = await openServices(config, { announce: io.out });
-  try {
-    if (opened.masterKey.source === 'generated') io.err(`Created ${MASTER_KEY_FILE} in ${config.dataDir} to encrypt secrets; set UNDERSTUDY_MASTER_KEY in production.`);
-    const context: OperationContext = { requestId: opened.services.ids.next('request-id'), actor: { type: 'cli' } };
-    return await work(opened.services, context);
-  } catch (error) {
-    if (!isDomainError(error)) throw error;
-    io.err(`understudy: ${error.code}: ${error.message}`);
-    return 1;
-  } finally {
-    await opened.close();
-  }
 }
 
 async function runSubcommand(services: Services, context: OperationContext, args: OperatorsArguments, out: (text: string) => void): Promise<number> {
@@ -185,12 +162,16 @@ function operatorTable(operators: readonly Operator[]): string {
   const header = ['EMAIL', 'NAME', 'ROLE', 'TOTP', 'STATUS', 'CREATED'];
   const rows = operators.map((operator) => [
     operator.emailAddress,
-    operator.name.replace(/[\r\n\t]+/g, ' '),
+    operator.name,
     operator.role,
     operator.sealedTotpSecret === null ? 'no' : 'yes',
     operator.disabledAt === null ? 'active' : 'disabled',
     operator.createdAt,
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return formatTable(header, rows);
+}
+
+/** First-start credentials are printed on stdout too, as `init` does; a generated master key is noted on stderr. */
+function withServices(config: Config, io: Output, work: (services: Services, context: OperationContext) => Promise<number>): Promise<number> {
+  return withCliServices(config, { ...io, announce: io.out, noteGeneratedMasterKey: true }, work);
 }
