@@ -1,77 +1,29 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Migrator, sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Database } from '../../../src/storage/database.js';
-import { migrationProvider } from '../../../src/storage/migrations/index.js';
-import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
 import { SessionsSqlStore } from '../../../src/storage/sql/sessions-sql-store.js';
 import { SigningKeysSqlStore } from '../../../src/storage/sql/signing-keys-sql-store.js';
-import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
 import { aSession, aSessionToken } from '../../support/builders/session-builder.js';
-import { STORES, createThrowawayPostgresDatabase, type StoreFactory } from '../../support/stores.js';
+import { STORES } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
+import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, snapshotTables } from './migration-support.js';
 
 const TABLES_0001 = ['projects', 'organizations', 'organization_domains', 'members', 'audit_events'] as const;
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** A bare, unmigrated database of this dialect, closed (and dropped) after the test. */
-async function bareDatabase(dialect: StoreFactory['name']): Promise<Kysely<Database>> {
-  if (dialect === 'postgres') {
-    const { url, drop } = await createThrowawayPostgresDatabase();
-    cleanups.push(drop);
-    const db = openPostgres(url);
-    cleanups.push(() => db.destroy());
-    return db;
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'understudy-migration-0002-'));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const db = openSqlite(join(dataDir, 'understudy.db'));
-  cleanups.push(() => db.destroy());
-  return db;
-}
-
-/** Migrates to exactly `name`, with the bookkeeping tables of migrate() in src/storage/open-store.ts. */
-async function migrateTo(db: Kysely<Database>, name: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'understudy_migrations', migrationLockTableName: 'understudy_migrations_lock' });
-  const { error } = await migrator.migrateTo(name);
-  expect(error).toBeUndefined();
-}
-
-/** Every row of the 0001 tables, in a stable order, as the database returns them. */
-async function snapshot(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
-  const result: Record<string, unknown[]> = {};
-  for (const table of TABLES_0001) {
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db);
-    result[table] = rows.rows.map((row) => JSON.stringify(row)).sort();
-  }
-  return result;
-}
-
-async function columnsOf(db: Kysely<Database>, table: string): Promise<Record<string, boolean>> {
-  const tables = await db.introspection.getTables();
-  const found = tables.find((candidate) => candidate.name === table);
-  return Object.fromEntries((found?.columns ?? []).map((column) => [column.name, column.isNullable]));
-}
+afterEach(closeBareDatabases);
 
 describe.each(STORES)('migration 0002-sessions-and-signing-keys on $name', (factory) => {
   it('keeps every row written at 0001-initial unchanged and adds the sessions and signing_keys tables', async () => {
     const db = await bareDatabase(factory.name);
     await migrateTo(db, '0001-initial');
     for (const statement of FIXTURE_0001_INITIAL) await sql.raw(statement).execute(db);
-    const before = await snapshot(db);
+    const before = await snapshotTables(db, TABLES_0001);
     expect(before.members).toHaveLength(2);
     expect(await columnsOf(db, 'sessions')).toEqual({});
 
     await migrateTo(db, '0002-sessions-and-signing-keys');
     const applied = await sql<{ name: string }>`select name from understudy_migrations order by name`.execute(db);
     expect(applied.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-sessions-and-signing-keys']);
-    expect(await snapshot(db)).toEqual(before);
+    expect(await snapshotTables(db, TABLES_0001)).toEqual(before);
 
     // Column name -> nullable: only revoked_at and the retirement times may be null. (SQLite reports a
     // TEXT PRIMARY KEY as nullable, a legacy quirk of its own; the key constraint still holds.)

@@ -1,15 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Migrator, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/storage/database.js';
-import { migrationProvider } from '../../../src/storage/migrations/index.js';
-import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
-import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
 import { SqlStore } from '../../../src/storage/store.js';
-import { STORES, createThrowawayPostgresDatabase, type StoreFactory } from '../../support/stores.js';
+import { STORES, type StoreFactory } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
+import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, snapshotTables } from './migration-support.js';
 
 /**
  * Rows exactly as Understudy wrote them at schema 0002-sessions-and-signing-keys: literal SQL,
@@ -33,63 +28,27 @@ const FIXTURE_0002: readonly string[] = [
 const TABLES_0002 = ['projects', 'organizations', 'organization_domains', 'members', 'audit_events', 'sessions', 'signing_keys'] as const;
 const NEW_AUDIT_COLUMNS = { impersonator_id: null, client_ip: null, user_agent: null };
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+afterEach(closeBareDatabases);
 
 /** A database of this dialect migrated to 0002 and holding the 0001 and 0002 fixtures; closed (and dropped) after the test. */
 async function databaseAt0002(dialect: StoreFactory['name']): Promise<Kysely<Database>> {
-  let db: Kysely<Database>;
-  if (dialect === 'postgres') {
-    const { url, drop } = await createThrowawayPostgresDatabase();
-    cleanups.push(drop);
-    db = openPostgres(url);
-  } else {
-    const dataDir = mkdtempSync(join(tmpdir(), 'understudy-migration-0003-'));
-    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    db = openSqlite(join(dataDir, 'understudy.db'));
-  }
-  cleanups.push(() => db.destroy());
+  const db = await bareDatabase(dialect);
   await migrateTo(db, '0002-sessions-and-signing-keys');
   for (const statement of [...FIXTURE_0001_INITIAL, ...FIXTURE_0002]) await sql.raw(statement).execute(db);
   return db;
 }
 
-/** Migrates to exactly `name`, with the bookkeeping tables of migrate() in src/storage/open-store.ts. */
-async function migrateTo(db: Kysely<Database>, name: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'understudy_migrations', migrationLockTableName: 'understudy_migrations_lock' });
-  const { error } = await migrator.migrateTo(name);
-  expect(error).toBeUndefined();
-}
-
-/** Every row of the 0002 tables, in a stable order, as the database returns them. */
-async function snapshot(db: Kysely<Database>): Promise<Record<string, Record<string, unknown>[]>> {
-  const result: Record<string, Record<string, unknown>[]> = {};
-  for (const table of TABLES_0002) {
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db);
-    result[table] = [...rows.rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-  }
-  return result;
-}
-
-async function columnsOf(db: Kysely<Database>, table: string): Promise<Record<string, boolean>> {
-  const tables = await db.introspection.getTables();
-  const found = tables.find((candidate) => candidate.name === table);
-  return Object.fromEntries((found?.columns ?? []).map((column) => [column.name, column.isNullable]));
-}
-
 describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
   it('keeps every row written at 0002 and gives old audit events null impersonator_id, client_ip and user_agent', async () => {
     const db = await databaseAt0002(factory.name);
-    const before = await snapshot(db);
+    const before = await snapshotTables(db, TABLES_0002);
     expect(before.sessions).toHaveLength(1);
     expect(before.audit_events).toHaveLength(2);
 
     await migrateTo(db, '0003-impersonation');
     const applied = await sql<{ name: string }>`select name from understudy_migrations order by name`.execute(db);
     expect(applied.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-sessions-and-signing-keys', '0003-impersonation']);
-    const after = await snapshot(db);
+    const after = await snapshotTables(db, TABLES_0002);
     expect(after).toEqual({ ...before, audit_events: before.audit_events?.map((row) => ({ ...row, ...NEW_AUDIT_COLUMNS })) });
 
     // The current stores read the old rows: the session with its member, and the events with no impersonator or client.

@@ -1,18 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Migrator, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOpaqueToken } from '../../../src/crypto/opaque-token.js';
 import type { ConsoleSession, Operator } from '../../../src/domain/operators/operator.js';
 import { cryptoRandom } from '../../../src/platform/random.js';
 import type { Database } from '../../../src/storage/database.js';
-import { migrationProvider } from '../../../src/storage/migrations/index.js';
-import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
 import { OperatorsSqlStore } from '../../../src/storage/sql/operators-sql-store.js';
-import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
-import { STORES, createThrowawayPostgresDatabase, type StoreFactory } from '../../support/stores.js';
+import { STORES, type StoreFactory } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
+import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, snapshotTables } from './migration-support.js';
 
 /**
  * Rows as Understudy wrote them at schema 0003-impersonation, on top of the 0001 fixture: literal
@@ -56,46 +51,7 @@ const TABLES_0003 = [
   'impersonation_policies',
 ] as const;
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function bareDatabase(dialect: StoreFactory['name']): Promise<Kysely<Database>> {
-  if (dialect === 'postgres') {
-    const { url, drop } = await createThrowawayPostgresDatabase();
-    cleanups.push(drop);
-    const db = openPostgres(url);
-    cleanups.push(() => db.destroy());
-    return db;
-  }
-  const dataDir = mkdtempSync(join(tmpdir(), 'understudy-migration-0004-'));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const db = openSqlite(join(dataDir, 'understudy.db'));
-  cleanups.push(() => db.destroy());
-  return db;
-}
-
-async function migrateTo(db: Kysely<Database>, name: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'understudy_migrations', migrationLockTableName: 'understudy_migrations_lock' });
-  const { error } = await migrator.migrateTo(name);
-  expect(error).toBeUndefined();
-}
-
-/** Every row of the 0003 tables, in a stable order, as the database returns them. */
-async function snapshot(db: Kysely<Database>): Promise<Record<string, unknown[]>> {
-  const result: Record<string, unknown[]> = {};
-  for (const table of TABLES_0003) {
-    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db);
-    result[table] = rows.rows.map((row) => JSON.stringify(row)).sort();
-  }
-  return result;
-}
-
-async function columnsOf(db: Kysely<Database>, table: string): Promise<Record<string, boolean>> {
-  const found = (await db.introspection.getTables()).find((candidate) => candidate.name === table);
-  return Object.fromEntries((found?.columns ?? []).map((column) => [column.name, column.isNullable]));
-}
+afterEach(closeBareDatabases);
 
 /** A database at 0003 holding the fixture rows. */
 async function databaseAt0003(dialect: StoreFactory['name']): Promise<Kysely<Database>> {
@@ -108,14 +64,14 @@ async function databaseAt0003(dialect: StoreFactory['name']): Promise<Kysely<Dat
 describe.each(STORES)('migration 0004-operators on $name', (factory) => {
   it('keeps every row written at 0003-impersonation unchanged and adds the operators and console_sessions tables', async () => {
     const db = await databaseAt0003(factory.name);
-    const before = await snapshot(db);
+    const before = await snapshotTables(db, TABLES_0003);
     expect(Object.values(before).map((rows) => rows.length)).toEqual([1, 1, 1, 2, 2, 1, 1, 1, 1, 1]);
     expect(await columnsOf(db, 'operators')).toEqual({});
 
     await migrateTo(db, '0004-operators');
     const applied = await sql<{ name: string }>`select name from understudy_migrations order by name`.execute(db);
     expect(applied.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-sessions-and-signing-keys', '0003-impersonation', '0004-operators']);
-    expect(await snapshot(db)).toEqual(before);
+    expect(await snapshotTables(db, TABLES_0003)).toEqual(before);
 
     // Column name -> nullable. (SQLite reports a TEXT PRIMARY KEY as nullable, a legacy quirk of its own.)
     expect(await columnsOf(db, 'operators')).toEqual({
