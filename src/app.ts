@@ -36,6 +36,8 @@ export interface AppOptions {
   readonly rateLimits?: RateLimitSettings;
   /** Reverse proxies whose X-Forwarded-For names the client (UNDERSTUDY_TRUST_PROXY). */
   readonly trustProxy?: readonly string[];
+  /** Audit exports running at once (UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY); the default when omitted. */
+  readonly auditExportConcurrency?: number;
 }
 
 export interface App {
@@ -54,6 +56,7 @@ export function createApp(options: AppOptions): App {
     masterKey: options.masterKey,
     impersonation: options.impersonation,
     ...(options.rateLimits && { rateLimits: options.rateLimits }),
+    ...(options.auditExportConcurrency !== undefined && { auditExportConcurrency: options.auditExportConcurrency }),
   });
   const http = createHttpServer({
     logger: options.logger,
@@ -82,6 +85,7 @@ export function createApp(options: AppOptions): App {
     impersonation: services.impersonation,
     admin: services.impersonationAdmin,
     sessions: services.sessions,
+    auditExports: services.auditExports,
     projectId,
   });
   return { http, services };

@@ -36,7 +36,8 @@ export const CREDENTIALS_FILE = 'credentials.json';
 export async function initialize(config: Config, options: StartOptions = {}): Promise<{ store: Store; bootstrap: BootstrapResult }> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
-  mkdirSync(config.dataDir, { recursive: true });
+  // Only the owner may list or read the data directory (database, master key, credentials).
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileIn(config.dataDir) });
   try {
     const configured =
@@ -44,8 +45,8 @@ export async function initialize(config: Config, options: StartOptions = {}): Pr
     const audit = new AuditRecorder({ ids: new IdGenerator(random, environmentOfProject(configured?.projectId ?? 'project-test-')), clock });
     const bootstrap = await bootstrapProject({ store, random, clock, audit }, configured);
     if (bootstrap.generatedSecret !== undefined) {
-      const file = writeCredentials(config.dataDir, bootstrap.project.projectId, bootstrap.generatedSecret);
-      options.announce?.(describeNewCredentials(bootstrap.project.projectId, bootstrap.generatedSecret, file));
+      const written = writeCredentials(config.dataDir, bootstrap.project.projectId, bootstrap.generatedSecret);
+      options.announce?.(describeNewCredentials(bootstrap.project.projectId, bootstrap.generatedSecret, written));
     }
     return { store, bootstrap };
   } catch (error) {
@@ -70,6 +71,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
       rateLimits: rateLimitSettings(config),
       trustProxy: config.trustProxy?.split(',').map((entry) => entry.trim()),
+      auditExportConcurrency: config.auditExportConcurrency,
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
@@ -79,6 +81,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     });
     // Decrypts every stored key: a master key other than the one that sealed them fails here, before listening.
     await app.services.keystore.ensureSigningKey();
+    // With the project's impersonation switch off, nothing allowed before may go on (docs/impersonation.md, "Policy").
+    await app.services.impersonationAdmin.endWhileProjectDisabled();
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
@@ -141,9 +145,9 @@ type LoadedMasterKey = ReturnType<typeof loadMasterKey>;
 function rateLimitSettings(config: Config): RateLimitSettings {
   return {
     enabled: config.rateLimitsEnabled,
-    authFailuresPerMinute: config.rateLimitAuthFailuresPerMinute,
     mintsPerMinute: config.rateLimitMintsPerMinute,
     searchesPerMinute: config.rateLimitSearchesPerMinute,
+    consoleSignInsPerMinute: config.rateLimitConsoleSignInsPerMinute,
   };
 }
 
@@ -151,24 +155,56 @@ function masterKeyFor(config: Config, store: Store, options: StartOptions): Load
   return loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir, isPostgres: store.dialect === 'postgres', random: options.random ?? cryptoRandom });
 }
 
-function writeCredentials(dataDir: string, projectId: string, secret: string): string {
+/**
+ * Writes a new project's credentials, never over another's: the secret in an existing
+ * credentials.json (the SQLite project's, when the same data directory now serves PostgreSQL) is
+ * shown nowhere else, so the new ones go to `credentials.<project_id>.json` instead.
+ */
+function writeCredentials(dataDir: string, projectId: string, secret: string): { file: string; kept?: string } {
+  const content = `${JSON.stringify({ project_id: projectId, secret }, null, 2)}\n`;
   const file = join(dataDir, CREDENTIALS_FILE);
-  writeFileSync(file, `${JSON.stringify({ project_id: projectId, secret }, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return file;
+  try {
+    writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return { file };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const own = join(dataDir, `credentials.${projectId}.json`);
+  writeFileSync(own, content, { mode: 0o600, flag: 'wx' });
+  chmodSync(own, 0o600);
+  return { file: own, kept: file };
 }
 
-function describeNewCredentials(projectId: string, secret: string, file: string): string {
-  return [
+function describeNewCredentials(projectId: string, secret: string, written: { file: string; kept?: string }): string {
+  const lines = [
     '',
     'Created a new Understudy test project. Use these credentials with the stytch SDK:',
     '',
     `  project_id: ${projectId}`,
     `  secret:     ${secret}`,
     '',
-    `They are also in ${file} (readable only by you). The secret is not shown again.`,
-    '',
-  ].join('\n');
+    `They are also in ${written.file} (readable only by you). The secret is not shown again.`,
+  ];
+  if (written.kept !== undefined) {
+    lines.push(
+      '',
+      `${written.kept} already holds the credentials of another project (${describeStoredProject(written.kept)}),`,
+      'for example the SQLite database in this data directory; it was left unchanged. Keep both files:',
+      'each database accepts only its own project credentials.',
+    );
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+function describeStoredProject(file: string): string {
+  try {
+    const projectId = (JSON.parse(readFileSync(file, 'utf8')) as { project_id?: unknown }).project_id;
+    return typeof projectId === 'string' ? projectId.replace(/[^\x20-\x7e]/g, '?') : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
 }
 
 /** How often expired impersonated sessions are looked for, so each expiry lands in the audit trail. */

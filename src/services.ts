@@ -4,7 +4,9 @@ import { argon2idHasher, type PasswordHasher } from './crypto/password-hasher.js
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { ConsoleAuthService } from './domain/operators/console-auth-service.js';
 import { OperatorsService } from './domain/operators/operators-service.js';
+import { AuditExports } from './domain/impersonation/audit-export.js';
 import { ImpersonationAdminService } from './domain/impersonation/impersonation-admin-service.js';
+import { ImpersonationEndings } from './domain/impersonation/impersonation-endings.js';
 import { ImpersonationLedger } from './domain/impersonation/impersonation-ledger.js';
 import type { ProjectImpersonationPolicy } from './domain/impersonation/impersonation-policy.js';
 import { ImpersonationService } from './domain/impersonation/impersonation-service.js';
@@ -26,6 +28,8 @@ export interface Services {
   readonly sessions: SessionsService;
   readonly impersonation: ImpersonationService;
   readonly impersonationAdmin: ImpersonationAdminService;
+  /** Streamed whole-trail exports, bounded per process (API NDJSON and console download share the bound). */
+  readonly auditExports: AuditExports;
   readonly impersonationLedger: ImpersonationLedger;
   readonly operators: OperatorsService;
   readonly consoleAuth: ConsoleAuthService;
@@ -48,6 +52,8 @@ export function createServices(options: {
   passwordHasher?: PasswordHasher;
   /** The rate limits in force (src/config); none when omitted, as for the CLI and service tests. */
   rateLimits?: RateLimitSettings;
+  /** Audit exports one process runs at once; DEFAULT_AUDIT_EXPORT_CONCURRENCY when omitted. */
+  auditExportConcurrency?: number;
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
@@ -69,21 +75,24 @@ export function createServices(options: {
   const ledger = new ImpersonationLedger({ audit, clock });
   const project = options.impersonation ?? { enabled: true, redirectUrl: null };
   const hasher = options.passwordHasher ?? argon2idHasher;
-  const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey });
   const rateLimits = new RateLimiter({ store: store.rateLimits, clock, policies: policiesOf(options.rateLimits) });
-  const guesses = rateLimits.guessLimit('auth_failures');
-  const sessions = new SessionsService({ store, jwt, clock, random, ids, audit, projectId, revocations: ledger, guesses });
+  const sessions = new SessionsService({ store, jwt, clock, random, ids, audit, projectId, revocations: ledger });
+  // Ends impersonations inside the transaction of whatever causes it (operators, members, policies).
+  const endings = new ImpersonationEndings({ sessions, ledger, audit, clock });
+  const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, impersonations: endings });
+  const impersonationAdmin = new ImpersonationAdminService({ store, clock, audit, project, endings });
   return {
     ids,
     keystore,
     organizations: new OrganizationsService({ store, ids, clock, audit, sessions }),
-    members: new MembersService({ store, ids, clock, audit, sessions }),
+    members: new MembersService({ store, ids, clock, audit, sessions, impersonationTokens: endings }),
     sessions,
-    impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project, guesses }),
-    impersonationAdmin: new ImpersonationAdminService({ store, sessions, clock, audit, project }),
+    impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project }),
+    impersonationAdmin,
+    auditExports: new AuditExports({ trail: impersonationAdmin, maxConcurrent: options.auditExportConcurrency }),
     impersonationLedger: ledger,
     operators,
-    consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit }),
+    consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') }),
     rateLimits,
   };
 }

@@ -73,7 +73,7 @@ ${renderTable(result.rows)}
 
 ${result.rows.some((row) => row.exhausted) ? '¹ the pre-minted tokens ran out before the end of a round; the rate counts successful redemptions over the time they lasted.\n\n' : ''}Every figure is the median of ${settings.rounds} rounds of ${settings.durationSeconds} s, after ${settings.warmupSeconds} s of warm-up, with ${settings.connections} connections (split evenly between the processes in the scale-out row). "× ceiling" divides by the ceiling's figure: the ceiling is a bare \`node:http\` server in the same run that parses a small JSON POST, does one \`Map\` lookup and returns ~1 KB of JSON. Every response in every round was a 2xx (a run with any error fails).
 
-${missed.length === 0 ? 'All targets of issue #6 were met.' : `Targets missed in this run: ${missed.join('; ')}. See the analysis below.`}
+${missed.length === 0 ? 'All performance targets were met.' : `Targets missed in this run: ${missed.join('; ')}. See the analysis below.`}
 
 ## Setup of this run
 

@@ -1,4 +1,4 @@
-// What each scenario sends, and the targets of issue #6 it is held to.
+// What each scenario sends, and the performance targets it is held to.
 import { AUTHORIZATION, PROJECT_ID } from './understudy.mjs';
 
 export const CEILING_KEY = 'organization-test-00000000-0000-4000-8000-000000000001';
@@ -52,7 +52,7 @@ export const SCENARIO_TITLES = {
   'scale-out-2x': 'sessions.authenticate (session_token), 2 processes on one PostgreSQL, load split',
 };
 
-/** Issue #6's targets; each returns { target, met } for a scenario's medians, or undefined. */
+/** The performance targets; each returns { target, met } for a scenario's medians, or undefined. */
 export function targetsFor(row, context) {
   const checks = [];
   const share = (minimum) => {

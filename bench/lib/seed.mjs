@@ -117,10 +117,13 @@ try {
           impersonatorId: 'support-agent-7',
           impersonatorEmailAddress: 'agent@support.example.com',
           reason: 'Benchmark: reproduce ticket 4711',
+          // A token is bound to the member's address at mint: redemption refuses it once the address changed.
+          memberEmailAddress: 'member-0@bench.example.com',
           createdAt: at,
           expiresAt,
           redeemedAt: null,
           memberSessionId: null,
+          revokedAt: null,
         },
         { lookupId: first.lookupId, digest: first.digest },
       ),
@@ -129,7 +132,8 @@ try {
     const tokenRow = await db.selectFrom('impersonation_tokens').selectAll().where('token_id', '=', tokenId).executeTakeFirstOrThrow();
     const targets = members.slice(0, Math.min(members.length, 1000));
     await insertRows('impersonation_tokens', tokenRow, job.impersonationTokens - 1, (offset) => {
-      const member = targets[(offset + 1) % targets.length];
+      const index = (offset + 1) % targets.length;
+      const member = targets[index];
       const token = createOpaqueToken(random);
       impersonationTokens.push(token.token);
       return {
@@ -138,6 +142,7 @@ try {
         token_digest: token.digest.toString('base64url'),
         member_id: member.memberId,
         organization_id: member.organizationId,
+        member_email_address: `member-${index}@bench.example.com`,
       };
     });
   }

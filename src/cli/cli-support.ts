@@ -9,6 +9,8 @@ import type { Services } from '../services.js';
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** Resolves once stdout has taken what was written, so long output is produced no faster than it is read. */
+  drained?(): Promise<void>;
 }
 
 /**
@@ -31,16 +33,31 @@ export async function withCliServices(
     return await work(opened.services, context);
   } catch (error) {
     if (!isDomainError(error)) throw error;
-    io.err(`understudy: ${error.code}: ${error.message}`);
+    io.err(`understudy: ${error.code}: ${printable(error.message)}`);
     return 1;
   } finally {
     await opened.close();
   }
 }
 
-/** Left-aligned columns; line breaks and tabs inside a value become spaces so each row stays one line. */
+/**
+ * C0 and C1 controls, DEL and the Unicode bidirectional formatting characters: an escape sequence
+ * in a stored value (a reason, an email address) could otherwise move the cursor, recolour or
+ * rewrite what an operator's terminal shows, and a bidi override could reorder a row.
+ */
+const TERMINAL_CONTROL = /[\p{Cc}\p{Bidi_Control}]/gu;
+
+/** A stored value made safe to print on a terminal: every control character written out as `\xHH` or `\uHHHH`. */
+export function printable(value: string): string {
+  return value.replace(TERMINAL_CONTROL, (character) => {
+    const code = character.codePointAt(0) ?? 0;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** Left-aligned columns; line breaks and tabs inside a value become spaces so each row stays one line, and other control characters are escaped. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const cells = [header, ...rows].map((row) => row.map((cell) => cell.replace(/[\r\n\t]+/g, ' ')));
+  const cells = [header, ...rows].map((row) => row.map((cell) => printable(cell.replace(/[\r\n\t]+/g, ' '))));
   const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
   return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }

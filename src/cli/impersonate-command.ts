@@ -1,22 +1,27 @@
+import { printableJson } from '../http/wire/json-text.js';
 import { parseArgs } from 'node:util';
 import type { MintedToken } from '../domain/impersonation/impersonation-service.js';
 import type { OperationContext } from '../domain/shared/operation-context.js';
 import type { Services } from '../services.js';
+import { printable } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy impersonate`: mints an impersonation token as POST /v1/b2b/impersonation does. */
 export const IMPERSONATE_USAGE = `Usage: understudy impersonate --organization <id|slug|external id> --member <id|external id|email>
-         --impersonator-email <email> [--impersonator-id <id>] --reason <text>
+         (--operator <operator id|email> | --impersonator-email <email> [--impersonator-id <id>]) --reason <text>
          [--expiration-minutes <1-5>] [--json] [--config <file>]
 
 Mints a single-use impersonation token and prints it with its expiry and the impersonation URL.
 Redeem it with impersonation.authenticate; the session it starts lasts 60 minutes.
 
+  --operator             A console operator who will act as the member: recorded under their operator
+                         id and email address, as when they impersonate from the console.
   --impersonator-email   Who will act as the member (recorded on the session and in the audit trail).
+                         An operator's address is recorded as that operator, as with --operator.
   --impersonator-id      Their id in your staff system; defaults to the email address.
   --reason               Why, e.g. a ticket number: required, 1-1024 characters.
   --expiration-minutes   How long the token stays redeemable: 1 to 5 (default 5).
-  --json                 Print {impersonation_token, expires_at, impersonation_url, member_id, organization_id}.
+  --json                 Print {token_id, impersonation_token, expires_at, impersonation_url, member_id, organization_id}.
 
 See docs/impersonation.md.`;
 
@@ -28,6 +33,8 @@ export interface ImpersonateArguments {
   readonly member: string;
   readonly impersonatorEmail: string;
   readonly impersonatorId: string | undefined;
+  /** An operator's id or email address, instead of --impersonator-email and --impersonator-id. */
+  readonly operator: string | undefined;
   /** Left to the service when absent: refusing a mint without a reason is audited (docs/impersonation.md). */
   readonly reason: string | undefined;
   readonly expirationMinutes: number | undefined;
@@ -48,6 +55,7 @@ export function parseImpersonateArguments(argv: readonly string[]): ImpersonateA
       member: { type: 'string' },
       'impersonator-email': { type: 'string' },
       'impersonator-id': { type: 'string' },
+      operator: { type: 'string' },
       reason: { type: 'string' },
       'expiration-minutes': { type: 'string' },
       json: { type: 'boolean' },
@@ -57,9 +65,14 @@ export function parseImpersonateArguments(argv: readonly string[]): ImpersonateA
   if (extra.length > 0) throw new UsageError(`Unexpected argument "${extra[0]}".`);
   const common = { command: 'impersonate', config: values.config, json: values.json === true } as const;
   if (values.help === true) {
-    return { ...common, help: true, organization: '', member: '', impersonatorEmail: '', impersonatorId: undefined, reason: undefined, expirationMinutes: undefined };
+    return { ...common, help: true, organization: '', member: '', impersonatorEmail: '', impersonatorId: undefined, operator: undefined, reason: undefined, expirationMinutes: undefined };
   }
-  const missing = (['organization', 'member', 'impersonator-email'] as const).filter((name) => values[name] === undefined || values[name].trim() === '');
+  const blank = (name: 'organization' | 'member' | 'impersonator-email' | 'operator'): boolean => values[name] === undefined || values[name].trim() === '';
+  const hasOperator = values.operator !== undefined;
+  if (hasOperator && (values['impersonator-email'] !== undefined || values['impersonator-id'] !== undefined)) {
+    throw new UsageError('Give --operator, or --impersonator-email (and --impersonator-id), not both.');
+  }
+  const missing = (['organization', 'member', hasOperator ? 'operator' : 'impersonator-email'] as const).filter(blank);
   if (missing.length > 0) throw new UsageError(`Missing ${missing.map((name) => `--${name}`).join(', ')}.`);
   const minutes = values['expiration-minutes'];
   // Only the syntax is checked here; the range (1-5) is the service's rule, refused and audited there.
@@ -69,8 +82,9 @@ export function parseImpersonateArguments(argv: readonly string[]): ImpersonateA
     help: false,
     organization: values.organization as string,
     member: values.member as string,
-    impersonatorEmail: values['impersonator-email'] as string,
+    impersonatorEmail: values['impersonator-email'] ?? '',
     impersonatorId: values['impersonator-id'],
+    operator: values.operator,
     reason: values.reason,
     expirationMinutes: minutes === undefined ? undefined : Number(minutes),
   };
@@ -81,18 +95,21 @@ export async function runImpersonate(services: Services, context: OperationConte
   const minted = await services.impersonation.mint(context, {
     organizationReference: args.organization,
     memberReference: args.member,
-    // Without a staff-system id, the email address identifies the impersonator (docs/impersonation.md).
+    // Without a staff-system id, the email address identifies the impersonator (docs/impersonation.md);
+    // an operator's address is recorded under their operator id by the service.
     impersonatorId: args.impersonatorId ?? args.impersonatorEmail.trim().toLowerCase(),
     impersonatorEmailAddress: args.impersonatorEmail,
+    operator: args.operator,
     reason: args.reason,
     expirationMinutes: args.expirationMinutes,
   });
-  out(args.json ? JSON.stringify(encodeMinted(minted)) : describeMinted(minted));
+  out(args.json ? printableJson(encodeMinted(minted)) : describeMinted(minted));
   return 0;
 }
 
 function encodeMinted(minted: MintedToken): Record<string, string | null> {
   return {
+    token_id: minted.tokenId,
     impersonation_token: minted.impersonationToken,
     expires_at: minted.expiresAt,
     impersonation_url: minted.impersonationUrl,
@@ -103,9 +120,10 @@ function encodeMinted(minted: MintedToken): Record<string, string | null> {
 
 function describeMinted(minted: MintedToken): string {
   return [
-    `Impersonation token for member ${minted.member.memberId} (${minted.member.emailAddress}) of organization ${minted.organization.organizationId} (${minted.organization.organizationSlug}):`,
+    `Impersonation token for member ${printable(minted.member.memberId)} (${printable(minted.member.emailAddress)}) of organization ${printable(minted.organization.organizationId)} (${printable(minted.organization.organizationSlug)}):`,
     `  token:       ${minted.impersonationToken}`,
+    `  token id:    ${minted.tokenId}`,
     `  expires at:  ${minted.expiresAt} (single use)`,
-    `  URL:         ${minted.impersonationUrl ?? NO_REDIRECT_URL}`,
+    `  URL:         ${minted.impersonationUrl === null ? NO_REDIRECT_URL : printable(minted.impersonationUrl)}`,
   ].join('\n');
 }

@@ -1,13 +1,15 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
-import type { ImpersonatedSession } from '../domain/impersonation/impersonation.js';
+import type { ImpersonatedSession, ImpersonationToken } from '../domain/impersonation/impersonation.js';
+import { AUDIT_EXPORT_PAGE_SIZE } from '../domain/impersonation/audit-export.js';
 import type { AuditTrailQuery, ImpersonationScope, PolicyView } from '../domain/impersonation/impersonation-admin-service.js';
 import type { OperationContext } from '../domain/shared/operation-context.js';
 import { encodeAuditEvent } from '../http/wire/impersonation.js';
+import { printableJson } from '../http/wire/json-text.js';
 import type { Services } from '../services.js';
 import { IMPERSONATE_USAGE, type ImpersonateArguments, NO_REDIRECT_URL, parseImpersonateArguments, runImpersonate } from './impersonate-command.js';
-import { formatTable, type Output, withCliServices } from './cli-support.js';
+import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy impersonation policy|sessions|revoke|audit`: the accountability side, over the admin service. */
@@ -15,15 +17,18 @@ export const IMPERSONATION_USAGE = `Usage: understudy impersonation <subcommand>
 
   policy   --organization <ref> [--enable | --disable] [--redirect-url <url> | --clear-redirect-url]
            Show the organization's impersonation policy; with a change flag, change it first.
-  sessions [--organization <ref>] [--member <ref>] [--impersonator <id>]
+  sessions [--organization <ref>] [--member <ref>] [--impersonator <id|email>]
            The impersonated sessions going on now.
-  revoke   (--session <member_session_id> | --impersonator <id> | --organization <ref> | --member <ref>)
-           End the matching impersonated sessions at once (flags combine to narrow).
-  audit    [--organization <ref>] [--member <ref>] [--impersonator <id>] [--since <time>] [--until <time>] [--ndjson]
+  revoke   (--session <member_session_id> | --token <token_id> | --impersonator <id|email> | --organization <ref> | --member <ref>)
+           End the matching impersonated sessions and revoke the matching unredeemed tokens at once
+           (flags combine to narrow; --session ends only sessions, --token revokes only tokens).
+  audit    [--organization <ref>] [--member <ref>] [--impersonator <id|email>] [--since <time>] [--until <time>] [--ndjson]
            The impersonation audit trail in the order it was written; --ndjson prints one event a line,
            exactly as GET /v1/b2b/impersonation/audit?format=ndjson. Times are RFC 3339 UTC (2026-01-01T00:00:00Z).
 
-<ref> is an organization id, slug or external id; for --member, a member id (or external id, with --organization).
+<ref> is an organization id, slug or external id; for --member, a member id (or external id or email
+address, with --organization). --impersonator takes an operator id or email address, or any impersonator
+id or email address, and finds that person under either.
 See docs/impersonation.md.`;
 
 type Subcommand = 'policy' | 'sessions' | 'revoke' | 'audit';
@@ -39,7 +44,7 @@ const flag = { type: 'boolean' } as const;
 const OPTIONS: Record<Subcommand, NonNullable<ParseArgsConfig['options']>> = {
   policy: { organization: text, enable: flag, disable: flag, 'redirect-url': text, 'clear-redirect-url': flag },
   sessions: { organization: text, member: text, impersonator: text },
-  revoke: { session: text, organization: text, member: text, impersonator: text },
+  revoke: { session: text, token: text, organization: text, member: text, impersonator: text },
   audit: { organization: text, member: text, impersonator: text, since: text, until: text, ndjson: flag },
 };
 /** What the audit service accepts for since/until, checked here so a typo exits 2 before anything opens. */
@@ -62,7 +67,17 @@ export function parseImpersonationArguments(argv: readonly string[]): Impersonat
   };
   const isSet = (name: string): boolean => values[name] !== undefined;
   const common = { command: 'impersonation', help: values.help === true, config: value('config') } as const;
-  const scope: ImpersonationScope = { organization: value('organization'), member: value('member'), impersonatorId: value('impersonator'), memberSessionId: value('session') };
+  const scope: ImpersonationScope = {
+    organization: value('organization'),
+    member: value('member'),
+    impersonatorId: value('impersonator'),
+    memberSessionId: value('session'),
+    tokenId: value('token'),
+  };
+  // An address alone could name members of several organizations.
+  if (!common.help && value('member')?.includes('@') === true && value('organization') === undefined) {
+    throw new UsageError('--member with an email address needs --organization too.');
+  }
   switch (subcommand ?? 'sessions') {
     case 'policy': {
       if (!common.help && value('organization') === undefined) throw new UsageError('Missing --organization.');
@@ -75,7 +90,7 @@ export function parseImpersonationArguments(argv: readonly string[]): Impersonat
     case 'revoke':
       // Revoking everything by accident must be impossible: at least one narrowing is required.
       if (!common.help && Object.values(scope).every((part) => part === undefined)) {
-        throw new UsageError('Give at least one of --session, --impersonator, --organization or --member.');
+        throw new UsageError('Give at least one of --session, --token, --impersonator, --organization or --member.');
       }
       return { ...common, subcommand: 'revoke', scope };
     case 'sessions':
@@ -102,7 +117,7 @@ export async function runImpersonationCli(command: 'impersonate' | 'impersonatio
     args = isImpersonate ? parseImpersonateArguments(argv) : parseImpersonationArguments(argv);
   } catch (error) {
     if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
-    io.err(`${(error as Error).message}\n\n${usage}`);
+    io.err(`${printable((error as Error).message)}\n\n${usage}`);
     return 2;
   }
   if (args.help) {
@@ -112,12 +127,13 @@ export async function runImpersonationCli(command: 'impersonate' | 'impersonatio
   const config = loadConfig({ configFile: args.config });
   // First-start credentials go to stderr, so --json and --ndjson output stays parseable.
   return withCliServices(config, { ...io, announce: io.err }, (services, context) =>
-    args.command === 'impersonate' ? runImpersonate(services, context, args, io.out) : runAdmin(services, context, args, io.out),
+    args.command === 'impersonate' ? runImpersonate(services, context, args, io.out) : runAdmin(services, context, args, io),
   );
 }
 
-async function runAdmin(services: Services, context: OperationContext, args: ImpersonationArguments, out: (text: string) => void): Promise<number> {
+async function runAdmin(services: Services, context: OperationContext, args: ImpersonationArguments, io: Output): Promise<number> {
   const admin = services.impersonationAdmin;
+  const out = io.out;
   switch (args.subcommand) {
     case 'policy': {
       const isChange = args.enabled !== undefined || args.redirectUrl !== undefined;
@@ -133,34 +149,36 @@ async function runAdmin(services: Services, context: OperationContext, args: Imp
       return 0;
     }
     case 'revoke': {
-      const revoked = await admin.revoke(context, args.scope);
-      if (revoked.length === 0) out('No active impersonated session matched; nothing was revoked.');
-      else out(`Revoked ${revoked.length} impersonated session${revoked.length === 1 ? '' : 's'}:\n${sessionTable(revoked)}`);
+      const ended = await admin.endImpersonations(context, args.scope);
+      out(describeEnded(ended.sessions, ended.tokens));
       return 0;
     }
     case 'audit': {
-      const events = await wholeAuditTrail(services, args.query);
-      // Same encoder and line format as GET /v1/b2b/impersonation/audit?format=ndjson.
       if (args.ndjson) {
-        if (events.length > 0) out(events.map((event) => JSON.stringify(encodeAuditEvent(event))).join('\n'));
-      } else {
-        out(events.length === 0 ? 'No impersonation events match.' : auditTable(events));
+        // A page at a time, each written once stdout took the previous one: the trail can be long.
+        // Same encoder and line format as GET /v1/b2b/impersonation/audit?format=ndjson.
+        for await (const events of auditTrailPages(services, args.query)) {
+          if (events.length > 0) out(events.map((event) => printableJson(encodeAuditEvent(event))).join('\n'));
+          await io.drained?.();
+        }
+        return 0;
       }
+      const events: AuditEvent[] = [];
+      for await (const page of auditTrailPages(services, args.query)) events.push(...page);
+      out(events.length === 0 ? 'No impersonation events match.' : auditTable(events));
       return 0;
     }
   }
 }
 
-/** Every matching event, read a page at a time as the NDJSON export does. */
-async function wholeAuditTrail(services: Services, query: AuditTrailQuery): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
+/** The matching events a page at a time, as the NDJSON export reads them. */
+async function* auditTrailPages(services: Services, query: AuditTrailQuery): AsyncGenerator<AuditEvent[]> {
   let cursor: string | undefined;
   do {
-    const page = await services.impersonationAdmin.auditTrail({ ...query, cursor, limit: 1000 });
-    events.push(...page.events);
+    const page = await services.impersonationAdmin.auditTrail({ ...query, cursor, limit: AUDIT_EXPORT_PAGE_SIZE });
+    yield page.events;
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
-  return events;
 }
 
 function describePolicy(view: PolicyView): string {
@@ -175,7 +193,22 @@ function describePolicy(view: PolicyView): string {
     ['effective redirect URL', view.effective.redirectUrl ?? NO_REDIRECT_URL],
     ['updated at', view.stored?.updatedAt ?? 'never'],
   ];
-  return rows.map(([name, value]) => `${`${name}:`.padEnd(27)}${value}`).join('\n');
+  return rows.map(([name, value]) => `${`${name}:`.padEnd(27)}${printable(value ?? '')}`).join('\n');
+}
+
+function describeEnded(sessions: readonly ImpersonatedSession[], tokens: readonly ImpersonationToken[]): string {
+  if (sessions.length === 0 && tokens.length === 0) return 'No active impersonated session or unredeemed token matched; nothing was revoked.';
+  const parts: string[] = [];
+  if (sessions.length > 0) parts.push(`Revoked ${sessions.length} impersonated session${sessions.length === 1 ? '' : 's'}:\n${sessionTable(sessions)}`);
+  if (tokens.length > 0) parts.push(`Revoked ${tokens.length} unredeemed token${tokens.length === 1 ? '' : 's'}:\n${tokenTable(tokens)}`);
+  return parts.join('\n\n');
+}
+
+function tokenTable(tokens: readonly ImpersonationToken[]): string {
+  return formatTable(
+    ['TOKEN', 'ORGANIZATION', 'MEMBER', 'IMPERSONATOR', 'REASON', 'MINTED', 'EXPIRES'],
+    tokens.map((token) => [token.tokenId, token.organizationId, token.memberId, token.impersonatorEmailAddress, token.reason, token.createdAt, token.expiresAt]),
+  );
 }
 
 function sessionTable(sessions: readonly ImpersonatedSession[]): string {

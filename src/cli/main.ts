@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { MasterKeyError } from '../crypto/keys/master-key.js';
@@ -6,6 +7,7 @@ import { initialize, startServer } from '../main.js';
 import { runImpersonationCli } from './impersonation-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 import { runInitAdmin, runOperatorsCli } from './operators-command.js';
+import { printable as printableLine } from './cli-support.js';
 
 const USAGE = `Usage: understudy <command> [--config <file>]
 
@@ -31,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   // The impersonation commands have their own flags, usage text and exit codes.
   const first = parseArgs({ args: argv, allowPositionals: true, strict: false, options: { config: { type: 'string' } } }).positionals[0];
   if (first === 'impersonate' || first === 'impersonation') {
-    return runImpersonationCli(first, argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+    return runImpersonationCli(first, argv, { out: writeLine(process.stdout), err: writeLine(process.stderr), drained: () => drained(process.stdout) });
   }
   if (first === 'operators') return runOperatorsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   const { positionals, values } = parseArgs({
@@ -75,13 +77,18 @@ async function main(argv: string[]): Promise<number> {
       return runInitAdmin(config, { emailAddress: adminEmail, name: values['admin-name'] }, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
     }
     default:
-      process.stderr.write(`Unknown command "${command}".\n\n${USAGE}\n`);
+      process.stderr.write(`Unknown command "${printable(command)}".\n\n${USAGE}\n`);
       return 2;
   }
 }
 
 function writeLine(stream: NodeJS.WriteStream): (text: string) => void {
   return (text) => void stream.write(`${text}\n`);
+}
+
+/** Waits for a stream whose buffer is full (a slow pipe reader) to take it. */
+async function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableNeedDrain) await once(stream, 'drain');
 }
 
 async function serve(config: ReturnType<typeof loadConfig>, announce: (text: string) => void): Promise<number> {
@@ -91,7 +98,7 @@ async function serve(config: ReturnType<typeof loadConfig>, announce: (text: str
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       server.close().then(resolve, (error: unknown) => {
-        process.stderr.write(`error while shutting down: ${(error as Error).message}\n`);
+        process.stderr.write(`error while shutting down: ${printable((error as Error).message)}\n`);
         resolve();
       });
     };
@@ -107,18 +114,23 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${printable(error.message)}\n`);
       process.exitCode = 78;
     } else if (error instanceof MasterKeyError) {
       // A configuration problem too (wrong or missing key), not a crash: no stack trace.
-      process.stderr.write(`understudy: ${error.message}\n`);
+      process.stderr.write(`understudy: ${printable(error.message)}\n`);
       process.exitCode = 78;
     } else if (error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
-      process.stderr.write(`${(error as Error).message}\n\n${error instanceof UsageError ? KEYS_USAGE : USAGE}\n`);
+      process.stderr.write(`${printable((error as Error).message)}\n\n${error instanceof UsageError ? KEYS_USAGE : USAGE}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`understudy: ${(error as Error).message}\n`);
+      process.stderr.write(`understudy: ${printable((error as Error).message)}\n`);
       process.exitCode = 1;
     }
   },
 );
+
+/** Messages may span lines (every configuration problem on its own); anything else that could drive the terminal is escaped. */
+function printable(text: string): string {
+  return text.split('\n').map(printableLine).join('\n');
+}

@@ -5,7 +5,7 @@ import { OPERATOR_ROLES, type Operator, type OperatorRole } from '../domain/oper
 import type { OperatorCredentials } from '../domain/operators/operators-service.js';
 import type { OperationContext } from '../domain/shared/operation-context.js';
 import type { Services } from '../services.js';
-import { formatTable, type Output, withCliServices } from './cli-support.js';
+import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy operators create|list|disable|reset-password`: console operators, managed from the shell. */
@@ -84,7 +84,7 @@ export async function runOperatorsCli(argv: readonly string[], io: Output): Prom
     args = parseOperatorsArguments(argv);
   } catch (error) {
     if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
-    io.err(`${(error as Error).message}\n\n${OPERATORS_USAGE}`);
+    io.err(`${printable((error as Error).message)}\n\n${OPERATORS_USAGE}`);
     return 2;
   }
   if (args.help) {
@@ -126,14 +126,14 @@ async function runSubcommand(services: Services, context: OperationContext, args
     }
     case 'disable': {
       const operator = await services.operators.disable(context, args.emailAddress);
-      out(`Disabled ${operator.emailAddress}; their console sessions have ended.`);
+      out(`Disabled ${printable(operator.emailAddress)}; their console sessions have ended.`);
       return 0;
     }
     case 'reset-password': {
       const { operator, password } = await services.operators.resetPassword(context, args.emailAddress);
       out(
         [
-          `New password for ${operator.emailAddress} (their console sessions have ended):`,
+          `New password for ${printable(operator.emailAddress)} (their console sessions have ended):`,
           '',
           `  password:    ${password}`,
           '',
@@ -148,7 +148,8 @@ async function runSubcommand(services: Services, context: OperationContext, args
 /** The one time a password and TOTP secret are shown. */
 function describeCredentials(headline: string, created: OperatorCredentials): string {
   const { operator } = created;
-  const lines = [`${headline} ${operator.emailAddress} (${operator.role}, ${operator.operatorId}).`, '', `  email:       ${operator.emailAddress}`, `  password:    ${created.password}`];
+  const email = printable(operator.emailAddress);
+  const lines = [`${headline} ${email} (${operator.role}, ${operator.operatorId}).`, '', `  email:       ${email}`, `  password:    ${created.password}`];
   if (created.totpSecret !== null && created.totpUri !== null) {
     lines.push(`  TOTP secret: ${created.totpSecret}`, `  TOTP URI:    ${created.totpUri}`);
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseMasterKey } from '../crypto/keys/master-key.js';
-import { CONFIG_KEYS, LOG_LEVELS, type Config, type ConfigName } from './schema.js';
+import { redirectUrlProblem } from '../domain/impersonation/impersonation-text.js';
+import { CONFIG_KEYS, LOG_LEVELS, REMOVED_FILE_KEYS, type Config, type ConfigName } from './schema.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -91,22 +92,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     problems.push(`${CONFIG_KEYS.impersonationEnabled.env} must be true or false (got "${impersonationEnabled}")`);
   }
   const impersonationRedirectUrl = raw('impersonationRedirectUrl');
-  if (impersonationRedirectUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(impersonationRedirectUrl)) {
-    problems.push(`${CONFIG_KEYS.impersonationRedirectUrl.env} must be an http(s) URL`);
+  const redirectProblem = impersonationRedirectUrl === undefined ? undefined : redirectUrlProblem(impersonationRedirectUrl);
+  if (redirectProblem !== undefined) {
+    problems.push(`${CONFIG_KEYS.impersonationRedirectUrl.env} must be an https:// URL (http:// only for localhost) without user:password@: it ${redirectProblem}`);
   }
 
   const rateLimitsEnabled = raw('rateLimitsEnabled');
   if (rateLimitsEnabled !== 'true' && rateLimitsEnabled !== 'false') {
     problems.push(`${CONFIG_KEYS.rateLimitsEnabled.env} must be true or false (got "${rateLimitsEnabled}")`);
   }
-  const perMinute = (name: 'rateLimitAuthFailuresPerMinute' | 'rateLimitMintsPerMinute' | 'rateLimitSearchesPerMinute'): number => {
+  const perMinute = (name: 'rateLimitMintsPerMinute' | 'rateLimitSearchesPerMinute' | 'rateLimitConsoleSignInsPerMinute'): number => {
     const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
     if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be an integer from 0 (no limit) to 1000000 (got "${raw(name)}")`);
     return value ?? 0;
   };
-  const rateLimitAuthFailuresPerMinute = perMinute('rateLimitAuthFailuresPerMinute');
   const rateLimitMintsPerMinute = perMinute('rateLimitMintsPerMinute');
   const rateLimitSearchesPerMinute = perMinute('rateLimitSearchesPerMinute');
+  const rateLimitConsoleSignInsPerMinute = perMinute('rateLimitConsoleSignInsPerMinute');
+  const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
+  if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
   const trustProxy = raw('trustProxy');
   if (trustProxy !== undefined && !isProxyList(trustProxy)) {
     problems.push(`${CONFIG_KEYS.trustProxy.env} must be a comma-separated list of IP addresses or CIDR ranges (got "${trustProxy}")`);
@@ -126,10 +130,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     impersonationEnabled: impersonationEnabled === 'true',
     impersonationRedirectUrl,
     rateLimitsEnabled: rateLimitsEnabled === 'true',
-    rateLimitAuthFailuresPerMinute,
     rateLimitMintsPerMinute,
     rateLimitSearchesPerMinute,
+    rateLimitConsoleSignInsPerMinute,
     trustProxy,
+    auditExportConcurrency: auditExportConcurrency as number,
     logLevel,
     bodyLimitBytes: bodyLimitBytes as number,
     headersTimeoutMs: headersTimeoutMs as number,
@@ -148,7 +153,9 @@ function readConfigFile(path: string | undefined, problems: string[]): Record<st
     }
     const known = new Set<string>(Object.values(CONFIG_KEYS).map((key) => key.file));
     for (const name of Object.keys(parsed)) {
-      if (!known.has(name)) problems.push(`config file ${path} has an unknown key "${name}"`);
+      if (known.has(name)) continue;
+      const removed = Object.hasOwn(REMOVED_FILE_KEYS, name) ? REMOVED_FILE_KEYS[name] : undefined;
+      problems.push(removed === undefined ? `config file ${path} has an unknown key "${name}"` : `config file ${path} has the key "${name}", which no longer exists (${removed}): delete it`);
     }
     return parsed as Record<string, unknown>;
   } catch (error) {

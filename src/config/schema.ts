@@ -47,13 +47,6 @@ export const CONFIG_KEYS = {
     default: 'true',
     doc: 'Switch for every rate limit below; past a limit a call gets 429 too_many_requests with Retry-After.',
   },
-  rateLimitAuthFailuresPerMinute: {
-    env: 'UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE',
-    file: 'rate_limit_auth_failures_per_minute',
-    type: 'non-negative-integer',
-    default: '20',
-    doc: 'Failed session and impersonation authentications with unknown tokens per client address and minute; 0 turns this limit off.',
-  },
   rateLimitMintsPerMinute: {
     env: 'UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE',
     file: 'rate_limit_mints_per_minute',
@@ -68,11 +61,25 @@ export const CONFIG_KEYS = {
     default: '100',
     doc: 'Calls of organizations.search, and separately of organizations.members.search, per project and minute; 0 turns this limit off.',
   },
+  rateLimitConsoleSignInsPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_CONSOLE_SIGN_INS_PER_MINUTE',
+    file: 'rate_limit_console_sign_ins_per_minute',
+    type: 'non-negative-integer',
+    default: '10',
+    doc: 'Console sign-in attempts (email and password) per client address and minute, whatever addresses they try; 0 turns this limit off.',
+  },
   trustProxy: {
     env: 'UNDERSTUDY_TRUST_PROXY',
     file: 'trust_proxy',
     type: 'string',
     doc: 'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; unset trusts none.',
+  },
+  auditExportConcurrency: {
+    env: 'UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY',
+    file: 'audit_export_concurrency',
+    type: 'positive-integer',
+    default: '2',
+    doc: 'Audit trail exports (API NDJSON and console download) one process streams at once; more get 429 too_many_requests with Retry-After.',
   },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', type: 'positive-integer', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
@@ -100,6 +107,17 @@ export const CONFIG_KEYS = {
 
 export type ConfigName = keyof typeof CONFIG_KEYS;
 
+/**
+ * Config-file keys of settings that were removed, with why. The loader refuses any unknown file key;
+ * for these it says what became of the setting instead of only "unknown key". (Environment variables
+ * that are not in CONFIG_KEYS are never read, so a removed one is simply ignored.)
+ */
+export const REMOVED_FILE_KEYS: Readonly<Record<string, string>> = {
+  rate_limit_auth_failures_per_minute:
+    'the limit on failed session and impersonation authentications per client address was removed: their tokens cannot be guessed, ' +
+    "and since the caller is the application's backend, the limit only let anyone's bogus tokens get genuine ones refused",
+};
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export interface Config {
@@ -116,10 +134,11 @@ export interface Config {
   readonly impersonationEnabled: boolean;
   readonly impersonationRedirectUrl: string | undefined;
   readonly rateLimitsEnabled: boolean;
-  readonly rateLimitAuthFailuresPerMinute: number;
   readonly rateLimitMintsPerMinute: number;
   readonly rateLimitSearchesPerMinute: number;
+  readonly rateLimitConsoleSignInsPerMinute: number;
   readonly trustProxy: string | undefined;
+  readonly auditExportConcurrency: number;
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;

@@ -30,6 +30,11 @@ export interface ConsoleDependencies {
 export function registerConsole(app: FastifyInstance, dependencies: ConsoleDependencies): void {
   void app.register(
     async (scope) => {
+      // The console signs its operators in itself (cookies, not the project's credentials); inside it,
+      // every page needs a fully signed-in operator unless it declares `consoleAccess: 'anonymous'`.
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...route.config, access: 'console' };
+      });
       await scope.register(fastifyCookie);
       await scope.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
       scope.decorateRequest('consoleIdentity', null);
@@ -45,6 +50,9 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
           request.cookies[PRE_SESSION_COOKIE] = token;
           void reply.setCookie(PRE_SESSION_COOKIE, token, cookieOptions(dependencies.isHttps));
         }
+        if (request.is404 || request.routeOptions.config?.consoleAccess === 'anonymous') return;
+        // Deny by default: a page that forgot to ask for an operator still gets none.
+        if (request.consoleIdentity?.isFullySignedIn !== true) return reply.redirect(`/console/login?next=${encodeURIComponent(request.url)}`, 303);
       });
 
       scope.setErrorHandler(async (error, request, reply) => renderError(error, request, reply));
@@ -52,8 +60,8 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
         reply.code(404).type('text/html; charset=utf-8').send(errorPage({ title: 'Not found', message: 'There is no such page.', status: 404, signedIn: request.consoleIdentity !== null }).value),
       );
 
-      scope.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_CSS));
-      scope.get('/assets/console.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_JS));
+      scope.get('/assets/console.css', ANONYMOUS, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_CSS));
+      scope.get('/assets/console.js', ANONYMOUS, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(CONSOLE_JS));
       scope.get('/', async (_request, reply) => reply.redirect('/console/organizations', 303));
 
       registerSignInPages(scope, dependencies);
@@ -65,6 +73,16 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
     { prefix: '/console' },
   );
 }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Console pages open to visitors who are not (fully) signed in: sign-in steps and assets. */
+    consoleAccess?: 'anonymous';
+  }
+}
+
+/** Route options of a console page that needs no signed-in operator. */
+export const ANONYMOUS = { config: { consoleAccess: 'anonymous' as const } };
 
 export function cookieOptions(isHttps: boolean) {
   return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: isHttps };

@@ -3,7 +3,7 @@ import type { LoadedSigningKey } from './keys/signing-keystore.js';
 
 /**
  * Session JWTs are minted and checked only here, through jose (style rule 16). The header is
- * exactly what the SDK verifies: `alg: RS256`, `kid`, `typ: JWT` (reference §E.4).
+ * exactly what the SDK verifies: `alg: RS256`, `kid`, `typ: JWT` (the SDK asks jose for `typ: "JWT"`, which refuses any other).
  */
 export async function signJwt(payload: JWTPayload, key: LoadedSigningKey): Promise<string> {
   return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' }).sign(key.privateKey);
@@ -14,7 +14,7 @@ export type JwtRejection = 'malformed' | 'unknown_key' | 'bad_signature' | 'wron
 /**
  * Verifies signature, issuer, audience and `nbf`, but deliberately not `exp`: Stytch accepts a
  * session JWT past its 5-minute `exp` while the session behind it lives, and answers with a fresh
- * JWT (reference §E.3). The caller decides what an expired JWT may still do.
+ * JWT, as Stytch does. The caller decides what an expired JWT may still do.
  */
 export async function verifyJwtIgnoringExpiry(
   token: string,

@@ -3,7 +3,7 @@ import type { Random } from '../platform/random.js';
 
 /**
  * Opaque bearer tokens (session tokens, later impersonation tokens): 44 URL-safe characters, the
- * length and alphabet Stytch uses (reference §G). The first 12 characters are a random lookup id
+ * length and alphabet of Stytch's session tokens. The first 12 characters are a random lookup id
  * stored in clear and indexed; the rest is a 192-bit secret. Only the SHA-256 digest of the whole
  * token is stored, and the digest is compared in constant time after the lookup (style rule 15),
  * so a database read never reveals a usable token and lookups never compare secrets.

@@ -37,7 +37,7 @@ export function statusOf(error: DomainError): number {
 }
 
 /**
- * Renders any thrown value as Stytch's error envelope (reference §C.1). Anything that is not a
+ * Renders any thrown value as Stytch's error envelope. Anything that is not a
  * DomainError becomes a generic 500: its message may hold internals and never reaches the client.
  */
 export function renderError(error: unknown, requestId: string): StytchErrorBody {

@@ -4,7 +4,7 @@ import { sharedError } from '../domain/shared/errors.js';
 import type { Project } from '../domain/projects/project.js';
 
 /**
- * HTTP Basic project authentication (reference §D): `base64(project_id:secret)`. The id (public,
+ * HTTP Basic project authentication, as Stytch's: `base64(project_id:secret)`. The id (public,
  * but compared without early exit all the same) and the digest of the secret are compared in
  * constant time, and every failure looks the same.
  */

@@ -22,7 +22,7 @@ export interface HttpServerOptions {
   readonly trustProxy?: readonly string[] | undefined;
   /**
    * Called when a request carries `X-Stytch-Member-Session` / `X-Stytch-Member-SessionJWT`, which ask
-   * for the call to run with that member's permissions (reference §1). It throws to refuse the call.
+   * for the call to run with that member's permissions. It throws to refuse the call.
    */
   readonly memberSessionHeaders: (headers: { sessionToken: string | undefined; sessionJwt: string | undefined }) => Promise<void>;
 }
@@ -37,10 +37,17 @@ export interface ConnectionTimeouts {
   readonly keepAliveMs: number;
 }
 
+/**
+ * Who may call a route. Every route needs the project's credentials unless it declares otherwise:
+ * `public` for health checks and the JWKS, `console` for the operator console, which signs its
+ * operators in itself. Decided by the route the router matched, never by the spelling of the URL.
+ */
+export type RouteAccess = 'project' | 'public' | 'console';
+
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Routes that need no project credentials (health checks, the JWKS). */
-    isPublic?: boolean;
+    /** Who may call this route; `project` (the project's Basic credentials) when omitted. */
+    access?: RouteAccess;
     /** Routes that read member-session headers themselves instead of the generic check. */
     handlesMemberSessionHeaders?: boolean;
   }
@@ -52,7 +59,7 @@ declare module 'fastify' {
 
 /**
  * The framework adapter: request ids, JSON-only bodies with a size limit, project authentication
- * on every `/v1/` route, and every failure rendered as Stytch's error envelope.
+ * on every route that is not declared open, and every failure rendered as Stytch's error envelope.
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const timeouts = options.timeouts;
@@ -74,7 +81,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     logController: new RequestLogController(),
     // The per-request child logger is made only when the request writes a line (lazy-request-logger.ts).
     childLoggerFactory: (logger, bindings, childOptions) => new LazyRequestLogger(logger as Logger, bindings, childOptions) as unknown as Logger,
-    // Path parameters may be slugs or external ids of up to 128 characters (reference §1); the default of 100 refused them.
+    // Path parameters may be slugs or external ids of up to 128 characters; the default of 100 refused them.
     routerOptions: { maxParamLength: 1024 },
     // A malformed URL or an over-long path parameter fails before routing and hooks; answer it in the Stytch envelope too.
     // No hooks run for these, so the security headers of the onSend hook below are set here too.
@@ -97,7 +104,9 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   app.decorate('methodTable', new MethodTable());
-  app.addHook('onRoute', (route) => app.methodTable.add(route.method, route.url));
+  // Scopes (the console) add their own onRoute hooks after this one on the same route object, so the
+  // table keeps the route and reads its access when asked.
+  app.addHook('onRoute', (route) => app.methodTable.add(route));
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -119,7 +128,11 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   // Callback-style hooks, not async ones: these run on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
-    if (request.routeOptions.config?.isPublic === true || !request.url.startsWith('/v1/')) return done();
+    // Deny by default: only a route that says so is open. The router has already decoded the path
+    // (`/%761/…`, `//v1/…`), so this is the route that will run, however the URL was spelled. An
+    // unknown path (404) runs no handler and reveals nothing.
+    const access = request.routeOptions.config?.access ?? 'project';
+    if (access !== 'project' || request.is404) return done();
     try {
       options.authenticator.authenticate(request.headers.authorization);
     } catch (error) {

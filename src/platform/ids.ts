@@ -20,7 +20,7 @@ export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';
 }
 
-/** Makes `<prefix>-<test|live>-<uuid v4>` ids (reference §G). */
+/** Makes `<prefix>-<test|live>-<uuid v4>` ids, Stytch's id format. */
 export class IdGenerator {
   readonly #random: Random;
   readonly environment: Environment;

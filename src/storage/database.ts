@@ -126,6 +126,9 @@ export interface ImpersonationTokenRow {
   expires_at: string;
   redeemed_at: string | null;
   member_session_id: string | null;
+  /** Null only on rows written before migration 0006 set it. */
+  member_email_address: string | null;
+  revoked_at: string | null;
 }
 
 /** One impersonated session's life: who, why, and how it ended. */

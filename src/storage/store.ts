@@ -44,10 +44,10 @@ export interface Store extends StorePorts {
 function bindPorts(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): StorePorts {
   return {
     projects: new ProjectsSqlStore(db, dialect),
-    organizations: new OrganizationsSqlStore(db),
-    members: new MembersSqlStore(db),
-    audit: new AuditSqlStore(db),
-    sessions: new SessionsSqlStore(db),
+    organizations: new OrganizationsSqlStore(db, dialect),
+    members: new MembersSqlStore(db, dialect),
+    audit: new AuditSqlStore(db, dialect),
+    sessions: new SessionsSqlStore(db, dialect),
     signingKeys: new SigningKeysSqlStore(db, dialect),
     impersonation: new ImpersonationSqlStore(db),
     operators: new OperatorsSqlStore(db),

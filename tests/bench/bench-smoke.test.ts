@@ -124,7 +124,7 @@ describe('the benchmark in smoke mode', () => {
     }
   });
 
-  it('holds each scenario to its target of issue #6 without asserting them', () => {
+  it('holds each scenario to its performance targets without asserting them', () => {
     const rows = result().rows;
     const targets = (scenario: string, database = 'sqlite') => rows.find((row) => row.scenario === scenario && row.database === database)?.targets.map((check) => check.target);
     expect(targets('session-token')).toEqual(['>= 50% of ceiling req/s', 'p99 < 25 ms', 'peak RSS < 250 MB']);

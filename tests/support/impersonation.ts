@@ -21,13 +21,15 @@ export function policyPath(organization: string): string {
 export const IMPERSONATOR = { id: 'support-17', emailAddress: 'sam@support.example' } as const;
 export const REASON = 'Ticket 4711: cannot see invoices';
 
-/** 44 URL-safe base64 characters, as Stytch's tokens (reference §A.3). */
+/** 44 URL-safe base64 characters, as Stytch's tokens. */
 export const OPAQUE_TOKEN = /^[A-Za-z0-9_-]{44}$/;
 
 export type RawResponse = Awaited<ReturnType<TestServer['fetch']>>;
 
 export interface MintedToken {
   readonly request_id: string;
+  /** The token's id (never the token): what the audit trail and token revocation name it by. */
+  readonly token_id: string;
   readonly impersonation_token: string;
   readonly expires_at: string;
   readonly impersonation_url: string | null;

@@ -64,10 +64,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // Off: suites of other features hammer search and send hundreds of bogus tokens on purpose.
     // tests/integration/rate-limits turns them on, at the production defaults (docs/configuration.md).
     rateLimitsEnabled: false,
-    rateLimitAuthFailuresPerMinute: 20,
     rateLimitMintsPerMinute: 60,
     rateLimitSearchesPerMinute: 100,
+    rateLimitConsoleSignInsPerMinute: 10,
     trustProxy: undefined,
+    auditExportConcurrency: 2,
     bodyLimitBytes: 1024 * 1024,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 
-/** A version 4 UUID in lower case, as in every Stytch id (reference §G). */
+/** A version 4 UUID in lower case, as in every Stytch id. */
 const UUID_V4 = '[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}';
 
 /** `<prefix>-<test|live>-<uuid v4>`, e.g. `idPattern('member')` matches `member-test-…`. */
@@ -9,7 +9,7 @@ export function idPattern(prefix: string, environment: 'test' | 'live' = 'test')
   return new RegExp(`^${prefix}-${environment}-${UUID_V4}$`);
 }
 
-/** RFC 3339 in UTC with a `Z` (reference §1, "Timestamps"); fractional seconds are allowed. */
+/** RFC 3339 in UTC with a `Z`, as Stytch writes timestamps; fractional seconds are allowed. */
 export const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Checks `value` is an RFC 3339 UTC timestamp of a real instant, and returns that instant in ms. */

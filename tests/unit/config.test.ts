@@ -49,10 +49,11 @@ describe('loadConfig defaults', () => {
       impersonationEnabled: true,
       impersonationRedirectUrl: undefined,
       rateLimitsEnabled: true,
-      rateLimitAuthFailuresPerMinute: 20,
       rateLimitMintsPerMinute: 60,
       rateLimitSearchesPerMinute: 100,
+      rateLimitConsoleSignInsPerMinute: 10,
       trustProxy: undefined,
+      auditExportConcurrency: 2,
       bodyLimitBytes: 1048576,
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
@@ -87,13 +88,14 @@ describe('loadConfig from the environment', () => {
         UNDERSTUDY_IMPERSONATION_ENABLED: 'false',
         UNDERSTUDY_IMPERSONATION_REDIRECT_URL: 'https://app.example.com/authenticate',
         UNDERSTUDY_RATE_LIMITS_ENABLED: 'false',
-        UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5',
         UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE: '0',
         UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE: '250',
+        UNDERSTUDY_RATE_LIMIT_CONSOLE_SIGN_INS_PER_MINUTE: '5',
         UNDERSTUDY_TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1',
         UNDERSTUDY_HEADERS_TIMEOUT_MS: '5000',
         UNDERSTUDY_REQUEST_TIMEOUT_MS: '20000',
         UNDERSTUDY_KEEP_ALIVE_TIMEOUT_MS: '65000',
+        UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY: '4',
       },
     });
     expect(config).toEqual({
@@ -110,10 +112,11 @@ describe('loadConfig from the environment', () => {
       impersonationEnabled: false,
       impersonationRedirectUrl: 'https://app.example.com/authenticate',
       rateLimitsEnabled: false,
-      rateLimitAuthFailuresPerMinute: 5,
       rateLimitMintsPerMinute: 0,
       rateLimitSearchesPerMinute: 250,
+      rateLimitConsoleSignInsPerMinute: 5,
       trustProxy: '10.0.0.1, 192.168.0.0/16,::1',
+      auditExportConcurrency: 4,
       bodyLimitBytes: 2048,
       headersTimeoutMs: 5000,
       requestTimeoutMs: 20000,
@@ -153,6 +156,19 @@ describe('loadConfig from a JSON config file', () => {
     expect(problems).toHaveLength(2);
     expect(problems.join('\n')).toContain('unknown key "prot"');
     expect(problems.join('\n')).toContain('unknown key "UNDERSTUDY_HOST"');
+  });
+
+  it('refuses the removed key rate_limit_auth_failures_per_minute, saying the limit is gone and why', () => {
+    const path = configFile({ port: 9090, rate_limit_auth_failures_per_minute: 20 });
+    expect(problemsOf({ env: {}, configFile: path })).toEqual([
+      `config file ${path} has the key "rate_limit_auth_failures_per_minute", which no longer exists (the limit on failed session and impersonation ` +
+        "authentications per client address was removed: their tokens cannot be guessed, and since the caller is the application's backend, " +
+        "the limit only let anyone's bogus tokens get genuine ones refused): delete it",
+    ]);
+  });
+
+  it('ignores UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE like any variable it does not read', () => {
+    expect(loadConfig({ env: { UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '5', UNDERSTUDY_NOT_A_SETTING: 'x' } })).toEqual(loadConfig({ env: {} }));
   });
 
   it('refuses a file that is not a JSON object', () => {
@@ -257,8 +273,18 @@ describe('loadConfig validation', () => {
   it('reads the impersonation switch and redirect URL, refusing anything else', () => {
     expect(problemsOf({ env: { UNDERSTUDY_IMPERSONATION_ENABLED: 'yes', UNDERSTUDY_IMPERSONATION_REDIRECT_URL: 'javascript:alert(1)' } })).toEqual([
       'UNDERSTUDY_IMPERSONATION_ENABLED must be true or false (got "yes")',
-      'UNDERSTUDY_IMPERSONATION_REDIRECT_URL must be an http(s) URL',
+      'UNDERSTUDY_IMPERSONATION_REDIRECT_URL must be an https:// URL (http:// only for localhost) without user:password@: it must be an https:// URL (http:// only for localhost)',
     ]);
+  });
+
+  it('refuses an http:// redirect URL except on localhost, and one with user:password@', () => {
+    const problem = (url: string) => problemsOf({ env: { UNDERSTUDY_IMPERSONATION_REDIRECT_URL: url } });
+    expect(problem('http://app.example.com/impersonate')[0]).toMatch(/^UNDERSTUDY_IMPERSONATION_REDIRECT_URL must be an https:\/\/ URL .*: it must be an https:\/\/ URL/);
+    expect(problem('https://user:pass@app.example.com/impersonate')[0]).toMatch(/: it must not contain user:password@$/);
+    expect(problem('https://user@app.example.com/impersonate')[0]).toMatch(/: it must not contain user:password@$/);
+    for (const url of ['https://app.example.com/impersonate', 'http://localhost:3000/impersonate', 'http://127.0.0.1:3000/x', 'http://[::1]/x']) {
+      expect(loadConfig({ env: { UNDERSTUDY_IMPERSONATION_REDIRECT_URL: url } }).impersonationRedirectUrl).toBe(url);
+    }
   });
 
   it('refuses a rate-limit switch other than true/false, negative or fractional limits, and proxies that are not addresses', () => {
@@ -266,7 +292,7 @@ describe('loadConfig validation', () => {
       problemsOf({
         env: {
           UNDERSTUDY_RATE_LIMITS_ENABLED: 'on',
-          UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '-1',
+          UNDERSTUDY_RATE_LIMIT_CONSOLE_SIGN_INS_PER_MINUTE: '-1',
           UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE: '2.5',
           UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE: 'many',
           UNDERSTUDY_TRUST_PROXY: '10.0.0.0/33,proxy.internal',
@@ -274,12 +300,18 @@ describe('loadConfig validation', () => {
       }),
     ).toEqual([
       'UNDERSTUDY_RATE_LIMITS_ENABLED must be true or false (got "on")',
-      'UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE must be an integer from 0 (no limit) to 1000000 (got "-1")',
       'UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE must be an integer from 0 (no limit) to 1000000 (got "2.5")',
       'UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE must be an integer from 0 (no limit) to 1000000 (got "many")',
+      'UNDERSTUDY_RATE_LIMIT_CONSOLE_SIGN_INS_PER_MINUTE must be an integer from 0 (no limit) to 1000000 (got "-1")',
       'UNDERSTUDY_TRUST_PROXY must be a comma-separated list of IP addresses or CIDR ranges (got "10.0.0.0/33,proxy.internal")',
     ]);
     expect(loadConfig({ env: { UNDERSTUDY_TRUST_PROXY: '2001:db8::/32' } }).trustProxy).toBe('2001:db8::/32');
+  });
+
+  it.each(['0', '-1', '1.5', 'two', '1001'])('refuses the audit export concurrency %s', (value) => {
+    expect(problemsOf({ env: { UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY: value } })).toEqual([
+      `UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY must be an integer from 1 to 1000 (got "${value}")`,
+    ]);
   });
 
   it.each(['sqlite://file.db', 'http://db', './understudy.db', 'POSTGRES'])('refuses the database URL %s', (url) => {

@@ -41,8 +41,8 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
 const SPECIAL_STATUS: Readonly<Record<string, number>> = { method_not_allowed: 405, request_body_too_large: 413, unsupported_content_type: 415 };
 
 /**
- * Codes Understudy invented: absent from Stytch's list of API error types (`StytchAPIErrorType`,
- * reference §C.2). Every other code must be one of Stytch's, listed in `STYTCH_CODES`.
+ * Codes Understudy invented: absent from Stytch's list of API error types (`StytchAPIErrorType`
+ * in Stytch's frontend SDK). Every other code must be one of Stytch's, listed in `STYTCH_CODES`.
  */
 const UNDERSTUDY_SPECIFIC = [
   'invalid_json',
@@ -69,7 +69,7 @@ const UNDERSTUDY_SPECIFIC = [
   'operator_locked',
   'operator_forbidden',
 ];
-/** Codes of the server that are Stytch `error_type` values (reference §C.2 and the SDKs' error-type lists). */
+/** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [
   // shared: credentials, routing, search
   'unauthorized_credentials',

@@ -4,7 +4,6 @@ import { RateLimitedError } from '../../src/domain/rate-limits/errors.js';
 import { policiesOf } from '../../src/domain/rate-limits/rate-limit.js';
 import { RateLimiter } from '../../src/domain/rate-limits/rate-limiter.js';
 import type { RateLimitCounterKey, RateLimitsStore } from '../../src/domain/rate-limits/rate-limits-store.js';
-import { DomainError } from '../../src/domain/shared/domain-error.js';
 import type { OperationContext } from '../../src/domain/shared/operation-context.js';
 import { ManualClock } from '../../src/platform/clock.js';
 
@@ -32,9 +31,8 @@ class RecordingStore implements RateLimitsStore {
   }
 }
 
-const SETTINGS = { enabled: true, authFailuresPerMinute: 3, mintsPerMinute: 2, searchesPerMinute: 0 };
+const SETTINGS = { enabled: true, mintsPerMinute: 2, searchesPerMinute: 0, consoleSignInsPerMinute: 3 };
 const FROM = (ipAddress: string): OperationContext => ({ requestId: 'r', actor: { type: 'system' }, client: { ipAddress, userAgent: '' } });
-const NOT_FOUND = new DomainError('not_found', 'session_not_found', 'Session could not be found.');
 
 function limiterAt(start: string) {
   const store = new RecordingStore();
@@ -43,38 +41,36 @@ function limiterAt(start: string) {
 }
 
 describe('RateLimiter', () => {
-  it('checks an address it saw no failure from without touching the database', async () => {
-    const { store, limiter } = limiterAt('2026-03-01T12:00:10Z');
-    const guesses = limiter.guessLimit('auth_failures');
-    for (let index = 0; index < 1000; index += 1) await guesses.beforeAttempt(FROM('203.0.113.1'));
-    expect(store.calls).toEqual([]);
-  });
-
-  it('reads the shared count before each attempt only from an address with failures this window', async () => {
+  it('counts every attempt of a client address, refuses past the limit with the seconds left, and starts over in the next window', async () => {
     const { store, clock, limiter } = limiterAt('2026-03-01T12:00:10Z');
-    const guesses = limiter.guessLimit('auth_failures');
-    expect(await guesses.afterFailedGuess(FROM('203.0.113.1'), NOT_FOUND)).toBe(NOT_FOUND);
-    store.calls.length = 0;
-    await guesses.beforeAttempt(FROM('203.0.113.1'));
-    await guesses.beforeAttempt(FROM('198.51.100.1'));
-    expect(store.calls).toEqual(['read']);
-    clock.advance(60_000);
-    await guesses.beforeAttempt(FROM('203.0.113.1'));
-    expect(store.calls).toEqual(['read']);
+    const signIns = limiter.clientLimit('console_sign_ins');
+    for (let index = 0; index < 3; index += 1) await signIns(FROM('203.0.113.1'));
+    await expect(signIns(FROM('203.0.113.1'))).rejects.toMatchObject({
+      code: 'too_many_requests',
+      kind: 'rate_limited',
+      retryAfterSeconds: 50,
+      message: 'Too many requests have been made: at most 3 console sign-in attempts per client address per minute. Retry after 50 seconds.',
+    });
+    // Another address has its own count.
+    await signIns(FROM('198.51.100.1'));
+    expect([...store.counts]).toEqual([
+      ['console_sign_ins|203.0.113.1|2026-03-01T12:00:00Z', 4],
+      ['console_sign_ins|198.51.100.1|2026-03-01T12:00:00Z', 1],
+    ]);
+    clock.advance(50_000);
+    await signIns(FROM('203.0.113.1'));
+    expect(store.counts.get('console_sign_ins|203.0.113.1|2026-03-01T12:01:00Z')).toBe(1);
   });
 
-  it('returns the original error up to the limit, then too_many_requests with the seconds left in the window', async () => {
+  it('counts an IPv6 client by its /64 and an IPv4-mapped address as the IPv4 address', async () => {
     const { store, limiter } = limiterAt('2026-03-01T12:00:10Z');
-    const guesses = limiter.guessLimit('auth_failures');
-    const answers = [];
-    for (let index = 0; index < 4; index += 1) answers.push(await guesses.afterFailedGuess(FROM('203.0.113.1'), NOT_FOUND));
-    expect(answers.slice(0, 3)).toEqual([NOT_FOUND, NOT_FOUND, NOT_FOUND]);
-    expect(answers[3]).toBeInstanceOf(RateLimitedError);
-    expect((answers[3] as RateLimitedError).retryAfterSeconds).toBe(50);
-    // Known to be over the limit: refused before the attempt with no read at all.
-    store.calls.length = 0;
-    await expect(guesses.beforeAttempt(FROM('203.0.113.1'))).rejects.toMatchObject({ code: 'too_many_requests', kind: 'rate_limited', retryAfterSeconds: 50 });
-    expect(store.calls).toEqual([]);
+    const signIns = limiter.clientLimit('console_sign_ins');
+    for (const address of ['2001:db8:a:b::1', '2001:db8:a:b::2', '2001:db8:a:b:ffff:1:2:3']) await signIns(FROM(address));
+    await expect(signIns(FROM('2001:db8:a:b:9:9:9:9'))).rejects.toBeInstanceOf(RateLimitedError);
+    await signIns(FROM('2001:db8:a:c::1'));
+    for (let index = 0; index < 3; index += 1) await signIns(FROM('::ffff:203.0.113.7'));
+    await expect(signIns(FROM('203.0.113.7'))).rejects.toBeInstanceOf(RateLimitedError);
+    expect([...store.counts.keys()].map((id) => id.split('|')[1])).toEqual(['2001:db8:a:b::/64', '2001:db8:a:c::/64', '203.0.113.7']);
   });
 
   it('refuses per-project calls past the limit without writing once it knows the key is over', async () => {
@@ -101,9 +97,11 @@ describe('RateLimiter', () => {
     for (let index = 0; index < 5; index += 1) await limiter.consume('searches', 'project');
     const none = new RateLimiter({ store, clock: new ManualClock(), policies: policiesOf({ ...SETTINGS, enabled: false }) });
     for (let index = 0; index < 5; index += 1) await none.consume('mints', 'project');
-    const guesses = limiter.guessLimit('auth_failures');
+    const signIns = limiter.clientLimit('console_sign_ins');
     const internal: OperationContext = { requestId: 'r', actor: { type: 'cli' } };
-    for (let index = 0; index < 5; index += 1) expect(await guesses.afterFailedGuess(internal, NOT_FOUND)).toBe(NOT_FOUND);
+    for (let index = 0; index < 5; index += 1) await signIns(internal);
+    for (let index = 0; index < 5; index += 1) await signIns({ ...internal, client: { ipAddress: '', userAgent: '' } });
+    for (let index = 0; index < 5; index += 1) await none.clientLimit('console_sign_ins')(FROM('203.0.113.1'));
     expect(store.calls).toEqual([]);
   });
 });

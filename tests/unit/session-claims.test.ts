@@ -41,7 +41,7 @@ function aSession(overrides: Partial<MemberSession> = {}): MemberSession {
   };
 }
 
-describe('sessionClaims (the session JWT payload, reference §E.4)', () => {
+describe('sessionClaims (the session JWT payload)', () => {
   it('lays out iss, aud, sub, the session and organization claims, and custom claims at the top level', () => {
     expect(sessionClaims(aSession(), ORGANIZATION, PROJECT_ID)).toStrictEqual({
       plan: 'pro',

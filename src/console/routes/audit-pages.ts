@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { AuditExport } from '../../domain/impersonation/audit-export.js';
+import { RateLimitedError } from '../../domain/rate-limits/errors.js';
+import { ndjsonStream } from '../../http/ndjson-stream.js';
 import { encodeAuditEvent } from '../../http/wire/impersonation.js';
 import { csrfFor, requireOperator } from '../console-context.js';
 import type { ConsoleDependencies } from '../console-plugin.js';
@@ -47,18 +50,22 @@ ${pager('/console/audit', filters, trail.nextCursor)}`;
   scope.get<{ Querystring: Filters }>('/audit/export', async (request, reply) => {
     const identity = requireOperator(request, reply);
     if (identity === undefined) return reply;
-    const query = toQuery(cleaned(request.query));
-    const lines: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const trail = await impersonationAdmin.auditTrail({ ...query, cursor, limit: 1000 });
-      for (const event of trail.events) lines.push(JSON.stringify(encodeAuditEvent(event)));
-      cursor = trail.nextCursor ?? undefined;
-    } while (cursor !== undefined);
-    return reply
-      .type('application/x-ndjson')
-      .header('content-disposition', 'attachment; filename="impersonation-audit.ndjson"')
-      .send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+    // Streamed a page at a time under the same per-process bound as the API export (audit-export.ts).
+    // Opening reads the first page, so a bad filter or a full bound still gets the HTML error page.
+    let exported: AuditExport;
+    try {
+      exported = await dependencies.services.auditExports.open(toQuery(cleaned(request.query)));
+    } catch (error) {
+      if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
+      throw error;
+    }
+    void reply.type('application/x-ndjson').header('content-disposition', 'attachment; filename="impersonation-audit.ndjson"');
+    // Fastify answers HEAD with this handler and drains a stream body unread: stop before reading on.
+    if (request.method === 'HEAD') {
+      exported.close();
+      return reply.send();
+    }
+    return reply.send(ndjsonStream(exported, encodeAuditEvent, (error) => request.log.error({ err: error }, 'console audit export failed after it began; response cut off')));
   });
 }
 

@@ -1,19 +1,20 @@
 import type { FastifyInstance } from 'fastify';
+import { RateLimitedError } from '../../domain/rate-limits/errors.js';
 import { isDomainError } from '../../domain/shared/domain-error.js';
 import { checkCsrf, csrfFor, field, operatorContext, safeNext, SESSION_COOKIE } from '../console-context.js';
-import { cookieOptions, type ConsoleDependencies } from '../console-plugin.js';
+import { ANONYMOUS, cookieOptions, type ConsoleDependencies } from '../console-plugin.js';
 import { signInPage, totpPage } from '../views/sign-in.js';
 
 /** Sign in (password, then TOTP) and sign out. */
 export function registerSignInPages(scope: FastifyInstance, dependencies: ConsoleDependencies): void {
   const { consoleAuth } = dependencies.services;
 
-  scope.get<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+  scope.get<{ Querystring: { next?: string } }>('/login', ANONYMOUS, async (request, reply) => {
     if (request.consoleIdentity?.isFullySignedIn) return reply.redirect(safeNext(request.query.next), 303);
     return reply.type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), next: request.query.next }).value);
   });
 
-  scope.post<{ Querystring: { next?: string } }>('/login', async (request, reply) => {
+  scope.post<{ Querystring: { next?: string } }>('/login', ANONYMOUS, async (request, reply) => {
     checkCsrf(request);
     const emailAddress = field(request.body, 'email') ?? '';
     // The page the operator asked for before being sent to sign in (e.g. after an idle timeout).
@@ -24,22 +25,27 @@ export function registerSignInPages(scope: FastifyInstance, dependencies: Consol
       return reply.redirect(identity.isFullySignedIn ? next : `/console/login/totp?next=${encodeURIComponent(next)}`, 303);
     } catch (error) {
       if (!isDomainError(error)) throw error;
-      const status = error.code === 'operator_locked' ? 429 : 401;
-      return reply.code(status).type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), error: error.message, emailAddress, next }).value);
+      // 429 only from the per-client limit, which says nothing about the address tried; every
+      // refusal about the operator (unknown, disabled, locked, wrong password) is the same 401.
+      if (error instanceof RateLimitedError) void reply.code(429).header('retry-after', String(error.retryAfterSeconds));
+      else void reply.code(401);
+      return reply.type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), error: error.message, emailAddress, next }).value);
     }
   });
 
-  scope.get<{ Querystring: { next?: string } }>('/login/totp', async (request, reply) => {
+  scope.get<{ Querystring: { next?: string } }>('/login/totp', ANONYMOUS, async (request, reply) => {
     if (request.consoleIdentity === null) return reply.redirect('/console/login', 303);
     return reply.type('text/html; charset=utf-8').send(totpPage({ csrf: csrfFor(request), next: request.query.next }).value);
   });
 
-  scope.post('/login/totp', async (request, reply) => {
+  scope.post('/login/totp', ANONYMOUS, async (request, reply) => {
     const identity = request.consoleIdentity;
     if (identity === null) return reply.redirect('/console/login', 303);
     checkCsrf(request);
     try {
-      await consoleAuth.verifyTotp(operatorContext(request, identity), identity, field(request.body, 'code') ?? '');
+      const verified = await consoleAuth.verifyTotp(operatorContext(request, identity), identity, field(request.body, 'code') ?? '');
+      // Signing in is complete: the browser gets the new session's token; the half-signed-in one is revoked.
+      if (verified.token !== null) void reply.setCookie(SESSION_COOKIE, verified.token, cookieOptions(dependencies.isHttps));
       return reply.redirect(safeNext(field(request.body, 'next')), 303);
     } catch (error) {
       if (!isDomainError(error)) throw error;
@@ -48,7 +54,7 @@ export function registerSignInPages(scope: FastifyInstance, dependencies: Consol
     }
   });
 
-  scope.post('/logout', async (request, reply) => {
+  scope.post('/logout', ANONYMOUS, async (request, reply) => {
     const identity = request.consoleIdentity;
     if (identity !== null) {
       checkCsrf(request);

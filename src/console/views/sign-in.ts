@@ -1,11 +1,14 @@
+import { LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS } from '../../domain/operators/operator.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, notice, page } from './layout.js';
 
 export function signInPage(options: { csrf: string; error?: string | undefined; emailAddress?: string | undefined; next?: string | undefined }): SafeHtml {
   return page({
     title: 'Sign in',
+    // The same words after every refusal: whether the account is locked is never told, only that it can be.
     body: html`<div class="login card stack">
 ${notice('error', options.error)}
+${options.error === undefined ? '' : html`<p class="muted">After ${MAX_FAILED_ATTEMPTS} failed attempts in a row, signing in is locked for ${LOCKOUT_MINUTES} minutes.</p>`}
 <form method="post" action="/console/login" class="stack">
   ${csrfField(options.csrf)}
   <input type="hidden" name="next" value="${options.next ?? ''}">

@@ -7,7 +7,7 @@ import { decryptPrivateKey, encryptPrivateKey } from './key-encryption.js';
 import { MasterKeyError } from './master-key.js';
 import type { SigningKeysStore, StoredSigningKey } from './signing-keys-store.js';
 
-/** Session JWTs live 5 minutes (reference §E.4); a retired key stays published that long, plus skew. */
+/** Session JWTs live 5 minutes, as Stytch's do; a retired key stays published that long, plus skew. */
 export const JWT_LIFETIME_SECONDS = 300;
 const CLOCK_SKEW_SECONDS = 60;
 /** A rotated-in key is published this long before it signs, so every process and JWKS cache sees it first. */
@@ -129,7 +129,7 @@ export class SigningKeystore<Tx extends { signingKeys: SigningKeysStore } = { si
     return key !== undefined && stateAt(key.stored, this.#dependencies.clock.now()) !== 'retired' ? key : undefined;
   }
 
-  /** The public JWKS (reference §E.5): every key that signs, will sign, or signed a JWT that may still be valid. */
+  /** The public JWKS: every key that signs, will sign, or signed a JWT that may still be valid. */
   async publicJwks(): Promise<JWK[]> {
     await this.#reloadIfStale();
     const now = this.#dependencies.clock.now();

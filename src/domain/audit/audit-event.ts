@@ -23,6 +23,7 @@ export type AuditEventType =
   | 'impersonation.redemption_refused'
   | 'impersonation.session_revoked'
   | 'impersonation.session_expired'
+  | 'impersonation.token_revoked'
   | 'impersonation.policy_updated'
   | 'operator.created'
   | 'operator.disabled'

@@ -6,6 +6,8 @@ export interface AuditEventFilter {
   readonly organizationId?: string | undefined;
   readonly memberId?: string | undefined;
   readonly impersonatorId?: string | undefined;
+  /** Events whose impersonator is any of these ids (one person's names); none match an empty list. */
+  readonly impersonatorIds?: readonly string[] | undefined;
   /** Inclusive lower bound on `occurredAt` (RFC 3339). */
   readonly since?: string | undefined;
   /** Exclusive upper bound on `occurredAt` (RFC 3339). */

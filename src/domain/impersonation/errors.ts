@@ -1,6 +1,6 @@
 import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
-/** Impersonation error codes: Stytch `error_type` values (reference §A.4, §C.2). */
+/** Impersonation error codes: Stytch `error_type` values where Stytch has one (docs/errors.md marks ours). */
 export const IMPERSONATION_ERRORS = {
   unable_to_auth_impersonation_token: {
     kind: 'unauthenticated',
@@ -13,7 +13,10 @@ export const IMPERSONATION_ERRORS = {
     kind: 'invalid_argument',
     message: 'impersonator_id (1 to 256 characters) and a valid impersonator_email_address are required.',
   },
-  invalid_impersonation_redirect_url: { kind: 'invalid_argument', message: 'impersonation_redirect_url must be an http(s) URL.' },
+  invalid_impersonation_redirect_url: {
+    kind: 'invalid_argument',
+    message: 'impersonation_redirect_url must be an https:// URL (http:// only for localhost) without user:password@.',
+  },
   impersonation_session_not_found: { kind: 'not_found', message: 'No active impersonated session matches.' },
   no_impersonation_revoke_arguments: {
     kind: 'invalid_argument',

@@ -4,31 +4,46 @@ import type { AuditEvent } from '../audit/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditEventFilter, AuditStore } from '../audit/audit-store.js';
 import { memberError } from '../members/errors.js';
-import { STYTCH_ADMIN } from '../members/member.js';
+import { canonicalEmail, STYTCH_ADMIN } from '../members/member.js';
 import type { MembersStore } from '../members/members-store.js';
+import type { OperatorsStore } from '../operators/operators-store.js';
 import { rbacError } from '../rbac/errors.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
-import type { SessionsService } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
 import { sharedError } from '../shared/errors.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import { MAX_SEARCH_LIMIT } from '../shared/pagination.js';
+import { FOR_UPDATE } from '../shared/read-for-update.js';
 import type { Transactional } from '../shared/transactional.js';
 import { impersonationError } from './errors.js';
-import type { ImpersonatedSession, ImpersonationPolicy } from './impersonation.js';
+import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationSelector, ImpersonationToken, ImpersonatorIdentity } from './impersonation.js';
+import type { EndedImpersonations, ImpersonationEndings } from './impersonation-endings.js';
 import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
+import { redirectUrlProblem } from './impersonation-text.js';
 
-type Ports = { organizations: OrganizationsStore; members: MembersStore; sessions: SessionsStore; audit: AuditStore; impersonation: ImpersonationStore };
+type Ports = {
+  organizations: OrganizationsStore;
+  members: MembersStore;
+  sessions: SessionsStore;
+  audit: AuditStore;
+  impersonation: ImpersonationStore;
+  operators: OperatorsStore;
+};
 
-/** Organization, member and impersonator references as callers give them (ids, slugs, external ids). */
+/**
+ * Organization, member and impersonator references as callers give them: an organization id, slug
+ * or external id; a member id, external id or (with an organization) email address; an
+ * impersonator id or email address, which also finds that person's records under their other name.
+ */
 export interface ImpersonationScope {
   readonly organization?: string | undefined;
   readonly member?: string | undefined;
   readonly impersonatorId?: string | undefined;
   readonly memberSessionId?: string | undefined;
+  readonly tokenId?: string | undefined;
 }
 
 export interface PolicyView {
@@ -56,17 +71,23 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
  */
 export class ImpersonationAdminService {
   readonly #store: Transactional<Ports>;
-  readonly #sessions: SessionsService;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
+  readonly #endings: ImpersonationEndings;
 
-  constructor(dependencies: { store: Transactional<Ports>; sessions: SessionsService; clock: Clock; audit: AuditRecorder; project: ProjectImpersonationPolicy }) {
+  constructor(dependencies: {
+    store: Transactional<Ports>;
+    clock: Clock;
+    audit: AuditRecorder;
+    project: ProjectImpersonationPolicy;
+    endings: ImpersonationEndings;
+  }) {
     this.#store = dependencies.store;
-    this.#sessions = dependencies.sessions;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
     this.#project = dependencies.project;
+    this.#endings = dependencies.endings;
   }
 
   /**
@@ -83,27 +104,43 @@ export class ImpersonationAdminService {
     return { organization, stored, effective: effectivePolicy(this.#project, stored), project: this.#project };
   }
 
-  /** Sets the organization's own switch and redirect URL (`null` clears it); absent fields keep their value. */
+  /**
+   * Sets the organization's own switch and redirect URL (`null` clears it); absent fields keep their
+   * value. While the organization's switch is off nothing it allowed before may go on: its live
+   * impersonated sessions and unredeemed tokens end in the same transaction, each audited.
+   */
   async setPolicy(context: OperationContext, organizationReference: string, change: { enabled?: boolean | undefined; redirectUrl?: string | null | undefined }): Promise<PolicyView> {
-    if (change.redirectUrl !== undefined && change.redirectUrl !== null && !isHttpUrl(change.redirectUrl)) throw impersonationError('invalid_impersonation_redirect_url');
+    if (change.redirectUrl !== undefined && change.redirectUrl !== null) {
+      const problem = redirectUrlProblem(change.redirectUrl);
+      if (problem !== undefined) throw impersonationError('invalid_impersonation_redirect_url', `impersonation_redirect_url ${problem}: use https:// (http:// only for localhost), without user:password@.`);
+    }
     const organization = await this.#organization(organizationReference);
     return this.#store.transaction(async (tx) => {
-      const current = await tx.impersonation.findPolicy(organization.organizationId);
-      const policy: ImpersonationPolicy = {
-        organizationId: organization.organizationId,
-        enabled: change.enabled ?? current?.enabled ?? true,
-        redirectUrl: change.redirectUrl === undefined ? (current?.redirectUrl ?? null) : change.redirectUrl,
-        updatedAt: toTimestamp(this.#clock.now()),
-      };
-      await tx.impersonation.upsertPolicy(policy);
+      // Locked as a mint locks it: a mint either sees the switch off or commits its token before the ending below.
+      await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE);
+      const previous = await tx.impersonation.findPolicy(organization.organizationId);
+      const at = toTimestamp(this.#clock.now());
+      const policy = await tx.impersonation.updatePolicy(organization.organizationId, change, at);
       await this.#audit.record(tx.audit, context, {
         type: 'impersonation.policy_updated',
         organizationId: organization.organizationId,
-        occurredAt: policy.updatedAt ?? undefined,
-        details: { enabled: policy.enabled, redirect_url: policy.redirectUrl, previous_enabled: current?.enabled ?? true },
+        occurredAt: at,
+        details: { enabled: policy.enabled, redirect_url: policy.redirectUrl, previous_enabled: previous?.enabled ?? true },
       });
+      if (!policy.enabled) await this.#endings.endIn(tx, context, { organizationId: organization.organizationId }, 'disabled_by_organization');
       return { organization, stored: policy, effective: effectivePolicy(this.#project, policy), project: this.#project };
     });
+  }
+
+  /**
+   * The project's switch is configuration, read when a server starts: when it is off, every live
+   * impersonated session and unredeemed token ends then, audited (a system action), so switching
+   * it on again later revives none of them. Nothing happens while it is on.
+   */
+  async endWhileProjectDisabled(): Promise<EndedImpersonations> {
+    if (this.#project.enabled) return { sessions: [], tokens: [] };
+    const context: OperationContext = { requestId: 'startup', actor: { type: 'system' } };
+    return this.#store.transaction((tx) => this.#endings.endIn(tx, context, {}, 'disabled_by_project'));
   }
 
   /** Impersonated sessions going on now, narrowed by organization, member, impersonator or session. */
@@ -111,15 +148,37 @@ export class ImpersonationAdminService {
     return this.#store.impersonation.listActiveImpersonatedSessions(await this.#selector(scope), toTimestamp(this.#clock.now()));
   }
 
-  /** Ends impersonations at once: one session, all of an impersonator's, a member's or an organization's. */
+  /** Ends impersonated sessions at once: one session, all of an impersonator's, a member's or an organization's. */
   async revoke(context: OperationContext, scope: ImpersonationScope): Promise<ImpersonatedSession[]> {
-    const given = [scope.memberSessionId, scope.impersonatorId, scope.organization, scope.member].filter((value) => value !== undefined);
-    // Revoking "everything" by accident must be impossible: at least one narrowing is required.
+    const selector = await this.#revocationSelector({ ...scope, tokenId: undefined });
+    return this.#store.transaction(async (tx) => {
+      const revoked = await this.#endings.revokeSessionsIn(tx, context, selector, 'revoked');
+      if (revoked.length === 0 && scope.memberSessionId !== undefined) throw impersonationError('impersonation_session_not_found');
+      return revoked;
+    });
+  }
+
+  /** Revokes unredeemed tokens at once: one (by token id), all of an impersonator's, a member's or an organization's; [] when none. */
+  async revokeTokens(context: OperationContext, scope: ImpersonationScope): Promise<ImpersonationToken[]> {
+    const selector = await this.#revocationSelector({ ...scope, memberSessionId: undefined });
+    return this.#store.transaction((tx) => this.#endings.revokeTokensIn(tx, context, selector, 'revoked'));
+  }
+
+  /** Both at once, in one transaction: the matching live impersonated sessions and unredeemed tokens (the CLI's revoke). */
+  async endImpersonations(context: OperationContext, scope: ImpersonationScope): Promise<EndedImpersonations> {
+    const selector = await this.#revocationSelector(scope);
+    return this.#store.transaction(async (tx) => {
+      const tokens = scope.memberSessionId !== undefined && scope.tokenId === undefined ? [] : await this.#endings.revokeTokensIn(tx, context, selector, 'revoked');
+      const sessions = scope.tokenId !== undefined && scope.memberSessionId === undefined ? [] : await this.#endings.revokeSessionsIn(tx, context, selector, 'revoked');
+      return { sessions, tokens };
+    });
+  }
+
+  /** Revoking "everything" by accident must be impossible: at least one narrowing is required. */
+  async #revocationSelector(scope: ImpersonationScope): Promise<ImpersonationSelector> {
+    const given = [scope.memberSessionId, scope.tokenId, scope.impersonatorId, scope.organization, scope.member].filter((value) => value !== undefined);
     if (given.length === 0) throw impersonationError('no_impersonation_revoke_arguments');
-    const active = await this.listActive(scope);
-    if (active.length === 0 && scope.memberSessionId !== undefined) throw impersonationError('impersonation_session_not_found');
-    await this.#store.transaction((tx) => this.#sessions.revokeSessionsIn(tx, context, active));
-    return active;
+    return this.#selector(scope);
   }
 
   /** The impersonation audit trail in the order it was written, a page at a time. */
@@ -130,7 +189,14 @@ export class ImpersonationAdminService {
       if (bound !== undefined && !RFC3339.test(bound)) throw sharedError('bad_request', 'since and until must be RFC 3339 UTC timestamps, e.g. 2026-01-01T00:00:00Z.');
     }
     const selector = await this.#selector({ organization: query.organization, member: query.member, impersonatorId: query.impersonatorId });
-    const filter: AuditEventFilter = { typePrefix: 'impersonation.', ...selector, since: query.since, until: query.until };
+    const filter: AuditEventFilter = {
+      typePrefix: 'impersonation.',
+      organizationId: selector.organizationId,
+      memberId: selector.memberId,
+      impersonatorIds: selector.impersonator === undefined ? undefined : await this.#auditIdsOf(selector.impersonator),
+      since: query.since,
+      until: query.until,
+    };
     const afterEventId = decodeAuditCursor(query.cursor);
     const events = await this.#store.audit.searchEvents(filter, { limit: limit + 1, afterEventId });
     const page = events.slice(0, limit);
@@ -144,24 +210,59 @@ export class ImpersonationAdminService {
     return organization;
   }
 
-  /** Resolves references to ids; a member reference needs its organization (member ids are unique anyway). */
-  async #selector(scope: ImpersonationScope): Promise<{ organizationId?: string; memberId?: string; impersonatorId?: string; memberSessionId?: string }> {
+  /**
+   * Resolves references to ids. A member is found by id anywhere, or by external id or email
+   * address within the given organization (an address alone could name members of several).
+   */
+  async #selector(scope: ImpersonationScope): Promise<ImpersonationSelector> {
     const organizationId = scope.organization === undefined ? undefined : (await this.#organization(scope.organization)).organizationId;
     let memberId: string | undefined;
     if (scope.member !== undefined) {
+      const email = canonicalEmail(scope.member);
+      if (email.includes('@') && organizationId === undefined) throw sharedError('bad_request', 'A member email address needs organization_id (or --organization) too.');
       const member =
         organizationId === undefined
           ? await this.#store.members.findMemberById(scope.member)
-          : await this.#store.members.findMember(organizationId, scope.member);
+          : email.includes('@')
+            ? await this.#store.members.findMemberByEmail(organizationId, email)
+            : await this.#store.members.findMember(organizationId, scope.member);
       if (member === undefined) throw memberError('member_not_found');
       memberId = member.memberId;
     }
     return {
       ...(organizationId !== undefined && { organizationId }),
       ...(memberId !== undefined && { memberId }),
-      ...(scope.impersonatorId !== undefined && { impersonatorId: scope.impersonatorId }),
+      ...(scope.impersonatorId !== undefined && { impersonator: await this.#identity(scope.impersonatorId) }),
       ...(scope.memberSessionId !== undefined && { memberSessionId: scope.memberSessionId }),
+      ...(scope.tokenId !== undefined && { tokenId: scope.tokenId }),
     };
+  }
+
+  /**
+   * The impersonator a reference names. An operator, by operator id or email address, is both (the
+   * console records the id, the CLI used to record the address as the id). An email address is
+   * every record with that address, whatever id came with it. Any other id is that id alone: staff
+   * ids may share one address (a team mailbox), so an id never widens to its address.
+   */
+  async #identity(reference: string): Promise<ImpersonatorIdentity> {
+    const named = reference.trim();
+    const email = named.includes('@') ? canonicalEmail(named) : undefined;
+    const operator = email === undefined ? await this.#store.operators.findOperatorById(named) : await this.#store.operators.findOperatorByEmail(email);
+    const ids = new Set([named]);
+    const emailAddresses = new Set<string>();
+    for (const address of [email, operator?.emailAddress]) {
+      if (address === undefined) continue;
+      ids.add(address);
+      emailAddresses.add(address);
+    }
+    if (operator !== undefined) ids.add(operator.operatorId);
+    return { ids: [...ids], emailAddresses: [...emailAddresses] };
+  }
+
+  /** Audit events name the impersonator by id only: the identity's ids, and every id recorded on tokens with its addresses. */
+  async #auditIdsOf(identity: ImpersonatorIdentity): Promise<string[]> {
+    const recorded = await this.#store.impersonation.findImpersonatorIds(identity.emailAddresses);
+    return [...new Set([...identity.ids, ...recorded])];
   }
 }
 
@@ -170,13 +271,4 @@ function decodeAuditCursor(cursor: string | undefined): string | null {
   const eventId = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!/^audit-event-(test|live)-[0-9a-f-]{36}$/.test(eventId)) throw sharedError('invalid_cursor');
   return eventId;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }

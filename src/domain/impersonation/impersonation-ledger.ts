@@ -4,7 +4,7 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import type { Transactional } from '../shared/transactional.js';
-import type { ImpersonatedSession } from './impersonation.js';
+import type { ImpersonatedSession, ImpersonationEndCause } from './impersonation.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 
 type LedgerPorts = { impersonation: ImpersonationStore; audit: AuditStore };
@@ -23,10 +23,11 @@ export class ImpersonationLedger {
     this.#clock = dependencies.clock;
   }
 
-  async sessionsRevoked(tx: LedgerPorts, context: OperationContext, memberSessionIds: readonly string[], at: string): Promise<void> {
+  /** `why` is recorded when the revocation had a cause beyond a direct request (an operator disabled, a policy switched off). */
+  async sessionsRevoked(tx: LedgerPorts, context: OperationContext, memberSessionIds: readonly string[], at: string, why?: ImpersonationEndCause): Promise<void> {
     if (memberSessionIds.length === 0) return;
     const ended = await tx.impersonation.endImpersonatedSessions(memberSessionIds, at, 'revoked');
-    for (const session of ended) await this.#recordEnd(tx, context, session, 'impersonation.session_revoked', at);
+    for (const session of ended) await this.#recordEnd(tx, context, session, 'impersonation.session_revoked', at, why);
   }
 
   /**
@@ -54,6 +55,7 @@ export class ImpersonationLedger {
     session: ImpersonatedSession,
     type: 'impersonation.session_revoked' | 'impersonation.session_expired',
     occurredAt: string,
+    why?: ImpersonationEndCause,
   ): Promise<void> {
     await this.#audit.record(tx.audit, context, {
       type,
@@ -66,6 +68,7 @@ export class ImpersonationLedger {
         impersonator_email_address: session.impersonatorEmailAddress,
         reason: session.reason,
         started_at: session.startedAt,
+        ...(why !== undefined && { why }),
       },
     });
   }

@@ -19,7 +19,7 @@ export function effectivePolicy(project: ProjectImpersonationPolicy, organizatio
   return { enabled: disabledBy === null, disabledBy, redirectUrl: organization?.redirectUrl ?? project.redirectUrl };
 }
 
-/** Stytch's B2B impersonation link: `stytch_token_type=multi_tenant_impersonation&token=…` (reference §A.5). */
+/** Stytch's B2B impersonation link: `stytch_token_type=multi_tenant_impersonation&token=…` on the login redirect URL. */
 export function impersonationUrl(redirectUrl: string, token: string): string {
   const url = new URL(redirectUrl);
   // Appended to the query as written: re-serializing it through searchParams would rewrite the

@@ -7,8 +7,11 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditEventType } from '../audit/audit-event.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import { memberError } from '../members/errors.js';
-import { normalizeEmail, type Member } from '../members/member.js';
+import { canonicalEmail, normalizeEmail, type Member } from '../members/member.js';
 import type { MembersStore } from '../members/members-store.js';
+import { operatorError } from '../operators/errors.js';
+import type { Operator } from '../operators/operator.js';
+import type { OperatorsStore } from '../operators/operators-store.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
@@ -16,8 +19,8 @@ import { rbacError } from '../rbac/errors.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import type { AuthenticatedSession, SessionsService } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
-import { NO_GUESS_LIMIT, type GuessLimit } from '../rate-limits/rate-limiter.js';
-import type { DomainError } from '../shared/domain-error.js';
+import { isDomainError, type DomainError } from '../shared/domain-error.js';
+import { FOR_UPDATE } from '../shared/read-for-update.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import type { Transactional } from '../shared/transactional.js';
 import { impersonationError } from './errors.js';
@@ -31,8 +34,16 @@ import {
 } from './impersonation.js';
 import { effectivePolicy, impersonationUrl, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
+import { hasControlCharacters, hasLineControlCharacters } from './impersonation-text.js';
 
-type Ports = { organizations: OrganizationsStore; members: MembersStore; sessions: SessionsStore; audit: AuditStore; impersonation: ImpersonationStore };
+type Ports = {
+  organizations: OrganizationsStore;
+  members: MembersStore;
+  sessions: SessionsStore;
+  audit: AuditStore;
+  impersonation: ImpersonationStore;
+  operators: OperatorsStore;
+};
 export type ImpersonationServiceStore = Transactional<Ports>;
 
 export interface MintInput {
@@ -41,13 +52,21 @@ export interface MintInput {
   readonly memberReference: string;
   readonly impersonatorId: string;
   readonly impersonatorEmailAddress: string;
+  /**
+   * An operator, by id or email address, acting as the impersonator (the CLI's `--operator`):
+   * `impersonatorId` and `impersonatorEmailAddress` are then ignored.
+   */
+  readonly operator?: string | undefined;
   readonly reason: string | undefined;
   readonly expirationMinutes?: number | undefined;
   /** The session named by member-session headers on the minting call, if any (no chains). */
   readonly callerSession?: { readonly isImpersonated: boolean } | undefined;
+  /** Why the edge could not decode the request (a field of the wrong type): refused here, so it is audited like any refusal. */
+  readonly malformed?: DomainError | undefined;
 }
 
 export interface MintedToken {
+  readonly tokenId: string;
   readonly impersonationToken: string;
   readonly expiresAt: string;
   readonly impersonationUrl: string | null;
@@ -55,10 +74,19 @@ export interface MintedToken {
   readonly organization: Organization;
 }
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
+/** Who a token is minted for: an operator's id and address, or the ones the caller gave. */
+interface Impersonator {
+  readonly id: string;
+  readonly emailAddress: string;
+  /** The id the caller gave when an operator's id replaced it, kept in the mint record. */
+  readonly requestedId: string | null;
+}
+
+/** Longest text of a refused attempt kept in its audit record. */
+const MAX_RECORDED_ATTEMPT = 2048;
 
 /**
- * Member impersonation (reference §A): our minting extension, Stytch's redemption, the policy that
+ * Member impersonation: our minting extension, Stytch's redemption, the policy that
  * governs both, and the ways to end it. Every mint, redemption and refusal is audited.
  */
 export class ImpersonationService {
@@ -69,7 +97,6 @@ export class ImpersonationService {
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
-  readonly #guesses: GuessLimit;
 
   constructor(dependencies: {
     store: ImpersonationServiceStore;
@@ -79,8 +106,6 @@ export class ImpersonationService {
     ids: IdGenerator;
     audit: AuditRecorder;
     project: ProjectImpersonationPolicy;
-    /** Caps failed redemptions of unknown tokens per client address; no cap when omitted. */
-    guesses?: GuessLimit;
   }) {
     this.#store = dependencies.store;
     this.#sessions = dependencies.sessions;
@@ -89,32 +114,48 @@ export class ImpersonationService {
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
     this.#project = dependencies.project;
-    this.#guesses = dependencies.guesses ?? NO_GUESS_LIMIT;
   }
 
-  /** Mints a single-use token to impersonate a member; refusals are audited with why. */
+  /** Mints a single-use token to impersonate a member; every refusal is audited with why. */
   async mint(context: OperationContext, input: MintInput): Promise<MintedToken> {
-    const attempt = { impersonatorId: input.impersonatorId, details: { impersonator_email_address: input.impersonatorEmailAddress, reason: input.reason ?? null } };
-    const refuse = (error: DomainError, scope: { organizationId?: string; memberId?: string } = {}): Promise<never> =>
-      this.#refuse(context, 'impersonation.mint_refused', error, { ...attempt, ...scope });
+    // Lookups first (reads only), so a refusal is filed under the organization and member it names.
+    const organization = input.organizationReference === '' ? undefined : await this.#store.organizations.findOrganization(input.organizationReference);
+    const member = organization === undefined ? undefined : await this.#findMember(organization, input.memberReference);
+    const attempt = {
+      organizationId: organization?.organizationId,
+      memberId: member?.memberId,
+      impersonatorId: recordable(input.operator ?? input.impersonatorId) || undefined,
+      details: {
+        impersonator_email_address: recordable(input.operator === undefined ? input.impersonatorEmailAddress : ''),
+        reason: input.reason === undefined ? null : recordable(input.reason),
+      },
+    };
+    const refuse = (error: DomainError, resolved?: Impersonator): Promise<never> =>
+      this.#refuse(context, 'impersonation.mint_refused', error, {
+        ...attempt,
+        ...(resolved !== undefined && { impersonatorId: resolved.id, details: { ...attempt.details, impersonator_email_address: resolved.emailAddress } }),
+      });
+    if (input.malformed !== undefined) return refuse(input.malformed);
     if (input.callerSession?.isImpersonated === true) {
       return refuse(impersonationError('member_impersonation_not_allowed', 'An impersonated session cannot start another impersonation.'));
     }
     if (input.callerSession !== undefined) return refuse(rbacError('unauthorized_action'));
     const reason = (input.reason ?? '').trim();
     if (reason === '' || reason.length > MAX_REASON_LENGTH) return refuse(impersonationError('invalid_impersonation_reason'));
-    const impersonatorId = input.impersonatorId.trim();
-    if (impersonatorId === '' || impersonatorId.length > 256 || !EMAIL.test(input.impersonatorEmailAddress)) return refuse(impersonationError('invalid_impersonator'));
+    if (hasControlCharacters(reason)) {
+      return refuse(impersonationError('invalid_impersonation_reason', 'The reason must not contain control characters (line breaks and tabs are allowed).'));
+    }
+    const resolved = await this.#impersonator(input);
+    if (isDomainError(resolved)) return refuse(resolved);
+    const impersonator = resolved.impersonator;
+    // A disabled operator impersonates nobody; the refusal is filed under them.
+    if (resolved.disabled) return refuse(impersonationError('member_impersonation_not_allowed', 'The impersonator is a disabled operator.'), impersonator);
     const minutes = input.expirationMinutes ?? DEFAULT_TOKEN_MINUTES;
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_TOKEN_MINUTES) return refuse(impersonationError('invalid_expiration'));
-
-    const organization = await this.#store.organizations.findOrganization(input.organizationReference);
-    if (organization === undefined) return refuse(organizationError('organization_not_found'));
-    const scope = { organizationId: organization.organizationId };
-    const member = await this.#findMember(organization, input.memberReference);
-    if (member === undefined) return refuse(memberError('member_not_found'), scope);
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_TOKEN_MINUTES) return refuse(impersonationError('invalid_expiration'), impersonator);
+    if (organization === undefined) return refuse(organizationError('organization_not_found'), impersonator);
+    if (member === undefined) return refuse(memberError('member_not_found'), impersonator);
     const policy = await this.#policyFor(organization.organizationId);
-    if (!policy.enabled) return refuse(disabled(policy), { ...scope, memberId: member.memberId });
+    if (!policy.enabled) return refuse(disabled(policy), impersonator);
 
     const now = this.#clock.now();
     const secret = createOpaqueToken(this.#random);
@@ -122,15 +163,25 @@ export class ImpersonationService {
       tokenId: this.#ids.next('impersonation-token'),
       organizationId: organization.organizationId,
       memberId: member.memberId,
-      impersonatorId,
-      impersonatorEmailAddress: normalizeEmail(input.impersonatorEmailAddress),
+      impersonatorId: impersonator.id,
+      impersonatorEmailAddress: impersonator.emailAddress,
       reason,
+      memberEmailAddress: member.emailAddress,
       createdAt: toTimestamp(now),
       expiresAt: toTimestamp(new Date(now.getTime() + minutes * 60_000)),
       redeemedAt: null,
       memberSessionId: null,
+      revokedAt: null,
     };
-    await this.#store.transaction(async (tx) => {
+    const lateRefusal = await this.#store.transaction(async (tx): Promise<DomainError | undefined> => {
+      // The organization and member rows are locked and read again, so a policy switched off or a
+      // member deleted (or readdressed) meanwhile is either seen here or, committing after this
+      // transaction, finds this token and revokes it: none is minted past such a change.
+      await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE);
+      const current = await tx.members.findMemberById(member.memberId, FOR_UPDATE);
+      if (current === undefined || current.status === 'deleted' || current.emailAddress !== member.emailAddress) return memberError('member_not_found');
+      const latest = effectivePolicy(this.#project, await tx.impersonation.findPolicy(organization.organizationId));
+      if (!latest.enabled) return disabled(latest);
       await tx.impersonation.insertToken(token, { lookupId: secret.lookupId, digest: secret.digest });
       await this.#audit.record(tx.audit, context, {
         type: 'impersonation.token_minted',
@@ -138,10 +189,19 @@ export class ImpersonationService {
         memberId: token.memberId,
         impersonatorId: token.impersonatorId,
         occurredAt: token.createdAt,
-        details: { token_id: token.tokenId, impersonator_email_address: token.impersonatorEmailAddress, reason, expires_at: token.expiresAt },
+        details: {
+          token_id: token.tokenId,
+          impersonator_email_address: token.impersonatorEmailAddress,
+          reason,
+          expires_at: token.expiresAt,
+          ...(impersonator.requestedId !== null && { requested_impersonator_id: impersonator.requestedId }),
+        },
       });
+      return undefined;
     });
+    if (lateRefusal !== undefined) return refuse(lateRefusal, impersonator);
     return {
+      tokenId: token.tokenId,
       impersonationToken: secret.token,
       expiresAt: token.expiresAt,
       impersonationUrl: policy.redirectUrl === null ? null : impersonationUrl(policy.redirectUrl, secret.token),
@@ -152,14 +212,12 @@ export class ImpersonationService {
 
   /** impersonation.authenticate: exactly one redemption wins; the session lasts 60 minutes, fixed. */
   async redeem(context: OperationContext, presented: string): Promise<AuthenticatedSession> {
-    // Past the client's limit of failed guesses nothing is looked at (and nothing audited: the trail would be the flood).
-    await this.#guesses.beforeAttempt(context);
+    // No limit on failures per caller: the token cannot be guessed, and a limit keyed on the customer's
+    // backend would let anyone's bogus tokens get its genuine redemptions refused.
     const parsed = parseOpaqueToken(presented);
     const found = parsed === undefined ? undefined : await this.#store.impersonation.findTokenByLookupId(parsed.lookupId);
     if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.digest)) {
-      // A token this server never minted is a guess; the refusal that crosses the limit is audited as too_many_requests.
-      const error = await this.#guesses.afterFailedGuess(context, impersonationError('unable_to_auth_impersonation_token'));
-      return this.#refuse(context, 'impersonation.redemption_refused', error, { details: { why: 'unknown_token' } });
+      return this.#refuse(context, 'impersonation.redemption_refused', impersonationError('unable_to_auth_impersonation_token'), { details: { why: 'unknown_token' } });
     }
     const token = found.token;
     const scope = { organizationId: token.organizationId, memberId: token.memberId, impersonatorId: token.impersonatorId };
@@ -177,6 +235,17 @@ export class ImpersonationService {
     if (organization === undefined || member === undefined || member.status === 'deleted') {
       return refuse(impersonationError('unable_to_auth_impersonation_token', 'The member of this impersonation token no longer exists.'), 'member_deleted');
     }
+    // The token is bound to the member's address at mint: after a change it names someone else's account.
+    if (member.emailAddress !== token.memberEmailAddress) {
+      return refuse(impersonationError('unable_to_auth_impersonation_token', "The member's email address changed after this token was minted."), 'member_changed');
+    }
+    // Disabling an operator revokes their tokens; this also catches one minted while the disable committed.
+    const operator = await this.#store.operators.findOperatorByEmail(token.impersonatorEmailAddress);
+    if (operator !== undefined && operator.disabledAt !== null) {
+      return refuse(impersonationError('unable_to_auth_impersonation_token', 'The operator this token was minted for is disabled.'), 'operator_disabled');
+    }
+    // Checked last so a refusal names the cause that still holds (a policy still off, a member still deleted).
+    if (token.revokedAt !== null) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'revoked');
 
     let started: Awaited<ReturnType<SessionsService['startSession']>>;
     try {
@@ -200,17 +269,53 @@ export class ImpersonationService {
         return session;
       });
     } catch (error) {
-      if (error instanceof LostRedemptionRace) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'already_used');
+      if (error instanceof LostRedemptionRace) {
+        // Another redemption, or a revocation, claimed the token first: say which.
+        const claimed = (await this.#store.impersonation.findTokenByLookupId(parsed.lookupId))?.token;
+        return refuse(impersonationError('unable_to_auth_impersonation_token'), claimed?.revokedAt != null ? 'revoked' : 'already_used');
+      }
       throw error;
     }
     return { ...started.record, sessionToken: started.sessionToken, sessionJwt: await this.#sessions.issueJwt(started.record) };
   }
 
   async #findMember(organization: Organization, reference: string): Promise<Member | undefined> {
-    const member = reference.includes('@')
-      ? await this.#store.members.findMemberByEmail(organization.organizationId, reference.trim().toLowerCase())
+    // The same canonical form members' addresses are stored in, so a full-width `＠` or letter finds the same member.
+    const email = canonicalEmail(reference);
+    const member = email.includes('@')
+      ? await this.#store.members.findMemberByEmail(organization.organizationId, email)
       : await this.#store.members.findMember(organization.organizationId, reference);
     return member === undefined || member.status === 'deleted' ? undefined : member;
+  }
+
+  /**
+   * The impersonator as one identity: when the caller names an operator (the CLI's --operator, or an
+   * id or email address that is an operator's), the operator's id and address; otherwise the id and
+   * address given. Returns the refusal instead when there is none.
+   */
+  async #impersonator(input: MintInput): Promise<{ impersonator: Impersonator; disabled: boolean } | DomainError> {
+    if (input.operator !== undefined) {
+      const named = input.operator.trim();
+      const operator = named.includes('@') ? await this.#store.operators.findOperatorByEmail(canonicalEmail(named)) : await this.#store.operators.findOperatorById(named);
+      if (operator === undefined) return operatorError('operator_not_found');
+      return asImpersonator(operator, null);
+    }
+    const id = input.impersonatorId.trim();
+    const given = input.impersonatorEmailAddress.trim();
+    if (hasLineControlCharacters(id) || hasLineControlCharacters(given)) {
+      return impersonationError('invalid_impersonator', 'impersonator_id and impersonator_email_address must not contain control characters.');
+    }
+    const emailAddress = given === '' ? undefined : validEmail(given);
+    if (emailAddress === null || id.length > 256) return impersonationError('invalid_impersonator');
+    const byId = id === '' ? undefined : await this.#store.operators.findOperatorById(id);
+    const byEmail = emailAddress === undefined ? undefined : await this.#store.operators.findOperatorByEmail(emailAddress);
+    if (byId !== undefined && emailAddress !== undefined && emailAddress !== byId.emailAddress) {
+      return impersonationError('invalid_impersonator', 'impersonator_email_address is not the email address of the operator impersonator_id names.');
+    }
+    const operator = byId ?? byEmail;
+    if (operator !== undefined) return asImpersonator(operator, id === '' || id === operator.operatorId ? null : id);
+    if (id === '' || emailAddress === undefined) return impersonationError('invalid_impersonator');
+    return { impersonator: { id, emailAddress, requestedId: null }, disabled: false };
   }
 
   async #policyFor(organizationId: string): Promise<EffectivePolicy> {
@@ -238,6 +343,30 @@ export class ImpersonationService {
 
 }
 
+/** An operator as impersonator: always their operator id and address. */
+function asImpersonator(operator: Operator, requestedId: string | null): { impersonator: Impersonator; disabled: boolean } {
+  return { impersonator: { id: operator.operatorId, emailAddress: operator.emailAddress, requestedId }, disabled: operator.disabledAt !== null };
+}
+
+/** The address as members' and operators' addresses are stored, or null when it is not a valid one. */
+function validEmail(emailAddress: string): string | null {
+  try {
+    return normalizeEmail(emailAddress);
+  } catch (error) {
+    if (isDomainError(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * Text of a refused attempt as it is recorded: control characters written out as `\uXXXX`, so the
+ * trail (and every terminal it is printed on) never carries them raw, and bounded in length.
+ */
+function recordable(text: string): string {
+  const escaped = [...text].map((character) => (hasLineControlCharacters(character) ? `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}` : character)).join('');
+  return escaped.length > MAX_RECORDED_ATTEMPT ? `${escaped.slice(0, MAX_RECORDED_ATTEMPT)}…` : escaped;
+}
+
 /** Another request redeemed the token between our read and our write. */
 class LostRedemptionRace extends Error {}
 
@@ -248,7 +377,7 @@ function disabled(policy: EffectivePolicy): DomainError {
   );
 }
 
-/** Stytch's one factor of an impersonated session (reference §A.2). */
+/** Stytch's one factor of an impersonated session, naming the impersonator. */
 function impersonatedFactor(token: ImpersonationToken, at: string): AuthenticationFactor {
   return {
     type: 'impersonated',

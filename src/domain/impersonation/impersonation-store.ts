@@ -1,4 +1,4 @@
-import type { ImpersonatedSession, ImpersonatedSessionSelector, ImpersonationPolicy, ImpersonationToken } from './impersonation.js';
+import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationSelector, ImpersonationToken } from './impersonation.js';
 
 /** Storage port for impersonation tokens, impersonated sessions and organization policies. */
 export interface ImpersonationStore {
@@ -6,18 +6,30 @@ export interface ImpersonationStore {
   /** The token with this lookup id and its digest, whatever its state; undefined when none. */
   findTokenByLookupId(lookupId: string): Promise<{ token: ImpersonationToken; digest: Buffer } | undefined>;
   /**
-   * Marks the token redeemed if, and only if, it is unredeemed and unexpired at `at`; returns
-   * whether this call did it. Concurrent callers race on one conditional UPDATE, so exactly one wins.
+   * Marks the token redeemed if, and only if, it is unredeemed, unrevoked and unexpired at `at`;
+   * returns whether this call did it. Concurrent callers (and a concurrent revocation) race on one
+   * conditional UPDATE, so exactly one wins.
    */
   redeemToken(tokenId: string, at: string, memberSessionId: string): Promise<boolean>;
+  /**
+   * Revokes every token matching `selector` that is unredeemed, unrevoked and unexpired at `at`
+   * (`memberSessionId` is ignored), with one conditional UPDATE; returns the tokens this call revoked.
+   */
+  revokeUnredeemedTokens(selector: ImpersonationSelector, at: string): Promise<ImpersonationToken[]>;
+  /** Every impersonator id recorded on tokens together with one of these email addresses, sorted; [] when none. */
+  findImpersonatorIds(emailAddresses: readonly string[]): Promise<string[]>;
   insertImpersonatedSession(session: ImpersonatedSession): Promise<void>;
   /** Impersonated sessions not yet ended and not expired at `now`, matching every given selector field, oldest first; [] when none. */
-  listActiveImpersonatedSessions(selector: ImpersonatedSessionSelector, now: string): Promise<ImpersonatedSession[]>;
+  listActiveImpersonatedSessions(selector: ImpersonationSelector, now: string): Promise<ImpersonatedSession[]>;
   /** Marks these sessions ended (if not already) and returns the ones this call ended; [] when none. */
   endImpersonatedSessions(memberSessionIds: readonly string[], at: string, reason: 'revoked' | 'expired'): Promise<ImpersonatedSession[]>;
   /** Impersonated sessions whose expiry has passed at `now` but is not yet recorded, at most `limit`; [] when none. */
   listUnrecordedExpiries(now: string, limit: number): Promise<ImpersonatedSession[]>;
   /** The organization's stored policy, or undefined when it never set one. */
   findPolicy(organizationId: string): Promise<ImpersonationPolicy | undefined>;
-  upsertPolicy(policy: ImpersonationPolicy): Promise<void>;
+  /**
+   * Sets only the given parts of the organization's policy (creating it, allowed with no redirect
+   * URL, when it has none) in one statement, and returns the policy as stored now.
+   */
+  updatePolicy(organizationId: string, change: { enabled?: boolean | undefined; redirectUrl?: string | null | undefined }, at: string): Promise<ImpersonationPolicy>;
 }

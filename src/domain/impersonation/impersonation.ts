@@ -6,10 +6,14 @@ export interface ImpersonationToken {
   readonly impersonatorId: string;
   readonly impersonatorEmailAddress: string;
   readonly reason: string;
+  /** The member's email address when the token was minted: a token redeems only while it is still theirs. */
+  readonly memberEmailAddress: string;
   readonly createdAt: string;
   readonly expiresAt: string;
   readonly redeemedAt: string | null;
   readonly memberSessionId: string | null;
+  /** Set when the token was revoked before it was redeemed; a revoked token never redeems. */
+  readonly revokedAt: string | null;
 }
 
 export type ImpersonationEndReason = 'revoked' | 'expired';
@@ -37,16 +41,38 @@ export interface ImpersonationPolicy {
   readonly updatedAt: string | null;
 }
 
-/** Stytch: impersonation tokens live 5 minutes; impersonated sessions exactly 60 (reference §A.2, §A.3). */
+/** Stytch: impersonation tokens live 5 minutes; impersonated sessions exactly 60. */
 export const DEFAULT_TOKEN_MINUTES = 5;
 export const MAX_TOKEN_MINUTES = 5;
 export const IMPERSONATED_SESSION_MINUTES = 60;
 export const MAX_REASON_LENGTH = 1024;
 
-/** Who can narrow an impersonated-session listing or a revocation. */
-export interface ImpersonatedSessionSelector {
+/**
+ * One person acting as impersonator, by every id and email address recorded for them: an operator
+ * is known by their operator id and email address, and older records may carry either.
+ */
+export interface ImpersonatorIdentity {
+  readonly ids: readonly string[];
+  readonly emailAddresses: readonly string[];
+}
+
+/** What narrows a listing or a revocation of impersonated sessions and unredeemed tokens; every given field must match. */
+export interface ImpersonationSelector {
   readonly memberSessionId?: string | undefined;
+  readonly tokenId?: string | undefined;
   readonly organizationId?: string | undefined;
   readonly memberId?: string | undefined;
-  readonly impersonatorId?: string | undefined;
+  /** Matches records whose impersonator id is one of `ids` or whose impersonator email is one of `emailAddresses`. */
+  readonly impersonator?: ImpersonatorIdentity | undefined;
 }
+
+/** Why impersonations were ended, recorded as `why` on each `session_revoked` and `token_revoked` event. */
+export type ImpersonationEndCause =
+  | 'revoked'
+  | 'operator_disabled'
+  | 'operator_password_reset'
+  | 'operator_deleted'
+  | 'member_deleted'
+  | 'member_email_changed'
+  | 'disabled_by_organization'
+  | 'disabled_by_project';

@@ -1,6 +1,6 @@
 import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
-/** Member error codes: Stytch `error_type` values (reference §C.2), each with its kind. */
+/** Member error codes: Stytch `error_type` values where Stytch has one (docs/errors.md marks ours), each with its kind. */
 export const MEMBER_ERRORS = {
   member_not_found: { kind: 'not_found', message: 'Member could not be found.' },
   invalid_email: { kind: 'invalid_argument', message: 'email_address is not a valid email address.' },

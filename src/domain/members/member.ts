@@ -1,4 +1,6 @@
 import type { Organization } from '../organizations/organization.js';
+import { assertFiniteNumbers } from '../shared/json-values.js';
+import { mapFilterValues, type SearchQuery } from '../shared/search.js';
 import { memberError } from './errors.js';
 
 export type MemberStatus = 'pending' | 'invited' | 'active' | 'deleted';
@@ -49,7 +51,7 @@ export const STYTCH_MEMBER = 'stytch_member';
 export const STYTCH_ADMIN = 'stytch_admin';
 
 /**
- * The member's roles with where each comes from (reference §B.2, §E.7): `stytch_member` always,
+ * The member's roles with where each comes from, as Stytch lists them: `stytch_member` always,
  * direct assignments, and the organization's email-domain implicit assignments.
  */
 export function effectiveRoles(member: Member, organization: Organization): MemberRole[] {
@@ -81,11 +83,37 @@ const EXTERNAL_ID = /^[A-Za-z0-9._\-|]{1,128}$/;
 const E164 = /^\+[1-9]\d{6,14}$/;
 const METADATA_LIMIT_BYTES = 4096;
 
-/** Email addresses are compared case-insensitively, so they are stored in lower case. */
+/**
+ * The form email addresses are stored and looked up in: NFKC first, so compatibility forms such as
+ * full-width letters (`ＡＤＭＩＮ＠acme.com`) fold into the plain ones, then trimmed and in lower case,
+ * as addresses are compared case-insensitively. Lookups use it as is; new addresses also pass `normalizeEmail`.
+ */
+export function canonicalEmail(emailAddress: string): string {
+  return emailAddress.normalize('NFKC').trim().toLowerCase();
+}
+
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+const NON_ASCII = /\P{ASCII}/u;
+
+/**
+ * Validates and canonicalizes an address. Operators pick members by address in the console and the
+ * CLI, so two members must never look alike: invisible characters (Unicode Cc and Cf, such as a
+ * zero-width space) are refused, and so is anything outside ASCII once NFKC has folded compatibility
+ * forms, which shuts out look-alike letters such as `ı` (dotless i), `İ` or Cyrillic `а`. The domain
+ * was ASCII-only already (internationalized domains go in their `xn--` form).
+ */
 export function normalizeEmail(emailAddress: string): string {
-  const normalized = emailAddress.trim().toLowerCase();
+  const normalized = canonicalEmail(emailAddress);
+  if (CONTROL_OR_FORMAT.test(normalized)) throw memberError('invalid_email', 'email_address must not contain control or invisible formatting characters.');
+  if (NON_ASCII.test(normalized)) throw memberError('invalid_email', 'email_address must be ASCII; addresses with non-ASCII letters are not accepted.');
   if (!EMAIL.test(normalized)) throw memberError('invalid_email');
   return normalized;
+}
+
+/** Email filters of a search (`member_emails`, `member_email_fuzzy`) in the form addresses are stored in. */
+export function withCanonicalEmails(query: SearchQuery): SearchQuery {
+  const exact = mapFilterValues(query, ['member_emails'], canonicalEmail);
+  return mapFilterValues(exact, ['member_email_fuzzy'], (value) => value.normalize('NFKC'));
 }
 
 export function checkMemberExternalId(externalId: string): string {
@@ -109,6 +137,7 @@ export function checkDefaultMfaMethod(method: string): string {
 }
 
 export function checkMetadata(metadata: Record<string, unknown>, field: string): Record<string, unknown> {
+  assertFiniteNumbers(metadata, field);
   if (Buffer.byteLength(JSON.stringify(metadata)) > METADATA_LIMIT_BYTES) {
     throw memberError('metadata_too_large', `${field} must be at most 4 KB of JSON.`);
   }

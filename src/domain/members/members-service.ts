@@ -7,6 +7,7 @@ import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import type { OperationContext } from '../shared/operation-context.js';
+import { FOR_UPDATE } from '../shared/read-for-update.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../shared/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
 import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
@@ -25,6 +26,7 @@ import {
   normalizeEmail,
   type Member,
   type MemberStatus,
+  withCanonicalEmails,
 } from './member.js';
 import { sharedError } from '../shared/errors.js';
 
@@ -38,6 +40,11 @@ export interface MemberSessionsRevoker {
   revokeMemberSessionsIn(tx: SessionsPorts, context: OperationContext, member: Pick<Member, 'memberId' | 'organizationId'>): Promise<void>;
 }
 export type MembersServiceStore = Transactional<MembersPorts>;
+
+/** Revoking a member's unredeemed impersonation tokens when the member they name is deleted or changes address. */
+export interface MemberImpersonationTokens {
+  revokeTokensIn(tx: SessionsPorts, context: OperationContext, selector: { memberId: string }, why: 'member_deleted' | 'member_email_changed'): Promise<unknown>;
+}
 
 export interface MemberWithOrganization {
   readonly member: Member;
@@ -79,7 +86,7 @@ export interface SearchMembersInput {
   readonly query?: RawSearchQuery | undefined;
 }
 
-/** organizations.members.search filters (reference §I). */
+/** organizations.members.search filters, as the Node SDK types them. */
 export const MEMBER_SEARCH_FILTERS: Readonly<Record<string, FilterValueType>> = {
   member_ids: 'string[]',
   member_emails: 'string[]',
@@ -90,15 +97,24 @@ export const MEMBER_SEARCH_FILTERS: Readonly<Record<string, FilterValueType>> = 
   member_phone_number_fuzzy: 'string',
 };
 
-/** Use cases of the Members API (reference §F, Members). */
+/** Use cases of the Members API. */
 export class MembersService {
   readonly #store: MembersServiceStore;
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
   readonly #sessions: MemberSessionsRevoker;
+  readonly #impersonationTokens: MemberImpersonationTokens | undefined;
 
-  constructor(dependencies: { store: MembersServiceStore; ids: IdGenerator; clock: Clock; audit: AuditRecorder; sessions: MemberSessionsRevoker }) {
+  constructor(dependencies: {
+    store: MembersServiceStore;
+    ids: IdGenerator;
+    clock: Clock;
+    audit: AuditRecorder;
+    sessions: MemberSessionsRevoker;
+    impersonationTokens?: MemberImpersonationTokens;
+  }) {
+    this.#impersonationTokens = dependencies.impersonationTokens;
     this.#store = dependencies.store;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
@@ -196,6 +212,9 @@ export class MembersService {
       };
       await assertUniqueWithinOrganization(tx.members, updated);
       await writeOrExplain(() => tx.members.updateMember(updated));
+      // A token minted for the old address must not open the account under the new one, whatever preserve_existing_sessions says.
+      // Tokens before sessions: revoking them waits for a redemption in flight, whose session the next statement then sees.
+      if (updated.emailAddress !== current.emailAddress) await this.#impersonationTokens?.revokeTokensIn(tx, context, { memberId: current.memberId }, 'member_email_changed');
       // A new email address ends the member's sessions unless the caller asks to keep them (Stytch's preserve_existing_sessions).
       if (updated.emailAddress !== current.emailAddress && input.preserveExistingSessions !== true) {
         await this.#sessions.revokeMemberSessionsIn(tx, context, updated);
@@ -217,6 +236,9 @@ export class MembersService {
       const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
       const now = toTimestamp(this.#clock.now());
       await tx.members.updateMember({ ...member, status: 'deleted', updatedAt: now });
+      // Revoked, not just refused while deleted: reactivating the member must not bring the tokens back.
+      // Tokens before sessions: revoking them waits for a redemption in flight, whose session the next statement then sees.
+      await this.#impersonationTokens?.revokeTokensIn(tx, context, { memberId: member.memberId }, 'member_deleted');
       await this.#sessions.revokeMemberSessionsIn(tx, context, member);
       await this.#audit.record(tx.audit, context, {
         type: 'member.deleted',
@@ -228,11 +250,11 @@ export class MembersService {
     });
   }
 
-  /** members.reactivate takes the real member id only (reference §1). */
+  /** members.reactivate takes the real member id only: Stytch accepts no external id for it. */
   async reactivate(context: OperationContext, organizationReference: string, memberId: string): Promise<MemberWithOrganization> {
     return this.#store.transaction(async (tx) => {
       const organization = await requireOrganization(tx, organizationReference);
-      const member = await tx.members.findMemberById(memberId);
+      const member = await tx.members.findMemberById(memberId, FOR_UPDATE);
       if (member === undefined || member.organizationId !== organization.organizationId) throw memberError('member_not_found');
       if (member.status !== 'deleted') throw memberError('no_deleted_member_found_for_reactivation');
       const now = toTimestamp(this.#clock.now());
@@ -270,7 +292,7 @@ export class MembersService {
   async search(input: SearchMembersInput): Promise<Page<Member> & { organizations: Organization[] }> {
     if (input.organizationIds.length === 0) throw memberError('member_search_organization_ids_empty');
     const page = { limit: parseLimit(input.limit), after: decodeCursor(input.cursor) };
-    const query = parseSearchQuery(input.query, MEMBER_SEARCH_FILTERS, 'member_search');
+    const query = withCanonicalEmails(parseSearchQuery(input.query, MEMBER_SEARCH_FILTERS, 'member_search'));
     const statuses = query.filters.find((filter) => filter.name === 'statuses');
     if (statuses?.type === 'string[]' && statuses.value.some((status) => !MEMBER_STATUSES.includes(status as MemberStatus))) {
       throw sharedError('search_invalid_status_filter');
@@ -309,9 +331,10 @@ async function requireOrganization(ports: Pick<MembersPorts, 'organizations'>, r
   return organization;
 }
 
+/** For a change inside a transaction: the member's row stays locked until it ends, as the whole row is written back. */
 async function requireLiveMember(ports: MembersPorts, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
   const organization = await requireOrganization(ports, organizationReference);
-  const member = await ports.members.findMember(organization.organizationId, memberReference);
+  const member = await ports.members.findMember(organization.organizationId, memberReference, FOR_UPDATE);
   if (member === undefined || member.status === 'deleted') throw memberError('member_not_found');
   return { member, organization };
 }
@@ -334,6 +357,12 @@ async function assertUniqueWithinOrganization(store: MembersStore, member: Membe
   const byEmail = await store.findMemberByEmail(member.organizationId, member.emailAddress);
   if (byEmail !== undefined && byEmail.memberId !== member.memberId) throw memberError('duplicate_member_email');
   if (member.externalId !== null) {
+    // A member is found by id or external id alike (findMember), and the id wins: an external id equal to
+    // another member's id would name two members. Emails cannot meet external ids, which have no "@".
+    const byId = await store.findMemberById(member.externalId);
+    if (byId !== undefined && byId.memberId !== member.memberId && byId.organizationId === member.organizationId) {
+      throw memberError('duplicate_member_external_id', 'external_id is the member_id of another member of the organization.');
+    }
     const byExternalId = await store.findMember(member.organizationId, member.externalId);
     if (byExternalId !== undefined && byExternalId.memberId !== member.memberId && byExternalId.status !== 'deleted' && byExternalId.externalId === member.externalId) {
       throw memberError('duplicate_member_external_id');

@@ -1,4 +1,5 @@
 import type { PageRequest } from '../shared/pagination.js';
+import type { ReadForUpdate } from '../shared/read-for-update.js';
 import type { SearchQuery } from '../shared/search.js';
 import type { Member } from './member.js';
 
@@ -9,11 +10,11 @@ export interface MembersStore {
   /** Replaces every stored field of the member with this id in this organization; same errors as insert; no-op when absent. */
   updateMember(member: Member): Promise<void>;
   /** The member of `organizationId` whose id (or, failing that, external id) is `reference`; live members win over deleted ones; undefined when none. */
-  findMember(organizationId: string, reference: string): Promise<Member | undefined>;
+  findMember(organizationId: string, reference: string, options?: ReadForUpdate): Promise<Member | undefined>;
   /** The live (not deleted) member of `organizationId` with this normalized email address, or undefined. */
   findMemberByEmail(organizationId: string, emailAddress: string): Promise<Member | undefined>;
-  /** The member with this id in any organization, or undefined. */
-  findMemberById(memberId: string): Promise<Member | undefined>;
+  /** The member with this id in any organization, or undefined. `forUpdate` (here and in findMember) locks it (ReadForUpdate). */
+  findMemberById(memberId: string, options?: ReadForUpdate): Promise<Member | undefined>;
   /** One page (`limit + 1` rows, oldest first) of members of `organizationIds` matching `query`, and the total. */
   searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }>;
 }

@@ -21,7 +21,7 @@ import {
   type Operator,
 } from './operator.js';
 import type { OperatorsService } from './operators-service.js';
-import type { OperatorsStore } from './operators-store.js';
+import type { OperatorsStore, SignInClaim } from './operators-store.js';
 
 type Ports = { operators: OperatorsStore; audit: AuditStore };
 
@@ -32,10 +32,25 @@ export interface ConsoleIdentity {
   readonly isFullySignedIn: boolean;
 }
 
+/** After a right TOTP code: the identity, and the cookie token of the new session when the code completed a sign-in (null for a step-up). */
+export interface VerifiedIdentity extends ConsoleIdentity {
+  readonly token: string | null;
+}
+
+/** Counts one sign-in attempt of the caller's client (whatever the address tried); throws too_many_requests past the limit. */
+export type SignInLimit = (context: OperationContext) => Promise<void>;
+
+const NO_SIGN_IN_LIMIT: SignInLimit = async () => undefined;
+
 /**
  * Signing operators in and out of the console: password (argon2id) then TOTP, lockout after
  * repeated failures, sessions with idle and absolute timeouts, and fresh-TOTP checks for
  * impersonation. Every outcome that matters is audited.
+ *
+ * Concurrency: every attempt first claims one of the operator's attempts in the database (one
+ * atomic statement), so a burst of guesses gets at most MAX_FAILED_ATTEMPTS checks per lockout.
+ * Success is written with conditional, column-wise updates (still enabled, still the password that
+ * was checked), so a disable or password reset committed meanwhile is never undone.
  */
 export class ConsoleAuthService {
   readonly #store: Transactional<Ports>;
@@ -45,7 +60,8 @@ export class ConsoleAuthService {
   readonly #random: Random;
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
-  /** Verified against when the email is unknown, so both paths cost one argon2 verification. */
+  readonly #signInLimit: SignInLimit;
+  /** Verified against when the email is unknown (or disabled, or locked), so every path costs one argon2 verification. */
   #decoyHash: Promise<string> | undefined;
 
   constructor(dependencies: {
@@ -56,6 +72,8 @@ export class ConsoleAuthService {
     random: Random;
     ids: IdGenerator;
     audit: AuditRecorder;
+    /** The per-client limit on password attempts; none when omitted. */
+    signInLimit?: SignInLimit | undefined;
   }) {
     this.#store = dependencies.store;
     this.#operators = dependencies.operators;
@@ -64,49 +82,77 @@ export class ConsoleAuthService {
     this.#random = dependencies.random;
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
+    this.#signInLimit = dependencies.signInLimit ?? NO_SIGN_IN_LIMIT;
   }
 
-  /** Step one: email and password. Returns the cookie token of a session that still needs TOTP (unless the operator has none). */
+  /**
+   * Step one: email and password. Returns the cookie token of a session that still needs TOTP (unless
+   * the operator has none). Limited per client first. An unknown address, a disabled operator, a
+   * locked one and a wrong password all cost one password verification and get the same
+   * invalid_operator_credentials, so sign-in does not tell who is an operator.
+   */
   async signIn(context: OperationContext, emailAddress: string, password: string): Promise<{ token: string; identity: ConsoleIdentity }> {
+    await this.#signInLimit(context);
     const now = this.#clock.now();
-    const operator = await this.#store.operators.findOperatorByEmail(emailAddress.trim().toLowerCase());
-    this.#decoyHash ??= this.#hasher.hash(this.#random.bytes(16).toString('hex'));
-    const isMatch = await this.#hasher.verify(operator?.passwordHash ?? (await this.#decoyHash), password);
-    if (operator === undefined || operator.disabledAt !== null) throw operatorError('invalid_operator_credentials');
-    if (isLocked(operator, now)) {
-      await this.#recordFailure(context, operator, 'locked');
-      throw operatorError('operator_locked');
-    }
-    if (!isMatch) {
-      await this.#recordFailure(context, operator, 'password');
+    const found = await this.#store.operators.findOperatorByEmail(emailAddress.trim().toLowerCase());
+    const operator = found?.disabledAt === null ? found : undefined;
+    // The attempt is taken before the password is checked: a burst of guesses cannot all be checked before the lock applies.
+    const claim = operator === undefined ? undefined : await this.#claim(operator, now);
+    const isMatch = await this.#hasher.verify(operator !== undefined && claim !== undefined ? operator.passwordHash : await this.#decoy(), password);
+    if (operator === undefined) throw operatorError('invalid_operator_credentials');
+    if (claim === undefined) {
+      await this.#recordFailure(context, operator, 'locked', undefined);
       throw operatorError('invalid_operator_credentials');
     }
-    const created = await this.#startSession(context, operator, now);
-    return created;
+    if (!isMatch) {
+      await this.#recordFailure(context, operator, 'password', claim);
+      throw operatorError('invalid_operator_credentials');
+    }
+    return this.#startSession(context, operator, claim, now);
   }
 
-  /** Step two (and step-up before impersonating): a current TOTP code, never the same step twice. */
-  async verifyTotp(context: OperationContext, identity: ConsoleIdentity, code: string): Promise<ConsoleIdentity> {
+  /**
+   * Step two (and step-up before impersonating): a current TOTP code, never the same step twice.
+   * Completing a sign-in replaces the session: the half-signed-in one is revoked and a new token is
+   * returned, so a token seen or planted before the code was entered never becomes a full session.
+   * A step-up keeps the (already full) session and only records that TOTP is fresh.
+   */
+  async verifyTotp(context: OperationContext, identity: ConsoleIdentity, code: string): Promise<VerifiedIdentity> {
     const now = this.#clock.now();
+    const at = toTimestamp(now);
     const operator = identity.operator;
-    if (isLocked(operator, now)) throw operatorError('operator_locked');
+    const claim = await this.#claim(operator, now);
+    if (claim === undefined) {
+      await this.#recordFailure(context, operator, 'locked', undefined);
+      throw operatorError('operator_locked');
+    }
     const secret = this.#operators.totpSecretOf(operator);
     const step = secret === null ? undefined : verifyTotp(secret, code.trim(), now);
     if (step === undefined || (operator.lastTotpStep !== null && step <= operator.lastTotpStep)) {
-      await this.#recordFailure(context, operator, 'totp');
+      await this.#recordFailure(context, operator, 'totp', claim);
       throw operatorError('invalid_operator_credentials');
     }
-    const at = toTimestamp(now);
-    const session: ConsoleSession = { ...identity.session, totpVerifiedAt: at, lastSeenAt: at };
-    const updated: Operator = { ...operator, lastTotpStep: step, failedAttempts: 0, lockedUntil: null, updatedAt: at };
-    await this.#store.transaction(async (tx) => {
-      await tx.operators.updateOperator(updated);
-      await tx.operators.updateConsoleSession(session);
-      if (!identity.isFullySignedIn) {
-        await this.#audit.record(tx.audit, context, { type: 'operator.signed_in', organizationId: null, occurredAt: at, details: { operator_id: operator.operatorId } });
+    const verified = await this.#store.transaction(async (tx): Promise<VerifiedIdentity | undefined> => {
+      // Still enabled, still the same password, and this step not used meanwhile (replay in a race).
+      const stored = await tx.operators.acceptTotp(operator.operatorId, { passwordHash: operator.passwordHash, step, at });
+      if (stored === undefined) return undefined;
+      if (identity.isFullySignedIn) {
+        if (!(await tx.operators.markConsoleSessionTotpVerified(identity.session.consoleSessionId, at))) return undefined;
+        return { operator: stored, session: { ...identity.session, totpVerifiedAt: at, lastSeenAt: at }, isFullySignedIn: true, token: null };
       }
+      if (!(await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at))) return undefined;
+      const token = createOpaqueToken(this.#random);
+      // The full session keeps the absolute end counted from the password step.
+      const session: ConsoleSession = { ...this.#newSession(operator, at, identity.session.expiresAt), totpVerifiedAt: at };
+      await tx.operators.insertConsoleSession(session, { lookupId: token.lookupId, digest: token.digest });
+      await this.#audit.record(tx.audit, context, { type: 'operator.signed_in', organizationId: null, occurredAt: at, details: { operator_id: operator.operatorId } });
+      return { operator: stored, session, isFullySignedIn: true, token: token.token };
     });
-    return { operator: updated, session, isFullySignedIn: true };
+    if (verified === undefined) {
+      await this.#recordFailure(context, operator, 'totp', claim);
+      throw operatorError('invalid_operator_credentials');
+    }
+    return verified;
   }
 
   /**
@@ -128,7 +174,8 @@ export class ConsoleAuthService {
     // A half-signed-in session (password only) must finish TOTP quickly or start over.
     if (!isFullySignedIn && now.getTime() - new Date(session.createdAt).getTime() > TOTP_STEP_MINUTES * 60_000) return undefined;
     const refreshed = { ...session, lastSeenAt: toTimestamp(now) };
-    await this.#store.operators.updateConsoleSession(refreshed);
+    // Only last-seen, and only while unrevoked: a sign-out or disable committed meanwhile stays.
+    await this.#store.operators.touchConsoleSession(session.consoleSessionId, refreshed.lastSeenAt);
     return { operator, session: refreshed, isFullySignedIn };
   }
 
@@ -141,54 +188,64 @@ export class ConsoleAuthService {
   async signOut(context: OperationContext, identity: ConsoleIdentity): Promise<void> {
     const at = toTimestamp(this.#clock.now());
     await this.#store.transaction(async (tx) => {
-      await tx.operators.updateConsoleSession({ ...identity.session, revokedAt: at });
+      await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at);
       await this.#audit.record(tx.audit, context, { type: 'operator.signed_out', organizationId: null, occurredAt: at, details: { operator_id: identity.operator.operatorId } });
     });
   }
 
-  async #startSession(context: OperationContext, operator: Operator, now: Date): Promise<{ token: string; identity: ConsoleIdentity }> {
+  async #startSession(context: OperationContext, operator: Operator, claim: SignInClaim, now: Date): Promise<{ token: string; identity: ConsoleIdentity }> {
     const at = toTimestamp(now);
     const token = createOpaqueToken(this.#random);
     const hasTotp = operator.sealedTotpSecret !== null;
-    const session: ConsoleSession = {
-      consoleSessionId: this.#ids.next('console-session'),
-      operatorId: operator.operatorId,
-      createdAt: at,
-      lastSeenAt: at,
-      expiresAt: toTimestamp(new Date(now.getTime() + SESSION_ABSOLUTE_HOURS * 3_600_000)),
-      totpVerifiedAt: null,
-      revokedAt: null,
-    };
-    // Failures are cleared only when sign-in is complete: clearing them after the password step
-    // would let someone holding the password guess TOTP codes forever, 4 at a time.
-    const updated: Operator = hasTotp ? operator : { ...operator, failedAttempts: 0, lockedUntil: null, updatedAt: at };
-    await this.#store.transaction(async (tx) => {
+    const session = this.#newSession(operator, at, toTimestamp(new Date(now.getTime() + SESSION_ABSOLUTE_HOURS * 3_600_000)));
+    const stored = await this.#store.transaction(async (tx) => {
+      // Failures are cleared only when sign-in is complete: clearing them after the password step
+      // would let someone holding the password guess TOTP codes forever, 4 at a time. With TOTP to
+      // come, the attempt is only handed back. Either way only while the operator is still enabled
+      // with the password just checked; the row is written before the session, so a concurrent
+      // disable or reset either sees this session (and revokes it) or has already refused it here.
+      const accepted = await tx.operators.acceptPassword(operator.operatorId, { passwordHash: operator.passwordHash, at, completesSignIn: !hasTotp, claim });
+      if (accepted === undefined) return undefined;
       await tx.operators.insertConsoleSession(session, { lookupId: token.lookupId, digest: token.digest });
-      if (!hasTotp) await tx.operators.updateOperator(updated);
       if (!hasTotp) await this.#audit.record(tx.audit, context, { type: 'operator.signed_in', organizationId: null, occurredAt: at, details: { operator_id: operator.operatorId } });
+      return accepted;
     });
-    return { token: token.token, identity: { operator: updated, session, isFullySignedIn: !hasTotp } };
+    if (stored === undefined) throw operatorError('invalid_operator_credentials');
+    return { token: token.token, identity: { operator: stored, session, isFullySignedIn: !hasTotp } };
   }
 
-  /** Counts a failure; the fifth in a row locks the operator out for a while. Written even though the attempt fails. */
-  async #recordFailure(context: OperationContext, operator: Operator, why: 'password' | 'totp' | 'locked'): Promise<void> {
-    const now = this.#clock.now();
-    const at = toTimestamp(now);
-    const failedAttempts = why === 'locked' ? operator.failedAttempts : operator.failedAttempts + 1;
-    const locks = why !== 'locked' && failedAttempts >= MAX_FAILED_ATTEMPTS;
-    const lockedUntil = locks ? toTimestamp(new Date(now.getTime() + LOCKOUT_MINUTES * 60_000)) : operator.lockedUntil;
+  #newSession(operator: Operator, at: string, expiresAt: string): ConsoleSession {
+    return { consoleSessionId: this.#ids.next('console-session'), operatorId: operator.operatorId, createdAt: at, lastSeenAt: at, expiresAt, totpVerifiedAt: null, revokedAt: null };
+  }
+
+  /** One of the operator's attempts, taken atomically; undefined while they are locked (or disabled). */
+  #claim(operator: Operator, now: Date): Promise<SignInClaim | undefined> {
+    return this.#store.operators.claimSignInAttempt(operator.operatorId, {
+      at: toTimestamp(now),
+      maxAttempts: MAX_FAILED_ATTEMPTS,
+      lockUntil: toTimestamp(new Date(now.getTime() + LOCKOUT_MINUTES * 60_000)),
+    });
+  }
+
+  #decoy(): Promise<string> {
+    this.#decoyHash ??= this.#hasher.hash(this.#random.bytes(16).toString('hex'));
+    return this.#decoyHash;
+  }
+
+  /**
+   * Audits a refused attempt. The count was already taken by the claim (before the check, so it
+   * cannot be raced); this only records it: `operator.locked` when this attempt set the lock.
+   */
+  async #recordFailure(context: OperationContext, operator: Operator, why: 'password' | 'totp' | 'locked', claim: SignInClaim | undefined): Promise<void> {
+    const at = toTimestamp(this.#clock.now());
+    const locks = claim !== undefined && claim.lockedUntil !== null;
     await this.#store.transaction(async (tx) => {
-      await tx.operators.updateOperator({ ...operator, failedAttempts: locks ? 0 : failedAttempts, lockedUntil, updatedAt: at });
       await this.#audit.record(tx.audit, context, {
         type: locks ? 'operator.locked' : 'operator.sign_in_failed',
         organizationId: null,
         occurredAt: at,
-        details: { operator_id: operator.operatorId, why, failed_attempts: failedAttempts },
+        details: { operator_id: operator.operatorId, why, failed_attempts: claim?.failedAttempts ?? operator.failedAttempts },
       });
     });
   }
-}
-
-function isLocked(operator: Operator, now: Date): boolean {
-  return operator.lockedUntil !== null && toTimestamp(now) < operator.lockedUntil;
 }

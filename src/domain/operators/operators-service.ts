@@ -7,6 +7,9 @@ import type { IdGenerator } from '../../platform/ids.js';
 import type { Random } from '../../platform/random.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
+import type { ImpersonationEndings } from '../impersonation/impersonation-endings.js';
+import type { ImpersonationEndCause } from '../impersonation/impersonation.js';
+import type { SessionsPorts } from '../sessions/sessions-service.js';
 import { normalizeEmail } from '../members/member.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import type { Transactional } from '../shared/transactional.js';
@@ -15,7 +18,8 @@ import { operatorError } from './errors.js';
 import { MIN_PASSWORD_LENGTH, OPERATOR_ROLES, requiresTotp, type Operator, type OperatorRole } from './operator.js';
 import type { OperatorsStore } from './operators-store.js';
 
-export type OperatorsServiceStore = Transactional<{ operators: OperatorsStore; audit: AuditStore }>;
+type OperatorsPorts = { operators: OperatorsStore; audit: AuditStore } & SessionsPorts;
+export type OperatorsServiceStore = Transactional<OperatorsPorts>;
 
 /** What a new operator (or a reset) needs to sign in; shown once, never stored in clear. */
 export interface OperatorCredentials {
@@ -34,6 +38,7 @@ export class OperatorsService {
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #masterKey: Buffer;
+  readonly #impersonations: Pick<ImpersonationEndings, 'endIn'>;
 
   constructor(dependencies: {
     store: OperatorsServiceStore;
@@ -43,6 +48,8 @@ export class OperatorsService {
     ids: IdGenerator;
     audit: AuditRecorder;
     masterKey: Buffer;
+    /** Ends what an operator is impersonating when they are disabled or reset, in the same transaction. */
+    impersonations: Pick<ImpersonationEndings, 'endIn'>;
   }) {
     this.#store = dependencies.store;
     this.#hasher = dependencies.hasher;
@@ -51,6 +58,7 @@ export class OperatorsService {
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
     this.#masterKey = dependencies.masterKey;
+    this.#impersonations = dependencies.impersonations;
   }
 
   /**
@@ -108,8 +116,10 @@ export class OperatorsService {
   /** Disables the operator and ends their console sessions at once. */
   async disable(context: OperationContext, emailOrId: string): Promise<Operator> {
     return this.#change(context, emailOrId, 'operator.disabled', async (operator, tx, now) => {
+      const updated = await tx.operators.disableOperator(operator.operatorId, now);
       await tx.operators.revokeConsoleSessionsOf(operator.operatorId, now);
-      return { ...operator, disabledAt: operator.disabledAt ?? now };
+      await this.#endImpersonationsOf(tx, context, operator, 'operator_disabled');
+      return updated;
     });
   }
 
@@ -119,8 +129,10 @@ export class OperatorsService {
     if (next.length < MIN_PASSWORD_LENGTH) throw operatorError('weak_operator_password');
     const passwordHash = await this.#hasher.hash(next);
     const operator = await this.#change(context, emailOrId, 'operator.password_reset', async (current, tx, now) => {
+      const updated = await tx.operators.replacePassword(current.operatorId, passwordHash, now);
       await tx.operators.revokeConsoleSessionsOf(current.operatorId, now);
-      return { ...current, passwordHash, failedAttempts: 0, lockedUntil: null };
+      await this.#endImpersonationsOf(tx, context, current, 'operator_password_reset');
+      return updated;
     });
     return { operator, password: next };
   }
@@ -134,17 +146,32 @@ export class OperatorsService {
     context: OperationContext,
     emailOrId: string,
     type: 'operator.disabled' | 'operator.password_reset',
-    change: (operator: Operator, tx: { operators: OperatorsStore; audit: AuditStore }, now: string) => Promise<Operator>,
+    /**
+     * Changes only the columns it means to, in one statement, before anything else: a sign-in
+     * attempt running meanwhile can then neither undo the change nor slip a session past it (the
+     * row lock orders the two, and sessions are revoked after it). Returns the row as stored.
+     */
+    change: (operator: Operator, tx: OperatorsPorts, now: string) => Promise<Operator | undefined>,
   ): Promise<Operator> {
     return this.#store.transaction(async (tx) => {
       const current = emailOrId.includes('@') ? await tx.operators.findOperatorByEmail(emailOrId.trim().toLowerCase()) : await tx.operators.findOperatorById(emailOrId);
       if (current === undefined) throw operatorError('operator_not_found');
       const now = toTimestamp(this.#clock.now());
-      const updated = { ...(await change(current, tx, now)), updatedAt: now };
-      await tx.operators.updateOperator(updated);
+      const updated = await change(current, tx, now);
+      if (updated === undefined) throw operatorError('operator_not_found');
       await this.#audit.record(tx.audit, context, { type, organizationId: null, occurredAt: now, details: { operator_id: current.operatorId, email_address: current.emailAddress } });
       return updated;
     });
+  }
+
+  /**
+   * A disabled (or reset, possibly compromised) operator's impersonations end with their console
+   * sessions: live impersonated sessions and unredeemed tokens minted in their name, by operator id
+   * or by their email address (as the CLI and API may have named them), each audited.
+   */
+  async #endImpersonationsOf(tx: OperatorsPorts, context: OperationContext, operator: Operator, why: ImpersonationEndCause): Promise<void> {
+    const impersonator = { ids: [operator.operatorId, operator.emailAddress], emailAddresses: [operator.emailAddress] };
+    await this.#impersonations.endIn(tx, context, { impersonator }, why);
   }
 
   #seal(operatorId: string, secret: string): string {

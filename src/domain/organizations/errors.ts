@@ -1,6 +1,6 @@
 import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
-/** Organization error codes: Stytch `error_type` values (reference §C.2), each with its kind. */
+/** Organization error codes: Stytch `error_type` values where Stytch has one (docs/errors.md marks ours), each with its kind. */
 export const ORGANIZATION_ERRORS = {
   organization_not_found: { kind: 'not_found', message: 'Organization could not be found.' },
   invalid_organization_name: { kind: 'invalid_argument', message: 'organization_name must be at most 128 characters.' },

@@ -1,3 +1,4 @@
+import { assertFiniteNumbers } from '../shared/json-values.js';
 import { organizationError } from './errors.js';
 
 export type AllowedType = 'ALL_ALLOWED' | 'RESTRICTED' | 'NOT_ALLOWED';
@@ -14,7 +15,7 @@ export interface CustomRole {
   readonly permissions: readonly { readonly resourceId: string; readonly actions: readonly string[] }[];
 }
 
-/** The authentication and provisioning settings of an organization (reference §B.1). */
+/** The authentication and provisioning settings of an organization. */
 export interface OrganizationSettings {
   readonly ssoJitProvisioning: AllowedType;
   readonly ssoJitProvisioningAllowedConnections: readonly string[];
@@ -68,7 +69,7 @@ export const MFA_METHODS = ['sms_otp', 'totp'] as const;
 export const OAUTH_TENANT_PROVIDERS = ['slack', 'hubspot', 'github'] as const;
 const ALLOWED_TYPES: readonly string[] = ['ALL_ALLOWED', 'RESTRICTED', 'NOT_ALLOWED'];
 
-/** Defaults from the Stytch field docs (reference §B.1). `emailInvites` is decided at create time. */
+/** Stytch's documented defaults of these fields. `emailInvites` is decided at create time. */
 export const DEFAULT_SETTINGS: OrganizationSettings = {
   ssoJitProvisioning: 'ALL_ALLOWED',
   ssoJitProvisioningAllowedConnections: [],
@@ -139,6 +140,11 @@ export function checkOrganizationSlug(slug: string): string {
 export function checkOrganizationExternalId(externalId: string): string {
   if (!EXTERNAL_ID.test(externalId)) throw organizationError('invalid_organization_external_id');
   return externalId;
+}
+
+export function checkTrustedMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  assertFiniteNumbers(metadata, 'trusted_metadata');
+  return metadata;
 }
 
 export function checkLogoUrl(url: string): string {

@@ -4,8 +4,10 @@ import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { OperationContext } from '../shared/operation-context.js';
+import { FOR_UPDATE } from '../shared/read-for-update.js';
 import { parseLimit, decodeCursor, toPage, type Page } from '../shared/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
+import { withCanonicalEmails } from '../members/member.js';
 import type { SessionsPorts } from '../sessions/sessions-service.js';
 import type { Transactional } from '../shared/transactional.js';
 import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
@@ -16,6 +18,7 @@ import {
   checkOrganizationExternalId,
   checkOrganizationName,
   checkOrganizationSlug,
+  checkTrustedMetadata,
   defaultEmailInvites,
   mergeSettings,
   type Organization,
@@ -53,7 +56,7 @@ export interface SearchOrganizationsInput {
   readonly query?: RawSearchQuery | undefined;
 }
 
-/** organizations.search filters (reference §I). */
+/** organizations.search filters, as the Node SDK types them. */
 export const ORGANIZATION_SEARCH_FILTERS: Readonly<Record<string, FilterValueType>> = {
   organization_ids: 'string[]',
   organization_slugs: 'string[]',
@@ -69,7 +72,7 @@ export const ORGANIZATION_SEARCH_FILTERS: Readonly<Record<string, FilterValueTyp
   sso_connection_id: 'string',
 };
 
-/** Use cases of the Organizations API (reference §F, Organizations). */
+/** Use cases of the Organizations API. */
 export class OrganizationsService {
   readonly #store: OrganizationsServiceStore;
   readonly #ids: IdGenerator;
@@ -105,18 +108,19 @@ export class OrganizationsService {
       organizationSlug: input.organizationSlug === undefined ? slugFromName(organizationName) : checkOrganizationSlug(input.organizationSlug),
       organizationLogoUrl: checkLogoUrl(input.organizationLogoUrl ?? ''),
       organizationExternalId: emptyToNull(input.organizationExternalId, checkOrganizationExternalId),
-      trustedMetadata: input.trustedMetadata ?? {},
+      trustedMetadata: checkTrustedMetadata(input.trustedMetadata ?? {}),
       settings,
       createdAt: now,
       updatedAt: now,
     };
     return this.#store.transaction(async (tx) => {
+      await tx.organizations.lockReferences();
       // Stytch documents the slug as optional on create. A slug we derived from the name must not
       // make the create fail, so a taken one gets a suffix from the new id; a slug the caller chose does.
       if (input.organizationSlug === undefined && (await tx.organizations.findOrganization(organization.organizationSlug)) !== undefined) {
         organization = { ...organization, organizationSlug: `${organization.organizationSlug.slice(0, 119)}-${organizationId.slice(-8)}` };
       }
-      await assertUnique(tx.organizations, organization);
+      await assertReferencesFree(tx.organizations, organization, { slug: true, externalId: true });
       await insertOrExplain(() => tx.organizations.insertOrganization(organization));
       await this.#audit.record(tx.audit, context, {
         type: 'organization.created',
@@ -137,7 +141,8 @@ export class OrganizationsService {
 
   async update(context: OperationContext, reference: string, input: UpdateOrganizationInput): Promise<Organization> {
     return this.#store.transaction(async (tx) => {
-      const current = await tx.organizations.findOrganization(reference);
+      // Locked: the whole row is written back, so a concurrent update must not have read it too.
+      const current = await tx.organizations.findOrganization(reference, FOR_UPDATE);
       if (current === undefined) throw organizationError('organization_not_found');
       const now = toTimestamp(this.#clock.now());
       const updated: Organization = {
@@ -149,11 +154,19 @@ export class OrganizationsService {
           input.organizationExternalId === undefined
             ? current.organizationExternalId
             : emptyToNull(input.organizationExternalId, checkOrganizationExternalId),
-        trustedMetadata: input.trustedMetadata ?? current.trustedMetadata,
+        trustedMetadata: input.trustedMetadata === undefined ? current.trustedMetadata : checkTrustedMetadata(input.trustedMetadata),
         settings: mergeSettings(current.settings, input),
         updatedAt: now,
       };
-      await assertUnique(tx.organizations, updated);
+      // Only a changed value is checked, so references that collided before these checks existed do not block unrelated updates.
+      const changed = {
+        slug: updated.organizationSlug !== current.organizationSlug,
+        externalId: updated.organizationExternalId !== current.organizationExternalId,
+      };
+      if (changed.slug || changed.externalId) {
+        await tx.organizations.lockReferences();
+        await assertReferencesFree(tx.organizations, updated, changed);
+      }
       await insertOrExplain(() => tx.organizations.updateOrganization(updated));
       await this.#audit.record(tx.audit, context, {
         type: 'organization.updated',
@@ -183,7 +196,7 @@ export class OrganizationsService {
 
   async deleteExternalId(context: OperationContext, reference: string): Promise<Organization> {
     return this.#store.transaction(async (tx) => {
-      const current = await tx.organizations.findOrganization(reference);
+      const current = await tx.organizations.findOrganization(reference, FOR_UPDATE);
       if (current === undefined) throw organizationError('organization_not_found');
       const updated = { ...current, organizationExternalId: null, updatedAt: toTimestamp(this.#clock.now()) };
       await tx.organizations.updateOrganization(updated);
@@ -198,7 +211,7 @@ export class OrganizationsService {
 
   async search(input: SearchOrganizationsInput): Promise<Page<Organization>> {
     const page = { limit: parseLimit(input.limit), after: decodeCursor(input.cursor) };
-    const query = parseSearchQuery(input.query, ORGANIZATION_SEARCH_FILTERS, 'organization_search');
+    const query = withCanonicalEmails(parseSearchQuery(input.query, ORGANIZATION_SEARCH_FILTERS, 'organization_search'));
     const { rows, total } = await this.#store.organizations.searchOrganizations(query, page);
     return toPage(rows, page, total, (row) => ({ createdAt: row.createdAt, id: row.organizationId }));
   }
@@ -209,21 +222,40 @@ export class OrganizationsService {
   }
 }
 
-async function assertUnique(store: OrganizationsStore, organization: Organization): Promise<void> {
-  const bySlug = await store.findOrganization(organization.organizationSlug);
-  if (bySlug !== undefined && bySlug.organizationId !== organization.organizationId && bySlug.organizationSlug === organization.organizationSlug) {
-    throw organizationError('organization_slug_already_used');
-  }
-  if (organization.organizationExternalId !== null) {
-    const byExternalId = await store.findOrganization(organization.organizationExternalId);
-    if (
-      byExternalId !== undefined &&
-      byExternalId.organizationId !== organization.organizationId &&
-      byExternalId.organizationExternalId === organization.organizationExternalId
-    ) {
-      throw organizationError('organization_external_id_already_used');
+/**
+ * Every reference to an organization (path, `organization_ids`, impersonation, audit filters) is
+ * resolved by id, slug or external id alike, so a slug or external id must be none of these for any
+ * other organization: otherwise a new organization would capture references meant for an existing one.
+ * Runs after `lockReferences`, so no concurrent transaction can take the value before this one writes.
+ */
+async function assertReferencesFree(
+  store: OrganizationsStore,
+  organization: Organization,
+  check: { readonly slug: boolean; readonly externalId: boolean },
+): Promise<void> {
+  if (check.slug) {
+    const holder = await otherHolder(store, organization, organization.organizationSlug);
+    if (holder !== undefined) {
+      throw organizationError('organization_slug_already_used', `organization_slug ${JSON.stringify(organization.organizationSlug)} is already ${holder}.`);
     }
   }
+  if (check.externalId && organization.organizationExternalId !== null) {
+    const holder = await otherHolder(store, organization, organization.organizationExternalId);
+    if (holder !== undefined) {
+      throw organizationError(
+        'organization_external_id_already_used',
+        `organization_external_id ${JSON.stringify(organization.organizationExternalId)} is already ${holder}.`,
+      );
+    }
+  }
+}
+
+/** How another organization already answers to `reference` ("the slug of another organization"), or undefined. */
+async function otherHolder(store: OrganizationsStore, organization: Organization, reference: string): Promise<string | undefined> {
+  const other = (await store.findOrganizationsByReference(reference)).find((candidate) => candidate.organizationId !== organization.organizationId);
+  if (other === undefined) return undefined;
+  const what = other.organizationId === reference ? 'the id' : other.organizationSlug === reference ? 'the slug' : 'the external id';
+  return `${what} of another organization`;
 }
 
 /** A concurrent writer may take the slug between our check and our write; the index decides then. */

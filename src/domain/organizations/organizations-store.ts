@@ -1,4 +1,5 @@
 import type { PageRequest } from '../shared/pagination.js';
+import type { ReadForUpdate } from '../shared/read-for-update.js';
 import type { SearchQuery } from '../shared/search.js';
 import type { Organization } from './organization.js';
 
@@ -8,8 +9,16 @@ export interface OrganizationsStore {
   insertOrganization(organization: Organization): Promise<void>;
   /** Replaces every stored field of an existing organization; same unique errors as insert; no-op when absent. */
   updateOrganization(organization: Organization): Promise<void>;
-  /** The organization whose id, slug or external id is `reference` (in that order of preference), or undefined. */
-  findOrganization(reference: string): Promise<Organization | undefined>;
+  /** The organization whose id, slug or external id is `reference` (in that order of preference), or undefined; `forUpdate` locks it (ReadForUpdate). */
+  findOrganization(reference: string, options?: ReadForUpdate): Promise<Organization | undefined>;
+  /** Every organization (at most three) whose id, slug or external id is `reference`, in no particular order. */
+  findOrganizationsByReference(reference: string): Promise<Organization[]>;
+  /**
+   * Inside a transaction: waits until no other transaction can be choosing slugs or external ids,
+   * and keeps it so until this one ends, so a check of which references are free stays true until
+   * the write. Outside a transaction it guarantees nothing.
+   */
+  lockReferences(): Promise<void>;
   /** The organizations with these ids, in no particular order; unknown ids are left out. */
   findOrganizationsByIds(organizationIds: readonly string[]): Promise<Organization[]>;
   /** Deletes the organization and every member of it; no-op when absent. */

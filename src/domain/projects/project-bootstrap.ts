@@ -17,7 +17,7 @@ export interface BootstrapResult {
 /**
  * Makes sure the server has its project. Configured credentials win (their digest replaces any
  * stored one); otherwise the stored project is used; on the very first start a `project-test-<uuid>`
- * and a `secret-test-…` are generated (reference §D formats).
+ * and a `secret-test-…` are generated, in Stytch's formats.
  */
 export async function bootstrapProject(
   dependencies: { store: Transactional<{ projects: ProjectsStore; audit: AuditStore }>; random: Random; clock: Clock; audit: AuditRecorder },

@@ -1,6 +1,6 @@
 import { DomainError, type ErrorKind } from '../shared/domain-error.js';
 
-/** Rate-limit error codes: Stytch's `too_many_requests` (reference §C.2), answered with 429. */
+/** Rate-limit error codes: Stytch's `too_many_requests`, answered with 429. */
 export const RATE_LIMIT_ERRORS = {
   too_many_requests: { kind: 'rate_limited', message: 'Too many requests have been made.' },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;

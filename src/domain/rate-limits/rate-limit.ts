@@ -1,13 +1,13 @@
 /**
  * Rate limits, as Stytch answers them: past the limit a call gets 429 `too_many_requests` with a
- * `Retry-After` header (reference §C.2, "Rate limits"). Windows are fixed and aligned to the epoch,
+ * `Retry-After` header (ours: Stytch does not document one). Windows are fixed and aligned to the epoch,
  * so every process computes the same window for the same instant and shares one counter.
  */
-export type RateLimitName = 'auth_failures' | 'mints' | 'searches';
+export type RateLimitName = 'mints' | 'searches' | 'console_sign_ins';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitName;
-  /** Requests (or failures) a key may make per window; the next one is refused. */
+  /** Requests a key may make per window; the next one is refused. */
   readonly limit: number;
   readonly windowSeconds: number;
 }
@@ -15,21 +15,21 @@ export interface RateLimitPolicy {
 /** The operator's settings (UNDERSTUDY_RATE_LIMIT*); a limit of 0 turns that one limit off. */
 export interface RateLimitSettings {
   readonly enabled: boolean;
-  /** Failed impersonation and session authentications per client address and minute. */
-  readonly authFailuresPerMinute: number;
   /** Impersonation tokens minted (or refused) per project and minute. */
   readonly mintsPerMinute: number;
   /** Calls per project and minute of each search endpoint (organizations.search, organizations.members.search). */
   readonly searchesPerMinute: number;
+  /** Console password attempts per client address and minute, whatever address each one tries. */
+  readonly consoleSignInsPerMinute: number;
 }
 
 /** The limits in force: none when disabled, and none for a limit set to 0. */
 export function policiesOf(settings: RateLimitSettings | undefined): RateLimitPolicy[] {
   if (settings === undefined || !settings.enabled) return [];
   const all: RateLimitPolicy[] = [
-    { name: 'auth_failures', limit: settings.authFailuresPerMinute, windowSeconds: 60 },
     { name: 'mints', limit: settings.mintsPerMinute, windowSeconds: 60 },
     { name: 'searches', limit: settings.searchesPerMinute, windowSeconds: 60 },
+    { name: 'console_sign_ins', limit: settings.consoleSignInsPerMinute, windowSeconds: 60 },
   ];
   return all.filter((policy) => policy.limit > 0);
 }

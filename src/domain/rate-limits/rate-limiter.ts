@@ -1,28 +1,9 @@
 import { toTimestamp, type Clock } from '../../platform/clock.js';
-import type { DomainError } from '../shared/domain-error.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import { clientAddressKey } from './client-address.js';
 import { rateLimitError, type RateLimitedError } from './errors.js';
 import { secondsUntilEnd, windowAt, type RateLimitName, type RateLimitPolicy, type RateLimitWindow } from './rate-limit.js';
 import type { RateLimitsStore } from './rate-limits-store.js';
-
-/**
- * What a service that checks presented tokens needs: a cap on failed guesses per client address.
- * A "guess" is a token this server never issued (unknown, or not matching its digest, or a JWT whose
- * signature does not verify); an expired or revoked session's token is not one, so stale cookies of
- * a busy application never use up its budget.
- */
-export interface GuessLimit {
-  /** Before a presented token is looked at: throws too_many_requests while the caller's client has no failures left. */
-  beforeAttempt(context: OperationContext): Promise<void>;
-  /** After a failed guess: counts it and returns the error to throw, too_many_requests once over the limit. */
-  afterFailedGuess(context: OperationContext, error: DomainError): Promise<DomainError>;
-}
-
-export const NO_GUESS_LIMIT: GuessLimit = {
-  beforeAttempt: async () => undefined,
-  afterFailedGuess: async (_context, error) => error,
-};
 
 /** The count this process last saw for one key, in one window. */
 interface Seen {
@@ -34,15 +15,15 @@ interface Seen {
 const MAX_REMEMBERED_KEYS = 100_000;
 
 const WHAT: Record<RateLimitName, string> = {
-  auth_failures: 'failed authentications per client address',
   mints: 'impersonation tokens minted per project',
   searches: 'calls of this search endpoint per project',
+  console_sign_ins: 'console sign-in attempts per client address',
 };
 
 /**
  * Counts requests per limit and key in the shared `rate_limit_counters` table, so every process on
- * one PostgreSQL database enforces one total. Each process also remembers the counts it saw, which
- * lets `assertAttemptsLeft` skip the database for keys it saw no failure from in this window.
+ * one PostgreSQL database enforces one total. Each process also remembers the counts it saw, so a
+ * key it already saw over the limit in this window is refused without another write.
  */
 export class RateLimiter {
   readonly #store: RateLimitsStore;
@@ -75,47 +56,13 @@ export class RateLimiter {
   }
 
   /**
-   * Before an attempt: throws too_many_requests when `key` has used up its failures in this window.
-   * Reads the database only when this process saw a failure of `key` in this window; a key that is
-   * already known to be over the limit costs no read either.
+   * A limit on attempts per client address (IPv6 by /64): each call counts before any work, whatever
+   * its outcome, so a concurrent burst cannot get past it; none for calls without a client (CLI, internal).
    */
-  async assertAttemptsLeft(name: RateLimitName, key: string): Promise<void> {
-    const policy = this.#policies.get(name);
-    if (policy === undefined) return;
-    const now = this.#clock.now();
-    const window = windowAt(now, policy.windowSeconds);
-    const known = this.#known(name, key, window);
-    if (known === undefined) return;
-    let count = known;
-    if (count < policy.limit) {
-      count = Math.max(count, await this.#store.readCounter(counterKey(policy, key, window)));
-      this.#remember(name, key, { windowStart: window.startMillis, count });
-    }
-    if (count >= policy.limit) throw refusal(policy, window, now);
-  }
-
-  /** After a failed attempt: counts it; returns `error`, or too_many_requests when this failure went past the limit. */
-  async countFailure(name: RateLimitName, key: string, error: DomainError): Promise<DomainError> {
-    const policy = this.#policies.get(name);
-    if (policy === undefined) return error;
-    const now = this.#clock.now();
-    const window = windowAt(now, policy.windowSeconds);
-    const count = await this.#increment(policy, key, window, now);
-    return count > policy.limit ? refusal(policy, window, now) : error;
-  }
-
-  /** The guess limit of `name`, keyed by the caller's client address; none for calls without a client (CLI, internal). */
-  guessLimit(name: RateLimitName): GuessLimit {
-    if (!this.isActive(name)) return NO_GUESS_LIMIT;
-    return {
-      beforeAttempt: async (context) => {
-        const address = context.client?.ipAddress;
-        if (address !== undefined && address !== '') await this.assertAttemptsLeft(name, clientAddressKey(address));
-      },
-      afterFailedGuess: async (context, error) => {
-        const address = context.client?.ipAddress;
-        return address === undefined || address === '' ? error : this.countFailure(name, clientAddressKey(address), error);
-      },
+  clientLimit(name: RateLimitName): (context: OperationContext) => Promise<void> {
+    return async (context) => {
+      const address = context.client?.ipAddress;
+      if (address !== undefined && address !== '') await this.consume(name, clientAddressKey(address));
     };
   }
 
@@ -152,7 +99,7 @@ export class RateLimiter {
     if (previous !== undefined && previous.windowStart === seen.windowStart && previous.count >= seen.count) return;
     if (previous === undefined && byKey.size >= MAX_REMEMBERED_KEYS) {
       this.#forgetBefore(seen.windowStart);
-      // Still full of this window's keys: enforcement falls back to the count each failure returns.
+      // Still full of this window's keys: enforcement falls back to the count each increment returns.
       if (byKey.size >= MAX_REMEMBERED_KEYS) return;
     }
     byKey.set(key, seen);

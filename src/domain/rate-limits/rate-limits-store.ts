@@ -15,7 +15,7 @@ export interface RateLimitsStore {
 }
 
 export interface RateLimitCounterKey {
-  /** The limit's name, e.g. `auth_failures`. */
+  /** The limit's name, e.g. `console_sign_ins`. */
   readonly bucket: string;
   /** Who is limited: a client address key or a project id. */
   readonly key: string;

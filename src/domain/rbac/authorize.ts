@@ -19,7 +19,7 @@ export function rolesOf(organization: Organization): PolicyRole[] {
 }
 
 /**
- * `authorization_check` on sessions.authenticate (reference §E.7): another organization is a
+ * `authorization_check` on sessions.authenticate: another organization is a
  * tenancy error; otherwise the check passes when some session role grants the action (or `*`)
  * on the resource, and the verdict names every such role.
  */

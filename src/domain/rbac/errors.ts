@@ -1,6 +1,6 @@
 import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
-/** RBAC error codes: Stytch `error_type` values (reference §C.2, §E.7). */
+/** RBAC error codes: Stytch `error_type` values where Stytch has one (docs/errors.md marks ours). */
 export const RBAC_ERRORS = {
   session_authorization_error: { kind: 'permission_denied', message: 'The member session is not authorized for this action.' },
   session_authorization_tenancy_error: {

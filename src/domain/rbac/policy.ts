@@ -22,7 +22,7 @@ export interface Policy {
 }
 
 /**
- * Stytch's default resources and roles (reference §E.7; the reserved actions are listed in the
+ * Stytch's default resources and roles (the reserved actions are listed in Stytch's public
  * OpenAPI description of `api_b2b_rbac_v1_PolicyResource`). `stytch_member` holds every
  * `stytch.self` permission; `stytch_admin` every permission on the organization, its members and
  * its SSO connections. Custom roles and resources arrive with the RBAC issue.

@@ -1,6 +1,6 @@
 import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
 
-/** Session error codes: Stytch `error_type` values (reference §C.2), each with its kind. */
+/** Session error codes: Stytch `error_type` values where Stytch has one (docs/errors.md marks ours), each with its kind. */
 export const SESSION_ERRORS = {
   session_not_found: { kind: 'not_found', message: 'Session could not be found.' },
   no_session_arguments: { kind: 'invalid_argument', message: 'Provide session_token or session_jwt.' },

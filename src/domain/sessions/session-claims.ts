@@ -2,7 +2,7 @@ import type { Organization } from '../organizations/organization.js';
 import type { AuthenticationFactor, MemberSession } from './session.js';
 
 /**
- * The session JWT's claims exactly as the SDKs read them (reference §E.4). They are a token
+ * The session JWT's claims exactly as the SDKs read them. They are a token
  * format, not an HTTP body, so they live with the session; the names are the claim names.
  */
 export const SESSION_CLAIM = 'https://stytch.com/session';

@@ -1,7 +1,8 @@
+import { assertFiniteNumbers } from '../shared/json-values.js';
 import { sessionError } from './errors.js';
 
 /**
- * One way the member proved who they are (reference §B.4). `detail` is the factor's one
+ * One way the member proved who they are. `detail` is the factor's one
  * `*_factor` sub-object, named as on the wire (e.g. `impersonated_factor`), since each kind of
  * factor has its own fields.
  */
@@ -48,7 +49,7 @@ export function checkSessionDuration(minutes: number): number {
   return minutes;
 }
 
-/** Impersonated sessions keep their fixed 60 minutes and accept no other factor (reference §A.2). */
+/** Impersonated sessions keep their fixed 60 minutes and accept no other factor. */
 export function isImpersonated(session: Pick<MemberSession, 'authenticationFactors'>): boolean {
   return session.authenticationFactors.some((factor) => factor.type === 'impersonated');
 }
@@ -59,9 +60,11 @@ export function isLive(session: MemberSession, now: string): boolean {
 
 /**
  * Merges `session_custom_claims` into the session's claims: `null` deletes a key, reserved and
- * `https://stytch.com/` names are refused, and the result must stay within 4 KB (reference §E.2).
+ * `https://stytch.com/` names are refused, and the result must stay within 4 KB, Stytch's limit.
  */
 export function mergeCustomClaims(current: Readonly<Record<string, unknown>>, changes: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  // 1e309 parses as Infinity and would be signed into the JWT as null: refuse it instead.
+  assertFiniteNumbers(changes, 'session_custom_claims');
   const merged: Record<string, unknown> = { ...current };
   for (const [name, value] of Object.entries(changes)) {
     if (RESERVED_CLAIMS.has(name)) throw sessionError('reserved_claims_in_custom_claims', `"${name}" is a reserved claim.`);

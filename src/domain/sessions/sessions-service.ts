@@ -12,8 +12,6 @@ import type { MembersStore } from '../members/members-store.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
-import { NO_GUESS_LIMIT, type GuessLimit } from '../rate-limits/rate-limiter.js';
-import { isDomainError } from '../shared/domain-error.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
 import type { Transactional } from '../shared/transactional.js';
@@ -78,7 +76,7 @@ export interface RevokeSessionInput {
   readonly memberId?: string | undefined;
 }
 
-/** Member sessions (reference §E): what every sign-in method produces and every application checks. */
+/** Member sessions: what every sign-in method produces and every application checks. */
 export class SessionsService {
   readonly #store: SessionsServiceStore;
   readonly #jwt: SessionJwtCodec;
@@ -88,7 +86,6 @@ export class SessionsService {
   readonly #audit: AuditRecorder;
   readonly #projectId: string;
   readonly #revocations: RevocationListener;
-  readonly #guesses: GuessLimit;
   readonly #jwtCache = new SessionJwtCache();
 
   constructor(dependencies: {
@@ -100,8 +97,6 @@ export class SessionsService {
     audit: AuditRecorder;
     projectId: string;
     revocations: RevocationListener;
-    /** Caps failed authentications with unknown tokens per client address; no cap when omitted. */
-    guesses?: GuessLimit;
   }) {
     this.#store = dependencies.store;
     this.#jwt = dependencies.jwt;
@@ -111,7 +106,6 @@ export class SessionsService {
     this.#audit = dependencies.audit;
     this.#projectId = dependencies.projectId;
     this.#revocations = dependencies.revocations;
-    this.#guesses = dependencies.guesses ?? NO_GUESS_LIMIT;
   }
 
   /**
@@ -148,12 +142,14 @@ export class SessionsService {
 
   /**
    * Adds a factor to a live session inside the caller's transaction, as a sign-in method does when
-   * it is given an existing session (reference §E.2): a factor of the same type and delivery method
+   * it is given an existing session: a factor of the same type and delivery method
    * is refreshed rather than duplicated, and `durationMinutes` extends the session. Impersonated
-   * sessions accept no other factor (reference §A.2).
+   * sessions accept no other factor.
    */
   async addFactor(tx: SessionsPorts, context: OperationContext, record: SessionRecord, factor: AuthenticationFactor, durationMinutes?: number): Promise<SessionRecord> {
-    const current = record.session;
+    // The row as stored now, locked: the factor joins what is there, not what the caller read earlier.
+    const current = await tx.sessions.findSessionForUpdate(record.session.memberSessionId);
+    if (current === undefined) throw sessionError('session_not_found');
     if (isImpersonated(current)) throw sessionError('session_not_mutable_impersonated');
     const now = this.#clock.now();
     const at = toTimestamp(now);
@@ -176,15 +172,16 @@ export class SessionsService {
     return { ...record, session };
   }
 
-  /** sessions.authenticate (reference §E.1–E.3). Revocation is seen at once: every call reads the database. */
+  /** sessions.authenticate. Revocation is seen at once: every call reads the database. */
   async authenticate(context: OperationContext, input: AuthenticateSessionInput): Promise<AuthenticatedSession> {
     if (input.sessionToken === undefined && input.sessionJwt === undefined) throw sessionError('no_session_arguments');
     if (input.sessionToken !== undefined && input.sessionJwt !== undefined) throw sessionError('too_many_session_arguments');
     const duration = input.sessionDurationMinutes === undefined ? undefined : checkSessionDuration(input.sessionDurationMinutes);
     const now = this.#clock.now();
-    // Costs nothing unless this process saw failed guesses from the caller's address in this window.
-    await this.#guesses.beforeAttempt(context);
-    const record = await this.#findPresented(context, input);
+    // No rate limit on failures: a 44-character random token or a signed JWT cannot be guessed, and
+    // the caller is the customer's backend, so a limit on its failures would let anyone sending a
+    // bogus cookie get that backend's genuine sessions refused (docs/compatibility.md, "Rate limits").
+    const record = await this.#findPresented(input);
     if (record === undefined || !isLive(record.session, toTimestamp(now)) || record.member.status === 'deleted') throw sessionError('session_not_found');
     // The check runs on the member's current roles and before any write, so a refusal changes nothing.
     const roles = effectiveRoles(record.member, record.organization).map((role) => role.roleId);
@@ -214,7 +211,10 @@ export class SessionsService {
     const nowSeconds = Math.floor(this.#clock.now().getTime() / 1000);
     const cached = this.#jwtCache.find(record.session.memberSessionId, claimsKey, nowSeconds, JWT_REUSE_MINIMUM_SECONDS);
     if (cached !== undefined) return cached;
-    const expiresAtSeconds = nowSeconds + JWT_LIFETIME_SECONDS;
+    // Never later than the session itself: a JWT checked locally (authenticateJwtLocal) must not
+    // outlive an impersonated session in its last minutes, or any session that is about to end.
+    const sessionEndSeconds = Math.floor(Date.parse(record.session.expiresAt) / 1000);
+    const expiresAtSeconds = Math.min(nowSeconds + JWT_LIFETIME_SECONDS, sessionEndSeconds);
     const jwt = await this.#jwt.sign({ ...claims, iat: nowSeconds, nbf: nowSeconds, exp: expiresAtSeconds });
     this.#jwtCache.remember(record.session.memberSessionId, claimsKey, jwt, expiresAtSeconds);
     return jwt;
@@ -302,22 +302,9 @@ export class SessionsService {
     });
   }
 
-  /**
-   * The session named by the presented token or JWT. One this server never issued (an unknown or
-   * mismatching token, a JWT whose signature does not verify) is a failed guess of the caller's
-   * client and counts against its limit; an expired or revoked session's is not one.
-   */
-  async #findPresented(context: OperationContext, input: AuthenticateSessionInput): Promise<SessionRecord | undefined> {
-    if (input.sessionToken !== undefined) {
-      const record = await this.#findByToken(input.sessionToken);
-      if (record === undefined) throw await this.#guesses.afterFailedGuess(context, sessionError('session_not_found'));
-      return record;
-    }
-    try {
-      return await this.#findByJwt(input.sessionJwt as string);
-    } catch (error) {
-      throw isDomainError(error) && error.code === 'unable_to_parse_session_jwt' ? await this.#guesses.afterFailedGuess(context, error) : error;
-    }
+  /** The session named by the presented token or JWT; undefined when this server never issued it. */
+  async #findPresented(input: AuthenticateSessionInput): Promise<SessionRecord | undefined> {
+    return input.sessionToken !== undefined ? this.#findByToken(input.sessionToken) : this.#findByJwt(input.sessionJwt as string);
   }
 
   async #findByToken(sessionToken: string): Promise<SessionRecord | undefined> {
@@ -345,15 +332,23 @@ export class SessionsService {
     const current = record.session;
     const at = toTimestamp(change.now);
     const roles = change.roles;
-    // Impersonated sessions keep their fixed expiry whatever duration is asked for (reference §A.2).
-    const expiresAt =
-      change.duration !== undefined && !isImpersonated(current) ? toTimestamp(new Date(change.now.getTime() + change.duration * 60_000)) : current.expiresAt;
-    const customClaims = change.customClaims === undefined ? current.customClaims : mergeCustomClaims(current.customClaims, change.customClaims);
     const isTouchDue = change.now.getTime() - new Date(current.lastAccessedAt).getTime() >= TOUCH_INTERVAL_MILLISECONDS;
-    const session: MemberSession = { ...current, expiresAt, customClaims, roles, lastAccessedAt: isTouchDue ? at : current.lastAccessedAt };
-    const isChanged = expiresAt !== current.expiresAt || change.customClaims !== undefined || roles.join() !== current.roles.join();
+    const applyTo = (base: MemberSession): MemberSession => {
+      // Impersonated sessions keep their fixed expiry whatever duration is asked for: Stytch's cannot be extended.
+      const expiresAt =
+        change.duration !== undefined && !isImpersonated(base) ? toTimestamp(new Date(change.now.getTime() + change.duration * 60_000)) : base.expiresAt;
+      const customClaims = change.customClaims === undefined ? base.customClaims : mergeCustomClaims(base.customClaims, change.customClaims);
+      return { ...base, expiresAt, customClaims, roles, lastAccessedAt: isTouchDue ? at : base.lastAccessedAt };
+    };
+    const read = applyTo(current);
+    const isChanged = read.expiresAt !== current.expiresAt || change.customClaims !== undefined || roles.join() !== current.roles.join();
     if (isChanged) {
-      await this.#store.transaction(async (tx) => {
+      const session = await this.#store.transaction(async (tx) => {
+        // Merged into the row as it is now (locked), not as read before: two calls adding different
+        // claims at once both keep theirs, and a revocation committed meanwhile wins.
+        const stored = await tx.sessions.findSessionForUpdate(current.memberSessionId);
+        if (stored === undefined || !isLive(stored, at)) throw sessionError('session_not_found');
+        const session = applyTo(stored);
         await tx.sessions.updateSession(session);
         await this.#audit.record(tx.audit, context, {
           type: 'session.updated',
@@ -362,11 +357,12 @@ export class SessionsService {
           occurredAt: at,
           details: { member_session_id: session.memberSessionId, expires_at: session.expiresAt },
         });
+        return session;
       });
-    } else if (isTouchDue) {
-      await this.#store.sessions.touchSession(session.memberSessionId, at);
+      return { ...record, session };
     }
-    return { ...record, session };
+    if (isTouchDue) await this.#store.sessions.touchSession(current.memberSessionId, at);
+    return { ...record, session: read };
   }
 }
 

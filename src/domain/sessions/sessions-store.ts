@@ -21,6 +21,12 @@ export interface SessionsStore {
   findSessionById(memberSessionId: string): Promise<SessionRecord | undefined>;
   /** Sessions of this member in this organization that are neither revoked nor expired at `now`, oldest first; [] when none. */
   listLiveSessions(organizationId: string, memberId: string, now: string): Promise<MemberSession[]>;
+  /**
+   * The session as stored now, for a change inside a transaction: locked until the transaction ends
+   * (ReadForUpdate), so what is merged into it (claims, factors) is not lost to a concurrent change.
+   * Undefined when unknown.
+   */
+  findSessionForUpdate(memberSessionId: string): Promise<MemberSession | undefined>;
   /** Writes expiry, factors, custom claims, roles and last access of an existing session; no-op when unknown. */
   updateSession(session: MemberSession): Promise<void>;
   /** Moves `last_accessed_at` forward only (never back), without touching anything else. */

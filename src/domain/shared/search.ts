@@ -1,7 +1,7 @@
 import { sharedError } from './errors.js';
 
 /**
- * Stytch's search query (reference §I): `{operator: "AND" | "OR", operands: [{filter_name, filter_value}]}`.
+ * Stytch's search query: `{operator: "AND" | "OR", operands: [{filter_name, filter_value}]}`.
  * Each capability declares the filters it knows and the type of their values; anything else is a 400.
  */
 export type SearchOperator = 'AND' | 'OR';
@@ -23,6 +23,12 @@ export interface RawSearchQuery {
 }
 
 const MAX_FILTER_VALUES = 1000;
+/**
+ * Values of all operands together. Each value becomes one bound parameter of the search's SQL,
+ * beside up to 1000 `organization_ids`; SQLite allows 32,766 per statement and PostgreSQL 65,535,
+ * which 100 operands of 1000 values each would exceed. One full list still fits.
+ */
+export const MAX_QUERY_VALUES = 1000;
 
 /** Which search the query is for: Stytch names each search's errors after it. */
 export type SearchKind = 'organization_search' | 'member_search';
@@ -35,7 +41,22 @@ export function parseSearchQuery(raw: RawSearchQuery | undefined, known: Readonl
   const operands = raw.operands ?? [];
   if (!Array.isArray(operands)) throw sharedError('invalid_search_query', 'query.operands must be an array.');
   const filters = operands.map((operand: unknown) => parseOperand(operand, known, kind));
+  const total = filters.reduce((sum, filter) => sum + (filter.type === 'string[]' ? filter.value.length : 1), 0);
+  if (total > MAX_QUERY_VALUES) {
+    throw sharedError('invalid_search_query', `query.operands hold ${total} filter values in all; at most ${MAX_QUERY_VALUES} are allowed.`);
+  }
   return { operator: raw.operator, filters };
+}
+
+/** The query with `transform` applied to every value of the named string and string-list filters. */
+export function mapFilterValues(query: SearchQuery, names: readonly string[], transform: (value: string) => string): SearchQuery {
+  const filters = query.filters.map((filter): SearchFilter => {
+    if (!names.includes(filter.name)) return filter;
+    if (filter.type === 'string') return { ...filter, value: transform(filter.value) };
+    if (filter.type === 'string[]') return { ...filter, value: filter.value.map(transform) };
+    return filter;
+  });
+  return { operator: query.operator, filters };
 }
 
 function parseOperand(operand: unknown, known: Readonly<Record<string, FilterValueType>>, kind: SearchKind): SearchFilter {

@@ -3,9 +3,9 @@ import { ok } from '../respond.js';
 
 /** `/healthz`: the process answers. `/readyz`: the database answers too. Neither needs credentials. */
 export function registerHealthRoutes(app: FastifyInstance, dependencies: { ping: () => Promise<void> }): void {
-  app.get('/healthz', { config: { isPublic: true } }, async (request) => ok(request, { status: 'ok' }));
+  app.get('/healthz', { config: { access: 'public' } }, async (request) => ok(request, { status: 'ok' }));
 
-  app.get('/readyz', { config: { isPublic: true } }, async (request, reply) => {
+  app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
     try {
       await dependencies.ping();
       return ok(request, { status: 'ready', database: 'reachable' });

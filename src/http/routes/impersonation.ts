@@ -1,20 +1,25 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditExports } from '../../domain/impersonation/audit-export.js';
 import type { ImpersonationAdminService } from '../../domain/impersonation/impersonation-admin-service.js';
 import type { ImpersonationService } from '../../domain/impersonation/impersonation-service.js';
 import { sharedError } from '../../domain/shared/errors.js';
 import { isImpersonated } from '../../domain/sessions/session.js';
 import type { SessionsService } from '../../domain/sessions/sessions-service.js';
+import { ndjsonStream } from '../ndjson-stream.js';
 import { ok, projectContext } from '../respond.js';
 import {
   auditTrailQuery,
   authenticateImpersonationBody,
   encodeAuditEvent,
   encodeImpersonatedSession,
+  encodeImpersonationToken,
   encodePolicy,
   impersonationPolicyBody,
   impersonationScopeQuery,
+  malformedMintMessage,
   mintImpersonationBody,
   revokeImpersonationBody,
+  revokeImpersonationTokensBody,
 } from '../wire/impersonation.js';
 import { organizationParams } from '../wire/organizations.js';
 import { encodeAuthenticatedSession } from './sessions.js';
@@ -26,6 +31,7 @@ interface Dependencies {
   readonly impersonation: ImpersonationService;
   readonly admin: ImpersonationAdminService;
   readonly sessions: SessionsService;
+  readonly auditExports: AuditExports;
   readonly projectId: string;
 }
 
@@ -37,7 +43,7 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
     const token = (request.body.impersonation_token ?? request.body.token) as string | undefined;
     if (token === undefined) throw sharedError('bad_request', 'impersonation_token is required.');
     const result = await impersonation.redeem(projectContext(request, projectId), token);
-    // Every field of api_b2b_impersonation_v1_AuthenticateResponse (reference §A.1).
+    // Every field of api_b2b_impersonation_v1_AuthenticateResponse (contract/stytch-b2b-openapi.yml).
     return ok(request, {
       member_id: result.member.memberId,
       organization_id: result.organization.organizationId,
@@ -50,19 +56,24 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
 
   app.post<{ Body: Body }>(
     '/v1/b2b/impersonation',
-    { schema: { body: mintImpersonationBody }, config: { handlesMemberSessionHeaders: true, rateLimitPerProject: 'mints' } },
+    // attachValidation: a body the schema refuses is still handed to the service, which refuses it audited.
+    { schema: { body: mintImpersonationBody }, attachValidation: true, config: { handlesMemberSessionHeaders: true, rateLimitPerProject: 'mints' } },
     async (request) => {
-      const body = request.body;
+      const body: Body = request.body !== null && typeof request.body === 'object' && !Array.isArray(request.body) ? request.body : {};
+      const text = (name: string): string | undefined => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+      const failed = request.validationError?.validation;
       const minted = await impersonation.mint(projectContext(request, projectId), {
-        organizationReference: body.organization_id as string,
-        memberReference: ((body.member_id ?? body.email_address) as string | undefined) ?? '',
-        impersonatorId: (body.impersonator_id as string | undefined) ?? '',
-        impersonatorEmailAddress: (body.impersonator_email_address as string | undefined) ?? '',
-        reason: body.reason as string | undefined,
-        expirationMinutes: body.expiration_minutes as number | undefined,
-        callerSession: await callerSession(request, dependencies.sessions),
+        organizationReference: text('organization_id') ?? '',
+        memberReference: text('member_id') ?? text('email_address') ?? '',
+        impersonatorId: text('impersonator_id') ?? '',
+        impersonatorEmailAddress: text('impersonator_email_address') ?? '',
+        reason: text('reason'),
+        expirationMinutes: typeof body.expiration_minutes === 'number' ? body.expiration_minutes : undefined,
+        callerSession: failed === undefined ? await callerSession(request, dependencies.sessions) : undefined,
+        malformed: failed === undefined ? undefined : sharedError('bad_request', malformedMintMessage(failed)),
       });
       return ok(request, {
+        token_id: minted.tokenId,
         impersonation_token: minted.impersonationToken,
         expires_at: minted.expiresAt,
         impersonation_url: minted.impersonationUrl,
@@ -108,6 +119,16 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
     },
   );
 
+  // Our extension: unredeemed tokens revoked before anyone redeems them (one by token_id, or an impersonator's, member's, organization's).
+  app.post<{ Body: Scope & { token_id?: string } }>(
+    '/v1/b2b/impersonation/tokens/revoke',
+    { schema: { body: revokeImpersonationTokensBody } },
+    async (request) => {
+      const revoked = await admin.revokeTokens(projectContext(request, projectId), { ...scopeOf(request.body), tokenId: request.body.token_id });
+      return ok(request, { revoked_tokens: revoked.map(encodeImpersonationToken) });
+    },
+  );
+
   app.get<{ Querystring: Scope & { since?: string; until?: string; cursor?: string; limit?: string; format?: string } }>(
     '/v1/b2b/impersonation/audit',
     { schema: { querystring: auditTrailQuery } },
@@ -119,15 +140,16 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
         const page = await admin.auditTrail({ ...query, cursor: request.query.cursor, limit });
         return ok(request, { events: page.events.map(encodeAuditEvent), next_cursor: page.nextCursor });
       }
-      // NDJSON export: every matching event, one JSON object a line, read a page at a time.
-      const lines: string[] = [];
-      let cursor: string | undefined = request.query.cursor;
-      do {
-        const page = await admin.auditTrail({ ...query, cursor, limit: 1000 });
-        for (const event of page.events) lines.push(JSON.stringify(encodeAuditEvent(event)));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
-      return reply.type('application/x-ndjson').send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+      // NDJSON export: every matching event, one JSON object a line, streamed a page at a time (audit-export.ts).
+      // Opening it takes an export slot and reads the first page, so its errors still get the Stytch envelope.
+      const exported = await dependencies.auditExports.open({ ...query, cursor: request.query.cursor });
+      // Fastify answers HEAD with this handler and drains a stream body unread: stop before reading on.
+      if (request.method === 'HEAD') {
+        exported.close();
+        return reply.type('application/x-ndjson').send();
+      }
+      const stream = ndjsonStream(exported, encodeAuditEvent, (error) => request.log.error({ err: error }, 'audit export failed after it began; response cut off'));
+      return reply.type('application/x-ndjson').send(stream);
     },
   );
 }

@@ -4,13 +4,13 @@ import { sharedError } from '../../domain/shared/errors.js';
 import { ok } from '../respond.js';
 
 /**
- * `GET /v1/b2b/sessions/jwks/{project_id}` (reference §E.5). Public: jose fetches it without the
+ * `GET /v1/b2b/sessions/jwks/{project_id}`. Public: jose fetches it without the
  * Authorization header, and it must answer exactly 200. Only public key members leave the server.
  */
 export function registerJwksRoute(app: FastifyInstance, dependencies: { projectId: string; publicJwks: () => Promise<JWK[]> }): void {
   app.get<{ Params: { project_id: string } }>(
     '/v1/b2b/sessions/jwks/:project_id',
-    { config: { isPublic: true }, schema: { params: { type: 'object', properties: { project_id: { type: 'string', maxLength: 128 } }, required: ['project_id'] } } },
+    { config: { access: 'public' }, schema: { params: { type: 'object', properties: { project_id: { type: 'string', maxLength: 128 } }, required: ['project_id'] } } },
     async (request) => {
       if (request.params.project_id !== dependencies.projectId) throw sharedError('route_not_found', 'No JWKS is published for this project id.');
       const keys = (await dependencies.publicJwks()).map((jwk) => ({

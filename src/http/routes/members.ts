@@ -14,7 +14,7 @@ function memberResponse({ member, organization }: MemberWithOrganization) {
   return { member_id: member.memberId, member: encodeMember(member, organization), organization: encodeOrganization(organization) };
 }
 
-/** Members (reference §F): each handler decodes, calls the service, encodes. */
+/** Members: each handler decodes, calls the service, encodes. */
 export function registerMemberRoutes(app: FastifyInstance, dependencies: { members: MembersService; projectId: string }): void {
   const { members, projectId } = dependencies;
 

@@ -14,7 +14,7 @@ import {
 type Params = { organization_id: string };
 type Body = Record<string, unknown>;
 
-/** Organizations (reference §F): each handler decodes, calls the service, encodes. */
+/** Organizations: each handler decodes, calls the service, encodes. */
 export function registerOrganizationRoutes(app: FastifyInstance, dependencies: { organizations: OrganizationsService; projectId: string }): void {
   const { organizations, projectId } = dependencies;
 

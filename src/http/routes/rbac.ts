@@ -12,7 +12,7 @@ function encodeRole(role: PolicyRole) {
   };
 }
 
-/** The RBAC policy the SDK's local authorization fetches and caches (reference §E.7). */
+/** The RBAC policies the SDK's local authorization fetches and caches (project and organization). */
 export function registerRbacRoutes(app: FastifyInstance, dependencies: { organizations: OrganizationsService }): void {
   app.get('/v1/b2b/rbac/policy', async (request) =>
     ok(request, {

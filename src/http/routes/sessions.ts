@@ -18,7 +18,7 @@ export function encodeAuthenticatedSession(result: AuthenticatedSession) {
   };
 }
 
-/** Sessions (reference §E.1): decode, call, encode. */
+/** Sessions: decode, call, encode. */
 export function registerSessionRoutes(app: FastifyInstance, dependencies: { sessions: SessionsService; projectId: string }): void {
   const { sessions, projectId } = dependencies;
 

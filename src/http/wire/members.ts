@@ -3,7 +3,7 @@ import type { CreateMemberInput, UpdateMemberInput } from '../../domain/members/
 import type { Organization } from '../../domain/organizations/organization.js';
 import { bool, jsonObject, objectSchema, str, strList } from './schema-types.js';
 
-/** Stytch's Member object (reference §B.2, `api_organization_v1_Member`). */
+/** Stytch's Member object (`api_organization_v1_Member` in the contract). */
 export interface MemberWire {
   organization_id: string;
   member_id: string;

@@ -2,7 +2,7 @@ import type { Organization, OrganizationSettingsInput } from '../../domain/organ
 import type { CreateOrganizationInput, UpdateOrganizationInput } from '../../domain/organizations/organizations-service.js';
 import { bool, jsonObject, objectSchema, str, strList } from './schema-types.js';
 
-/** Stytch's Organization object (reference §B.1, `api_organization_v1_Organization`). */
+/** Stytch's Organization object (`api_organization_v1_Organization` in the contract). */
 export interface OrganizationWire {
   organization_id: string;
   organization_name: string;
@@ -70,7 +70,7 @@ export function encodeOrganization(organization: Organization): OrganizationWire
     trusted_metadata: { ...organization.trustedMetadata },
     created_at: organization.createdAt,
     updated_at: organization.updatedAt,
-    // Stytch shows unset strings as "" and unset references as null (reference §1, "Empty vs null").
+    // Stytch shows unset strings as "" and unset references as null in its documented examples.
     organization_external_id: organization.organizationExternalId ?? '',
     sso_default_connection_id: settings.ssoDefaultConnectionId,
     scim_active_connection: null,

@@ -3,7 +3,7 @@ import type { MemberSession } from '../../domain/sessions/session.js';
 import { encodeFactor, type WireFactor } from '../../domain/sessions/session-claims.js';
 import { bool, jsonObject, objectSchema, str } from './schema-types.js';
 
-/** Stytch's MemberSession object (reference §B.3, `api_b2b_session_v1_MemberSession`). */
+/** Stytch's MemberSession object (`api_b2b_session_v1_MemberSession` in the contract). */
 export interface MemberSessionWire {
   member_session_id: string;
   member_id: string;

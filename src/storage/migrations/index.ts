@@ -4,6 +4,8 @@ import * as sessionsAndSigningKeys from './0002-sessions-and-signing-keys.js';
 import * as impersonation from './0003-impersonation.js';
 import * as operators from './0004-operators.js';
 import * as rateLimits from './0005-rate-limits.js';
+import * as impersonationTokenBinding from './0006-impersonation-token-binding.js';
+import * as auditEventsByOrganization from './0007-audit-events-by-organization.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -16,6 +18,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-impersonation': impersonation,
   '0004-operators': operators,
   '0005-rate-limits': rateLimits,
+  '0006-impersonation-token-binding': impersonationTokenBinding,
+  '0007-audit-events-by-organization': auditEventsByOrganization,
 };
 
 export const migrationProvider: MigrationProvider = {

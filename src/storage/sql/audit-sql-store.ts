@@ -7,9 +7,11 @@ import { fromJson, toJson } from './json-column.js';
 
 export class AuditSqlStore implements AuditStore {
   readonly #db: Kysely<Database>;
+  readonly #dialect: 'sqlite' | 'postgres';
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
   async appendEvent(event: AuditEvent): Promise<void> {
@@ -40,15 +42,25 @@ export class AuditSqlStore implements AuditStore {
 
   async searchEvents(filter: AuditEventFilter, page: { limit: number; afterEventId: string | null }): Promise<AuditEvent[]> {
     let query = this.#db.selectFrom('audit_events').selectAll();
-    // A literal, case-sensitive prefix on both dialects: SQLite's LIKE ignores case and has no default
-    // escape character, so `_` and `%` in a prefix could not be matched literally with it.
+    // A literal, case-sensitive prefix on both dialects. SQLite's LIKE ignores case and has no default
+    // escape character, so SQLite compares a substring. PostgreSQL's LIKE is case-sensitive and takes an
+    // escape, and unlike substr() its planner can estimate it from the column's statistics: with substr()
+    // it guessed that almost no row matches and scanned and sorted the whole table for every page
+    // (100 ms a page at 200,000 events) instead of walking the primary key from the cursor.
     if (filter.typePrefix !== undefined) {
       const prefix = filter.typePrefix;
-      query = query.where(sql<boolean>`substr(type, 1, length(cast(${prefix} as text))) = ${prefix}`);
+      query =
+        this.#dialect === 'postgres'
+          ? query.where(sql<boolean>`type like ${`${prefix.replace(/[\\%_]/g, '\\$&')}%`} escape '\\'`)
+          : query.where(sql<boolean>`substr(type, 1, length(cast(${prefix} as text))) = ${prefix}`);
     }
     if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.memberId !== undefined) query = query.where('member_id', '=', filter.memberId);
     if (filter.impersonatorId !== undefined) query = query.where('impersonator_id', '=', filter.impersonatorId);
+    if (filter.impersonatorIds !== undefined) {
+      const ids = filter.impersonatorIds;
+      query = ids.length === 0 ? query.where(sql<boolean>`1 = 0`) : query.where('impersonator_id', 'in', ids);
+    }
     if (filter.since !== undefined) query = query.where('occurred_at', '>=', filter.since);
     if (filter.until !== undefined) query = query.where('occurred_at', '<', filter.until);
     if (page.afterEventId !== null) query = query.where('event_id', '>', page.afterEventId);

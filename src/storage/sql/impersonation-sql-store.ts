@@ -1,9 +1,9 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type {
   ImpersonatedSession,
-  ImpersonatedSessionSelector,
   ImpersonationEndReason,
   ImpersonationPolicy,
+  ImpersonationSelector,
   ImpersonationToken,
 } from '../../domain/impersonation/impersonation.js';
 import type { ImpersonationStore } from '../../domain/impersonation/impersonation-store.js';
@@ -29,10 +29,12 @@ export class ImpersonationSqlStore implements ImpersonationStore {
         impersonator_id: token.impersonatorId,
         impersonator_email_address: token.impersonatorEmailAddress,
         reason: token.reason,
+        member_email_address: token.memberEmailAddress,
         created_at: token.createdAt,
         expires_at: token.expiresAt,
         redeemed_at: token.redeemedAt,
         member_session_id: token.memberSessionId,
+        revoked_at: token.revokedAt,
       })
       .execute();
   }
@@ -43,29 +45,57 @@ export class ImpersonationSqlStore implements ImpersonationStore {
   }
 
   async redeemToken(tokenId: string, at: string, memberSessionId: string): Promise<boolean> {
-    // One conditional UPDATE decides the race: on PostgreSQL a concurrent redeemer waits for the
-    // row lock and then finds `redeemed_at` set; on SQLite writers are serialized.
+    // One conditional UPDATE decides the race: on PostgreSQL a concurrent redeemer (or revoker)
+    // waits for the row lock and then finds `redeemed_at` (or `revoked_at`) set; on SQLite writers are serialized.
     const result = await this.#db
       .updateTable('impersonation_tokens')
       .set({ redeemed_at: at, member_session_id: memberSessionId })
       .where('token_id', '=', tokenId)
       .where('redeemed_at', 'is', null)
+      .where('revoked_at', 'is', null)
       .where('expires_at', '>', at)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
+  }
+
+  async revokeUnredeemedTokens(selector: ImpersonationSelector, at: string): Promise<ImpersonationToken[]> {
+    const rows = await this.#db
+      .updateTable('impersonation_tokens')
+      .set({ revoked_at: at })
+      .where('redeemed_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .where((eb) => matches(eb, { ...selector, memberSessionId: undefined }))
+      .returningAll()
+      .execute();
+    return rows.map(tokenFromRow).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.tokenId.localeCompare(b.tokenId));
+  }
+
+  async findImpersonatorIds(emailAddresses: readonly string[]): Promise<string[]> {
+    if (emailAddresses.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('impersonation_tokens')
+      .select('impersonator_id')
+      .distinct()
+      .where('impersonator_email_address', 'in', emailAddresses)
+      .execute();
+    return rows.map((row) => row.impersonator_id).sort();
   }
 
   async insertImpersonatedSession(session: ImpersonatedSession): Promise<void> {
     await this.#db.insertInto('impersonated_sessions').values(sessionToRow(session)).execute();
   }
 
-  async listActiveImpersonatedSessions(selector: ImpersonatedSessionSelector, now: string): Promise<ImpersonatedSession[]> {
-    let query = this.#db.selectFrom('impersonated_sessions').selectAll().where('ended_at', 'is', null).where('expires_at', '>', now);
-    if (selector.memberSessionId !== undefined) query = query.where('member_session_id', '=', selector.memberSessionId);
-    if (selector.organizationId !== undefined) query = query.where('organization_id', '=', selector.organizationId);
-    if (selector.memberId !== undefined) query = query.where('member_id', '=', selector.memberId);
-    if (selector.impersonatorId !== undefined) query = query.where('impersonator_id', '=', selector.impersonatorId);
-    const rows = await query.orderBy('started_at').orderBy('member_session_id').execute();
+  async listActiveImpersonatedSessions(selector: ImpersonationSelector, now: string): Promise<ImpersonatedSession[]> {
+    const rows = await this.#db
+      .selectFrom('impersonated_sessions')
+      .selectAll()
+      .where('ended_at', 'is', null)
+      .where('expires_at', '>', now)
+      .where((eb) => matches(eb, selector))
+      .orderBy('started_at')
+      .orderBy('member_session_id')
+      .execute();
     return rows.map(sessionFromRow);
   }
 
@@ -100,18 +130,20 @@ export class ImpersonationSqlStore implements ImpersonationStore {
       : { organizationId: row.organization_id, enabled: fromFlag(row.enabled), redirectUrl: row.redirect_url, updatedAt: row.updated_at };
   }
 
-  async upsertPolicy(policy: ImpersonationPolicy): Promise<void> {
-    const values = {
-      organization_id: policy.organizationId,
-      enabled: toFlag(policy.enabled),
-      redirect_url: policy.redirectUrl,
-      updated_at: policy.updatedAt ?? '',
+  async updatePolicy(organizationId: string, change: { enabled?: boolean | undefined; redirectUrl?: string | null | undefined }, at: string): Promise<ImpersonationPolicy> {
+    // Only the given columns are written, so two callers changing different parts both keep theirs.
+    const changed = {
+      ...(change.enabled !== undefined && { enabled: toFlag(change.enabled) }),
+      ...(change.redirectUrl !== undefined && { redirect_url: change.redirectUrl }),
+      updated_at: at,
     };
-    await this.#db
+    const row = await this.#db
       .insertInto('impersonation_policies')
-      .values(values)
-      .onConflict((conflict) => conflict.column('organization_id').doUpdateSet({ enabled: values.enabled, redirect_url: values.redirect_url, updated_at: values.updated_at }))
-      .execute();
+      .values({ organization_id: organizationId, enabled: toFlag(true), redirect_url: null, ...changed })
+      .onConflict((conflict) => conflict.column('organization_id').doUpdateSet(changed))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { organizationId: row.organization_id, enabled: fromFlag(row.enabled), redirectUrl: row.redirect_url, updatedAt: row.updated_at };
   }
 }
 
@@ -123,11 +155,34 @@ function tokenFromRow(row: Selectable<ImpersonationTokenRow>): ImpersonationToke
     impersonatorId: row.impersonator_id,
     impersonatorEmailAddress: row.impersonator_email_address,
     reason: row.reason,
+    memberEmailAddress: row.member_email_address ?? '',
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     redeemedAt: row.redeemed_at,
     memberSessionId: row.member_session_id,
+    revokedAt: row.revoked_at,
   };
+}
+
+type SelectorTable = 'impersonation_tokens' | 'impersonated_sessions';
+
+/** The selector as one condition over either table (both have these columns); true when it narrows nothing. */
+function matches<T extends SelectorTable>(eb: ExpressionBuilder<Database, T>, selector: ImpersonationSelector): Expression<SqlBool> {
+  const any = eb as unknown as ExpressionBuilder<Database, SelectorTable>;
+  const conditions: Expression<SqlBool>[] = [];
+  if (selector.memberSessionId !== undefined) conditions.push(any('member_session_id', '=', selector.memberSessionId));
+  if (selector.tokenId !== undefined) conditions.push(any('token_id', '=', selector.tokenId));
+  if (selector.organizationId !== undefined) conditions.push(any('organization_id', '=', selector.organizationId));
+  if (selector.memberId !== undefined) conditions.push(any('member_id', '=', selector.memberId));
+  if (selector.impersonator !== undefined) {
+    const { ids, emailAddresses } = selector.impersonator;
+    const either: Expression<SqlBool>[] = [];
+    if (ids.length > 0) either.push(any('impersonator_id', 'in', ids));
+    if (emailAddresses.length > 0) either.push(any('impersonator_email_address', 'in', emailAddresses));
+    // An identity with no names matches nobody, never everybody.
+    conditions.push(either.length === 0 ? sql<SqlBool>`1 = 0` : any.or(either));
+  }
+  return conditions.length === 0 ? sql<SqlBool>`1 = 1` : any.and(conditions);
 }
 
 function sessionToRow(session: ImpersonatedSession): ImpersonatedSessionRow {

@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selecta
 import type { Member, MemberStatus, RetiredEmail } from '../../domain/members/member.js';
 import type { MembersStore } from '../../domain/members/members-store.js';
 import type { PageRequest } from '../../domain/shared/pagination.js';
+import type { ReadForUpdate } from '../../domain/shared/read-for-update.js';
 import type { SearchFilter, SearchQuery } from '../../domain/shared/search.js';
 import type { Database, MemberRow } from '../database.js';
 import { fromFlag, fromJson, likePattern, toFlag, toJson } from './json-column.js';
@@ -14,9 +15,11 @@ const UNIQUE_FIELDS = ['external_id', 'email_address'] as const;
 
 export class MembersSqlStore implements MembersStore {
   readonly #db: Kysely<Database>;
+  readonly #dialect: 'sqlite' | 'postgres';
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
   async insertMember(member: Member): Promise<void> {
@@ -30,13 +33,13 @@ export class MembersSqlStore implements MembersStore {
     );
   }
 
-  async findMember(organizationId: string, reference: string): Promise<Member | undefined> {
-    const rows = await this.#db
+  async findMember(organizationId: string, reference: string, options: ReadForUpdate = {}): Promise<Member | undefined> {
+    const select = this.#db
       .selectFrom('members')
       .selectAll()
       .where('organization_id', '=', organizationId)
-      .where((eb) => eb.or([eb('member_id', '=', reference), eb('external_id', '=', reference)]))
-      .execute();
+      .where((eb) => eb.or([eb('member_id', '=', reference), eb('external_id', '=', reference)]));
+    const rows = await (this.#locks(options) ? select.forUpdate() : select).execute();
     const match =
       rows.find((row) => row.member_id === reference) ??
       rows.find((row) => row.status !== 'deleted') ??
@@ -55,9 +58,15 @@ export class MembersSqlStore implements MembersStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
-  async findMemberById(memberId: string): Promise<Member | undefined> {
-    const row = await this.#db.selectFrom('members').selectAll().where('member_id', '=', memberId).executeTakeFirst();
+  async findMemberById(memberId: string, options: ReadForUpdate = {}): Promise<Member | undefined> {
+    const select = this.#db.selectFrom('members').selectAll().where('member_id', '=', memberId);
+    const row = await (this.#locks(options) ? select.forUpdate() : select).executeTakeFirst();
     return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start. */
+  #locks(options: ReadForUpdate): boolean {
+    return options.forUpdate === true && this.#dialect === 'postgres';
   }
 
   async searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }> {

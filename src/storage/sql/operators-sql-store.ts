@@ -1,6 +1,6 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ConsoleSession, Operator, OperatorRole } from '../../domain/operators/operator.js';
-import type { OperatorsStore } from '../../domain/operators/operators-store.js';
+import type { OperatorsStore, SignInClaim } from '../../domain/operators/operators-store.js';
 import type { ConsoleSessionRow, Database, OperatorRow } from '../database.js';
 import { translateUniqueViolation } from './unique-violation.js';
 
@@ -15,9 +15,76 @@ export class OperatorsSqlStore implements OperatorsStore {
     await translateUniqueViolation(['email_address'], () => this.#db.insertInto('operators').values(operatorToRow(operator)).execute());
   }
 
-  async updateOperator(operator: Operator): Promise<void> {
-    const { operator_id: operatorId, ...row } = operatorToRow(operator);
-    await this.#db.updateTable('operators').set(row).where('operator_id', '=', operatorId).execute();
+  async disableOperator(operatorId: string, at: string): Promise<Operator | undefined> {
+    const row = await this.#db
+      .updateTable('operators')
+      .set({ disabled_at: sql<string>`coalesce(disabled_at, ${at})`, updated_at: at })
+      .where('operator_id', '=', operatorId)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
+  }
+
+  async replacePassword(operatorId: string, passwordHash: string, at: string): Promise<Operator | undefined> {
+    const row = await this.#db
+      .updateTable('operators')
+      .set({ password_hash: passwordHash, failed_attempts: 0, locked_until: null, updated_at: at })
+      .where('operator_id', '=', operatorId)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
+  }
+
+  async claimSignInAttempt(operatorId: string, claim: { at: string; maxAttempts: number; lockUntil: string }): Promise<SignInClaim | undefined> {
+    // One statement: the database serializes concurrent claims on the row, and each sees the count
+    // the previous one left. Every SET expression reads the row as it was before this statement.
+    const failedAttempts = sql<number>`(case when locked_until is not null and locked_until <= ${claim.at} then 1 else failed_attempts + 1 end)`;
+    const row = await this.#db
+      .updateTable('operators')
+      .set({
+        failed_attempts: failedAttempts,
+        locked_until: sql<string | null>`(case when ${failedAttempts} >= ${claim.maxAttempts} then ${claim.lockUntil} else null end)`,
+        updated_at: claim.at,
+      })
+      .where('operator_id', '=', operatorId)
+      .where('disabled_at', 'is', null)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', claim.at)]))
+      .returning(['failed_attempts', 'locked_until'])
+      .executeTakeFirst();
+    return row === undefined ? undefined : { failedAttempts: Number(row.failed_attempts), lockedUntil: row.locked_until };
+  }
+
+  async acceptPassword(operatorId: string, accepted: { passwordHash: string; at: string; completesSignIn: boolean; claim: SignInClaim }): Promise<Operator | undefined> {
+    const lockedBy = accepted.claim.lockedUntil;
+    const changes = accepted.completesSignIn
+      ? { failed_attempts: 0, locked_until: null, updated_at: accepted.at }
+      : {
+          failed_attempts: sql<number>`(case when failed_attempts > 0 then failed_attempts - 1 else 0 end)`,
+          ...(lockedBy !== null && { locked_until: sql<string | null>`(case when locked_until = ${lockedBy} then null else locked_until end)` }),
+          updated_at: accepted.at,
+        };
+    const row = await this.#db
+      .updateTable('operators')
+      .set(changes)
+      .where('operator_id', '=', operatorId)
+      .where('disabled_at', 'is', null)
+      .where('password_hash', '=', accepted.passwordHash)
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
+  }
+
+  async acceptTotp(operatorId: string, accepted: { passwordHash: string; step: number; at: string }): Promise<Operator | undefined> {
+    const row = await this.#db
+      .updateTable('operators')
+      .set({ last_totp_step: accepted.step, failed_attempts: 0, locked_until: null, updated_at: accepted.at })
+      .where('operator_id', '=', operatorId)
+      .where('disabled_at', 'is', null)
+      .where('password_hash', '=', accepted.passwordHash)
+      .where((eb) => eb.or([eb('last_totp_step', 'is', null), eb('last_totp_step', '<', accepted.step)]))
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
   }
 
   async findOperatorByEmail(emailAddress: string): Promise<Operator | undefined> {
@@ -47,12 +114,28 @@ export class OperatorsSqlStore implements OperatorsStore {
     return row === undefined ? undefined : { session: sessionFromRow(row), digest: Buffer.from(row.token_digest, 'base64url') };
   }
 
-  async updateConsoleSession(session: ConsoleSession): Promise<void> {
-    await this.#db
+  async touchConsoleSession(consoleSessionId: string, at: string): Promise<void> {
+    await this.#db.updateTable('console_sessions').set({ last_seen_at: at }).where('console_session_id', '=', consoleSessionId).where('revoked_at', 'is', null).execute();
+  }
+
+  async markConsoleSessionTotpVerified(consoleSessionId: string, at: string): Promise<boolean> {
+    const result = await this.#db
       .updateTable('console_sessions')
-      .set({ last_seen_at: session.lastSeenAt, totp_verified_at: session.totpVerifiedAt, revoked_at: session.revokedAt })
-      .where('console_session_id', '=', session.consoleSessionId)
-      .execute();
+      .set({ totp_verified_at: at, last_seen_at: at })
+      .where('console_session_id', '=', consoleSessionId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async revokeConsoleSession(consoleSessionId: string, at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('console_sessions')
+      .set({ revoked_at: at })
+      .where('console_session_id', '=', consoleSessionId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async revokeConsoleSessionsOf(operatorId: string, at: string): Promise<number> {

@@ -2,6 +2,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selecta
 import type { Organization, OrganizationSettings } from '../../domain/organizations/organization.js';
 import type { OrganizationsStore } from '../../domain/organizations/organizations-store.js';
 import type { PageRequest } from '../../domain/shared/pagination.js';
+import type { ReadForUpdate } from '../../domain/shared/read-for-update.js';
 import type { SearchFilter, SearchQuery } from '../../domain/shared/search.js';
 import type { Database, OrganizationRow } from '../database.js';
 import { fromJson, likePattern, toJson } from './json-column.js';
@@ -14,9 +15,11 @@ const UNIQUE_FIELDS = ['organization_slug', 'organization_external_id'] as const
 
 export class OrganizationsSqlStore implements OrganizationsStore {
   readonly #db: Kysely<Database>;
+  readonly #dialect: 'sqlite' | 'postgres';
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
   async insertOrganization(organization: Organization): Promise<void> {
@@ -35,7 +38,24 @@ export class OrganizationsSqlStore implements OrganizationsStore {
     await this.#writeDomains(organization);
   }
 
-  async findOrganization(reference: string): Promise<Organization | undefined> {
+  async findOrganization(reference: string, options: ReadForUpdate = {}): Promise<Organization | undefined> {
+    const select = this.#db
+      .selectFrom('organizations')
+      .selectAll()
+      .where((eb) =>
+        eb.or([eb('organization_id', '=', reference), eb('organization_slug', '=', reference), eb('organization_external_id', '=', reference)]),
+      )
+      .limit(3);
+    const rows = await (options.forUpdate === true && this.#dialect === 'postgres' ? select.forUpdate() : select).execute();
+    // An id beats a slug, which beats an external id, should one organization's slug be another's external id.
+    const match =
+      rows.find((row) => row.organization_id === reference) ??
+      rows.find((row) => row.organization_slug === reference) ??
+      rows.find((row) => row.organization_external_id === reference);
+    return match === undefined ? undefined : fromRow(match);
+  }
+
+  async findOrganizationsByReference(reference: string): Promise<Organization[]> {
     const rows = await this.#db
       .selectFrom('organizations')
       .selectAll()
@@ -44,12 +64,14 @@ export class OrganizationsSqlStore implements OrganizationsStore {
       )
       .limit(3)
       .execute();
-    // An id beats a slug, which beats an external id, should one organization's slug be another's external id.
-    const match =
-      rows.find((row) => row.organization_id === reference) ??
-      rows.find((row) => row.organization_slug === reference) ??
-      rows.find((row) => row.organization_external_id === reference);
-    return match === undefined ? undefined : fromRow(match);
+    return rows.map(fromRow);
+  }
+
+  async lockReferences(): Promise<void> {
+    // The unique indexes guard each column alone; a slug meeting another organization's external id
+    // is only caught by the service's check, which two READ COMMITTED transactions could both pass.
+    // SQLite needs nothing: every transaction takes the database's write lock when it begins (store.ts).
+    if (this.#dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext('understudy.organization_references'))`.execute(this.#db);
   }
 
   async findOrganizationsByIds(organizationIds: readonly string[]): Promise<Organization[]> {

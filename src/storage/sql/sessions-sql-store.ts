@@ -24,12 +24,14 @@ const ORGANIZATION_COLUMNS = [
 
 export class SessionsSqlStore implements SessionsStore {
   readonly #db: Kysely<Database>;
+  readonly #dialect: 'sqlite' | 'postgres';
   /** The hot lookups' SQL, built once per store: building the 40-column join cost more than running it. */
   #byLookupIdSql: string | undefined;
   #byIdSql: string | undefined;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
   async insertSession(session: MemberSession, token: { lookupId: string; digest: Buffer }): Promise<void> {
@@ -63,6 +65,13 @@ export class SessionsSqlStore implements SessionsStore {
       .orderBy('member_session_id')
       .execute();
     return rows.map(fromRow);
+  }
+
+  async findSessionForUpdate(memberSessionId: string): Promise<MemberSession | undefined> {
+    const select = this.#db.selectFrom('sessions').selectAll().where('member_session_id', '=', memberSessionId);
+    // A SQLite transaction holds the database's write lock from its start: its reads are current already.
+    const row = await (this.#dialect === 'postgres' ? select.forUpdate() : select).executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
   }
 
   async updateSession(session: MemberSession): Promise<void> {

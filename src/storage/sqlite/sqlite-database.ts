@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
@@ -13,13 +13,27 @@ const STATEMENT_CACHE_SIZE = 500;
  * process (for example the CLI while the server runs) wait for the lock instead of failing.
  */
 export function openSqlite(filename: string): Kysely<Database> {
-  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  if (filename !== ':memory:') createPrivately(filename);
   const connection = new SQLite(filename);
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: new StatementCache(connection, STATEMENT_CACHE_SIZE) }) });
+}
+
+/**
+ * The database holds password hashes, token digests and the audit trail: only its owner may read
+ * it. The directory is created 0700 and the file 0600 before SQLite opens it; SQLite gives the
+ * `-wal` and `-shm` files it creates the mode of the database file. Files left 0644 by an older
+ * version are tightened too.
+ */
+function createPrivately(filename: string): void {
+  mkdirSync(dirname(filename), { recursive: true, mode: 0o700 });
+  if (!existsSync(filename)) closeSync(openSync(filename, 'a', 0o600));
+  for (const file of [filename, `${filename}-wal`, `${filename}-shm`]) {
+    if (existsSync(file)) chmodSync(file, 0o600);
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type MintOptions,
   policyPath,
   type RawResponse,
+  type WireAuditEvent,
 } from '../../support/impersonation.js';
 import { startTestSession } from '../../support/sessions.js';
 import { STORES } from '../../support/stores.js';
@@ -40,12 +41,14 @@ for (const store of STORES) {
     });
     afterAll(async () => server?.stop());
 
-    /** Asserts the refusal, that no session followed, and its audit record. */
-    async function expectMintRefused(response: RawResponse, member: Member, expected: { status: number; errorType: string }): Promise<void> {
+    /** Asserts the refusal, that no session followed, and its audit record, filed under the member's organization. */
+    async function expectMintRefused(response: RawResponse, member: Member, expected: { status: number; errorType: string }): Promise<WireAuditEvent> {
       expectErrorResponse(response, expected.status, expected.errorType);
       expect(response.body).not.toHaveProperty('impersonation_token');
       await expectNoSessionOf(server, member);
-      await expectRefusalAudited(server, response.body.request_id as string, { type: MINT_REFUSED, errorType: expected.errorType });
+      const event = await expectRefusalAudited(server, response.body.request_id as string, { type: MINT_REFUSED, errorType: expected.errorType });
+      expect({ organization_id: event.organization_id, member_id: event.member_id }).toEqual({ organization_id: member.organization_id, member_id: member.member_id });
+      return event;
     }
 
     async function mintFor(member: Member, options: Partial<MintOptions> = {}, body: Record<string, unknown> = {}): Promise<RawResponse> {
@@ -76,12 +79,8 @@ for (const store of STORES) {
     for (const minutes of [0, 6, -1, 2.5]) {
       it(`expiration_minutes ${minutes}: invalid_expiration (400)`, async () => {
         const member = await addMember(client, cast.organization);
-        const response = await mintFor(member, { expirationMinutes: minutes });
-        // 2.5 is not an integer: the request schema already refuses it as bad_request.
-        const errorType = Number.isInteger(minutes) ? 'invalid_expiration' : 'bad_request';
-        expectErrorResponse(response, 400, errorType);
-        await expectNoSessionOf(server, member);
-        if (errorType === 'invalid_expiration') await expectRefusalAudited(server, response.body.request_id as string, { type: MINT_REFUSED, errorType });
+        // 2.5 too: the service, not the request schema, refuses it, so the refusal is audited.
+        await expectMintRefused(await mintFor(member, { expirationMinutes: minutes }), member, { status: 400, errorType: 'invalid_expiration' });
       });
     }
 
@@ -91,6 +90,51 @@ for (const store of STORES) {
       await expectMintRefused(await mintRaw(server, withoutEmail), member, { status: 400, errorType: 'invalid_impersonator' });
       await expectMintRefused(await mintFor(member, { impersonatorEmailAddress: 'not-an-email' }), member, { status: 400, errorType: 'invalid_impersonator' });
       await expectMintRefused(await mintFor(member, { impersonatorId: '  ' }), member, { status: 400, errorType: 'invalid_impersonator' });
+    });
+
+    it('an impersonator address the member rules refuse (x@localhost, no dot in the domain) is invalid_impersonator (400), audited like any other', async () => {
+      const member = await addMember(client, cast.organization);
+      for (const impersonatorEmailAddress of ['x@localhost', 'sam@support..example', 'sam@-support.example']) {
+        await expectMintRefused(await mintFor(member, { impersonatorEmailAddress }), member, { status: 400, errorType: 'invalid_impersonator' });
+      }
+    });
+
+    it('a body the request schema refuses (a field of the wrong type, no organization_id) is bad_request (400), audited too', async () => {
+      const member = await addMember(client, cast.organization);
+      for (const body of [{ reason: 42 }, { impersonator_email_address: ['sam@support.example'] }, { expiration_minutes: '5' }]) {
+        const event = await expectMintRefused(await mintFor(member, {}, body), member, { status: 400, errorType: 'bad_request' });
+        expect(event.details).toMatchObject({ error_type: 'bad_request' });
+      }
+      const { organization_id: _omitted, ...withoutOrganization } = mintBody({ organizationId: member.organization_id, memberId: member.member_id });
+      const response = await mintRaw(server, withoutOrganization);
+      expectErrorResponse(response, 400, 'bad_request');
+      expect(response.body.error_message).toBe('Invalid body: organization_id is required.');
+      const event = await expectRefusalAudited(server, response.body.request_id as string, { type: MINT_REFUSED, errorType: 'bad_request' });
+      expect(event.organization_id).toBeNull();
+    });
+
+    // (NUL never gets this far: the edge refuses it in any request.)
+    const controls: Record<string, string> = { 'an ANSI escape': '\u001b[2J\u001b[1;1H', 'a C1 CSI': '\u009b31m', 'a bidi override': '\u202e', 'a bell': '\u0007', 'DEL': '\u007f' };
+    for (const [name, control] of Object.entries(controls)) {
+      it(`${name} in reason, impersonator_id or impersonator_email_address is refused (400) and recorded escaped`, async () => {
+        const member = await addMember(client, cast.organization);
+        const reason = await expectMintRefused(await mintFor(member, { reason: `Ticket 1${control}` }), member, { status: 400, errorType: 'invalid_impersonation_reason' });
+        const id = await expectMintRefused(await mintFor(member, { impersonatorId: `support${control}17` }), member, { status: 400, errorType: 'invalid_impersonator' });
+        const email = await expectMintRefused(await mintFor(member, { impersonatorEmailAddress: `sam${control}@support.example` }), member, { status: 400, errorType: 'invalid_impersonator' });
+        // The trail keeps what was tried, with each control character written out as \uXXXX, never raw.
+        const written = (text: string): string => text.replace(/[\p{Cc}\p{Bidi_Control}]/gu, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+        expect([reason.details.reason, id.impersonator_id, email.details.impersonator_email_address]).toEqual([
+          written(`Ticket 1${control}`),
+          written(`support${control}17`),
+          written(`sam${control}@support.example`),
+        ]);
+        expect(written(`x${control}`)).not.toBe(`x${control}`);
+      });
+    }
+
+    it('a reason may span lines (a console text box): line breaks and tabs are kept', async () => {
+      const minted = await mintToken(server, { organizationId: cast.organization.organization_id, memberId: cast.member.member_id, reason: 'Ticket 7:\r\n\tinvoices' });
+      expect((await auditEventOf(server, minted.request_id)).details.reason).toBe('Ticket 7:\r\n\tinvoices');
     });
 
     it('a deleted member: member_not_found (404), and an unknown organization: organization_not_found (404)', async () => {

@@ -18,7 +18,7 @@ import { minutesFrom } from './session-fixtures.js';
 /**
  * Minting through our extension POST /v1/b2b/impersonation (docs/impersonation.md): the answer, the
  * token's lifetime, the references it accepts, and the Stytch-shaped impersonation link
- * (`stytch_token_type=multi_tenant_impersonation&token=…`, reference §A.5). Every minted token is
+ * (`stytch_token_type=multi_tenant_impersonation&token=…` on the login redirect URL). Every minted token is
  * redeemed through the SDK to show it is the one the answer names.
  */
 const PROJECT_REDIRECT = 'https://project.example.com/authenticate';
@@ -55,6 +55,7 @@ for (const store of STORES) {
       const minted = await mintToken(server, { organizationId: cast.organization.organization_id, memberId: member.member_id });
       expect(minted).toEqual({
         request_id: expect.stringMatching(idPattern('request-id')),
+        token_id: expect.stringMatching(idPattern('impersonation-token')),
         impersonation_token: expect.stringMatching(OPAQUE_TOKEN),
         expires_at: minutesFrom(now, 5),
         impersonation_url: null,

@@ -18,7 +18,7 @@ import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 /**
- * Redemptions client.impersonation.authenticate must refuse (reference §A.3, §A.4): each answers its
+ * Redemptions client.impersonation.authenticate must refuse: each answers its
  * error_type and status, starts no session, and leaves an `impersonation.redemption_refused` record
  * saying why. Mint refusals are in impersonation-mint-refusals.test.ts.
  */

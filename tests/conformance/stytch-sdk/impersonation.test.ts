@@ -21,7 +21,7 @@ import { idPattern } from '../../support/wire-formats.js';
 import { AUTHENTICATE, decodeSessionJwt, liveSessions, minutesFrom, SESSION_NOT_FOUND } from './session-fixtures.js';
 
 /**
- * client.impersonation.authenticate exactly as Stytch answers it (reference §A.1, §A.2), on a token
+ * client.impersonation.authenticate exactly as Stytch answers it, on a token
  * minted through our extension, and the impersonated session it starts. The server's clock is a
  * ManualClock set to real time, so the SDK's local JWT checks (real time) agree with the server;
  * only the last test moves it, past the session's hour.

@@ -8,7 +8,7 @@ import { idPattern, uniqueSuffix } from '../../support/wire-formats.js';
 
 /**
  * A `project-live-…` project issues `-live-` ids, as Stytch derives the environment from the
- * project id (reference §G). The SDK would send a live project to api.stytch.com, so `env` points
+ * project id. The SDK would send a live project to api.stytch.com, so `env` points
  * it at Understudy.
  */
 const LIVE_PROJECT_ID = `project-live-${randomUUID()}`;

@@ -95,7 +95,7 @@ for (const store of STORES) {
         expect(admin.roles).toEqual([MEMBER_ROLE, { role_id: 'stytch_admin', sources: [{ type: 'direct_assignment', details: {} }] }]);
         const pending = await createMember({ create_member_as_pending: true });
         expect(pending.status).toBe('pending');
-        // The organization's external id stands in for organization_id (reference §1, "Path identifiers").
+        // The organization's external id stands in for organization_id, as with Stytch.
         const implicit = await createMember({ organization_id: organizationExternalId, email_address: `boss-${uniqueSuffix()}@admins.example.org` });
         expect(implicit.organization_id).toBe(organization.organization_id);
         expect(implicit.is_admin).toBe(true);
@@ -249,6 +249,38 @@ for (const store of STORES) {
           client.organizations.members.update({ organization_id: organization.organization_id, member_id: other.member_id, ...request });
         await expectStytchRejection(update({ email_address: member.email_address }), { status: 400, errorType: 'duplicate_member_email' });
         await expectStytchRejection(update({ external_id: externalId }), { status: 400, errorType: 'duplicate_member_external_id' });
+      });
+
+      it('treats a full-width spelling of an address as the same member and refuses invisible or look-alike characters', async () => {
+        const local = `admin${uniqueSuffix()}`;
+        const admin = await createMember({ email_address: `${local}@acme.example` });
+        const fullWidth = `${local.toUpperCase().replace(/[A-Z0-9]/g, (character) => String.fromCodePoint((character.codePointAt(0) as number) + 0xfee0))}＠acme.example`;
+        await expectStytchRejection(createMember({ email_address: fullWidth }), { status: 400, errorType: 'duplicate_member_email' });
+        for (const lookAlike of [local.replace('i', 'ı'), local.replace('a', 'a\u200b'), `\u0130${local}`, local.replace('a', '\u0430')]) {
+          await expectStytchRejection(createMember({ email_address: `${lookAlike}@acme.example` }), { status: 400, errorType: 'invalid_email' });
+        }
+        const byFullWidth = await client.organizations.members.get({ organization_id: organization.organization_id, email_address: fullWidth });
+        expect(byFullWidth.member.member_id).toBe(admin.member_id);
+        const search = await client.organizations.members.search({
+          organization_ids: [organization.organization_id],
+          query: { operator: 'AND', operands: [{ filter_name: 'member_emails', filter_value: [fullWidth] }] },
+        });
+        expect(search.members.map((member) => member.member_id)).toEqual([admin.member_id]);
+        const organizations = await client.organizations.search({ query: { operator: 'AND', operands: [{ filter_name: 'member_emails', filter_value: [fullWidth] }] } });
+        expect(organizations.organizations.map((found) => found.organization_id)).toEqual([organization.organization_id]);
+      });
+
+      it("refuses an external id that is another member's id", async () => {
+        const first = await createMember();
+        await expectStytchRejection(createMember({ external_id: first.member_id }), { status: 400, errorType: 'duplicate_member_external_id' });
+        const second = await createMember();
+        await expectStytchRejection(
+          client.organizations.members.update({ organization_id: organization.organization_id, member_id: second.member_id, external_id: first.member_id }),
+          { status: 400, errorType: 'duplicate_member_external_id' },
+        );
+        const reread = await client.organizations.members.get({ organization_id: organization.organization_id, member_id: first.member_id });
+        expect(reread.member.member_id).toBe(first.member_id);
+        expect((await client.organizations.members.get({ organization_id: organization.organization_id, member_id: second.member_id })).member.external_id).toBe('');
       });
 
       it('refuses an invalid email address on create and update', async () => {

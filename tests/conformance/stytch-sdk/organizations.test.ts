@@ -49,7 +49,7 @@ for (const store of STORES) {
           organization_logo_url: '',
           organization_external_id: '',
           trusted_metadata: {},
-          // No auth settings sent, so email_invites defaults to ALL_ALLOWED (reference §B.1).
+          // No auth settings sent, so email_invites defaults to ALL_ALLOWED, as Stytch documents.
           email_invites: 'ALL_ALLOWED',
           sso_jit_provisioning: 'ALL_ALLOWED',
           email_jit_provisioning: 'NOT_ALLOWED',
@@ -260,6 +260,30 @@ for (const store of STORES) {
           status: 400,
           errorType: 'organization_external_id_already_used',
         });
+      });
+
+      it("refuses a slug or external id that is another organization's id, slug or external id, so references keep naming the first", async () => {
+        const tenant = `tenant-${uniqueSuffix()}`;
+        const first = await createOrganization({ organization_external_id: tenant });
+        const slugTaken = { status: 400, errorType: 'organization_slug_already_used' };
+        const externalIdTaken = { status: 400, errorType: 'organization_external_id_already_used' };
+        await expectStytchRejection(client.organizations.create({ organization_name: 'Squatter', organization_slug: tenant }), slugTaken);
+        await expectStytchRejection(client.organizations.create({ organization_name: 'Squatter', organization_slug: first.organization_id }), slugTaken);
+        await expectStytchRejection(client.organizations.create({ organization_name: 'Squatter', organization_external_id: first.organization_slug }), externalIdTaken);
+        await expectStytchRejection(client.organizations.create({ organization_name: 'Squatter', organization_external_id: first.organization_id }), externalIdTaken);
+        const other = await createOrganization();
+        await expectStytchRejection(client.organizations.update({ organization_id: other.organization_id, organization_slug: tenant }), slugTaken);
+        await expectStytchRejection(client.organizations.update({ organization_id: other.organization_id, organization_external_id: first.organization_slug }), externalIdTaken);
+        // A slug and an external id may name the same organization twice.
+        const own = await client.organizations.update({ organization_id: other.organization_id, organization_external_id: other.organization_slug });
+        expectToMatchResponseSchema('put', ORGANIZATION, own);
+        for (const reference of [tenant, first.organization_slug, first.organization_id]) {
+          expect((await client.organizations.get({ organization_id: reference })).organization.organization_id).toBe(first.organization_id);
+        }
+        const member = await client.organizations.members.create({ organization_id: tenant, email_address: `owner@${uniqueSuffix()}.example` });
+        expect(member.member.organization_id).toBe(first.organization_id);
+        const found = await client.organizations.search({ query: { operator: 'AND', operands: [{ filter_name: 'organization_slug_fuzzy', filter_value: 'squatter' }] } });
+        expect(found.organizations).toEqual([]);
       });
 
       it('answers organization_not_found for an unknown organization on every method', async () => {

@@ -165,6 +165,15 @@ for (const store of STORES) {
       expect(after.member_session.custom_claims).toEqual({ team: 'blue', half: 'y'.repeat(2500) });
       expect(after.member_session.expires_at).toBe(before.member_session.expires_at);
       expect(after.member_session.custom_claims).toEqual(grown.member_session.custom_claims);
+      // A number too large for a double (JSON.parse reads 1e309 as Infinity) is refused, not signed in as null.
+      const infinite = await target.server.fetch('/v1/b2b/sessions/authenticate', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"session_token":"${started.sessionToken}","session_custom_claims":{"n":1e309}}`,
+      });
+      expect(infinite.status).toBe(400);
+      expect(infinite.body.error_type).toBe('bad_request');
+      expect((await authenticateToken(client, started.sessionToken)).member_session.custom_claims).toEqual(grown.member_session.custom_claims);
     });
   });
 

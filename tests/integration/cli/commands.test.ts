@@ -68,6 +68,20 @@ describe('understudy with invalid configuration', () => {
       '  - UNDERSTUDY_TLS_CERT and UNDERSTUDY_TLS_KEY must be set together',
     ]);
   });
+
+  it('names the removed rate_limit_auth_failures_per_minute key as removed, and ignores its environment variable', async () => {
+    const file = join(scratch.path, 'removed.json');
+    writeFileSync(file, JSON.stringify({ rate_limit_auth_failures_per_minute: 20 }));
+    const refused = await runCliToExit(['init', '--config', file], { UNDERSTUDY_DATA_DIR: join(scratch.path, 'removed-key') });
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toMatch(/^Invalid configuration:\n {2}- config file .*removed\.json has the key "rate_limit_auth_failures_per_minute", which no longer exists \(the limit on failed session and impersonation authentications per client address was removed: their tokens cannot be guessed, .*\): delete it\n$/);
+
+    const dataDir = join(scratch.path, 'removed-variable');
+    const started = await runCliToExit(['init'], { UNDERSTUDY_DATA_DIR: dataDir, UNDERSTUDY_RATE_LIMIT_AUTH_FAILURES_PER_MINUTE: '20' });
+    expect(started.code, started.stderr).toBe(0);
+    expect(started.stderr).toBe('');
+    expect(existsSync(join(dataDir, 'credentials.json'))).toBe(true);
+  });
 });
 
 describe('understudy usage', () => {

@@ -27,11 +27,14 @@ export interface OperatorLogin {
 export class ConsoleClient {
   readonly #baseUrl: string;
   readonly #dispatcher: Dispatcher | undefined;
+  readonly #headers: Record<string, string>;
   readonly cookies = new Map<string, string>();
 
-  constructor(baseUrl: string, options: { dispatcher?: Dispatcher } = {}) {
+  /** `headers` go with every request, e.g. an X-Forwarded-For naming the client behind a trusted proxy. */
+  constructor(baseUrl: string, options: { dispatcher?: Dispatcher; headers?: Record<string, string> } = {}) {
     this.#baseUrl = baseUrl;
     this.#dispatcher = options.dispatcher;
+    this.#headers = options.headers ?? {};
   }
 
   get(path: string, headers: Record<string, string> = {}): Promise<ConsoleResponse> {
@@ -86,6 +89,7 @@ export class ConsoleClient {
 
   async #send(path: string, init: RequestInit): Promise<ConsoleResponse> {
     const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(this.#headers)) if (!headers.has(name)) headers.set(name, value);
     if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
     const response = await fetch(`${this.#baseUrl}${path}`, {
       ...init,

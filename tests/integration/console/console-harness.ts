@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { Config } from '../../../src/config/schema.js';
 import type { AuditEvent, AuditEventType } from '../../../src/domain/audit/audit-event.js';
 import type { OperatorRole } from '../../../src/domain/operators/operator.js';
 import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
@@ -37,7 +38,7 @@ let sequence = 0;
 
 /** A real server (argon2id, fixed master key) on a manual clock, with helpers to make and sign in operators. */
 export async function startConsoleHarness(
-  options: { store?: StoreFactory['name']; https?: { cert: string; key: string }; dispatcher?: Dispatcher } = {},
+  options: { store?: StoreFactory['name']; https?: { cert: string; key: string }; dispatcher?: Dispatcher; config?: Partial<Config> } = {},
 ): Promise<ConsoleHarness> {
   const clock = new ManualClock(CONSOLE_START);
   const server = await startTestServer({ clock, ...options });

@@ -45,6 +45,32 @@ describe.each(STORES)('console sign-in on $name: password, then TOTP', (factory)
     expect(signedIn[0]?.client?.ipAddress).toBe('127.0.0.1');
   });
 
+  it('replaces the session when TOTP completes: a new cookie, and the password-only cookie no longer works, not even for the TOTP step', async () => {
+    const operator = await harness.createOperator('admin');
+    const browser = harness.browser();
+    expect((await browser.submitPassword(operator.emailAddress, operator.password)).status).toBe(303);
+    const halfCookie = browser.cookies.get('understudy_console') ?? '';
+    const csrfOfHalf = await browser.csrfFrom('/console/login/totp');
+    const totp = await browser.post('/console/login/totp', { _csrf: csrfOfHalf, code: code(operator) });
+    expect(totp.status).toBe(303);
+    const fullCookie = browser.cookies.get('understudy_console') ?? '';
+    expect(totp.setCookies.some((line) => line.startsWith(`understudy_console=${fullCookie};`))).toBe(true);
+    expect(fullCookie).not.toBe(halfCookie);
+    expect(await seesOrganizations(browser)).toBe(true);
+
+    // Someone who saw (or planted) the cookie of the password step gets nothing once the operator finishes.
+    const holder = harness.browser();
+    holder.cookies.set('understudy_console', halfCookie);
+    expect(await seesOrganizations(holder)).toBe(false);
+    expect((await holder.get('/console/login/totp')).location).toBe('/console/login');
+    harness.clock.advance(30_000);
+    const late = await holder.post('/console/login/totp', { _csrf: csrfOfHalf, code: code(operator) });
+    expect(late.status).toBe(303);
+    expect(late.location).toBe('/console/login');
+    expect(await seesOrganizations(holder)).toBe(false);
+    expect(await harness.operatorEvents(operator.operatorId, 'operator.signed_in')).toHaveLength(1);
+  });
+
   it('refuses a wrong password and an unknown email with the same 401 page, keeping the typed email (escaped)', async () => {
     const operator = await harness.createOperator('viewer');
     const wrong = await harness.browser().submitPassword(operator.emailAddress, 'not the password at all');
@@ -102,14 +128,15 @@ describe.each(STORES)('console sign-in on $name: password, then TOTP', (factory)
     expect(await seesOrganizations(browser)).toBe(false);
   });
 
-  it('locks the operator for 15 minutes after 5 wrong passwords: 429 even with the right one, and operator.locked is audited', async () => {
+  it('locks the operator for 15 minutes after 5 wrong passwords: refused even with the right one (the same 401 as a wrong one), and operator.locked is audited', async () => {
     const operator = await harness.createOperator('support');
     for (let attempt = 1; attempt <= 5; attempt += 1) {
       expect((await harness.browser().submitPassword(operator.emailAddress, `wrong password ${attempt}`)).status).toBe(401);
     }
     const locked = await harness.browser().submitPassword(operator.emailAddress, operator.password);
-    expect(locked.status).toBe(429);
-    expect(locked.text).toContain(LOCKED_MESSAGE);
+    expect(locked.status).toBe(401);
+    expect(locked.text).toContain(WRONG_CODE_MESSAGE);
+    expect(locked.text).toContain('After 5 failed attempts in a row, signing in is locked for 15 minutes.');
     expect(locked.setCookies.some((line) => line.startsWith('understudy_console='))).toBe(false);
     expect(await harness.operatorEvents(operator.operatorId, 'operator.sign_in_failed')).toHaveLength(5);
     const lockEvents = await harness.operatorEvents(operator.operatorId, 'operator.locked');
@@ -137,7 +164,7 @@ describe.each(STORES)('console sign-in on $name: password, then TOTP', (factory)
     expect(rightCode.status).toBe(429);
     expect(rightCode.text).toContain(LOCKED_MESSAGE);
     expect(await seesOrganizations(second)).toBe(false);
-    expect((await harness.browser().submitPassword(operator.emailAddress, operator.password)).status).toBe(429);
+    expect((await harness.browser().submitPassword(operator.emailAddress, operator.password)).status).toBe(401);
   });
 
   it('refuses a TOTP code already used in its step, and an earlier step, then accepts the next step', async () => {

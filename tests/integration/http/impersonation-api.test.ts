@@ -96,7 +96,18 @@ for (const store of STORES) {
       expect(minted.impersonation_url).toBeNull();
     });
 
-    for (const url of ['not a url', 'ftp://files.example.com/x', 'javascript:alert(1)', '/relative/path']) {
+    const refusedUrls = [
+      'not a url',
+      'ftp://files.example.com/x',
+      'javascript:alert(1)',
+      '/relative/path',
+      // The docs promise https://: plain http only for a developer's own machine.
+      'http://app.example.com/impersonate',
+      'https://user:pass@app.example.com/impersonate',
+      'https://user@app.example.com/impersonate',
+      'https://app.example.com/\u001b[2Jimpersonate',
+    ];
+    for (const url of refusedUrls) {
       it(`PUT impersonation_redirect_url ${JSON.stringify(url)}: invalid_impersonation_redirect_url (400), policy unchanged, nothing audited`, async () => {
         const { organization } = await createImpersonationCast(client);
         const response = await server.fetch(policyPath(organization.organization_id), { method: 'PUT', json: { impersonation_redirect_url: url, impersonation_enabled: false } });
@@ -105,6 +116,16 @@ for (const store of STORES) {
         expect(get.body).toMatchObject({ impersonation_enabled: true, impersonation_redirect_url: null });
         const audit = await server.fetch(`/v1/b2b/impersonation/audit?organization_id=${organization.organization_id}`);
         expect(audit.body.events).toEqual([]);
+      });
+    }
+
+    for (const url of ['http://localhost:3000/impersonate', 'http://127.0.0.1:3000/impersonate', 'http://[::1]/impersonate']) {
+      it(`PUT impersonation_redirect_url ${url} is allowed for development, and links use it`, async () => {
+        const { organization, member } = await createImpersonationCast(client);
+        const response = await server.fetch(policyPath(organization.organization_id), { method: 'PUT', json: { impersonation_redirect_url: url } });
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        const minted = await mintToken(server, { organizationId: organization.organization_id, memberId: member.member_id });
+        expect(minted.impersonation_url?.startsWith(`${url}?stytch_token_type=multi_tenant_impersonation&token=`)).toBe(true);
       });
     }
 

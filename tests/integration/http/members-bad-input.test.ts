@@ -26,6 +26,8 @@ interface Case {
   readonly name: string;
   readonly errorType: string;
   readonly json?: unknown;
+  /** A JSON body that needs the fixture's ids (instead of `json`). */
+  readonly body?: (fixture: Fixture) => unknown;
   /** A raw body sent as is (with `contentType`, JSON by default). */
   readonly raw?: string;
   readonly contentType?: string;
@@ -73,6 +75,29 @@ function unknownTargets(route: (organization: string, member: string) => string,
   return cases.map(([name, path, errorType]) => ({ name, path, errorType, ...(json !== undefined && { json }) }));
 }
 
+/** Raw bodies, since JSON.stringify cannot write a number too large for a double: JSON.parse reads these as Infinity. */
+function nonFiniteMetadata(base: Record<string, unknown>): Case[] {
+  const prefix = JSON.stringify(base).slice(1, -1);
+  const raw = (field: string, metadata: string): string => `{${prefix}${prefix === '' ? '' : ','}"${field}":${metadata}}`;
+  return [
+    { name: 'trusted_metadata holding 1e309', raw: raw('trusted_metadata', '{"n": 1e309}'), errorType: 'bad_request', field: 'trusted_metadata.n' },
+    { name: 'untrusted_metadata holding -1e400 deep inside', raw: raw('untrusted_metadata', '{"a": [{"b": -1e400}]}'), errorType: 'bad_request', field: 'untrusted_metadata.a[0].b' },
+  ];
+}
+
+/**
+ * Addresses that would look like an existing member's in the console and the CLI: invisible
+ * characters (zero-width space, soft hyphen, a control character) and non-ASCII look-alike letters
+ * (dotless ı, İ, Cyrillic а, Greek ο).
+ */
+const LOOK_ALIKE_EMAILS = ['admın@alpha.com', 'a\u200bnn@alpha.com', '\u0130ann@alpha.com', 'an\u00adn@alpha.com', '\u0430nn@alpha.com', 'b\u03bfb@alpha.com', 'a\u0007nn@alpha.com'];
+
+/** `count` operands of `size` member ids each: more values in all than a search may hold. */
+function manyMemberIds(count: number, size: number, operator = 'AND'): Record<string, unknown> {
+  const operand = (index: number) => ({ filter_name: 'member_ids', filter_value: Array.from({ length: size }, (_, value) => `${index}-${value}`) });
+  return alphaSearch(Array.from({ length: count }, (_, index) => operand(index)), operator);
+}
+
 /** Member fields both create and update refuse. */
 function memberFieldCases(base: Record<string, unknown>): Case[] {
   return [
@@ -117,6 +142,11 @@ const ROUTES: Record<string, RouteTable> = {
       ...invalid({}, 'email_address', ['not-an-email', '', 'two@@alpha.com', 'spaces in@alpha.com', 'a@b'], 'invalid_email'),
       ...invalid({}, 'email_address', ['ann@alpha.com', 'ANN@Alpha.com', ' ann@alpha.com '], 'duplicate_member_email'),
       ...invalid(createBase, 'external_id', ['ann-ext'], 'duplicate_member_external_id'),
+      { name: "an external id that is another member's id", body: (fixture) => ({ ...createBase, external_id: fixture.ann }), errorType: 'duplicate_member_external_id' },
+      ...invalid({}, 'email_address', LOOK_ALIKE_EMAILS, 'invalid_email'),
+      // NFKC folds full-width forms into plain ASCII: these are ann's address, so the same member.
+      ...invalid({}, 'email_address', ['ＡＮＮ@alpha.com', 'ann＠alpha.com', 'ａｎｎ@ａｌｐｈａ.ｃｏｍ'], 'duplicate_member_email'),
+      ...nonFiniteMetadata(createBase),
     ],
   },
   'GET /v1/b2b/organizations/:organization_id/member': {
@@ -132,6 +162,7 @@ const ROUTES: Record<string, RouteTable> = {
       { name: 'a deleted member by email', path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/member?email_address=dan@alpha.com`, errorType: 'member_not_found' },
       { name: "another organization's member", path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/member?member_id=${fixture.carl}`, errorType: 'member_not_found' },
       { name: 'an invalid email_address', path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/member?email_address=not-an-email`, errorType: 'invalid_email' },
+      { name: 'an email_address with a zero-width space', path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/member?email_address=${encodeURIComponent('a\u200bnn@alpha.com')}`, errorType: 'invalid_email' },
     ],
   },
   'GET /v1/b2b/organizations/members/dangerously_get/:member_id': {
@@ -177,6 +208,9 @@ const ROUTES: Record<string, RouteTable> = {
       { name: 'member_is_breakglass given [true]', json: alphaSearch([{ filter_name: 'member_is_breakglass', filter_value: [true] }]), errorType: 'member_search_expected_boolean' },
       { name: 'an unknown status', json: alphaSearch([{ filter_name: 'statuses', filter_value: ['active', 'suspended'] }]), errorType: 'search_invalid_status_filter' },
       { name: 'a status in upper case', json: alphaSearch([{ filter_name: 'statuses', filter_value: ['ACTIVE'] }]), errorType: 'search_invalid_status_filter' },
+      // 70,000 values would exceed the bound parameters of one statement on SQLite (32,766) and PostgreSQL (65,535).
+      { name: '70 operands of 1000 member_ids', json: manyMemberIds(70, 1000), errorType: 'invalid_search_query' },
+      { name: '2 operands of 501 member_ids with OR', json: manyMemberIds(2, 501, 'OR'), errorType: 'invalid_search_query' },
       { name: 'an unknown status in an OR query', json: alphaSearch([{ filter_name: 'member_emails', filter_value: ['ann@alpha.com'] }, { filter_name: 'statuses', filter_value: [''] }], 'OR'), errorType: 'search_invalid_status_filter' },
     ],
   },
@@ -195,6 +229,10 @@ const ROUTES: Record<string, RouteTable> = {
       ...invalid({}, 'external_id', ['bob-ext'], 'duplicate_member_external_id'),
       ...invalid({}, 'default_mfa_method', ['email_otp', 'SMS_OTP'], 'invalid_mfa_default_method'),
       { name: 'a valid rename with an invalid phone number', json: { name: 'Renamed', mfa_phone_number: 'abc' }, errorType: 'invalid_phone_number' },
+      { name: "an external id that is another member's id", body: (fixture) => ({ external_id: fixture.bob }), errorType: 'duplicate_member_external_id' },
+      ...invalid({}, 'email_address', ['ＢＯＢ@alpha.com', 'bob＠ALPHA.com'], 'duplicate_member_email'),
+      ...invalid({}, 'email_address', LOOK_ALIKE_EMAILS, 'invalid_email'),
+      ...nonFiniteMetadata({}),
       { name: 'a valid email change with a taken external id', json: { email_address: 'ann2@alpha.com', external_id: 'bob-ext' }, errorType: 'duplicate_member_external_id' },
     ],
   },
@@ -281,9 +319,10 @@ describe.each(STORES)('members bad input ($name)', ({ name: store }) => {
     it.each(table.cases.map((entry) => [entry.name, entry.errorType, entry] as const))('%s -> %s, nothing written', async (_name, errorType, entry) => {
       const before = await snapshot(server);
       const path = (entry.path ?? table.path)(fixture);
+      const json = entry.body?.(fixture) ?? entry.json;
       const reply =
         entry.raw === undefined
-          ? await server.fetch(path, { method, ...(entry.json !== undefined && { json: entry.json }) })
+          ? await server.fetch(path, { method, ...(json !== undefined && { json }) })
           : await server.fetch(path, { method, headers: { 'content-type': entry.contentType ?? 'application/json' }, body: entry.raw });
       const status = { organization_not_found: 404, member_not_found: 404, unsupported_content_type: 415 }[errorType as string] ?? 400;
       expect({ status: reply.status, status_code: reply.body.status_code, error_type: reply.body.error_type }).toEqual({ status, status_code: status, error_type: errorType });

@@ -17,6 +17,8 @@ interface Case {
   readonly name: string;
   readonly errorType: string;
   readonly json?: unknown;
+  /** A JSON body that needs the fixture's ids (instead of `json`). */
+  readonly body?: (fixture: Fixture) => unknown;
   /** A raw body sent as is (with `contentType`, JSON by default). */
   readonly raw?: string;
   readonly contentType?: string;
@@ -47,6 +49,22 @@ function wrongTypes(base: Record<string, unknown>, fields: Record<string, readon
 /** One case per value of `field`, answered with `errorType`. */
 function invalid(base: Record<string, unknown>, field: string, values: readonly unknown[], errorType: string): Case[] {
   return values.map((value) => ({ name: `${field} = ${JSON.stringify(value).slice(0, 40)}`, json: { ...base, [field]: value }, errorType }));
+}
+
+/** Raw bodies, since JSON.stringify cannot write a number too large for a double: JSON.parse reads these as Infinity. */
+function nonFiniteMetadata(base: Record<string, unknown>): Case[] {
+  const prefix = JSON.stringify(base).slice(1, -1);
+  const raw = (metadata: string): string => `{${prefix}${prefix === '' ? '' : ','}"trusted_metadata":${metadata}}`;
+  return [
+    { name: 'trusted_metadata holding 1e309', raw: raw('{"n": 1e309}'), errorType: 'bad_request', field: 'trusted_metadata.n' },
+    { name: 'trusted_metadata holding -1e400 deep inside', raw: raw('{"a": [1, {"b": -1e400}]}'), errorType: 'bad_request', field: 'trusted_metadata.a[1].b' },
+  ];
+}
+
+/** `count` operands of `size` organization ids each: more values in all than a search may hold. */
+function manyValues(count: number, size: number, operator = 'AND'): { query: unknown } {
+  const operand = (index: number) => ({ filter_name: 'organization_ids', filter_value: Array.from({ length: size }, (_, value) => `${index}-${value}`) });
+  return { query: { operator, operands: Array.from({ length: count }, (_, index) => operand(index)) } };
 }
 
 /** Values each setting must refuse; shared by create and update. */
@@ -118,6 +136,12 @@ const ROUTES: Record<string, RouteTable> = {
       ...invalid(base, 'organization_slug', ['alpha-org'], 'organization_slug_already_used'),
       { name: 'a taken slug sent with a name that derives a free one', json: { organization_name: 'Fresh Name', organization_slug: 'alpha-org' }, errorType: 'organization_slug_already_used' },
       ...invalid(base, 'organization_external_id', ['alpha-ext'], 'organization_external_id_already_used'),
+      // Each of these would make references meant for alpha (its slug, external id or id) resolve to the new organization.
+      ...invalid(base, 'organization_slug', ['alpha-ext'], 'organization_slug_already_used'),
+      { name: "a slug that is another organization's id", body: (fixture) => ({ ...base, organization_slug: fixture.alpha }), errorType: 'organization_slug_already_used' },
+      ...invalid(base, 'organization_external_id', ['alpha-org'], 'organization_external_id_already_used'),
+      { name: "an external id that is another organization's id", body: (fixture) => ({ ...base, organization_external_id: fixture.alpha }), errorType: 'organization_external_id_already_used' },
+      ...nonFiniteMetadata(base),
     ],
   },
   'POST /v1/b2b/organizations/search': {
@@ -150,6 +174,10 @@ const ROUTES: Record<string, RouteTable> = {
       { name: 'a fuzzy filter of 1025 characters', json: query([{ filter_name: 'member_email_fuzzy', filter_value: 'a'.repeat(1025) }]), errorType: 'organization_search_expected_string' },
       { name: 'a boolean filter given "true"', json: query([{ filter_name: 'has_active_sso_connection', filter_value: 'true' }]), errorType: 'invalid_search_query' },
       { name: 'a valid operand followed by a bad one', json: query([{ filter_name: 'organization_slugs', filter_value: ['alpha-org'] }, { filter_name: 'nope', filter_value: 'x' }], 'OR'), errorType: 'organization_search_filter_name_not_recognized' },
+      // 70,000 values would exceed the bound parameters of one statement on SQLite (32,766) and PostgreSQL (65,535).
+      { name: '70 operands of 1000 organization_ids', json: manyValues(70, 1000), errorType: 'invalid_search_query' },
+      { name: '2 operands of 501 organization_ids with OR', json: manyValues(2, 501, 'OR'), errorType: 'invalid_search_query' },
+      { name: '1000 organization_ids and one fuzzy filter', json: query([{ filter_name: 'organization_ids', filter_value: Array.from({ length: 1000 }, (_, index) => `id-${index}`) }, { filter_name: 'organization_name_fuzzy', filter_value: 'a' }]), errorType: 'invalid_search_query' },
     ],
   },
   'GET /v1/b2b/organizations/:organization_id': {
@@ -167,6 +195,11 @@ const ROUTES: Record<string, RouteTable> = {
       ...settingsCases({}),
       ...invalid({}, 'organization_slug', ['beta-org'], 'organization_slug_already_used'),
       ...invalid({}, 'organization_external_id', ['beta-ext'], 'organization_external_id_already_used'),
+      ...invalid({}, 'organization_slug', ['beta-ext'], 'organization_slug_already_used'),
+      { name: "a slug that is another organization's id", body: (fixture) => ({ organization_slug: fixture.beta }), errorType: 'organization_slug_already_used' },
+      ...invalid({}, 'organization_external_id', ['beta-org'], 'organization_external_id_already_used'),
+      { name: "an external id that is another organization's id", body: (fixture) => ({ organization_external_id: fixture.beta }), errorType: 'organization_external_id_already_used' },
+      ...nonFiniteMetadata({}),
       { name: 'a valid rename with an invalid slug', json: { organization_name: 'Renamed', organization_slug: 'x' }, errorType: 'invalid_organization_slug' },
     ],
   },
@@ -228,9 +261,10 @@ describe.each(STORES)('organizations bad input ($name)', ({ name: store }) => {
     it.each(table.cases.map((entry) => [entry.name, entry.errorType, entry] as const))('%s -> %s, nothing written', async (_name, errorType, entry) => {
       const before = await snapshot(server);
       const path = (entry.path ?? table.path)(fixture);
+      const json = entry.body?.(fixture) ?? entry.json;
       const reply =
         entry.raw === undefined
-          ? await server.fetch(path, { method, ...(entry.json !== undefined && { json: entry.json }) })
+          ? await server.fetch(path, { method, ...(json !== undefined && { json }) })
           : await server.fetch(path, { method, headers: { 'content-type': entry.contentType ?? 'application/json' }, body: entry.raw });
       const status = { organization_not_found: 404, unsupported_content_type: 415 }[errorType as string] ?? 400;
       expect({ status: reply.status, status_code: reply.body.status_code, error_type: reply.body.error_type }).toEqual({ status, status_code: status, error_type: errorType });

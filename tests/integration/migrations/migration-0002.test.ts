@@ -59,7 +59,7 @@ describe.each(STORES)('migration 0002-sessions-and-signing-keys on $name', (fact
     for (const statement of FIXTURE_0001_INITIAL) await sql.raw(statement).execute(db);
     await migrateTo(db, '0002-sessions-and-signing-keys');
 
-    const sessions = new SessionsSqlStore(db);
+    const sessions = new SessionsSqlStore(db, factory.name);
     const session = aSession({ organizationId: 'organization-test-fixture-1', memberId: 'member-test-fixture-live' });
     const token = aSessionToken();
     await sessions.insertSession(session, { lookupId: token.lookupId, digest: token.digest });

@@ -91,7 +91,7 @@ describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
     expect(await store.impersonation.listActiveImpersonatedSessions({}, '2025-07-01T00:00:00Z')).toEqual([]);
     expect(await store.impersonation.findPolicy('organization-test-fixture-1')).toBeUndefined();
     const policy = { organizationId: 'organization-test-fixture-1', enabled: false, redirectUrl: null, updatedAt: '2025-07-02T00:00:00Z' };
-    await store.impersonation.upsertPolicy(policy);
+    expect(await store.impersonation.updatePolicy(policy.organizationId, { enabled: false }, policy.updatedAt)).toEqual(policy);
     expect(await store.impersonation.findPolicy('organization-test-fixture-1')).toEqual(policy);
   });
 });

@@ -16,11 +16,15 @@ import {
   REDEEM_IMPERSONATION,
   SEARCH_ORGANIZATIONS,
   callerAt,
-  expectError,
+  consoleSignInAt,
+  createOperatorOn,
+  expectSignInJudged,
+  expectSignInRefused,
   expectTooManyRequests,
   repeat,
   startNextWindow,
   unknownToken,
+  wrongSignIns,
 } from './rate-limit-support.js';
 
 // Skipped without a PostgreSQL server: POSTGRES_SKIP_REASON says how to provide one.
@@ -28,15 +32,14 @@ describe.skipIf(!POSTGRES_URL)(`rate limits shared by two servers on one Postgre
   const clock = new ManualClock('2026-03-01T12:00:15Z');
   let database: { url: string; drop: () => Promise<void> };
   let servers: [TestServer, TestServer];
-  let sessionToken: string;
+  let operator: { emailAddress: string; password: string };
 
   beforeAll(async () => {
     database = await createThrowawayPostgresDatabase();
     // Same project, secret and master key; separate processes' worth of pools, caches and limiter memory.
     const [a, b] = await Promise.all([0, 1].map(() => startTestServer({ clock, config: { ...DEFAULT_RATE_LIMITS, databaseUrl: database.url } })));
     servers = [a as TestServer, b as TestServer];
-    const { member } = await createImpersonationCast(servers[0].client);
-    sessionToken = (await startTestSession(servers[0], { organizationId: member.organization_id, memberId: member.member_id, durationMinutes: 24 * 60 })).sessionToken;
+    operator = await createOperatorOn(servers[0]);
   });
   afterAll(async () => {
     await Promise.all((servers ?? []).map((server) => server.stop()));
@@ -44,25 +47,29 @@ describe.skipIf(!POSTGRES_URL)(`rate limits shared by two servers on one Postgre
   });
   beforeEach(() => startNextWindow(clock));
 
-  const authenticate = (server: TestServer, address: string, token: string) => callerAt(server, address)(AUTHENTICATE_SESSION, { session_token: token });
+  const rightPassword = (server: TestServer, address: string) => consoleSignInAt(server, address, operator.emailAddress, operator.password);
 
-  it('refuses an address after 20 failures in total, split over both servers, on either server', async () => {
-    const failures = await repeat(20, (index) => authenticate(servers[index % 2] as TestServer, '203.0.113.50', unknownToken()));
-    for (const answer of failures) expectError(answer, 404, 'session_not_found');
-    expectTooManyRequests(await authenticate(servers[0], '203.0.113.50', sessionToken), { retryAfter: 45 });
-    expectTooManyRequests(await authenticate(servers[1], '203.0.113.50', sessionToken), { retryAfter: 45 });
-    expect((await authenticate(servers[1], '198.51.100.50', sessionToken)).status).toBe(200);
+  it('refuses a client address after 10 console sign-in attempts in total, split over both servers, on either server', async () => {
+    for (const answer of await wrongSignIns(servers[0], 5, () => '203.0.113.50')) expectSignInJudged(answer);
+    for (const answer of await wrongSignIns(servers[1], 5, () => '203.0.113.50')) expectSignInJudged(answer);
+    expectSignInRefused(await rightPassword(servers[0], '203.0.113.50'), { retryAfter: 45 });
+    expectSignInRefused(await rightPassword(servers[1], '203.0.113.50'), { retryAfter: 45 });
+    // Another client is not affected, on either server.
+    expect((await rightPassword(servers[1], '198.51.100.50')).status).toBe(303);
+    expect((await rightPassword(servers[0], '198.51.100.50')).status).toBe(303);
   });
 
-  it('refuses the next failure on a server that saw none of the 20, and the address from then on', async () => {
-    await repeat(20, () => authenticate(servers[0], '203.0.113.51', unknownToken()));
-    expectTooManyRequests(await authenticate(servers[1], '203.0.113.51', unknownToken()), { retryAfter: 45 });
-    expectTooManyRequests(await authenticate(servers[1], '203.0.113.51', sessionToken), { retryAfter: 45 });
+  it('refuses the next attempt on a server that saw none of the 10', async () => {
+    for (const answer of await wrongSignIns(servers[0], 10, () => '203.0.113.51')) expectSignInJudged(answer);
+    expectSignInRefused(await rightPassword(servers[1], '203.0.113.51'), { retryAfter: 45 });
   });
 
-  it('counts impersonation redemption failures on both servers into one budget', async () => {
-    await repeat(20, (index) => callerAt(servers[index % 2] as TestServer, '203.0.113.52')(REDEEM_IMPERSONATION, { impersonation_token: unknownToken() }));
-    expectTooManyRequests(await callerAt(servers[1], '203.0.113.52')(REDEEM_IMPERSONATION, { impersonation_token: unknownToken() }), { retryAfter: 45 });
+  it('lets exactly 10 of 24 concurrent attempts from one client through, over both servers', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, index) => consoleSignInAt(servers[index % 2] as TestServer, '203.0.113.52', `burst-${index}@operators.example`, 'not the password')),
+    );
+    expect(answers.filter((answer) => answer.status === 401)).toHaveLength(10);
+    expect(answers.filter((answer) => answer.status === 429)).toHaveLength(14);
   });
 
   it('counts searches on both servers against the one project limit of 100', async () => {
@@ -109,9 +116,15 @@ describe.each(STORES.map((factory) => factory.name))('rate-limit counters in the
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('hold limit names, client addresses and project endpoints with counts, never a presented token or JWT', async () => {
+  it('hold limit names, client addresses and project endpoints with counts, never a token, a password or the email address tried', async () => {
     const { member } = await createImpersonationCast(server.client);
     const session = await startTestSession(server, { organizationId: member.organization_id, memberId: member.member_id });
+    const operator = await createOperatorOn(server);
+    const wrong = { emailAddress: 'someone-else@operators.example', password: 'a guessed password' };
+    expectSignInJudged(await consoleSignInAt(server, '203.0.113.60', wrong.emailAddress, wrong.password));
+    expect((await consoleSignInAt(server, '203.0.113.60', operator.emailAddress, operator.password)).status).toBe(303);
+    expectSignInJudged(await consoleSignInAt(server, '2001:db8:a:b::7', operator.emailAddress, wrong.password));
+    // Session and impersonation authentications, failed or not, count against nothing.
     const presented = [unknownToken(), unknownToken(), `${session.sessionJwt.slice(0, -4)}AAAA`];
     const call = callerAt(server, '203.0.113.60');
     await call(AUTHENTICATE_SESSION, { session_token: presented[0] });
@@ -123,7 +136,8 @@ describe.each(STORES.map((factory) => factory.name))('rate-limit counters in the
 
     const rows = await counterRows(database ? { databaseUrl: database.url } : { sqliteFile: sqliteFileIn(dataDir) });
     expect(rows.map((row) => ({ bucket: row.bucket, key: row.key, count: Number(row.count) }))).toEqual([
-      { bucket: 'auth_failures', key: '203.0.113.60', count: 3 },
+      { bucket: 'console_sign_ins', key: '2001:db8:a:b::/64', count: 1 },
+      { bucket: 'console_sign_ins', key: '203.0.113.60', count: 2 },
       { bucket: 'mints', key: `${server.projectId} /v1/b2b/impersonation`, count: 1 },
       { bucket: 'searches', key: `${server.projectId} /v1/b2b/organizations/search`, count: 1 },
     ]);
@@ -132,17 +146,18 @@ describe.each(STORES.map((factory) => factory.name))('rate-limit counters in the
     for (const secret of [...presented, session.sessionToken, session.sessionJwt, String(minted.body.impersonation_token)]) {
       expect(stored).not.toContain(secret.slice(0, 12));
     }
+    for (const typed of [operator.emailAddress, operator.password, wrong.emailAddress, wrong.password]) expect(stored).not.toContain(typed);
   });
 
   it('prunes the counters of ended windows when a new window is counted', async () => {
     const target = database ? { databaseUrl: database.url } : { sqliteFile: sqliteFileIn(dataDir) };
-    await callerAt(server, '203.0.113.62')(AUTHENTICATE_SESSION, { session_token: unknownToken() });
+    await consoleSignInAt(server, '203.0.113.62', 'nobody@operators.example', 'not the password');
     expect((await counterRows(target)).map((row) => row.key)).toContain('203.0.113.62');
     // A second server on the same database, whose clock is two minutes later.
     const clock = new ManualClock('2026-03-01T12:02:30Z');
     const later = await startTestServer({ clock, config: { ...DEFAULT_RATE_LIMITS, dataDir, ...(database && { databaseUrl: database.url }) } });
     try {
-      await callerAt(later, '203.0.113.61')(AUTHENTICATE_SESSION, { session_token: unknownToken() });
+      await consoleSignInAt(later, '203.0.113.61', 'nobody@operators.example', 'not the password');
       const rows = await counterRows(target);
       expect(rows.map((row) => ({ key: row.key, window_start: row.window_start }))).toEqual([{ key: '203.0.113.61', window_start: '2026-03-01T12:02:00Z' }]);
     } finally {

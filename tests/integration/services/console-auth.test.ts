@@ -122,7 +122,9 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
       const { operator, password } = await create('viewer');
       const { token } = await services.consoleAuth.signIn(WEB, operator.emailAddress, password);
       for (let attempt = 0; attempt < 5; attempt += 1) await services.consoleAuth.signIn(WEB, operator.emailAddress, 'wrong password!').catch(() => undefined);
-      expect(await domainErrorCode(services.consoleAuth.signIn(WEB, operator.emailAddress, password))).toBe('operator_locked');
+      // Locked: refused with the answer an unknown address gets.
+      expect(await domainErrorCode(services.consoleAuth.signIn(WEB, operator.emailAddress, password))).toBe('invalid_operator_credentials');
+      expect((await store.operators.findOperatorById(operator.operatorId))?.lockedUntil).toBe('2026-03-01T12:15:00Z');
 
       const reset = await services.operators.resetPassword(CLI, operator.operatorId);
       expect(reset.password).not.toBe(password);
@@ -135,7 +137,7 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
   });
 
   describe('ConsoleAuthService', () => {
-    it('verifies a password exactly once whether the email is unknown, wrong, disabled or right', async () => {
+    it('verifies a password exactly once whether the email is unknown, wrong, disabled, locked or right', async () => {
       const { operator, password } = await create('viewer');
       const verificationsOf = async (email: string, attempt: string): Promise<number> => {
         const before = hasher.verifications;
@@ -148,6 +150,10 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
       await services.operators.disable(CLI, operator.emailAddress);
       expect(await verificationsOf(operator.emailAddress, password)).toBe(1);
       expect(await domainErrorCode(services.consoleAuth.signIn(WEB, 'nobody@ops.example', 'x'))).toBe('invalid_operator_credentials');
+      const locked = await create('support');
+      for (let attempt = 0; attempt < 5; attempt += 1) await verificationsOf(locked.operator.emailAddress, 'wrong password!');
+      expect(await verificationsOf(locked.operator.emailAddress, locked.password)).toBe(1);
+      expect(await domainErrorCode(services.consoleAuth.signIn(WEB, locked.operator.emailAddress, locked.password))).toBe('invalid_operator_credentials');
     });
 
     it('audits operator.signed_in after the password for an operator without TOTP, and only after the code for one with it', async () => {
@@ -165,10 +171,13 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
       const signedIn = await events('operator.signed_in');
       expect(signedIn.map((event) => event.details.operator_id)).toEqual([viewer.operator.operatorId, admin.operator.operatorId]);
       expect(signedIn[1]).toMatchObject({ client: { ipAddress: '198.51.100.4', userAgent: 'test-browser/1' } });
-      expect((await services.consoleAuth.resolve(adminSignIn.token))?.isFullySignedIn).toBe(true);
+      // Completing TOTP replaces the session: the half-signed-in token is revoked, the new one is full.
+      expect(full.token).not.toBeNull();
+      expect(await services.consoleAuth.resolve(adminSignIn.token)).toBeUndefined();
+      expect((await services.consoleAuth.resolve(full.token ?? ''))?.isFullySignedIn).toBe(true);
     });
 
-    it('audits each failure, locks on the fifth (operator.locked), refuses even the right password while locked, and unlocks after 15 minutes', async () => {
+    it('audits each failure, locks on the fifth (operator.locked), refuses even the right password while locked (as if unknown), and unlocks after 15 minutes', async () => {
       const { operator, password } = await create('viewer');
       for (let attempt = 1; attempt <= 5; attempt += 1) {
         expect(await domainErrorCode(services.consoleAuth.signIn(WEB, operator.emailAddress, `wrong password ${attempt}`))).toBe('invalid_operator_credentials');
@@ -177,7 +186,7 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
         [1, 2, 3, 4].map((failed) => ({ operator_id: operator.operatorId, why: 'password', failed_attempts: failed })),
       );
       expect((await events('operator.locked')).map((event) => event.details)).toEqual([{ operator_id: operator.operatorId, why: 'password', failed_attempts: 5 }]);
-      expect(await domainErrorCode(services.consoleAuth.signIn(WEB, operator.emailAddress, password))).toBe('operator_locked');
+      expect(await domainErrorCode(services.consoleAuth.signIn(WEB, operator.emailAddress, password))).toBe('invalid_operator_credentials');
       expect((await events('operator.sign_in_failed')).at(-1)?.details).toMatchObject({ why: 'locked' });
       clock.advance(15 * MINUTE);
       await services.consoleAuth.signIn(WEB, operator.emailAddress, password);
@@ -201,8 +210,8 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
 
     it('resolve returns undefined for a malformed, unknown or tampered token, and for idle, expired, revoked and half-finished sessions', async () => {
       const { operator, password, totpSecret } = await create('admin');
-      const { token, identity } = await services.consoleAuth.signIn(WEB, operator.emailAddress, password);
-      await services.consoleAuth.verifyTotp(WEB, identity, code(totpSecret));
+      const { identity } = await services.consoleAuth.signIn(WEB, operator.emailAddress, password);
+      const token = (await services.consoleAuth.verifyTotp(WEB, identity, code(totpSecret))).token ?? '';
       expect(await services.consoleAuth.resolve(undefined)).toBeUndefined();
       expect(await services.consoleAuth.resolve('not a token')).toBeUndefined();
       const tampered = `${token.slice(0, 12)}${token.at(12) === 'A' ? 'B' : 'A'}${token.slice(13)}`;

@@ -165,21 +165,21 @@ describe.each(STORES)('ImpersonationLedger on $name', (factory) => {
       const acme = ann.organizationId;
       expect((await h.services.impersonationAdmin.getPolicy('acme')).effective).toEqual({ enabled: true, disabledBy: null, redirectUrl: null });
       await h.services.impersonationAdmin.setPolicy(CLIENT, 'acme', { enabled: false, redirectUrl: 'https://acme.example/login' });
-      const changed = await h.services.impersonationAdmin.setPolicy(CONTEXT, 'acme-ext', { redirectUrl: 'http://acme.example/other' });
-      expect(changed.effective).toEqual({ enabled: false, disabledBy: 'organization', redirectUrl: 'http://acme.example/other' });
-      expect((await h.services.impersonationAdmin.getPolicy(acme)).stored).toEqual({ organizationId: acme, enabled: false, redirectUrl: 'http://acme.example/other', updatedAt: START });
+      const changed = await h.services.impersonationAdmin.setPolicy(CONTEXT, 'acme-ext', { redirectUrl: 'https://acme.example/other' });
+      expect(changed.effective).toEqual({ enabled: false, disabledBy: 'organization', redirectUrl: 'https://acme.example/other' });
+      expect((await h.services.impersonationAdmin.getPolicy(acme)).stored).toEqual({ organizationId: acme, enabled: false, redirectUrl: 'https://acme.example/other', updatedAt: START });
       const updates = await events(h, 'impersonation.policy_updated');
       expect(updates.map((event) => [event.organizationId, event.details])).toEqual([
         [acme, { enabled: false, redirect_url: 'https://acme.example/login', previous_enabled: true }],
-        [acme, { enabled: false, redirect_url: 'http://acme.example/other', previous_enabled: false }],
+        [acme, { enabled: false, redirect_url: 'https://acme.example/other', previous_enabled: false }],
       ]);
       expect(updates[0]?.client).toEqual(CLIENT.client);
       expect((await h.services.impersonationAdmin.getPolicy('globex')).stored).toBeUndefined();
     });
 
-    it('refuses a redirect URL that is not http(s) and an unknown organization, writing nothing', async () => {
+    it('refuses a redirect URL that is not https (http only on localhost), has user:password@ or a control character, and an unknown organization, writing nothing', async () => {
       const { h } = await world(harness());
-      for (const redirectUrl of ['ftp://acme.example/', 'javascript:alert(1)', 'not a url']) {
+      for (const redirectUrl of ['ftp://acme.example/', 'javascript:alert(1)', 'not a url', 'http://acme.example/', 'https://user:pass@acme.example/', 'https://acme.example/\u001b[2J']) {
         expect(await domainErrorCode(h.services.impersonationAdmin.setPolicy(CONTEXT, 'acme', { redirectUrl }))).toBe('invalid_impersonation_redirect_url');
       }
       expect(await domainErrorCode(h.services.impersonationAdmin.setPolicy(CONTEXT, 'nope', { enabled: false }))).toBe('organization_not_found');

@@ -120,7 +120,10 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
       expect(await auditTrail(h.store)).toHaveLength(before + 1);
       const refused = await events(h);
       const impersonatorId = change.impersonatorId ?? MINT.impersonatorId;
-      expect(refused).toEqual([expect.objectContaining({ type: 'impersonation.mint_refused', impersonatorId, memberId: null, client: CLIENT.client })]);
+      // Filed under the organization and member the attempt named, whenever they exist.
+      const organizationId = change.organizationReference === undefined ? member.organizationId : null;
+      const memberId = change.organizationReference === undefined && change.memberReference === undefined ? member.memberId : null;
+      expect(refused).toEqual([expect.objectContaining({ type: 'impersonation.mint_refused', impersonatorId, organizationId, memberId, client: CLIENT.client })]);
       expect(refused[0]?.details).toMatchObject({ error_type: errorType });
       await expectNoImpersonationWrites(h, member);
     });
@@ -299,7 +302,7 @@ describe.each(STORES)('impersonation policy on $name', (factory) => {
       // A token minted while the project still allowed it is refused at redemption.
       const secret = createOpaqueToken(cryptoRandom);
       await h.store.impersonation.insertToken(
-        { tokenId: 'impersonation-token-test-1', organizationId: organization.organizationId, memberId: member.memberId, impersonatorId: 'support-17', impersonatorEmailAddress: 'sam@support.example', reason: REASON, createdAt: START, expiresAt: later(5 * MINUTE), redeemedAt: null, memberSessionId: null },
+        { tokenId: 'impersonation-token-test-1', organizationId: organization.organizationId, memberId: member.memberId, impersonatorId: 'support-17', impersonatorEmailAddress: 'sam@support.example', reason: REASON, memberEmailAddress: member.emailAddress, createdAt: START, expiresAt: later(5 * MINUTE), redeemedAt: null, memberSessionId: null, revokedAt: null },
         { lookupId: secret.lookupId, digest: secret.digest },
       );
       insertToken.mockClear();

@@ -216,6 +216,35 @@ describe.each(STORES)('OrganizationsService on $name', (factory) => {
       expect(await footprint(store)).toEqual(before);
       expect(await organizations.get(other.organizationId)).toEqual(other);
     });
+
+    it("refuses a slug or external id that is another organization's id, slug or external id, but not its own", async () => {
+      const { organizations, store } = services();
+      const holder = await organizations.create(CONTEXT, { organizationName: 'Holder', organizationExternalId: 'holder-external' });
+      const other = await organizations.create(CONTEXT, { organizationName: 'Other' });
+      const before = await footprint(store);
+      for (const slug of ['holder-external', holder.organizationId]) {
+        expect(await domainErrorCode(organizations.update(CONTEXT, 'other', { organizationSlug: slug }))).toBe('organization_slug_already_used');
+      }
+      for (const externalId of ['holder', holder.organizationId]) {
+        expect(await domainErrorCode(organizations.update(CONTEXT, 'other', { organizationExternalId: externalId }))).toBe('organization_external_id_already_used');
+      }
+      expect(await footprint(store)).toEqual(before);
+      const own = await organizations.update(CONTEXT, 'other', { organizationExternalId: 'other', organizationSlug: other.organizationId });
+      expect(own).toMatchObject({ organizationSlug: other.organizationId, organizationExternalId: 'other' });
+    });
+
+    it('does not hold a collision stored before these checks against an update that leaves slug and external id alone', async () => {
+      const { organizations, store } = services();
+      const holder = await organizations.create(CONTEXT, { organizationName: 'Holder', organizationExternalId: 'shared-reference' });
+      const legacy = await organizations.create(CONTEXT, { organizationName: 'Legacy' });
+      await store.organizations.updateOrganization({ ...legacy, organizationSlug: 'shared-reference' });
+      const renamed = await organizations.update(CONTEXT, legacy.organizationId, { organizationName: 'Legacy Renamed' });
+      expect(renamed.organizationName).toBe('Legacy Renamed');
+      // A changed value is still checked: the holder cannot take the slug the legacy organization holds.
+      expect(await domainErrorCode(organizations.update(CONTEXT, holder.organizationId, { organizationSlug: 'shared-reference' }))).toBe(
+        'organization_slug_already_used',
+      );
+    });
   });
 
   describe('delete and deleteExternalId', () => {

@@ -24,10 +24,12 @@ function aToken(overrides: Partial<ImpersonationToken> = {}): ImpersonationToken
     impersonatorId: 'support-17',
     impersonatorEmailAddress: 'sam@support.example',
     reason: 'Ticket 4711: cannot see invoices',
+    memberEmailAddress: 'ann@acme.example',
     createdAt: at(-1),
     expiresAt: at(4),
     redeemedAt: null,
     memberSessionId: null,
+    revokedAt: null,
     ...overrides,
   };
 }
@@ -195,11 +197,27 @@ export function describeImpersonationStoreContract(factory: StoreFactory): void 
         expect(await list({ organizationId: MINE })).toEqual([annBySam, bobBySam, annByKim]);
         expect(await list({ organizationId: THEIRS })).toEqual([theirsBySam]);
         expect(await list({ memberId: 'member-test-ann' })).toEqual([annBySam, annByKim]);
-        expect(await list({ impersonatorId: 'sam' })).toEqual([annBySam, bobBySam, theirsBySam]);
-        expect(await list({ organizationId: MINE, impersonatorId: 'sam' })).toEqual([annBySam, bobBySam]);
-        expect(await list({ memberId: 'member-test-ann', impersonatorId: 'kim' })).toEqual([annByKim]);
+        const by = (...ids: string[]) => ({ ids, emailAddresses: [] });
+        expect(await list({ impersonator: by('sam') })).toEqual([annBySam, bobBySam, theirsBySam]);
+        expect(await list({ organizationId: MINE, impersonator: by('sam') })).toEqual([annBySam, bobBySam]);
+        expect(await list({ memberId: 'member-test-ann', impersonator: by('kim') })).toEqual([annByKim]);
+        expect(await list({ impersonator: by('kim', 'sam'), memberId: 'member-test-ann' })).toEqual([annBySam, annByKim]);
+        // An identity with no names matches nobody, never everybody.
+        expect(await list({ impersonator: by() })).toEqual([]);
         expect(await list({ organizationId: THEIRS, memberId: 'member-test-ann' })).toEqual([]);
         expect(await list({ organizationId: THEIRS, memberSessionId: annBySam.memberSessionId })).toEqual([]);
+      });
+
+      it('an impersonator identity matches by id or by email address, either one', async () => {
+        const byOperatorId = aSession({ impersonatorId: 'operator-test-1', impersonatorEmailAddress: 'pat@ops.example' });
+        const byAddressAsId = aSession({ impersonatorId: 'pat@ops.example', impersonatorEmailAddress: 'pat@ops.example' });
+        const byStaffId = aSession({ impersonatorId: 'staff-9', impersonatorEmailAddress: 'pat@ops.example' });
+        const someoneElse = aSession({ impersonatorId: 'staff-10', impersonatorEmailAddress: 'kim@ops.example' });
+        await insertSessions(byOperatorId, byAddressAsId, byStaffId, someoneElse);
+        const list = (ids: string[], emailAddresses: string[]) => store().impersonation.listActiveImpersonatedSessions({ impersonator: { ids, emailAddresses } }, NOW);
+        expect(await list(['operator-test-1'], [])).toEqual([byOperatorId]);
+        expect(await list([], ['pat@ops.example'])).toEqual([byOperatorId, byAddressAsId, byStaffId]);
+        expect(await list(['staff-10'], ['pat@ops.example'])).toEqual([byOperatorId, byAddressAsId, byStaffId, someoneElse]);
       });
 
       it('leaves out sessions that ended and sessions expired at `now` (expiry included)', async () => {
@@ -270,26 +288,86 @@ export function describeImpersonationStoreContract(factory: StoreFactory): void 
       });
     });
 
-    describe('findPolicy and upsertPolicy', () => {
-      it('gives undefined before a policy is set, stores it, then replaces it in place', async () => {
+    describe('findPolicy and updatePolicy', () => {
+      it('gives undefined before a policy is set, creates it (allowed, no URL, for parts not given), then changes only the parts given', async () => {
         expect(await store().impersonation.findPolicy(MINE)).toBeUndefined();
-        const first = { organizationId: MINE, enabled: false, redirectUrl: 'https://mine.example/login?x=1', updatedAt: at(-5) };
-        await store().impersonation.upsertPolicy(first);
+        const first = { organizationId: MINE, enabled: true, redirectUrl: 'https://mine.example/login?x=1', updatedAt: at(-5) };
+        expect(await store().impersonation.updatePolicy(MINE, { redirectUrl: first.redirectUrl }, at(-5))).toEqual(first);
         expect(await store().impersonation.findPolicy(MINE)).toEqual(first);
-        const second = { organizationId: MINE, enabled: true, redirectUrl: null, updatedAt: NOW };
-        await store().impersonation.upsertPolicy(second);
-        expect(await store().impersonation.findPolicy(MINE)).toEqual(second);
+        const second = { ...first, enabled: false, updatedAt: NOW };
+        expect(await store().impersonation.updatePolicy(MINE, { enabled: false }, NOW)).toEqual(second);
+        expect(await store().impersonation.updatePolicy(MINE, { redirectUrl: null }, at(1))).toEqual({ ...second, redirectUrl: null, updatedAt: at(1) });
+        expect(await store().impersonation.findPolicy(MINE)).toEqual({ ...second, redirectUrl: null, updatedAt: at(1) });
       });
 
       it("isolation: an organization's policy is not another organization's", async () => {
         const mine = { organizationId: MINE, enabled: false, redirectUrl: null, updatedAt: NOW };
         const theirs = { organizationId: THEIRS, enabled: true, redirectUrl: 'https://theirs.example/', updatedAt: NOW };
-        await store().impersonation.upsertPolicy(mine);
+        await store().impersonation.updatePolicy(MINE, { enabled: false }, NOW);
         expect(await store().impersonation.findPolicy(THEIRS)).toBeUndefined();
-        await store().impersonation.upsertPolicy(theirs);
-        await store().impersonation.upsertPolicy({ ...mine, enabled: true });
+        await store().impersonation.updatePolicy(THEIRS, { enabled: true, redirectUrl: theirs.redirectUrl }, NOW);
+        await store().impersonation.updatePolicy(MINE, { enabled: true }, NOW);
         expect(await store().impersonation.findPolicy(THEIRS)).toEqual(theirs);
         expect(await store().impersonation.findPolicy(MINE)).toEqual({ ...mine, enabled: true });
+      });
+    });
+
+    describe('revokeUnredeemedTokens', () => {
+      it('revokes the matching unredeemed, unexpired tokens once, returns them, and a revoked token no longer redeems', async () => {
+        const ann = await mint({ memberId: 'member-test-ann' });
+        const bob = await mint({ memberId: 'member-test-bob' });
+        const redeemed = await mint({ memberId: 'member-test-ann' });
+        await store().impersonation.redeemToken(redeemed.token.tokenId, NOW, 'session-test-r');
+        const expired = await mint({ memberId: 'member-test-ann', expiresAt: NOW });
+        const revoked = await store().impersonation.revokeUnredeemedTokens({ memberId: 'member-test-ann' }, NOW);
+        expect(revoked).toEqual([{ ...ann.token, revokedAt: NOW }]);
+        expect((await store().impersonation.findTokenByLookupId(ann.secret.lookupId))?.token.revokedAt).toBe(NOW);
+        expect(await store().impersonation.redeemToken(ann.token.tokenId, NOW, 'session-test-after')).toBe(false);
+        expect(await store().impersonation.revokeUnredeemedTokens({ memberId: 'member-test-ann' }, at(1))).toEqual([]);
+        for (const untouched of [bob, expired]) expect((await store().impersonation.findTokenByLookupId(untouched.secret.lookupId))?.token).toEqual(untouched.token);
+        expect((await store().impersonation.findTokenByLookupId(redeemed.secret.lookupId))?.token.revokedAt).toBeNull();
+      });
+
+      it('narrows by token id, organization and impersonator identity; an empty identity revokes nothing', async () => {
+        const mine = await mint({ organizationId: MINE, impersonatorId: 'operator-test-1', impersonatorEmailAddress: 'pat@ops.example' });
+        const legacy = await mint({ organizationId: THEIRS, impersonatorId: 'pat@ops.example', impersonatorEmailAddress: 'pat@ops.example' });
+        const other = await mint({ organizationId: MINE, impersonatorId: 'kim', impersonatorEmailAddress: 'kim@ops.example' });
+        expect(await store().impersonation.revokeUnredeemedTokens({ impersonator: { ids: [], emailAddresses: [] } }, NOW)).toEqual([]);
+        expect(await store().impersonation.revokeUnredeemedTokens({ tokenId: other.token.tokenId, organizationId: THEIRS }, NOW)).toEqual([]);
+        const byPat = await store().impersonation.revokeUnredeemedTokens({ impersonator: { ids: ['operator-test-1'], emailAddresses: ['pat@ops.example'] } }, NOW);
+        expect(byPat.map((token) => token.tokenId).sort()).toEqual([mine.token.tokenId, legacy.token.tokenId].sort());
+        expect(await store().impersonation.revokeUnredeemedTokens({ tokenId: other.token.tokenId }, NOW)).toEqual([{ ...other.token, revokedAt: NOW }]);
+      });
+
+      it('races a redemption on one row: exactly one of them wins (two stores on one database on PostgreSQL)', async () => {
+        const opened = await factory.open();
+        cleanups.push(opened.cleanup);
+        const second = opened.databaseUrl === undefined ? opened.store : await openStore({ databaseUrl: opened.databaseUrl, sqliteFile: ':memory:' });
+        if (second !== opened.store) cleanups.push(() => second.close());
+        for (let round = 0; round < 10; round += 1) {
+          const token = aToken();
+          const secret = createOpaqueToken(cryptoRandom);
+          await opened.store.impersonation.insertToken(token, { lookupId: secret.lookupId, digest: secret.digest });
+          const [redeemed, revoked] = await Promise.all([
+            opened.store.transaction((tx) => tx.impersonation.redeemToken(token.tokenId, NOW, `session-test-${round}`)),
+            second.transaction((tx) => tx.impersonation.revokeUnredeemedTokens({ tokenId: token.tokenId }, NOW)),
+          ]);
+          expect([redeemed, revoked.length === 1]).toContain(true);
+          expect(redeemed && revoked.length === 1).toBe(false);
+        }
+      });
+    });
+
+    describe('findImpersonatorIds', () => {
+      it('gives every id recorded on tokens with one of the addresses, once each, sorted', async () => {
+        await mint({ impersonatorId: 'staff-9', impersonatorEmailAddress: 'pat@ops.example' });
+        await mint({ impersonatorId: 'pat@ops.example', impersonatorEmailAddress: 'pat@ops.example' });
+        await mint({ impersonatorId: 'staff-9', impersonatorEmailAddress: 'pat@ops.example' });
+        await mint({ impersonatorId: 'kim', impersonatorEmailAddress: 'kim@ops.example' });
+        expect(await store().impersonation.findImpersonatorIds(['pat@ops.example'])).toEqual(['pat@ops.example', 'staff-9']);
+        expect(await store().impersonation.findImpersonatorIds(['pat@ops.example', 'kim@ops.example'])).toEqual(['kim', 'pat@ops.example', 'staff-9']);
+        expect(await store().impersonation.findImpersonatorIds(['nobody@ops.example'])).toEqual([]);
+        expect(await store().impersonation.findImpersonatorIds([])).toEqual([]);
       });
     });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Member } from '../../../src/domain/members/member.js';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
 import type { PageRequest } from '../../../src/domain/shared/pagination.js';
-import type { SearchFilter, SearchQuery } from '../../../src/domain/shared/search.js';
+import { MAX_QUERY_VALUES, type SearchFilter, type SearchQuery } from '../../../src/domain/shared/search.js';
 import { aMember } from '../../support/builders/member-builder.js';
 import { anOrganization } from '../../support/builders/organization-builder.js';
 import type { StoreFactory } from '../../support/stores.js';
@@ -171,6 +171,17 @@ export function describeMembersSearchContract(factory: StoreFactory): void {
       const or = await store().members.searchMembers([scoped.organizationId], { operator: 'OR', filters }, FIRST_PAGE);
       expect(idsOf(or.rows)).toEqual(idsOf([glassPending, glassActive, plainPending] as Member[]));
       expect(or.total).toBe(3);
+    });
+
+    it('answers the largest query the service lets through: MAX_QUERY_VALUES values over 1000 organization ids, on a page after a cursor', async () => {
+      const scoped = await organization();
+      const [member] = await members(scoped.organizationId, {});
+      const organizationIds = [scoped.organizationId, ...Array.from({ length: 999 }, (_, index) => `organization-test-absent-${index}`)];
+      const values = [(member as Member).memberId, ...Array.from({ length: MAX_QUERY_VALUES - 1 }, (_, index) => `member-test-absent-${index}`)];
+      const query = { operator: 'OR' as const, filters: [list('member_ids', values.slice(0, 500)), list('member_ids', values.slice(500))] };
+      const result = await store().members.searchMembers(organizationIds, query, { limit: 1000, after: { createdAt: '2000-01-01T00:00:00Z', id: '' } });
+      expect(idsOf(result.rows)).toEqual([(member as Member).memberId]);
+      expect(result.total).toBe(1);
     });
   });
 }

@@ -85,28 +85,108 @@ export function describeOperatorsStoreContract(factory: StoreFactory): void {
         expect(await store().operators.findOperatorByEmail(operator.emailAddress.toUpperCase())).toBeUndefined();
       });
 
-      it('updateOperator replaces every stored field of that operator only, and is a no-op for an unknown id', async () => {
-        const operator = anOperator();
+      it('disableOperator sets disabled_at (keeping an earlier one) and updated_at only, returns the row as stored; unknown is undefined', async () => {
+        const operator = anOperator({ failedAttempts: 3, lockedUntil: at(90), lastTotpStep: 59_000_001 });
         const other = anOperator();
         for (const each of [operator, other]) await store().operators.insertOperator(each);
-        const changed: Operator = {
-          ...operator,
-          emailAddress: 'renamed@operators.example',
-          name: 'Renamed',
-          role: 'viewer',
-          passwordHash: '$argon2id$changed',
-          sealedTotpSecret: null,
-          lastTotpStep: 59_000_999,
-          failedAttempts: 4,
-          lockedUntil: at(200),
-          disabledAt: at(201),
-          updatedAt: at(202),
-        };
-        await store().operators.updateOperator(changed);
-        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(changed);
+        const disabled = await store().operators.disableOperator(operator.operatorId, at(100));
+        expect(disabled).toEqual({ ...operator, disabledAt: at(100), updatedAt: at(100) });
+        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(disabled);
+        expect(await store().operators.disableOperator(operator.operatorId, at(101))).toEqual({ ...operator, disabledAt: at(100), updatedAt: at(101) });
         expect(await store().operators.findOperatorById(other.operatorId)).toEqual(other);
-        await store().operators.updateOperator(anOperator());
-        expect(await store().operators.listOperators()).toHaveLength(2);
+        expect(await store().operators.disableOperator(`operator-test-${randomUUID()}`, at(102))).toBeUndefined();
+      });
+
+      it('replacePassword sets the hash, clears failures and lockout, keeps everything else (a disable included); unknown is undefined', async () => {
+        const operator = anOperator({ failedAttempts: 5, lockedUntil: at(90), disabledAt: at(80), lastTotpStep: 59_000_002 });
+        const other = anOperator({ failedAttempts: 2 });
+        for (const each of [operator, other]) await store().operators.insertOperator(each);
+        const replaced = await store().operators.replacePassword(operator.operatorId, '$argon2id$new', at(100));
+        expect(replaced).toEqual({ ...operator, passwordHash: '$argon2id$new', failedAttempts: 0, lockedUntil: null, updatedAt: at(100) });
+        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(replaced);
+        expect(await store().operators.findOperatorById(other.operatorId)).toEqual(other);
+        expect(await store().operators.replacePassword(`operator-test-${randomUUID()}`, '$argon2id$x', at(100))).toBeUndefined();
+      });
+
+      it('claimSignInAttempt counts up to the limit, locks on it, refuses while locked, and restarts at 1 once the lock has ended', async () => {
+        const operator = anOperator({ lastTotpStep: 59_000_003 });
+        await store().operators.insertOperator(operator);
+        const claim = (minute: number) => store().operators.claimSignInAttempt(operator.operatorId, { at: at(minute), maxAttempts: 3, lockUntil: at(minute + 15) });
+        expect(await claim(1)).toEqual({ failedAttempts: 1, lockedUntil: null });
+        expect(await claim(2)).toEqual({ failedAttempts: 2, lockedUntil: null });
+        expect(await claim(3)).toEqual({ failedAttempts: 3, lockedUntil: at(18) });
+        const locked = await store().operators.findOperatorById(operator.operatorId);
+        expect(locked).toEqual({ ...operator, failedAttempts: 3, lockedUntil: at(18), updatedAt: at(3) });
+        expect(await claim(4)).toBeUndefined();
+        expect(await claim(17)).toBeUndefined();
+        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(locked);
+        expect(await claim(18)).toEqual({ failedAttempts: 1, lockedUntil: null });
+        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual({ ...operator, failedAttempts: 1, lockedUntil: null, updatedAt: at(18) });
+      });
+
+      it('claimSignInAttempt is undefined, changing nothing, for a disabled or unknown operator', async () => {
+        const disabled = anOperator({ disabledAt: at(1) });
+        await store().operators.insertOperator(disabled);
+        expect(await store().operators.claimSignInAttempt(disabled.operatorId, { at: at(2), maxAttempts: 5, lockUntil: at(17) })).toBeUndefined();
+        expect(await store().operators.findOperatorById(disabled.operatorId)).toEqual(disabled);
+        expect(await store().operators.claimSignInAttempt(`operator-test-${randomUUID()}`, { at: at(2), maxAttempts: 5, lockUntil: at(17) })).toBeUndefined();
+      });
+
+      it('claimSignInAttempt hands out exactly the limit of claims to 30 concurrent callers', async () => {
+        const operator = anOperator();
+        await store().operators.insertOperator(operator);
+        const claims = await Promise.all(
+          Array.from({ length: 30 }, () => store().operators.claimSignInAttempt(operator.operatorId, { at: at(1), maxAttempts: 5, lockUntil: at(16) })),
+        );
+        const granted = claims.filter((claim) => claim !== undefined);
+        expect(granted.map((claim) => claim.failedAttempts).sort()).toEqual([1, 2, 3, 4, 5]);
+        expect(granted.filter((claim) => claim.lockedUntil !== null)).toEqual([{ failedAttempts: 5, lockedUntil: at(16) }]);
+        expect(await store().operators.findOperatorById(operator.operatorId)).toMatchObject({ failedAttempts: 5, lockedUntil: at(16) });
+      });
+
+      it('acceptPassword completing a sign-in clears failures and lockout; otherwise it hands the claim back, lifting only a lock that claim set', async () => {
+        const operator = anOperator({ lastTotpStep: 59_000_004 });
+        await store().operators.insertOperator(operator);
+        const claim = (minute: number) => store().operators.claimSignInAttempt(operator.operatorId, { at: at(minute), maxAttempts: 3, lockUntil: at(minute + 15) });
+        const accept = (completesSignIn: boolean, taken: { failedAttempts: number; lockedUntil: string | null }, passwordHash = operator.passwordHash) =>
+          store().operators.acceptPassword(operator.operatorId, { passwordHash, at: at(50), completesSignIn, claim: taken });
+        await claim(1);
+        const second = await claim(2);
+        expect(await accept(false, second ?? { failedAttempts: 0, lockedUntil: null })).toEqual({ ...operator, failedAttempts: 1, lockedUntil: null, updatedAt: at(50) });
+        await claim(3);
+        const locking = await claim(4);
+        expect(locking?.lockedUntil).toBe(at(19));
+        expect(await accept(false, locking ?? { failedAttempts: 0, lockedUntil: null })).toMatchObject({ failedAttempts: 2, lockedUntil: null });
+        const relocking = await claim(5);
+        // A claim that did not set the lock does not lift it.
+        expect(await accept(false, { failedAttempts: 2, lockedUntil: null })).toMatchObject({ failedAttempts: 2, lockedUntil: relocking?.lockedUntil });
+        expect(await accept(true, { failedAttempts: 2, lockedUntil: null })).toEqual({ ...operator, failedAttempts: 0, lockedUntil: null, updatedAt: at(50) });
+      });
+
+      it('acceptPassword changes nothing and is undefined when the password hash changed, or the operator is disabled or unknown', async () => {
+        const operator = anOperator({ failedAttempts: 2 });
+        const disabled = anOperator({ failedAttempts: 2, disabledAt: at(1) });
+        for (const each of [operator, disabled]) await store().operators.insertOperator(each);
+        const claim = { failedAttempts: 2, lockedUntil: null };
+        expect(await store().operators.acceptPassword(operator.operatorId, { passwordHash: '$argon2id$old', at: at(9), completesSignIn: true, claim })).toBeUndefined();
+        expect(await store().operators.acceptPassword(disabled.operatorId, { passwordHash: disabled.passwordHash, at: at(9), completesSignIn: true, claim })).toBeUndefined();
+        expect(await store().operators.acceptPassword(`operator-test-${randomUUID()}`, { passwordHash: operator.passwordHash, at: at(9), completesSignIn: true, claim })).toBeUndefined();
+        expect(await store().operators.listOperators()).toEqual([operator, disabled]);
+      });
+
+      it('acceptTotp records a later step and clears failures and lockout; the same or an earlier step, another hash or a disabled operator change nothing', async () => {
+        const operator = anOperator({ failedAttempts: 3, lockedUntil: at(40), lastTotpStep: 59_000_010 });
+        const fresh = anOperator({ failedAttempts: 1 });
+        const disabled = anOperator({ disabledAt: at(1) });
+        for (const each of [operator, fresh, disabled]) await store().operators.insertOperator(each);
+        const accept = (target: Operator, step: number, passwordHash = target.passwordHash) => store().operators.acceptTotp(target.operatorId, { passwordHash, step, at: at(30) });
+        expect(await accept(operator, 59_000_010)).toBeUndefined();
+        expect(await accept(operator, 59_000_009)).toBeUndefined();
+        expect(await accept(operator, 59_000_011, '$argon2id$other')).toBeUndefined();
+        expect(await accept(disabled, 59_000_011)).toBeUndefined();
+        expect(await store().operators.listOperators()).toEqual([operator, fresh, disabled]);
+        expect(await accept(operator, 59_000_011)).toEqual({ ...operator, lastTotpStep: 59_000_011, failedAttempts: 0, lockedUntil: null, updatedAt: at(30) });
+        expect(await accept(fresh, 59_000_001)).toEqual({ ...fresh, lastTotpStep: 59_000_001, failedAttempts: 0, updatedAt: at(30) });
       });
 
       it('listOperators returns [] when there are none, then every operator oldest first', async () => {
@@ -145,24 +225,42 @@ export function describeOperatorsStoreContract(factory: StoreFactory): void {
         await expect(store().operators.insertConsoleSession(aConsoleSession(operator.operatorId), { lookupId: token.lookupId, digest: token.digest })).rejects.toThrow();
       });
 
-      it('updateConsoleSession writes last-seen, TOTP-verified and revoked times only, of that session only; unknown is a no-op', async () => {
+      it('touchConsoleSession sets last-seen of that live session only; a revoked one keeps its state', async () => {
         const operator = anOperator();
         await store().operators.insertOperator(operator);
         const target = await insertSession(operator.operatorId);
         const bystander = await insertSession(operator.operatorId);
-        await store().operators.updateConsoleSession({
-          ...target.session,
-          lastSeenAt: at(10),
-          totpVerifiedAt: at(9),
-          revokedAt: at(11),
-          // Not writable through this method: these keep their stored values.
-          operatorId: 'operator-test-someone-else',
-          createdAt: at(-100),
-          expiresAt: at(10_000),
-        });
-        expect((await store().operators.findConsoleSession(target.token.lookupId))?.session).toEqual({ ...target.session, lastSeenAt: at(10), totpVerifiedAt: at(9), revokedAt: at(11) });
-        expect((await store().operators.findConsoleSession(bystander.token.lookupId))?.session).toEqual(bystander.session);
-        await store().operators.updateConsoleSession(aConsoleSession(operator.operatorId));
+        const revoked = await insertSession(operator.operatorId, { revokedAt: at(3) });
+        await store().operators.touchConsoleSession(target.session.consoleSessionId, at(10));
+        await store().operators.touchConsoleSession(revoked.session.consoleSessionId, at(10));
+        await store().operators.touchConsoleSession(`console-session-test-${randomUUID()}`, at(10));
+        const found = async (token: OpaqueToken) => (await store().operators.findConsoleSession(token.lookupId))?.session;
+        expect(await found(target.token)).toEqual({ ...target.session, lastSeenAt: at(10) });
+        expect(await found(bystander.token)).toEqual(bystander.session);
+        expect(await found(revoked.token)).toEqual(revoked.session);
+      });
+
+      it('markConsoleSessionTotpVerified sets TOTP-verified and last-seen of a live session; false for a revoked or unknown one', async () => {
+        const operator = anOperator();
+        await store().operators.insertOperator(operator);
+        const live = await insertSession(operator.operatorId);
+        const revoked = await insertSession(operator.operatorId, { revokedAt: at(3) });
+        expect(await store().operators.markConsoleSessionTotpVerified(live.session.consoleSessionId, at(7))).toBe(true);
+        expect(await store().operators.markConsoleSessionTotpVerified(revoked.session.consoleSessionId, at(7))).toBe(false);
+        expect(await store().operators.markConsoleSessionTotpVerified(`console-session-test-${randomUUID()}`, at(7))).toBe(false);
+        expect((await store().operators.findConsoleSession(live.token.lookupId))?.session).toEqual({ ...live.session, totpVerifiedAt: at(7), lastSeenAt: at(7) });
+        expect((await store().operators.findConsoleSession(revoked.token.lookupId))?.session).toEqual(revoked.session);
+      });
+
+      it('revokeConsoleSession revokes that live session only; a second revocation is false and keeps the first time', async () => {
+        const operator = anOperator();
+        await store().operators.insertOperator(operator);
+        const target = await insertSession(operator.operatorId);
+        const bystander = await insertSession(operator.operatorId);
+        expect(await store().operators.revokeConsoleSession(target.session.consoleSessionId, at(8))).toBe(true);
+        expect(await store().operators.revokeConsoleSession(target.session.consoleSessionId, at(9))).toBe(false);
+        expect(await store().operators.revokeConsoleSession(`console-session-test-${randomUUID()}`, at(9))).toBe(false);
+        expect((await store().operators.findConsoleSession(target.token.lookupId))?.session).toEqual({ ...target.session, revokedAt: at(8) });
         expect((await store().operators.findConsoleSession(bystander.token.lookupId))?.session).toEqual(bystander.session);
       });
 

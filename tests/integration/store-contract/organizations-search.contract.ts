@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
 import type { PageRequest } from '../../../src/domain/shared/pagination.js';
-import type { SearchFilter, SearchQuery } from '../../../src/domain/shared/search.js';
+import { MAX_QUERY_VALUES, type SearchFilter, type SearchQuery } from '../../../src/domain/shared/search.js';
 import { aMember } from '../../support/builders/member-builder.js';
 import { anOrganization, type OrganizationOverrides } from '../../support/builders/organization-builder.js';
 import type { StoreFactory } from '../../support/stores.js';
@@ -185,6 +185,15 @@ export function describeOrganizationsSearchContract(factory: StoreFactory): void
       });
       expect(result.rows.map((row) => row.organizationId)).toEqual([second.organizationId, third.organizationId]);
       expect(result.total).toBe(3);
+    });
+
+    it('answers the largest query the service lets through: MAX_QUERY_VALUES values across operands', async () => {
+      const [wanted] = (await insert({ organizationSlug: 'wanted' })) as [Organization];
+      const values = ['wanted', ...Array.from({ length: MAX_QUERY_VALUES - 2 }, (_, index) => `absent-${index}`)];
+      const query = { operator: 'OR' as const, filters: [list('organization_slugs', values.slice(0, 600)), list('member_emails', values.slice(600)), text('organization_name_fuzzy', 'zzz')] };
+      const result = await store().organizations.searchOrganizations(query, FIRST_PAGE);
+      expect(result.rows.map((row) => row.organizationId)).toEqual([wanted.organizationId]);
+      expect(result.total).toBe(1);
     });
   });
 }

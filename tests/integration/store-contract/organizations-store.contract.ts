@@ -164,6 +164,29 @@ export function describeOrganizationsStoreContract(factory: StoreFactory): void 
       });
     });
 
+    describe('findOrganizationsByReference', () => {
+      it('returns every organization answering to the reference by id, slug or external id, and nothing else', async () => {
+        const byId = anOrganization();
+        const bySlug = anOrganization({ organizationSlug: byId.organizationId });
+        const byExternalId = anOrganization({ organizationExternalId: byId.organizationId });
+        const bystander = anOrganization({ organizationSlug: 'bystander', organizationExternalId: 'bystander-external' });
+        for (const organization of [byId, bySlug, byExternalId, bystander]) await store().organizations.insertOrganization(organization);
+        const found = await store().organizations.findOrganizationsByReference(byId.organizationId);
+        expect(found.map((organization) => organization.organizationId).sort()).toEqual(
+          [byId.organizationId, bySlug.organizationId, byExternalId.organizationId].sort(),
+        );
+        expect(found.find((organization) => organization.organizationId === bySlug.organizationId)).toEqual(bySlug);
+        expect(await store().organizations.findOrganizationsByReference('BYSTANDER')).toEqual([]);
+        expect(await store().organizations.findOrganizationsByReference('bystander-external')).toEqual([bystander]);
+      });
+
+      it('lockReferences can be taken by one transaction after another, and outside of one', async () => {
+        await store().transaction((tx) => tx.organizations.lockReferences());
+        await store().transaction((tx) => tx.organizations.lockReferences());
+        await store().organizations.lockReferences();
+      });
+    });
+
     describe('findOrganizationsByIds', () => {
       it('returns the organizations with these ids and leaves unknown ids out', async () => {
         const first = anOrganization();

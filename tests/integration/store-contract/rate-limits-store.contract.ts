@@ -8,7 +8,7 @@ function counter(key: string, overrides: Partial<RateLimitCounterKey> & { minute
   const { minute = 0, ...rest } = overrides;
   const start = Date.UTC(2026, 2, 1, 12, minute);
   const stamp = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return { bucket: 'auth_failures', key, windowStart: stamp(start), expiresAt: stamp(start + 60_000), ...rest };
+  return { bucket: 'console_sign_ins', key, windowStart: stamp(start), expiresAt: stamp(start + 60_000), ...rest };
 }
 
 /** The RateLimitsStore port (src/domain/rate-limits/rate-limits-store.ts) against one adapter. */

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RegisteredRoute } from '../../src/http/method-table.js';
+import { STORES } from '../support/stores.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { sendRaw } from './support/raw-http.js';
+import { changedTables, openDatabaseProbe, type DatabaseProbe } from './support/table-snapshot.js';
+
+/**
+ * Project authentication belongs to the route the router matched, not to the spelling of the URL.
+ * Every route that needs the project's credentials is called without them, spelled every way a
+ * router or proxy may normalise a path; each must answer 401 (or 404 when the spelling names no
+ * route) and write nothing. The bodies and ids are real, so a request that got through would write.
+ */
+
+/** Ways to spell the same path; each takes a path such as `/v1/b2b/organizations/…`. */
+const SPELLINGS: readonly [string, (path: string) => string][] = [
+  ['as is', (path) => path],
+  ['a percent-encoded letter', (path) => path.replace('/v1/', '/%761/')],
+  ['a percent-encoded digit', (path) => path.replace('/v1/', '/v%31/')],
+  ['every character of the first segment encoded', (path) => path.replace('/v1/', '/%76%31/')],
+  ['lower-case hex in a later segment', (path) => path.replace('/b2b/', '/%62%32%62/')],
+  ['an encoded letter deep in the path', (path) => path.replace(/\/([a-z])([a-z_]*)$/, (_m, first: string, rest: string) => `/%${first.charCodeAt(0).toString(16)}${rest}`)],
+  ['a leading double slash', (path) => `/${path}`],
+  ['a double slash inside', (path) => path.replace('/v1/', '/v1//')],
+  ['a dot segment', (path) => path.replace('/v1/', '/v1/./')],
+  ['a dot-dot segment', (path) => `/x/..${path}`],
+  ['an encoded dot-dot segment', (path) => `/x/%2e%2e${path}`],
+  ['a matrix parameter on the first segment', (path) => path.replace('/v1/', '/v1;a=b/')],
+  ['a matrix parameter at the end', (path) => `${path};a=b`],
+  ['an empty query', (path) => `${path}?`],
+  ['a trailing slash', (path) => `${path}/`],
+  ['an encoded slash', (path) => path.replace('/v1/', '/v1%2F')],
+  ['an upper-case first segment', (path) => path.replace('/v1/', '/V1/')],
+  ['the absolute form', (path) => `http://127.0.0.1${path}`],
+];
+
+describe.each(STORES)('route authentication ($name)', ({ name: store }) => {
+  let server: TestServer;
+  let probe: DatabaseProbe;
+  let routes: RegisteredRoute[];
+  let ids: Record<string, string>;
+  let counter = 0;
+
+  beforeAll(async () => {
+    server = await startTestServer({ store });
+    const organization = await server.client.organizations.create({ organization_name: 'Guarded', organization_slug: 'guarded' });
+    const organizationId = organization.organization.organization_id;
+    const member = await server.client.organizations.members.create({ organization_id: organizationId, email_address: 'guarded@example.com' });
+    ids = { organization_id: organizationId, member_id: member.member.member_id, project_id: server.projectId };
+    // Fastify adds a HEAD route beside each GET; it shares the GET's options.
+    routes = server.server.app.http.methodTable.routes().filter((route) => route.method !== 'HEAD');
+    probe = await openDatabaseProbe(server);
+  });
+  afterAll(async () => {
+    await probe?.close();
+    await server?.stop();
+  });
+
+  /** A body every write route would accept, so a request that got past authentication would change something. */
+  function bodyFor(): string {
+    counter += 1;
+    return JSON.stringify({
+      organization_name: `Bypass ${counter}`,
+      organization_slug: `bypass-${counter}`,
+      organization_id: ids.organization_id,
+      member_id: ids.member_id,
+      email_address: `bypass-${counter}@example.com`,
+      name: 'Bypass',
+      impersonator_id: 'attacker',
+      impersonator_email_address: 'attacker@example.com',
+      reason: 'bypass',
+      impersonation_enabled: true,
+      impersonation_redirect_url: 'https://attacker.example/landing',
+    });
+  }
+
+  it('lists the routes that need the project credentials, and marks only health, JWKS and the console as open', () => {
+    const open = routes.filter((route) => route.access !== 'project' && !route.url.startsWith('/console'));
+    expect(open.map((route) => route.url).sort()).toEqual(['/healthz', '/readyz', '/v1/b2b/sessions/jwks/:project_id'].sort());
+    expect(routes.filter((route) => route.url.startsWith('/console')).every((route) => route.access === 'console')).toBe(true);
+    expect(routes.filter((route) => route.access === 'project').length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('refuses every spelling of every project route without credentials, and writes nothing', async () => {
+    const before = await probe.snapshot();
+    const answers: string[] = [];
+    for (const route of routes.filter((candidate) => candidate.access === 'project')) {
+      const path = route.url.replace(/:([A-Za-z_]+)/g, (_match, name: string) => ids[name] ?? 'unknown');
+      for (const [spelling, spell] of SPELLINGS) {
+        for (const headers of [[], [['X-Stytch-Member-Session', 'bogus-session-token']]] as [string, string][][]) {
+          const hasBody = route.method !== 'GET' && route.method !== 'DELETE';
+          const outcome = await sendRaw(Number(new URL(server.baseUrl).port), {
+            method: route.method,
+            target: spell(path),
+            headers: [...headers, ...(hasBody ? ([['Content-Type', 'application/json']] as [string, string][]) : [])],
+            ...(hasBody && { body: bodyFor() }),
+          });
+          const status = outcome.kind === 'response' ? outcome.response.status : outcome.kind;
+          // 405 comes from the not-found handler: the spelling names a path that exists only for other methods.
+          if (status !== 401 && status !== 404 && status !== 405) answers.push(`${route.method} ${route.url} (${spelling}${headers.length > 0 ? ', member session header' : ''}): ${status}`);
+        }
+      }
+    }
+    expect(answers).toEqual([]);
+    const after = await probe.snapshot();
+    expect(changedTables(before, after)).toEqual([]);
+    expect(after.refusals).toBe(before.refusals);
+  });
+
+  it('still answers the routes when the credentials are given, however the path is spelled', async () => {
+    const reply = await server.fetch(`/%76%31/b2b/organizations/${ids.organization_id}`);
+    expect(reply.status).toBe(200);
+    expect((reply.body.organization as { organization_id: string }).organization_id).toBe(ids.organization_id);
+    // The member-session header is checked on the matched route too: an unknown session is refused.
+    const withSession = await server.fetch(`/v%31/b2b/organizations/${ids.organization_id}`, { headers: { 'x-stytch-member-session': 'bogus-session-token' } });
+    expect(withSession.status).toBe(404);
+    expect(withSession.body.error_type).toBe('session_not_found');
+  });
+
+  it('keeps the open routes open and the console behind its own sign-in', async () => {
+    const port = Number(new URL(server.baseUrl).port);
+    for (const target of ['/healthz', `/v1/b2b/sessions/jwks/${ids.project_id}`, `/%761/b2b/sessions/jwks/${ids.project_id}`]) {
+      const outcome = await sendRaw(port, { method: 'GET', target });
+      expect(outcome.kind === 'response' && outcome.response.status).toBe(200);
+    }
+    for (const target of ['/console/organizations', '/%63onsole/organizations', '/console/%6fperators', '//console/audit/export', '/console/./audit']) {
+      const outcome = await sendRaw(port, { method: 'GET', target });
+      const response = outcome.kind === 'response' ? outcome.response : undefined;
+      // Either the router finds no page (404) or the console sends the visitor to sign in.
+      expect([303, 404], target).toContain(response?.status);
+      if (response?.status === 303) expect(response.headers.location).toMatch(/^\/console\/login\?next=/);
+    }
+    const plain = await sendRaw(port, { method: 'GET', target: '/console/organizations' });
+    expect(plain.kind === 'response' && plain.response.status).toBe(303);
+  });
+});
