@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { canImpersonate } from '../../domain/operators/operator.js';
 import { operatorError } from '../../domain/operators/errors.js';
-import { checkCsrf, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
-import type { ConsoleDependencies } from '../console-plugin.js';
+import { checkCsrf, csrfFor, field, operatorContext, requireOperator, SESSION_COOKIE } from '../console-context.js';
+import { cookieOptions, type ConsoleDependencies } from '../console-plugin.js';
 import { html } from '../html.js';
 import { csrfField, notice, page } from '../views/layout.js';
 import { impersonationResult } from '../views/member-views.js';
@@ -12,13 +12,20 @@ export function registerImpersonationPages(scope: FastifyInstance, dependencies:
   const { impersonation, impersonationAdmin, consoleAuth } = dependencies.services;
 
   scope.post<{ Params: { organization: string; member: string } }>('/organizations/:organization/members/:member/impersonate', async (request, reply) => {
-    const identity = requireOperator(request, reply);
+    let identity = requireOperator(request, reply);
     if (identity === undefined) return reply;
     checkCsrf(request);
     // Viewers can be sent here by a forged form too: the role is checked on the server, not only by hiding the button.
     if (!canImpersonate(identity.operator.role)) throw operatorError('operator_forbidden');
     const context = operatorContext(request, identity);
-    if (consoleAuth.needsFreshTotp(identity)) await consoleAuth.verifyTotp(context, identity, field(request.body, 'totp') ?? '');
+    if (consoleAuth.needsFreshTotp(identity)) {
+      // The fresh code replaces the session: the browser gets the new token, and this page's forms its CSRF token.
+      const verified = await consoleAuth.verifyTotp(context, identity, field(request.body, 'totp') ?? '');
+      void reply.setCookie(SESSION_COOKIE, verified.token, cookieOptions(dependencies.isHttps));
+      request.cookies[SESSION_COOKIE] = verified.token;
+      request.consoleIdentity = verified;
+      identity = verified;
+    }
     // The impersonator is the signed-in operator, never a typed-in name.
     const minted = await impersonation.mint(context, {
       organizationReference: request.params.organization,

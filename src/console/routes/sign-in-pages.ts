@@ -45,7 +45,7 @@ export function registerSignInPages(scope: FastifyInstance, dependencies: Consol
     try {
       const verified = await consoleAuth.verifyTotp(operatorContext(request, identity), identity, field(request.body, 'code') ?? '');
       // Signing in is complete: the browser gets the new session's token; the half-signed-in one is revoked.
-      if (verified.token !== null) void reply.setCookie(SESSION_COOKIE, verified.token, cookieOptions(dependencies.isHttps));
+      void reply.setCookie(SESSION_COOKIE, verified.token, cookieOptions(dependencies.isHttps));
       return reply.redirect(safeNext(field(request.body, 'next')), 303);
     } catch (error) {
       if (!isDomainError(error)) throw error;

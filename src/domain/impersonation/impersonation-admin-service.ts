@@ -2,36 +2,23 @@ import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { AuditEvent } from '../audit/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { AuditEventFilter, AuditStore } from '../audit/audit-store.js';
+import type { AuditEventFilter } from '../audit/audit-store.js';
 import { memberError } from '../members/errors.js';
 import { canonicalEmail, STYTCH_ADMIN } from '../members/member.js';
-import type { MembersStore } from '../members/members-store.js';
-import type { OperatorsStore } from '../operators/operators-store.js';
 import { rbacError } from '../rbac/errors.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
-import type { OrganizationsStore } from '../organizations/organizations-store.js';
-import type { SessionsStore } from '../sessions/sessions-store.js';
 import { sharedError } from '../shared/errors.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import { MAX_SEARCH_LIMIT } from '../shared/pagination.js';
 import { FOR_UPDATE } from '../shared/read-for-update.js';
-import type { Transactional } from '../shared/transactional.js';
 import { impersonationError } from './errors.js';
 import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationSelector, ImpersonationToken, ImpersonatorIdentity } from './impersonation.js';
 import type { EndedImpersonations, ImpersonationEndings } from './impersonation-endings.js';
 import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
-import type { ImpersonationStore } from './impersonation-store.js';
+import type { ImpersonationServiceStore } from './impersonation-service.js';
 import { redirectUrlProblem } from './impersonation-text.js';
 
-type Ports = {
-  organizations: OrganizationsStore;
-  members: MembersStore;
-  sessions: SessionsStore;
-  audit: AuditStore;
-  impersonation: ImpersonationStore;
-  operators: OperatorsStore;
-};
 
 /**
  * Organization, member and impersonator references as callers give them: an organization id, slug
@@ -70,14 +57,14 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
  * impersonations going on now and how to end them, and the audit trail of every step.
  */
 export class ImpersonationAdminService {
-  readonly #store: Transactional<Ports>;
+  readonly #store: ImpersonationServiceStore;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
   readonly #endings: ImpersonationEndings;
 
   constructor(dependencies: {
-    store: Transactional<Ports>;
+    store: ImpersonationServiceStore;
     clock: Clock;
     audit: AuditRecorder;
     project: ProjectImpersonationPolicy;

@@ -34,7 +34,8 @@ export interface ConsoleIdentity {
 
 /** After a right TOTP code: the identity, and the cookie token of the new session when the code completed a sign-in (null for a step-up). */
 export interface VerifiedIdentity extends ConsoleIdentity {
-  readonly token: string | null;
+  /** The new session's cookie token. */
+  readonly token: string;
 }
 
 /** Counts one sign-in attempt of the caller's client (whatever the address tried); throws too_many_requests past the limit. */
@@ -113,9 +114,9 @@ export class ConsoleAuthService {
 
   /**
    * Step two (and step-up before impersonating): a current TOTP code, never the same step twice.
-   * Completing a sign-in replaces the session: the half-signed-in one is revoked and a new token is
-   * returned, so a token seen or planted before the code was entered never becomes a full session.
-   * A step-up keeps the (already full) session and only records that TOTP is fresh.
+   * Either way the session is replaced: the old one is revoked and a new token is returned, so a
+   * token seen or planted before the code was entered never becomes a full session, nor one that
+   * may impersonate without a fresh code.
    */
   async verifyTotp(context: OperationContext, identity: ConsoleIdentity, code: string): Promise<VerifiedIdentity> {
     const now = this.#clock.now();
@@ -136,16 +137,16 @@ export class ConsoleAuthService {
       // Still enabled, still the same password, and this step not used meanwhile (replay in a race).
       const stored = await tx.operators.acceptTotp(operator.operatorId, { passwordHash: operator.passwordHash, step, at });
       if (stored === undefined) return undefined;
-      if (identity.isFullySignedIn) {
-        if (!(await tx.operators.markConsoleSessionTotpVerified(identity.session.consoleSessionId, at))) return undefined;
-        return { operator: stored, session: { ...identity.session, totpVerifiedAt: at, lastSeenAt: at }, isFullySignedIn: true, token: null };
-      }
+      // Finishing a sign-in and a step-up before impersonating both raise what the cookie can do:
+      // each gets a new token and the old one is revoked, so a token seen before never gains that.
       if (!(await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at))) return undefined;
       const token = createOpaqueToken(this.#random);
-      // The full session keeps the absolute end counted from the password step.
+      // The new session keeps the absolute end counted from the password step.
       const session: ConsoleSession = { ...this.#newSession(operator, at, identity.session.expiresAt), totpVerifiedAt: at };
       await tx.operators.insertConsoleSession(session, { lookupId: token.lookupId, digest: token.digest });
-      await this.#audit.record(tx.audit, context, { type: 'operator.signed_in', organizationId: null, occurredAt: at, details: { operator_id: operator.operatorId } });
+      if (!identity.isFullySignedIn) {
+        await this.#audit.record(tx.audit, context, { type: 'operator.signed_in', organizationId: null, occurredAt: at, details: { operator_id: operator.operatorId } });
+      }
       return { operator: stored, session, isFullySignedIn: true, token: token.token };
     });
     if (verified === undefined) {

@@ -41,8 +41,6 @@ export interface OperatorsStore {
   findConsoleSession(lookupId: string): Promise<{ session: ConsoleSession; digest: Buffer } | undefined>;
   /** Sets last-seen of a live (unrevoked) session; no-op otherwise. */
   touchConsoleSession(consoleSessionId: string, at: string): Promise<void>;
-  /** Sets TOTP-verified and last-seen of a live session; false when it is unknown or revoked. */
-  markConsoleSessionTotpVerified(consoleSessionId: string, at: string): Promise<boolean>;
   /** Revokes a live session; false when it is unknown or already revoked (its time is kept). */
   revokeConsoleSession(consoleSessionId: string, at: string): Promise<boolean>;
   /** Revokes every live console session of the operator; returns how many. */

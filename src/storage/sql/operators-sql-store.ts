@@ -118,16 +118,6 @@ export class OperatorsSqlStore implements OperatorsStore {
     await this.#db.updateTable('console_sessions').set({ last_seen_at: at }).where('console_session_id', '=', consoleSessionId).where('revoked_at', 'is', null).execute();
   }
 
-  async markConsoleSessionTotpVerified(consoleSessionId: string, at: string): Promise<boolean> {
-    const result = await this.#db
-      .updateTable('console_sessions')
-      .set({ totp_verified_at: at, last_seen_at: at })
-      .where('console_session_id', '=', consoleSessionId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  }
-
   async revokeConsoleSession(consoleSessionId: string, at: string): Promise<boolean> {
     const result = await this.#db
       .updateTable('console_sessions')

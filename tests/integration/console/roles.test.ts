@@ -106,10 +106,16 @@ describe('console roles: what viewers, support and admins may do', () => {
     expect((await postForm(browser, memberPath(), `${memberPath()}/impersonate`, { reason: 'Ticket 4', totp: '000000' })).status).toBe(401);
     expect(await impersonationEvents()).toEqual(before);
     const code = totpCode(support.totpSecret ?? '', harness.clock.now());
+    const cookieBefore = browser.cookies.get('understudy_console');
     const fresh = await postForm(browser, memberPath(), `${memberPath()}/impersonate`, { reason: 'Ticket 4', totp: code });
     expect(fresh.status).toBe(200);
     expect(fresh.text).toContain('data-copy="token"');
     expect((await browser.get(memberPath())).text).not.toContain('name="totp"');
+    // The fresh code replaced the session: the cookie from before it is signed out, not freshly verified.
+    expect(browser.cookies.get('understudy_console')).not.toBe(cookieBefore);
+    const stale = await fetch(`${harness.server.baseUrl}${memberPath()}`, { headers: { cookie: `understudy_console=${cookieBefore}` }, redirect: 'manual' });
+    expect(stale.status).toBe(303);
+    expect(stale.headers.get('location')).toMatch(/^\/console\/login\?next=/);
   });
 
   it('admin: creates an operator through the form (credentials shown once) and disables one, ending their session', async () => {

@@ -243,6 +243,23 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
       clock.advance(1000);
       expect(services.consoleAuth.needsFreshTotp(verified)).toBe(true);
     });
+
+    it('a step-up (fresh code before impersonating) replaces the full session too: the cookie from before never gets a fresh TOTP', async () => {
+      const { operator, password, totpSecret } = await create('support');
+      const signedIn = await services.consoleAuth.signIn(WEB, operator.emailAddress, password);
+      const full = await services.consoleAuth.verifyTotp(WEB, signedIn.identity, code(totpSecret));
+      clock.advance(6 * MINUTE);
+      const before = await services.consoleAuth.resolve(full.token);
+      expect(before !== undefined && services.consoleAuth.needsFreshTotp(before)).toBe(true);
+      clock.advance(30_000);
+      const stepped = await services.consoleAuth.verifyTotp(WEB, before ?? full, code(totpSecret));
+      expect(stepped.token).not.toBe(full.token);
+      expect(await services.consoleAuth.resolve(full.token)).toBeUndefined();
+      const after = await services.consoleAuth.resolve(stepped.token);
+      expect(after !== undefined && services.consoleAuth.needsFreshTotp(after)).toBe(false);
+      // The absolute end stays the one counted from the password step.
+      expect(after?.session.expiresAt).toBe(signedIn.identity.session.expiresAt);
+    });
   });
 
   it('never stores the console session token: only its lookup id and SHA-256 digest', async () => {

@@ -240,18 +240,6 @@ export function describeOperatorsStoreContract(factory: StoreFactory): void {
         expect(await found(revoked.token)).toEqual(revoked.session);
       });
 
-      it('markConsoleSessionTotpVerified sets TOTP-verified and last-seen of a live session; false for a revoked or unknown one', async () => {
-        const operator = anOperator();
-        await store().operators.insertOperator(operator);
-        const live = await insertSession(operator.operatorId);
-        const revoked = await insertSession(operator.operatorId, { revokedAt: at(3) });
-        expect(await store().operators.markConsoleSessionTotpVerified(live.session.consoleSessionId, at(7))).toBe(true);
-        expect(await store().operators.markConsoleSessionTotpVerified(revoked.session.consoleSessionId, at(7))).toBe(false);
-        expect(await store().operators.markConsoleSessionTotpVerified(`console-session-test-${randomUUID()}`, at(7))).toBe(false);
-        expect((await store().operators.findConsoleSession(live.token.lookupId))?.session).toEqual({ ...live.session, totpVerifiedAt: at(7), lastSeenAt: at(7) });
-        expect((await store().operators.findConsoleSession(revoked.token.lookupId))?.session).toEqual(revoked.session);
-      });
-
       it('revokeConsoleSession revokes that live session only; a second revocation is false and keeps the first time', async () => {
         const operator = anOperator();
         await store().operators.insertOperator(operator);
