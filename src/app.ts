@@ -38,6 +38,8 @@ export interface AppOptions {
   readonly trustProxy?: readonly string[];
   /** Audit exports running at once (UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY); the default when omitted. */
   readonly auditExportConcurrency?: number;
+  /** Seconds a client may read nothing before its export is cut off (UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS). */
+  readonly auditExportStallSeconds?: number;
 }
 
 export interface App {
@@ -57,6 +59,7 @@ export function createApp(options: AppOptions): App {
     impersonation: options.impersonation,
     ...(options.rateLimits && { rateLimits: options.rateLimits }),
     ...(options.auditExportConcurrency !== undefined && { auditExportConcurrency: options.auditExportConcurrency }),
+    ...(options.auditExportStallSeconds !== undefined && { auditExportStallSeconds: options.auditExportStallSeconds }),
   });
   const http = createHttpServer({
     logger: options.logger,

@@ -72,6 +72,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       rateLimits: rateLimitSettings(config),
       trustProxy: config.trustProxy?.split(',').map((entry) => entry.trim()),
       auditExportConcurrency: config.auditExportConcurrency,
+      auditExportStallSeconds: config.auditExportStallSeconds,
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
@@ -190,8 +191,8 @@ function describeNewCredentials(projectId: string, secret: string, written: { fi
     lines.push(
       '',
       `${written.kept} already holds the credentials of another project (${describeStoredProject(written.kept)}),`,
-      'for example the SQLite database in this data directory; it was left unchanged. Keep both files:',
-      'each database accepts only its own project credentials.',
+      "one this database does not know: another database's, such as the SQLite database in this data directory,",
+      'or one whose database was deleted. It was left unchanged; each database accepts only its own credentials.',
     );
   }
   lines.push('');

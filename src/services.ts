@@ -54,6 +54,8 @@ export function createServices(options: {
   rateLimits?: RateLimitSettings;
   /** Audit exports one process runs at once; DEFAULT_AUDIT_EXPORT_CONCURRENCY when omitted. */
   auditExportConcurrency?: number;
+  /** Seconds a client may read nothing before its export is cut off; DEFAULT_AUDIT_EXPORT_STALL_SECONDS when omitted. */
+  auditExportStallSeconds?: number;
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
@@ -89,7 +91,7 @@ export function createServices(options: {
     sessions,
     impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project }),
     impersonationAdmin,
-    auditExports: new AuditExports({ trail: impersonationAdmin, maxConcurrent: options.auditExportConcurrency }),
+    auditExports: new AuditExports({ trail: impersonationAdmin, maxConcurrent: options.auditExportConcurrency, stallSeconds: options.auditExportStallSeconds }),
     impersonationLedger: ledger,
     operators,
     consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') }),

@@ -1,8 +1,8 @@
-import { printableJson } from '../http/wire/json-text.js';
 import { parseArgs } from 'node:util';
 import type { MintedToken } from '../domain/impersonation/impersonation-service.js';
 import type { OperationContext } from '../domain/shared/operation-context.js';
 import type { Services } from '../services.js';
+import { printableJson } from '../http/wire/json-text.js';
 import { printable } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 

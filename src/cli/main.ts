@@ -7,7 +7,7 @@ import { initialize, startServer } from '../main.js';
 import { runImpersonationCli } from './impersonation-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 import { runInitAdmin, runOperatorsCli } from './operators-command.js';
-import { printable as printableLine } from './cli-support.js';
+import { printable } from './cli-support.js';
 
 const USAGE = `Usage: understudy <command> [--config <file>]
 
@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       return runInitAdmin(config, { emailAddress: adminEmail, name: values['admin-name'] }, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
     }
     default:
-      process.stderr.write(`Unknown command "${printable(command)}".\n\n${USAGE}\n`);
+      process.stderr.write(`Unknown command "${printableLines(command)}".\n\n${USAGE}\n`);
       return 2;
   }
 }
@@ -98,7 +98,7 @@ async function serve(config: ReturnType<typeof loadConfig>, announce: (text: str
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       server.close().then(resolve, (error: unknown) => {
-        process.stderr.write(`error while shutting down: ${printable((error as Error).message)}\n`);
+        process.stderr.write(`error while shutting down: ${printableLines((error as Error).message)}\n`);
         resolve();
       });
     };
@@ -114,23 +114,23 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${printable(error.message)}\n`);
+      process.stderr.write(`${printableLines(error.message)}\n`);
       process.exitCode = 78;
     } else if (error instanceof MasterKeyError) {
       // A configuration problem too (wrong or missing key), not a crash: no stack trace.
-      process.stderr.write(`understudy: ${printable(error.message)}\n`);
+      process.stderr.write(`understudy: ${printableLines(error.message)}\n`);
       process.exitCode = 78;
     } else if (error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
-      process.stderr.write(`${printable((error as Error).message)}\n\n${error instanceof UsageError ? KEYS_USAGE : USAGE}\n`);
+      process.stderr.write(`${printableLines((error as Error).message)}\n\n${error instanceof UsageError ? KEYS_USAGE : USAGE}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`understudy: ${printable((error as Error).message)}\n`);
+      process.stderr.write(`understudy: ${printableLines((error as Error).message)}\n`);
       process.exitCode = 1;
     }
   },
 );
 
-/** Messages may span lines (every configuration problem on its own); anything else that could drive the terminal is escaped. */
-function printable(text: string): string {
-  return text.split('\n').map(printableLine).join('\n');
+/** Like cli-support's `printable`, but keeps line breaks: messages may span lines (every configuration problem on its own). */
+function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
 }

@@ -111,6 +111,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const rateLimitConsoleSignInsPerMinute = perMinute('rateLimitConsoleSignInsPerMinute');
   const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
   if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
+  const auditExportStallSeconds = parseInteger(raw('auditExportStallSeconds'), { min: 1, max: 3600 });
+  if (auditExportStallSeconds === undefined) problems.push(`${CONFIG_KEYS.auditExportStallSeconds.env} must be an integer from 1 to 3600 (got "${raw('auditExportStallSeconds')}")`);
   const trustProxy = raw('trustProxy');
   if (trustProxy !== undefined && !isProxyList(trustProxy)) {
     problems.push(`${CONFIG_KEYS.trustProxy.env} must be a comma-separated list of IP addresses or CIDR ranges (got "${trustProxy}")`);
@@ -135,6 +137,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimitConsoleSignInsPerMinute,
     trustProxy,
     auditExportConcurrency: auditExportConcurrency as number,
+    auditExportStallSeconds: auditExportStallSeconds as number,
     logLevel,
     bodyLimitBytes: bodyLimitBytes as number,
     headersTimeoutMs: headersTimeoutMs as number,

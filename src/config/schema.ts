@@ -81,6 +81,13 @@ export const CONFIG_KEYS = {
     default: '2',
     doc: 'Audit trail exports (API NDJSON and console download) one process streams at once; more get 429 too_many_requests with Retry-After.',
   },
+  auditExportStallSeconds: {
+    env: 'UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS',
+    file: 'audit_export_stall_seconds',
+    type: 'positive-integer',
+    default: '30',
+    doc: 'An audit export whose client reads nothing for this many seconds is cut off, giving its slot back.',
+  },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', type: 'positive-integer', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
     env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
@@ -139,6 +146,7 @@ export interface Config {
   readonly rateLimitConsoleSignInsPerMinute: number;
   readonly trustProxy: string | undefined;
   readonly auditExportConcurrency: number;
+  readonly auditExportStallSeconds: number;
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;

@@ -1,11 +1,20 @@
-import { printableJson } from './wire/json-text.js';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { printableJson } from './wire/json-text.js';
 
 /** Pages read on demand, and given back (`close`) when the reader stops early. */
 export interface PageSource<T> {
   nextPage(): Promise<readonly T[] | null>;
   close(): void;
+  /** How long the client may read nothing before the export is cut off; never when omitted. */
+  readonly stallMilliseconds?: number | undefined;
+}
+
+export interface StreamHandlers {
+  /** A failure after the first chunk (the response is cut off). */
+  readonly onFailure: (error: unknown) => void;
+  /** The client read nothing for `stallMilliseconds` (the response is cut off and the source closed). */
+  readonly onStall: () => void;
 }
 
 /**
@@ -16,28 +25,42 @@ export interface PageSource<T> {
  * the first chunk destroys the stream, so the client sees the response cut off (no final chunk)
  * rather than a short export that looks complete; `onFailure` logs it.
  */
-export function ndjsonStream<T>(source: PageSource<T>, encode: (item: T) => unknown, onFailure: (error: unknown) => void): Readable {
-  return new Readable({
+export function ndjsonStream<T>(source: PageSource<T>, encode: (item: T) => unknown, handlers: StreamHandlers): Readable {
+  // A client that stops reading holds an export slot (and its socket) for as long as it likes: past
+  // the stall limit the export ends, so two idle clients cannot keep everyone else's exports refused.
+  let stall: NodeJS.Timeout | undefined;
+  const stream = new Readable({
     read() {
+      clearTimeout(stall);
       void nextChunk(source, encode).then(
         (chunk) => {
           if (this.destroyed) return;
           if (chunk === null) source.close();
+          else if (source.stallMilliseconds !== undefined) {
+            stall = setTimeout(() => {
+              if (stream.destroyed) return;
+              handlers.onStall();
+              stream.destroy(new Error(`the client read nothing for ${source.stallMilliseconds} ms`));
+            }, source.stallMilliseconds);
+            stall.unref();
+          }
           this.push(chunk);
         },
         (error: unknown) => {
           source.close();
           if (this.destroyed) return;
-          onFailure(error);
+          handlers.onFailure(error);
           this.destroy(error instanceof Error ? error : new Error(String(error)));
         },
       );
     },
     destroy(error, callback) {
+      clearTimeout(stall);
       source.close();
       callback(error);
     },
   });
+  return stream;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Logger } from '../platform/logger.js';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
 import { errorHeaders, renderError } from './errors.js';
 import { LazyRequestLogger } from './lazy-request-logger.js';
-import { MethodTable } from './method-table.js';
+import { RouteTable } from './route-table.js';
 import { RequestLogController } from './request-log.js';
 import type { ProjectAuthenticator } from './project-authenticator.js';
 
@@ -52,8 +52,8 @@ declare module 'fastify' {
     handlesMemberSessionHeaders?: boolean;
   }
   interface FastifyInstance {
-    /** Every method/path pair registered so far; answers 405 for a known path with the wrong method. */
-    methodTable: MethodTable;
+    /** Every route registered so far, with who may call it; answers 405 for a known path with the wrong method. */
+    routeTable: RouteTable;
   }
 }
 
@@ -103,10 +103,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
   }) as unknown as FastifyInstance;
 
-  app.decorate('methodTable', new MethodTable());
+  app.decorate('routeTable', new RouteTable());
   // Scopes (the console) add their own onRoute hooks after this one on the same route object, so the
   // table keeps the route and reads its access when asked.
-  app.addHook('onRoute', (route) => app.methodTable.add(route));
+  app.addHook('onRoute', (route) => app.routeTable.add(route));
 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -159,7 +159,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   app.setNotFoundHandler(async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
-    const error = app.methodTable.hasOtherMethod(path, request.method) ? sharedError('method_not_allowed') : sharedError('route_not_found');
+    const error = app.routeTable.hasOtherMethod(path, request.method) ? sharedError('method_not_allowed') : sharedError('route_not_found');
     return sendError(reply, request, error);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegisteredRoute } from '../../src/http/method-table.js';
+import type { RegisteredRoute } from '../../src/http/route-table.js';
 import { STORES } from '../support/stores.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { sendRaw } from './support/raw-http.js';
@@ -48,7 +48,7 @@ describe.each(STORES)('route authentication ($name)', ({ name: store }) => {
     const member = await server.client.organizations.members.create({ organization_id: organizationId, email_address: 'guarded@example.com' });
     ids = { organization_id: organizationId, member_id: member.member.member_id, project_id: server.projectId };
     // Fastify adds a HEAD route beside each GET; it shares the GET's options.
-    routes = server.server.app.http.methodTable.routes().filter((route) => route.method !== 'HEAD');
+    routes = server.server.app.http.routeTable.routes().filter((route) => route.method !== 'HEAD');
     probe = await openDatabaseProbe(server);
   });
   afterAll(async () => {

@@ -69,6 +69,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     rateLimitConsoleSignInsPerMinute: 10,
     trustProxy: undefined,
     auditExportConcurrency: 2,
+    auditExportStallSeconds: 30,
     bodyLimitBytes: 1024 * 1024,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,

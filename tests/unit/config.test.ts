@@ -54,6 +54,7 @@ describe('loadConfig defaults', () => {
       rateLimitConsoleSignInsPerMinute: 10,
       trustProxy: undefined,
       auditExportConcurrency: 2,
+      auditExportStallSeconds: 30,
       bodyLimitBytes: 1048576,
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
@@ -96,6 +97,7 @@ describe('loadConfig from the environment', () => {
         UNDERSTUDY_REQUEST_TIMEOUT_MS: '20000',
         UNDERSTUDY_KEEP_ALIVE_TIMEOUT_MS: '65000',
         UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY: '4',
+        UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS: '45',
       },
     });
     expect(config).toEqual({
@@ -117,6 +119,7 @@ describe('loadConfig from the environment', () => {
       rateLimitConsoleSignInsPerMinute: 5,
       trustProxy: '10.0.0.1, 192.168.0.0/16,::1',
       auditExportConcurrency: 4,
+      auditExportStallSeconds: 45,
       bodyLimitBytes: 2048,
       headersTimeoutMs: 5000,
       requestTimeoutMs: 20000,
@@ -311,6 +314,12 @@ describe('loadConfig validation', () => {
   it.each(['0', '-1', '1.5', 'two', '1001'])('refuses the audit export concurrency %s', (value) => {
     expect(problemsOf({ env: { UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY: value } })).toEqual([
       `UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY must be an integer from 1 to 1000 (got "${value}")`,
+    ]);
+  });
+
+  it.each(['0', '-5', '2.5', 'soon', '3601'])('refuses the audit export stall limit %s', (value) => {
+    expect(problemsOf({ env: { UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS: value } })).toEqual([
+      `UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS must be an integer from 1 to 3600 (got "${value}")`,
     ]);
   });
 

@@ -65,7 +65,12 @@ ${pager('/console/audit', filters, trail.nextCursor)}`;
       exported.close();
       return reply.send();
     }
-    return reply.send(ndjsonStream(exported, encodeAuditEvent, (error) => request.log.error({ err: error }, 'console audit export failed after it began; response cut off')));
+    return reply.send(
+      ndjsonStream(exported, encodeAuditEvent, {
+        onFailure: (error) => request.log.error({ err: error }, 'console audit export failed after it began; response cut off'),
+        onStall: () => request.log.warn('console audit export cut off: the client stopped reading'),
+      }),
+    );
   });
 }
 

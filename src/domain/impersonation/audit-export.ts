@@ -8,6 +8,8 @@ export const AUDIT_EXPORT_PAGE_SIZE = 1000;
 export const DEFAULT_AUDIT_EXPORT_CONCURRENCY = 2;
 /** What a refused export is told to wait: an export of a few hundred thousand events takes seconds. */
 export const AUDIT_EXPORT_RETRY_AFTER_SECONDS = 10;
+/** How long a client may read nothing before its export is cut off, unless configured otherwise (UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS). */
+export const DEFAULT_AUDIT_EXPORT_STALL_SECONDS = 30;
 
 type TrailReader = Pick<ImpersonationAdminService, 'auditTrail'>;
 
@@ -20,11 +22,13 @@ type TrailReader = Pick<ImpersonationAdminService, 'auditTrail'>;
 export class AuditExports {
   readonly #trail: TrailReader;
   readonly #maxConcurrent: number;
+  readonly #stallMilliseconds: number;
   #running = 0;
 
-  constructor(dependencies: { trail: TrailReader; maxConcurrent?: number | undefined }) {
+  constructor(dependencies: { trail: TrailReader; maxConcurrent?: number | undefined; stallSeconds?: number | undefined }) {
     this.#trail = dependencies.trail;
     this.#maxConcurrent = dependencies.maxConcurrent ?? DEFAULT_AUDIT_EXPORT_CONCURRENCY;
+    this.#stallMilliseconds = (dependencies.stallSeconds ?? DEFAULT_AUDIT_EXPORT_STALL_SECONDS) * 1000;
   }
 
   /** Exports running now (for tests and diagnostics). */
@@ -53,7 +57,7 @@ export class AuditExports {
     };
     try {
       const first = await this.#trail.auditTrail({ ...query, limit: AUDIT_EXPORT_PAGE_SIZE });
-      return new AuditExport(first, (cursor) => this.#trail.auditTrail({ ...query, cursor, limit: AUDIT_EXPORT_PAGE_SIZE }), release);
+      return new AuditExport(first, (cursor) => this.#trail.auditTrail({ ...query, cursor, limit: AUDIT_EXPORT_PAGE_SIZE }), release, this.#stallMilliseconds);
     } catch (error) {
       release();
       throw error;
@@ -70,11 +74,14 @@ export class AuditExport {
   #closed = false;
   readonly #read: (cursor: string) => Promise<TrailPage>;
   readonly #release: () => void;
+  /** How long the client may read nothing before the export is cut off. */
+  readonly stallMilliseconds: number;
 
-  constructor(first: TrailPage, read: (cursor: string) => Promise<TrailPage>, release: () => void) {
+  constructor(first: TrailPage, read: (cursor: string) => Promise<TrailPage>, release: () => void, stallMilliseconds: number) {
     this.#pending = first;
     this.#read = read;
     this.#release = release;
+    this.stallMilliseconds = stallMilliseconds;
   }
 
   /** The next page (the first one was read by `open`), or null when the export is complete or closed. */

@@ -32,7 +32,7 @@ export interface ConsoleIdentity {
   readonly isFullySignedIn: boolean;
 }
 
-/** After a right TOTP code: the identity, and the cookie token of the new session when the code completed a sign-in (null for a step-up). */
+/** After a right TOTP code: the identity, with the session that replaced the one the code was entered in. */
 export interface VerifiedIdentity extends ConsoleIdentity {
   /** The new session's cookie token. */
   readonly token: string;
@@ -245,6 +245,7 @@ export class ConsoleAuthService {
         type: locks ? 'operator.locked' : 'operator.sign_in_failed',
         organizationId: null,
         occurredAt: at,
+        // A locked operator's refusal took no claim: its count is the one read when the attempt began.
         details: { operator_id: operator.operatorId, why, failed_attempts: claim?.failedAttempts ?? operator.failedAttempts },
       });
     });

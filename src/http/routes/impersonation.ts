@@ -148,7 +148,10 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
         exported.close();
         return reply.type('application/x-ndjson').send();
       }
-      const stream = ndjsonStream(exported, encodeAuditEvent, (error) => request.log.error({ err: error }, 'audit export failed after it began; response cut off'));
+      const stream = ndjsonStream(exported, encodeAuditEvent, {
+        onFailure: (error) => request.log.error({ err: error }, 'audit export failed after it began; response cut off'),
+        onStall: () => request.log.warn('audit export cut off: the client stopped reading'),
+      });
       return reply.type('application/x-ndjson').send(stream);
     },
   );

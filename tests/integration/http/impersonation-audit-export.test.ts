@@ -207,6 +207,27 @@ for (const store of STORES) {
       expect(rest.lines.map((line) => (JSON.parse(line) as WireAuditEvent).event_id)).toEqual(replacement?.events.map((event) => event.event_id));
     });
 
+    it('cuts off an export whose client reads nothing for longer than the stall limit, giving its slot back', async () => {
+      // A second server on the same database, with one export slot and a one-second stall limit.
+      const shared = server.databaseUrl === undefined ? { dataDir: server.dataDir } : { databaseUrl: server.databaseUrl };
+      const impatient = await startTestServer({ config: { ...shared, auditExportConcurrency: 1, auditExportStallSeconds: 1 } });
+      try {
+        const held = await hold(`${impatient.baseUrl}${AUDIT}?format=ndjson`, basic);
+        expect(held.response.statusCode).toBe(200);
+        expectErrorResponse(await impatient.fetch(`${AUDIT}?format=ndjson`), 429, 'too_many_requests');
+        await sleep(2_500);
+        // The slot is free again while the idle client still has not read a byte.
+        const next = await fetch(`${impatient.baseUrl}${AUDIT}?format=ndjson`, { headers: basic });
+        expect(next.status).toBe(200);
+        expect((await next.text()).split('\n').filter((line) => line !== '')).toHaveLength(trail.impersonationEvents + 2);
+        const rest = await held.drain();
+        expect(rest.error).toBeDefined();
+        expect(rest.lines.length).toBeLessThan(trail.impersonationEvents + 2);
+      } finally {
+        await impatient.stop();
+      }
+    });
+
     it('answers HEAD with the headers only, without running an export in the background', async () => {
       // Three in a row: were each HEAD to read the trail on unseen, the third would find both slots taken.
       for (let attempt = 0; attempt < 3; attempt += 1) {

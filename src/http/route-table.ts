@@ -12,7 +12,7 @@ export interface RegisteredRoute {
  * Every route the server registered. Answers 405 `method_not_allowed` instead of 404 for a known
  * path with the wrong method, and lists the routes with their access so tests can attack each one.
  */
-export class MethodTable {
+export class RouteTable {
   readonly #routes: { pattern: RegExp; method: string; options: Pick<RouteOptions, 'url' | 'config'> }[] = [];
 
   add(route: Pick<RouteOptions, 'method' | 'url' | 'config'>): void {
