@@ -79,14 +79,14 @@ export function createServices(options: {
   const hasher = options.passwordHasher ?? argon2idHasher;
   const rateLimits = new RateLimiter({ store: store.rateLimits, clock, policies: policiesOf(options.rateLimits) });
   const sessions = new SessionsService({ store, jwt, clock, random, ids, audit, projectId, revocations: ledger });
-  // Ends impersonations inside the transaction of whatever causes it (operators, members, policies).
+  // Ends impersonations inside the transaction of whatever causes it (operators, members, organizations, policies).
   const endings = new ImpersonationEndings({ sessions, ledger, audit, clock });
   const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, impersonations: endings });
   const impersonationAdmin = new ImpersonationAdminService({ store, clock, audit, project, endings });
   return {
     ids,
     keystore,
-    organizations: new OrganizationsService({ store, ids, clock, audit, sessions }),
+    organizations: new OrganizationsService({ store, ids, clock, audit, sessions, impersonations: endings }),
     members: new MembersService({ store, ids, clock, audit, sessions, impersonationTokens: endings }),
     sessions,
     impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project }),

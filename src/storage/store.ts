@@ -50,7 +50,7 @@ function bindPorts(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): StoreP
     sessions: new SessionsSqlStore(db, dialect),
     signingKeys: new SigningKeysSqlStore(db, dialect),
     impersonation: new ImpersonationSqlStore(db),
-    operators: new OperatorsSqlStore(db),
+    operators: new OperatorsSqlStore(db, dialect),
     rateLimits: new RateLimitsSqlStore(db),
   };
 }

@@ -32,6 +32,8 @@ export function registerImpersonationPages(scope: FastifyInstance, dependencies:
       memberReference: request.params.member,
       impersonatorId: identity.operator.operatorId,
       impersonatorEmailAddress: identity.operator.emailAddress,
+      // A password reset committing while this request runs refuses the mint (or revokes its token).
+      operatorPasswordHash: identity.operator.passwordHash,
       reason: field(request.body, 'reason'),
     });
     const body = impersonationResult({ url: minted.impersonationUrl, token: minted.impersonationToken, expiresAt: minted.expiresAt, memberEmail: minted.member.emailAddress });

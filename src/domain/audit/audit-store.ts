@@ -5,9 +5,12 @@ export interface AuditEventFilter {
   readonly typePrefix?: string | undefined;
   readonly organizationId?: string | undefined;
   readonly memberId?: string | undefined;
-  readonly impersonatorId?: string | undefined;
-  /** Events whose impersonator is any of these ids (one person's names); none match an empty list. */
-  readonly impersonatorIds?: readonly string[] | undefined;
+  /**
+   * Events of one impersonator: whose impersonator id is one of `ids` (one person's names), or any id
+   * recorded on an impersonation token together with one of `emailAddresses`. The database finds
+   * those ids in the same query, however many there are. None match when both lists are empty.
+   */
+  readonly impersonator?: { readonly ids: readonly string[]; readonly emailAddresses: readonly string[] } | undefined;
   /** Inclusive lower bound on `occurredAt` (RFC 3339). */
   readonly since?: string | undefined;
   /** Exclusive upper bound on `occurredAt` (RFC 3339). */

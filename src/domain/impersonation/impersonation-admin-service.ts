@@ -19,7 +19,6 @@ import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy 
 import type { ImpersonationServiceStore } from './impersonation-service.js';
 import { redirectUrlProblem } from './impersonation-text.js';
 
-
 /**
  * Organization, member and impersonator references as callers give them: an organization id, slug
  * or external id; a member id, external id or (with an organization) email address; an
@@ -103,8 +102,9 @@ export class ImpersonationAdminService {
     }
     const organization = await this.#organization(organizationReference);
     return this.#store.transaction(async (tx) => {
-      // Locked as a mint locks it: a mint either sees the switch off or commits its token before the ending below.
-      await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE);
+      // Locked first (the lock order, read-for-update.ts): a mint either sees the switch off or commits its
+      // token before the ending below, and an organization deleted meanwhile is seen here, not given an orphan policy.
+      if ((await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE)) === undefined) throw organizationError('organization_not_found');
       const previous = await tx.impersonation.findPolicy(organization.organizationId);
       const at = toTimestamp(this.#clock.now());
       const policy = await tx.impersonation.updatePolicy(organization.organizationId, change, at);
@@ -180,7 +180,7 @@ export class ImpersonationAdminService {
       typePrefix: 'impersonation.',
       organizationId: selector.organizationId,
       memberId: selector.memberId,
-      impersonatorIds: selector.impersonator === undefined ? undefined : await this.#auditIdsOf(selector.impersonator),
+      impersonator: selector.impersonator,
       since: query.since,
       until: query.until,
     };
@@ -244,12 +244,6 @@ export class ImpersonationAdminService {
     }
     if (operator !== undefined) ids.add(operator.operatorId);
     return { ids: [...ids], emailAddresses: [...emailAddresses] };
-  }
-
-  /** Audit events name the impersonator by id only: the identity's ids, and every id recorded on tokens with its addresses. */
-  async #auditIdsOf(identity: ImpersonatorIdentity): Promise<string[]> {
-    const recorded = await this.#store.impersonation.findImpersonatorIds(identity.emailAddresses);
-    return [...new Set([...identity.ids, ...recorded])];
   }
 }
 

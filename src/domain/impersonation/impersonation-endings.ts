@@ -8,7 +8,13 @@ import type { ImpersonationLedger } from './impersonation-ledger.js';
 
 /** Revoking member sessions inside the caller's transaction (SessionsService.revokeSessionsIn). */
 export interface SessionRevoker {
-  revokeSessionsIn(tx: SessionsPorts, context: OperationContext, sessions: readonly { memberSessionId: string; organizationId: string; memberId: string }[]): Promise<string[]>;
+  /** Revokes them and records each end in the ledger with `why`, in that order. */
+  revokeSessionsIn(
+    tx: SessionsPorts,
+    context: OperationContext,
+    sessions: readonly { memberSessionId: string; organizationId: string; memberId: string }[],
+    why?: ImpersonationEndCause,
+  ): Promise<string[]>;
 }
 
 export interface EndedImpersonations {
@@ -50,16 +56,19 @@ export class ImpersonationEndings {
     const at = toTimestamp(this.#clock.now());
     const active = await tx.impersonation.listActiveImpersonatedSessions(selector, at);
     if (active.length === 0) return [];
-    // The ledger records each end with its cause; revoking the member sessions then finds them
-    // already recorded, so each impersonation ends with exactly one session_revoked event.
+    const cause = why === 'revoked' ? undefined : why;
+    // Member sessions first, then the ledger, as sessions.revoke and member deletion take them (the
+    // lock order, read-for-update.ts; the other order deadlocked against them on PostgreSQL). The
+    // sessions service records each end in the ledger with its cause; the second call records those
+    // whose member session had already ended. Each impersonation ends with one session_revoked event.
+    await this.#sessions.revokeSessionsIn(tx, context, active, cause);
     await this.#ledger.sessionsRevoked(
       tx,
       context,
       active.map((session) => session.memberSessionId),
       at,
-      why === 'revoked' ? undefined : why,
+      cause,
     );
-    await this.#sessions.revokeSessionsIn(tx, context, active);
     return active;
   }
 

@@ -20,7 +20,7 @@ import type { AuthenticationFactor } from '../sessions/session.js';
 import type { AuthenticatedSession, SessionsService } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
 import { isDomainError, type DomainError } from '../shared/domain-error.js';
-import { FOR_UPDATE } from '../shared/read-for-update.js';
+import { FOR_SHARE, type ReadForUpdate } from '../shared/read-for-update.js';
 import type { OperationContext } from '../shared/operation-context.js';
 import type { Transactional } from '../shared/transactional.js';
 import { impersonationError } from './errors.js';
@@ -34,7 +34,7 @@ import {
 } from './impersonation.js';
 import { effectivePolicy, impersonationUrl, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
-import { hasControlCharacters, hasLineControlCharacters } from './impersonation-text.js';
+import { hasControlCharacters, hasLineControlCharacters, redirectUrlProblem } from './impersonation-text.js';
 
 type Ports = {
   organizations: OrganizationsStore;
@@ -63,6 +63,14 @@ export interface MintInput {
   readonly callerSession?: { readonly isImpersonated: boolean } | undefined;
   /** Why the edge could not decode the request (a field of the wrong type): refused here, so it is audited like any refusal. */
   readonly malformed?: DomainError | undefined;
+  /** Why the member-session headers on the minting call name no live session: refused here, audited, with that error. */
+  readonly callerSessionRefusal?: DomainError | undefined;
+  /**
+   * The password hash the operator was signed in with, when the caller authenticated them (the
+   * console): the mint is refused if it changed since, so a mint racing a password reset keeps no
+   * token. Without it, the hash read when the mint began is compared.
+   */
+  readonly operatorPasswordHash?: string | undefined;
 }
 
 export interface MintedToken {
@@ -80,6 +88,8 @@ interface Impersonator {
   readonly emailAddress: string;
   /** The id the caller gave when an operator's id replaced it, kept in the mint record. */
   readonly requestedId: string | null;
+  /** The operator as read when the mint began, when the impersonator is one. */
+  readonly operator: Operator | null;
 }
 
 /** Longest text of a refused attempt kept in its audit record. */
@@ -136,6 +146,7 @@ export class ImpersonationService {
         ...(resolved !== undefined && { impersonatorId: resolved.id, details: { ...attempt.details, impersonator_email_address: resolved.emailAddress } }),
       });
     if (input.malformed !== undefined) return refuse(input.malformed);
+    if (input.callerSessionRefusal !== undefined) return refuse(input.callerSessionRefusal);
     if (input.callerSession?.isImpersonated === true) {
       return refuse(impersonationError('member_impersonation_not_allowed', 'An impersonated session cannot start another impersonation.'));
     }
@@ -173,15 +184,21 @@ export class ImpersonationService {
       memberSessionId: null,
       revokedAt: null,
     };
-    const lateRefusal = await this.#store.transaction(async (tx): Promise<DomainError | undefined> => {
-      // The organization and member rows are locked and read again, so a policy switched off or a
-      // member deleted (or readdressed) meanwhile is either seen here or, committing after this
+    const outcome = await this.#store.transaction(async (tx): Promise<{ refusal: DomainError } | { policy: EffectivePolicy }> => {
+      // The organization, member and operator rows are locked (in the lock order, read-for-update.ts)
+      // and read again, so an organization or member deleted (or readdressed), a policy switched off or
+      // an operator disabled or reset meanwhile is either seen here or, committing after this
       // transaction, finds this token and revokes it: none is minted past such a change.
-      await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE);
-      const current = await tx.members.findMemberById(member.memberId, FOR_UPDATE);
-      if (current === undefined || current.status === 'deleted' || current.emailAddress !== member.emailAddress) return memberError('member_not_found');
-      const latest = effectivePolicy(this.#project, await tx.impersonation.findPolicy(organization.organizationId));
-      if (!latest.enabled) return disabled(latest);
+      if ((await tx.organizations.findOrganization(organization.organizationId, FOR_SHARE)) === undefined) return { refusal: organizationError('organization_not_found') };
+      const current = await tx.members.findMemberById(member.memberId, FOR_SHARE);
+      if (current === undefined || current.status === 'deleted' || current.emailAddress !== member.emailAddress) return { refusal: memberError('member_not_found') };
+      const operatorRefusal = await this.#operatorChanged(tx, impersonator, input.operatorPasswordHash);
+      if (operatorRefusal !== undefined) return { refusal: operatorRefusal };
+      const stored = await tx.impersonation.findPolicy(organization.organizationId);
+      const latest = effectivePolicy(this.#project, stored);
+      if (!latest.enabled) return { refusal: disabled(latest) };
+      const urlRefusal = redirectUrlRefusal(latest, stored?.redirectUrl != null);
+      if (urlRefusal !== undefined) return { refusal: urlRefusal };
       await tx.impersonation.insertToken(token, { lookupId: secret.lookupId, digest: secret.digest });
       await this.#audit.record(tx.audit, context, {
         type: 'impersonation.token_minted',
@@ -197,14 +214,16 @@ export class ImpersonationService {
           ...(impersonator.requestedId !== null && { requested_impersonator_id: impersonator.requestedId }),
         },
       });
-      return undefined;
+      return { policy: latest };
     });
-    if (lateRefusal !== undefined) return refuse(lateRefusal, impersonator);
+    if ('refusal' in outcome) return refuse(outcome.refusal, impersonator);
+    // The URL of the policy the token was minted under (read in the transaction), not of the one read before it.
+    const redirectUrl = outcome.policy.redirectUrl;
     return {
       tokenId: token.tokenId,
       impersonationToken: secret.token,
       expiresAt: token.expiresAt,
-      impersonationUrl: policy.redirectUrl === null ? null : impersonationUrl(policy.redirectUrl, secret.token),
+      impersonationUrl: redirectUrl === null ? null : impersonationUrl(redirectUrl, secret.token),
       member,
       organization,
     };
@@ -230,15 +249,8 @@ export class ImpersonationService {
     if (token.expiresAt <= at) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'expired');
     const policy = await this.#policyFor(token.organizationId);
     if (!policy.enabled) return refuse(disabled(policy), `disabled_by_${policy.disabledBy}`);
-    const organization = await this.#store.organizations.findOrganization(token.organizationId);
-    const member = organization && (await this.#store.members.findMemberById(token.memberId));
-    if (organization === undefined || member === undefined || member.status === 'deleted') {
-      return refuse(impersonationError('unable_to_auth_impersonation_token', 'The member of this impersonation token no longer exists.'), 'member_deleted');
-    }
-    // The token is bound to the member's address at mint: after a change it names someone else's account.
-    if (member.emailAddress !== token.memberEmailAddress) {
-      return refuse(impersonationError('unable_to_auth_impersonation_token', "The member's email address changed after this token was minted."), 'member_changed');
-    }
+    const subject = await subjectOf(this.#store, token);
+    if ('error' in subject) return refuse(subject.error, subject.why);
     // Disabling an operator revokes their tokens; this also catches one minted while the disable committed.
     const operator = await this.#store.operators.findOperatorByEmail(token.impersonatorEmailAddress);
     if (operator !== undefined && operator.disabledAt !== null) {
@@ -250,9 +262,13 @@ export class ImpersonationService {
     let started: Awaited<ReturnType<SessionsService['startSession']>>;
     try {
       started = await this.#store.transaction(async (tx) => {
+        // Read again, locked (organization, then member: the lock order, read-for-update.ts): a delete of
+        // either commits first and is seen here, or waits for this transaction and then ends its session.
+        const locked = await subjectOf(tx, token, FOR_SHARE);
+        if ('error' in locked) throw new LateRedemptionRefusal(locked.error, locked.why);
         const session = await this.#sessions.startSession(tx, context, {
-          member,
-          organization,
+          member: locked.member,
+          organization: locked.organization,
           factor: impersonatedFactor(token, at),
           durationMinutes: IMPERSONATED_SESSION_MINUTES,
         });
@@ -269,6 +285,7 @@ export class ImpersonationService {
         return session;
       });
     } catch (error) {
+      if (error instanceof LateRedemptionRefusal) return refuse(error.refusal, error.why);
       if (error instanceof LostRedemptionRace) {
         // Another redemption, or a revocation, claimed the token first: say which.
         const claimed = (await this.#store.impersonation.findTokenByLookupId(parsed.lookupId))?.token;
@@ -286,6 +303,21 @@ export class ImpersonationService {
       ? await this.#store.members.findMemberByEmail(organization.organizationId, email)
       : await this.#store.members.findMember(organization.organizationId, reference);
     return member === undefined || member.status === 'deleted' ? undefined : member;
+  }
+
+  /**
+   * Locks the operator row (after the organization's and member's, in the lock order) and reads it
+   * again: a disable or password reset either commits first and is seen here (refused), or waits
+   * for this transaction and then revokes the token it minted. Undefined when the mint may go on.
+   */
+  async #operatorChanged(tx: Ports, impersonator: Impersonator, signedInWith: string | undefined): Promise<DomainError | undefined> {
+    if (impersonator.operator === null) return undefined;
+    const now = await tx.operators.findOperatorById(impersonator.operator.operatorId, FOR_SHARE);
+    if (now === undefined || now.disabledAt !== null) return impersonationError('member_impersonation_not_allowed', 'The impersonator is a disabled operator.');
+    if (now.passwordHash !== (signedInWith ?? impersonator.operator.passwordHash)) {
+      return impersonationError('member_impersonation_not_allowed', "The impersonator's password was reset while this token was being minted.");
+    }
+    return undefined;
   }
 
   /**
@@ -315,7 +347,7 @@ export class ImpersonationService {
     const operator = byId ?? byEmail;
     if (operator !== undefined) return asImpersonator(operator, id === '' || id === operator.operatorId ? null : id);
     if (id === '' || emailAddress === undefined) return impersonationError('invalid_impersonator');
-    return { impersonator: { id, emailAddress, requestedId: null }, disabled: false };
+    return { impersonator: { id, emailAddress, requestedId: null, operator: null }, disabled: false };
   }
 
   async #policyFor(organizationId: string): Promise<EffectivePolicy> {
@@ -340,12 +372,25 @@ export class ImpersonationService {
     );
     throw error;
   }
-
 }
 
 /** An operator as impersonator: always their operator id and address. */
 function asImpersonator(operator: Operator, requestedId: string | null): { impersonator: Impersonator; disabled: boolean } {
-  return { impersonator: { id: operator.operatorId, emailAddress: operator.emailAddress, requestedId }, disabled: operator.disabledAt !== null };
+  return { impersonator: { id: operator.operatorId, emailAddress: operator.emailAddress, requestedId, operator }, disabled: operator.disabledAt !== null };
+}
+
+/**
+ * The refusal of a mint whose redirect URL breaks today's rule (docs/impersonation.md): one stored
+ * before the rule, or written around the API, must be updated before it is handed a token again.
+ */
+function redirectUrlRefusal(policy: EffectivePolicy, isOrganizations: boolean): DomainError | undefined {
+  const problem = policy.redirectUrl === null ? undefined : redirectUrlProblem(policy.redirectUrl);
+  if (problem === undefined) return undefined;
+  const where = isOrganizations ? "the organization's impersonation_redirect_url (PUT /v1/b2b/impersonation/policies/{organization_id})" : 'UNDERSTUDY_IMPERSONATION_REDIRECT_URL';
+  return impersonationError(
+    'invalid_impersonation_redirect_url',
+    `The impersonation redirect URL in force ${problem}: update ${where} to an https:// URL (http:// only for localhost) without user:password@ before minting.`,
+  );
 }
 
 /** The address as members' and operators' addresses are stored, or null when it is not a valid one. */
@@ -369,6 +414,40 @@ function recordable(text: string): string {
 
 /** Another request redeemed the token between our read and our write. */
 class LostRedemptionRace extends Error {}
+
+/** The token's organization or member changed between our first read and the locked one: refused, with why. */
+class LateRedemptionRefusal extends Error {
+  constructor(
+    readonly refusal: DomainError,
+    readonly why: string,
+  ) {
+    super(refusal.message);
+  }
+}
+
+/**
+ * The organization and member a token opens a session for, as they are now (locked when asked), or
+ * why it no longer may: the organization or member deleted, or the member's address changed since
+ * the mint (the token is bound to it: after a change it names someone else's account).
+ */
+async function subjectOf(
+  ports: Pick<Ports, 'organizations' | 'members'>,
+  token: ImpersonationToken,
+  lock?: ReadForUpdate,
+): Promise<{ organization: Organization; member: Member } | { error: DomainError; why: string }> {
+  const organization = await ports.organizations.findOrganization(token.organizationId, lock);
+  if (organization === undefined) {
+    return { error: impersonationError('unable_to_auth_impersonation_token', 'The organization of this impersonation token no longer exists.'), why: 'organization_deleted' };
+  }
+  const member = await ports.members.findMemberById(token.memberId, lock);
+  if (member === undefined || member.status === 'deleted') {
+    return { error: impersonationError('unable_to_auth_impersonation_token', 'The member of this impersonation token no longer exists.'), why: 'member_deleted' };
+  }
+  if (member.emailAddress !== token.memberEmailAddress) {
+    return { error: impersonationError('unable_to_auth_impersonation_token', "The member's email address changed after this token was minted."), why: 'member_changed' };
+  }
+  return { organization, member };
+}
 
 function disabled(policy: EffectivePolicy): DomainError {
   return impersonationError(

@@ -16,8 +16,6 @@ export interface ImpersonationStore {
    * (`memberSessionId` is ignored), with one conditional UPDATE; returns the tokens this call revoked.
    */
   revokeUnredeemedTokens(selector: ImpersonationSelector, at: string): Promise<ImpersonationToken[]>;
-  /** Every impersonator id recorded on tokens together with one of these email addresses, sorted; [] when none. */
-  findImpersonatorIds(emailAddresses: readonly string[]): Promise<string[]>;
   insertImpersonatedSession(session: ImpersonatedSession): Promise<void>;
   /** Impersonated sessions not yet ended and not expired at `now`, matching every given selector field, oldest first; [] when none. */
   listActiveImpersonatedSessions(selector: ImpersonationSelector, now: string): Promise<ImpersonatedSession[]>;

@@ -71,7 +71,7 @@ export type ImpersonationEndCause =
   | 'revoked'
   | 'operator_disabled'
   | 'operator_password_reset'
-  | 'operator_deleted'
+  | 'organization_deleted'
   | 'member_deleted'
   | 'member_email_changed'
   | 'disabled_by_organization'

@@ -7,7 +7,7 @@ import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import type { OperationContext } from '../shared/operation-context.js';
-import { FOR_UPDATE } from '../shared/read-for-update.js';
+import { FOR_SHARE, FOR_UPDATE, type ReadForUpdate } from '../shared/read-for-update.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../shared/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
 import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
@@ -104,7 +104,7 @@ export class MembersService {
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
   readonly #sessions: MemberSessionsRevoker;
-  readonly #impersonationTokens: MemberImpersonationTokens | undefined;
+  readonly #impersonationTokens: MemberImpersonationTokens;
 
   constructor(dependencies: {
     store: MembersServiceStore;
@@ -112,7 +112,8 @@ export class MembersService {
     clock: Clock;
     audit: AuditRecorder;
     sessions: MemberSessionsRevoker;
-    impersonationTokens?: MemberImpersonationTokens;
+    /** Required: deleting a member or changing their address must revoke the tokens minted for them. */
+    impersonationTokens: MemberImpersonationTokens;
   }) {
     this.#impersonationTokens = dependencies.impersonationTokens;
     this.#store = dependencies.store;
@@ -124,7 +125,7 @@ export class MembersService {
 
   async create(context: OperationContext, organizationReference: string, input: CreateMemberInput): Promise<MemberWithOrganization> {
     return this.#store.transaction(async (tx) => {
-      const organization = await requireOrganization(tx, organizationReference);
+      const organization = await requireOrganization(tx, organizationReference, FOR_SHARE);
       const now = toTimestamp(this.#clock.now());
       const member: Member = {
         memberId: this.#ids.next('member'),
@@ -214,7 +215,7 @@ export class MembersService {
       await writeOrExplain(() => tx.members.updateMember(updated));
       // A token minted for the old address must not open the account under the new one, whatever preserve_existing_sessions says.
       // Tokens before sessions: revoking them waits for a redemption in flight, whose session the next statement then sees.
-      if (updated.emailAddress !== current.emailAddress) await this.#impersonationTokens?.revokeTokensIn(tx, context, { memberId: current.memberId }, 'member_email_changed');
+      if (updated.emailAddress !== current.emailAddress) await this.#impersonationTokens.revokeTokensIn(tx, context, { memberId: current.memberId }, 'member_email_changed');
       // A new email address ends the member's sessions unless the caller asks to keep them (Stytch's preserve_existing_sessions).
       if (updated.emailAddress !== current.emailAddress && input.preserveExistingSessions !== true) {
         await this.#sessions.revokeMemberSessionsIn(tx, context, updated);
@@ -238,7 +239,7 @@ export class MembersService {
       await tx.members.updateMember({ ...member, status: 'deleted', updatedAt: now });
       // Revoked, not just refused while deleted: reactivating the member must not bring the tokens back.
       // Tokens before sessions: revoking them waits for a redemption in flight, whose session the next statement then sees.
-      await this.#impersonationTokens?.revokeTokensIn(tx, context, { memberId: member.memberId }, 'member_deleted');
+      await this.#impersonationTokens.revokeTokensIn(tx, context, { memberId: member.memberId }, 'member_deleted');
       await this.#sessions.revokeMemberSessionsIn(tx, context, member);
       await this.#audit.record(tx.audit, context, {
         type: 'member.deleted',
@@ -253,7 +254,7 @@ export class MembersService {
   /** members.reactivate takes the real member id only: Stytch accepts no external id for it. */
   async reactivate(context: OperationContext, organizationReference: string, memberId: string): Promise<MemberWithOrganization> {
     return this.#store.transaction(async (tx) => {
-      const organization = await requireOrganization(tx, organizationReference);
+      const organization = await requireOrganization(tx, organizationReference, FOR_SHARE);
       const member = await tx.members.findMemberById(memberId, FOR_UPDATE);
       if (member === undefined || member.organizationId !== organization.organizationId) throw memberError('member_not_found');
       if (member.status !== 'deleted') throw memberError('no_deleted_member_found_for_reactivation');
@@ -325,15 +326,20 @@ export class MembersService {
   }
 }
 
-async function requireOrganization(ports: Pick<MembersPorts, 'organizations'>, reference: string): Promise<Organization> {
-  const organization = await ports.organizations.findOrganization(reference);
+/**
+ * Inside a transaction that changes the organization's members, `FOR_SHARE`: the organization row is
+ * locked before any member row (the lock order, read-for-update.ts), so an organization delete
+ * waits for this change or is seen by it, never a deadlock.
+ */
+async function requireOrganization(ports: Pick<MembersPorts, 'organizations'>, reference: string, options?: ReadForUpdate): Promise<Organization> {
+  const organization = await ports.organizations.findOrganization(reference, options);
   if (organization === undefined) throw organizationError('organization_not_found');
   return organization;
 }
 
 /** For a change inside a transaction: the member's row stays locked until it ends, as the whole row is written back. */
 async function requireLiveMember(ports: MembersPorts, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
-  const organization = await requireOrganization(ports, organizationReference);
+  const organization = await requireOrganization(ports, organizationReference, FOR_SHARE);
   const member = await ports.members.findMember(organization.organizationId, memberReference, FOR_UPDATE);
   if (member === undefined || member.status === 'deleted') throw memberError('member_not_found');
   return { member, organization };

@@ -1,3 +1,4 @@
+import type { ReadForUpdate } from '../shared/read-for-update.js';
 import type { ConsoleSession, Operator } from './operator.js';
 
 /**
@@ -33,7 +34,8 @@ export interface OperatorsStore {
   acceptTotp(operatorId: string, accepted: { passwordHash: string; step: number; at: string }): Promise<Operator | undefined>;
   /** The operator with this (lower-case) email address, or undefined. */
   findOperatorByEmail(emailAddress: string): Promise<Operator | undefined>;
-  findOperatorById(operatorId: string): Promise<Operator | undefined>;
+  /** The operator with this id, or undefined; `forUpdate` or `forShare` locks it (ReadForUpdate), so a disable or password reset waits or is waited for. */
+  findOperatorById(operatorId: string, options?: ReadForUpdate): Promise<Operator | undefined>;
   /** Every operator, oldest first; [] when none. */
   listOperators(): Promise<Operator[]>;
   insertConsoleSession(session: ConsoleSession, token: { lookupId: string; digest: Buffer }): Promise<void>;

@@ -34,6 +34,11 @@ export interface OrganizationSessionsRevoker {
   revokeOrganizationSessionsIn(tx: SessionsPorts, context: OperationContext, organizationId: string): Promise<void>;
 }
 
+/** What deleting an organization needs from impersonation: ending its impersonations, audited, in the same transaction. */
+export interface OrganizationImpersonations {
+  endIn(tx: SessionsPorts, context: OperationContext, selector: { organizationId: string }, why: 'organization_deleted'): Promise<unknown>;
+}
+
 export interface CreateOrganizationInput extends OrganizationSettingsInput {
   readonly organizationName: string | undefined;
   readonly organizationSlug?: string | undefined;
@@ -79,6 +84,7 @@ export class OrganizationsService {
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
   readonly #sessions: OrganizationSessionsRevoker;
+  readonly #impersonations: OrganizationImpersonations;
 
   constructor(dependencies: {
     store: OrganizationsServiceStore;
@@ -86,12 +92,15 @@ export class OrganizationsService {
     clock: Clock;
     audit: AuditRecorder;
     sessions: OrganizationSessionsRevoker;
+    /** Ends the organization's impersonations when it is deleted, in the same transaction. */
+    impersonations: OrganizationImpersonations;
   }) {
     this.#store = dependencies.store;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
     this.#sessions = dependencies.sessions;
+    this.#impersonations = dependencies.impersonations;
   }
 
   async create(context: OperationContext, input: CreateOrganizationInput): Promise<Organization> {
@@ -178,11 +187,21 @@ export class OrganizationsService {
     });
   }
 
-  /** Deletes the organization and its members (Stytch: "deletes members too"). Returns the deleted id. */
+  /**
+   * Deletes the organization and its members (Stytch: "deletes members too"), ends its sessions and
+   * its impersonations (unredeemed tokens revoked, live impersonated sessions ended, each audited
+   * with `why: organization_deleted`), all in one transaction. Returns the deleted id.
+   */
   async delete(context: OperationContext, reference: string): Promise<string> {
+    const found = await this.get(reference);
     return this.#store.transaction(async (tx) => {
-      const organization = await tx.organizations.findOrganization(reference);
+      // The organization row is locked before any of its rows, as every transaction writing them
+      // locks it first (read-for-update.ts): mints, redemptions, policy and member changes running
+      // now finish first, and later ones find the organization gone.
+      const organization = await tx.organizations.findOrganization(found.organizationId, FOR_UPDATE);
       if (organization === undefined) throw organizationError('organization_not_found');
+      // Tokens before sessions (ImpersonationEndings.endIn): a redemption in flight commits first and its session is ended here.
+      await this.#impersonations.endIn(tx, context, { organizationId: organization.organizationId }, 'organization_deleted');
       await this.#sessions.revokeOrganizationSessionsIn(tx, context, organization.organizationId);
       await tx.organizations.deleteOrganization(organization.organizationId);
       await this.#audit.record(tx.audit, context, {

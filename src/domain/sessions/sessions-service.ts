@@ -13,6 +13,7 @@ import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import type { OperationContext } from '../shared/operation-context.js';
+import type { ImpersonationEndCause } from '../impersonation/impersonation.js';
 import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
 import type { Transactional } from '../shared/transactional.js';
 import { authorize, type AuthorizationCheck, type AuthorizationVerdict } from '../rbac/authorize.js';
@@ -35,7 +36,8 @@ export type SessionsPorts = { sessions: SessionsStore; audit: AuditStore; impers
 
 /** Told about every revocation, in its transaction (the impersonation ledger records how impersonations end). */
 export interface RevocationListener {
-  sessionsRevoked(tx: SessionsPorts, context: OperationContext, memberSessionIds: readonly string[], at: string): Promise<void>;
+  /** `why`: the cause recorded when something else caused the revocation (an operator disabled, an organization deleted). */
+  sessionsRevoked(tx: SessionsPorts, context: OperationContext, memberSessionIds: readonly string[], at: string, why?: ImpersonationEndCause): Promise<void>;
 }
 export type SessionsServiceStore = Transactional<SessionsPorts & { organizations: OrganizationsStore; members: MembersStore }>;
 
@@ -278,21 +280,27 @@ export class SessionsService {
     for (const id of revoked) this.#jwtCache.forget(id);
   }
 
-  /** Revokes these sessions inside the caller's transaction; returns the ids that were still live. */
-  async revokeSessionsIn(tx: SessionsPorts, context: OperationContext, sessions: readonly { memberSessionId: string; organizationId: string; memberId: string }[]): Promise<string[]> {
+  /** Revokes these sessions inside the caller's transaction (`why` as for RevocationListener); returns the ids that were still live. */
+  async revokeSessionsIn(
+    tx: SessionsPorts,
+    context: OperationContext,
+    sessions: readonly { memberSessionId: string; organizationId: string; memberId: string }[],
+    why?: ImpersonationEndCause,
+  ): Promise<string[]> {
     const at = toTimestamp(this.#clock.now());
     const revoked: string[] = [];
     for (const session of sessions) {
       if (!(await tx.sessions.revokeSession(session.memberSessionId, at))) continue;
       revoked.push(session.memberSessionId);
-      await this.#recordRevocation(tx, context, session.organizationId, session.memberId, [session.memberSessionId], at);
+      await this.#recordRevocation(tx, context, session.organizationId, session.memberId, [session.memberSessionId], at, why);
     }
     return revoked;
   }
 
-  async #recordRevocation(tx: SessionsPorts, context: OperationContext, organizationId: string, memberId: string, ids: string[], at: string): Promise<void> {
+  async #recordRevocation(tx: SessionsPorts, context: OperationContext, organizationId: string, memberId: string, ids: string[], at: string, why?: ImpersonationEndCause): Promise<void> {
     for (const id of ids) this.#jwtCache.forget(id);
-    await this.#revocations.sessionsRevoked(tx, context, ids, at);
+    // The member session's row is locked (revoked) before the ledger's: the lock order (read-for-update.ts).
+    await this.#revocations.sessionsRevoked(tx, context, ids, at, why);
     await this.#audit.record(tx.audit, context, {
       type: 'session.revoked',
       organizationId,

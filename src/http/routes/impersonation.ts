@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditExports } from '../../domain/impersonation/audit-export.js';
 import type { ImpersonationAdminService } from '../../domain/impersonation/impersonation-admin-service.js';
 import type { ImpersonationService } from '../../domain/impersonation/impersonation-service.js';
+import { isDomainError, type DomainError } from '../../domain/shared/domain-error.js';
 import { sharedError } from '../../domain/shared/errors.js';
 import { isImpersonated } from '../../domain/sessions/session.js';
 import type { SessionsService } from '../../domain/sessions/sessions-service.js';
@@ -62,6 +63,7 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
       const body: Body = request.body !== null && typeof request.body === 'object' && !Array.isArray(request.body) ? request.body : {};
       const text = (name: string): string | undefined => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
       const failed = request.validationError?.validation;
+      const caller = failed === undefined ? await mintCaller(request, dependencies.sessions) : {};
       const minted = await impersonation.mint(projectContext(request, projectId), {
         organizationReference: text('organization_id') ?? '',
         memberReference: text('member_id') ?? text('email_address') ?? '',
@@ -69,7 +71,8 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
         impersonatorEmailAddress: text('impersonator_email_address') ?? '',
         reason: text('reason'),
         expirationMinutes: typeof body.expiration_minutes === 'number' ? body.expiration_minutes : undefined,
-        callerSession: failed === undefined ? await callerSession(request, dependencies.sessions) : undefined,
+        callerSession: caller.session,
+        callerSessionRefusal: caller.refusal,
         malformed: failed === undefined ? undefined : sharedError('bad_request', malformedMintMessage(failed)),
       });
       return ok(request, {
@@ -159,6 +162,19 @@ export function registerImpersonationRoutes(app: FastifyInstance, dependencies: 
 
 function scopeOf(source: Scope) {
   return { organization: source.organization_id, member: source.member_id, impersonatorId: source.impersonator_id };
+}
+
+/**
+ * The session named by member-session headers on a mint call, or why they name none (an unknown or
+ * ended session, a bad JWT): the mint refuses that, audited, like every other refusal.
+ */
+async function mintCaller(request: FastifyRequest, sessions: SessionsService): Promise<{ session?: Awaited<ReturnType<typeof callerSession>>; refusal?: DomainError }> {
+  try {
+    return { session: await callerSession(request, sessions) };
+  } catch (error) {
+    if (isDomainError(error)) return { refusal: error };
+    throw error;
+  }
 }
 
 /** The session named by member-session headers on a mint call, so chains can be refused. */

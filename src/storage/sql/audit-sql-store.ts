@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/audit-event.js';
 import type { AuditEventFilter, AuditStore } from '../../domain/audit/audit-store.js';
 import type { Actor } from '../../domain/shared/operation-context.js';
@@ -56,10 +56,17 @@ export class AuditSqlStore implements AuditStore {
     }
     if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
     if (filter.memberId !== undefined) query = query.where('member_id', '=', filter.memberId);
-    if (filter.impersonatorId !== undefined) query = query.where('impersonator_id', '=', filter.impersonatorId);
-    if (filter.impersonatorIds !== undefined) {
-      const ids = filter.impersonatorIds;
-      query = ids.length === 0 ? query.where(sql<boolean>`1 = 0`) : query.where('impersonator_id', 'in', ids);
+    if (filter.impersonator !== undefined) {
+      const { ids, emailAddresses } = filter.impersonator;
+      query = query.where((eb) => {
+        const either: Expression<SqlBool>[] = [];
+        if (ids.length > 0) either.push(eb('impersonator_id', 'in', ids));
+        // A subquery, not a list built from it: one address may have been minted under any number of ids.
+        if (emailAddresses.length > 0) {
+          either.push(eb('impersonator_id', 'in', eb.selectFrom('impersonation_tokens').select('impersonation_tokens.impersonator_id').where('impersonator_email_address', 'in', emailAddresses)));
+        }
+        return either.length === 0 ? sql<SqlBool>`1 = 0` : eb.or(either);
+      });
     }
     if (filter.since !== undefined) query = query.where('occurred_at', '>=', filter.since);
     if (filter.until !== undefined) query = query.where('occurred_at', '<', filter.until);

@@ -10,6 +10,9 @@ import type { ImpersonationStore } from '../../domain/impersonation/impersonatio
 import type { Database, ImpersonatedSessionRow, ImpersonationTokenRow } from '../database.js';
 import { fromFlag, toFlag } from './json-column.js';
 
+/** How many ids one `IN (…)` list carries at most. */
+const IDS_PER_STATEMENT = 1000;
+
 export class ImpersonationSqlStore implements ImpersonationStore {
   readonly #db: Kysely<Database>;
 
@@ -71,17 +74,6 @@ export class ImpersonationSqlStore implements ImpersonationStore {
     return rows.map(tokenFromRow).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.tokenId.localeCompare(b.tokenId));
   }
 
-  async findImpersonatorIds(emailAddresses: readonly string[]): Promise<string[]> {
-    if (emailAddresses.length === 0) return [];
-    const rows = await this.#db
-      .selectFrom('impersonation_tokens')
-      .select('impersonator_id')
-      .distinct()
-      .where('impersonator_email_address', 'in', emailAddresses)
-      .execute();
-    return rows.map((row) => row.impersonator_id).sort();
-  }
-
   async insertImpersonatedSession(session: ImpersonatedSession): Promise<void> {
     await this.#db.insertInto('impersonated_sessions').values(sessionToRow(session)).execute();
   }
@@ -100,15 +92,20 @@ export class ImpersonationSqlStore implements ImpersonationStore {
   }
 
   async endImpersonatedSessions(memberSessionIds: readonly string[], at: string, reason: ImpersonationEndReason): Promise<ImpersonatedSession[]> {
-    if (memberSessionIds.length === 0) return [];
-    const rows = await this.#db
-      .updateTable('impersonated_sessions')
-      .set({ ended_at: at, end_reason: reason })
-      .where('member_session_id', 'in', memberSessionIds)
-      .where('ended_at', 'is', null)
-      .returningAll()
-      .execute();
-    return rows.map(sessionFromRow);
+    // In slices: the ids are every session an organization's deletion revoked, which may be more
+    // than one statement can carry as parameters (SQLite 32,766, PostgreSQL 65,535).
+    const ended: ImpersonatedSession[] = [];
+    for (let start = 0; start < memberSessionIds.length; start += IDS_PER_STATEMENT) {
+      const rows = await this.#db
+        .updateTable('impersonated_sessions')
+        .set({ ended_at: at, end_reason: reason })
+        .where('member_session_id', 'in', memberSessionIds.slice(start, start + IDS_PER_STATEMENT))
+        .where('ended_at', 'is', null)
+        .returningAll()
+        .execute();
+      ended.push(...rows.map(sessionFromRow));
+    }
+    return ended;
   }
 
   async listUnrecordedExpiries(now: string, limit: number): Promise<ImpersonatedSession[]> {

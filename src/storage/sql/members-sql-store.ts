@@ -39,7 +39,7 @@ export class MembersSqlStore implements MembersStore {
       .selectAll()
       .where('organization_id', '=', organizationId)
       .where((eb) => eb.or([eb('member_id', '=', reference), eb('external_id', '=', reference)]));
-    const rows = await (this.#locks(options) ? select.forUpdate() : select).execute();
+    const rows = await this.#locked(select, options).execute();
     const match =
       rows.find((row) => row.member_id === reference) ??
       rows.find((row) => row.status !== 'deleted') ??
@@ -60,13 +60,14 @@ export class MembersSqlStore implements MembersStore {
 
   async findMemberById(memberId: string, options: ReadForUpdate = {}): Promise<Member | undefined> {
     const select = this.#db.selectFrom('members').selectAll().where('member_id', '=', memberId);
-    const row = await (this.#locks(options) ? select.forUpdate() : select).executeTakeFirst();
+    const row = await this.#locked(select, options).executeTakeFirst();
     return row === undefined ? undefined : fromRow(row);
   }
 
   /** Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start. */
-  #locks(options: ReadForUpdate): boolean {
-    return options.forUpdate === true && this.#dialect === 'postgres';
+  #locked<Query extends { forUpdate(): Query; forShare(): Query }>(select: Query, options: ReadForUpdate): Query {
+    if (this.#dialect !== 'postgres') return select;
+    return options.forUpdate === true ? select.forUpdate() : options.forShare === true ? select.forShare() : select;
   }
 
   async searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }> {

@@ -1,14 +1,17 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ConsoleSession, Operator, OperatorRole } from '../../domain/operators/operator.js';
 import type { OperatorsStore, SignInClaim } from '../../domain/operators/operators-store.js';
+import type { ReadForUpdate } from '../../domain/shared/read-for-update.js';
 import type { ConsoleSessionRow, Database, OperatorRow } from '../database.js';
 import { translateUniqueViolation } from './unique-violation.js';
 
 export class OperatorsSqlStore implements OperatorsStore {
   readonly #db: Kysely<Database>;
+  readonly #dialect: 'sqlite' | 'postgres';
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: 'sqlite' | 'postgres') {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
   async insertOperator(operator: Operator): Promise<void> {
@@ -92,8 +95,11 @@ export class OperatorsSqlStore implements OperatorsStore {
     return row === undefined ? undefined : operatorFromRow(row);
   }
 
-  async findOperatorById(operatorId: string): Promise<Operator | undefined> {
-    const row = await this.#db.selectFrom('operators').selectAll().where('operator_id', '=', operatorId).executeTakeFirst();
+  async findOperatorById(operatorId: string, options: ReadForUpdate = {}): Promise<Operator | undefined> {
+    const select = this.#db.selectFrom('operators').selectAll().where('operator_id', '=', operatorId);
+    // Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start.
+    const locked = this.#dialect !== 'postgres' ? select : options.forUpdate === true ? select.forUpdate() : options.forShare === true ? select.forShare() : select;
+    const row = await locked.executeTakeFirst();
     return row === undefined ? undefined : operatorFromRow(row);
   }
 

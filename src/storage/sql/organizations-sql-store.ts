@@ -46,7 +46,9 @@ export class OrganizationsSqlStore implements OrganizationsStore {
         eb.or([eb('organization_id', '=', reference), eb('organization_slug', '=', reference), eb('organization_external_id', '=', reference)]),
       )
       .limit(3);
-    const rows = await (options.forUpdate === true && this.#dialect === 'postgres' ? select.forUpdate() : select).execute();
+    // Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start.
+    const locked = this.#dialect !== 'postgres' ? select : options.forUpdate === true ? select.forUpdate() : options.forShare === true ? select.forShare() : select;
+    const rows = await locked.execute();
     // An id beats a slug, which beats an external id, should one organization's slug be another's external id.
     const match =
       rows.find((row) => row.organization_id === reference) ??

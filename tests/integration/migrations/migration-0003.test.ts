@@ -61,7 +61,7 @@ describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
       ['audit-event-test-fixture-1', 'member.created', null, null],
       ['audit-event-test-fixture-2', 'session.started', null, null],
     ]);
-    expect(await store.audit.searchEvents({ impersonatorId: 'anyone' }, { limit: 10, afterEventId: null })).toEqual([]);
+    expect(await store.audit.searchEvents({ impersonator: { ids: ['anyone'], emailAddresses: [] } }, { limit: 10, afterEventId: null })).toEqual([]);
   });
 
   it('adds the impersonation tables, empty, with only the columns of an unfinished state nullable', async () => {

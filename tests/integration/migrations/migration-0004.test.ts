@@ -104,7 +104,7 @@ describe.each(STORES)('migration 0004-operators on $name', (factory) => {
   it('lets operators and console sessions be stored beside the 0003 data, with unique email addresses and lookup ids', async () => {
     const db = await databaseAt0003(factory.name);
     await migrateTo(db, '0004-operators');
-    const operators = new OperatorsSqlStore(db);
+    const operators = new OperatorsSqlStore(db, factory.name);
     const operator: Operator = {
       operatorId: 'operator-test-migration',
       emailAddress: 'sam@support.example',

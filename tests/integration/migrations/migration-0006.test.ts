@@ -51,6 +51,11 @@ describe.each(STORES)('migration 0006-impersonation-token-binding on $name', (fa
     expect((await store.impersonation.revokeUnredeemedTokens({ memberId: 'member-test-fixture-live' }, '2025-07-01T00:01:00Z')).map((token) => token.tokenId)).toEqual([
       'impersonation-token-test-fixture-1',
     ]);
-    expect(await store.impersonation.findImpersonatorIds(['sam@support.example'])).toEqual(['sam@support.example', 'support-1']);
+    // The audit trail finds the ids recorded on tokens written before the step by their address.
+    const event = { type: 'impersonation.token_minted', occurredAt: '2025-07-01T00:00:00Z', requestId: 'request-id-test-1', actor: { type: 'cli' }, organizationId: null, memberId: null, client: null, details: {} } as const;
+    await store.audit.appendEvent({ ...event, eventId: 'audit-event-test-0006-1', impersonatorId: 'support-1' });
+    await store.audit.appendEvent({ ...event, eventId: 'audit-event-test-0006-2', impersonatorId: 'support-2' });
+    const found = await store.audit.searchEvents({ impersonator: { ids: [], emailAddresses: ['sam@support.example'] } }, { limit: 10, afterEventId: null });
+    expect(found.map((found) => found.eventId)).toEqual(['audit-event-test-0006-1']);
   });
 });

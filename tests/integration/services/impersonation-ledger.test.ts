@@ -98,7 +98,14 @@ describe.each(STORES)('ImpersonationLedger on $name', (factory) => {
           memberId: ann.memberId,
           impersonatorId: 'support-17',
           occurredAt: later(10 * MINUTE),
-          details: { member_session_id: id, impersonator_email_address: 'support-17@support.example', reason: REASON, started_at: START },
+          details: {
+            member_session_id: id,
+            impersonator_email_address: 'support-17@support.example',
+            reason: REASON,
+            started_at: START,
+            // An organization's deletion ends its impersonations itself, with the cause.
+            ...(path === 'organization deletion' && { why: 'organization_deleted' }),
+          },
         }),
       ]);
       // Bob's impersonation ends only when the path covers the whole organization.

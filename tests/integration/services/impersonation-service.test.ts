@@ -237,7 +237,7 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
           await h.organizations.delete(CONTEXT, 'acme');
           return undefined;
         },
-        'member_deleted',
+        'organization_deleted',
         'unable_to_auth_impersonation_token',
       ],
     ];

@@ -93,11 +93,48 @@ export function describeAuditSearchContract(factory: StoreFactory): void {
       expect(await search({ organizationId: MINE })).toEqual([annBySam, bobByKim]);
       expect(await search({ organizationId: THEIRS })).toEqual([cydBySam]);
       expect(await search({ memberId: 'member-test-bob' })).toEqual([bobByKim]);
-      expect(await search({ impersonatorId: 'sam' })).toEqual([annBySam, cydBySam]);
-      expect(await search({ organizationId: MINE, impersonatorId: 'sam' })).toEqual([annBySam]);
+      expect(await search({ impersonator: { ids: ['sam'], emailAddresses: [] } })).toEqual([annBySam, cydBySam]);
+      expect(await search({ organizationId: MINE, impersonator: { ids: ['sam'], emailAddresses: [] } })).toEqual([annBySam]);
       expect(await search({ organizationId: THEIRS, memberId: 'member-test-ann' })).toEqual([]);
-      expect(await search({ organizationId: MINE, memberId: 'member-test-ann', impersonatorId: 'sam', typePrefix: 'impersonation.' })).toEqual([annBySam]);
+      expect(await search({ organizationId: MINE, memberId: 'member-test-ann', impersonator: { ids: ['sam'], emailAddresses: [] }, typePrefix: 'impersonation.' })).toEqual([annBySam]);
       expect(await search({})).toEqual([annBySam, bobByKim, cydBySam, project]);
+    });
+
+    it('finds an impersonator by their ids and by every id recorded on tokens with their addresses; an empty identity matches nothing', async () => {
+      const write = writer();
+      const token = (impersonatorId: string, impersonatorEmailAddress: string) =>
+        store().impersonation.insertToken(
+          {
+            tokenId: `impersonation-token-test-${impersonatorId}-${impersonatorEmailAddress}`,
+            organizationId: MINE,
+            memberId: 'member-test-ann',
+            impersonatorId,
+            impersonatorEmailAddress,
+            reason: 'Ticket 1',
+            memberEmailAddress: 'ann@acme.example',
+            createdAt: '2026-02-01T00:00:00Z',
+            expiresAt: '2026-02-01T00:05:00Z',
+            redeemedAt: null,
+            memberSessionId: null,
+            revokedAt: null,
+          },
+          { lookupId: `${impersonatorId}-${impersonatorEmailAddress}`.slice(0, 40), digest: Buffer.alloc(32, 1) },
+        );
+      await token('staff-9', 'pat@ops.example');
+      await token('pat@ops.example', 'pat@ops.example');
+      await token('kim', 'kim@ops.example');
+      const byStaffId = await write({ impersonatorId: 'staff-9' });
+      const byAddress = await write({ impersonatorId: 'pat@ops.example' });
+      const byOperatorId = await write({ impersonatorId: 'operator-test-pat' });
+      const kim = await write({ impersonatorId: 'kim' });
+      await write({ impersonatorId: null });
+      expect(await search({ impersonator: { ids: [], emailAddresses: ['pat@ops.example'] } })).toEqual([byStaffId, byAddress]);
+      expect(await search({ impersonator: { ids: ['operator-test-pat'], emailAddresses: ['pat@ops.example'] } })).toEqual([byStaffId, byAddress, byOperatorId]);
+      expect(await search({ impersonator: { ids: [], emailAddresses: ['pat@ops.example', 'kim@ops.example'] } })).toEqual([byStaffId, byAddress, kim]);
+      expect(await search({ impersonator: { ids: ['kim'], emailAddresses: ['nobody@ops.example'] } })).toEqual([kim]);
+      expect(await search({ impersonator: { ids: [], emailAddresses: ['nobody@ops.example'] } })).toEqual([]);
+      expect(await search({ impersonator: { ids: [], emailAddresses: [] } })).toEqual([]);
+      expect(await search({ organizationId: THEIRS, impersonator: { ids: [], emailAddresses: ['pat@ops.example'] } })).toEqual([]);
     });
 
     it('bounds occurredAt: since is inclusive, until is exclusive', async () => {

@@ -357,18 +357,5 @@ export function describeImpersonationStoreContract(factory: StoreFactory): void 
         }
       });
     });
-
-    describe('findImpersonatorIds', () => {
-      it('gives every id recorded on tokens with one of the addresses, once each, sorted', async () => {
-        await mint({ impersonatorId: 'staff-9', impersonatorEmailAddress: 'pat@ops.example' });
-        await mint({ impersonatorId: 'pat@ops.example', impersonatorEmailAddress: 'pat@ops.example' });
-        await mint({ impersonatorId: 'staff-9', impersonatorEmailAddress: 'pat@ops.example' });
-        await mint({ impersonatorId: 'kim', impersonatorEmailAddress: 'kim@ops.example' });
-        expect(await store().impersonation.findImpersonatorIds(['pat@ops.example'])).toEqual(['pat@ops.example', 'staff-9']);
-        expect(await store().impersonation.findImpersonatorIds(['pat@ops.example', 'kim@ops.example'])).toEqual(['kim', 'pat@ops.example', 'staff-9']);
-        expect(await store().impersonation.findImpersonatorIds(['nobody@ops.example'])).toEqual([]);
-        expect(await store().impersonation.findImpersonatorIds([])).toEqual([]);
-      });
-    });
   });
 }
