@@ -60,7 +60,7 @@ function lineFindings(root, file, line) {
   const findings = [];
   for (const match of line.matchAll(OUTSIDE_REFERENCE)) findings.push(`"${match[0]}": material outside the repository; state the fact or link public documentation`);
   for (const match of line.matchAll(RELATIVE_SHARED)) {
-    // A relative path to a `shared` folder is fine when it names a folder of this repository (src/domain/shared).
+    // A relative path to a `shared` folder is fine when that folder is inside this repository.
     const target = resolve(dirname(file), match[0]);
     const inside = target.startsWith(root + sep) && existsSync(target);
     if (!inside) findings.push(`"${match[0]}": a path outside the repository`);

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { MASTER_KEY_FILE } from '../crypto/keys/master-key.js';
-import { isDomainError } from '../domain/shared/domain-error.js';
-import type { OperationContext } from '../domain/shared/operation-context.js';
+import { isDomainError } from '../domain/common/domain-error.js';
+import type { OperationContext } from '../domain/common/operation-context.js';
 import { openServices } from '../main.js';
 import type { Services } from '../services.js';
 

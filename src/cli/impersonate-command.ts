@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { MintedToken } from '../domain/impersonation/impersonation-service.js';
-import type { OperationContext } from '../domain/shared/operation-context.js';
+import type { OperationContext } from '../domain/common/operation-context.js';
 import type { Services } from '../services.js';
 import { printableJson } from '../http/wire/json-text.js';
 import { printable } from './cli-support.js';

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../domain/audit/audit-event.js';
 import type { ImpersonatedSession, ImpersonationToken } from '../domain/impersonation/impersonation.js';
 import { AUDIT_EXPORT_PAGE_SIZE } from '../domain/impersonation/audit-export.js';
 import type { AuditTrailQuery, ImpersonationScope, PolicyView } from '../domain/impersonation/impersonation-admin-service.js';
-import type { OperationContext } from '../domain/shared/operation-context.js';
+import type { OperationContext } from '../domain/common/operation-context.js';
 import { encodeAuditEvent } from '../http/wire/impersonation.js';
 import { printableJson } from '../http/wire/json-text.js';
 import type { Services } from '../services.js';

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
 import { OPERATOR_ROLES, type Operator, type OperatorRole } from '../domain/operators/operator.js';
 import type { OperatorCredentials } from '../domain/operators/operators-service.js';
-import type { OperationContext } from '../domain/shared/operation-context.js';
+import type { OperationContext } from '../domain/common/operation-context.js';
 import type { Services } from '../services.js';
 import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleIdentity } from '../domain/operators/console-auth-service.js';
 import { operatorError } from '../domain/operators/errors.js';
 import type { OperatorRole } from '../domain/operators/operator.js';
-import type { OperationContext } from '../domain/shared/operation-context.js';
+import type { OperationContext } from '../domain/common/operation-context.js';
 import { csrfMatches, csrfTokenForSession, PRE_SESSION_COOKIE } from './csrf.js';
 
 export const SESSION_COOKIE = 'understudy_console';

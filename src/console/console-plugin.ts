@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError } from '../domain/shared/domain-error.js';
+import { isDomainError } from '../domain/common/domain-error.js';
 import type { Random } from '../platform/random.js';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
 import type { Services } from '../services.js';

@@ -1,6 +1,6 @@
-import type { ErrorKind } from '../domain/shared/domain-error.js';
-import { DomainError, isDomainError } from '../domain/shared/domain-error.js';
-import { sharedError } from '../domain/shared/errors.js';
+import type { ErrorKind } from '../domain/common/domain-error.js';
+import { DomainError, isDomainError } from '../domain/common/domain-error.js';
+import { sharedError } from '../domain/common/errors.js';
 import { RateLimitedError } from '../domain/rate-limits/errors.js';
 
 /** The one mapping from error kind to HTTP status (style rule 8). */

@@ -1,6 +1,6 @@
 import { digestsMatch } from '../crypto/opaque-token.js';
 import { secretDigestBytes } from '../crypto/secret-digest.js';
-import { sharedError } from '../domain/shared/errors.js';
+import { sharedError } from '../domain/common/errors.js';
 import type { Project } from '../domain/projects/project.js';
 
 /**

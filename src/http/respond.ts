@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { OperationContext } from '../domain/shared/operation-context.js';
+import type { OperationContext } from '../domain/common/operation-context.js';
 
 /** Every success body carries `request_id` and `status_code`, as Stytch's do, alongside the resource. */
 export function ok<T extends object>(request: FastifyRequest, body: T): { request_id: string } & T & { status_code: 200 } {

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
-import { sharedError } from '../domain/shared/errors.js';
-import type { DomainError } from '../domain/shared/domain-error.js';
+import { sharedError } from '../domain/common/errors.js';
+import type { DomainError } from '../domain/common/domain-error.js';
 import type { Logger } from '../platform/logger.js';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
 import { errorHeaders, renderError } from './errors.js';

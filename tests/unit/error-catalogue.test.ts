@@ -5,8 +5,8 @@ import { MEMBER_ERRORS } from '../../src/domain/members/errors.js';
 import { ORGANIZATION_ERRORS } from '../../src/domain/organizations/errors.js';
 import { RBAC_ERRORS } from '../../src/domain/rbac/errors.js';
 import { SESSION_ERRORS } from '../../src/domain/sessions/errors.js';
-import { DomainError, type ErrorKind } from '../../src/domain/shared/domain-error.js';
-import { SHARED_ERRORS } from '../../src/domain/shared/errors.js';
+import { DomainError, type ErrorKind } from '../../src/domain/common/domain-error.js';
+import { SHARED_ERRORS } from '../../src/domain/common/errors.js';
 import { renderError } from '../../src/http/errors.js';
 
 type Catalogue = Readonly<Record<string, { readonly kind: ErrorKind; readonly message: string }>>;

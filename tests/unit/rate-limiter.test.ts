@@ -4,7 +4,7 @@ import { RateLimitedError } from '../../src/domain/rate-limits/errors.js';
 import { policiesOf } from '../../src/domain/rate-limits/rate-limit.js';
 import { RateLimiter } from '../../src/domain/rate-limits/rate-limiter.js';
 import type { RateLimitCounterKey, RateLimitsStore } from '../../src/domain/rate-limits/rate-limits-store.js';
-import type { OperationContext } from '../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../src/domain/common/operation-context.js';
 import { ManualClock } from '../../src/platform/clock.js';
 
 /** An in-memory store that records every call, to show which paths touch the database. */

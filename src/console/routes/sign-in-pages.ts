@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { RateLimitedError } from '../../domain/rate-limits/errors.js';
-import { isDomainError } from '../../domain/shared/domain-error.js';
+import { isDomainError } from '../../domain/common/domain-error.js';
 import { checkCsrf, csrfFor, field, operatorContext, safeNext, SESSION_COOKIE } from '../console-context.js';
 import { ANONYMOUS, cookieOptions, type ConsoleDependencies } from '../console-plugin.js';
 import { signInPage, totpPage } from '../views/sign-in.js';

@@ -1,4 +1,4 @@
-import type { Actor } from '../shared/operation-context.js';
+import type { Actor } from '../common/operation-context.js';
 
 /** Past-tense event types (style rule 18). Each state change writes exactly one, in its transaction. */
 export type AuditEventType =

@@ -1,7 +1,7 @@
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
-import type { OperationContext } from '../shared/operation-context.js';
+import type { OperationContext } from '../common/operation-context.js';
 import type { AuditEvent, AuditEventType } from './audit-event.js';
 import type { AuditStore } from './audit-store.js';
 

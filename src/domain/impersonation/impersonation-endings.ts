@@ -1,7 +1,7 @@
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { OperationContext } from '../shared/operation-context.js';
+import type { OperationContext } from '../common/operation-context.js';
 import type { SessionsPorts } from '../sessions/sessions-service.js';
 import type { ImpersonatedSession, ImpersonationEndCause, ImpersonationSelector, ImpersonationToken } from './impersonation.js';
 import type { ImpersonationLedger } from './impersonation-ledger.js';

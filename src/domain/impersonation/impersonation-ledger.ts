@@ -2,8 +2,8 @@ import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
-import type { OperationContext } from '../shared/operation-context.js';
-import type { Transactional } from '../shared/transactional.js';
+import type { OperationContext } from '../common/operation-context.js';
+import type { Transactional } from '../common/transactional.js';
 import type { ImpersonatedSession, ImpersonationEndCause } from './impersonation.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 

@@ -19,10 +19,10 @@ import { rbacError } from '../rbac/errors.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import type { AuthenticatedSession, SessionsService } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
-import { isDomainError, type DomainError } from '../shared/domain-error.js';
-import { FOR_SHARE, type ReadForUpdate } from '../shared/read-for-update.js';
-import type { OperationContext } from '../shared/operation-context.js';
-import type { Transactional } from '../shared/transactional.js';
+import { isDomainError, type DomainError } from '../common/domain-error.js';
+import { FOR_SHARE, type ReadForUpdate } from '../common/read-for-update.js';
+import type { OperationContext } from '../common/operation-context.js';
+import type { Transactional } from '../common/transactional.js';
 import { impersonationError } from './errors.js';
 import {
   DEFAULT_TOKEN_MINUTES,

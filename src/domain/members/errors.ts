@@ -1,4 +1,4 @@
-import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../common/domain-error.js';
 
 /** Member error codes: Stytch `error_type` values where Stytch has one (docs/errors.md marks ours), each with its kind. */
 export const MEMBER_ERRORS = {

@@ -1,6 +1,6 @@
 import type { Organization } from '../organizations/organization.js';
-import { assertFiniteNumbers } from '../shared/json-values.js';
-import { mapFilterValues, type SearchQuery } from '../shared/search.js';
+import { assertFiniteNumbers } from '../common/json-values.js';
+import { mapFilterValues, type SearchQuery } from '../common/search.js';
 import { memberError } from './errors.js';
 
 export type MemberStatus = 'pending' | 'invited' | 'active' | 'deleted';

@@ -6,15 +6,15 @@ import type { AuditStore } from '../audit/audit-store.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
-import type { OperationContext } from '../shared/operation-context.js';
-import { FOR_SHARE, FOR_UPDATE, type ReadForUpdate } from '../shared/read-for-update.js';
-import { decodeCursor, parseLimit, toPage, type Page } from '../shared/pagination.js';
-import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
+import type { OperationContext } from '../common/operation-context.js';
+import { FOR_SHARE, FOR_UPDATE, type ReadForUpdate } from '../common/read-for-update.js';
+import { decodeCursor, parseLimit, toPage, type Page } from '../common/pagination.js';
+import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../common/search.js';
 import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
 import type { SessionsPorts } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
-import type { Transactional } from '../shared/transactional.js';
-import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
+import type { Transactional } from '../common/transactional.js';
+import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { memberError } from './errors.js';
 import {
   checkAssignedRoles,
@@ -28,7 +28,7 @@ import {
   type MemberStatus,
   withCanonicalEmails,
 } from './member.js';
-import { sharedError } from '../shared/errors.js';
+import { sharedError } from '../common/errors.js';
 
 const MEMBER_STATUSES: readonly MemberStatus[] = ['pending', 'invited', 'active', 'deleted'];
 import type { MembersStore } from './members-store.js';

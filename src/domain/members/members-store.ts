@@ -1,6 +1,6 @@
-import type { PageRequest } from '../shared/pagination.js';
-import type { ReadForUpdate } from '../shared/read-for-update.js';
-import type { SearchQuery } from '../shared/search.js';
+import type { PageRequest } from '../common/pagination.js';
+import type { ReadForUpdate } from '../common/read-for-update.js';
+import type { SearchQuery } from '../common/search.js';
 import type { Member } from './member.js';
 
 /** Storage port for members. Every lookup is scoped by organization (style rule 11). */

@@ -7,8 +7,8 @@ import type { IdGenerator } from '../../platform/ids.js';
 import type { Random } from '../../platform/random.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
-import type { OperationContext } from '../shared/operation-context.js';
-import type { Transactional } from '../shared/transactional.js';
+import type { OperationContext } from '../common/operation-context.js';
+import type { Transactional } from '../common/transactional.js';
 import { operatorError } from './errors.js';
 import {
   FRESH_TOTP_MINUTES,

@@ -1,4 +1,4 @@
-import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../common/domain-error.js';
 
 /** Console operator error codes (Understudy's own; the console is not part of Stytch's API). */
 export const OPERATOR_ERRORS = {

@@ -11,9 +11,9 @@ import type { ImpersonationEndings } from '../impersonation/impersonation-ending
 import type { ImpersonationEndCause } from '../impersonation/impersonation.js';
 import type { SessionsPorts } from '../sessions/sessions-service.js';
 import { normalizeEmail } from '../members/member.js';
-import type { OperationContext } from '../shared/operation-context.js';
-import type { Transactional } from '../shared/transactional.js';
-import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
+import type { OperationContext } from '../common/operation-context.js';
+import type { Transactional } from '../common/transactional.js';
+import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { operatorError } from './errors.js';
 import { MIN_PASSWORD_LENGTH, OPERATOR_ROLES, requiresTotp, type Operator, type OperatorRole } from './operator.js';
 import type { OperatorsStore } from './operators-store.js';

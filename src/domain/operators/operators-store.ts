@@ -1,4 +1,4 @@
-import type { ReadForUpdate } from '../shared/read-for-update.js';
+import type { ReadForUpdate } from '../common/read-for-update.js';
 import type { ConsoleSession, Operator } from './operator.js';
 
 /**

@@ -1,4 +1,4 @@
-import { assertFiniteNumbers } from '../shared/json-values.js';
+import { assertFiniteNumbers } from '../common/json-values.js';
 import { organizationError } from './errors.js';
 
 export type AllowedType = 'ALL_ALLOWED' | 'RESTRICTED' | 'NOT_ALLOWED';

@@ -3,14 +3,14 @@ import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
-import type { OperationContext } from '../shared/operation-context.js';
-import { FOR_UPDATE } from '../shared/read-for-update.js';
-import { parseLimit, decodeCursor, toPage, type Page } from '../shared/pagination.js';
-import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../shared/search.js';
+import type { OperationContext } from '../common/operation-context.js';
+import { FOR_UPDATE } from '../common/read-for-update.js';
+import { parseLimit, decodeCursor, toPage, type Page } from '../common/pagination.js';
+import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../common/search.js';
 import { withCanonicalEmails } from '../members/member.js';
 import type { SessionsPorts } from '../sessions/sessions-service.js';
-import type { Transactional } from '../shared/transactional.js';
-import { UniqueConstraintError } from '../shared/unique-constraint-error.js';
+import type { Transactional } from '../common/transactional.js';
+import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { organizationError } from './errors.js';
 import {
   DEFAULT_SETTINGS,

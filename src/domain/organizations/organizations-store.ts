@@ -1,6 +1,6 @@
-import type { PageRequest } from '../shared/pagination.js';
-import type { ReadForUpdate } from '../shared/read-for-update.js';
-import type { SearchQuery } from '../shared/search.js';
+import type { PageRequest } from '../common/pagination.js';
+import type { ReadForUpdate } from '../common/read-for-update.js';
+import type { SearchQuery } from '../common/search.js';
 import type { Organization } from './organization.js';
 
 /** Storage port for organizations (style rule 11). */

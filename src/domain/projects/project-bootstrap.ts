@@ -4,7 +4,7 @@ import { toTimestamp } from '../../platform/clock.js';
 import type { Random } from '../../platform/random.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { Transactional } from '../shared/transactional.js';
+import type { Transactional } from '../common/transactional.js';
 import type { Project } from './project.js';
 import type { ProjectsStore } from './projects-store.js';
 

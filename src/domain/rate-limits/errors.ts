@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '../shared/domain-error.js';
+import { DomainError, type ErrorKind } from '../common/domain-error.js';
 
 /** Rate-limit error codes: Stytch's `too_many_requests`, answered with 429. */
 export const RATE_LIMIT_ERRORS = {

@@ -1,5 +1,5 @@
 import { toTimestamp, type Clock } from '../../platform/clock.js';
-import type { OperationContext } from '../shared/operation-context.js';
+import type { OperationContext } from '../common/operation-context.js';
 import { clientAddressKey } from './client-address.js';
 import { rateLimitError, type RateLimitedError } from './errors.js';
 import { secondsUntilEnd, windowAt, type RateLimitName, type RateLimitPolicy, type RateLimitWindow } from './rate-limit.js';

@@ -1,4 +1,4 @@
-import { errorFactory, type ErrorKind } from '../shared/domain-error.js';
+import { errorFactory, type ErrorKind } from '../common/domain-error.js';
 
 /** Session error codes: Stytch `error_type` values where Stytch has one (docs/errors.md marks ours), each with its kind. */
 export const SESSION_ERRORS = {

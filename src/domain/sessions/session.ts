@@ -1,4 +1,4 @@
-import { assertFiniteNumbers } from '../shared/json-values.js';
+import { assertFiniteNumbers } from '../common/json-values.js';
 import { sessionError } from './errors.js';
 
 /**

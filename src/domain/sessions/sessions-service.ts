@@ -12,10 +12,10 @@ import type { MembersStore } from '../members/members-store.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
-import type { OperationContext } from '../shared/operation-context.js';
+import type { OperationContext } from '../common/operation-context.js';
 import type { ImpersonationEndCause } from '../impersonation/impersonation.js';
 import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
-import type { Transactional } from '../shared/transactional.js';
+import type { Transactional } from '../common/transactional.js';
 import { authorize, type AuthorizationCheck, type AuthorizationVerdict } from '../rbac/authorize.js';
 import { sessionError } from './errors.js';
 import {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { JWK } from 'jose';
-import { sharedError } from '../../domain/shared/errors.js';
+import { sharedError } from '../../domain/common/errors.js';
 import { ok } from '../respond.js';
 
 /**

@@ -1,7 +1,7 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/audit-event.js';
 import type { AuditEventFilter, AuditStore } from '../../domain/audit/audit-store.js';
-import type { Actor } from '../../domain/shared/operation-context.js';
+import type { Actor } from '../../domain/common/operation-context.js';
 import type { AuditEventRow, Database } from '../database.js';
 import { fromJson, toJson } from './json-column.js';
 

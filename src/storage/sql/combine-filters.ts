@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
-import type { SearchFilter, SearchQuery } from '../../domain/shared/search.js';
+import type { SearchFilter, SearchQuery } from '../../domain/common/search.js';
 import type { Database } from '../database.js';
 
 /** AND (or Stytch's deprecated OR) of the query's filters; a query without filters matches everything. */

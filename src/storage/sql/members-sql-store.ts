@@ -1,9 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Member, MemberStatus, RetiredEmail } from '../../domain/members/member.js';
 import type { MembersStore } from '../../domain/members/members-store.js';
-import type { PageRequest } from '../../domain/shared/pagination.js';
-import type { ReadForUpdate } from '../../domain/shared/read-for-update.js';
-import type { SearchFilter, SearchQuery } from '../../domain/shared/search.js';
+import type { PageRequest } from '../../domain/common/pagination.js';
+import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
+import type { SearchFilter, SearchQuery } from '../../domain/common/search.js';
 import type { Database, MemberRow } from '../database.js';
 import { fromFlag, fromJson, likePattern, toFlag, toJson } from './json-column.js';
 import { combineFilters } from './combine-filters.js';

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ConsoleSession, Operator, OperatorRole } from '../../domain/operators/operator.js';
 import type { OperatorsStore, SignInClaim } from '../../domain/operators/operators-store.js';
-import type { ReadForUpdate } from '../../domain/shared/read-for-update.js';
+import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
 import type { ConsoleSessionRow, Database, OperatorRow } from '../database.js';
 import { translateUniqueViolation } from './unique-violation.js';
 

@@ -1,4 +1,4 @@
-import { UniqueConstraintError } from '../../domain/shared/unique-constraint-error.js';
+import { UniqueConstraintError } from '../../domain/common/unique-constraint-error.js';
 
 /**
  * Runs a write and turns a unique-index violation into a UniqueConstraintError naming the first

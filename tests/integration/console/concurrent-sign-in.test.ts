@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../src/crypto/totp.js';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import { STORES } from '../../support/stores.js';
 import { TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET } from '../../support/test-server.js';
 import { killLeftoverProcesses, runCliToExit } from '../cli/cli-process.js';

@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../../../src/config/schema.js';
 import type { AuditEvent, AuditEventType } from '../../../src/domain/audit/audit-event.js';
 import type { OperatorRole } from '../../../src/domain/operators/operator.js';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import { ManualClock } from '../../../src/platform/clock.js';
 import type { StoreFactory } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';

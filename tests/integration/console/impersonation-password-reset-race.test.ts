@@ -1,6 +1,6 @@
 import type { Member } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import { createImpersonationCast, type ImpersonationCast, REDEEM } from '../../support/impersonation.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET, type TestServer } from '../../support/test-server.js';

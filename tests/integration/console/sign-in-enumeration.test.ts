@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import { STORES } from '../../support/stores.js';
 import { ConsoleClient, type ConsoleResponse } from './console-client.js';
 import { type ConsoleHarness, startConsoleHarness } from './console-harness.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_ERRORS } from '../../../src/domain/shared/errors.js';
+import { SHARED_ERRORS } from '../../../src/domain/common/errors.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, TEST_PROJECT_ID, TEST_PROJECT_SECRET, type TestServer } from '../../support/test-server.js';
 

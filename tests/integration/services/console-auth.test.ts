@@ -5,7 +5,7 @@ import type { PasswordHasher } from '../../../src/crypto/password-hasher.js';
 import { totpCode } from '../../../src/crypto/totp.js';
 import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import type { OperatorRole } from '../../../src/domain/operators/operator.js';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { cryptoRandom } from '../../../src/platform/random.js';
 import { createServices, type Services } from '../../../src/services.js';

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import type { AuditTrailQuery } from '../../../src/domain/impersonation/impersonation-admin-service.js';
 import type { MintInput } from '../../../src/domain/impersonation/impersonation-service.js';
 import type { Member } from '../../../src/domain/members/member.js';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import type { AuthenticatedSession } from '../../../src/domain/sessions/sessions-service.js';
 import { emailFactor } from '../../support/sessions.js';
 import { STORES } from '../../support/stores.js';

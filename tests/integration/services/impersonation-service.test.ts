@@ -7,7 +7,7 @@ import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import type { MintInput } from '../../../src/domain/impersonation/impersonation-service.js';
 import type { Member } from '../../../src/domain/members/member.js';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import { cryptoRandom } from '../../../src/platform/random.js';
 import { AuditSqlStore } from '../../../src/storage/sql/audit-sql-store.js';
 import { ImpersonationSqlStore } from '../../../src/storage/sql/impersonation-sql-store.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OrganizationsService } from '../../../src/domain/organizations/organizations-service.js';
-import { isDomainError } from '../../../src/domain/shared/domain-error.js';
+import { isDomainError } from '../../../src/domain/common/domain-error.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import { cryptoRandom } from '../../../src/platform/random.js';
 import { createServices } from '../../../src/services.js';

@@ -5,7 +5,7 @@ import type { StoredSigningKey } from '../../../src/crypto/keys/signing-keys-sto
 import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import type { Member } from '../../../src/domain/members/member.js';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
-import type { OperationContext } from '../../../src/domain/shared/operation-context.js';
+import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import type { AuthenticationFactor } from '../../../src/domain/sessions/session.js';
 import type { AuthenticateSessionInput } from '../../../src/domain/sessions/sessions-service.js';
 import { STORES } from '../../support/stores.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { UniqueConstraintError } from '../../../src/domain/shared/unique-constraint-error.js';
+import { UniqueConstraintError } from '../../../src/domain/common/unique-constraint-error.js';
 import { openStore } from '../../../src/storage/open-store.js';
 import type { Store } from '../../../src/storage/store.js';
 import { anOrganization } from '../../support/builders/organization-builder.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeEach, expect } from 'vitest';
-import { UniqueConstraintError } from '../../../src/domain/shared/unique-constraint-error.js';
+import { UniqueConstraintError } from '../../../src/domain/common/unique-constraint-error.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../src/storage/database.js';
 import { migrate } from '../../../src/storage/open-store.js';

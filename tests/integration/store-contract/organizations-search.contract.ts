@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
-import type { PageRequest } from '../../../src/domain/shared/pagination.js';
-import { MAX_QUERY_VALUES, type SearchFilter, type SearchQuery } from '../../../src/domain/shared/search.js';
+import type { PageRequest } from '../../../src/domain/common/pagination.js';
+import { MAX_QUERY_VALUES, type SearchFilter, type SearchQuery } from '../../../src/domain/common/search.js';
 import { aMember } from '../../support/builders/member-builder.js';
 import { anOrganization, type OrganizationOverrides } from '../../support/builders/organization-builder.js';
 import type { StoreFactory } from '../../support/stores.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
-import type { SearchQuery } from '../../../src/domain/shared/search.js';
+import type { SearchQuery } from '../../../src/domain/common/search.js';
 import { aMember } from '../../support/builders/member-builder.js';
 import { anOrganization } from '../../support/builders/organization-builder.js';
 import type { StoreFactory } from '../../support/stores.js';
