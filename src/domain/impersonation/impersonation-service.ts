@@ -249,23 +249,21 @@ export class ImpersonationService {
     if (token.expiresAt <= at) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'expired');
     const policy = await this.#policyFor(token.organizationId);
     if (!policy.enabled) return refuse(disabled(policy), `disabled_by_${policy.disabledBy}`);
-    const subject = await subjectOf(this.#store, token);
-    if ('error' in subject) return refuse(subject.error, subject.why);
-    // Disabling an operator revokes their tokens; this also catches one minted while the disable committed.
-    const operator = await this.#store.operators.findOperatorByEmail(token.impersonatorEmailAddress);
-    if (operator !== undefined && operator.disabledAt !== null) {
-      return refuse(impersonationError('unable_to_auth_impersonation_token', 'The operator this token was minted for is disabled.'), 'operator_disabled');
-    }
-    // Checked last so a refusal names the cause that still holds (a policy still off, a member still deleted).
-    if (token.revokedAt !== null) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'revoked');
 
     let started: Awaited<ReturnType<SessionsService['startSession']>>;
     try {
       started = await this.#store.transaction(async (tx) => {
-        // Read again, locked (organization, then member: the lock order, read-for-update.ts): a delete of
-        // either commits first and is seen here, or waits for this transaction and then ends its session.
+        // Read locked, inside the transaction (organization, then member: the lock order,
+        // read-for-update.ts): a delete of either commits first and is seen here, or waits for this
+        // transaction and then ends its session. A revocation is seen by the claiming UPDATE below;
+        // these checks come first so a refusal names the cause that still holds (a member still deleted).
         const locked = await subjectOf(tx, token, FOR_SHARE);
-        if ('error' in locked) throw new LateRedemptionRefusal(locked.error, locked.why);
+        if ('error' in locked) throw new RedemptionRefusal(locked.error, locked.why);
+        // Disabling an operator revokes their tokens; this also catches one minted while the disable committed.
+        const operator = await tx.operators.findOperatorByEmail(token.impersonatorEmailAddress);
+        if (operator !== undefined && operator.disabledAt !== null) {
+          throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token', 'The operator this token was minted for is disabled.'), 'operator_disabled');
+        }
         const session = await this.#sessions.startSession(tx, context, {
           member: locked.member,
           organization: locked.organization,
@@ -285,7 +283,7 @@ export class ImpersonationService {
         return session;
       });
     } catch (error) {
-      if (error instanceof LateRedemptionRefusal) return refuse(error.refusal, error.why);
+      if (error instanceof RedemptionRefusal) return refuse(error.refusal, error.why);
       if (error instanceof LostRedemptionRace) {
         // Another redemption, or a revocation, claimed the token first: say which.
         const claimed = (await this.#store.impersonation.findTokenByLookupId(parsed.lookupId))?.token;
@@ -415,8 +413,8 @@ function recordable(text: string): string {
 /** Another request redeemed the token between our read and our write. */
 class LostRedemptionRace extends Error {}
 
-/** The token's organization or member changed between our first read and the locked one: refused, with why. */
-class LateRedemptionRefusal extends Error {
+/** A refusal found inside the redemption transaction (which rolls back): refused, audited, with why. */
+class RedemptionRefusal extends Error {
   constructor(
     readonly refusal: DomainError,
     readonly why: string,
