@@ -68,7 +68,8 @@ describe('understudy serve: the data directory', () => {
     }
   });
 
-  it.skipIf(!POSTGRES_URL)('keeps the SQLite project\'s credentials.json when the same directory then serves a new PostgreSQL database', async () => {
+  // Skipped without a PostgreSQL server; the title then says how to provide one.
+  it.skipIf(!POSTGRES_URL)(`keeps the SQLite project's credentials.json when the same directory then serves a new PostgreSQL database${POSTGRES_URL ? '' : ` (${POSTGRES_SKIP_REASON})`}`, async () => {
     const dataDir = dataDirectory('switch');
     const sqlite = await serveOnce({ UNDERSTUDY_DATA_DIR: dataDir });
     const sqliteCredentials = printedCredentials(sqlite.stdout);
@@ -107,8 +108,6 @@ describe('understudy serve: the data directory', () => {
       await again.stop();
     }
   });
-
-  it.skipIf(POSTGRES_URL)(`credentials across databases: ${POSTGRES_SKIP_REASON}`, () => undefined);
 
   it('leaves a data directory that already exists with the mode its owner gave it', async () => {
     const parent = temporaryDirectory('existing');
