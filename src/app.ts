@@ -6,11 +6,10 @@ import { ProjectAuthenticator } from './http/project-authenticator.js';
 import { registerHealthRoutes } from './http/routes/health.js';
 import { registerConsole } from './console/console-plugin.js';
 import { registerImpersonationRoutes } from './http/routes/impersonation.js';
-import { registerJwksRoute } from './http/routes/jwks.js';
 import { registerMemberRoutes } from './http/routes/members.js';
 import { registerOrganizationRoutes } from './http/routes/organizations.js';
 import { registerRbacRoutes } from './http/routes/rbac.js';
-import { registerSessionRoutes } from './http/routes/sessions.js';
+import { registerOperations } from './api/register-operations.js';
 import { registerRateLimitHook } from './http/rate-limit-hook.js';
 import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
 import { rbacError } from './domain/rbac/errors.js';
@@ -80,8 +79,6 @@ export function createApp(options: AppOptions): App {
   registerHealthRoutes(http, { ping: () => options.store.ping() });
   registerOrganizationRoutes(http, { organizations: services.organizations, projectId });
   registerMemberRoutes(http, { members: services.members, projectId });
-  registerSessionRoutes(http, { sessions: services.sessions, projectId });
-  registerJwksRoute(http, { projectId, publicJwks: () => services.keystore.publicJwks() });
   registerRbacRoutes(http, { organizations: services.organizations });
   registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined });
   registerImpersonationRoutes(http, {
@@ -91,5 +88,6 @@ export function createApp(options: AppOptions): App {
     auditExports: services.auditExports,
     projectId,
   });
+  registerOperations(http, { ...services, projectId, ping: () => options.store.ping() });
   return { http, services };
 }

@@ -14,6 +14,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   precondition_failed: 400,
   rate_limited: 429,
   internal: 500,
+  unimplemented: 501,
   unavailable: 503,
 };
 

@@ -50,6 +50,8 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Routes that read member-session headers themselves instead of the generic check. */
     handlesMemberSessionHeaders?: boolean;
+    /** The SDK method (or, for our extensions, our name in the same style) the route answers. */
+    sdkMethod?: string;
   }
   interface FastifyInstance {
     /** Every route registered so far, with who may call it; answers 405 for a known path with the wrong method. */
@@ -214,8 +216,8 @@ function headerValue(value: string | string[] | undefined): string | undefined {
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
   const body = renderError(error, request.id);
-  // A 503 was logged with its cause where the outage was recognised (toDomainError).
-  if (body.status_code >= 500 && body.status_code !== 503) request.log.error({ err: error }, 'request failed');
+  // A 503 was logged with its cause where the outage was recognised (toDomainError); a 501 is no failure of ours.
+  if (body.status_code >= 500 && body.status_code !== 503 && body.status_code !== 501) request.log.error({ err: error }, 'request failed');
   return reply.code(body.status_code).headers(errorHeaders(error)).type('application/json').send(body);
 }
 

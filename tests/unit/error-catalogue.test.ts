@@ -36,6 +36,7 @@ const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   precondition_failed: 400,
   rate_limited: 429,
   internal: 500,
+  unimplemented: 501,
   unavailable: 503,
 };
 const SPECIAL_STATUS: Readonly<Record<string, number>> = { method_not_allowed: 405, request_body_too_large: 413, unsupported_content_type: 415 };

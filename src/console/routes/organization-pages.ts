@@ -73,7 +73,7 @@ export function registerOrganizationPages(scope: FastifyInstance, dependencies: 
     const { member } = await members.dangerouslyGet(request.params.member, { includeDeleted: true });
     if (member.organizationId !== organization.organizationId) throw operatorError('operator_forbidden', 'This member belongs to another organization.');
     const policy = await impersonationAdmin.getPolicy(organization.organizationId);
-    const live = member.status === 'deleted' ? [] : (await sessions.list(organization.organizationId, member.memberId)).sessions;
+    const live = member.status === 'deleted' ? [] : (await sessions.get(organization.organizationId, member.memberId)).sessions;
     const history = await impersonationAdmin.auditTrail({ organization: organization.organizationId, member: member.memberId, limit: 100 });
     const ability: ImpersonateAbility = {
       blockedBecause: !canImpersonate(identity.operator.role)

@@ -11,6 +11,8 @@ export type ErrorKind =
   | 'precondition_failed'
   | 'rate_limited'
   | 'internal'
+  /** The operation exists in Stytch's API but this version does not answer it yet. */
+  | 'unimplemented'
   /** A dependency (the database) cannot answer now; retrying later may succeed. */
   | 'unavailable';
 

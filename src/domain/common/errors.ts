@@ -12,6 +12,8 @@ export const SHARED_ERRORS = {
   request_body_too_large: { kind: 'invalid_argument', message: 'The request body is too large.' },
   route_not_found: { kind: 'not_found', message: 'The requested route does not exist.' },
   method_not_allowed: { kind: 'invalid_argument', message: 'This HTTP method is not allowed on this route.' },
+  // A Stytch operation of the contract that this version does not answer yet (docs/compatibility.md lists them).
+  not_implemented: { kind: 'unimplemented', message: 'This operation is not implemented by this Understudy version.' },
   invalid_search_query: { kind: 'invalid_argument', message: 'The search query is invalid.' },
   organization_search_missing_filter_name: { kind: 'invalid_argument', message: 'Each operand needs a filter_name.' },
   organization_search_filter_name_must_be_string: { kind: 'invalid_argument', message: 'filter_name must be a string.' },

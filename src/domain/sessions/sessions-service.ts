@@ -223,7 +223,7 @@ export class SessionsService {
   }
 
   /** sessions.get: the member's live sessions. */
-  async list(organizationReference: string, memberReference: string): Promise<{ organization: Organization; sessions: MemberSession[] }> {
+  async get(organizationReference: string, memberReference: string): Promise<{ organization: Organization; sessions: MemberSession[] }> {
     const organization = await this.#store.organizations.findOrganization(organizationReference);
     if (organization === undefined) throw organizationError('organization_not_found');
     const member = await this.#store.members.findMember(organization.organizationId, memberReference);

@@ -23,7 +23,7 @@ import {
   revokeImpersonationTokensBody,
 } from '../wire/impersonation.js';
 import { organizationParams } from '../wire/organizations.js';
-import { encodeAuthenticatedSession } from './sessions.js';
+import { encodeAuthenticatedSession } from '../../api/sessions/encode-authenticated-session.js';
 
 type Body = Record<string, unknown>;
 type Scope = { organization_id?: string; member_id?: string; impersonator_id?: string };

@@ -1,7 +1,6 @@
 import type { Organization } from '../../domain/organizations/organization.js';
 import type { MemberSession } from '../../domain/sessions/session.js';
 import { encodeFactor, type WireFactor } from '../../domain/sessions/session-claims.js';
-import { bool, jsonObject, objectSchema, str } from './schema-types.js';
 
 /** Stytch's MemberSession object (`api_b2b_session_v1_MemberSession` in the contract). */
 export interface MemberSessionWire {
@@ -31,25 +30,3 @@ export function encodeMemberSession(session: MemberSession, organization: Pick<O
     custom_claims: { ...session.customClaims },
   };
 }
-
-const durationMinutes = { type: 'integer' } as const;
-
-export const authenticateSessionBody = objectSchema({
-  session_token: str,
-  session_jwt: { type: 'string', maxLength: 65536 },
-  session_duration_minutes: durationMinutes,
-  session_custom_claims: jsonObject,
-  // TODO(RBAC issue): authorization_check is accepted by the schema and refused by the handler until RBAC checks exist.
-  authorization_check: jsonObject,
-});
-
-export const revokeSessionBody = objectSchema({
-  member_session_id: str,
-  session_token: str,
-  session_jwt: { type: 'string', maxLength: 65536 },
-  member_id: str,
-});
-
-export const getSessionsQuery = objectSchema({ organization_id: str, member_id: str }, ['organization_id', 'member_id']);
-
-export { bool };

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { sharedError } from '../domain/common/errors.js';
+import { ok, projectContext } from '../http/respond.js';
+import { CONTRACT_OPERATIONS, type ContractOperation } from './generated/operations.js';
+import type { ApiServices, ExtensionOperation, OperationCall, StytchOperation } from './operation.js';
+import { EXTENSION_OPERATIONS, STYTCH_OPERATIONS } from './operations.js';
+
+/**
+ * Registers every operation of the contract, implemented or not, and every extension of ours.
+ * Each implemented operation gets its route and request schema from the contract; every other one
+ * answers 501 not_implemented naming its SDK method, so a caller sees what is missing rather than a
+ * 404 that looks like a typo.
+ */
+export function registerOperations(app: FastifyInstance, services: ApiServices): void {
+  const implemented = new Map(STYTCH_OPERATIONS.map((operation) => [operation.operationId, operation]));
+  for (const contract of CONTRACT_OPERATIONS) {
+    const operation = implemented.get(contract.operationId);
+    // TRANSITIONAL (removed when every route is a module): routes still registered by src/http/routes.
+    if (operation === undefined && app.hasRoute({ method: contract.method, url: contract.url })) continue;
+    if (operation === undefined) registerNotImplemented(app, contract);
+    else registerStytchOperation(app, contract, operation, services);
+    implemented.delete(contract.operationId);
+  }
+  if (implemented.size > 0) throw new Error(`Operations not in the contract: ${[...implemented.keys()].join(', ')}`);
+  for (const extension of EXTENSION_OPERATIONS) registerExtension(app, extension, services);
+}
+
+function callOf(request: FastifyRequest, reply: FastifyReply, projectId: string): OperationCall<never, never, never> {
+  return {
+    body: request.body as never,
+    query: request.query as never,
+    params: request.params as never,
+    context: projectContext(request, projectId),
+    request,
+    reply,
+  };
+}
+
+function registerStytchOperation(app: FastifyInstance, contract: ContractOperation, operation: StytchOperation, services: ApiServices): void {
+  app.route({
+    method: contract.method,
+    url: contract.url,
+    // The generated schemas are plain JSON schema; Fastify's types want mutable objects.
+    schema: contract.schema as FastifySchema,
+    config: { ...operation.config, sdkMethod: contract.sdkMethod },
+    handler: async (request, reply) => ok(request, await operation.handle(callOf(request, reply, services.projectId), services)),
+  });
+}
+
+function registerExtension(app: FastifyInstance, extension: ExtensionOperation, services: ApiServices): void {
+  app.route({
+    method: extension.method,
+    url: extension.url,
+    ...(extension.schema && { schema: extension.schema }),
+    ...(extension.attachValidation && { attachValidation: true }),
+    config: { ...extension.config, sdkMethod: extension.name },
+    handler: async (request, reply) => {
+      const result = await extension.handle(callOf(request, reply, services.projectId), services);
+      return result === reply ? reply : ok(request, result);
+    },
+  });
+}
+
+function registerNotImplemented(app: FastifyInstance, contract: ContractOperation): void {
+  app.route({
+    method: contract.method,
+    url: contract.url,
+    // The project's credentials are still required; member-session headers are not looked at.
+    config: { handlesMemberSessionHeaders: true, sdkMethod: contract.sdkMethod },
+    handler: async () => {
+      throw sharedError('not_implemented', `${contract.sdkMethod} is not implemented by this Understudy version.`);
+    },
+  });
+}

@@ -1,0 +1,21 @@
+import { stytchOperation } from '../operation.js';
+import { encodeAuthenticatedSession } from './encode-authenticated-session.js';
+
+/** sessions.authenticate (and authenticateJwt): checks a session token or JWT, optionally extends it and checks a permission. */
+export default stytchOperation({
+  operationId: 'api_b2b_session_v1_Authenticate',
+  async handle({ body, context }, { sessions }) {
+    const check = body.authorization_check;
+    const result = await sessions.authenticate(context, {
+      sessionToken: body.session_token,
+      sessionJwt: body.session_jwt,
+      sessionDurationMinutes: body.session_duration_minutes,
+      sessionCustomClaims: body.session_custom_claims,
+      authorizationCheck: check && { organizationId: check.organization_id, resourceId: check.resource_id, action: check.action },
+    });
+    return {
+      ...encodeAuthenticatedSession(result),
+      ...(result.verdict && { verdict: { authorized: result.verdict.authorized, granting_roles: [...result.verdict.grantingRoles] } }),
+    };
+  },
+});
