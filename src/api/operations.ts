@@ -3,6 +3,11 @@ import sessionsAuthenticate from './sessions/authenticate.js';
 import sessionsGet from './sessions/get.js';
 import sessionsGetJwks from './sessions/get-jwks.js';
 import sessionsRevoke from './sessions/revoke.js';
+// imports: organizations
+// imports: organizations.members
+// imports: rbac
+// imports: impersonation
+// imports: extensions
 
 /**
  * The one table of what Understudy answers. Every Stytch operation of the contract that is not
@@ -10,6 +15,10 @@ import sessionsRevoke from './sessions/revoke.js';
  * matrix is rendered from this list. Adding an operation is adding its module and one line here.
  */
 export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
+  // organizations
+  // organizations.members
+  // rbac
+  // impersonation
   sessionsAuthenticate,
   sessionsGet,
   sessionsGetJwks,
@@ -17,4 +26,7 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
 ] as readonly StytchOperation[];
 
 /** Our operations beside Stytch's (docs/impersonation.md, docs/configuration.md): not in the contract. */
-export const EXTENSION_OPERATIONS: readonly ExtensionOperation[] = [];
+export const EXTENSION_OPERATIONS: readonly ExtensionOperation[] = [
+  // extensions: health
+  // extensions: impersonation
+] as readonly ExtensionOperation[];
