@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// `npm run bench`: Understudy's hot paths against a bare node:http ceiling, on SQLite and (when a
-// URL is given) PostgreSQL, including a 1,000,000-session database and two processes on one
-// PostgreSQL, then (PostgreSQL only) a soak of mixed traffic on two processes. Writes
-// bench/results/*.json, docs/performance.md and bench/results/soak-*.md. See bench/README.md.
+// `npm run bench`: Understudy's hot paths against a bare node:http ceiling and two reference servers
+// (node:http and Fastify sending the same answer with no work), on SQLite and (when a URL is given)
+// PostgreSQL, including a 1,000,000-session database and two processes on one PostgreSQL, then
+// (PostgreSQL only) a soak of mixed traffic on two processes. Load comes from wrk (bench/lib/wrk-worker.mjs).
+// Writes bench/results/*.json, docs/performance.md and bench/results/soak-*.md. See bench/README.md.
 //   node bench/run.mjs [--smoke] [--no-postgres] [--rounds N] [--duration S] [--warmup S]
 //                      [--connections N] [--out DIR] [--no-docs] [--profile] [--runtime build|tsx]
 //                      [--only scenario,scenario] [--source DIR] [--render results.json]
-//                      [--no-soak] [--soak-only] [--soak-duration S]
+//                      [--no-soak] [--soak-only] [--soak-duration S] [--load-generator wrk|autocannon]
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ import { runSoak } from './lib/soak.mjs';
 import { summarizeSoak, writeSoakReport } from './lib/soak-report.mjs';
 import { benchmarkDatabase, measureCeiling, measureReferences, seedAll } from './lib/suite.mjs';
 import { prepareRuntime } from './lib/understudy.mjs';
+import { requireWrk } from './lib/wrk.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -42,6 +44,7 @@ const { values: flags } = parseArgs({
     'no-soak': { type: 'boolean', default: false },
     'soak-only': { type: 'boolean', default: false },
     'soak-duration': { type: 'string' },
+    'load-generator': { type: 'string', default: 'wrk' },
   },
 });
 
@@ -50,6 +53,8 @@ const FULL = {
   mode: 'full',
   runtime: 'build',
   connections: 50,
+  /** wrk's threads: one, as the load generator has one core of its own (bench/lib/processes.mjs). */
+  wrkThreads: 1,
   warmupSeconds: 2,
   durationSeconds: 7,
   rounds: 3,
@@ -89,6 +94,7 @@ const settings = {
   warmupSeconds: numberFlag('warmup', base.warmupSeconds),
   connections: numberFlag('connections', base.connections),
   soak: { ...base.soak, durationSeconds: numberFlag('soak-duration', base.soak.durationSeconds) },
+  loadGenerator: flags['load-generator'],
 };
 settings.impersonationTokens = Math.ceil((settings.warmupSeconds + settings.rounds * settings.durationSeconds) * settings.redemptionsPerSecondBudget);
 const resultsDir = resolve(flags.out ?? join(ROOT, 'bench', 'results'));
@@ -105,9 +111,25 @@ if (isSoakOnly && soakSkipReason !== undefined) {
 if (flags.render) {
   const result = JSON.parse(readFileSync(resolve(flags.render), 'utf8'));
   if (result.rows.length === 0) throw new Error(`${flags.render} has no scenario rows (a --soak-only run?)`);
+  result.json_file ??= relative(ROOT, resolve(flags.render));
   writeFileSync(join(ROOT, 'docs', 'performance.md'), renderMarkdown(result, join(ROOT, 'bench', 'performance-notes.md')));
   process.stdout.write('docs/performance.md written\n');
   process.exit(0);
+}
+
+// wrk is checked before anything is seeded: a missing generator fails at once, naming the install
+// command, rather than after minutes of seeding or by falling back to a slower generator.
+if (!['wrk', 'autocannon'].includes(settings.loadGenerator)) {
+  process.stderr.write(`--load-generator must be wrk or autocannon, not ${settings.loadGenerator}\n`);
+  process.exit(2);
+}
+if (settings.loadGenerator === 'wrk' && !isSoakOnly) {
+  try {
+    requireWrk();
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
 }
 
 const startedAt = performance.now();
@@ -119,19 +141,28 @@ const log = (text) => process.stderr.write(`[bench ${((performance.now() - start
 try {
   const masterKey = randomBytes(32).toString('base64');
   log(`preparing Understudy (${settings.runtime})`);
-  // --source <dir> benchmarks another version of Understudy (a before/after comparison): `dir` holds its
-  // src/ and tsconfig files (`git archive <commit> src tsconfig.json tsconfig.build.json | tar -x -C dir`)
-  // and a node_modules link; it is built and seeded with its own code.
-  const sourceRoot = flags.source ? resolve(flags.source) : ROOT;
+  // --source <dir> benchmarks another version of Understudy with this harness (a before/after
+  // comparison): `dir` is a checkout of that version (`git worktree add <dir> <commit>`) with a
+  // node_modules. Its server is built from its own src/, and its database is seeded by its own
+  // bench/lib/seed.mjs, which speaks its src/'s API (the fixtures it writes are checked below).
+  // Without one (a bare `git archive` of src/), a copy of this harness's seed runs there instead,
+  // two levels down so that `../../src` resolves to its src/, leaving its own files alone.
+  const sourceRoot = flags.source ? realpathSync(resolve(flags.source)) : ROOT;
+  let seedScript = join(ROOT, 'bench', 'lib', 'seed.mjs');
   if (sourceRoot !== ROOT) {
-    mkdirSync(join(sourceRoot, 'bench', 'lib'), { recursive: true });
-    copyFileSync(join(ROOT, 'bench', 'lib', 'seed.mjs'), join(sourceRoot, 'bench', 'lib', 'seed.mjs'));
     settings.source = sourceRoot;
+    seedScript = join(sourceRoot, 'bench', 'lib', 'seed.mjs');
+    if (!existsSync(seedScript)) {
+      seedScript = join(sourceRoot, 'bench', '.harness-seed', 'seed.mjs');
+      mkdirSync(dirname(seedScript), { recursive: true });
+      copyFileSync(join(ROOT, 'bench', 'lib', 'seed.mjs'), seedScript);
+    }
+    log(`measuring ${sourceRoot} with this harness, seeded by ${relative(sourceRoot, seedScript)}`);
   }
   const runtime = prepareRuntime(sourceRoot, settings.runtime);
   // Without the 1,000,000-session scenario, its database is not worth seeding.
   if (only !== undefined && !only.has('session-token-1m')) settings.large = { organizations: 1, members: 1, sessions: 1, benchmarkSessions: 1 };
-  const context = { root: ROOT, sourceRoot, runtime, settings, workDir, masterKey, log, only };
+  const context = { root: ROOT, sourceRoot, seedScript, runtime, settings, workDir, masterKey, log, only };
 
   if (flags.profile) {
     await runProfiles(context, resultsDir);
@@ -176,7 +207,7 @@ try {
       ...(isSoakOnly && { only: 'soak' }),
       finished_at: finishedAt.toISOString(),
       duration_seconds: (performance.now() - startedAt) / 1000,
-      environment: describeEnvironment(ROOT, postgresUrl ? await postgresVersion(postgresUrl) : undefined, loadAtStart),
+      environment: describeEnvironment(ROOT, sourceRoot, postgresUrl ? await postgresVersion(postgresUrl) : undefined, loadAtStart),
       load_average_at_end: loadAverage(),
       settings,
       shapes: { small: settings.small, large: settings.large },
@@ -188,8 +219,9 @@ try {
     result.json_file = relative(ROOT, writeJson(resultsDir, result)) || resultsDir;
     if (!isSoakOnly) {
       process.stdout.write(`\n${renderTable(evaluated)}\n`);
-      // Only a complete full run rewrites docs/performance.md; a smoke or partial run writes its page beside its JSON.
-      const isComplete = settings.mode === 'full' && only === undefined && !flags['no-docs'];
+      // Only a complete full run of this checkout rewrites docs/performance.md; a smoke, partial or
+      // --source run writes its page beside its JSON.
+      const isComplete = settings.mode === 'full' && only === undefined && !flags['no-docs'] && sourceRoot === ROOT;
       const page = isComplete ? join(ROOT, 'docs', 'performance.md') : join(resultsDir, `performance-${settings.mode}.md`);
       writeFileSync(page, renderMarkdown(result, join(ROOT, 'bench', 'performance-notes.md')));
       process.stdout.write(`${relative(ROOT, page)} written\n`);
@@ -203,6 +235,7 @@ try {
     process.stdout.write(`results: ${result.json_file}\n`);
   }
 } finally {
+  if (settings.source) rmSync(join(settings.source, 'bench', '.harness-seed'), { recursive: true, force: true });
   for (const drop of dropDatabases) await drop().catch((error) => log(`dropping a benchmark database failed: ${error.message}`));
   rmSync(workDir, { recursive: true, force: true });
 }

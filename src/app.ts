@@ -3,12 +3,7 @@ import type { ProjectImpersonationPolicy } from './domain/impersonation/imperson
 import type { Project } from './domain/projects/project.js';
 import type { RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { ProjectAuthenticator } from './http/project-authenticator.js';
-import { registerHealthRoutes } from './http/routes/health.js';
 import { registerConsole } from './console/console-plugin.js';
-import { registerImpersonationRoutes } from './http/routes/impersonation.js';
-import { registerMemberRoutes } from './http/routes/members.js';
-import { registerOrganizationRoutes } from './http/routes/organizations.js';
-import { registerRbacRoutes } from './http/routes/rbac.js';
 import { registerOperations } from './api/register-operations.js';
 import { registerRateLimitHook } from './http/rate-limit-hook.js';
 import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
@@ -76,18 +71,7 @@ export function createApp(options: AppOptions): App {
     },
   });
   registerRateLimitHook(http, { rateLimits: services.rateLimits, projectId });
-  registerHealthRoutes(http, { ping: () => options.store.ping() });
-  registerOrganizationRoutes(http, { organizations: services.organizations, projectId });
-  registerMemberRoutes(http, { members: services.members, projectId });
-  registerRbacRoutes(http, { organizations: services.organizations });
   registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined });
-  registerImpersonationRoutes(http, {
-    impersonation: services.impersonation,
-    admin: services.impersonationAdmin,
-    sessions: services.sessions,
-    auditExports: services.auditExports,
-    projectId,
-  });
   registerOperations(http, { ...services, projectId, ping: () => options.store.ping() });
   return { http, services };
 }

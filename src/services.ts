@@ -2,11 +2,13 @@ import { KeystoreJwtCodec } from './crypto/keystore-jwt-codec.js';
 import { SigningKeystore } from './crypto/keys/signing-keystore.js';
 import { argon2idHasher, type PasswordHasher } from './crypto/password-hasher.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
+import { DomainEvents } from './domain/common/domain-events.js';
 import { ConsoleAuthService } from './domain/operators/console-auth-service.js';
 import { OperatorsService } from './domain/operators/operators-service.js';
 import { AuditExports } from './domain/impersonation/audit-export.js';
 import { ImpersonationAdminService } from './domain/impersonation/impersonation-admin-service.js';
 import { ImpersonationEndings } from './domain/impersonation/impersonation-endings.js';
+import { impersonationEventHandlers } from './domain/impersonation/impersonation-event-handlers.js';
 import { ImpersonationLedger } from './domain/impersonation/impersonation-ledger.js';
 import type { ProjectImpersonationPolicy } from './domain/impersonation/impersonation-policy.js';
 import { ImpersonationService } from './domain/impersonation/impersonation-service.js';
@@ -14,11 +16,14 @@ import { MembersService } from './domain/members/members-service.js';
 import { OrganizationsService } from './domain/organizations/organizations-service.js';
 import { policiesOf, type RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { RateLimiter } from './domain/rate-limits/rate-limiter.js';
+import type { StorePorts } from './domain/ports.js';
+import { sessionEventHandlers } from './domain/sessions/session-event-handlers.js';
 import { SessionsService } from './domain/sessions/sessions-service.js';
+import { SignInPipeline } from './domain/sessions/sign-in/pipeline.js';
 import type { Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import type { Random } from './platform/random.js';
-import type { Store, StorePorts } from './storage/store.js';
+import type { Store } from './storage/store.js';
 
 export interface Services {
   readonly ids: IdGenerator;
@@ -26,6 +31,8 @@ export interface Services {
   readonly organizations: OrganizationsService;
   readonly members: MembersService;
   readonly sessions: SessionsService;
+  /** The one way a member session starts: every sign-in method's service runs its verifier through it. */
+  readonly signIn: SignInPipeline<StorePorts>;
   readonly impersonation: ImpersonationService;
   readonly impersonationAdmin: ImpersonationAdminService;
   /** Streamed whole-trail exports, bounded per process (API NDJSON and console download share the bound). */
@@ -60,6 +67,8 @@ export function createServices(options: {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
   const audit = new AuditRecorder({ ids, clock });
+  // How capabilities tell each other of their changes, inside the transaction that made them.
+  const events = new DomainEvents<StorePorts>();
   const keystore = new SigningKeystore<StorePorts>({
     store,
     masterKey: options.masterKey,
@@ -78,18 +87,33 @@ export function createServices(options: {
   const project = options.impersonation ?? { enabled: true, redirectUrl: null };
   const hasher = options.passwordHasher ?? argon2idHasher;
   const rateLimits = new RateLimiter({ store: store.rateLimits, clock, policies: policiesOf(options.rateLimits) });
-  const sessions = new SessionsService({ store, jwt, clock, random, ids, audit, projectId, revocations: ledger });
+  const sessions = new SessionsService({ store, jwt, clock, audit, projectId, events });
+  const signIn = new SignInPipeline<StorePorts>({ store, sessions, clock, random, ids, audit });
   // Ends impersonations inside the transaction of whatever causes it (operators, members, organizations, policies).
   const endings = new ImpersonationEndings({ sessions, ledger, audit, clock });
-  const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, impersonations: endings });
+  // Per event, impersonations end before member sessions: the lock order (read-for-update.ts).
+  const endImpersonations = impersonationEventHandlers(endings);
+  const endSessions = sessionEventHandlers(sessions);
+  events.subscribe('member.deleted', endImpersonations.memberDeleted);
+  events.subscribe('member.deleted', endSessions.memberDeleted);
+  events.subscribe('member.email_changed', endImpersonations.memberEmailChanged);
+  events.subscribe('member.email_changed', endSessions.memberEmailChanged);
+  events.subscribe('organization.deleted', endImpersonations.organizationDeleted);
+  events.subscribe('organization.deleted', endSessions.organizationDeleted);
+  events.subscribe('operator.disabled', endImpersonations.operatorDisabled);
+  events.subscribe('operator.password_reset', endImpersonations.operatorPasswordReset);
+  // Sessions publish it after revoking the session row, so the ledger's row is locked after it.
+  events.subscribe('member_sessions.revoked', (tx, context, event) => ledger.sessionsRevoked(tx, context, event.memberSessionIds, event.at, event.why));
+  const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, events });
   const impersonationAdmin = new ImpersonationAdminService({ store, clock, audit, project, endings });
   return {
     ids,
     keystore,
-    organizations: new OrganizationsService({ store, ids, clock, audit, sessions, impersonations: endings }),
-    members: new MembersService({ store, ids, clock, audit, sessions, impersonationTokens: endings }),
+    organizations: new OrganizationsService({ store, ids, clock, audit, events }),
+    members: new MembersService({ store, ids, clock, audit, events }),
     sessions,
-    impersonation: new ImpersonationService({ store, sessions, clock, random, ids, audit, project }),
+    signIn,
+    impersonation: new ImpersonationService({ store, signIn, clock, random, ids, audit, project }),
     impersonationAdmin,
     auditExports: new AuditExports({ trail: impersonationAdmin, maxConcurrent: options.auditExportConcurrency, stallSeconds: options.auditExportStallSeconds }),
     impersonationLedger: ledger,

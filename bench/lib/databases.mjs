@@ -35,12 +35,13 @@ async function adminQuery(baseUrl, text) {
 /**
  * Seeds one database in a child process (under tsx: the seeder uses Understudy's own services and
  * stores) and returns its timings; the tokens and ids the load needs are in `<workDir>/<name>-fixtures.json`.
+ * `seedScript` is bench/lib/seed.mjs, or its copy inside the --source checkout.
  */
-export async function seedDatabase(root, workDir, name, target, shape, masterKey) {
+export async function seedDatabase(root, workDir, name, target, shape, masterKey, seedScript = join(root, 'bench/lib/seed.mjs')) {
   const jobFile = join(workDir, `${name}-seed.json`);
   const output = join(workDir, `${name}-fixtures.json`);
   writeFileSync(jobFile, JSON.stringify({ ...target, ...shape, projectId: PROJECT_ID, masterKey, output }));
-  const child = spawnPinned(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/seed.mjs'), jobFile], { cwd: root, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  const child = spawnPinned(process.execPath, ['--import', 'tsx', seedScript, jobFile], { cwd: root, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
   const stdout = await finished(child, `seeding ${name}`);
   return { ...JSON.parse(stdout.trim().split('\n').at(-1)), fixturesFile: output };
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The load generator, always in its own process (pinned to its own core when taskset exists):
+// The autocannon load generator (`--load-generator autocannon`; wrk-worker.mjs is the default),
+// always in its own process (pinned to its own core when taskset exists):
 //   node bench/lib/load-worker.mjs <job.json>
 // Runs autocannon programmatically (a different body or path per request needs setupRequest, which
 // the CLI cannot take): one warm-up, then `rounds` measured runs of `durationSeconds` each. Prints
@@ -7,6 +8,7 @@
 // (autocannon's histogram keeps whole milliseconds only).
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { variedRequest } from './scenarios.mjs';
 
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const values = job.vary?.valuesFile ? JSON.parse(readFileSync(job.vary.valuesFile, 'utf8')) : [];
@@ -90,8 +92,9 @@ function runOnce(seconds, label) {
       value = values[cursor % values.length];
       cursor += 1;
     }
-    if (vary.into === 'path') request.path = vary.template.replace('{}', value);
-    else request.body = JSON.stringify({ ...vary.template, [vary.field]: value });
+    const varied = variedRequest(job, value);
+    request.path = varied.path;
+    if (vary.into === 'body') request.body = varied.body;
     return request;
   }
 }

@@ -4,12 +4,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SCENARIO_TITLES, targetsFor } from './scenarios.mjs';
 
+/** The rows whose share of the Fastify reference is the figure tracked from run to run. */
+const TRACKED = ['session-token', 'session-jwt'];
+
 export function evaluate(rows) {
   const ceiling = rows.find((row) => row.scenario === 'ceiling');
+  const fastify = rows.find((row) => row.scenario === 'reference-fastify');
   return rows.map((row) => {
     const targets = ceiling ? targetsFor(row, { ceiling, rows }) : [];
+    const isUnderstudy = row.scenario !== 'ceiling' && !row.scenario.startsWith('reference-');
     return {
       ...row,
+      // Understudy's rate against Fastify's in the same run sending the same answer with no work:
+      // what is left to gain in Understudy's own code, whatever the machine.
+      ratio_to_reference_fastify: fastify && isUnderstudy ? row.requests_per_second / fastify.requests_per_second : null,
       ratio_to_ceiling: ceiling
         ? {
             requests_per_second: row.requests_per_second / ceiling.requests_per_second,
@@ -35,8 +43,8 @@ export function writeJson(directory, result) {
 }
 
 export function renderTable(rows) {
-  const header = ['Scenario', 'DB', 'req/s', '% of ceiling', 'p50 ms (× ceiling)', 'p99 ms (× ceiling)', 'peak RSS MB (× ceiling)', 'server CPU µs/req', 'Targets'];
-  const alignment = header.map((_title, index) => (index < 2 || index === header.length - 1 ? ' --- ' : ' ---: '));
+  const header = ['Scenario', 'DB', 'Load', 'req/s', '% of ceiling', '% of Fastify reference', 'p50 ms (× ceiling)', 'p99 ms (× ceiling)', 'peak RSS MB (× ceiling)', 'server CPU µs/req', 'Targets'];
+  const alignment = header.map((_title, index) => (index < 3 || index === header.length - 1 ? ' --- ' : ' ---: '));
   const lines = [`| ${header.join(' | ')} |`, `|${alignment.join('|')}|`];
   for (const row of rows) {
     const ratio = row.ratio_to_ceiling;
@@ -44,14 +52,41 @@ export function renderTable(rows) {
     const times = (value) => (isCeiling || value === null || value === undefined ? '' : ` (${value.toFixed(1)}×)`);
     const targets = row.targets.length === 0 ? '–' : row.targets.map((check) => `${check.met ? 'met' : '**missed**'}: ${check.target}`).join('<br>');
     lines.push(
-      `| ${SCENARIO_TITLES[row.scenario] ?? row.scenario}${row.exhausted ? ' ¹' : ''} | ${row.database} | ${Math.round(row.requests_per_second).toLocaleString('en-US')} | ${
+      `| ${SCENARIO_TITLES[row.scenario] ?? row.scenario}${row.exhausted ? ' ¹' : ''} | ${row.database} | ${row.load_generator ?? 'autocannon'} | ${Math.round(row.requests_per_second).toLocaleString('en-US')} | ${
         ratio ? `${(100 * ratio.requests_per_second).toFixed(1)}%` : ''
-      } | ${row.latency_p50_ms.toFixed(2)}${times(ratio?.latency_p50)} | ${row.latency_p99_ms.toFixed(2)}${times(ratio?.latency_p99)} | ${
+      } | ${percent(row.ratio_to_reference_fastify)} | ${row.latency_p50_ms.toFixed(2)}${times(ratio?.latency_p50)} | ${row.latency_p99_ms.toFixed(2)}${times(ratio?.latency_p99)} | ${
         row.peak_rss_mb === null ? 'n/a' : row.peak_rss_mb.toFixed(0)
       }${times(ratio?.peak_rss)} | ${row.server_cpu_us_per_request === null ? 'n/a' : row.server_cpu_us_per_request.toFixed(0)} | ${targets} |`,
     );
   }
   return lines.join('\n');
+}
+
+function percent(ratio) {
+  return ratio === null || ratio === undefined ? '' : `${(100 * ratio).toFixed(1)}%`;
+}
+
+/** The tracked figure: token and JWT authentication as a share of the same run's Fastify reference. */
+export function renderTracked(rows) {
+  const fastify = rows.find((row) => row.scenario === 'reference-fastify');
+  if (!fastify) return 'No Fastify reference in this run, so no share of it.';
+  const lines = rows
+    .filter((row) => TRACKED.includes(row.scenario) && row.ratio_to_reference_fastify !== null && row.ratio_to_reference_fastify !== undefined)
+    .map((row) => `- ${SCENARIO_TITLES[row.scenario]} on ${row.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'}: **${percent(row.ratio_to_reference_fastify)}** of the Fastify reference (${Math.round(row.requests_per_second).toLocaleString('en-US')} of ${Math.round(fastify.requests_per_second).toLocaleString('en-US')} req/s)`);
+  return lines.length === 0 ? 'No session authentication scenario in this run.' : lines.join('\n');
+}
+
+/** Which generator loaded which scenarios, for the setup section. */
+function describeLoad(result) {
+  const { environment: env, settings } = result;
+  const byGenerator = new Map();
+  for (const row of result.rows) {
+    const generator = row.load_generator ?? 'autocannon';
+    byGenerator.set(generator, [...(byGenerator.get(generator) ?? []), row.scenario === 'ceiling' || row.scenario.startsWith('reference-') ? row.scenario : `${row.scenario} (${row.database})`]);
+  }
+  const name = (generator) => (generator === 'wrk' ? `wrk ${env.wrk ?? ''} (${settings.wrkThreads ?? 1} thread, Lua script \`bench/lib/wrk-load.lua\`)` : `autocannon ${env.packages.autocannon} (in a Node process)`);
+  if (byGenerator.size === 1) return `${name([...byGenerator.keys()][0])} for every scenario`;
+  return [...byGenerator].map(([generator, scenarios]) => `${name(generator)} for ${scenarios.join(', ')}`).join('; ');
 }
 
 export function renderMarkdown(result, notesFile) {
@@ -71,7 +106,17 @@ Measured by \`npm run bench\` on ${result.finished_at.slice(0, 10)} (${result.fi
 
 ${renderTable(result.rows)}
 
-${result.rows.some((row) => row.exhausted) ? '¹ the pre-minted tokens ran out before the end of a round; the rate counts successful redemptions over the time they lasted.\n\n' : ''}Every figure is the median of ${settings.rounds} rounds of ${settings.durationSeconds} s, after ${settings.warmupSeconds} s of warm-up, with ${settings.connections} connections (split evenly between the processes in the scale-out row). "× ceiling" divides by the ceiling's figure: the ceiling is a bare \`node:http\` server in the same run that parses a small JSON POST, does one \`Map\` lookup and returns ~1 KB of JSON. Every response in every round was a 2xx (a run with any error fails).
+The figure tracked from run to run, each rate against the same run's Fastify reference (Fastify
+sending the same sessions.authenticate answer with no work, so the share is what Understudy's own
+work costs):
+
+${renderTracked(result.rows)}
+
+${result.rows.some((row) => row.exhausted) ? '¹ the pre-minted tokens ran out before the end of a round; the rate counts successful redemptions over the time they lasted.\n\n' : ''}Every figure is the median of ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.durationSeconds} s, after ${settings.warmupSeconds} s of warm-up, with ${settings.connections} connections (split evenly between the processes in the scale-out row). "× ceiling" divides by the ceiling's figure: the ceiling is a bare \`node:http\` server in the same run that parses a small JSON POST, does one \`Map\` lookup and returns ~1 KB of JSON. "% of Fastify reference" divides by the Fastify reference row of the same run (one round). "Load" names the load generator of the row. Every response in every round was a 2xx (a run with any error fails)${
+    result.rows.some((row) => row.load_generator === 'wrk')
+      ? '; with wrk, the warm-up counts every status and a measured round counts the answers above 399, which wrk counts itself (a Lua hook on every answer would cost wrk about a tenth of its CPU). Latency percentiles under wrk are its own, corrected for coordinated omission; under autocannon they come from each response\'s own timing, so compare latencies only between rows of the same generator'
+      : ''
+  }.
 
 ${missed.length === 0 ? 'All performance targets were met.' : `Targets missed in this run: ${missed.join('; ')}. See the analysis below.`}
 
@@ -79,7 +124,14 @@ ${missed.length === 0 ? 'All performance targets were met.' : `Targets missed in
 
 - Versions: Node ${env.node}, Understudy ${env.understudy_commit}, SQLite ${env.sqlite}${env.postgresql ? `, PostgreSQL ${env.postgresql}` : ' (PostgreSQL not benchmarked: set UNDERSTUDY_BENCH_DATABASE_URL or UNDERSTUDY_TEST_DATABASE_URL)'}; ${Object.entries(env.packages).map(([name, version]) => `${name} ${version}`).join(', ')}.
 - Machine: ${env.machine.nproc} cores (${env.machine.cpu_model}), ${env.machine.memory_gb} GB RAM, Linux ${env.machine.kernel}.
-- Processes: Understudy runs as \`node ${settings.runtime === 'build' ? 'bench/.build/cli/main.js' : '--import tsx src/cli/main.ts'} serve\` (compiled as by \`npm run build\`) with the default configuration (log level info, logs to a file), NODE_ENV=production. ${env.pinning ? `Server pinned to CPU ${env.pinning.server_cpu}, load generator (autocannon, its own process) to CPU ${env.pinning.load_cpu} with taskset; PostgreSQL runs unpinned and shares both cores.` : 'No CPU pinning (taskset missing or a single core).'}
+- Processes: Understudy runs as \`node ${settings.runtime === 'build' ? 'bench/.build/cli/main.js' : '--import tsx src/cli/main.ts'} serve\`${settings.runtime === 'build' ? ' (compiled as by `npm run build`)' : ''} with the default configuration (log level info, logs to a file), NODE_ENV=production. ${env.pinning ? `Server pinned to CPU ${env.pinning.server_cpu}, load generator (its own process) to CPU ${env.pinning.load_cpu} with taskset; PostgreSQL runs unpinned and shares both cores.` : 'No CPU pinning (taskset missing or a single core).'}
+- Load: ${describeLoad(result)}, ${settings.connections} connections${
+    result.rows.some((row) => row.load_generator === 'wrk')
+      ? '. wrk replaces autocannon, which saturates its core (about 27,000 req/s on this kind of machine) before the reference servers do, and so under-measured them and overstated every share of them; the scenarios send the same requests under either'
+      : ', which saturates its core (about 27,000 req/s on this kind of machine) before the reference servers do: the shares of the ceiling and of the references are overstated'
+  }.${
+    env.understudy_source ? `\n- Understudy measured: the checkout in \`${env.understudy_source}\` (commit ${env.understudy_commit}), with the harness of commit ${env.harness_commit} (\`--source\`).` : ''
+  }
 - Peak RSS: the server process's \`VmHWM\`, reset through \`/proc/<pid>/clear_refs\` before each scenario's warm-up and read after its last round. Server CPU: user + system time of all its threads over the scenario, warm-up included, divided by the responses.
 - Load average of the machine (1, 5, 15 min) when the run started: ${env.load_average_at_start?.join(', ') ?? 'n/a'}; when it ended: ${result.load_average_at_end?.join(', ') ?? 'n/a'}. Rounds disturbed by other work show as spread between the rounds in the JSON.
 - Data: ${seeded}. The 1,000,000-session database is written directly through Kysely in multi-row INSERTs inside transactions (bench/lib/seed.mjs); every row has its own real token lookup id and SHA-256 digest, and the 1,000 presented tokens are spread evenly through the table. The nearly empty database holds ${result.shapes.small.sessions.toLocaleString('en-US')} sessions of ${result.shapes.small.members} members, all presented.

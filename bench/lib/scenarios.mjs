@@ -31,6 +31,16 @@ export function loadRequest(scenario, valuesFile) {
   }
 }
 
+/**
+ * The path and body of one request of a job that varies (`vary` from loadRequest) for one value:
+ * the same bytes whichever load generator sends them.
+ */
+export function variedRequest(job, value) {
+  const { vary, request } = job;
+  if (vary.into === 'path') return { path: vary.template.replace('{}', value), body: request.body };
+  return { path: request.path, body: JSON.stringify({ ...vary.template, [vary.field]: value }) };
+}
+
 function post(path) {
   return { method: 'POST', path, headers: JSON_HEADERS, body: '{}' };
 }

@@ -16,7 +16,7 @@ import { createServices } from '../../src/services.js';
 import { migrate } from '../../src/storage/open-store.js';
 import { openPostgres } from '../../src/storage/postgres/postgres-database.js';
 import { openSqlite } from '../../src/storage/sqlite/sqlite-database.js';
-import { SqlStore } from '../../src/storage/store.js';
+import { createSqlStore } from '../../src/storage/store.js';
 
 /** Bound parameters per statement: SQLite's default limit is 32,766, PostgreSQL's 65,535. */
 const PARAMETER_LIMIT = { sqlite: 32_000, postgres: 65_000 };
@@ -41,7 +41,7 @@ try {
     // the server's WAL mode is restored before the file is handed over.
     await sql`PRAGMA journal_mode = OFF`.execute(db);
   }
-  const store = new SqlStore(db, job.dialect);
+  const store = createSqlStore(db, job.dialect);
   const services = createServices({ store, clock: systemClock, random, projectId: job.projectId, masterKey: Buffer.from(job.masterKey, 'base64') });
   const context = { requestId: 'request-id-bench-seed', actor: { type: 'project', projectId: job.projectId }, client: { ipAddress: '127.0.0.1', userAgent: 'understudy-bench' } };
 

@@ -66,7 +66,7 @@ export async function runSoak(context, postgresUrl) {
   try {
     const target = { dialect: 'postgres', databaseUrl: database.url };
     log(`soak: seeding ${soak.seed.sessions.toLocaleString('en-US')} sessions, ${soak.seed.members.toLocaleString('en-US')} members`);
-    const seeded = await seedDatabase(context.sourceRoot, workDir, 'postgres-soak', target, { ...soak.seed, impersonationTokens: 0 }, context.masterKey);
+    const seeded = await seedDatabase(context.sourceRoot, workDir, 'postgres-soak', target, { ...soak.seed, impersonationTokens: 0 }, context.masterKey, context.seedScript);
     const fixtures = JSON.parse(readFileSync(seeded.fixturesFile, 'utf8'));
 
     const configFile = join(workDir, 'soak-config.json');

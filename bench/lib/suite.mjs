@@ -18,8 +18,8 @@ export async function seedAll(context, databases) {
       const shape = { ...settings[size], impersonationTokens: size === 'small' ? settings.impersonationTokens : 0 };
       log(`seeding ${name}: ${shape.sessions.toLocaleString('en-US')} sessions, ${shape.members.toLocaleString('en-US')} members`);
       jobs.push(
-        seedDatabase(sourceRoot, workDir, name, database[size].target, shape, masterKey).then((seeded) => {
-          database[size].fixtures = JSON.parse(readFileSync(seeded.fixturesFile, 'utf8'));
+        seedDatabase(sourceRoot, workDir, name, database[size].target, shape, masterKey, context.seedScript).then((seeded) => {
+          database[size].fixtures = checkFixtures(JSON.parse(readFileSync(seeded.fixturesFile, 'utf8')), name, context.seedScript);
           log(`seeded ${name} in ${(seeded.total_ms / 1000).toFixed(1)} s`);
           return [name, seeded];
         }),
@@ -27,6 +27,20 @@ export async function seedAll(context, databases) {
     }
   }
   return Object.fromEntries(await Promise.all(jobs));
+}
+
+/** What the scenarios read from a seed's fixtures; a --source checkout's own seed must write them too. */
+function checkFixtures(fixtures, name, seedScript) {
+  const lists = { sessionTokens: 'string', impersonationTokens: 'string', members: 'object' };
+  for (const [key, type] of Object.entries(lists)) {
+    if (!Array.isArray(fixtures[key]) || fixtures[key].some((value) => typeof value !== type)) {
+      throw new Error(`the fixtures of ${name}, written by ${seedScript}, have no list of ${type}s under "${key}"; this harness cannot load that seed's data`);
+    }
+  }
+  if (fixtures.members.some((member) => typeof member.memberId !== 'string' || typeof member.organizationId !== 'string')) {
+    throw new Error(`the fixtures of ${name}, written by ${seedScript}, lack members' memberId and organizationId`);
+  }
+  return fixtures;
 }
 
 export async function measureCeiling(context) {

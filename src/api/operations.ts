@@ -4,10 +4,38 @@ import sessionsGet from './sessions/get.js';
 import sessionsGetJwks from './sessions/get-jwks.js';
 import sessionsRevoke from './sessions/revoke.js';
 // imports: organizations
+import organizationsCreate from './organizations/create.js';
+import organizationsDelete from './organizations/delete.js';
+import organizationsDeleteExternalId from './organizations/delete-external-id.js';
+import organizationsGet from './organizations/get.js';
+import organizationsMetrics from './organizations/metrics.js';
+import organizationsSearch from './organizations/search.js';
+import organizationsUpdate from './organizations/update.js';
 // imports: organizations.members
+import organizationsMembersCreate from './organizations/members/create.js';
+import organizationsMembersDangerouslyGet from './organizations/members/dangerously-get.js';
+import organizationsMembersDelete from './organizations/members/delete.js';
+import organizationsMembersDeleteExternalId from './organizations/members/delete-external-id.js';
+import organizationsMembersDeleteMFAPhoneNumber from './organizations/members/delete-mfa-phone-number.js';
+import organizationsMembersGet from './organizations/members/get.js';
+import organizationsMembersReactivate from './organizations/members/reactivate.js';
+import organizationsMembersSearch from './organizations/members/search.js';
+import organizationsMembersUpdate from './organizations/members/update.js';
 // imports: rbac
+import rbacOrganizationsGetOrgPolicy from './rbac/organizations/get-org-policy.js';
+import rbacPolicy from './rbac/policy.js';
 // imports: impersonation
+import impersonationAudit from './impersonation/audit.js';
+import impersonationAuthenticate from './impersonation/authenticate.js';
+import impersonationMint from './impersonation/mint.js';
+import impersonationPoliciesGet from './impersonation/policies/get.js';
+import impersonationPoliciesSet from './impersonation/policies/set.js';
+import impersonationSessionsList from './impersonation/sessions/list.js';
+import impersonationSessionsRevoke from './impersonation/sessions/revoke.js';
+import impersonationTokensRevoke from './impersonation/tokens/revoke.js';
 // imports: extensions
+import healthHealthz from './health/healthz.js';
+import healthReadyz from './health/readyz.js';
 
 /**
  * The one table of what Understudy answers. Every Stytch operation of the contract that is not
@@ -16,9 +44,28 @@ import sessionsRevoke from './sessions/revoke.js';
  */
 export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   // organizations
+  organizationsCreate,
+  organizationsSearch,
+  organizationsGet,
+  organizationsUpdate,
+  organizationsDelete,
+  organizationsMetrics,
+  organizationsDeleteExternalId,
   // organizations.members
+  organizationsMembersCreate,
+  organizationsMembersGet,
+  organizationsMembersDangerouslyGet,
+  organizationsMembersSearch,
+  organizationsMembersUpdate,
+  organizationsMembersDelete,
+  organizationsMembersReactivate,
+  organizationsMembersDeleteExternalId,
+  organizationsMembersDeleteMFAPhoneNumber,
   // rbac
+  rbacPolicy,
+  rbacOrganizationsGetOrgPolicy,
   // impersonation
+  impersonationAuthenticate,
   sessionsAuthenticate,
   sessionsGet,
   sessionsGetJwks,
@@ -28,5 +75,14 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
 /** Our operations beside Stytch's (docs/impersonation.md, docs/configuration.md): not in the contract. */
 export const EXTENSION_OPERATIONS: readonly ExtensionOperation[] = [
   // extensions: health
+  healthHealthz,
+  healthReadyz,
   // extensions: impersonation
+  impersonationMint,
+  impersonationPoliciesGet,
+  impersonationPoliciesSet,
+  impersonationSessionsList,
+  impersonationSessionsRevoke,
+  impersonationTokensRevoke,
+  impersonationAudit,
 ] as readonly ExtensionOperation[];

@@ -15,8 +15,6 @@ export function registerOperations(app: FastifyInstance, services: ApiServices):
   const implemented = new Map(STYTCH_OPERATIONS.map((operation) => [operation.operationId, operation]));
   for (const contract of CONTRACT_OPERATIONS) {
     const operation = implemented.get(contract.operationId);
-    // TRANSITIONAL (removed when every route is a module): routes still registered by src/http/routes.
-    if (operation === undefined && app.hasRoute({ method: contract.method, url: contract.url })) continue;
     if (operation === undefined) registerNotImplemented(app, contract);
     else registerStytchOperation(app, contract, operation, services);
     implemented.delete(contract.operationId);

@@ -1,112 +1,98 @@
 /**
  * Every configuration key in one place (style rule 20): its environment variable, its key in the
- * optional JSON config file, its type, its default and a one-line doc. `docs/configuration.md`
+ * optional JSON config file, its default and a one-line doc. `docs/configuration.md`
  * is checked against this list by a unit test.
  */
 export interface ConfigKey {
   readonly env: string;
   readonly file: string;
-  readonly type: 'string' | 'port' | 'log-level' | 'positive-integer' | 'non-negative-integer' | 'boolean';
   readonly default?: string;
   readonly doc: string;
 }
 
 export const CONFIG_KEYS = {
-  host: { env: 'UNDERSTUDY_HOST', file: 'host', type: 'string', default: '127.0.0.1', doc: 'Address to listen on.' },
-  port: { env: 'UNDERSTUDY_PORT', file: 'port', type: 'port', default: '8080', doc: 'TCP port to listen on (0 picks a free one).' },
-  dataDir: { env: 'UNDERSTUDY_DATA_DIR', file: 'data_dir', type: 'string', default: './data', doc: 'Directory for the SQLite database and generated credentials.' },
-  databaseUrl: { env: 'UNDERSTUDY_DATABASE_URL', file: 'database_url', type: 'string', doc: 'A postgres:// URL selects PostgreSQL; unset means SQLite in the data directory.' },
-  projectId: { env: 'UNDERSTUDY_PROJECT_ID', file: 'project_id', type: 'string', doc: 'Project id (project-test-… or project-live-…); generated on first start when unset.' },
-  projectSecret: { env: 'UNDERSTUDY_PROJECT_SECRET', file: 'project_secret', type: 'string', doc: 'Project secret; generated on first start when unset. Only its digest is stored.' },
-  tlsCert: { env: 'UNDERSTUDY_TLS_CERT', file: 'tls_cert', type: 'string', doc: 'Path to a PEM certificate; with UNDERSTUDY_TLS_KEY, serve HTTPS.' },
-  tlsKey: { env: 'UNDERSTUDY_TLS_KEY', file: 'tls_key', type: 'string', doc: 'Path to the PEM private key for UNDERSTUDY_TLS_CERT.' },
-  logLevel: { env: 'UNDERSTUDY_LOG_LEVEL', file: 'log_level', type: 'log-level', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
+  host: { env: 'UNDERSTUDY_HOST', file: 'host', default: '127.0.0.1', doc: 'Address to listen on.' },
+  port: { env: 'UNDERSTUDY_PORT', file: 'port', default: '8080', doc: 'TCP port to listen on (0 picks a free one).' },
+  dataDir: { env: 'UNDERSTUDY_DATA_DIR', file: 'data_dir', default: './data', doc: 'Directory for the SQLite database and generated credentials.' },
+  databaseUrl: { env: 'UNDERSTUDY_DATABASE_URL', file: 'database_url', doc: 'A postgres:// URL selects PostgreSQL; unset means SQLite in the data directory.' },
+  projectId: { env: 'UNDERSTUDY_PROJECT_ID', file: 'project_id', doc: 'Project id (project-test-… or project-live-…); generated on first start when unset.' },
+  projectSecret: { env: 'UNDERSTUDY_PROJECT_SECRET', file: 'project_secret', doc: 'Project secret; generated on first start when unset. Only its digest is stored.' },
+  tlsCert: { env: 'UNDERSTUDY_TLS_CERT', file: 'tls_cert', doc: 'Path to a PEM certificate; with UNDERSTUDY_TLS_KEY, serve HTTPS.' },
+  tlsKey: { env: 'UNDERSTUDY_TLS_KEY', file: 'tls_key', doc: 'Path to the PEM private key for UNDERSTUDY_TLS_CERT.' },
+  logLevel: { env: 'UNDERSTUDY_LOG_LEVEL', file: 'log_level', default: 'info', doc: 'One of fatal, error, warn, info, debug, trace, silent.' },
   masterKey: {
     env: 'UNDERSTUDY_MASTER_KEY',
     file: 'master_key',
-    type: 'string',
     doc: 'Encrypts signing keys at rest: 32 bytes as base64 or hex. Required with PostgreSQL; on SQLite a generated key file is used when unset.',
   },
   impersonationEnabled: {
     env: 'UNDERSTUDY_IMPERSONATION_ENABLED',
     file: 'impersonation_enabled',
-    type: 'boolean',
     default: 'true',
     doc: 'Project-wide switch for member impersonation; false refuses every mint and redemption, whatever organizations allow.',
   },
   impersonationRedirectUrl: {
     env: 'UNDERSTUDY_IMPERSONATION_REDIRECT_URL',
     file: 'impersonation_redirect_url',
-    type: 'string',
     doc: "Where impersonation links send the browser (with stytch_token_type=multi_tenant_impersonation&token=…), unless the organization sets its own.",
   },
   rateLimitsEnabled: {
     env: 'UNDERSTUDY_RATE_LIMITS_ENABLED',
     file: 'rate_limits_enabled',
-    type: 'boolean',
     default: 'true',
     doc: 'Switch for every rate limit below; past a limit a call gets 429 too_many_requests with Retry-After.',
   },
   rateLimitMintsPerMinute: {
     env: 'UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE',
     file: 'rate_limit_mints_per_minute',
-    type: 'non-negative-integer',
     default: '60',
     doc: 'Impersonation mint calls per project and minute; 0 turns this limit off.',
   },
   rateLimitSearchesPerMinute: {
     env: 'UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE',
     file: 'rate_limit_searches_per_minute',
-    type: 'non-negative-integer',
     default: '100',
     doc: 'Calls of organizations.search, and separately of organizations.members.search, per project and minute; 0 turns this limit off.',
   },
   rateLimitConsoleSignInsPerMinute: {
     env: 'UNDERSTUDY_RATE_LIMIT_CONSOLE_SIGN_INS_PER_MINUTE',
     file: 'rate_limit_console_sign_ins_per_minute',
-    type: 'non-negative-integer',
     default: '10',
     doc: 'Console sign-in attempts (email and password) per client address and minute, whatever addresses they try; 0 turns this limit off.',
   },
   trustProxy: {
     env: 'UNDERSTUDY_TRUST_PROXY',
     file: 'trust_proxy',
-    type: 'string',
     doc: 'Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; unset trusts none.',
   },
   auditExportConcurrency: {
     env: 'UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY',
     file: 'audit_export_concurrency',
-    type: 'positive-integer',
     default: '2',
     doc: 'Audit trail exports (API NDJSON and console download) one process streams at once; more get 429 too_many_requests with Retry-After.',
   },
   auditExportStallSeconds: {
     env: 'UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS',
     file: 'audit_export_stall_seconds',
-    type: 'positive-integer',
     default: '30',
     doc: 'An audit export whose client reads nothing for this many seconds is cut off, giving its slot back.',
   },
-  bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', type: 'positive-integer', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
+  bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
     env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
     file: 'headers_timeout_ms',
-    type: 'positive-integer',
     default: '10000',
     doc: 'A client must send all request headers within this many milliseconds of connecting (or of its previous request), or the connection is closed.',
   },
   requestTimeoutMs: {
     env: 'UNDERSTUDY_REQUEST_TIMEOUT_MS',
     file: 'request_timeout_ms',
-    type: 'positive-integer',
     default: '30000',
     doc: 'A client must send a whole request, body included, within this many milliseconds; at least the headers timeout.',
   },
   keepAliveTimeoutMs: {
     env: 'UNDERSTUDY_KEEP_ALIVE_TIMEOUT_MS',
     file: 'keep_alive_timeout_ms',
-    type: 'positive-integer',
     default: '72000',
     doc: 'An idle keep-alive connection is closed after this many milliseconds.',
   },

@@ -3,7 +3,17 @@ import type { ConsoleIdentity } from '../domain/operators/console-auth-service.j
 import { operatorError } from '../domain/operators/errors.js';
 import type { OperatorRole } from '../domain/operators/operator.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
+import type { Random } from '../platform/random.js';
+import type { Services } from '../services.js';
 import { csrfMatches, csrfTokenForSession, PRE_SESSION_COOKIE } from './csrf.js';
+
+/** What the console plugin and its pages share; the pages import it from here, never from the plugin. */
+export interface ConsoleDependencies {
+  readonly services: Services;
+  readonly random: Random;
+  /** Cookies get `Secure` when the server speaks HTTPS. */
+  readonly isHttps: boolean;
+}
 
 export const SESSION_COOKIE = 'understudy_console';
 
@@ -12,6 +22,17 @@ declare module 'fastify' {
     /** The operator behind the console cookie, resolved once per request; null when none. */
     consoleIdentity: ConsoleIdentity | null;
   }
+  interface FastifyContextConfig {
+    /** Console pages open to visitors who are not (fully) signed in: sign-in steps and assets. */
+    consoleAccess?: 'anonymous';
+  }
+}
+
+/** Route options of a console page that needs no signed-in operator. */
+export const ANONYMOUS = { config: { consoleAccess: 'anonymous' as const } };
+
+export function cookieOptions(isHttps: boolean) {
+  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: isHttps };
 }
 
 /** The signed-in operator, or a redirect to the sign-in page (answered here). */

@@ -2,11 +2,9 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '../domain/common/domain-error.js';
-import type { Random } from '../platform/random.js';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
-import type { Services } from '../services.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
-import { SESSION_COOKIE } from './console-context.js';
+import { ANONYMOUS, type ConsoleDependencies, cookieOptions, SESSION_COOKIE } from './console-context.js';
 import { newPreSessionToken, PRE_SESSION_COOKIE } from './csrf.js';
 import { registerAuditPages } from './routes/audit-pages.js';
 import { registerImpersonationPages } from './routes/impersonation-pages.js';
@@ -14,13 +12,6 @@ import { registerOperatorPages } from './routes/operator-pages.js';
 import { registerOrganizationPages } from './routes/organization-pages.js';
 import { registerSignInPages } from './routes/sign-in-pages.js';
 import { errorPage } from './views/sign-in.js';
-
-export interface ConsoleDependencies {
-  readonly services: Services;
-  readonly random: Random;
-  /** Cookies get `Secure` when the server speaks HTTPS. */
-  readonly isHttps: boolean;
-}
 
 /**
  * The operator console under /console: server-rendered pages, form posts with CSRF tokens, a
@@ -72,20 +63,6 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
     },
     { prefix: '/console' },
   );
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Console pages open to visitors who are not (fully) signed in: sign-in steps and assets. */
-    consoleAccess?: 'anonymous';
-  }
-}
-
-/** Route options of a console page that needs no signed-in operator. */
-export const ANONYMOUS = { config: { consoleAccess: 'anonymous' as const } };
-
-export function cookieOptions(isHttps: boolean) {
-  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: isHttps };
 }
 
 /** No inline script or style, no framing, no third-party anything, no referrer leaking tokens. */

@@ -18,6 +18,9 @@ export function newPreSessionToken(random: Random): string {
 }
 
 export function csrfMatches(expected: string | undefined, presented: unknown): boolean {
-  if (expected === undefined || typeof presented !== 'string' || presented.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(presented), Buffer.from(expected));
+  if (expected === undefined || typeof presented !== 'string') return false;
+  // Compared as bytes: a presented value of the right length in characters but not in bytes (non-ASCII) is simply wrong.
+  const presentedBytes = Buffer.from(presented);
+  const expectedBytes = Buffer.from(expected);
+  return presentedBytes.length === expectedBytes.length && timingSafeEqual(presentedBytes, expectedBytes);
 }

@@ -1,7 +1,7 @@
-import { hash, timingSafeEqual } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
- * Digests of high-entropy bearer secrets (project secrets, later tokens). SHA-256 suffices
+ * Digests of high-entropy bearer secrets (the project secret). SHA-256 suffices
  * because the secrets are random, not chosen by people (style rule 15).
  */
 export function digestSecret(secret: string): string {
@@ -13,14 +13,7 @@ export function textDigest(text: string): string {
   return hash('sha256', text, 'base64url');
 }
 
-/** The 32 bytes behind `digestSecret`, for comparing digests with `timingSafeEqual` without hashing them again. */
+/** The 32 bytes behind `digestSecret`, for comparing digests in constant time (`digestsMatch`) without hashing them again. */
 export function secretDigestBytes(secret: string): Buffer {
   return hash('sha256', secret, 'buffer');
-}
-
-/** Compares two strings in time that depends only on their length, never on where they differ. */
-export function constantTimeEqual(left: string, right: string): boolean {
-  const a = hash('sha256', left, 'buffer');
-  const b = hash('sha256', right, 'buffer');
-  return timingSafeEqual(a, b);
 }

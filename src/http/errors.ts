@@ -1,5 +1,4 @@
-import type { ErrorKind } from '../domain/common/domain-error.js';
-import { DomainError, isDomainError } from '../domain/common/domain-error.js';
+import { type DomainError, type ErrorKind, isDomainError } from '../domain/common/domain-error.js';
 import { sharedError } from '../domain/common/errors.js';
 import { RateLimitedError } from '../domain/rate-limits/errors.js';
 
@@ -57,5 +56,3 @@ export function renderError(error: unknown, requestId: string): StytchErrorBody 
 export function errorHeaders(error: unknown): Readonly<Record<string, string>> {
   return error instanceof RateLimitedError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
 }
-
-export { DomainError };

@@ -7,6 +7,7 @@ export type IdPrefix =
   | 'organization'
   | 'member'
   | 'session'
+  | 'intermediate-session'
   | 'request-id'
   | 'email'
   | 'jwk'

@@ -10,6 +10,7 @@ export interface Database {
   members: MemberRow;
   audit_events: AuditEventRow;
   sessions: SessionRow;
+  intermediate_sessions: IntermediateSessionRow;
   signing_keys: SigningKeyRow;
   impersonation_tokens: ImpersonationTokenRow;
   impersonated_sessions: ImpersonatedSessionRow;
@@ -99,6 +100,20 @@ export interface SessionRow {
   custom_claims: string;
   attributes: string;
   roles: string;
+}
+
+/** A sign-in waiting for its MFA step: the token only as lookup id and digest, like a session's. */
+export interface IntermediateSessionRow {
+  intermediate_session_id: string;
+  token_lookup_id: string;
+  /** base64url SHA-256 of the whole token; the token itself is never stored. */
+  token_digest: string;
+  organization_id: string;
+  member_id: string;
+  authentication_factors: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
 }
 
 export interface SigningKeyRow {

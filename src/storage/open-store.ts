@@ -5,7 +5,7 @@ import type { Database } from './database.js';
 import { migrationProvider } from './migrations/index.js';
 import { openPostgres } from './postgres/postgres-database.js';
 import { openSqlite } from './sqlite/sqlite-database.js';
-import { SqlStore, type Store } from './store.js';
+import { createSqlStore, type Store } from './store.js';
 
 export interface StoreLocation {
   /** A postgres:// URL, or undefined for SQLite. */
@@ -28,7 +28,7 @@ export async function openStore(location: StoreLocation): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return new SqlStore(db, isPostgres ? 'postgres' : 'sqlite');
+  return createSqlStore(db, isPostgres ? 'postgres' : 'sqlite');
 }
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -10,15 +10,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * asserted here; only that every scenario really ran against a working server. PostgreSQL joins in
  * when UNDERSTUDY_TEST_DATABASE_URL is set, as in the full run, and with it a 3 s soak of mixed
  * traffic on two server processes (docs/reliability.md, "Load and soak"); its memory is not judged
- * in so short a run.
+ * in so short a run. Load comes from wrk, as in the full run: without wrk on PATH the run refuses to
+ * start, and so does this test, naming the install command.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const ON_POSTGRES = Boolean(process.env.UNDERSTUDY_BENCH_DATABASE_URL || process.env.UNDERSTUDY_TEST_DATABASE_URL);
+const WRK = (process.env.PATH ?? '')
+  .split(delimiter)
+  .filter(Boolean)
+  .map((directory) => join(directory, 'wrk'))
+  .find((candidate) => existsSync(candidate));
 
 interface Row {
   scenario: string;
   database: string;
   processes: number;
+  load_generator: string;
   requests_per_second: number;
   latency_p50_ms: number;
   latency_p99_ms: number;
@@ -26,6 +33,7 @@ interface Row {
   response_bytes: number;
   rounds: { responses_2xx: number }[];
   ratio_to_ceiling: { requests_per_second: number } | null;
+  ratio_to_reference_fastify: number | null;
   targets: { target: string; met: boolean }[];
 }
 
@@ -52,7 +60,7 @@ interface Soak {
 
 interface Result {
   mode: string;
-  environment: { node: string; sqlite: string; postgresql: string | null; machine: { nproc: number } };
+  environment: { node: string; sqlite: string; postgresql: string | null; wrk: string | null; machine: { nproc: number } };
   settings: { connections: number; rounds: number };
   seeding: Record<string, { rows: { sessions: number; members: number } }>;
   rows: Row[];
@@ -91,6 +99,10 @@ function result(): Result {
 }
 
 describe('the benchmark in smoke mode', () => {
+  it('finds wrk, its load generator', () => {
+    expect(WRK, 'wrk is not installed; the benchmark needs it as its load generator. Install it: apt-get install -y wrk').toBeDefined();
+  });
+
   it('runs to the end and exits 0', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('| Scenario |');
@@ -120,8 +132,26 @@ describe('the benchmark in smoke mode', () => {
       expect(row.latency_p99_ms, label).toBeGreaterThanOrEqual(row.latency_p50_ms);
       expect(row.response_bytes, label).toBeGreaterThan(100);
       expect(row.ratio_to_ceiling?.requests_per_second, label).toBeGreaterThan(0);
+      // Every scenario, the single-use impersonation tokens included, is loaded by wrk.
+      expect(row.load_generator, label).toBe('wrk');
       if (process.platform === 'linux') expect(row.peak_rss_mb, label).toBeGreaterThan(10);
     }
+  });
+
+  it('reports token and JWT authentication as a share of the same run\'s Fastify reference', () => {
+    const rows = result().rows;
+    const fastify = rows.find((row) => row.scenario === 'reference-fastify');
+    for (const database of ON_POSTGRES ? ['sqlite', 'postgres'] : ['sqlite']) {
+      for (const scenario of ['session-token', 'session-jwt']) {
+        const row = rows.find((candidate) => candidate.scenario === scenario && candidate.database === database);
+        expect(row?.ratio_to_reference_fastify, `${scenario} on ${database}`).toBeCloseTo((row?.requests_per_second ?? 0) / (fastify?.requests_per_second ?? 1), 6);
+      }
+    }
+    for (const row of rows.slice(0, 3)) expect(row.ratio_to_reference_fastify, row.scenario).toBeNull();
+    const page = readFileSync(join(outDir, 'performance-smoke.md'), 'utf8');
+    expect(page).toContain('% of Fastify reference');
+    expect(page).toMatch(/- sessions\.authenticate \(session_token\) on SQLite: \*\*\d+\.\d%\*\* of the Fastify reference/);
+    expect(page).toContain('wrk');
   });
 
   it('holds each scenario to its performance targets without asserting them', () => {
@@ -143,6 +173,7 @@ describe('the benchmark in smoke mode', () => {
     expect(environment.sqlite).toMatch(/^3\.\d+\.\d+$/);
     expect(environment.postgresql === null).toBe(!ON_POSTGRES);
     expect(environment.machine.nproc).toBeGreaterThan(0);
+    expect(environment.wrk).toEqual(expect.any(String));
     expect(settings.rounds).toBe(1);
   });
 

@@ -9,7 +9,7 @@ import { createServices } from '../../src/services.js';
 import { migrate, sqliteFileIn } from '../../src/storage/open-store.js';
 import { openPostgres } from '../../src/storage/postgres/postgres-database.js';
 import { openSqlite } from '../../src/storage/sqlite/sqlite-database.js';
-import { SqlStore } from '../../src/storage/store.js';
+import { createSqlStore } from '../../src/storage/store.js';
 import { killLeftoverProcesses, runCli, temporaryDirectory, type CliProcess } from '../integration/cli/cli-process.js';
 import { ConsoleClient } from '../integration/console/console-client.js';
 import { createThrowawayPostgresDatabase, STORES } from '../support/stores.js';
@@ -50,7 +50,7 @@ for (const store of STORES) {
       const db = postgres ? openPostgres(postgres.url) : openSqlite(sqliteFileIn(dataDir.path));
       try {
         await migrate(db);
-        const services = createServices({ store: new SqlStore(db, store.name), clock: systemClock, random: cryptoRandom, projectId: TEST_PROJECT_ID, masterKey: parseMasterKey(TEST_MASTER_KEY) });
+        const services = createServices({ store: createSqlStore(db, store.name), clock: systemClock, random: cryptoRandom, projectId: TEST_PROJECT_ID, masterKey: parseMasterKey(TEST_MASTER_KEY) });
         const context = { requestId: 'request-id-test-00000000-0000-4000-8000-0000000000e1', actor: { type: 'cli' } } as const;
         const organization = await services.organizations.create(context, { organizationName: 'Audit Export', organizationSlug: ORGANIZATION_SLUG });
         trail = await seedAuditTrail(db, {

@@ -47,6 +47,7 @@ const SPECIAL_STATUS: Readonly<Record<string, number>> = { method_not_allowed: 4
  */
 const UNDERSTUDY_SPECIFIC = [
   'invalid_json',
+  'not_implemented',
   'unsupported_content_type',
   'request_body_too_large',
   'invalid_search_query',
@@ -142,6 +143,8 @@ const STYTCH_CODES = [
   'reserved_claims_in_custom_claims',
   'stytch_claims_in_custom_claims',
   'session_not_mutable_impersonated',
+  'intermediate_session_not_found',
+  'invalid_intermediate_session_token_for_organization',
   // impersonation
   'unable_to_auth_impersonation_token',
   'member_impersonation_not_allowed',

@@ -2779,7 +2779,7 @@ export type components = {
             allowed_first_party_connected_apps?: string[];
             allowed_mfa_methods?: string[];
             allowed_oauth_tenants?: {
-                [key: string]: unknown;
+                [key: string]: string[];
             };
             allowed_third_party_connected_apps?: string[];
             auth_methods?: string;
@@ -2796,7 +2796,9 @@ export type components = {
             organization_name?: string;
             organization_slug?: string;
             rbac_email_implicit_role_assignments?: components["schemas"]["api_organization_v1_EmailImplicitRoleAssignment"][];
+            sso_default_connection_id?: string;
             sso_jit_provisioning?: string;
+            sso_jit_provisioning_allowed_connections?: string[];
             third_party_connected_apps_allowed_type?: components["schemas"]["api_organization_v1_CreateRequestThirdPartyConnectedAppsAllowedType"];
             trusted_metadata?: {
                 [key: string]: unknown;
@@ -3257,7 +3259,7 @@ export type components = {
             allowed_first_party_connected_apps?: string[];
             allowed_mfa_methods?: string[];
             allowed_oauth_tenants?: {
-                [key: string]: unknown;
+                [key: string]: string[];
             };
             allowed_third_party_connected_apps?: string[];
             auth_methods?: string;

@@ -833,7 +833,14 @@ export const CONTRACT_OPERATIONS = [
           },
           "allowed_oauth_tenants": {
             "type": "object",
-            "additionalProperties": true
+            "additionalProperties": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "maxLength": 4096
+              },
+              "maxItems": 1000
+            }
           },
           "claimed_email_domains": {
             "type": "array",
@@ -860,6 +867,18 @@ export const CONTRACT_OPERATIONS = [
             "maxLength": 4096
           },
           "allowed_third_party_connected_apps": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "maxLength": 4096
+            },
+            "maxItems": 1000
+          },
+          "sso_default_connection_id": {
+            "type": "string",
+            "maxLength": 4096
+          },
+          "sso_jit_provisioning_allowed_connections": {
             "type": "array",
             "items": {
               "type": "string",
@@ -1905,7 +1924,14 @@ export const CONTRACT_OPERATIONS = [
           },
           "allowed_oauth_tenants": {
             "type": "object",
-            "additionalProperties": true
+            "additionalProperties": {
+              "type": "array",
+              "items": {
+                "type": "string",
+                "maxLength": 4096
+              },
+              "maxItems": 1000
+            }
           },
           "claimed_email_domains": {
             "type": "array",

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { canImpersonate } from '../../domain/operators/operator.js';
 import { operatorError } from '../../domain/operators/errors.js';
-import { checkCsrf, csrfFor, field, operatorContext, requireOperator, SESSION_COOKIE } from '../console-context.js';
-import { cookieOptions, type ConsoleDependencies } from '../console-plugin.js';
+import { checkCsrf, type ConsoleDependencies, cookieOptions, csrfFor, field, operatorContext, requireOperator, SESSION_COOKIE } from '../console-context.js';
 import { html } from '../html.js';
 import { csrfField, notice, page } from '../views/layout.js';
 import { impersonationResult } from '../views/member-views.js';

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { checkCsrf, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
-import type { ConsoleDependencies } from '../console-plugin.js';
+import { checkCsrf, type ConsoleDependencies, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
 import { html } from '../html.js';
 import { csrfField, page } from '../views/layout.js';
 

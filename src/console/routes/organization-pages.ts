@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { canImpersonate, canManageOperators } from '../../domain/operators/operator.js';
 import { operatorError } from '../../domain/operators/errors.js';
-import { checkCsrf, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
-import type { ConsoleDependencies } from '../console-plugin.js';
+import { checkCsrf, type ConsoleDependencies, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
 import { page } from '../views/layout.js';
 import { memberDetail, type ImpersonateAbility } from '../views/member-views.js';
 import { organizationDetail, organizationsList } from '../views/organization-views.js';

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RateLimitedError } from '../../domain/rate-limits/errors.js';
 import { isDomainError } from '../../domain/common/domain-error.js';
-import { checkCsrf, csrfFor, field, operatorContext, safeNext, SESSION_COOKIE } from '../console-context.js';
-import { ANONYMOUS, cookieOptions, type ConsoleDependencies } from '../console-plugin.js';
+import { ANONYMOUS, checkCsrf, type ConsoleDependencies, cookieOptions, csrfFor, field, operatorContext, safeNext, SESSION_COOKIE } from '../console-context.js';
 import { signInPage, totpPage } from '../views/sign-in.js';
 
 /** Sign in (password, then TOTP) and sign out. */

@@ -15,6 +15,8 @@ export type AuditEventType =
   | 'session.started'
   | 'session.updated'
   | 'session.revoked'
+  | 'intermediate_session.started'
+  | 'intermediate_session.updated'
   | 'signing_key.created'
   | 'signing_key.rotated'
   | 'impersonation.token_minted'

@@ -12,6 +12,10 @@ export type DomainEvent =
   | { readonly type: 'member.email_changed'; readonly organizationId: string; readonly memberId: string; readonly preserveSessions: boolean }
   /** An organization was deleted: every session and impersonation in it ends. */
   | { readonly type: 'organization.deleted'; readonly organizationId: string }
+  /** A console operator was disabled: whatever they are impersonating ends with their console sessions. */
+  | { readonly type: 'operator.disabled'; readonly operatorId: string; readonly emailAddress: string }
+  /** A console operator's password was reset (it may have been compromised): as for `operator.disabled`. */
+  | { readonly type: 'operator.password_reset'; readonly operatorId: string; readonly emailAddress: string }
   /**
    * Member sessions were revoked (by sessions.revoke or because of one of the events above). `why` is
    * the cause when something else caused it (an operator disabled, an organization deleted).
@@ -23,6 +27,9 @@ export type DomainEventOf<Type extends DomainEventType> = Extract<DomainEvent, {
 
 /** Reacts to one event inside the publisher's transaction; `Tx` is the transaction's storage ports. */
 export type DomainEventHandler<Tx, Type extends DomainEventType> = (tx: Tx, context: OperationContext, event: DomainEventOf<Type>) => Promise<void>;
+
+/** What a capability that publishes needs of the bus. */
+export type DomainEventPublisher<Tx> = Pick<DomainEvents<Tx>, 'publish'>;
 
 /**
  * The in-process event bus. Handlers run one after another, in the order they subscribed, inside the

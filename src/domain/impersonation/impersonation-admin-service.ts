@@ -12,11 +12,12 @@ import { sharedError } from '../common/errors.js';
 import type { OperationContext } from '../common/operation-context.js';
 import { MAX_SEARCH_LIMIT } from '../common/pagination.js';
 import { FOR_UPDATE } from '../common/read-for-update.js';
+import type { Transactional } from '../common/transactional.js';
+import type { StorePorts } from '../ports.js';
 import { impersonationError } from './errors.js';
 import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationSelector, ImpersonationToken, ImpersonatorIdentity } from './impersonation.js';
 import type { EndedImpersonations, ImpersonationEndings } from './impersonation-endings.js';
 import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
-import type { ImpersonationServiceStore } from './impersonation-service.js';
 import { redirectUrlProblem } from './impersonation-text.js';
 
 /**
@@ -49,6 +50,9 @@ export interface AuditTrailQuery {
   readonly limit?: number | undefined;
 }
 
+/** Transactions bind every port: ending impersonations revokes member sessions, whose revocations are published. */
+export type ImpersonationAdminStore = Transactional<StorePorts>;
+
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /**
@@ -56,14 +60,14 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
  * impersonations going on now and how to end them, and the audit trail of every step.
  */
 export class ImpersonationAdminService {
-  readonly #store: ImpersonationServiceStore;
+  readonly #store: ImpersonationAdminStore;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
   readonly #endings: ImpersonationEndings;
 
   constructor(dependencies: {
-    store: ImpersonationServiceStore;
+    store: ImpersonationAdminStore;
     clock: Clock;
     audit: AuditRecorder;
     project: ProjectImpersonationPolicy;

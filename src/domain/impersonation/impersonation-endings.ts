@@ -2,15 +2,15 @@ import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { OperationContext } from '../common/operation-context.js';
-import type { SessionsPorts } from '../sessions/sessions-service.js';
+import type { StorePorts } from '../ports.js';
 import type { ImpersonatedSession, ImpersonationEndCause, ImpersonationSelector, ImpersonationToken } from './impersonation.js';
 import type { ImpersonationLedger } from './impersonation-ledger.js';
 
 /** Revoking member sessions inside the caller's transaction (SessionsService.revokeSessionsIn). */
 export interface SessionRevoker {
-  /** Revokes them and records each end in the ledger with `why`, in that order. */
+  /** Revokes them and publishes each revocation with `why` (the ledger records the end), in that order. */
   revokeSessionsIn(
-    tx: SessionsPorts,
+    tx: StorePorts,
     context: OperationContext,
     sessions: readonly { memberSessionId: string; organizationId: string; memberId: string }[],
     why?: ImpersonationEndCause,
@@ -43,7 +43,7 @@ export class ImpersonationEndings {
   }
 
   /** Revokes the matching live impersonated sessions and unredeemed tokens; returns what this call ended. */
-  async endIn(tx: SessionsPorts, context: OperationContext, selector: ImpersonationSelector, why: ImpersonationEndCause): Promise<EndedImpersonations> {
+  async endIn(tx: StorePorts, context: OperationContext, selector: ImpersonationSelector, why: ImpersonationEndCause): Promise<EndedImpersonations> {
     // Tokens first: on PostgreSQL this waits for a redemption holding the token's row, after which
     // the session it started is committed and found below; a later redemption finds the token revoked.
     const tokens = await this.revokeTokensIn(tx, context, selector, why);
@@ -52,15 +52,16 @@ export class ImpersonationEndings {
   }
 
   /** Revokes the matching live impersonated sessions (and their member sessions); returns them. */
-  async revokeSessionsIn(tx: SessionsPorts, context: OperationContext, selector: ImpersonationSelector, why: ImpersonationEndCause): Promise<ImpersonatedSession[]> {
+  async revokeSessionsIn(tx: StorePorts, context: OperationContext, selector: ImpersonationSelector, why: ImpersonationEndCause): Promise<ImpersonatedSession[]> {
     const at = toTimestamp(this.#clock.now());
     const active = await tx.impersonation.listActiveImpersonatedSessions(selector, at);
     if (active.length === 0) return [];
     const cause = why === 'revoked' ? undefined : why;
     // Member sessions first, then the ledger, as sessions.revoke and member deletion take them (the
-    // lock order, read-for-update.ts; the other order deadlocked against them on PostgreSQL). The
-    // sessions service records each end in the ledger with its cause; the second call records those
-    // whose member session had already ended. Each impersonation ends with one session_revoked event.
+    // lock order, read-for-update.ts; the other order deadlocked against them on PostgreSQL). Each
+    // revocation is published as member_sessions.revoked, which the ledger records with its cause; the
+    // second call records those whose member session had already ended. Each impersonation ends with
+    // one session_revoked event.
     await this.#sessions.revokeSessionsIn(tx, context, active, cause);
     await this.#ledger.sessionsRevoked(
       tx,
@@ -73,7 +74,7 @@ export class ImpersonationEndings {
   }
 
   /** Revokes the matching unredeemed, unexpired tokens, each audited; returns them. */
-  async revokeTokensIn(tx: SessionsPorts, context: OperationContext, selector: ImpersonationSelector, why: ImpersonationEndCause): Promise<ImpersonationToken[]> {
+  async revokeTokensIn(tx: StorePorts, context: OperationContext, selector: ImpersonationSelector, why: ImpersonationEndCause): Promise<ImpersonationToken[]> {
     const at = toTimestamp(this.#clock.now());
     const tokens = await tx.impersonation.revokeUnredeemedTokens(selector, at);
     for (const token of tokens) {

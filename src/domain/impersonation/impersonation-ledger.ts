@@ -10,9 +10,10 @@ import type { ImpersonationStore } from './impersonation-store.js';
 type LedgerPorts = { impersonation: ImpersonationStore; audit: AuditStore };
 
 /**
- * Keeps the record of how each impersonated session ended. Sessions call it whenever they revoke
- * (by any path: sessions.revoke, member deletion, email change, organization deletion, the
- * impersonation API), in the same transaction, so no impersonation ends unrecorded.
+ * Keeps the record of how each impersonated session ended. It hears of every member-session
+ * revocation (`member_sessions.revoked`, by any path: sessions.revoke, member deletion, email change,
+ * organization deletion, the impersonation API) in the revoking transaction, so no impersonation
+ * ends unrecorded.
  */
 export class ImpersonationLedger {
   readonly #audit: AuditRecorder;

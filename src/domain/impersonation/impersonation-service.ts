@@ -1,4 +1,4 @@
-import { createOpaqueToken, digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { createOpaqueToken } from '../../crypto/opaque-token.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -16,25 +16,19 @@ import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import { rbacError } from '../rbac/errors.js';
-import type { AuthenticationFactor } from '../sessions/session.js';
-import type { AuthenticatedSession, SessionsService } from '../sessions/sessions-service.js';
+import type { SessionIssued } from '../sessions/sign-in/auth-outcome.js';
+import type { SignIn } from '../sessions/sign-in/pipeline.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
 import { isDomainError, type DomainError } from '../common/domain-error.js';
-import { FOR_SHARE, type ReadForUpdate } from '../common/read-for-update.js';
+import { FOR_SHARE } from '../common/read-for-update.js';
 import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
 import { impersonationError } from './errors.js';
-import {
-  DEFAULT_TOKEN_MINUTES,
-  IMPERSONATED_SESSION_MINUTES,
-  MAX_REASON_LENGTH,
-  MAX_TOKEN_MINUTES,
-  type ImpersonatedSession,
-  type ImpersonationToken,
-} from './impersonation.js';
+import { DEFAULT_TOKEN_MINUTES, IMPERSONATED_SESSION_MINUTES, MAX_REASON_LENGTH, MAX_TOKEN_MINUTES, type ImpersonationToken } from './impersonation.js';
 import { effectivePolicy, impersonationUrl, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 import { hasControlCharacters, hasLineControlCharacters, redirectUrlProblem } from './impersonation-text.js';
+import { ImpersonationVerifier, RedemptionRefusal, impersonationDisabled } from './impersonation-verifier.js';
 
 type Ports = {
   organizations: OrganizationsStore;
@@ -101,7 +95,7 @@ const MAX_RECORDED_ATTEMPT = 2048;
  */
 export class ImpersonationService {
   readonly #store: ImpersonationServiceStore;
-  readonly #sessions: SessionsService;
+  readonly #signIn: SignIn<Ports>;
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #ids: IdGenerator;
@@ -110,7 +104,8 @@ export class ImpersonationService {
 
   constructor(dependencies: {
     store: ImpersonationServiceStore;
-    sessions: SessionsService;
+    /** The sessions capability's sign-in pipeline, which starts the impersonated session. */
+    signIn: SignIn<Ports>;
     clock: Clock;
     random: Random;
     ids: IdGenerator;
@@ -118,7 +113,7 @@ export class ImpersonationService {
     project: ProjectImpersonationPolicy;
   }) {
     this.#store = dependencies.store;
-    this.#sessions = dependencies.sessions;
+    this.#signIn = dependencies.signIn;
     this.#clock = dependencies.clock;
     this.#random = dependencies.random;
     this.#ids = dependencies.ids;
@@ -166,7 +161,7 @@ export class ImpersonationService {
     if (organization === undefined) return refuse(organizationError('organization_not_found'), impersonator);
     if (member === undefined) return refuse(memberError('member_not_found'), impersonator);
     const policy = await this.#policyFor(organization.organizationId);
-    if (!policy.enabled) return refuse(disabled(policy), impersonator);
+    if (!policy.enabled) return refuse(impersonationDisabled(policy), impersonator);
 
     const now = this.#clock.now();
     const secret = createOpaqueToken(this.#random);
@@ -196,7 +191,7 @@ export class ImpersonationService {
       if (operatorRefusal !== undefined) return { refusal: operatorRefusal };
       const stored = await tx.impersonation.findPolicy(organization.organizationId);
       const latest = effectivePolicy(this.#project, stored);
-      if (!latest.enabled) return { refusal: disabled(latest) };
+      if (!latest.enabled) return { refusal: impersonationDisabled(latest) };
       const urlRefusal = redirectUrlRefusal(latest, stored?.redirectUrl != null);
       if (urlRefusal !== undefined) return { refusal: urlRefusal };
       await tx.impersonation.insertToken(token, { lookupId: secret.lookupId, digest: secret.digest });
@@ -229,69 +224,29 @@ export class ImpersonationService {
     };
   }
 
-  /** impersonation.authenticate: exactly one redemption wins; the session lasts 60 minutes, fixed. */
-  async redeem(context: OperationContext, presented: string): Promise<AuthenticatedSession> {
-    // No limit on failures per caller: the token cannot be guessed, and a limit keyed on the customer's
-    // backend would let anyone's bogus tokens get its genuine redemptions refused.
-    const parsed = parseOpaqueToken(presented);
-    const found = parsed === undefined ? undefined : await this.#store.impersonation.findTokenByLookupId(parsed.lookupId);
-    if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.digest)) {
-      return this.#refuse(context, 'impersonation.redemption_refused', impersonationError('unable_to_auth_impersonation_token'), { details: { why: 'unknown_token' } });
-    }
-    const token = found.token;
-    const scope = { organizationId: token.organizationId, memberId: token.memberId, impersonatorId: token.impersonatorId };
-    // A known token's refusal names the reason it was minted for, like every other event of its trail.
-    const refuse = (error: DomainError, why: string): Promise<never> =>
-      this.#refuse(context, 'impersonation.redemption_refused', error, { ...scope, details: { why, token_id: token.tokenId, reason: token.reason } });
-    const now = this.#clock.now();
-    const at = toTimestamp(now);
-    if (token.redeemedAt !== null) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'already_used');
-    if (token.expiresAt <= at) return refuse(impersonationError('unable_to_auth_impersonation_token'), 'expired');
-    const policy = await this.#policyFor(token.organizationId);
-    if (!policy.enabled) return refuse(disabled(policy), `disabled_by_${policy.disabledBy}`);
-
-    let started: Awaited<ReturnType<SessionsService['startSession']>>;
+  /**
+   * impersonation.authenticate: a full session for the member, 60 minutes and never extended, never
+   * gated behind MFA; exactly one redemption of a token wins. Every refusal is audited.
+   */
+  async authenticate(context: OperationContext, impersonationToken: string): Promise<SessionIssued> {
+    const verifier = new ImpersonationVerifier({ project: this.#project, clock: this.#clock, audit: this.#audit }, impersonationToken);
     try {
-      started = await this.#store.transaction(async (tx) => {
-        // Read locked, inside the transaction (organization, then member: the lock order,
-        // read-for-update.ts): a delete of either commits first and is seen here, or waits for this
-        // transaction and then ends its session. A revocation is seen by the claiming UPDATE below;
-        // these checks come first so a refusal names the cause that still holds (a member still deleted).
-        const locked = await subjectOf(tx, token, FOR_SHARE);
-        if ('error' in locked) throw new RedemptionRefusal(locked.error, locked.why);
-        // Disabling an operator revokes their tokens; this also catches one minted while the disable committed.
-        const operator = await tx.operators.findOperatorByEmail(token.impersonatorEmailAddress);
-        if (operator !== undefined && operator.disabledAt !== null) {
-          throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token', 'The operator this token was minted for is disabled.'), 'operator_disabled');
-        }
-        const session = await this.#sessions.startSession(tx, context, {
-          member: locked.member,
-          organization: locked.organization,
-          factor: impersonatedFactor(token, at),
-          durationMinutes: IMPERSONATED_SESSION_MINUTES,
-        });
-        const memberSessionId = session.record.session.memberSessionId;
-        // Throwing rolls the new session back: only the request whose UPDATE claimed the token keeps one.
-        if (!(await tx.impersonation.redeemToken(token.tokenId, at, memberSessionId))) throw new LostRedemptionRace();
-        await tx.impersonation.insertImpersonatedSession(ledgerEntry(token, session.record.session));
-        await this.#audit.record(tx.audit, context, {
-          type: 'impersonation.token_redeemed',
-          ...scope,
-          occurredAt: at,
-          details: { token_id: token.tokenId, member_session_id: memberSessionId, reason: token.reason, impersonator_email_address: token.impersonatorEmailAddress, expires_at: session.record.session.expiresAt },
-        });
-        return session;
-      });
+      const outcome = await this.#signIn.signIn(context, verifier, { sessionDurationMinutes: IMPERSONATED_SESSION_MINUTES });
+      // The verifier's factor satisfies MFA, so the pipeline never answers with an intermediate session here.
+      if (!outcome.memberAuthenticated) throw new Error('an impersonation sign-in ended in an intermediate session');
+      return outcome;
     } catch (error) {
-      if (error instanceof RedemptionRefusal) return refuse(error.refusal, error.why);
-      if (error instanceof LostRedemptionRace) {
-        // Another redemption, or a revocation, claimed the token first: say which.
-        const claimed = (await this.#store.impersonation.findTokenByLookupId(parsed.lookupId))?.token;
-        return refuse(impersonationError('unable_to_auth_impersonation_token'), claimed?.revokedAt != null ? 'revoked' : 'already_used');
-      }
-      throw error;
+      if (!(error instanceof RedemptionRefusal)) throw error;
+      const token = error.token;
+      if (token === undefined) return this.#refuse(context, 'impersonation.redemption_refused', error.refusal, { details: { why: error.why } });
+      // A known token's refusal names the reason it was minted for, like every other event of its trail.
+      return this.#refuse(context, 'impersonation.redemption_refused', error.refusal, {
+        organizationId: token.organizationId,
+        memberId: token.memberId,
+        impersonatorId: token.impersonatorId,
+        details: { why: error.why, token_id: token.tokenId, reason: token.reason },
+      });
     }
-    return { ...started.record, sessionToken: started.sessionToken, sessionJwt: await this.#sessions.issueJwt(started.record) };
   }
 
   async #findMember(organization: Organization, reference: string): Promise<Member | undefined> {
@@ -408,79 +363,4 @@ function validEmail(emailAddress: string): string | null {
 function recordable(text: string): string {
   const escaped = [...text].map((character) => (hasLineControlCharacters(character) ? `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}` : character)).join('');
   return escaped.length > MAX_RECORDED_ATTEMPT ? `${escaped.slice(0, MAX_RECORDED_ATTEMPT)}…` : escaped;
-}
-
-/** Another request redeemed the token between our read and our write. */
-class LostRedemptionRace extends Error {}
-
-/** A refusal found inside the redemption transaction (which rolls back): refused, audited, with why. */
-class RedemptionRefusal extends Error {
-  constructor(
-    readonly refusal: DomainError,
-    readonly why: string,
-  ) {
-    super(refusal.message);
-  }
-}
-
-/**
- * The organization and member a token opens a session for, as they are now (locked when asked), or
- * why it no longer may: the organization or member deleted, or the member's address changed since
- * the mint (the token is bound to it: after a change it names someone else's account).
- */
-async function subjectOf(
-  ports: Pick<Ports, 'organizations' | 'members'>,
-  token: ImpersonationToken,
-  lock?: ReadForUpdate,
-): Promise<{ organization: Organization; member: Member } | { error: DomainError; why: string }> {
-  const organization = await ports.organizations.findOrganization(token.organizationId, lock);
-  if (organization === undefined) {
-    return { error: impersonationError('unable_to_auth_impersonation_token', 'The organization of this impersonation token no longer exists.'), why: 'organization_deleted' };
-  }
-  const member = await ports.members.findMemberById(token.memberId, lock);
-  if (member === undefined || member.status === 'deleted') {
-    return { error: impersonationError('unable_to_auth_impersonation_token', 'The member of this impersonation token no longer exists.'), why: 'member_deleted' };
-  }
-  if (member.emailAddress !== token.memberEmailAddress) {
-    return { error: impersonationError('unable_to_auth_impersonation_token', "The member's email address changed after this token was minted."), why: 'member_changed' };
-  }
-  return { organization, member };
-}
-
-function disabled(policy: EffectivePolicy): DomainError {
-  return impersonationError(
-    'member_impersonation_not_allowed',
-    policy.disabledBy === 'project' ? 'Impersonation is disabled for this project.' : 'Impersonation is disabled for this organization.',
-  );
-}
-
-/** Stytch's one factor of an impersonated session, naming the impersonator. */
-function impersonatedFactor(token: ImpersonationToken, at: string): AuthenticationFactor {
-  return {
-    type: 'impersonated',
-    deliveryMethod: 'impersonation',
-    createdAt: at,
-    lastAuthenticatedAt: at,
-    updatedAt: at,
-    detail: {
-      name: 'impersonated_factor',
-      fields: { impersonator_id: token.impersonatorId, impersonator_email_address: token.impersonatorEmailAddress },
-    },
-  };
-}
-
-function ledgerEntry(token: ImpersonationToken, session: { memberSessionId: string; startedAt: string; expiresAt: string }): ImpersonatedSession {
-  return {
-    memberSessionId: session.memberSessionId,
-    tokenId: token.tokenId,
-    organizationId: token.organizationId,
-    memberId: token.memberId,
-    impersonatorId: token.impersonatorId,
-    impersonatorEmailAddress: token.impersonatorEmailAddress,
-    reason: token.reason,
-    startedAt: session.startedAt,
-    expiresAt: session.expiresAt,
-    endedAt: null,
-    endReason: null,
-  };
 }

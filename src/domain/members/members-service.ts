@@ -3,6 +3,7 @@ import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
+import type { DomainEventPublisher } from '../common/domain-events.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
@@ -10,10 +11,8 @@ import type { OperationContext } from '../common/operation-context.js';
 import { FOR_SHARE, FOR_UPDATE, type ReadForUpdate } from '../common/read-for-update.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../common/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../common/search.js';
-import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
-import type { SessionsPorts } from '../sessions/sessions-service.js';
-import type { SessionsStore } from '../sessions/sessions-store.js';
 import type { Transactional } from '../common/transactional.js';
+import type { StorePorts } from '../ports.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { memberError } from './errors.js';
 import {
@@ -29,22 +28,14 @@ import {
   withCanonicalEmails,
 } from './member.js';
 import { sharedError } from '../common/errors.js';
-
-const MEMBER_STATUSES: readonly MemberStatus[] = ['pending', 'invited', 'active', 'deleted'];
 import type { MembersStore } from './members-store.js';
 
-type MembersPorts = { organizations: OrganizationsStore; members: MembersStore; audit: AuditStore; sessions: SessionsStore; impersonation: ImpersonationStore };
+const MEMBER_STATUSES: readonly MemberStatus[] = ['pending', 'invited', 'active', 'deleted'];
 
-/** What member changes need from sessions: ending all of a member's sessions in the same transaction. */
-export interface MemberSessionsRevoker {
-  revokeMemberSessionsIn(tx: SessionsPorts, context: OperationContext, member: Pick<Member, 'memberId' | 'organizationId'>): Promise<void>;
-}
-export type MembersServiceStore = Transactional<MembersPorts>;
-
-/** Revoking a member's unredeemed impersonation tokens when the member they name is deleted or changes address. */
-export interface MemberImpersonationTokens {
-  revokeTokensIn(tx: SessionsPorts, context: OperationContext, selector: { memberId: string }, why: 'member_deleted' | 'member_email_changed'): Promise<unknown>;
-}
+/** The ports members read and write themselves. */
+type MembersPorts = { organizations: OrganizationsStore; members: MembersStore; audit: AuditStore };
+/** Transactions bind every port: a published event's subscribers (sessions, impersonation) write theirs in it. */
+export type MembersServiceStore = Transactional<StorePorts>;
 
 export interface MemberWithOrganization {
   readonly member: Member;
@@ -103,24 +94,21 @@ export class MembersService {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
-  readonly #sessions: MemberSessionsRevoker;
-  readonly #impersonationTokens: MemberImpersonationTokens;
+  readonly #events: DomainEventPublisher<StorePorts>;
 
   constructor(dependencies: {
     store: MembersServiceStore;
     ids: IdGenerator;
     clock: Clock;
     audit: AuditRecorder;
-    sessions: MemberSessionsRevoker;
-    /** Required: deleting a member or changing their address must revoke the tokens minted for them. */
-    impersonationTokens: MemberImpersonationTokens;
+    /** Told of deletions and address changes, in their transaction: the member's sessions and impersonation tokens end with them. */
+    events: DomainEventPublisher<StorePorts>;
   }) {
-    this.#impersonationTokens = dependencies.impersonationTokens;
     this.#store = dependencies.store;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
-    this.#sessions = dependencies.sessions;
+    this.#events = dependencies.events;
   }
 
   async create(context: OperationContext, organizationReference: string, input: CreateMemberInput): Promise<MemberWithOrganization> {
@@ -213,12 +201,14 @@ export class MembersService {
       };
       await assertUniqueWithinOrganization(tx.members, updated);
       await writeOrExplain(() => tx.members.updateMember(updated));
-      // A token minted for the old address must not open the account under the new one, whatever preserve_existing_sessions says.
-      // Tokens before sessions: revoking them waits for a redemption in flight, whose session the next statement then sees.
-      if (updated.emailAddress !== current.emailAddress) await this.#impersonationTokens.revokeTokensIn(tx, context, { memberId: current.memberId }, 'member_email_changed');
-      // A new email address ends the member's sessions unless the caller asks to keep them (Stytch's preserve_existing_sessions).
-      if (updated.emailAddress !== current.emailAddress && input.preserveExistingSessions !== true) {
-        await this.#sessions.revokeMemberSessionsIn(tx, context, updated);
+      // Tokens minted for the old address die; sessions end unless the caller keeps them (Stytch's preserve_existing_sessions).
+      if (updated.emailAddress !== current.emailAddress) {
+        await this.#events.publish(tx, context, {
+          type: 'member.email_changed',
+          organizationId: organization.organizationId,
+          memberId: current.memberId,
+          preserveSessions: input.preserveExistingSessions === true,
+        });
       }
       await this.#audit.record(tx.audit, context, {
         type: 'member.updated',
@@ -237,10 +227,8 @@ export class MembersService {
       const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
       const now = toTimestamp(this.#clock.now());
       await tx.members.updateMember({ ...member, status: 'deleted', updatedAt: now });
-      // Revoked, not just refused while deleted: reactivating the member must not bring the tokens back.
-      // Tokens before sessions: revoking them waits for a redemption in flight, whose session the next statement then sees.
-      await this.#impersonationTokens.revokeTokensIn(tx, context, { memberId: member.memberId }, 'member_deleted');
-      await this.#sessions.revokeMemberSessionsIn(tx, context, member);
+      // The member's sessions end and its unredeemed impersonation tokens are revoked, for good.
+      await this.#events.publish(tx, context, { type: 'member.deleted', organizationId: organization.organizationId, memberId: member.memberId });
       await this.#audit.record(tx.audit, context, {
         type: 'member.deleted',
         organizationId: organization.organizationId,
@@ -281,7 +269,7 @@ export class MembersService {
     }));
   }
 
-  async deleteMfaPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
+  async deleteMFAPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
     return this.#updateField(context, organizationReference, memberReference, 'member.updated', (member) => ({
       ...member,
       mfaPhoneNumber: '',

@@ -6,20 +6,17 @@ import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { Random } from '../../platform/random.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { AuditStore } from '../audit/audit-store.js';
-import type { ImpersonationEndings } from '../impersonation/impersonation-endings.js';
-import type { ImpersonationEndCause } from '../impersonation/impersonation.js';
-import type { SessionsPorts } from '../sessions/sessions-service.js';
+import type { DomainEventPublisher } from '../common/domain-events.js';
 import { normalizeEmail } from '../members/member.js';
 import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
+import type { StorePorts } from '../ports.js';
 import { operatorError } from './errors.js';
 import { MIN_PASSWORD_LENGTH, OPERATOR_ROLES, requiresTotp, type Operator, type OperatorRole } from './operator.js';
-import type { OperatorsStore } from './operators-store.js';
 
-type OperatorsPorts = { operators: OperatorsStore; audit: AuditStore } & SessionsPorts;
-export type OperatorsServiceStore = Transactional<OperatorsPorts>;
+/** Transactions bind every port: a published event's subscribers (impersonation) write theirs in it. */
+export type OperatorsServiceStore = Transactional<StorePorts>;
 
 /** What a new operator (or a reset) needs to sign in; shown once, never stored in clear. */
 export interface OperatorCredentials {
@@ -38,7 +35,7 @@ export class OperatorsService {
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #masterKey: Buffer;
-  readonly #impersonations: Pick<ImpersonationEndings, 'endIn'>;
+  readonly #events: DomainEventPublisher<StorePorts>;
 
   constructor(dependencies: {
     store: OperatorsServiceStore;
@@ -48,8 +45,8 @@ export class OperatorsService {
     ids: IdGenerator;
     audit: AuditRecorder;
     masterKey: Buffer;
-    /** Ends what an operator is impersonating when they are disabled or reset, in the same transaction. */
-    impersonations: Pick<ImpersonationEndings, 'endIn'>;
+    /** Told when an operator is disabled or reset, in that transaction: what they are impersonating ends with it. */
+    events: DomainEventPublisher<StorePorts>;
   }) {
     this.#store = dependencies.store;
     this.#hasher = dependencies.hasher;
@@ -58,7 +55,7 @@ export class OperatorsService {
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
     this.#masterKey = dependencies.masterKey;
-    this.#impersonations = dependencies.impersonations;
+    this.#events = dependencies.events;
   }
 
   /**
@@ -113,17 +110,16 @@ export class OperatorsService {
     return this.#store.operators.listOperators();
   }
 
-  /** Disables the operator and ends their console sessions at once. */
+  /** Disables the operator and ends their console sessions and impersonations at once. */
   async disable(context: OperationContext, emailOrId: string): Promise<Operator> {
     return this.#change(context, emailOrId, 'operator.disabled', async (operator, tx, now) => {
       const updated = await tx.operators.disableOperator(operator.operatorId, now);
       await tx.operators.revokeConsoleSessionsOf(operator.operatorId, now);
-      await this.#endImpersonationsOf(tx, context, operator, 'operator_disabled');
       return updated;
     });
   }
 
-  /** A new password (generated unless given), clearing any lockout; ends the operator's sessions. */
+  /** A new password (generated unless given), clearing any lockout; ends the operator's sessions and impersonations. */
   async resetPassword(context: OperationContext, emailOrId: string, password?: string): Promise<{ operator: Operator; password: string }> {
     const next = password ?? this.#generatedPassword();
     if (next.length < MIN_PASSWORD_LENGTH) throw operatorError('weak_operator_password');
@@ -131,7 +127,6 @@ export class OperatorsService {
     const operator = await this.#change(context, emailOrId, 'operator.password_reset', async (current, tx, now) => {
       const updated = await tx.operators.replacePassword(current.operatorId, passwordHash, now);
       await tx.operators.revokeConsoleSessionsOf(current.operatorId, now);
-      await this.#endImpersonationsOf(tx, context, current, 'operator_password_reset');
       return updated;
     });
     return { operator, password: next };
@@ -149,9 +144,10 @@ export class OperatorsService {
     /**
      * Changes only the columns it means to, in one statement, before anything else: a sign-in
      * attempt running meanwhile can then neither undo the change nor slip a session past it (the
-     * row lock orders the two, and sessions are revoked after it). Returns the row as stored.
+     * row lock orders the two, and sessions are revoked after it). Returns the row as stored. The
+     * event published next ends what the operator is impersonating (the operator row is locked first).
      */
-    change: (operator: Operator, tx: OperatorsPorts, now: string) => Promise<Operator | undefined>,
+    change: (operator: Operator, tx: StorePorts, now: string) => Promise<Operator | undefined>,
   ): Promise<Operator> {
     return this.#store.transaction(async (tx) => {
       const current = emailOrId.includes('@') ? await tx.operators.findOperatorByEmail(emailOrId.trim().toLowerCase()) : await tx.operators.findOperatorById(emailOrId);
@@ -159,19 +155,10 @@ export class OperatorsService {
       const now = toTimestamp(this.#clock.now());
       const updated = await change(current, tx, now);
       if (updated === undefined) throw operatorError('operator_not_found');
+      await this.#events.publish(tx, context, { type, operatorId: current.operatorId, emailAddress: current.emailAddress });
       await this.#audit.record(tx.audit, context, { type, organizationId: null, occurredAt: now, details: { operator_id: current.operatorId, email_address: current.emailAddress } });
       return updated;
     });
-  }
-
-  /**
-   * A disabled (or reset, possibly compromised) operator's impersonations end with their console
-   * sessions: live impersonated sessions and unredeemed tokens minted in their name, by operator id
-   * or by their email address (as the CLI and API may have named them), each audited.
-   */
-  async #endImpersonationsOf(tx: OperatorsPorts, context: OperationContext, operator: Operator, why: ImpersonationEndCause): Promise<void> {
-    const impersonator = { ids: [operator.operatorId, operator.emailAddress], emailAddresses: [operator.emailAddress] };
-    await this.#impersonations.endIn(tx, context, { impersonator }, why);
   }
 
   #seal(operatorId: string, secret: string): string {

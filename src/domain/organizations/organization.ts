@@ -51,8 +51,14 @@ export interface Organization {
   readonly updatedAt: string;
 }
 
-/** Settings a caller may send on create or update; absent means "leave as is" (or default). */
-export type OrganizationSettingsInput = Partial<Omit<OrganizationSettings, 'customRoles'>>;
+/**
+ * Settings a caller may send on create or update; absent means "leave as is" (or default). An
+ * enumerated setting (mfa_policy, email_invites, …) is any text here: mergeSettings answers an
+ * unknown value with Stytch's own error code, and only its result carries the narrow type.
+ */
+export type OrganizationSettingsInput = {
+  readonly [Key in Exclude<keyof OrganizationSettings, 'customRoles'>]?: OrganizationSettings[Key] extends string ? string : OrganizationSettings[Key];
+};
 
 export const AUTH_METHODS = [
   'sso',
@@ -67,7 +73,8 @@ export const AUTH_METHODS = [
 ] as const;
 export const MFA_METHODS = ['sms_otp', 'totp'] as const;
 export const OAUTH_TENANT_PROVIDERS = ['slack', 'hubspot', 'github'] as const;
-const ALLOWED_TYPES: readonly string[] = ['ALL_ALLOWED', 'RESTRICTED', 'NOT_ALLOWED'];
+const ALLOWED_TYPES: readonly AllowedType[] = ['ALL_ALLOWED', 'RESTRICTED', 'NOT_ALLOWED'];
+const MFA_POLICIES: readonly MfaPolicy[] = ['OPTIONAL', 'REQUIRED_FOR_ALL'];
 
 /** Stytch's documented defaults of these fields. `emailInvites` is decided at create time. */
 export const DEFAULT_SETTINGS: OrganizationSettings = {
@@ -177,23 +184,24 @@ export function checkEmailDomains(domains: readonly string[], use: keyof typeof 
 
 /** Validates every setting the caller sent and returns the merged, normalized settings. */
 export function mergeSettings(current: OrganizationSettings, input: OrganizationSettingsInput): OrganizationSettings {
-  checkAllowedType('sso_jit_provisioning', input.ssoJitProvisioning, ALLOWED_TYPES);
-  checkAllowedType('email_jit_provisioning', input.emailJitProvisioning, ['RESTRICTED', 'NOT_ALLOWED']);
-  checkAllowedType('email_invites', input.emailInvites, ALLOWED_TYPES);
-  checkAllowedType('oauth_tenant_jit_provisioning', input.oauthTenantJitProvisioning, ['RESTRICTED', 'NOT_ALLOWED']);
-  checkAllowedType('first_party_connected_apps_allowed_type', input.firstPartyConnectedAppsAllowedType, ALLOWED_TYPES);
-  checkAllowedType('third_party_connected_apps_allowed_type', input.thirdPartyConnectedAppsAllowedType, ALLOWED_TYPES);
-  if (input.mfaPolicy !== undefined && !['OPTIONAL', 'REQUIRED_FOR_ALL'].includes(input.mfaPolicy)) {
-    throw organizationError('invalid_organization_mfa_policy');
-  }
-  checkMethods('auth_methods', input.authMethods, input.allowedAuthMethods, AUTH_METHODS, 'invalid_organization_allowed_auth_methods');
-  checkMethods('mfa_methods', input.mfaMethods, input.allowedMfaMethods, MFA_METHODS, 'invalid_organization_allowed_mfa_methods');
+  // Checked in this order, so a request with several bad settings is answered for the first of them.
+  const enumerated = {
+    ssoJitProvisioning: checkAllowedType('sso_jit_provisioning', input.ssoJitProvisioning, ALLOWED_TYPES),
+    emailJitProvisioning: checkAllowedType('email_jit_provisioning', input.emailJitProvisioning, ['RESTRICTED', 'NOT_ALLOWED']),
+    emailInvites: checkAllowedType('email_invites', input.emailInvites, ALLOWED_TYPES),
+    oauthTenantJitProvisioning: checkAllowedType('oauth_tenant_jit_provisioning', input.oauthTenantJitProvisioning, ['RESTRICTED', 'NOT_ALLOWED']),
+    firstPartyConnectedAppsAllowedType: checkAllowedType('first_party_connected_apps_allowed_type', input.firstPartyConnectedAppsAllowedType, ALLOWED_TYPES),
+    thirdPartyConnectedAppsAllowedType: checkAllowedType('third_party_connected_apps_allowed_type', input.thirdPartyConnectedAppsAllowedType, ALLOWED_TYPES),
+    mfaPolicy: checkMfaPolicy(input.mfaPolicy),
+    authMethods: checkMethods('auth_methods', input.authMethods, input.allowedAuthMethods, AUTH_METHODS, 'invalid_organization_allowed_auth_methods'),
+    mfaMethods: checkMethods('mfa_methods', input.mfaMethods, input.allowedMfaMethods, MFA_METHODS, 'invalid_organization_allowed_mfa_methods'),
+  };
   checkOauthTenants(input.allowedOauthTenants);
 
   const merged: OrganizationSettings = {
     ...current,
     // Only settings keys: create/update inputs also carry the name, slug and metadata, which must not leak into settings.
-    ...withoutUndefined(settingsOnly(input)),
+    ...withoutUndefined({ ...settingsOnly(input), ...enumerated }),
     ...(input.emailAllowedDomains && { emailAllowedDomains: checkEmailDomains(input.emailAllowedDomains, 'allowed') }),
     ...(input.claimedEmailDomains && { claimedEmailDomains: checkEmailDomains(input.claimedEmailDomains, 'claimed') }),
     ...(input.rbacEmailImplicitRoleAssignments && {
@@ -210,10 +218,18 @@ export function mergeSettings(current: OrganizationSettings, input: Organization
   return merged;
 }
 
-function checkAllowedType(field: string, value: string | undefined, allowed: readonly string[]): void {
-  if (value !== undefined && !allowed.includes(value)) {
-    throw organizationError('invalid_organization_settings', `${field} must be one of ${allowed.join(', ')}.`);
-  }
+function checkAllowedType<Allowed extends string>(field: string, value: string | undefined, allowed: readonly Allowed[]): Allowed | undefined {
+  if (value === undefined || isOneOf(value, allowed)) return value;
+  throw organizationError('invalid_organization_settings', `${field} must be one of ${allowed.join(', ')}.`);
+}
+
+function checkMfaPolicy(value: string | undefined): MfaPolicy | undefined {
+  if (value === undefined || isOneOf(value, MFA_POLICIES)) return value;
+  throw organizationError('invalid_organization_mfa_policy');
+}
+
+function isOneOf<Allowed extends string>(value: string, allowed: readonly Allowed[]): value is Allowed {
+  return (allowed as readonly string[]).includes(value);
 }
 
 function checkMethods(
@@ -222,7 +238,7 @@ function checkMethods(
   methods: readonly string[] | undefined,
   known: readonly string[],
   unknownMethodCode: 'invalid_organization_allowed_auth_methods' | 'invalid_organization_allowed_mfa_methods',
-): void {
+): 'ALL_ALLOWED' | 'RESTRICTED' | undefined {
   if (setting !== undefined && setting !== 'ALL_ALLOWED' && setting !== 'RESTRICTED') {
     throw organizationError('invalid_organization_auth_method_settings', `${field} must be ALL_ALLOWED or RESTRICTED.`);
   }
@@ -233,6 +249,7 @@ function checkMethods(
       `allowed_${field} accepts only ${known.join(', ')}; got ${unknown.join(', ')}.`,
     );
   }
+  return setting;
 }
 
 function checkOauthTenants(tenants: Readonly<Record<string, readonly string[]>> | undefined): void {

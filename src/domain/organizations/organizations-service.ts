@@ -2,14 +2,14 @@ import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { AuditStore } from '../audit/audit-store.js';
+import type { DomainEventPublisher } from '../common/domain-events.js';
 import type { OperationContext } from '../common/operation-context.js';
 import { FOR_UPDATE } from '../common/read-for-update.js';
 import { parseLimit, decodeCursor, toPage, type Page } from '../common/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../common/search.js';
 import { withCanonicalEmails } from '../members/member.js';
-import type { SessionsPorts } from '../sessions/sessions-service.js';
 import type { Transactional } from '../common/transactional.js';
+import type { StorePorts } from '../ports.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { organizationError } from './errors.js';
 import {
@@ -26,18 +26,8 @@ import {
 } from './organization.js';
 import type { OrganizationsStore } from './organizations-store.js';
 
-type OrganizationsPorts = SessionsPorts & { organizations: OrganizationsStore; audit: AuditStore };
-export type OrganizationsServiceStore = Transactional<OrganizationsPorts>;
-
-/** What deleting an organization needs from sessions: ending all of its sessions in the same transaction. */
-export interface OrganizationSessionsRevoker {
-  revokeOrganizationSessionsIn(tx: SessionsPorts, context: OperationContext, organizationId: string): Promise<void>;
-}
-
-/** What deleting an organization needs from impersonation: ending its impersonations, audited, in the same transaction. */
-export interface OrganizationImpersonations {
-  endIn(tx: SessionsPorts, context: OperationContext, selector: { organizationId: string }, why: 'organization_deleted'): Promise<unknown>;
-}
+/** Transactions bind every port: a published event's subscribers (sessions, impersonation) write theirs in it. */
+export type OrganizationsServiceStore = Transactional<StorePorts>;
 
 export interface CreateOrganizationInput extends OrganizationSettingsInput {
   readonly organizationName: string | undefined;
@@ -83,24 +73,21 @@ export class OrganizationsService {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
-  readonly #sessions: OrganizationSessionsRevoker;
-  readonly #impersonations: OrganizationImpersonations;
+  readonly #events: DomainEventPublisher<StorePorts>;
 
   constructor(dependencies: {
     store: OrganizationsServiceStore;
     ids: IdGenerator;
     clock: Clock;
     audit: AuditRecorder;
-    sessions: OrganizationSessionsRevoker;
-    /** Ends the organization's impersonations when it is deleted, in the same transaction. */
-    impersonations: OrganizationImpersonations;
+    /** Told of a deletion, in its transaction: the organization's sessions and impersonations end with it. */
+    events: DomainEventPublisher<StorePorts>;
   }) {
     this.#store = dependencies.store;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
-    this.#sessions = dependencies.sessions;
-    this.#impersonations = dependencies.impersonations;
+    this.#events = dependencies.events;
   }
 
   async create(context: OperationContext, input: CreateOrganizationInput): Promise<Organization> {
@@ -200,9 +187,8 @@ export class OrganizationsService {
       // now finish first, and later ones find the organization gone.
       const organization = await tx.organizations.findOrganization(found.organizationId, FOR_UPDATE);
       if (organization === undefined) throw organizationError('organization_not_found');
-      // Tokens before sessions (ImpersonationEndings.endIn): a redemption in flight commits first and its session is ended here.
-      await this.#impersonations.endIn(tx, context, { organizationId: organization.organizationId }, 'organization_deleted');
-      await this.#sessions.revokeOrganizationSessionsIn(tx, context, organization.organizationId);
+      // Its impersonations end (tokens first: a redemption in flight commits, and its session is ended too), then its sessions.
+      await this.#events.publish(tx, context, { type: 'organization.deleted', organizationId: organization.organizationId });
       await tx.organizations.deleteOrganization(organization.organizationId);
       await this.#audit.record(tx.audit, context, {
         type: 'organization.deleted',

@@ -28,6 +28,11 @@ export const SESSION_ERRORS = {
     message: 'session_custom_claims may not set claims under https://stytch.com/.',
   },
   session_not_mutable_impersonated: { kind: 'invalid_argument', message: 'An impersonated session cannot be given other factors.' },
+  intermediate_session_not_found: { kind: 'not_found', message: 'Intermediate session could not be found.' },
+  invalid_intermediate_session_token_for_organization: {
+    kind: 'invalid_argument',
+    message: 'The intermediate session token belongs to another member or organization than this authentication.',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;
 
 export type SessionErrorCode = keyof typeof SESSION_ERRORS;

@@ -1,45 +1,31 @@
-import { createOpaqueToken, digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
 import { textDigest } from '../../crypto/secret-digest.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
-import type { IdGenerator } from '../../platform/ids.js';
-import type { Random } from '../../platform/random.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { AuditStore } from '../audit/audit-store.js';
 import { memberError } from '../members/errors.js';
 import { effectiveRoles, type Member } from '../members/member.js';
-import type { MembersStore } from '../members/members-store.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
-import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import type { DomainEventOf, DomainEventPublisher } from '../common/domain-events.js';
 import type { OperationContext } from '../common/operation-context.js';
-import type { ImpersonationEndCause } from '../impersonation/impersonation.js';
-import type { ImpersonationStore } from '../impersonation/impersonation-store.js';
 import type { Transactional } from '../common/transactional.js';
+import type { StorePorts } from '../ports.js';
 import { authorize, type AuthorizationCheck, type AuthorizationVerdict } from '../rbac/authorize.js';
 import { sessionError } from './errors.js';
-import {
-  DEFAULT_SESSION_MINUTES,
-  checkSessionDuration,
-  isImpersonated,
-  isLive,
-  mergeCustomClaims,
-  type AuthenticationFactor,
-  type MemberSession,
-} from './session.js';
+import { checkSessionDuration, isImpersonated, isLive, mergeCustomClaims, type MemberSession } from './session.js';
 import { SESSION_CLAIM, sessionClaims } from './session-claims.js';
 import { SessionJwtCache } from './session-jwt-cache.js';
 import type { SessionJwtCodec } from './session-jwt-codec.js';
-import type { SessionRecord, SessionsStore } from './sessions-store.js';
+import type { SessionRecord } from './sessions-store.js';
 
-export type SessionsPorts = { sessions: SessionsStore; audit: AuditStore; impersonation: ImpersonationStore };
-
-/** Told about every revocation, in its transaction (the impersonation ledger records how impersonations end). */
-export interface RevocationListener {
-  /** `why`: the cause recorded when something else caused the revocation (an operator disabled, an organization deleted). */
-  sessionsRevoked(tx: SessionsPorts, context: OperationContext, memberSessionIds: readonly string[], at: string, why?: ImpersonationEndCause): Promise<void>;
-}
-export type SessionsServiceStore = Transactional<SessionsPorts & { organizations: OrganizationsStore; members: MembersStore }>;
+/**
+ * A revocation's transaction carries every port: sessions publish `member_sessions.revoked` in it,
+ * and its subscribers (the impersonation ledger) write their own rows there.
+ */
+export type SessionsServiceStore = Transactional<StorePorts>;
+/** The cause recorded with a revocation that something else caused (an operator disabled, an organization deleted). */
+export type RevocationCause = DomainEventOf<'member_sessions.revoked'>['why'];
 
 const JWT_LIFETIME_SECONDS = 300;
 /** A cached JWT is handed out again only while it has at least this much life left. */
@@ -53,14 +39,6 @@ export interface AuthenticatedSession extends SessionRecord {
   readonly sessionJwt: string;
   /** Present when an authorization check was asked for and passed (a failed check throws). */
   readonly verdict?: AuthorizationVerdict;
-}
-
-export interface StartSessionInput {
-  readonly member: Member;
-  readonly organization: Organization;
-  readonly factor: AuthenticationFactor;
-  readonly durationMinutes?: number | undefined;
-  readonly customClaims?: Record<string, unknown> | undefined;
 }
 
 export interface AuthenticateSessionInput {
@@ -78,100 +56,33 @@ export interface RevokeSessionInput {
   readonly memberId?: string | undefined;
 }
 
-/** Member sessions: what every sign-in method produces and every application checks. */
+/**
+ * Member sessions: what every application checks. They start only through the sign-in pipeline
+ * (sign-in/pipeline.ts); revocations are published as `member_sessions.revoked`.
+ */
 export class SessionsService {
   readonly #store: SessionsServiceStore;
   readonly #jwt: SessionJwtCodec;
   readonly #clock: Clock;
-  readonly #random: Random;
-  readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #projectId: string;
-  readonly #revocations: RevocationListener;
+  readonly #events: DomainEventPublisher<StorePorts>;
   readonly #jwtCache = new SessionJwtCache();
 
   constructor(dependencies: {
     store: SessionsServiceStore;
     jwt: SessionJwtCodec;
     clock: Clock;
-    random: Random;
-    ids: IdGenerator;
     audit: AuditRecorder;
     projectId: string;
-    revocations: RevocationListener;
+    events: DomainEventPublisher<StorePorts>;
   }) {
     this.#store = dependencies.store;
     this.#jwt = dependencies.jwt;
     this.#clock = dependencies.clock;
-    this.#random = dependencies.random;
-    this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
     this.#projectId = dependencies.projectId;
-    this.#revocations = dependencies.revocations;
-  }
-
-  /**
-   * Starts a session inside the caller's transaction (a sign-in method's). Returns the session and
-   * its token; call `issueJwt` after the transaction commits.
-   */
-  async startSession(tx: SessionsPorts, context: OperationContext, input: StartSessionInput): Promise<{ record: SessionRecord; sessionToken: string }> {
-    const now = this.#clock.now();
-    const minutes = input.durationMinutes === undefined ? DEFAULT_SESSION_MINUTES : checkSessionDuration(input.durationMinutes);
-    const token = createOpaqueToken(this.#random);
-    const session: MemberSession = {
-      memberSessionId: this.#ids.next('session'),
-      memberId: input.member.memberId,
-      organizationId: input.organization.organizationId,
-      startedAt: toTimestamp(now),
-      lastAccessedAt: toTimestamp(now),
-      expiresAt: toTimestamp(new Date(now.getTime() + minutes * 60_000)),
-      authenticationFactors: [input.factor],
-      customClaims: mergeCustomClaims({}, input.customClaims ?? {}),
-      attributes: { ipAddress: context.client?.ipAddress ?? '', userAgent: context.client?.userAgent ?? '' },
-      roles: effectiveRoles(input.member, input.organization).map((role) => role.roleId),
-      revokedAt: null,
-    };
-    await tx.sessions.insertSession(session, { lookupId: token.lookupId, digest: token.digest });
-    await this.#audit.record(tx.audit, context, {
-      type: 'session.started',
-      organizationId: session.organizationId,
-      memberId: session.memberId,
-      occurredAt: session.startedAt,
-      details: { member_session_id: session.memberSessionId, factor: input.factor.type, expires_at: session.expiresAt },
-    });
-    return { record: { session, member: input.member, organization: input.organization }, sessionToken: token.token };
-  }
-
-  /**
-   * Adds a factor to a live session inside the caller's transaction, as a sign-in method does when
-   * it is given an existing session: a factor of the same type and delivery method
-   * is refreshed rather than duplicated, and `durationMinutes` extends the session. Impersonated
-   * sessions accept no other factor.
-   */
-  async addFactor(tx: SessionsPorts, context: OperationContext, record: SessionRecord, factor: AuthenticationFactor, durationMinutes?: number): Promise<SessionRecord> {
-    // The row as stored now, locked: the factor joins what is there, not what the caller read earlier.
-    const current = await tx.sessions.findSessionForUpdate(record.session.memberSessionId);
-    if (current === undefined) throw sessionError('session_not_found');
-    if (isImpersonated(current)) throw sessionError('session_not_mutable_impersonated');
-    const now = this.#clock.now();
-    const at = toTimestamp(now);
-    if (!isLive(current, at)) throw sessionError('session_not_found');
-    const others = current.authenticationFactors.filter((existing) => existing.type !== factor.type || existing.deliveryMethod !== factor.deliveryMethod);
-    const session: MemberSession = {
-      ...current,
-      authenticationFactors: [...others, factor],
-      expiresAt: durationMinutes === undefined ? current.expiresAt : toTimestamp(new Date(now.getTime() + checkSessionDuration(durationMinutes) * 60_000)),
-      lastAccessedAt: at,
-    };
-    await tx.sessions.updateSession(session);
-    await this.#audit.record(tx.audit, context, {
-      type: 'session.updated',
-      organizationId: session.organizationId,
-      memberId: session.memberId,
-      occurredAt: at,
-      details: { member_session_id: session.memberSessionId, added_factor: factor.type, expires_at: session.expiresAt },
-    });
-    return { ...record, session };
+    this.#events = dependencies.events;
   }
 
   /** sessions.authenticate. Revocation is seen at once: every call reads the database. */
@@ -263,7 +174,7 @@ export class SessionsService {
   }
 
   /** Revokes all of a member's sessions inside the caller's transaction (member deletion, email change). */
-  async revokeMemberSessionsIn(tx: SessionsPorts, context: OperationContext, member: Pick<Member, 'memberId' | 'organizationId'>): Promise<void> {
+  async revokeMemberSessionsIn(tx: StorePorts, context: OperationContext, member: Pick<Member, 'memberId' | 'organizationId'>): Promise<void> {
     const at = toTimestamp(this.#clock.now());
     const revoked = await tx.sessions.revokeSessionsForMember(member.memberId, at);
     if (revoked.length > 0) await this.#recordRevocation(tx, context, member.organizationId, member.memberId, revoked, at);
@@ -271,21 +182,21 @@ export class SessionsService {
   }
 
   /** Revokes every live session of the organization inside the caller's transaction (organization deletion). */
-  async revokeOrganizationSessionsIn(tx: SessionsPorts, context: OperationContext, organizationId: string): Promise<void> {
+  async revokeOrganizationSessionsIn(tx: StorePorts, context: OperationContext, organizationId: string): Promise<void> {
     const at = toTimestamp(this.#clock.now());
     const revoked = await tx.sessions.revokeSessionsForOrganization(organizationId, at);
     if (revoked.length === 0) return;
     await this.#audit.record(tx.audit, context, { type: 'session.revoked', organizationId, occurredAt: at, details: { member_session_ids: revoked } });
-    await this.#revocations.sessionsRevoked(tx, context, revoked, at);
+    await this.#events.publish(tx, context, { type: 'member_sessions.revoked', memberSessionIds: revoked, at });
     for (const id of revoked) this.#jwtCache.forget(id);
   }
 
-  /** Revokes these sessions inside the caller's transaction (`why` as for RevocationListener); returns the ids that were still live. */
+  /** Revokes these sessions inside the caller's transaction (`why`: their cause); returns the ids that were still live. */
   async revokeSessionsIn(
-    tx: SessionsPorts,
+    tx: StorePorts,
     context: OperationContext,
     sessions: readonly { memberSessionId: string; organizationId: string; memberId: string }[],
-    why?: ImpersonationEndCause,
+    why?: RevocationCause,
   ): Promise<string[]> {
     const at = toTimestamp(this.#clock.now());
     const revoked: string[] = [];
@@ -297,10 +208,11 @@ export class SessionsService {
     return revoked;
   }
 
-  async #recordRevocation(tx: SessionsPorts, context: OperationContext, organizationId: string, memberId: string, ids: string[], at: string, why?: ImpersonationEndCause): Promise<void> {
+  async #recordRevocation(tx: StorePorts, context: OperationContext, organizationId: string, memberId: string, ids: string[], at: string, why?: RevocationCause): Promise<void> {
     for (const id of ids) this.#jwtCache.forget(id);
-    // The member session's row is locked (revoked) before the ledger's: the lock order (read-for-update.ts).
-    await this.#revocations.sessionsRevoked(tx, context, ids, at, why);
+    // Published after the member session's row is revoked (locked): its subscribers (the impersonation
+    // ledger) lock their rows after it, the lock order (read-for-update.ts).
+    await this.#events.publish(tx, context, { type: 'member_sessions.revoked', memberSessionIds: ids, at, ...(why !== undefined && { why }) });
     await this.#audit.record(tx.audit, context, {
       type: 'session.revoked',
       organizationId,

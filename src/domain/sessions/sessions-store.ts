@@ -1,6 +1,7 @@
 import type { Member } from '../members/member.js';
 import type { Organization } from '../organizations/organization.js';
-import type { MemberSession } from './session.js';
+import type { AuthenticationFactor, MemberSession } from './session.js';
+import type { IntermediateSession } from './intermediate-session.js';
 
 /** A session with what every authentication answers with, read in one query. */
 export interface SessionRecord {
@@ -9,7 +10,7 @@ export interface SessionRecord {
   readonly organization: Organization;
 }
 
-/** Storage port for member sessions. Tokens are never stored, only their lookup id and digest. */
+/** Storage port for member sessions and intermediate sessions. Tokens are never stored, only their lookup id and digest. */
 export interface SessionsStore {
   insertSession(session: MemberSession, token: { lookupId: string; digest: Buffer }): Promise<void>;
   /**
@@ -37,4 +38,17 @@ export interface SessionsStore {
   revokeSessionsForMember(memberId: string, at: string): Promise<string[]>;
   /** Revokes every live session in the organization; returns their ids ([] when none). */
   revokeSessionsForOrganization(organizationId: string, at: string): Promise<string[]>;
+
+  insertIntermediateSession(session: IntermediateSession, token: { lookupId: string; digest: Buffer }): Promise<void>;
+  /** The intermediate session whose token has this lookup id, with its token digest, whatever its state; undefined when none. */
+  findIntermediateSessionByTokenLookupId(lookupId: string): Promise<{ intermediateSession: IntermediateSession; tokenDigest: Buffer } | undefined>;
+  /** The intermediate session as stored now, locked until the transaction ends (as findSessionForUpdate); undefined when unknown. */
+  findIntermediateSessionForUpdate(intermediateSessionId: string): Promise<IntermediateSession | undefined>;
+  /** Replaces the factors of an intermediate session still usable at `at`; returns whether it was. */
+  updateIntermediateSessionFactors(intermediateSessionId: string, factors: readonly AuthenticationFactor[], at: string): Promise<boolean>;
+  /**
+   * Marks the intermediate session spent if it is still usable at `at` (unspent, unexpired), in one
+   * conditional update; returns whether it was, so of two concurrent exchanges exactly one gets true.
+   */
+  consumeIntermediateSession(intermediateSessionId: string, at: string): Promise<boolean>;
 }

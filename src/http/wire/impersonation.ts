@@ -1,51 +1,8 @@
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
 import type { ImpersonatedSession, ImpersonationToken } from '../../domain/impersonation/impersonation.js';
 import type { PolicyView } from '../../domain/impersonation/impersonation-admin-service.js';
-import { bool, objectSchema, str } from './schema-types.js';
 
-/** Stytch's request: `impersonation_token`, or the older name `token`. */
-export const authenticateImpersonationBody = objectSchema({ impersonation_token: str, token: str });
-
-/**
- * Our minting extension (docs/impersonation.md). Only types and outer bounds are checked here, and
- * a body that fails them is still refused by the service (the route attaches the failure), so every
- * refused mint is audited; lengths, formats and ranges are the service's rules.
- */
-export const mintImpersonationBody = objectSchema(
-  {
-    organization_id: str,
-    member_id: str,
-    email_address: str,
-    impersonator_id: str,
-    impersonator_email_address: str,
-    reason: { type: 'string', maxLength: 8192 },
-    // A number, not only an integer: 2.5 is refused as invalid_expiration by the service, audited.
-    expiration_minutes: { type: 'number' },
-  },
-  ['organization_id'],
-);
-
-export const impersonationPolicyBody = objectSchema({
-  impersonation_enabled: bool,
-  impersonation_redirect_url: { type: ['string', 'null'], maxLength: 2048 },
-});
-
-export const impersonationScopeQuery = objectSchema({ organization_id: str, member_id: str, impersonator_id: str });
-
-export const revokeImpersonationBody = objectSchema({ member_session_id: str, organization_id: str, member_id: str, impersonator_id: str });
-
-export const revokeImpersonationTokensBody = objectSchema({ token_id: str, organization_id: str, member_id: str, impersonator_id: str });
-
-export const auditTrailQuery = objectSchema({
-  organization_id: str,
-  member_id: str,
-  impersonator_id: str,
-  since: str,
-  until: str,
-  cursor: str,
-  limit: { type: 'string', pattern: '^[0-9]{1,4}$' },
-  format: { type: 'string', enum: ['json', 'ndjson'] },
-});
+// How impersonation resources leave the server: the API operations (src/api/impersonation), the console and the CLI share these.
 
 export function encodePolicy(view: PolicyView) {
   return {
@@ -86,15 +43,6 @@ export function encodeImpersonationToken(token: ImpersonationToken) {
     expires_at: token.expiresAt,
     revoked_at: token.revokedAt,
   };
-}
-
-/** What the edge says of a mint body its schema refused, in the words it uses for every other route. */
-export function malformedMintMessage(validation: readonly { instancePath?: string; message?: string; params?: unknown }[]): string {
-  const first = validation[0];
-  const where = first?.instancePath ? first.instancePath.slice(1).replaceAll('/', '.') : '';
-  const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-  const field = missing === undefined ? where : [where, missing].filter((part) => part !== '').join('.');
-  return `Invalid body: ${missing ? `${field} is required.` : `${field || 'body'} ${first?.message ?? 'is invalid'}.`}`;
 }
 
 export function encodeAuditEvent(event: AuditEvent) {

@@ -1,7 +1,5 @@
 import { effectiveRoles, isAdmin, type Member } from '../../domain/members/member.js';
-import type { CreateMemberInput, UpdateMemberInput } from '../../domain/members/members-service.js';
 import type { Organization } from '../../domain/organizations/organization.js';
-import { bool, jsonObject, objectSchema, str, strList } from './schema-types.js';
 
 /** Stytch's Member object (`api_organization_v1_Member` in the contract). */
 export interface MemberWire {
@@ -64,84 +62,5 @@ export function encodeMember(member: Member, organization: Organization): Member
     external_id: member.externalId ?? '',
     lock_created_at: member.lockCreatedAt,
     lock_expires_at: member.lockExpiresAt,
-  };
-}
-
-export const memberParams = objectSchema({ organization_id: str, member_id: str }, ['organization_id', 'member_id']);
-
-export const createMemberBody = objectSchema(
-  {
-    email_address: str,
-    name: str,
-    trusted_metadata: jsonObject,
-    untrusted_metadata: jsonObject,
-    create_member_as_pending: bool,
-    is_breakglass: bool,
-    mfa_phone_number: str,
-    mfa_enrolled: bool,
-    roles: strList,
-    external_id: str,
-  },
-  ['email_address'],
-);
-
-export const updateMemberBody = objectSchema({
-  name: str,
-  trusted_metadata: jsonObject,
-  untrusted_metadata: jsonObject,
-  is_breakglass: bool,
-  mfa_phone_number: str,
-  mfa_enrolled: bool,
-  roles: strList,
-  preserve_existing_sessions: bool,
-  default_mfa_method: str,
-  email_address: str,
-  external_id: str,
-  unlink_email: bool,
-});
-
-export const getMemberQuery = objectSchema({ member_id: str, email_address: str });
-
-export const searchMembersBody = objectSchema(
-  {
-    organization_ids: strList,
-    cursor: str,
-    limit: { type: ['integer', 'string'] },
-    query: objectSchema({ operator: str, operands: { type: 'array', maxItems: 100 } }),
-  },
-  ['organization_ids'],
-);
-
-type Body = Record<string, unknown>;
-
-export function decodeCreateMember(body: Body): CreateMemberInput {
-  return {
-    emailAddress: body.email_address as string,
-    name: body.name as string | undefined,
-    trustedMetadata: body.trusted_metadata as Record<string, unknown> | undefined,
-    untrustedMetadata: body.untrusted_metadata as Record<string, unknown> | undefined,
-    createMemberAsPending: body.create_member_as_pending as boolean | undefined,
-    isBreakglass: body.is_breakglass as boolean | undefined,
-    mfaPhoneNumber: body.mfa_phone_number as string | undefined,
-    mfaEnrolled: body.mfa_enrolled as boolean | undefined,
-    roles: body.roles as string[] | undefined,
-    externalId: body.external_id as string | undefined,
-  };
-}
-
-export function decodeUpdateMember(body: Body): UpdateMemberInput {
-  return {
-    name: body.name as string | undefined,
-    trustedMetadata: body.trusted_metadata as Record<string, unknown> | undefined,
-    untrustedMetadata: body.untrusted_metadata as Record<string, unknown> | undefined,
-    isBreakglass: body.is_breakglass as boolean | undefined,
-    mfaPhoneNumber: body.mfa_phone_number as string | undefined,
-    mfaEnrolled: body.mfa_enrolled as boolean | undefined,
-    roles: body.roles as string[] | undefined,
-    preserveExistingSessions: body.preserve_existing_sessions as boolean | undefined,
-    defaultMfaMethod: body.default_mfa_method as string | undefined,
-    emailAddress: body.email_address as string | undefined,
-    externalId: body.external_id as string | undefined,
-    unlinkEmail: body.unlink_email as boolean | undefined,
   };
 }

@@ -6,6 +6,7 @@ import * as operators from './0004-operators.js';
 import * as rateLimits from './0005-rate-limits.js';
 import * as impersonationTokenBinding from './0006-impersonation-token-binding.js';
 import * as auditEventsByOrganization from './0007-audit-events-by-organization.js';
+import * as intermediateSessions from './0008-intermediate-sessions.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-rate-limits': rateLimits,
   '0006-impersonation-token-binding': impersonationTokenBinding,
   '0007-audit-events-by-organization': auditEventsByOrganization,
+  '0008-intermediate-sessions': intermediateSessions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,7 +1,8 @@
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import type { IntermediateSession } from '../../domain/sessions/intermediate-session.js';
 import type { AuthenticationFactor, MemberSession, SessionAttributes } from '../../domain/sessions/session.js';
 import type { SessionRecord, SessionsStore } from '../../domain/sessions/sessions-store.js';
-import type { Database, MemberRow, OrganizationRow, SessionRow } from '../database.js';
+import type { Database, IntermediateSessionRow, MemberRow, OrganizationRow, SessionRow } from '../database.js';
 import { markHotStatement } from './hot-statements.js';
 import { fromJson, toJson } from './json-column.js';
 import { memberFromRow } from './members-sql-store.js';
@@ -132,6 +133,57 @@ export class SessionsSqlStore implements SessionsStore {
     return rows.map((row) => row.member_session_id);
   }
 
+  async insertIntermediateSession(session: IntermediateSession, token: { lookupId: string; digest: Buffer }): Promise<void> {
+    await this.#db
+      .insertInto('intermediate_sessions')
+      .values({
+        intermediate_session_id: session.intermediateSessionId,
+        token_lookup_id: token.lookupId,
+        token_digest: token.digest.toString('base64url'),
+        organization_id: session.organizationId,
+        member_id: session.memberId,
+        authentication_factors: toJson(session.authenticationFactors),
+        created_at: session.createdAt,
+        expires_at: session.expiresAt,
+        consumed_at: session.consumedAt,
+      })
+      .execute();
+  }
+
+  async findIntermediateSessionByTokenLookupId(lookupId: string): Promise<{ intermediateSession: IntermediateSession; tokenDigest: Buffer } | undefined> {
+    const row = await this.#db.selectFrom('intermediate_sessions').selectAll().where('token_lookup_id', '=', lookupId).executeTakeFirst();
+    return row === undefined ? undefined : { intermediateSession: intermediateFromRow(row), tokenDigest: Buffer.from(row.token_digest, 'base64url') };
+  }
+
+  async findIntermediateSessionForUpdate(intermediateSessionId: string): Promise<IntermediateSession | undefined> {
+    const select = this.#db.selectFrom('intermediate_sessions').selectAll().where('intermediate_session_id', '=', intermediateSessionId);
+    // As findSessionForUpdate: SQLite's transaction already holds the write lock.
+    const row = await (this.#dialect === 'postgres' ? select.forUpdate() : select).executeTakeFirst();
+    return row === undefined ? undefined : intermediateFromRow(row);
+  }
+
+  async updateIntermediateSessionFactors(intermediateSessionId: string, factors: readonly AuthenticationFactor[], at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('intermediate_sessions')
+      .set({ authentication_factors: toJson(factors) })
+      .where('intermediate_session_id', '=', intermediateSessionId)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async consumeIntermediateSession(intermediateSessionId: string, at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('intermediate_sessions')
+      .set({ consumed_at: at })
+      .where('intermediate_session_id', '=', intermediateSessionId)
+      .where('consumed_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   /** The joined lookup by one unique column, compiled for this database's dialect; its one parameter is the key. */
   #joinedSql(column: 'sessions.token_lookup_id' | 'sessions.member_session_id'): string {
     const compiled = this.#joined().where(column, '=', '').compile();
@@ -210,5 +262,17 @@ function fromRow(row: Selectable<SessionRow>): MemberSession {
     customClaims: fromJson<Record<string, unknown>>(row.custom_claims),
     attributes: fromJson<SessionAttributes>(row.attributes),
     roles: fromJson<string[]>(row.roles),
+  };
+}
+
+function intermediateFromRow(row: Selectable<IntermediateSessionRow>): IntermediateSession {
+  return {
+    intermediateSessionId: row.intermediate_session_id,
+    organizationId: row.organization_id,
+    memberId: row.member_id,
+    authenticationFactors: fromJson<AuthenticationFactor[]>(row.authentication_factors),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    consumedAt: row.consumed_at,
   };
 }

@@ -13,6 +13,8 @@ async function expectBothRefused(browser: ConsoleClient, path: string, fields: R
     ['no _csrf', await browser.post(path, fields)],
     ['wrong _csrf', await browser.post(path, { ...fields, _csrf: 'A'.repeat(43) })],
     ['empty _csrf', await browser.post(path, { ...fields, _csrf: '' })],
+    // As many characters as a real token but more bytes: compared as bytes, it is a mismatch, not a 500.
+    ['non-ASCII _csrf of the right length', await browser.post(path, { ...fields, _csrf: 'é'.repeat(43) })],
   ];
   for (const [why, response] of attempts) {
     expect(response.status, `${path}, ${why}`).toBe(403);

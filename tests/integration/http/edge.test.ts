@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRACT_OPERATIONS } from '../../../src/api/generated/operations.js';
+import { STYTCH_OPERATIONS } from '../../../src/api/operations.js';
 import { SHARED_ERRORS } from '../../../src/domain/common/errors.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, TEST_PROJECT_ID, TEST_PROJECT_SECRET, type TestServer } from '../../support/test-server.js';
@@ -38,7 +40,7 @@ async function rawFetch(server: TestServer, path: string, init: RequestInit = {}
   return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown> };
 }
 
-/** Every route registered in src/http/routes/*.ts that needs project credentials, as `[method, path pattern]`. */
+/** Every route of the operation table or registered in src/http/routes/*.ts that needs project credentials, as `[method, path pattern]`. */
 function registeredRoutes(): [string, string][] {
   const directory = fileURLToPath(new URL('../../../src/http/routes/', import.meta.url));
   const routes: [string, string][] = [];
@@ -48,6 +50,11 @@ function registeredRoutes(): [string, string][] {
       if (/access:\s*'public'/.test(match[3] as string)) continue;
       routes.push([(match[1] as string).toUpperCase(), match[2] as string]);
     }
+  }
+  for (const operation of STYTCH_OPERATIONS) {
+    const contract = CONTRACT_OPERATIONS.find((candidate) => candidate.operationId === operation.operationId);
+    if (contract === undefined || operation.config?.access === 'public') continue;
+    routes.push([contract.method, contract.url]);
   }
   return routes;
 }

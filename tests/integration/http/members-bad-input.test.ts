@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRACT_OPERATIONS } from '../../../src/api/generated/operations.js';
+import { STYTCH_OPERATIONS } from '../../../src/api/operations.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
@@ -263,10 +263,11 @@ const ROUTES: Record<string, RouteTable> = {
   },
 };
 
-/** `METHOD path` of every route registered in a src/http/routes file. */
-function routesIn(file: string): string[] {
-  const source = readFileSync(fileURLToPath(new URL(`../../../src/http/routes/${file}`, import.meta.url)), 'utf8');
-  return [...source.matchAll(/app\.(get|post|put|delete|patch)\s*(?:<[^(]*?>)?\(\s*'([^']+)'/g)].map((match) => `${(match[1] as string).toUpperCase()} ${match[2] as string}`);
+/** `METHOD path` of every implemented operation of an SDK namespace (`organizations.members`), from the operation table. */
+function routesOf(namespace: string): string[] {
+  const implemented = new Set(STYTCH_OPERATIONS.map((operation) => operation.operationId));
+  const inNamespace = (sdkMethod: string): boolean => sdkMethod.replace(/\.[^.]+$/, '') === namespace;
+  return CONTRACT_OPERATIONS.filter((contract) => implemented.has(contract.operationId) && inNamespace(contract.sdkMethod)).map((contract) => `${contract.method} ${contract.url}`);
 }
 
 /** The whole database as the API shows it, plus the number of audit events. */
@@ -278,8 +279,8 @@ async function snapshot(server: TestServer): Promise<unknown> {
   return { organizations: organizations.body.organizations, members: members.body.members, total: members.body.results_metadata, events: events.length };
 }
 
-it('has a bad-input table for every route in src/http/routes/members.ts', () => {
-  expect(Object.keys(ROUTES).sort()).toEqual(routesIn('members.ts').sort());
+it('has a bad-input table for every organizations.members operation', () => {
+  expect(Object.keys(ROUTES).sort()).toEqual(routesOf('organizations.members').sort());
 });
 
 describe.each(STORES)('members bad input ($name)', ({ name: store }) => {

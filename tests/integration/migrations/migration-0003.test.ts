@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/storage/database.js';
-import { SqlStore } from '../../../src/storage/store.js';
+import { createSqlStore } from '../../../src/storage/store.js';
 import { STORES, type StoreFactory } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
 import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, snapshotTables } from './migration-support.js';
@@ -52,7 +52,7 @@ describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
     expect(after).toEqual({ ...before, audit_events: before.audit_events?.map((row) => ({ ...row, ...NEW_AUDIT_COLUMNS })) });
 
     // The current stores read the old rows: the session with its member, and the events with no impersonator or client.
-    const store = new SqlStore(db, factory.name);
+    const store = createSqlStore(db, factory.name);
     const found = await store.sessions.findSessionById('session-test-fixture-1');
     expect(found?.session).toMatchObject({ memberId: 'member-test-fixture-live', customClaims: { plan: 'pro' }, roles: ['stytch_member', 'stytch_admin'], revokedAt: null });
     expect(found?.member.emailAddress).toBe('ada@fixture.example');
@@ -87,7 +87,7 @@ describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
     expect(await columnsOf(db, 'impersonation_policies')).toEqual({ organization_id: expect.any(Boolean), enabled: false, redirect_url: true, updated_at: false });
     expect(await columnsOf(db, 'audit_events')).toMatchObject({ impersonator_id: true, client_ip: true, user_agent: true });
 
-    const store = new SqlStore(db, factory.name);
+    const store = createSqlStore(db, factory.name);
     expect(await store.impersonation.listActiveImpersonatedSessions({}, '2025-07-01T00:00:00Z')).toEqual([]);
     expect(await store.impersonation.findPolicy('organization-test-fixture-1')).toBeUndefined();
     const policy = { organizationId: 'organization-test-fixture-1', enabled: false, redirectUrl: null, updatedAt: '2025-07-02T00:00:00Z' };

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/storage/database.js';
-import { SqlStore } from '../../../src/storage/store.js';
+import { createSqlStore } from '../../../src/storage/store.js';
 import { STORES, type StoreFactory } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
 import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, snapshotTables } from './migration-support.js';
@@ -45,7 +45,7 @@ describe.each(STORES)('migration 0006-impersonation-token-binding on $name', (fa
       { token_id: 'impersonation-token-test-fixture-1', member_email_address: 'ada@fixture.example', revoked_at: null },
       { token_id: 'impersonation-token-test-fixture-2', member_email_address: '', revoked_at: null },
     ]);
-    const store = new SqlStore(db, factory.name);
+    const store = createSqlStore(db, factory.name);
     expect((await store.impersonation.findTokenByLookupId('BBBBBBBBBBBB'))?.token).toMatchObject({ memberEmailAddress: 'ada@fixture.example', revokedAt: null });
     // Still unexpired at this moment: revocation reaches tokens written before the step.
     expect((await store.impersonation.revokeUnredeemedTokens({ memberId: 'member-test-fixture-live' }, '2025-07-01T00:01:00Z')).map((token) => token.tokenId)).toEqual([

@@ -9,7 +9,7 @@ import { migrationProvider } from '../../../src/storage/migrations/index.js';
 import { migrate, openStore, type StoreLocation } from '../../../src/storage/open-store.js';
 import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
 import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
-import { SqlStore } from '../../../src/storage/store.js';
+import { createSqlStore } from '../../../src/storage/store.js';
 import { anOrganization } from '../../support/builders/organization-builder.js';
 import { POSTGRES_SKIP_REASON, POSTGRES_URL, STORES, createThrowawayPostgresDatabase, type StoreFactory } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
@@ -79,7 +79,7 @@ describe.each(STORES)('migrations on $name', (factory) => {
     for (const statement of FIXTURE_0001_INITIAL) await sql.raw(statement).execute(db);
 
     await migrate(db);
-    const store = new SqlStore(db, factory.name);
+    const store = createSqlStore(db, factory.name);
 
     const organization = await store.organizations.findOrganization('fixture-org');
     expect(organization).toEqual({

@@ -6,7 +6,7 @@ import type { MintInput } from '../../../src/domain/impersonation/impersonation-
 import type { Member } from '../../../src/domain/members/member.js';
 import type { OperationContext } from '../../../src/domain/common/operation-context.js';
 import type { AuthenticatedSession } from '../../../src/domain/sessions/sessions-service.js';
-import { emailFactor } from '../../support/sessions.js';
+import { emailFactor, givenFactor, issuedSession } from '../../support/sessions.js';
 import { STORES } from '../../support/stores.js';
 import { CONTEXT, START, auditTrail, domainErrorCode, useServices, type ServiceHarness } from './service-harness.js';
 
@@ -43,15 +43,14 @@ async function world(h: ServiceHarness): Promise<World> {
 
 async function impersonate(h: ServiceHarness, member: Member, impersonatorId = 'support-17'): Promise<AuthenticatedSession> {
   const input: MintInput = { organizationReference: member.organizationId, memberReference: member.memberId, impersonatorId, impersonatorEmailAddress: `${impersonatorId}@support.example`, reason: REASON };
-  return h.services.impersonation.redeem(CONTEXT, (await h.services.impersonation.mint(CONTEXT, input)).impersonationToken);
+  return h.services.impersonation.authenticate(CONTEXT, (await h.services.impersonation.mint(CONTEXT, input)).impersonationToken);
 }
 
 /** A session from an ordinary sign-in, for the revocations that must not touch the impersonation ledger. */
 async function plainSession(h: ServiceHarness, member: Member): Promise<AuthenticatedSession> {
   const organization = await h.store.organizations.findOrganization(member.organizationId);
   if (organization === undefined) throw new Error('no organization');
-  const { record, sessionToken } = await h.store.transaction((tx) => h.services.sessions.startSession(tx, CONTEXT, { member, organization, factor: emailFactor(member.emailAddress, START) }));
-  return { ...record, sessionToken, sessionJwt: await h.services.sessions.issueJwt(record) };
+  return issuedSession(await h.services.signIn.signIn(CONTEXT, givenFactor(member, organization, emailFactor(member.emailAddress, START))));
 }
 
 async function events(h: ServiceHarness, type: AuditEvent['type']): Promise<AuditEvent[]> {
@@ -202,7 +201,7 @@ describe.each(STORES)('ImpersonationLedger on $name', (factory) => {
       h.clock.advance(30 * MINUTE);
       const ann = await impersonate(h, w.ann);
       await h.services.impersonation.mint(CONTEXT, { organizationReference: 'globex', memberReference: w.cyd.memberId, impersonatorId: 'support-17', impersonatorEmailAddress: 'support-17@support.example', reason: REASON });
-      await h.services.impersonation.redeem(CONTEXT, 'unknown').catch(() => undefined);
+      await h.services.impersonation.authenticate(CONTEXT, 'unknown').catch(() => undefined);
       h.clock.advance(40 * MINUTE);
       await h.services.sessions.revoke(CONTEXT, { memberSessionId: ann.session.memberSessionId });
       // Written after the revocation, though it happened (at the expiry) before it.

@@ -12,7 +12,7 @@ import { cryptoRandom } from '../../../src/platform/random.js';
 import { AuditSqlStore } from '../../../src/storage/sql/audit-sql-store.js';
 import { ImpersonationSqlStore } from '../../../src/storage/sql/impersonation-sql-store.js';
 import { SessionsSqlStore } from '../../../src/storage/sql/sessions-sql-store.js';
-import { emailFactor } from '../../support/sessions.js';
+import { emailFactor, givenFactor } from '../../support/sessions.js';
 import { STORES } from '../../support/stores.js';
 import { CONTEXT, START, auditTrail, domainErrorCode, useServices, type ServiceHarness } from './service-harness.js';
 
@@ -143,12 +143,12 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
     });
   });
 
-  describe('redeem', () => {
+  describe('authenticate', () => {
     it('starts a 60-minute impersonated session, redeems the token and writes the ledger row and impersonation.token_redeemed', async () => {
       const { h, organization, member } = await world(harness());
       const minted = await h.services.impersonation.mint(CONTEXT, MINT);
       h.clock.advance(MINUTE);
-      const redeemed = await h.services.impersonation.redeem(CLIENT, minted.impersonationToken);
+      const redeemed = await h.services.impersonation.authenticate(CLIENT, minted.impersonationToken);
       const id = redeemed.session.memberSessionId;
       expect(redeemed.session).toMatchObject({ memberId: member.memberId, organizationId: organization.organizationId, startedAt: later(MINUTE), expiresAt: later(61 * MINUTE) });
       expect(redeemed.session.authenticationFactors).toEqual([
@@ -175,7 +175,7 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
         return event.type === 'impersonation.token_redeemed' ? Promise.reject(new Error('disk full')) : append.call(this, event);
       });
       try {
-        await expect(h.services.impersonation.redeem(CONTEXT, minted.impersonationToken)).rejects.toThrow('disk full');
+        await expect(h.services.impersonation.authenticate(CONTEXT, minted.impersonationToken)).rejects.toThrow('disk full');
       } finally {
         failing.mockRestore();
       }
@@ -184,13 +184,13 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
       expect(await h.store.impersonation.listActiveImpersonatedSessions({}, later(0))).toEqual([]);
       expect((await events(h, '')).filter((event) => event.type === 'session.started')).toEqual([]);
       // The token was not spent: it still works.
-      expect((await h.services.impersonation.redeem(CONTEXT, minted.impersonationToken)).session.memberId).toBe(member.memberId);
+      expect((await h.services.impersonation.authenticate(CONTEXT, minted.impersonationToken)).session.memberId).toBe(member.memberId);
     });
 
     it('lets exactly one of 10 concurrent redemptions win; the others are refused as already_used and leave no session', async () => {
       const { h, member } = await world(harness());
       const minted = await h.services.impersonation.mint(CONTEXT, MINT);
-      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => h.services.impersonation.redeem(CONTEXT, minted.impersonationToken)));
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => h.services.impersonation.authenticate(CONTEXT, minted.impersonationToken)));
       expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
       expect(await h.store.sessions.listLiveSessions(member.organizationId, member.memberId, later(0))).toHaveLength(1);
       expect(await h.store.impersonation.listActiveImpersonatedSessions({}, later(0))).toHaveLength(1);
@@ -248,7 +248,7 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
       const presented = (await spoil(w, minted.impersonationToken)) ?? minted.impersonationToken;
       insertSession.mockClear();
       const before = (await auditTrail(h.store)).length;
-      expect(await domainErrorCode(h.services.impersonation.redeem(CLIENT, presented))).toBe(errorType);
+      expect(await domainErrorCode(h.services.impersonation.authenticate(CLIENT, presented))).toBe(errorType);
       const written = (await auditTrail(h.store)).slice(before);
       expect(written).toEqual([expect.objectContaining({ type: 'impersonation.redemption_refused', client: CLIENT.client })]);
       expect(written[0]?.details).toMatchObject({ why, error_type: errorType });
@@ -260,8 +260,8 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
     it('refuses a token already used: one redemption_refused (already_used) and the one session stays', async () => {
       const { h } = await world(harness());
       const minted = await h.services.impersonation.mint(CONTEXT, MINT);
-      const first = await h.services.impersonation.redeem(CONTEXT, minted.impersonationToken);
-      expect(await domainErrorCode(h.services.impersonation.redeem(CONTEXT, minted.impersonationToken))).toBe('unable_to_auth_impersonation_token');
+      const first = await h.services.impersonation.authenticate(CONTEXT, minted.impersonationToken);
+      expect(await domainErrorCode(h.services.impersonation.authenticate(CONTEXT, minted.impersonationToken))).toBe('unable_to_auth_impersonation_token');
       const refused = (await events(h)).filter((event) => event.type === 'impersonation.redemption_refused');
       expect(refused.map((event) => event.details)).toEqual([expect.objectContaining({ why: 'already_used', error_type: 'unable_to_auth_impersonation_token' })]);
       expect((await h.store.impersonation.listActiveImpersonatedSessions({}, later(0))).map((session) => session.memberSessionId)).toEqual([first.session.memberSessionId]);
@@ -271,10 +271,10 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
   describe('the impersonated session', () => {
     it('carries act in every JWT, accepts no other factor, and keeps its expiry whatever duration authenticate asks for', async () => {
       const { h, member } = await world(harness());
-      const redeemed = await h.services.impersonation.redeem(CONTEXT, (await h.services.impersonation.mint(CONTEXT, MINT)).impersonationToken);
+      const redeemed = await h.services.impersonation.authenticate(CONTEXT, (await h.services.impersonation.mint(CONTEXT, MINT)).impersonationToken);
       h.clock.advance(10 * MINUTE);
       expect(decodeJwt(await h.services.sessions.issueJwt(redeemed)).act).toEqual(ACT);
-      const addFactor = h.store.transaction((tx) => h.services.sessions.addFactor(tx, CONTEXT, redeemed, emailFactor(member.emailAddress, later(10 * MINUTE))));
+      const addFactor = h.services.signIn.signIn(CONTEXT, givenFactor(member, redeemed.organization, emailFactor(member.emailAddress, later(10 * MINUTE))), { sessionToken: redeemed.sessionToken });
       expect(await domainErrorCode(addFactor)).toBe('session_not_mutable_impersonated');
       for (const sessionDurationMinutes of [5, 600]) {
         const authenticated = await h.services.sessions.authenticate(CONTEXT, { sessionToken: redeemed.sessionToken, sessionDurationMinutes });
@@ -306,7 +306,7 @@ describe.each(STORES)('impersonation policy on $name', (factory) => {
         { lookupId: secret.lookupId, digest: secret.digest },
       );
       insertToken.mockClear();
-      expect(await domainErrorCode(h.services.impersonation.redeem(CONTEXT, secret.token))).toBe('member_impersonation_not_allowed');
+      expect(await domainErrorCode(h.services.impersonation.authenticate(CONTEXT, secret.token))).toBe('member_impersonation_not_allowed');
       const refusals = (await events(h)).filter((event) => event.type.endsWith('_refused'));
       expect(refusals.map((event) => [event.type, event.details.error_type, event.details.why])).toEqual([
         ['impersonation.mint_refused', 'member_impersonation_not_allowed', undefined],

@@ -234,7 +234,7 @@ describe.each(STORES)('MembersService on $name', (factory) => {
       await anOrganizationNamed('acme');
       const { member } = await members.create(CONTEXT, 'acme', { emailAddress: 'ada@acme.example', externalId: 'ada-ext', mfaPhoneNumber: '+12025550123' });
       expect((await members.deleteExternalId(CONTEXT, 'acme', 'ada-ext')).member.externalId).toBeNull();
-      expect((await members.deleteMfaPhoneNumber(CONTEXT, 'acme', member.memberId)).member.mfaPhoneNumber).toBe('');
+      expect((await members.deleteMFAPhoneNumber(CONTEXT, 'acme', member.memberId)).member.mfaPhoneNumber).toBe('');
       expect(await store.members.findMemberById(member.memberId)).toMatchObject({ externalId: null, mfaPhoneNumber: '' });
       expect((await auditTrail(store)).slice(-2).map((event) => [event.type, event.memberId])).toEqual([
         ['member.external_id_deleted', member.memberId],

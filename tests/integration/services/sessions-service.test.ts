@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { StoredSigningKey } from '../../../src/crypto/keys/signing-keys-store.js';
@@ -9,7 +8,7 @@ import type { OperationContext } from '../../../src/domain/common/operation-cont
 import type { AuthenticationFactor } from '../../../src/domain/sessions/session.js';
 import type { AuthenticateSessionInput } from '../../../src/domain/sessions/sessions-service.js';
 import { STORES } from '../../support/stores.js';
-import { emailFactor } from '../../support/sessions.js';
+import { emailFactor, givenFactor, issuedSession } from '../../support/sessions.js';
 import { CONTEXT, START, auditTrail, domainErrorCode, footprint, useServices, type ServiceHarness } from './service-harness.js';
 
 const MINUTE = 60_000;
@@ -45,14 +44,15 @@ describe.each(STORES)('SessionsService on $name', (factory) => {
     return { h, organization, member };
   }
 
-  /** Starts a session for ada and returns what a sign-in method would hand back. */
+  /** Starts a session for ada through the sign-in pipeline and returns what a sign-in method would hand back. */
   async function start(options: { factor?: AuthenticationFactor; durationMinutes?: number; customClaims?: Record<string, unknown> } = {}) {
     const { h, organization, member } = await setup();
-    const { record, sessionToken } = await h.store.transaction((tx) =>
-      h.services.sessions.startSession(tx, CLIENT_CONTEXT, { member, organization, factor: options.factor ?? emailFactor(member.emailAddress, START), ...options }),
+    const verifier = givenFactor(member, organization, options.factor ?? emailFactor(member.emailAddress, START));
+    const started = issuedSession(
+      await h.services.signIn.signIn(CLIENT_CONTEXT, verifier, { sessionDurationMinutes: options.durationMinutes, sessionCustomClaims: options.customClaims }),
     );
-    const sessionJwt = await h.services.sessions.issueJwt(record);
-    return { h, organization, member, session: record.session, sessionToken, sessionJwt, id: record.session.memberSessionId };
+    const { session, sessionToken, sessionJwt } = started;
+    return { h, organization, member, session, sessionToken, sessionJwt, id: session.memberSessionId };
   }
 
   async function events(h: ServiceHarness, type: AuditEvent['type']): Promise<AuditEvent[]> {
@@ -62,65 +62,6 @@ describe.each(STORES)('SessionsService on $name', (factory) => {
   function authenticate(h: ServiceHarness, input: AuthenticateSessionInput) {
     return h.services.sessions.authenticate(CONTEXT, input);
   }
-
-  describe('startSession', () => {
-    it("writes the session and a session.started event in the caller's transaction; the token is stored only as lookup id and digest", async () => {
-      const { h, organization, member, session, sessionToken, id } = await start();
-      expect(session).toMatchObject({
-        memberId: member.memberId,
-        organizationId: organization.organizationId,
-        startedAt: START,
-        lastAccessedAt: START,
-        expiresAt: later(60 * MINUTE),
-        attributes: { ipAddress: '198.51.100.4', userAgent: 'test-agent/2.0' },
-        roles: ['stytch_member'],
-        revokedAt: null,
-      });
-      expect(sessionToken).toMatch(/^[A-Za-z0-9_-]{44}$/);
-      const stored = await h.store.sessions.findSessionByTokenLookupId(sessionToken.slice(0, 12));
-      expect(stored?.session).toEqual(session);
-      expect(stored?.tokenDigest.equals(createHash('sha256').update(sessionToken).digest())).toBe(true);
-      expect(await events(h, 'session.started')).toEqual([
-        expect.objectContaining({
-          requestId: CONTEXT.requestId,
-          organizationId: organization.organizationId,
-          memberId: member.memberId,
-          occurredAt: START,
-          details: { member_session_id: id, factor: 'magic_link', expires_at: later(60 * MINUTE) },
-        }),
-      ]);
-    });
-
-    it('leaves no session and no event when the caller transaction rolls back', async () => {
-      const { h, organization, member } = await setup();
-      const before = await footprint(h.store);
-      const failure = new Error('sign-in failed after the session was started');
-      await expect(
-        h.store.transaction(async (tx) => {
-          await h.services.sessions.startSession(tx, CONTEXT, { member, organization, factor: emailFactor(member.emailAddress, START) });
-          throw failure;
-        }),
-      ).rejects.toBe(failure);
-      expect(await footprint(h.store)).toEqual(before);
-      expect(await h.store.sessions.listLiveSessions(organization.organizationId, member.memberId, START)).toEqual([]);
-    });
-
-    it.each([
-      [{ durationMinutes: 4 }, 'invalid_session_duration_minutes'],
-      [{ durationMinutes: 527_041 }, 'invalid_session_duration_minutes'],
-      [{ durationMinutes: 30.5 }, 'invalid_session_duration_minutes'],
-      [{ customClaims: { act: { sub: 'forged' } } }, 'reserved_claims_in_custom_claims'],
-      [{ customClaims: { 'https://stytch.com/session': {} } }, 'stytch_claims_in_custom_claims'],
-      [{ customClaims: { blob: 'x'.repeat(4100) } }, 'custom_claims_too_large'],
-    ])('refuses %o with %s and writes nothing', async (input, code) => {
-      const { h, organization, member } = await setup();
-      const before = await footprint(h.store);
-      const factor = emailFactor(member.emailAddress, START);
-      expect(await domainErrorCode(h.store.transaction((tx) => h.services.sessions.startSession(tx, CONTEXT, { member, organization, factor, ...input })))).toBe(code);
-      expect(await footprint(h.store)).toEqual(before);
-      expect(await h.store.sessions.listLiveSessions(organization.organizationId, member.memberId, START)).toEqual([]);
-    });
-  });
 
   describe('authenticate', () => {
     it('authenticates with the token (echoed back) and with the JWT (token ""), both answering with the session, member, organization and a JWT', async () => {
@@ -288,14 +229,12 @@ describe.each(STORES)('SessionsService on $name', (factory) => {
 
     it('revokes every session of a deleted member, recording session.revoked', async () => {
       const { h, member, organization, sessionToken, id } = await start();
-      const second = await h.store.transaction((tx) =>
-        h.services.sessions.startSession(tx, CONTEXT, { member, organization, factor: emailFactor(member.emailAddress, START) }),
-      );
+      const second = issuedSession(await h.services.signIn.signIn(CONTEXT, givenFactor(member, organization, emailFactor(member.emailAddress, START))));
       await h.members.delete(CONTEXT, 'acme', member.memberId);
       expect(await domainErrorCode(authenticate(h, { sessionToken }))).toBe('session_not_found');
       const revoked = await events(h, 'session.revoked');
       expect(revoked.map((event) => [event.memberId, [...(event.details.member_session_ids as string[])].sort()])).toEqual([
-        [member.memberId, [id, second.record.session.memberSessionId].sort()],
+        [member.memberId, [id, second.session.memberSessionId].sort()],
       ]);
     });
 

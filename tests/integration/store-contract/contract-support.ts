@@ -6,7 +6,7 @@ import type { Database } from '../../../src/storage/database.js';
 import { migrate } from '../../../src/storage/open-store.js';
 import { openPostgres } from '../../../src/storage/postgres/postgres-database.js';
 import { openSqlite } from '../../../src/storage/sqlite/sqlite-database.js';
-import { SqlStore, type Store } from '../../../src/storage/store.js';
+import { createSqlStore, type Store } from '../../../src/storage/store.js';
 import type { StoreFactory } from '../../support/stores.js';
 
 /** Hands out an empty, migrated store per test. */
@@ -102,5 +102,5 @@ export async function openWithRawAccess(factory: StoreFactory): Promise<{ store:
   await opened.cleanup();
   const db = openSqlite(':memory:');
   await migrate(db);
-  return { store: new SqlStore(db, 'sqlite'), db, close: () => db.destroy() };
+  return { store: createSqlStore(db, 'sqlite'), db, close: () => db.destroy() };
 }

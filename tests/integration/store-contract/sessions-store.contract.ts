@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { OpaqueToken } from '../../../src/crypto/opaque-token.js';
 import type { Member } from '../../../src/domain/members/member.js';
 import type { Organization } from '../../../src/domain/organizations/organization.js';
+import type { IntermediateSession } from '../../../src/domain/sessions/intermediate-session.js';
 import type { MemberSession } from '../../../src/domain/sessions/session.js';
 import { aMember } from '../../support/builders/member-builder.js';
 import { anOrganization } from '../../support/builders/organization-builder.js';
@@ -287,6 +288,117 @@ export function describeSessionsStoreContract(factory: StoreFactory): void {
         expect(await stored(revoked.session.memberSessionId)).toBeUndefined();
         expect(await store().sessions.findSessionByTokenLookupId(adas.token.lookupId)).toBeUndefined();
         expect(await store().sessions.listLiveSessions(second.organizationId, cyd.memberId, NOW)).toEqual([cyds.session]);
+      });
+    });
+
+    /** An intermediate session of `member` from `startMinutes`, lasting 10 minutes, with its token. */
+    async function insertIntermediate(member: Member, startMinutes = -2): Promise<{ intermediate: IntermediateSession; token: OpaqueToken }> {
+      const factor = aSession({ organizationId: member.organizationId, memberId: member.memberId }).authenticationFactors;
+      const intermediate: IntermediateSession = {
+        intermediateSessionId: `intermediate-session-test-${randomUUID()}`,
+        organizationId: member.organizationId,
+        memberId: member.memberId,
+        authenticationFactors: factor,
+        createdAt: at(startMinutes),
+        expiresAt: at(startMinutes + 10),
+        consumedAt: null,
+      };
+      const token = aSessionToken();
+      await store().sessions.insertIntermediateSession(intermediate, { lookupId: token.lookupId, digest: token.digest });
+      return { intermediate, token };
+    }
+
+    async function storedIntermediate(token: OpaqueToken): Promise<IntermediateSession | undefined> {
+      return (await store().sessions.findIntermediateSessionByTokenLookupId(token.lookupId))?.intermediateSession;
+    }
+
+    describe('intermediate sessions', () => {
+      it('round-trip every field with the token digest, whatever their state; undefined for an unknown lookup id', async () => {
+        const { ada } = await world();
+        const { intermediate, token } = await insertIntermediate(ada);
+        const found = await store().sessions.findIntermediateSessionByTokenLookupId(token.lookupId);
+        expect(found).toEqual({ intermediateSession: intermediate, tokenDigest: expect.any(Buffer) });
+        expect(found?.tokenDigest.equals(token.digest)).toBe(true);
+        expect(await store().sessions.findIntermediateSessionForUpdate(intermediate.intermediateSessionId)).toEqual(intermediate);
+        const expired = await insertIntermediate(ada, -30);
+        expect(await storedIntermediate(expired.token)).toEqual(expired.intermediate);
+        expect(await store().sessions.findIntermediateSessionByTokenLookupId(aSessionToken().lookupId)).toBeUndefined();
+        expect(await store().sessions.findIntermediateSessionForUpdate('intermediate-session-test-unknown')).toBeUndefined();
+      });
+
+      it('refuse a second intermediate session with the same token lookup id, keeping the first', async () => {
+        const { ada, bob } = await world();
+        const { intermediate, token } = await insertIntermediate(ada);
+        const other: IntermediateSession = { ...intermediate, intermediateSessionId: 'intermediate-session-test-other', memberId: bob.memberId };
+        await expect(store().sessions.insertIntermediateSession(other, { lookupId: token.lookupId, digest: aSessionToken().digest })).rejects.toThrow();
+        expect(await store().sessions.findIntermediateSessionForUpdate(other.intermediateSessionId)).toBeUndefined();
+        expect(await storedIntermediate(token)).toEqual(intermediate);
+      });
+
+      it('are consumed once: true, then false; false when expired (at its expiry included) or unknown', async () => {
+        const { ada } = await world();
+        const live = await insertIntermediate(ada);
+        const expired = await insertIntermediate(ada, -10);
+        expect(await store().sessions.consumeIntermediateSession(live.intermediate.intermediateSessionId, NOW)).toBe(true);
+        expect(await storedIntermediate(live.token)).toEqual({ ...live.intermediate, consumedAt: NOW });
+        expect(await store().sessions.consumeIntermediateSession(live.intermediate.intermediateSessionId, at(1))).toBe(false);
+        expect((await storedIntermediate(live.token))?.consumedAt).toBe(NOW);
+        expect(await store().sessions.consumeIntermediateSession(expired.intermediate.intermediateSessionId, NOW)).toBe(false);
+        expect(await storedIntermediate(expired.token)).toEqual(expired.intermediate);
+        expect(await store().sessions.consumeIntermediateSession('intermediate-session-test-unknown', NOW)).toBe(false);
+      });
+
+      it('let exactly one of two concurrent consumptions win', async () => {
+        const { ada } = await world();
+        const { intermediate } = await insertIntermediate(ada);
+        const consume = () => store().transaction((tx) => tx.sessions.consumeIntermediateSession(intermediate.intermediateSessionId, NOW));
+        expect((await Promise.all([consume(), consume()])).sort()).toEqual([false, true]);
+      });
+
+      it('take new factors only while usable, and leave other intermediate sessions alone (isolation)', async () => {
+        const { ada, cyd } = await world();
+        const mine = await insertIntermediate(ada);
+        const theirs = await insertIntermediate(cyd);
+        const factors = [...mine.intermediate.authenticationFactors, { type: 'password', deliveryMethod: 'knowledge', createdAt: NOW, lastAuthenticatedAt: NOW, updatedAt: NOW }];
+        expect(await store().sessions.updateIntermediateSessionFactors(mine.intermediate.intermediateSessionId, factors, NOW)).toBe(true);
+        expect(await storedIntermediate(mine.token)).toEqual({ ...mine.intermediate, authenticationFactors: factors });
+        expect(await storedIntermediate(theirs.token)).toEqual(theirs.intermediate);
+        expect(await store().sessions.consumeIntermediateSession(mine.intermediate.intermediateSessionId, NOW)).toBe(true);
+        expect(await store().sessions.updateIntermediateSessionFactors(mine.intermediate.intermediateSessionId, [], at(1))).toBe(false);
+        expect(await store().sessions.updateIntermediateSessionFactors(theirs.intermediate.intermediateSessionId, [], at(8))).toBe(false);
+        expect((await storedIntermediate(mine.token))?.authenticationFactors).toEqual(factors);
+        expect(await storedIntermediate(theirs.token)).toEqual(theirs.intermediate);
+      });
+
+      it('store the lookup id and the SHA-256 digest only: no column holds the token or its secret part', async () => {
+        const raw = await openWithRawAccess(factory);
+        try {
+          const organization = anOrganization();
+          const member = aMember({ organizationId: organization.organizationId });
+          await raw.store.organizations.insertOrganization(organization);
+          await raw.store.members.insertMember(member);
+          const token = aSessionToken();
+          const intermediate: IntermediateSession = {
+            intermediateSessionId: 'intermediate-session-test-raw',
+            organizationId: organization.organizationId,
+            memberId: member.memberId,
+            authenticationFactors: [],
+            createdAt: NOW,
+            expiresAt: at(10),
+            consumedAt: null,
+          };
+          await raw.store.sessions.insertIntermediateSession(intermediate, { lookupId: token.lookupId, digest: token.digest });
+          const rows = await raw.db.selectFrom('intermediate_sessions').selectAll().execute();
+          expect(rows).toHaveLength(1);
+          const row = rows[0] as Record<string, unknown>;
+          expect(row.token_lookup_id).toBe(token.token.slice(0, 12));
+          expect(Buffer.from(String(row.token_digest), 'base64url').equals(createHash('sha256').update(token.token).digest())).toBe(true);
+          for (const [column, value] of Object.entries(row)) {
+            for (const secret of [token.token, token.token.slice(12)]) expect(String(value), `column ${column}`).not.toContain(secret);
+          }
+        } finally {
+          await raw.close();
+        }
       });
     });
 

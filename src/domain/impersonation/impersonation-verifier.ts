@@ -1,0 +1,185 @@
+import { digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { AuditStore } from '../audit/audit-store.js';
+import type { DomainError } from '../common/domain-error.js';
+import type { OperationContext } from '../common/operation-context.js';
+import { FOR_SHARE, type ReadForUpdate } from '../common/read-for-update.js';
+import type { Member } from '../members/member.js';
+import type { MembersStore } from '../members/members-store.js';
+import type { OperatorsStore } from '../operators/operators-store.js';
+import type { Organization } from '../organizations/organization.js';
+import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import type { AuthenticationFactor, MemberSession } from '../sessions/session.js';
+import type { SignInVerifier, VerifiedFactor } from '../sessions/sign-in/verifier.js';
+import { impersonationError } from './errors.js';
+import type { ImpersonatedSession, ImpersonationToken } from './impersonation.js';
+import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
+import type { ImpersonationStore } from './impersonation-store.js';
+
+/** What redeeming a token reads and writes, besides what the sign-in pipeline writes. */
+export type ImpersonationVerifierPorts = {
+  organizations: OrganizationsStore;
+  members: MembersStore;
+  operators: OperatorsStore;
+  impersonation: ImpersonationStore;
+  audit: AuditStore;
+};
+
+/** Why a redemption was refused: the error answered, the `why` recorded, and the token when it is a known one. */
+export class RedemptionRefusal extends Error {
+  constructor(
+    readonly refusal: DomainError,
+    readonly why: string,
+    readonly token?: ImpersonationToken,
+  ) {
+    super(refusal.message);
+  }
+}
+
+/**
+ * impersonation.authenticate's sign-in method: a single-use impersonation token, turned into the
+ * member it was minted for and an `impersonated` factor. Its session is claimed by the one
+ * redemption whose update marks the token redeemed; every refusal is a RedemptionRefusal (the
+ * caller audits it). Stytch never gates an impersonated session behind MFA.
+ */
+export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifierPorts> {
+  readonly #presented: string;
+  readonly #project: ProjectImpersonationPolicy;
+  readonly #clock: Clock;
+  readonly #audit: AuditRecorder;
+
+  constructor(dependencies: { project: ProjectImpersonationPolicy; clock: Clock; audit: AuditRecorder }, presented: string) {
+    this.#presented = presented;
+    this.#project = dependencies.project;
+    this.#clock = dependencies.clock;
+    this.#audit = dependencies.audit;
+  }
+
+  async verify(tx: ImpersonationVerifierPorts): Promise<VerifiedFactor<ImpersonationVerifierPorts>> {
+    // No limit on failures per caller: the token cannot be guessed, and a limit keyed on the customer's
+    // backend would let anyone's bogus tokens get its genuine redemptions refused.
+    const parsed = parseOpaqueToken(this.#presented);
+    const found = parsed === undefined ? undefined : await tx.impersonation.findTokenByLookupId(parsed.lookupId);
+    if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.digest)) {
+      throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'unknown_token');
+    }
+    const token = found.token;
+    const at = toTimestamp(this.#clock.now());
+    if (token.redeemedAt !== null) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'already_used', token);
+    if (token.expiresAt <= at) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'expired', token);
+    const policy = effectivePolicy(this.#project, await tx.impersonation.findPolicy(token.organizationId));
+    if (!policy.enabled) throw new RedemptionRefusal(impersonationDisabled(policy), `disabled_by_${policy.disabledBy}`, token);
+    // Read locked (organization, then member: the lock order, read-for-update.ts): a delete of
+    // either commits first and is seen here, or waits for this transaction and then ends its
+    // session. A revocation is seen by the claiming update (onSession); these checks come first so
+    // a refusal names the cause that still holds (a member still deleted).
+    const locked = await subjectOf(tx, token, FOR_SHARE);
+    if ('error' in locked) throw new RedemptionRefusal(locked.error, locked.why, token);
+    // Disabling an operator revokes their tokens; this also catches one minted while the disable committed.
+    const operator = await tx.operators.findOperatorByEmail(token.impersonatorEmailAddress);
+    if (operator !== undefined && operator.disabledAt !== null) {
+      throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token', 'The operator this token was minted for is disabled.'), 'operator_disabled', token);
+    }
+    return {
+      ...locked,
+      factor: impersonatedFactor(token, at),
+      satisfiesMfa: true,
+      onSession: (sessionTx, context, session) => this.#redeem(sessionTx, context, { token, lookupId: parsed.lookupId }, session, at),
+    };
+  }
+
+  /** Claims the token for the session just started; losing the claim rolls the session back. */
+  async #redeem(
+    tx: ImpersonationVerifierPorts,
+    context: OperationContext,
+    { token, lookupId }: { token: ImpersonationToken; lookupId: string },
+    session: MemberSession,
+    at: string,
+  ): Promise<void> {
+    if (!(await tx.impersonation.redeemToken(token.tokenId, at, session.memberSessionId))) {
+      // Another redemption, or a revocation, claimed the token first (the update waited for it and
+      // this read sees what it committed): say which. Throwing rolls the new session back.
+      const claimed = (await tx.impersonation.findTokenByLookupId(lookupId))?.token;
+      throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), claimed?.revokedAt != null ? 'revoked' : 'already_used', token);
+    }
+    await tx.impersonation.insertImpersonatedSession(ledgerEntry(token, session));
+    await this.#audit.record(tx.audit, context, {
+      type: 'impersonation.token_redeemed',
+      organizationId: token.organizationId,
+      memberId: token.memberId,
+      impersonatorId: token.impersonatorId,
+      occurredAt: at,
+      details: {
+        token_id: token.tokenId,
+        member_session_id: session.memberSessionId,
+        reason: token.reason,
+        impersonator_email_address: token.impersonatorEmailAddress,
+        expires_at: session.expiresAt,
+      },
+    });
+  }
+}
+
+export function impersonationDisabled(policy: EffectivePolicy): DomainError {
+  return impersonationError(
+    'member_impersonation_not_allowed',
+    policy.disabledBy === 'project' ? 'Impersonation is disabled for this project.' : 'Impersonation is disabled for this organization.',
+  );
+}
+
+/**
+ * The organization and member a token opens a session for, as they are now (locked when asked), or
+ * why it no longer may: the organization or member deleted, or the member's address changed since
+ * the mint (the token is bound to it: after a change it names someone else's account).
+ */
+async function subjectOf(
+  ports: Pick<ImpersonationVerifierPorts, 'organizations' | 'members'>,
+  token: ImpersonationToken,
+  lock?: ReadForUpdate,
+): Promise<{ organization: Organization; member: Member } | { error: DomainError; why: string }> {
+  const organization = await ports.organizations.findOrganization(token.organizationId, lock);
+  if (organization === undefined) {
+    return { error: impersonationError('unable_to_auth_impersonation_token', 'The organization of this impersonation token no longer exists.'), why: 'organization_deleted' };
+  }
+  const member = await ports.members.findMemberById(token.memberId, lock);
+  if (member === undefined || member.status === 'deleted') {
+    return { error: impersonationError('unable_to_auth_impersonation_token', 'The member of this impersonation token no longer exists.'), why: 'member_deleted' };
+  }
+  if (member.emailAddress !== token.memberEmailAddress) {
+    return { error: impersonationError('unable_to_auth_impersonation_token', "The member's email address changed after this token was minted."), why: 'member_changed' };
+  }
+  return { organization, member };
+}
+
+/** Stytch's one factor of an impersonated session, naming the impersonator. */
+function impersonatedFactor(token: ImpersonationToken, at: string): AuthenticationFactor {
+  return {
+    type: 'impersonated',
+    deliveryMethod: 'impersonation',
+    createdAt: at,
+    lastAuthenticatedAt: at,
+    updatedAt: at,
+    detail: {
+      name: 'impersonated_factor',
+      fields: { impersonator_id: token.impersonatorId, impersonator_email_address: token.impersonatorEmailAddress },
+    },
+  };
+}
+
+function ledgerEntry(token: ImpersonationToken, session: { memberSessionId: string; startedAt: string; expiresAt: string }): ImpersonatedSession {
+  return {
+    memberSessionId: session.memberSessionId,
+    tokenId: token.tokenId,
+    organizationId: token.organizationId,
+    memberId: token.memberId,
+    impersonatorId: token.impersonatorId,
+    impersonatorEmailAddress: token.impersonatorEmailAddress,
+    reason: token.reason,
+    startedAt: session.startedAt,
+    expiresAt: session.expiresAt,
+    endedAt: null,
+    endReason: null,
+  };
+}

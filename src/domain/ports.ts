@@ -1,0 +1,26 @@
+import type { SigningKeysStore } from '../crypto/keys/signing-keys-store.js';
+import type { AuditStore } from './audit/audit-store.js';
+import type { ImpersonationStore } from './impersonation/impersonation-store.js';
+import type { MembersStore } from './members/members-store.js';
+import type { OperatorsStore } from './operators/operators-store.js';
+import type { OrganizationsStore } from './organizations/organizations-store.js';
+import type { ProjectsStore } from './projects/projects-store.js';
+import type { RateLimitsStore } from './rate-limits/rate-limits-store.js';
+import type { SessionsStore } from './sessions/sessions-store.js';
+
+/**
+ * Every capability's storage port, bound to one connection or one transaction: the one list of them
+ * (src/storage binds it). A transaction that publishes domain events is typed with all of them, as
+ * its subscribers write their own ports in it.
+ */
+export interface StorePorts {
+  readonly projects: ProjectsStore;
+  readonly organizations: OrganizationsStore;
+  readonly members: MembersStore;
+  readonly audit: AuditStore;
+  readonly sessions: SessionsStore;
+  readonly signingKeys: SigningKeysStore;
+  readonly impersonation: ImpersonationStore;
+  readonly operators: OperatorsStore;
+  readonly rateLimits: RateLimitsStore;
+}

@@ -1,0 +1,304 @@
+import { createOpaqueToken, digestsMatch, parseOpaqueToken } from '../../../crypto/opaque-token.js';
+import type { Clock } from '../../../platform/clock.js';
+import { toTimestamp } from '../../../platform/clock.js';
+import type { IdGenerator } from '../../../platform/ids.js';
+import type { Random } from '../../../platform/random.js';
+import type { AuditRecorder } from '../../audit/audit-recorder.js';
+import type { AuditStore } from '../../audit/audit-store.js';
+import type { OperationContext } from '../../common/operation-context.js';
+import type { Transactional } from '../../common/transactional.js';
+import { memberError } from '../../members/errors.js';
+import { effectiveRoles, type Member } from '../../members/member.js';
+import { sessionError } from '../errors.js';
+import { INTERMEDIATE_SESSION_MINUTES, isUsable, type IntermediateSession } from '../intermediate-session.js';
+import { DEFAULT_SESSION_MINUTES, checkSessionDuration, isImpersonated, isLive, mergeCustomClaims, type AuthenticationFactor, type MemberSession } from '../session.js';
+import type { SessionsService } from '../sessions-service.js';
+import type { SessionRecord, SessionsStore } from '../sessions-store.js';
+import type { AuthOutcome, IntermediateSessionIssued, MfaRequirement } from './auth-outcome.js';
+import type { SignInVerifier, VerifiedFactor } from './verifier.js';
+
+/** The ports the pipeline writes itself; a verifier's transaction has its own ports besides. */
+export type SignInPorts = { sessions: SessionsStore; audit: AuditStore };
+
+/** What Stytch's sign-in requests carry besides the credential. */
+export interface SignInOptions {
+  /** An existing session (token or JWT): the factor is added to it when it is the same member's. */
+  readonly sessionToken?: string | undefined;
+  readonly sessionJwt?: string | undefined;
+  readonly sessionDurationMinutes?: number | undefined;
+  readonly sessionCustomClaims?: Record<string, unknown> | undefined;
+  /** An intermediate session from an earlier sign-in, whose factors this one adds to. */
+  readonly intermediateSessionToken?: string | undefined;
+}
+
+/** Runs one sign-in; what a sign-in method's service depends on. */
+export interface SignIn<Tx> {
+  signIn(context: OperationContext, verifier: SignInVerifier<Tx>, options?: SignInOptions): Promise<AuthOutcome>;
+}
+
+/** The options checked and the presented session or intermediate session found, before the transaction. */
+interface Request {
+  readonly durationMinutes: number | undefined;
+  /** As given (merged into a presented session's claims), after checking them alone. */
+  readonly customClaims: Record<string, unknown> | undefined;
+  readonly presentedSession: { readonly record: SessionRecord; readonly sessionToken: string } | undefined;
+  readonly presentedIntermediate: { readonly intermediateSession: IntermediateSession; readonly token: string } | undefined;
+}
+
+type Written = { readonly record: SessionRecord; readonly sessionToken: string } | { readonly intermediate: IntermediateSessionIssued };
+
+/**
+ * The one way a member session starts. A verifier proves who the member is; the pipeline, in one
+ * transaction with the verifier's own writes, applies what every sign-in shares: the member must
+ * not be deleted; a live session of the same member, presented by token or JWT, gets the factor
+ * instead of a new session being started (no MFA step then); otherwise an organization that
+ * requires MFA for all, or a member enrolled in it, gets an intermediate session until a factor
+ * that satisfies MFA is added to it. The session or intermediate session is written with its audit
+ * event in that transaction; the JWT is signed after it commits.
+ */
+export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
+  readonly #store: Transactional<Tx>;
+  readonly #sessions: Pick<SessionsService, 'resolveLive' | 'issueJwt'>;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #ids: IdGenerator;
+  readonly #audit: AuditRecorder;
+
+  constructor(dependencies: {
+    store: Transactional<Tx>;
+    sessions: Pick<SessionsService, 'resolveLive' | 'issueJwt'>;
+    clock: Clock;
+    random: Random;
+    ids: IdGenerator;
+    audit: AuditRecorder;
+  }) {
+    this.#store = dependencies.store;
+    this.#sessions = dependencies.sessions;
+    this.#clock = dependencies.clock;
+    this.#random = dependencies.random;
+    this.#ids = dependencies.ids;
+    this.#audit = dependencies.audit;
+  }
+
+  async signIn(context: OperationContext, verifier: SignInVerifier<Tx>, options: SignInOptions = {}): Promise<AuthOutcome> {
+    // Everything that can be refused without the credential is, before it is spent.
+    const request = await this.#prepare(options);
+    const written = await this.#store.transaction((tx) => this.#run(tx, context, verifier, request));
+    if ('intermediate' in written) return written.intermediate;
+    return { memberAuthenticated: true, ...written.record, sessionToken: written.sessionToken, sessionJwt: await this.#sessions.issueJwt(written.record) };
+  }
+
+  async #prepare(options: SignInOptions): Promise<Request> {
+    const { sessionToken, sessionJwt, intermediateSessionToken } = options;
+    if (sessionToken !== undefined && sessionJwt !== undefined) throw sessionError('too_many_session_arguments');
+    const presentsSession = sessionToken !== undefined || sessionJwt !== undefined;
+    if (presentsSession && intermediateSessionToken !== undefined) {
+      throw sessionError('too_many_session_arguments', 'Provide only one of session_token, session_jwt and intermediate_session_token.');
+    }
+    const durationMinutes = options.sessionDurationMinutes === undefined ? undefined : checkSessionDuration(options.sessionDurationMinutes);
+    if (options.sessionCustomClaims !== undefined) mergeCustomClaims({}, options.sessionCustomClaims);
+    return {
+      durationMinutes,
+      customClaims: options.sessionCustomClaims,
+      presentedSession: presentsSession ? { record: await this.#sessions.resolveLive({ sessionToken, sessionJwt }), sessionToken: sessionToken ?? '' } : undefined,
+      presentedIntermediate: intermediateSessionToken === undefined ? undefined : await this.#findIntermediate(intermediateSessionToken),
+    };
+  }
+
+  async #findIntermediate(token: string): Promise<{ intermediateSession: IntermediateSession; token: string }> {
+    const parsed = parseOpaqueToken(token);
+    const found = parsed === undefined ? undefined : await this.#store.sessions.findIntermediateSessionByTokenLookupId(parsed.lookupId);
+    if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.tokenDigest) || !isUsable(found.intermediateSession, toTimestamp(this.#clock.now()))) {
+      throw sessionError('intermediate_session_not_found');
+    }
+    return { intermediateSession: found.intermediateSession, token };
+  }
+
+  async #run(tx: Tx, context: OperationContext, verifier: SignInVerifier<Tx>, request: Request): Promise<Written> {
+    const verified = await verifier.verify(tx, context);
+    const { member, organization } = verified;
+    if (member.status === 'deleted' || member.organizationId !== organization.organizationId) throw memberError('member_not_found');
+    const at = toTimestamp(this.#clock.now());
+    // Stytch silently ignores a presented session of another member: the sign-in goes on as if none was given.
+    const presented = request.presentedSession;
+    if (presented !== undefined && presented.record.session.memberId === member.memberId) return this.#addToSession(tx, context, verified, request, presented, at);
+    const given = request.presentedIntermediate;
+    const intermediate = given === undefined ? undefined : { token: given.token, session: await this.#lockIntermediate(tx, given.intermediateSession, member, at) };
+    const factors = intermediate === undefined ? [verified.factor] : withFactor(intermediate.session.authenticationFactors, verified.factor);
+    if (requiresMfa(verified)) {
+      return intermediate === undefined ? this.#startIntermediate(tx, context, verified) : this.#addToIntermediate(tx, context, verified, intermediate, factors, at);
+    }
+    // Single use: of two exchanges of one intermediate session, only the one whose update claims it goes on.
+    if (intermediate !== undefined && !(await tx.sessions.consumeIntermediateSession(intermediate.session.intermediateSessionId, at))) {
+      throw sessionError('intermediate_session_not_found');
+    }
+    return this.#startSession(tx, context, verified, factors, request, intermediate?.session.intermediateSessionId);
+  }
+
+  async #startSession(
+    tx: Tx,
+    context: OperationContext,
+    verified: VerifiedFactor<Tx>,
+    factors: readonly AuthenticationFactor[],
+    request: Request,
+    fromIntermediateSessionId: string | undefined,
+  ): Promise<Written> {
+    const { member, organization } = verified;
+    const now = this.#clock.now();
+    const minutes = request.durationMinutes ?? DEFAULT_SESSION_MINUTES;
+    const token = createOpaqueToken(this.#random);
+    const session: MemberSession = {
+      memberSessionId: this.#ids.next('session'),
+      memberId: member.memberId,
+      organizationId: organization.organizationId,
+      startedAt: toTimestamp(now),
+      lastAccessedAt: toTimestamp(now),
+      expiresAt: toTimestamp(new Date(now.getTime() + minutes * 60_000)),
+      authenticationFactors: factors,
+      customClaims: mergeCustomClaims({}, request.customClaims ?? {}),
+      attributes: { ipAddress: context.client?.ipAddress ?? '', userAgent: context.client?.userAgent ?? '' },
+      roles: effectiveRoles(member, organization).map((role) => role.roleId),
+      revokedAt: null,
+    };
+    await tx.sessions.insertSession(session, { lookupId: token.lookupId, digest: token.digest });
+    await this.#audit.record(tx.audit, context, {
+      type: 'session.started',
+      organizationId: session.organizationId,
+      memberId: session.memberId,
+      occurredAt: session.startedAt,
+      details: {
+        member_session_id: session.memberSessionId,
+        factor: verified.factor.type,
+        expires_at: session.expiresAt,
+        ...(fromIntermediateSessionId !== undefined && { intermediate_session_id: fromIntermediateSessionId }),
+      },
+    });
+    await verified.onSession?.(tx, context, session);
+    return { record: { session, member, organization }, sessionToken: token.token };
+  }
+
+  /**
+   * The factor joins the presented session as stored now (locked): a factor of the same type and
+   * delivery method is refreshed rather than duplicated, and `session_duration_minutes` extends it.
+   * Impersonated sessions accept no other factor.
+   */
+  async #addToSession(
+    tx: Tx,
+    context: OperationContext,
+    verified: VerifiedFactor<Tx>,
+    request: Request,
+    presented: NonNullable<Request['presentedSession']>,
+    at: string,
+  ): Promise<Written> {
+    const { member, organization, factor } = verified;
+    const current = await tx.sessions.findSessionForUpdate(presented.record.session.memberSessionId);
+    if (current === undefined) throw sessionError('session_not_found');
+    if (isImpersonated(current)) throw sessionError('session_not_mutable_impersonated');
+    if (!isLive(current, at)) throw sessionError('session_not_found');
+    const minutes = request.durationMinutes;
+    const session: MemberSession = {
+      ...current,
+      authenticationFactors: withFactor(current.authenticationFactors, factor),
+      expiresAt: minutes === undefined ? current.expiresAt : toTimestamp(new Date(Date.parse(at) + minutes * 60_000)),
+      customClaims: request.customClaims === undefined ? current.customClaims : mergeCustomClaims(current.customClaims, request.customClaims),
+      roles: effectiveRoles(member, organization).map((role) => role.roleId),
+      lastAccessedAt: at,
+    };
+    await tx.sessions.updateSession(session);
+    await this.#audit.record(tx.audit, context, {
+      type: 'session.updated',
+      organizationId: session.organizationId,
+      memberId: session.memberId,
+      occurredAt: at,
+      details: { member_session_id: session.memberSessionId, added_factor: factor.type, expires_at: session.expiresAt },
+    });
+    await verified.onSession?.(tx, context, session);
+    return { record: { session, member, organization }, sessionToken: presented.sessionToken };
+  }
+
+  /** The presented intermediate session as stored now (locked), refused when spent, expired or another member's. */
+  async #lockIntermediate(tx: Tx, presented: IntermediateSession, member: Member, at: string): Promise<IntermediateSession> {
+    const current = await tx.sessions.findIntermediateSessionForUpdate(presented.intermediateSessionId);
+    if (current === undefined || !isUsable(current, at)) throw sessionError('intermediate_session_not_found');
+    if (current.memberId !== member.memberId || current.organizationId !== member.organizationId) {
+      throw sessionError('invalid_intermediate_session_token_for_organization');
+    }
+    return current;
+  }
+
+  async #startIntermediate(tx: Tx, context: OperationContext, verified: VerifiedFactor<Tx>): Promise<Written> {
+    const { member, organization, factor } = verified;
+    const now = this.#clock.now();
+    const token = createOpaqueToken(this.#random);
+    const intermediate: IntermediateSession = {
+      intermediateSessionId: this.#ids.next('intermediate-session'),
+      organizationId: organization.organizationId,
+      memberId: member.memberId,
+      authenticationFactors: [factor],
+      createdAt: toTimestamp(now),
+      expiresAt: toTimestamp(new Date(now.getTime() + INTERMEDIATE_SESSION_MINUTES * 60_000)),
+      consumedAt: null,
+    };
+    await tx.sessions.insertIntermediateSession(intermediate, { lookupId: token.lookupId, digest: token.digest });
+    await this.#audit.record(tx.audit, context, {
+      type: 'intermediate_session.started',
+      organizationId: organization.organizationId,
+      memberId: member.memberId,
+      occurredAt: intermediate.createdAt,
+      details: { intermediate_session_id: intermediate.intermediateSessionId, factor: factor.type, expires_at: intermediate.expiresAt },
+    });
+    return { intermediate: intermediateIssued(verified, token.token, intermediate.expiresAt) };
+  }
+
+  /** Stytch answers with the very token presented, its factors now including this one; its expiry stays. */
+  async #addToIntermediate(
+    tx: Tx,
+    context: OperationContext,
+    verified: VerifiedFactor<Tx>,
+    intermediate: { readonly token: string; readonly session: IntermediateSession },
+    factors: readonly AuthenticationFactor[],
+    at: string,
+  ): Promise<Written> {
+    const { intermediateSessionId, organizationId, memberId, expiresAt } = intermediate.session;
+    if (!(await tx.sessions.updateIntermediateSessionFactors(intermediateSessionId, factors, at))) throw sessionError('intermediate_session_not_found');
+    await this.#audit.record(tx.audit, context, {
+      type: 'intermediate_session.updated',
+      organizationId,
+      memberId,
+      occurredAt: at,
+      details: { intermediate_session_id: intermediateSessionId, added_factor: verified.factor.type },
+    });
+    return { intermediate: intermediateIssued(verified, intermediate.token, expiresAt) };
+  }
+}
+
+/** MFA is required when the organization requires it for all or the member enrolled, unless this factor satisfies it. */
+function requiresMfa(verified: Pick<VerifiedFactor<unknown>, 'member' | 'organization' | 'satisfiesMfa'>): boolean {
+  if (verified.satisfiesMfa === true) return false;
+  return verified.organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' || verified.member.mfaEnrolled;
+}
+
+/** The factors with `factor` added: one of the same type and delivery method is replaced (refreshed), not duplicated. */
+function withFactor(factors: readonly AuthenticationFactor[], factor: AuthenticationFactor): AuthenticationFactor[] {
+  return [...factors.filter((existing) => existing.type !== factor.type || existing.deliveryMethod !== factor.deliveryMethod), factor];
+}
+
+function intermediateIssued(verified: Pick<VerifiedFactor<unknown>, 'member' | 'organization'>, token: string, expiresAt: string): IntermediateSessionIssued {
+  return {
+    memberAuthenticated: false,
+    member: verified.member,
+    organization: verified.organization,
+    intermediateSessionToken: token,
+    intermediateSessionExpiresAt: expiresAt,
+    mfaRequired: mfaRequirement(verified.member),
+  };
+}
+
+/** The member's enrolled second factors, as Stytch lists them in `mfa_required.member_options`; no SMS is sent yet. */
+function mfaRequirement(member: Member): MfaRequirement {
+  const enrolled = member.mfaPhoneNumber !== '' || member.totpRegistrationId !== '';
+  return {
+    memberOptions: enrolled ? { mfaPhoneNumber: member.mfaPhoneNumber, totpRegistrationId: member.totpRegistrationId } : null,
+    secondaryAuthInitiated: null,
+  };
+}
