@@ -22,6 +22,8 @@ const FORBIDDEN_IMPORTS = {
   domain: ['storage', 'http', 'api', 'console', 'cli', 'config', ''],
   crypto: ['domain', 'http', 'storage'],
   platform: ['domain', 'http', 'storage'],
+  // Operation modules decode, call a service and encode: the services reach the database, never the edge.
+  api: ['storage'],
 };
 
 const STORAGE = 'declare a port in src/domain and implement it in src/storage';

@@ -76,6 +76,14 @@ function applyOverrides(document, overrides) {
   })(document.components.schemas);
 }
 
+/** overrides.json's `parameters.<operationId>.<name>`: bounds of a path parameter that differ from the project's default. */
+function parameterOverride(overrides, operationId, name) {
+  const entry = overrides.parameters?.[operationId];
+  if (entry === undefined) return {};
+  if (!entry.why) throw new Error(`overrides.json: parameters of ${operationId} need a "why"`);
+  return entry[name] ?? {};
+}
+
 /**
  * An OpenAPI 3.0 schema as the JSON schema Fastify's Ajv validates with, references inlined.
  * Kept: types, required fields, nesting and bounds. Dropped: `format` (Ajv would refuse values the
@@ -164,7 +172,7 @@ async function sdkMethods(operations) {
       byOperation.set(match.operationId, names);
     }
     // Where several SDK methods call one operation (sessions.authenticate and authenticateJwt), the shortest names it.
-    return new Map([...byOperation].map(([id, names]) => [id, names.sort((a, b) => a.length - b.length || a.localeCompare(b))[0]]));
+    return new Map([...byOperation].map(([id, names]) => [id, names.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))[0]]));
   } finally {
     globalThis.fetch = realFetch;
   }
@@ -188,7 +196,9 @@ async function generate() {
       if (pathParameters.length > 0) {
         schema.params = {
           type: 'object',
-          properties: Object.fromEntries(pathParameters.map((parameter) => [parameter.name, { type: 'string', maxLength: limits.stringMaxLength }])),
+          properties: Object.fromEntries(
+            pathParameters.map((parameter) => [parameter.name, { type: 'string', maxLength: limits.stringMaxLength, ...parameterOverride(overrides, operation.operationId, parameter.name) }]),
+          ),
           required: pathParameters.map((parameter) => parameter.name),
         };
       }
@@ -218,7 +228,7 @@ async function generate() {
   const names = await sdkMethods(operations);
   const missing = operations.filter((operation) => !names.has(operation.operationId));
   if (missing.length > 0) throw new Error(`no SDK method calls ${missing.map((operation) => operation.operationId).join(', ')}`);
-  operations.sort((a, b) => names.get(a.operationId).localeCompare(names.get(b.operationId)));
+  operations.sort((a, b) => (names.get(a.operationId) < names.get(b.operationId) ? -1 : 1));
 
   const entries = operations.map((operation) => ({
     operationId: operation.operationId,

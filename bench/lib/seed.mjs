@@ -71,19 +71,18 @@ try {
   });
   timings.members_ms = lap();
 
-  // One session through the sessions service, then copies, each with its own real token.
+  // One session through the sign-in pipeline (a verifier that hands it the member and an email factor), then copies, each with its own real token.
   const now = systemClock.now();
   const at = toTimestamp(now);
   const firstOrganization = organizations[0];
-  const firstSession = await store.transaction((tx) =>
-    services.sessions.startSession(tx, context, {
-      member: template.member,
-      organization: firstOrganization,
-      factor: { type: 'email', deliveryMethod: 'email', createdAt: at, lastAuthenticatedAt: at, updatedAt: at, detail: { name: 'email_factor', fields: { email_id: ids.next('email'), email_address: 'member-0@bench.example.com' } } },
-      durationMinutes: SESSION_MINUTES,
-    }),
+  const emailFactor = { type: 'email', deliveryMethod: 'email', createdAt: at, lastAuthenticatedAt: at, updatedAt: at, detail: { name: 'email_factor', fields: { email_id: ids.next('email'), email_address: 'member-0@bench.example.com' } } };
+  const firstSession = await services.signIn.signIn(
+    context,
+    { verify: async () => ({ member: template.member, organization: firstOrganization, factor: emailFactor, satisfiesMfa: true }) },
+    { sessionDurationMinutes: SESSION_MINUTES },
   );
-  const sessionRow = await db.selectFrom('sessions').selectAll().where('member_session_id', '=', firstSession.record.session.memberSessionId).executeTakeFirstOrThrow();
+  if (!firstSession.memberAuthenticated) throw new Error('the seed session ended in an intermediate session');
+  const sessionRow = await db.selectFrom('sessions').selectAll().where('member_session_id', '=', firstSession.session.memberSessionId).executeTakeFirstOrThrow();
   // The presented sessions are spread evenly through the table; the service's own session is one of them.
   const stride = Math.max(1, Math.floor(job.sessions / job.benchmarkSessions));
   const sessionTokens = [firstSession.sessionToken];

@@ -60,7 +60,7 @@ export interface StytchOperation<Id extends OperationId = OperationId> {
  * It may send its own reply (a stream) and return it instead of a body.
  */
 export interface ExtensionOperation<Body = unknown, Query = unknown, Params = unknown> {
-  /** Our own name, in the SDK's style (`impersonation.mint`), used in the compatibility matrix and logs. */
+  /** Our own name, in the SDK's style (`impersonation.mint`), listed in docs/compatibility.md's matrix. */
   readonly name: string;
   readonly method: HTTPMethods;
   readonly url: string;

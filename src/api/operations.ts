@@ -3,7 +3,6 @@ import sessionsAuthenticate from './sessions/authenticate.js';
 import sessionsGet from './sessions/get.js';
 import sessionsGetJwks from './sessions/get-jwks.js';
 import sessionsRevoke from './sessions/revoke.js';
-// imports: organizations
 import organizationsCreate from './organizations/create.js';
 import organizationsDelete from './organizations/delete.js';
 import organizationsDeleteExternalId from './organizations/delete-external-id.js';
@@ -11,7 +10,6 @@ import organizationsGet from './organizations/get.js';
 import organizationsMetrics from './organizations/metrics.js';
 import organizationsSearch from './organizations/search.js';
 import organizationsUpdate from './organizations/update.js';
-// imports: organizations.members
 import organizationsMembersCreate from './organizations/members/create.js';
 import organizationsMembersDangerouslyGet from './organizations/members/dangerously-get.js';
 import organizationsMembersDelete from './organizations/members/delete.js';
@@ -21,10 +19,8 @@ import organizationsMembersGet from './organizations/members/get.js';
 import organizationsMembersReactivate from './organizations/members/reactivate.js';
 import organizationsMembersSearch from './organizations/members/search.js';
 import organizationsMembersUpdate from './organizations/members/update.js';
-// imports: rbac
 import rbacOrganizationsGetOrgPolicy from './rbac/organizations/get-org-policy.js';
 import rbacPolicy from './rbac/policy.js';
-// imports: impersonation
 import impersonationAudit from './impersonation/audit.js';
 import impersonationAuthenticate from './impersonation/authenticate.js';
 import impersonationMint from './impersonation/mint.js';
@@ -33,7 +29,6 @@ import impersonationPoliciesSet from './impersonation/policies/set.js';
 import impersonationSessionsList from './impersonation/sessions/list.js';
 import impersonationSessionsRevoke from './impersonation/sessions/revoke.js';
 import impersonationTokensRevoke from './impersonation/tokens/revoke.js';
-// imports: extensions
 import healthHealthz from './health/healthz.js';
 import healthReadyz from './health/readyz.js';
 
@@ -66,18 +61,22 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   rbacOrganizationsGetOrgPolicy,
   // impersonation
   impersonationAuthenticate,
+  // sessions
   sessionsAuthenticate,
   sessionsGet,
   sessionsGetJwks,
   sessionsRevoke,
+  // Each module is a StytchOperation of its own operation id, whose handler takes that operation's
+  // request types; the table holds them under the common type, and register-operations.ts gives each
+  // handler only requests its own operation's generated schema has validated.
 ] as readonly StytchOperation[];
 
 /** Our operations beside Stytch's (docs/impersonation.md, docs/configuration.md): not in the contract. */
 export const EXTENSION_OPERATIONS: readonly ExtensionOperation[] = [
-  // extensions: health
+  // health
   healthHealthz,
   healthReadyz,
-  // extensions: impersonation
+  // impersonation
   impersonationMint,
   impersonationPoliciesGet,
   impersonationPoliciesSet,
@@ -85,4 +84,5 @@ export const EXTENSION_OPERATIONS: readonly ExtensionOperation[] = [
   impersonationSessionsRevoke,
   impersonationTokensRevoke,
   impersonationAudit,
+  // As above: each handler's types are the ones its own module's schema guarantees.
 ] as readonly ExtensionOperation[];

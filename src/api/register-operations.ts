@@ -23,6 +23,12 @@ export function registerOperations(app: FastifyInstance, services: ApiServices):
   for (const extension of EXTENSION_OPERATIONS) registerExtension(app, extension, services);
 }
 
+/**
+ * The decoded request as the handler's types describe it. Safe because the route was registered with
+ * the operation's own schema (the generated one, or an extension's declared beside its types), which
+ * Fastify has validated the body, query and path against before the handler runs; an extension with
+ * `attachValidation` declares its body `unknown` and checks it itself.
+ */
 function callOf(request: FastifyRequest, reply: FastifyReply, projectId: string): OperationCall<never, never, never> {
   return {
     body: request.body as never,
@@ -40,7 +46,7 @@ function registerStytchOperation(app: FastifyInstance, contract: ContractOperati
     url: contract.url,
     // The generated schemas are plain JSON schema; Fastify's types want mutable objects.
     schema: contract.schema as FastifySchema,
-    config: { ...operation.config, sdkMethod: contract.sdkMethod },
+    ...(operation.config && { config: operation.config }),
     handler: async (request, reply) => ok(request, await operation.handle(callOf(request, reply, services.projectId), services)),
   });
 }
@@ -51,7 +57,7 @@ function registerExtension(app: FastifyInstance, extension: ExtensionOperation, 
     url: extension.url,
     ...(extension.schema && { schema: extension.schema }),
     ...(extension.attachValidation && { attachValidation: true }),
-    config: { ...extension.config, sdkMethod: extension.name },
+    ...(extension.config && { config: extension.config }),
     handler: async (request, reply) => {
       const result = await extension.handle(callOf(request, reply, services.projectId), services);
       return result === reply ? reply : ok(request, result);
@@ -64,7 +70,7 @@ function registerNotImplemented(app: FastifyInstance, contract: ContractOperatio
     method: contract.method,
     url: contract.url,
     // The project's credentials are still required; member-session headers are not looked at.
-    config: { handlesMemberSessionHeaders: true, sdkMethod: contract.sdkMethod },
+    config: { handlesMemberSessionHeaders: true },
     handler: async () => {
       throw sharedError('not_implemented', `${contract.sdkMethod} is not implemented by this Understudy version.`);
     },

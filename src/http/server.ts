@@ -50,8 +50,6 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Routes that read member-session headers themselves instead of the generic check. */
     handlesMemberSessionHeaders?: boolean;
-    /** The SDK method (or, for our extensions, our name in the same style) the route answers. */
-    sdkMethod?: string;
   }
   interface FastifyInstance {
     /** Every route registered so far, with who may call it; answers 405 for a known path with the wrong method. */

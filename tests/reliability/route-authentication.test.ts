@@ -48,7 +48,7 @@ const ROTATING_SPELLINGS = SPELLINGS.slice(1);
 /** How many rotating spellings each 501 stand-in gets besides the essential ones. */
 const ROTATING_SPELLINGS_PER_STAND_IN = 2;
 
-/** Contract operations with no module in the operation table: answered by the 501 stand-in, unless still registered the old way. */
+/** Contract operations with no module in the operation table: answered by the 501 stand-in. */
 const UNIMPLEMENTED_ROUTES = new Set(
   CONTRACT_OPERATIONS.filter((contract) => !STYTCH_OPERATIONS.some((operation) => operation.operationId === contract.operationId)).map((contract) => `${contract.method} ${contract.url}`),
 );
@@ -108,8 +108,8 @@ describe.each(STORES)('route authentication ($name)', ({ name: store }) => {
   /**
    * The routes that answer 501 and run nothing, found by asking each candidate from the tables with
    * the credentials and a bogus member session: a stand-in ignores the header and answers
-   * `not_implemented`, a route still registered the old way refuses the header before any handler
-   * runs. Anything else counts as a route that runs code, and gets every spelling.
+   * `not_implemented`, while any other route refuses the header before its handler runs. Anything
+   * that does not answer 501 counts as a route that runs code, and gets every spelling.
    */
   async function standIns(): Promise<Set<RegisteredRoute>> {
     const found = new Set<RegisteredRoute>();

@@ -2445,9 +2445,9 @@ export type components = {
             verdict?: components["schemas"]["api_b2b_session_v1_AuthorizationVerdict"];
         };
         api_b2b_session_v1_AuthorizationCheck: {
-            action: string;
-            organization_id: string;
-            resource_id: string;
+            action?: unknown;
+            organization_id?: unknown;
+            resource_id?: unknown;
         };
         api_b2b_session_v1_AuthorizationVerdict: {
             authorized: boolean;

@@ -3401,24 +3401,10 @@ export const CONTRACT_OPERATIONS = [
           "authorization_check": {
             "type": "object",
             "properties": {
-              "organization_id": {
-                "type": "string",
-                "maxLength": 4096
-              },
-              "resource_id": {
-                "type": "string",
-                "maxLength": 4096
-              },
-              "action": {
-                "type": "string",
-                "maxLength": 4096
-              }
-            },
-            "required": [
-              "organization_id",
-              "resource_id",
-              "action"
-            ]
+              "organization_id": {},
+              "resource_id": {},
+              "action": {}
+            }
           }
         }
       }
@@ -3534,7 +3520,7 @@ export const CONTRACT_OPERATIONS = [
         "properties": {
           "project_id": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 128
           }
         },
         "required": [

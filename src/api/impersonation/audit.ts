@@ -3,7 +3,7 @@ import type { AuditExports } from '../../domain/impersonation/audit-export.js';
 import type { ImpersonationAdminService } from '../../domain/impersonation/impersonation-admin-service.js';
 import { ndjsonStream } from '../../http/ndjson-stream.js';
 import { encodeAuditEvent } from '../../http/wire/impersonation.js';
-import { objectSchema, str } from '../../http/wire/schema-types.js';
+import { objectSchema, str } from '../json-schema.js';
 import { extensionOperation } from '../operation.js';
 import { scopeOf, scopeProperties, type ScopeWire } from './scope.js';
 

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { isDomainError, type DomainError } from '../../domain/common/domain-error.js';
 import { sharedError } from '../../domain/common/errors.js';
 import type { SessionsService } from '../../domain/sessions/sessions-service.js';
-import { objectSchema, str } from '../../http/wire/schema-types.js';
+import { objectSchema, str } from '../json-schema.js';
 import { extensionOperation } from '../operation.js';
 import { callerSession, type CallerSession } from './caller-session.js';
 

@@ -1,5 +1,5 @@
 import type { ImpersonationScope } from '../../domain/impersonation/impersonation-admin-service.js';
-import { str } from '../../http/wire/schema-types.js';
+import { str } from '../json-schema.js';
 
 /** Who an impersonation call is about, as the listing, revoking and audit operations take it. */
 export interface ScopeWire {

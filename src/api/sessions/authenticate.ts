@@ -11,7 +11,8 @@ export default stytchOperation({
       sessionJwt: body.session_jwt,
       sessionDurationMinutes: body.session_duration_minutes,
       sessionCustomClaims: body.session_custom_claims,
-      authorizationCheck: check && { organizationId: check.organization_id, resourceId: check.resource_id, action: check.action },
+      // Any value is accepted (contract/overrides.json): a missing or non-string field names no permission, so the check refuses it.
+      authorizationCheck: check && { organizationId: String(check.organization_id ?? ''), resourceId: String(check.resource_id ?? ''), action: String(check.action ?? '') },
     });
     return {
       ...encodeAuthenticatedSession(result),

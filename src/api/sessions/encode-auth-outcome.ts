@@ -27,14 +27,6 @@ export function encodeAuthOutcome(outcome: AuthOutcome) {
   };
 }
 
-/**
- * `primary_required`, for the sign-ins whose answer has it (not impersonation.authenticate's). Always
- * null for now: no organization setting that restricts primary methods is enforced at sign-in yet.
- */
-export function encodePrimaryRequired(_outcome: AuthOutcome) {
-  return { primary_required: null };
-}
-
 function encodeMfaRequired(required: MfaRequirement) {
   const options = required.memberOptions;
   return {

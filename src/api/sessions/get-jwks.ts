@@ -11,13 +11,14 @@ export default stytchOperation({
   async handle({ params }, { projectId, keystore }) {
     if (params.project_id !== projectId) throw sharedError('route_not_found', 'No JWKS is published for this project id.');
     const keys = (await keystore.publicJwks()).map((jwk) => ({
-      kty: String(jwk.kty),
+      kty: jwk.kty ?? 'RSA',
       use: 'sig',
       key_ops: ['verify'],
       alg: 'RS256',
-      kid: String(jwk.kid),
-      n: String(jwk.n),
-      e: String(jwk.e),
+      // Every published key is an RSA public key with an id (signing-keystore.ts), so these are always set.
+      kid: jwk.kid ?? '',
+      n: jwk.n ?? '',
+      e: jwk.e ?? '',
       // No X.509 certificate is issued for these keys; the members the contract requires are present but empty.
       x5c: [] as string[],
       x5tS256: '',

@@ -18,7 +18,6 @@ import type { OrganizationsStore } from '../organizations/organizations-store.js
 import { rbacError } from '../rbac/errors.js';
 import type { SessionIssued } from '../sessions/sign-in/auth-outcome.js';
 import type { SignIn } from '../sessions/sign-in/pipeline.js';
-import type { SessionsStore } from '../sessions/sessions-store.js';
 import { isDomainError, type DomainError } from '../common/domain-error.js';
 import { FOR_SHARE } from '../common/read-for-update.js';
 import type { OperationContext } from '../common/operation-context.js';
@@ -28,12 +27,11 @@ import { DEFAULT_TOKEN_MINUTES, IMPERSONATED_SESSION_MINUTES, MAX_REASON_LENGTH,
 import { effectivePolicy, impersonationUrl, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 import { hasControlCharacters, hasLineControlCharacters, redirectUrlProblem } from './impersonation-text.js';
-import { ImpersonationVerifier, RedemptionRefusal, impersonationDisabled } from './impersonation-verifier.js';
+import { ImpersonationVerifier, RedemptionRefusal, checkPresentedToken, impersonationDisabled } from './impersonation-verifier.js';
 
 type Ports = {
   organizations: OrganizationsStore;
   members: MembersStore;
-  sessions: SessionsStore;
   audit: AuditStore;
   impersonation: ImpersonationStore;
   operators: OperatorsStore;
@@ -231,6 +229,7 @@ export class ImpersonationService {
   async authenticate(context: OperationContext, impersonationToken: string): Promise<SessionIssued> {
     const verifier = new ImpersonationVerifier({ project: this.#project, clock: this.#clock, audit: this.#audit }, impersonationToken);
     try {
+      await checkPresentedToken(this.#store, impersonationToken, this.#project, toTimestamp(this.#clock.now()));
       const outcome = await this.#signIn.signIn(context, verifier, { sessionDurationMinutes: IMPERSONATED_SESSION_MINUTES });
       // The verifier's factor satisfies MFA, so the pipeline never answers with an intermediate session here.
       if (!outcome.memberAuthenticated) throw new Error('an impersonation sign-in ended in an intermediate session');

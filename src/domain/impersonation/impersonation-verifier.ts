@@ -58,19 +58,10 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
   }
 
   async verify(tx: ImpersonationVerifierPorts): Promise<VerifiedFactor<ImpersonationVerifierPorts>> {
-    // No limit on failures per caller: the token cannot be guessed, and a limit keyed on the customer's
-    // backend would let anyone's bogus tokens get its genuine redemptions refused.
-    const parsed = parseOpaqueToken(this.#presented);
-    const found = parsed === undefined ? undefined : await tx.impersonation.findTokenByLookupId(parsed.lookupId);
-    if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.digest)) {
-      throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'unknown_token');
-    }
-    const token = found.token;
     const at = toTimestamp(this.#clock.now());
-    if (token.redeemedAt !== null) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'already_used', token);
-    if (token.expiresAt <= at) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'expired', token);
-    const policy = effectivePolicy(this.#project, await tx.impersonation.findPolicy(token.organizationId));
-    if (!policy.enabled) throw new RedemptionRefusal(impersonationDisabled(policy), `disabled_by_${policy.disabledBy}`, token);
+    // Again inside the transaction (checkPresentedToken ran before it with plain reads): a redemption
+    // or revocation may have committed in between.
+    const { token, lookupId } = await checkPresentedToken(tx, this.#presented, this.#project, at);
     // Read locked (organization, then member: the lock order, read-for-update.ts): a delete of
     // either commits first and is seen here, or waits for this transaction and then ends its
     // session. A revocation is seen by the claiming update (onSession); these checks come first so
@@ -86,7 +77,7 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
       ...locked,
       factor: impersonatedFactor(token, at),
       satisfiesMfa: true,
-      onSession: (sessionTx, context, session) => this.#redeem(sessionTx, context, { token, lookupId: parsed.lookupId }, session, at),
+      onSession: (sessionTx, context, session) => this.#redeem(sessionTx, context, { token, lookupId }, session, at),
     };
   }
 
@@ -120,6 +111,32 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
       },
     });
   }
+}
+
+/**
+ * The checks that need no lock: the token is one this server minted (digest compared in constant
+ * time), unredeemed, unexpired, and impersonation is enabled for its organization. Run once with
+ * plain reads before the sign-in's transaction, so a bogus or spent token costs no write lock, and
+ * again inside it. No limit on failures per caller: the token cannot be guessed, and a limit keyed on
+ * the customer's backend would let anyone's bogus tokens get its genuine redemptions refused.
+ */
+export async function checkPresentedToken(
+  ports: Pick<ImpersonationVerifierPorts, 'impersonation'>,
+  presented: string,
+  project: ProjectImpersonationPolicy,
+  at: string,
+): Promise<{ token: ImpersonationToken; lookupId: string }> {
+  const parsed = parseOpaqueToken(presented);
+  const found = parsed === undefined ? undefined : await ports.impersonation.findTokenByLookupId(parsed.lookupId);
+  if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.digest)) {
+    throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'unknown_token');
+  }
+  const token = found.token;
+  if (token.redeemedAt !== null) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'already_used', token);
+  if (token.expiresAt <= at) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'expired', token);
+  const policy = effectivePolicy(project, await ports.impersonation.findPolicy(token.organizationId));
+  if (!policy.enabled) throw new RedemptionRefusal(impersonationDisabled(policy), `disabled_by_${policy.disabledBy}`, token);
+  return { token, lookupId: parsed.lookupId };
 }
 
 export function impersonationDisabled(policy: EffectivePolicy): DomainError {

@@ -3,7 +3,7 @@ import type { StorePorts } from '../ports.js';
 import type { SessionsService } from './sessions-service.js';
 
 /**
- * How member sessions end when another capability changes what they stand on, inside that change's
+ * How member sessions and intermediate sessions end when another capability changes what they stand on, inside that change's
  * transaction. src/services.ts subscribes these after the impersonations' handlers of the same
  * events (the lock order, read-for-update.ts).
  */
@@ -17,11 +17,14 @@ export function sessionEventHandlers(sessions: Pick<SessionsService, 'revokeMemb
   return {
     async memberDeleted(tx, context, event) {
       await sessions.revokeMemberSessionsIn(tx, context, { memberId: event.memberId, organizationId: event.organizationId });
+      await tx.sessions.deleteIntermediateSessionsForMember(event.memberId);
     },
-    // A new email address ends the member's sessions unless the caller asks to keep them (Stytch's preserve_existing_sessions).
+    // A new email address ends the member's sessions unless the caller asks to keep them (Stytch's
+    // preserve_existing_sessions). Intermediate sessions end regardless: the factors they hold were
+    // proved for the old address, and no one asked to keep a sign-in that is still under way.
     async memberEmailChanged(tx, context, event) {
-      if (event.preserveSessions) return;
-      await sessions.revokeMemberSessionsIn(tx, context, { memberId: event.memberId, organizationId: event.organizationId });
+      if (!event.preserveSessions) await sessions.revokeMemberSessionsIn(tx, context, { memberId: event.memberId, organizationId: event.organizationId });
+      await tx.sessions.deleteIntermediateSessionsForMember(event.memberId);
     },
     async organizationDeleted(tx, context, event) {
       await sessions.revokeOrganizationSessionsIn(tx, context, event.organizationId);

@@ -51,4 +51,6 @@ export interface SessionsStore {
    * conditional update; returns whether it was, so of two concurrent exchanges exactly one gets true.
    */
   consumeIntermediateSession(intermediateSessionId: string, at: string): Promise<boolean>;
+  /** Deletes every intermediate session of the member, spent or not (the member was deleted or changed address). */
+  deleteIntermediateSessionsForMember(memberId: string): Promise<void>;
 }

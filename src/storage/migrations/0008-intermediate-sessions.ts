@@ -19,4 +19,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'text', (column) => column.notNull())
     .addColumn('consumed_at', 'text')
     .execute();
+  // A member's deletion or new address, and an organization's deletion, end its intermediate sessions.
+  await db.schema.createIndex('intermediate_sessions_by_member').on('intermediate_sessions').column('member_id').execute();
+  await db.schema.createIndex('intermediate_sessions_by_organization').on('intermediate_sessions').column('organization_id').execute();
 }

@@ -84,8 +84,9 @@ export class OrganizationsSqlStore implements OrganizationsStore {
 
   async deleteOrganization(organizationId: string): Promise<void> {
     // Explicit deletes rather than relying on ON DELETE CASCADE, which SQLite honours only with a pragma.
-    // Its sessions go with it: a deleted organization's tokens and JWTs must stop authenticating at once.
+    // Its sessions and intermediate sessions go with it: a deleted organization's tokens and JWTs must stop authenticating at once.
     await this.#db.deleteFrom('sessions').where('organization_id', '=', organizationId).execute();
+    await this.#db.deleteFrom('intermediate_sessions').where('organization_id', '=', organizationId).execute();
     await this.#db.deleteFrom('members').where('organization_id', '=', organizationId).execute();
     await this.#db.deleteFrom('organization_domains').where('organization_id', '=', organizationId).execute();
     await this.#db.deleteFrom('organizations').where('organization_id', '=', organizationId).execute();

@@ -184,6 +184,10 @@ export class SessionsSqlStore implements SessionsStore {
     return result.numUpdatedRows > 0n;
   }
 
+  async deleteIntermediateSessionsForMember(memberId: string): Promise<void> {
+    await this.#db.deleteFrom('intermediate_sessions').where('member_id', '=', memberId).execute();
+  }
+
   /** The joined lookup by one unique column, compiled for this database's dialect; its one parameter is the key. */
   #joinedSql(column: 'sessions.token_lookup_id' | 'sessions.member_session_id'): string {
     const compiled = this.#joined().where(column, '=', '').compile();

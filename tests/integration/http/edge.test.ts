@@ -1,9 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACT_OPERATIONS } from '../../../src/api/generated/operations.js';
-import { STYTCH_OPERATIONS } from '../../../src/api/operations.js';
+import { EXTENSION_OPERATIONS, STYTCH_OPERATIONS } from '../../../src/api/operations.js';
 import { SHARED_ERRORS } from '../../../src/domain/common/errors.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, TEST_PROJECT_ID, TEST_PROJECT_SECRET, type TestServer } from '../../support/test-server.js';
@@ -40,21 +37,16 @@ async function rawFetch(server: TestServer, path: string, init: RequestInit = {}
   return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown> };
 }
 
-/** Every route of the operation table or registered in src/http/routes/*.ts that needs project credentials, as `[method, path pattern]`. */
+/** Every implemented operation (Stytch's and our extensions) that needs project credentials, as `[method, path pattern]`. */
 function registeredRoutes(): [string, string][] {
-  const directory = fileURLToPath(new URL('../../../src/http/routes/', import.meta.url));
   const routes: [string, string][] = [];
-  for (const file of readdirSync(directory).filter((name) => name.endsWith('.ts'))) {
-    const source = readFileSync(join(directory, file), 'utf8');
-    for (const match of source.matchAll(/app\.(get|post|put|delete|patch)\s*(?:<[^(]*?>)?\(\s*'([^']+)'([\s\S]*?)(?=app\.|$)/g)) {
-      if (/access:\s*'public'/.test(match[3] as string)) continue;
-      routes.push([(match[1] as string).toUpperCase(), match[2] as string]);
-    }
-  }
   for (const operation of STYTCH_OPERATIONS) {
     const contract = CONTRACT_OPERATIONS.find((candidate) => candidate.operationId === operation.operationId);
     if (contract === undefined || operation.config?.access === 'public') continue;
     routes.push([contract.method, contract.url]);
+  }
+  for (const extension of EXTENSION_OPERATIONS) {
+    if (extension.config?.access !== 'public') routes.push([extension.method as string, extension.url]);
   }
   return routes;
 }
@@ -260,6 +252,16 @@ describe.each(STORES)('HTTP edge ($name)', ({ name: store }) => {
 
     it.each(['true', 'false'])('accepts the query-string boolean include_deleted=%s', async (value) => {
       expectRequestId(await server.fetch(`/v1/b2b/organizations/members/dangerously_get/${memberId}?include_deleted=${value}`), 200);
+    });
+
+    it('checks an incomplete authorization_check as a check, not as a malformed body (contract/overrides.json)', async () => {
+      const reply = await server.fetch('/v1/b2b/sessions/authenticate', { method: 'POST', json: { session_token: 'not-a-session', authorization_check: { organization_id: 1 } } });
+      expectError(reply, 404, 'session_not_found');
+    });
+
+    it('refuses a JWKS project id over 128 characters as malformed, without credentials', async () => {
+      expectError(await rawFetch(server, `/v1/b2b/sessions/jwks/${'p'.repeat(129)}`), 400, 'bad_request');
+      expectError(await rawFetch(server, `/v1/b2b/sessions/jwks/${'p'.repeat(128)}`), 404, 'route_not_found');
     });
   });
 

@@ -217,7 +217,6 @@ const ROUTES: Record<string, RouteTable> = {
   },
 };
 
-/** `METHOD path` of every route registered in a src/http/routes file. */
 /** The routes of the organizations.* operations Understudy implements (organizations.members.* have their own table). */
 function organizationRoutes(): string[] {
   const implemented = new Set(STYTCH_OPERATIONS.map((operation) => operation.operationId));

@@ -312,6 +312,19 @@ describe.each(STORES)('SignInPipeline on $name', (factory) => {
       expect(await signIn(h, secondFactor(bob, organization), { intermediateSessionToken })).toMatchObject({ memberAuthenticated: true, session: { memberId: bob.memberId } });
     });
 
+    it('ends a member’s intermediate sessions when the member is deleted or changes address (even keeping sessions), and with the organization', async () => {
+      const { h, organization, member, bob } = await setup({ mfaPolicy: 'REQUIRED_FOR_ALL' });
+      const adas = intermediate(await signIn(h, primary(member, organization)));
+      const bobs = intermediate(await signIn(h, primary(bob, organization)));
+      await h.members.update(CONTEXT, 'acme', member.memberId, { emailAddress: 'ada@new.acme.example', preserveExistingSessions: true });
+      expect(await domainErrorCode(signIn(h, secondFactor(member, organization), { intermediateSessionToken: adas.intermediateSessionToken }))).toBe('intermediate_session_not_found');
+      await h.members.delete(CONTEXT, 'acme', bob.memberId);
+      expect(await h.store.sessions.findIntermediateSessionByTokenLookupId(bobs.intermediateSessionToken.slice(0, 12))).toBeUndefined();
+      const again = intermediate(await signIn(h, primary({ ...member, emailAddress: 'ada@new.acme.example' }, organization)));
+      await h.organizations.delete(CONTEXT, 'acme');
+      expect(await h.store.sessions.findIntermediateSessionByTokenLookupId(again.intermediateSessionToken.slice(0, 12))).toBeUndefined();
+    });
+
     it('issues the session once the organization no longer requires MFA, spending the intermediate session', async () => {
       const { h, organization, member } = await setup({ mfaPolicy: 'REQUIRED_FOR_ALL' });
       const { intermediateSessionToken } = intermediate(await signIn(h, primary(member, organization)));

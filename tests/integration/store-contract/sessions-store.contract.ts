@@ -370,6 +370,27 @@ export function describeSessionsStoreContract(factory: StoreFactory): void {
         expect(await storedIntermediate(theirs.token)).toEqual(theirs.intermediate);
       });
 
+      it("are deleted with their member (deleteIntermediateSessionsForMember), spent or not, leaving other members' alone", async () => {
+        const { ada, bob } = await world();
+        const live = await insertIntermediate(ada);
+        const spent = await insertIntermediate(ada);
+        await store().sessions.consumeIntermediateSession(spent.intermediate.intermediateSessionId, NOW);
+        const bobs = await insertIntermediate(bob);
+        await store().sessions.deleteIntermediateSessionsForMember(ada.memberId);
+        expect(await storedIntermediate(live.token)).toBeUndefined();
+        expect(await storedIntermediate(spent.token)).toBeUndefined();
+        expect(await storedIntermediate(bobs.token)).toEqual(bobs.intermediate);
+      });
+
+      it("are deleted with their organization (deleteOrganization), leaving other organizations' alone", async () => {
+        const { first, ada, cyd } = await world();
+        const adas = await insertIntermediate(ada);
+        const cyds = await insertIntermediate(cyd);
+        await store().organizations.deleteOrganization(first.organizationId);
+        expect(await storedIntermediate(adas.token)).toBeUndefined();
+        expect(await storedIntermediate(cyds.token)).toEqual(cyds.intermediate);
+      });
+
       it('store the lookup id and the SHA-256 digest only: no column holds the token or its secret part', async () => {
         const raw = await openWithRawAccess(factory);
         try {

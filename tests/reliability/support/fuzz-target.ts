@@ -2,9 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
 import { CONTRACT_OPERATIONS } from '../../../src/api/generated/operations.js';
 import { EXTENSION_OPERATIONS, STYTCH_OPERATIONS } from '../../../src/api/operations.js';
-import * as membersWire from '../../../src/http/wire/members.js';
-import * as organizationsWire from '../../../src/http/wire/organizations.js';
-import * as sessionsWire from '../../../src/http/wire/sessions.js';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { ConsoleClient } from '../../integration/console/console-client.js';
 import { startTestSession } from '../../support/sessions.js';
@@ -49,7 +46,6 @@ const OPERATION_SCHEMAS: readonly unknown[] = [
 export const API_KEYS: readonly string[] = [
   ...new Set([
     ...OPERATION_SCHEMAS.flatMap((schema) => propertyNames(schema)),
-    ...[membersWire, organizationsWire, sessionsWire].flatMap((module) => Object.values(module).flatMap((value) => propertyNames(value))),
     'impersonation_token',
     'session_token',
     'session_jwt',

@@ -1,5 +1,5 @@
 import { encodePolicy } from '../../../http/wire/impersonation.js';
-import { objectSchema, str } from '../../../http/wire/schema-types.js';
+import { objectSchema, str } from '../../json-schema.js';
 import { extensionOperation } from '../../operation.js';
 import { callerSession } from '../caller-session.js';
 

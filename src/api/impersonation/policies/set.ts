@@ -1,5 +1,5 @@
 import { encodePolicy } from '../../../http/wire/impersonation.js';
-import { bool, objectSchema, str } from '../../../http/wire/schema-types.js';
+import { bool, objectSchema, str } from '../../json-schema.js';
 import { extensionOperation } from '../../operation.js';
 
 interface Params {

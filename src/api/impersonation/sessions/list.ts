@@ -1,5 +1,5 @@
 import { encodeImpersonatedSession } from '../../../http/wire/impersonation.js';
-import { objectSchema } from '../../../http/wire/schema-types.js';
+import { objectSchema } from '../../json-schema.js';
 import { extensionOperation } from '../../operation.js';
 import { scopeOf, scopeProperties, type ScopeWire } from '../scope.js';
 

@@ -126,6 +126,8 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     const intermediate = given === undefined ? undefined : { token: given.token, session: await this.#lockIntermediate(tx, given.intermediateSession, member, at) };
     const factors = intermediate === undefined ? [verified.factor] : withFactor(intermediate.session.authenticationFactors, verified.factor);
     if (requiresMfa(verified)) {
+      // onSession would never run: its single-use credential would stay unclaimed (verifier.ts).
+      if (verified.onSession !== undefined) throw new Error('a sign-in method that records its session must satisfy MFA');
       return intermediate === undefined ? this.#startIntermediate(tx, context, verified) : this.#addToIntermediate(tx, context, verified, intermediate, factors, at);
     }
     // Single use: of two exchanges of one intermediate session, only the one whose update claims it goes on.

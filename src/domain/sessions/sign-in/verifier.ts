@@ -18,7 +18,9 @@ export interface VerifiedFactor<Tx> {
   /**
    * Runs in the same transaction once the factor is on a member session (started, or added to the
    * one the caller presented), after that session's audit event: for a method whose credential
-   * records the session it opened. Not run when the sign-in ends in an intermediate session.
+   * records the session it opened (impersonation claims its token for that session here). A verifier
+   * with one must satisfy MFA: a sign-in that would end in an intermediate session, where there is no
+   * session to record, is refused as a programming error rather than leaving the credential unclaimed.
    */
   readonly onSession?: (tx: Tx, context: OperationContext, session: MemberSession) => Promise<void>;
 }
