@@ -76,6 +76,8 @@ try {
   const at = toTimestamp(now);
   const firstOrganization = organizations[0];
   const emailFactor = { type: 'email', deliveryMethod: 'email', createdAt: at, lastAuthenticatedAt: at, updatedAt: at, detail: { name: 'email_factor', fields: { email_id: ids.next('email'), email_address: 'member-0@bench.example.com' } } };
+  // The pipeline signs the session's JWT after it commits: a signing key must exist (the server would make one at start anyway).
+  await services.keystore.ensureSigningKey();
   const firstSession = await services.signIn.signIn(
     context,
     { verify: async () => ({ member: template.member, organization: firstOrganization, factor: emailFactor, satisfiesMfa: true }) },

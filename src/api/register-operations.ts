@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { sharedError } from '../domain/common/errors.js';
 import { ok, projectContext } from '../http/respond.js';
+import { answerJson } from '../http/wire/answer-json.js';
 import { CONTRACT_OPERATIONS, type ContractOperation } from './generated/operations.js';
 import type { ApiServices, ExtensionOperation, OperationCall, StytchOperation } from './operation.js';
 import { EXTENSION_OPERATIONS, STYTCH_OPERATIONS } from './operations.js';
@@ -47,7 +48,7 @@ function registerStytchOperation(app: FastifyInstance, contract: ContractOperati
     // The generated schemas are plain JSON schema; Fastify's types want mutable objects.
     schema: contract.schema as FastifySchema,
     ...(operation.config && { config: operation.config }),
-    handler: async (request, reply) => ok(request, await operation.handle(callOf(request, reply, services.projectId), services)),
+    handler: async (request, reply) => sendAnswer(reply, ok(request, await operation.handle(callOf(request, reply, services.projectId), services))),
   });
 }
 
@@ -60,9 +61,14 @@ function registerExtension(app: FastifyInstance, extension: ExtensionOperation, 
     ...(extension.config && { config: extension.config }),
     handler: async (request, reply) => {
       const result = await extension.handle(callOf(request, reply, services.projectId), services);
-      return result === reply ? reply : ok(request, result);
+      return result === reply ? reply : sendAnswer(reply, ok(request, result));
     },
   });
+}
+
+/** Sends the answer as the JSON text Fastify would make of it, with shared parts spliced in (answer-json.ts). */
+function sendAnswer(reply: FastifyReply, body: Readonly<Record<string, unknown>>): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(answerJson(body));
 }
 
 function registerNotImplemented(app: FastifyInstance, contract: ContractOperation): void {

@@ -1,5 +1,7 @@
 import { effectiveRoles, isAdmin, type Member } from '../../domain/members/member.js';
 import type { Organization } from '../../domain/organizations/organization.js';
+import { shareJson } from './answer-json.js';
+import { deepFreeze } from '../../platform/deep-freeze.js';
 
 /** Stytch's Member object (`api_organization_v1_Member` in the contract). */
 export interface MemberWire {
@@ -31,8 +33,27 @@ export interface MemberWire {
   lock_expires_at: string | null;
 }
 
-/** The organization is needed because email-domain implicit roles come from its settings. */
+/** Wire members of shared (frozen) member and organization versions, encoded once per pair. */
+const ENCODED = new WeakMap<Member, WeakMap<Organization, MemberWire>>();
+
+/**
+ * The organization is needed because email-domain implicit roles come from its settings. Members
+ * and organizations the store shares between requests (frozen, row-memo.ts) are encoded once, and
+ * their wire object's JSON text is reused (answer-json.ts).
+ */
 export function encodeMember(member: Member, organization: Organization): MemberWire {
+  if (!Object.isFrozen(member) || !Object.isFrozen(organization)) return toWire(member, organization);
+  const byOrganization = ENCODED.get(member) ?? new WeakMap<Organization, MemberWire>();
+  ENCODED.set(member, byOrganization);
+  let wire = byOrganization.get(organization);
+  if (wire === undefined) {
+    wire = shareJson(deepFreeze(toWire(member, organization)));
+    byOrganization.set(organization, wire);
+  }
+  return wire;
+}
+
+function toWire(member: Member, organization: Organization): MemberWire {
   const roles = effectiveRoles(member, organization);
   return {
     organization_id: member.organizationId,

@@ -1,4 +1,6 @@
 import type { Organization } from '../../domain/organizations/organization.js';
+import { shareJson } from './answer-json.js';
+import { deepFreeze } from '../../platform/deep-freeze.js';
 
 /** Stytch's Organization object (`api_organization_v1_Organization` in the contract). */
 export interface OrganizationWire {
@@ -34,7 +36,21 @@ export interface OrganizationWire {
   allowed_oauth_tenants: Record<string, string[]>;
 }
 
+/** Wire organizations of shared (frozen) organization versions, encoded once each. */
+const ENCODED = new WeakMap<Organization, OrganizationWire>();
+
+/** Organizations the store shares between requests (frozen, row-memo.ts) are encoded once, their JSON text reused (answer-json.ts). */
 export function encodeOrganization(organization: Organization): OrganizationWire {
+  if (!Object.isFrozen(organization)) return toWire(organization);
+  let wire = ENCODED.get(organization);
+  if (wire === undefined) {
+    wire = shareJson(deepFreeze(toWire(organization)));
+    ENCODED.set(organization, wire);
+  }
+  return wire;
+}
+
+function toWire(organization: Organization): OrganizationWire {
   const settings = organization.settings;
   return {
     organization_id: organization.organizationId,

@@ -1,4 +1,6 @@
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import type { Member } from '../../domain/members/member.js';
+import type { Organization } from '../../domain/organizations/organization.js';
 import type { IntermediateSession } from '../../domain/sessions/intermediate-session.js';
 import type { AuthenticationFactor, MemberSession, SessionAttributes } from '../../domain/sessions/session.js';
 import type { SessionRecord, SessionsStore } from '../../domain/sessions/sessions-store.js';
@@ -7,6 +9,7 @@ import { markHotStatement } from './hot-statements.js';
 import { fromJson, toJson } from './json-column.js';
 import { memberFromRow } from './members-sql-store.js';
 import { organizationFromRow } from './organizations-sql-store.js';
+import { RowMemo } from './row-memo.js';
 
 const SESSION_COLUMNS = [
   'member_session_id', 'token_lookup_id', 'token_digest', 'member_id', 'organization_id', 'started_at', 'last_accessed_at', 'expires_at',
@@ -222,11 +225,24 @@ const TOKEN_DIGEST_POSITION = SESSION_COLUMNS.indexOf('token_digest');
 const MEMBER_OFFSET = SESSION_COLUMNS.length;
 const ORGANIZATION_OFFSET = MEMBER_OFFSET + MEMBER_COLUMNS.length;
 
+const ORGANIZATION_END = ORGANIZATION_OFFSET + ORGANIZATION_COLUMNS.length;
+
+/**
+ * Members and organizations as last mapped from identical column values (row-memo.ts), shared by
+ * every store of the process. The bound keeps it to the active few: 20,000 members of ~2 KB each.
+ */
+const MEMBERS = new RowMemo<Member>(20_000);
+const ORGANIZATIONS = new RowMemo<Organization>(5_000);
+
 function fromJoinedRow(row: PositionalRow): SessionRecord {
   return {
     session: fromRow(named(row, SESSION_COLUMNS, 0) as unknown as Selectable<SessionRow>),
-    member: memberFromRow(named(row, MEMBER_COLUMNS, MEMBER_OFFSET) as unknown as MemberRow),
-    organization: organizationFromRow(named(row, ORGANIZATION_COLUMNS, ORGANIZATION_OFFSET) as unknown as OrganizationRow),
+    member: MEMBERS.get(String(row[MEMBER_OFFSET]), row, MEMBER_OFFSET, ORGANIZATION_OFFSET, () =>
+      memberFromRow(named(row, MEMBER_COLUMNS, MEMBER_OFFSET) as unknown as MemberRow),
+    ),
+    organization: ORGANIZATIONS.get(String(row[ORGANIZATION_OFFSET]), row, ORGANIZATION_OFFSET, ORGANIZATION_END, () =>
+      organizationFromRow(named(row, ORGANIZATION_COLUMNS, ORGANIZATION_OFFSET) as unknown as OrganizationRow),
+    ),
   };
 }
 
