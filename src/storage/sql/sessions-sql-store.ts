@@ -229,10 +229,11 @@ const ORGANIZATION_END = ORGANIZATION_OFFSET + ORGANIZATION_COLUMNS.length;
 
 /**
  * Members and organizations as last mapped from identical column values (row-memo.ts), shared by
- * every store of the process. The bound keeps it to the active few: 20,000 members of ~2 KB each.
+ * every store of the process. The bound keeps it to the most recently active: with its wire object
+ * and JSON text at the edge, a member costs about 5 KB, so 5,000 of them stay under 25 MB.
  */
-const MEMBERS = new RowMemo<Member>(20_000);
-const ORGANIZATIONS = new RowMemo<Organization>(5_000);
+const MEMBERS = new RowMemo<Member>(5_000);
+const ORGANIZATIONS = new RowMemo<Organization>(1_000);
 
 function fromJoinedRow(row: PositionalRow): SessionRecord {
   return {
