@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { MintedToken } from '../domain/impersonation/impersonation-service.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import type { Services } from '../services.js';
+import { encodeMintedToken } from '../http/wire/impersonation.js';
 import { printableJson } from '../http/wire/json-text.js';
 import { printable } from './cli-support.js';
 import { UsageError } from './keys-command.js';
@@ -103,19 +104,8 @@ export async function runImpersonate(services: Services, context: OperationConte
     reason: args.reason,
     expirationMinutes: args.expirationMinutes,
   });
-  out(args.json ? printableJson(encodeMinted(minted)) : describeMinted(minted));
+  out(args.json ? printableJson(encodeMintedToken(minted)) : describeMinted(minted));
   return 0;
-}
-
-function encodeMinted(minted: MintedToken): Record<string, string | null> {
-  return {
-    token_id: minted.tokenId,
-    impersonation_token: minted.impersonationToken,
-    expires_at: minted.expiresAt,
-    impersonation_url: minted.impersonationUrl,
-    member_id: minted.member.memberId,
-    organization_id: minted.organization.organizationId,
-  };
 }
 
 function describeMinted(minted: MintedToken): string {

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { isDomainError, type DomainError } from '../../domain/common/domain-error.js';
 import { sharedError } from '../../domain/common/errors.js';
 import type { SessionsService } from '../../domain/sessions/sessions-service.js';
+import { encodeMintedToken } from '../../http/wire/impersonation.js';
 import { objectSchema, str } from '../json-schema.js';
 import { extensionOperation } from '../operation.js';
 import { callerSession, type CallerSession } from './caller-session.js';
@@ -66,14 +67,7 @@ export default extensionOperation<unknown>({
       callerSessionRefusal: caller.refusal,
       malformed: failed === undefined ? undefined : sharedError('bad_request', malformedMintMessage(failed)),
     });
-    return {
-      token_id: minted.tokenId,
-      impersonation_token: minted.impersonationToken,
-      expires_at: minted.expiresAt,
-      impersonation_url: minted.impersonationUrl,
-      member_id: minted.member.memberId,
-      organization_id: minted.organization.organizationId,
-    };
+    return encodeMintedToken(minted);
   },
 });
 

@@ -1,8 +1,21 @@
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
 import type { ImpersonatedSession, ImpersonationToken } from '../../domain/impersonation/impersonation.js';
 import type { PolicyView } from '../../domain/impersonation/impersonation-admin-service.js';
+import type { MintedToken } from '../../domain/impersonation/impersonation-service.js';
 
 // How impersonation resources leave the server: the API operations (src/api/impersonation), the console and the CLI share these.
+
+/** A minted impersonation token as the mint answers it, and as `understudy impersonate --json` prints it. */
+export function encodeMintedToken(minted: MintedToken) {
+  return {
+    token_id: minted.tokenId,
+    impersonation_token: minted.impersonationToken,
+    expires_at: minted.expiresAt,
+    impersonation_url: minted.impersonationUrl,
+    member_id: minted.member.memberId,
+    organization_id: minted.organization.organizationId,
+  };
+}
 
 export function encodePolicy(view: PolicyView) {
   return {
