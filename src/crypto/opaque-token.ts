@@ -37,3 +37,20 @@ export function digestToken(token: string): Buffer {
 export function digestsMatch(presented: Buffer, stored: Buffer): boolean {
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
+
+/**
+ * The stored record a presented token names, or undefined when it names none: found by the token's
+ * lookup id, then accepted only if the stored digest matches the presented token's (constant time).
+ * Every kind of opaque token (sessions, intermediate sessions, impersonation tokens, console
+ * sessions) is resolved here, so none can skip the digest comparison.
+ */
+export async function findByOpaqueToken<Found>(
+  presented: string | undefined,
+  find: (lookupId: string) => Promise<Found | undefined>,
+  storedDigest: (found: Found) => Buffer,
+): Promise<Found | undefined> {
+  const parsed = presented === undefined ? undefined : parseOpaqueToken(presented);
+  if (parsed === undefined) return undefined;
+  const found = await find(parsed.lookupId);
+  return found !== undefined && digestsMatch(parsed.digest, storedDigest(found)) ? found : undefined;
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createOpaqueToken, digestToken, digestsMatch, parseOpaqueToken } from '../../src/crypto/opaque-token.js';
+import { createOpaqueToken, digestToken, digestsMatch, findByOpaqueToken, parseOpaqueToken } from '../../src/crypto/opaque-token.js';
 import { SequentialRandom, cryptoRandom } from '../../src/platform/random.js';
 
 const URL_SAFE_44 = /^[A-Za-z0-9_-]{44}$/;
@@ -79,5 +79,33 @@ describe('digestsMatch', () => {
     expect(digestsMatch(digest, digest.subarray(0, 31))).toBe(false);
     expect(digestsMatch(digest.subarray(0, 16), digest)).toBe(false);
     expect(digestsMatch(Buffer.alloc(0), digest)).toBe(false);
+  });
+});
+
+describe('findByOpaqueToken', () => {
+  const stored = createOpaqueToken(cryptoRandom);
+  const table = new Map([[stored.lookupId, { id: 'row-1', digest: stored.digest }]]);
+  const lookups: string[] = [];
+  const find = async (lookupId: string) => {
+    lookups.push(lookupId);
+    return table.get(lookupId);
+  };
+
+  it('finds the row of the token it was stored for', async () => {
+    expect(await findByOpaqueToken(stored.token, find, (row) => row.digest)).toEqual({ id: 'row-1', digest: stored.digest });
+  });
+
+  it('refuses a token with the same lookup id but another secret: the digest decides, not the lookup', async () => {
+    const forged = `${stored.token.slice(0, 12)}${createOpaqueToken(cryptoRandom).token.slice(12)}`;
+    expect(await findByOpaqueToken(forged, find, (row) => row.digest)).toBeUndefined();
+  });
+
+  it('answers undefined without a lookup for no token or one that cannot be ours', async () => {
+    lookups.length = 0;
+    for (const presented of [undefined, '', 'short', `${stored.token}x`, stored.token.replace(/.$/, '!')]) {
+      expect(await findByOpaqueToken(presented, find, (row) => row.digest)).toBeUndefined();
+    }
+    expect(lookups).toEqual([]);
+    expect(await findByOpaqueToken(createOpaqueToken(cryptoRandom).token, find, (row) => row.digest)).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { findByOpaqueToken } from '../../crypto/opaque-token.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
@@ -126,9 +126,15 @@ export async function checkPresentedToken(
   project: ProjectImpersonationPolicy,
   at: string,
 ): Promise<{ token: ImpersonationToken; lookupId: string }> {
-  const parsed = parseOpaqueToken(presented);
-  const found = parsed === undefined ? undefined : await ports.impersonation.findTokenByLookupId(parsed.lookupId);
-  if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.digest)) {
+  const found = await findByOpaqueToken(
+    presented,
+    async (lookupId) => {
+      const stored = await ports.impersonation.findTokenByLookupId(lookupId);
+      return stored && { ...stored, lookupId };
+    },
+    (stored) => stored.digest,
+  );
+  if (found === undefined) {
     throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'unknown_token');
   }
   const token = found.token;
@@ -136,7 +142,7 @@ export async function checkPresentedToken(
   if (token.expiresAt <= at) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'expired', token);
   const policy = effectivePolicy(project, await ports.impersonation.findPolicy(token.organizationId));
   if (!policy.enabled) throw new RedemptionRefusal(impersonationDisabled(policy), `disabled_by_${policy.disabledBy}`, token);
-  return { token, lookupId: parsed.lookupId };
+  return { token, lookupId: found.lookupId };
 }
 
 export function impersonationDisabled(policy: EffectivePolicy): DomainError {

@@ -1,4 +1,4 @@
-import { createOpaqueToken, digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { createOpaqueToken, findByOpaqueToken } from '../../crypto/opaque-token.js';
 import type { PasswordHasher } from '../../crypto/password-hasher.js';
 import { verifyTotp } from '../../crypto/totp.js';
 import type { Clock } from '../../platform/clock.js';
@@ -161,10 +161,8 @@ export class ConsoleAuthService {
    * long, past its absolute end, or its operator is disabled. Refreshes the idle timer.
    */
   async resolve(token: string | undefined): Promise<ConsoleIdentity | undefined> {
-    const parsed = token === undefined ? undefined : parseOpaqueToken(token);
-    if (parsed === undefined) return undefined;
-    const found = await this.#store.operators.findConsoleSession(parsed.lookupId);
-    if (found === undefined || !digestsMatch(parsed.digest, found.digest)) return undefined;
+    const found = await findByOpaqueToken(token, (lookupId) => this.#store.operators.findConsoleSession(lookupId), (stored) => stored.digest);
+    if (found === undefined) return undefined;
     const now = this.#clock.now();
     const session = found.session;
     const idleLimit = new Date(new Date(session.lastSeenAt).getTime() + SESSION_IDLE_MINUTES * 60_000);

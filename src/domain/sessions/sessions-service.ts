@@ -1,4 +1,4 @@
-import { digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { findByOpaqueToken } from '../../crypto/opaque-token.js';
 import { textDigest } from '../../crypto/secret-digest.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
@@ -228,11 +228,7 @@ export class SessionsService {
   }
 
   async #findByToken(sessionToken: string): Promise<SessionRecord | undefined> {
-    const parsed = parseOpaqueToken(sessionToken);
-    if (parsed === undefined) return undefined;
-    const found = await this.#store.sessions.findSessionByTokenLookupId(parsed.lookupId);
-    if (found === undefined || !digestsMatch(parsed.digest, found.tokenDigest)) return undefined;
-    return found;
+    return findByOpaqueToken(sessionToken, (lookupId) => this.#store.sessions.findSessionByTokenLookupId(lookupId), (stored) => stored.tokenDigest);
   }
 
   async #findByJwt(sessionJwt: string): Promise<SessionRecord | undefined> {

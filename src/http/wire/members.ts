@@ -43,8 +43,11 @@ const ENCODED = new WeakMap<Member, WeakMap<Organization, MemberWire>>();
  */
 export function encodeMember(member: Member, organization: Organization): MemberWire {
   if (!Object.isFrozen(member) || !Object.isFrozen(organization)) return toWire(member, organization);
-  const byOrganization = ENCODED.get(member) ?? new WeakMap<Organization, MemberWire>();
-  ENCODED.set(member, byOrganization);
+  let byOrganization = ENCODED.get(member);
+  if (byOrganization === undefined) {
+    byOrganization = new WeakMap<Organization, MemberWire>();
+    ENCODED.set(member, byOrganization);
+  }
   let wire = byOrganization.get(organization);
   if (wire === undefined) {
     wire = shareJson(deepFreeze(toWire(member, organization)));

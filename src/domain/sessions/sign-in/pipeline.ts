@@ -1,4 +1,4 @@
-import { createOpaqueToken, digestsMatch, parseOpaqueToken } from '../../../crypto/opaque-token.js';
+import { createOpaqueToken, findByOpaqueToken } from '../../../crypto/opaque-token.js';
 import type { Clock } from '../../../platform/clock.js';
 import { toTimestamp } from '../../../platform/clock.js';
 import type { IdGenerator } from '../../../platform/ids.js';
@@ -106,9 +106,8 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   }
 
   async #findIntermediate(token: string): Promise<{ intermediateSession: IntermediateSession; token: string }> {
-    const parsed = parseOpaqueToken(token);
-    const found = parsed === undefined ? undefined : await this.#store.sessions.findIntermediateSessionByTokenLookupId(parsed.lookupId);
-    if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, found.tokenDigest) || !isUsable(found.intermediateSession, toTimestamp(this.#clock.now()))) {
+    const found = await findByOpaqueToken(token, (lookupId) => this.#store.sessions.findIntermediateSessionByTokenLookupId(lookupId), (stored) => stored.tokenDigest);
+    if (found === undefined || !isUsable(found.intermediateSession, toTimestamp(this.#clock.now()))) {
       throw sessionError('intermediate_session_not_found');
     }
     return { intermediateSession: found.intermediateSession, token };
