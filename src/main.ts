@@ -149,6 +149,8 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     mintsPerMinute: config.rateLimitMintsPerMinute,
     searchesPerMinute: config.rateLimitSearchesPerMinute,
     consoleSignInsPerMinute: config.rateLimitConsoleSignInsPerMinute,
+    emailSendsPerAddressPerMinute: config.rateLimitEmailSendsPerAddressPerMinute,
+    emailSendsPerClientPerMinute: config.rateLimitEmailSendsPerClientPerMinute,
   };
 }
 

@@ -3,6 +3,7 @@ import { SigningKeystore } from './crypto/keys/signing-keystore.js';
 import { argon2idHasher, type PasswordHasher } from './crypto/password-hasher.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { DomainEvents } from './domain/common/domain-events.js';
+import { emailSignInEventHandlers } from './domain/email-sign-in/email-sign-in-event-handlers.js';
 import { ConsoleAuthService } from './domain/operators/console-auth-service.js';
 import { OperatorsService } from './domain/operators/operators-service.js';
 import { AuditExports } from './domain/impersonation/audit-export.js';
@@ -41,6 +42,8 @@ export interface Services {
   readonly operators: OperatorsService;
   readonly consoleAuth: ConsoleAuthService;
   readonly rateLimits: RateLimiter;
+  // Signing in by email: one line per service (mail delivery, redirect URLs, magic links, one-time codes, discovery).
+  // ANCHOR: email sign-in services (interface)
 }
 
 /**
@@ -100,6 +103,11 @@ export function createServices(options: {
   events.subscribe('member.email_changed', endSessions.memberEmailChanged);
   events.subscribe('organization.deleted', endImpersonations.organizationDeleted);
   events.subscribe('organization.deleted', endSessions.organizationDeleted);
+  // Magic links and codes go last: they lock nothing the handlers above lock.
+  const endEmailCredentials = emailSignInEventHandlers();
+  events.subscribe('member.deleted', endEmailCredentials.memberDeleted);
+  events.subscribe('member.email_changed', endEmailCredentials.memberEmailChanged);
+  events.subscribe('organization.deleted', endEmailCredentials.organizationDeleted);
   events.subscribe('operator.disabled', endImpersonations.operatorDisabled);
   events.subscribe('operator.password_reset', endImpersonations.operatorPasswordReset);
   // Sessions publish it after revoking the session row, so the ledger's row is locked after it.
@@ -120,5 +128,6 @@ export function createServices(options: {
     operators,
     consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') }),
     rateLimits,
+    // ANCHOR: email sign-in services (construction)
   };
 }

@@ -101,7 +101,14 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (rateLimitsEnabled !== 'true' && rateLimitsEnabled !== 'false') {
     problems.push(`${CONFIG_KEYS.rateLimitsEnabled.env} must be true or false (got "${rateLimitsEnabled}")`);
   }
-  const perMinute = (name: 'rateLimitMintsPerMinute' | 'rateLimitSearchesPerMinute' | 'rateLimitConsoleSignInsPerMinute'): number => {
+  const perMinute = (
+    name:
+      | 'rateLimitMintsPerMinute'
+      | 'rateLimitSearchesPerMinute'
+      | 'rateLimitConsoleSignInsPerMinute'
+      | 'rateLimitEmailSendsPerAddressPerMinute'
+      | 'rateLimitEmailSendsPerClientPerMinute',
+  ): number => {
     const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
     if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be an integer from 0 (no limit) to 1000000 (got "${raw(name)}")`);
     return value ?? 0;
@@ -109,6 +116,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const rateLimitMintsPerMinute = perMinute('rateLimitMintsPerMinute');
   const rateLimitSearchesPerMinute = perMinute('rateLimitSearchesPerMinute');
   const rateLimitConsoleSignInsPerMinute = perMinute('rateLimitConsoleSignInsPerMinute');
+  const rateLimitEmailSendsPerAddressPerMinute = perMinute('rateLimitEmailSendsPerAddressPerMinute');
+  const rateLimitEmailSendsPerClientPerMinute = perMinute('rateLimitEmailSendsPerClientPerMinute');
   const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
   if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
   const auditExportStallSeconds = parseInteger(raw('auditExportStallSeconds'), { min: 1, max: 3600 });
@@ -135,6 +144,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimitMintsPerMinute,
     rateLimitSearchesPerMinute,
     rateLimitConsoleSignInsPerMinute,
+    rateLimitEmailSendsPerAddressPerMinute,
+    rateLimitEmailSendsPerClientPerMinute,
     trustProxy,
     auditExportConcurrency: auditExportConcurrency as number,
     auditExportStallSeconds: auditExportStallSeconds as number,

@@ -60,6 +60,18 @@ export const CONFIG_KEYS = {
     default: '10',
     doc: 'Console sign-in attempts (email and password) per client address and minute, whatever addresses they try; 0 turns this limit off.',
   },
+  rateLimitEmailSendsPerAddressPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_EMAIL_SENDS_PER_ADDRESS_PER_MINUTE',
+    file: 'rate_limit_email_sends_per_address_per_minute',
+    default: '5',
+    doc: 'Magic links and one-time codes sent to one email address per minute, across organizations and flows; 0 turns this limit off.',
+  },
+  rateLimitEmailSendsPerClientPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_EMAIL_SENDS_PER_CLIENT_PER_MINUTE',
+    file: 'rate_limit_email_sends_per_client_per_minute',
+    default: '300',
+    doc: "Magic links and one-time codes sent per client address (usually the application's backend) per minute; 0 turns this limit off.",
+  },
   trustProxy: {
     env: 'UNDERSTUDY_TRUST_PROXY',
     file: 'trust_proxy',
@@ -130,6 +142,8 @@ export interface Config {
   readonly rateLimitMintsPerMinute: number;
   readonly rateLimitSearchesPerMinute: number;
   readonly rateLimitConsoleSignInsPerMinute: number;
+  readonly rateLimitEmailSendsPerAddressPerMinute: number;
+  readonly rateLimitEmailSendsPerClientPerMinute: number;
   readonly trustProxy: string | undefined;
   readonly auditExportConcurrency: number;
   readonly auditExportStallSeconds: number;

@@ -1,5 +1,6 @@
 import type { SigningKeysStore } from '../crypto/keys/signing-keys-store.js';
 import type { AuditStore } from './audit/audit-store.js';
+import type { EmailCredentialsStore } from './email-sign-in/email-credentials-store.js';
 import type { ImpersonationStore } from './impersonation/impersonation-store.js';
 import type { MembersStore } from './members/members-store.js';
 import type { OperatorsStore } from './operators/operators-store.js';
@@ -23,4 +24,5 @@ export interface StorePorts {
   readonly impersonation: ImpersonationStore;
   readonly operators: OperatorsStore;
   readonly rateLimits: RateLimitsStore;
+  readonly emailCredentials: EmailCredentialsStore;
 }

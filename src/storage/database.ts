@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 /**
  * Row types of every table, shared by both dialects. Timestamps are RFC 3339 text (they sort as
  * text and read back identically on SQLite and PostgreSQL); booleans are 0/1 integers; JSON
@@ -11,6 +12,7 @@ export interface Database {
   audit_events: AuditEventRow;
   sessions: SessionRow;
   intermediate_sessions: IntermediateSessionRow;
+  email_credentials: EmailCredentialRow;
   signing_keys: SigningKeyRow;
   impersonation_tokens: ImpersonationTokenRow;
   impersonated_sessions: ImpersonatedSessionRow;
@@ -108,12 +110,32 @@ export interface IntermediateSessionRow {
   token_lookup_id: string;
   /** base64url SHA-256 of the whole token; the token itself is never stored. */
   token_digest: string;
-  organization_id: string;
-  member_id: string;
+  /** Null for a discovery intermediate session, which belongs to an email address alone. */
+  organization_id: string | null;
+  member_id: string | null;
+  email_address: string;
   authentication_factors: string;
   created_at: string;
   expires_at: string;
   consumed_at: string | null;
+}
+
+/** A magic link or one-time code: never the token or code, only its lookup id (links) and digest. */
+export interface EmailCredentialRow {
+  credential_id: string;
+  kind: string;
+  purpose: string;
+  organization_id: string | null;
+  member_id: string | null;
+  email_address: string;
+  lookup_id: string | null;
+  /** base64url SHA-256 of the token, or of the credential id and the code. */
+  digest: string;
+  pkce_code_challenge: string | null;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+  failed_attempts: Generated<number>;
 }
 
 export interface SigningKeyRow {

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { StorePorts } from '../domain/ports.js';
 import type { Database } from './database.js';
 import { AuditSqlStore } from './sql/audit-sql-store.js';
+import { EmailCredentialsSqlStore } from './sql/email-credentials-sql-store.js';
 import { ImpersonationSqlStore } from './sql/impersonation-sql-store.js';
 import { MembersSqlStore } from './sql/members-sql-store.js';
 import { OperatorsSqlStore } from './sql/operators-sql-store.js';
@@ -45,6 +46,7 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     impersonation: new ImpersonationSqlStore(db),
     operators: new OperatorsSqlStore(db, dialect),
     rateLimits: new RateLimitsSqlStore(db),
+    emailCredentials: new EmailCredentialsSqlStore(db),
   };
 }
 

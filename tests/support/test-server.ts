@@ -67,6 +67,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     rateLimitMintsPerMinute: 60,
     rateLimitSearchesPerMinute: 100,
     rateLimitConsoleSignInsPerMinute: 10,
+    rateLimitEmailSendsPerAddressPerMinute: 5,
+    rateLimitEmailSendsPerClientPerMinute: 300,
     trustProxy: undefined,
     auditExportConcurrency: 2,
     auditExportStallSeconds: 30,

@@ -31,7 +31,7 @@ class RecordingStore implements RateLimitsStore {
   }
 }
 
-const SETTINGS = { enabled: true, mintsPerMinute: 2, searchesPerMinute: 0, consoleSignInsPerMinute: 3 };
+const SETTINGS = { enabled: true, mintsPerMinute: 2, searchesPerMinute: 0, consoleSignInsPerMinute: 3, emailSendsPerAddressPerMinute: 0, emailSendsPerClientPerMinute: 0 };
 const FROM = (ipAddress: string): OperationContext => ({ requestId: 'r', actor: { type: 'system' }, client: { ipAddress, userAgent: '' } });
 
 function limiterAt(start: string) {

@@ -33,7 +33,14 @@ export type AuditEventType =
   | 'operator.signed_in'
   | 'operator.sign_in_failed'
   | 'operator.locked'
-  | 'operator.signed_out';
+  | 'operator.signed_out'
+  // Signing in by email (magic links, one-time codes, invitations, discovery).
+  | 'member.signed_in'
+  | 'member.sign_in_refused'
+  | 'member.invited'
+  | 'magic_link.sent'
+  | 'email_otp.sent'
+  | 'discovery.organization_created';
 
 export interface AuditEvent {
   readonly eventId: string;

@@ -38,6 +38,46 @@ export interface Member {
   readonly updatedAt: string;
 }
 
+/**
+ * A member as first written: no factors, no roles beyond `stytch_member`, nothing verified yet.
+ * `overrides` sets what the creating operation was given (members.create, an invitation).
+ */
+export function newMember(input: {
+  memberId: string;
+  organization: Organization;
+  emailAddress: string;
+  status: MemberStatus;
+  at: string;
+  overrides?: Partial<Omit<Member, 'memberId' | 'organizationId' | 'emailAddress' | 'status' | 'createdAt' | 'updatedAt'>>;
+}): Member {
+  return {
+    memberId: input.memberId,
+    organizationId: input.organization.organizationId,
+    emailAddress: input.emailAddress,
+    emailAddressVerified: false,
+    status: input.status,
+    name: '',
+    externalId: null,
+    isBreakglass: false,
+    mfaPhoneNumber: '',
+    mfaPhoneNumberVerified: false,
+    mfaEnrolled: false,
+    defaultMfaMethod: '',
+    assignedRoles: [],
+    trustedMetadata: {},
+    untrustedMetadata: {},
+    retiredEmailAddresses: [],
+    memberPasswordId: '',
+    totpRegistrationId: '',
+    isLocked: false,
+    lockCreatedAt: null,
+    lockExpiresAt: null,
+    ...input.overrides,
+    createdAt: input.at,
+    updatedAt: input.at,
+  };
+}
+
 export type RoleSource =
   | { readonly type: 'direct_assignment'; readonly details: Record<string, never> }
   | { readonly type: 'email_assignment'; readonly details: { readonly email_domain: string } };

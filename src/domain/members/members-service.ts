@@ -22,6 +22,7 @@ import {
   checkMemberName,
   checkMetadata,
   checkPhoneNumber,
+  newMember,
   normalizeEmail,
   type Member,
   type MemberStatus,
@@ -115,31 +116,23 @@ export class MembersService {
     return this.#store.transaction(async (tx) => {
       const organization = await requireOrganization(tx, organizationReference, FOR_SHARE);
       const now = toTimestamp(this.#clock.now());
-      const member: Member = {
+      const member = newMember({
         memberId: this.#ids.next('member'),
-        organizationId: organization.organizationId,
+        organization,
         emailAddress: normalizeEmail(input.emailAddress),
-        emailAddressVerified: false,
         status: input.createMemberAsPending === true ? 'pending' : 'active',
-        name: checkMemberName(input.name ?? ''),
-        externalId: emptyToNull(input.externalId),
-        isBreakglass: input.isBreakglass ?? false,
-        mfaPhoneNumber: checkPhoneNumber(input.mfaPhoneNumber ?? ''),
-        mfaPhoneNumberVerified: false,
-        mfaEnrolled: input.mfaEnrolled ?? false,
-        defaultMfaMethod: '',
-        assignedRoles: checkAssignedRoles(input.roles ?? [], organization),
-        trustedMetadata: checkMetadata(input.trustedMetadata ?? {}, 'trusted_metadata'),
-        untrustedMetadata: checkMetadata(input.untrustedMetadata ?? {}, 'untrusted_metadata'),
-        retiredEmailAddresses: [],
-        memberPasswordId: '',
-        totpRegistrationId: '',
-        isLocked: false,
-        lockCreatedAt: null,
-        lockExpiresAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+        at: now,
+        overrides: {
+          name: checkMemberName(input.name ?? ''),
+          externalId: emptyToNull(input.externalId),
+          isBreakglass: input.isBreakglass ?? false,
+          mfaPhoneNumber: checkPhoneNumber(input.mfaPhoneNumber ?? ''),
+          mfaEnrolled: input.mfaEnrolled ?? false,
+          assignedRoles: checkAssignedRoles(input.roles ?? [], organization),
+          trustedMetadata: checkMetadata(input.trustedMetadata ?? {}, 'trusted_metadata'),
+          untrustedMetadata: checkMetadata(input.untrustedMetadata ?? {}, 'untrusted_metadata'),
+        },
+      });
       await assertUniqueWithinOrganization(tx.members, member);
       await writeOrExplain(() => tx.members.insertMember(member));
       await this.#audit.record(tx.audit, context, {

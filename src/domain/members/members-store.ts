@@ -15,6 +15,17 @@ export interface MembersStore {
   findMemberByEmail(organizationId: string, emailAddress: string): Promise<Member | undefined>;
   /** The member with this id in any organization, or undefined. `forUpdate` (here and in findMember) locks it (ReadForUpdate). */
   findMemberById(memberId: string, options?: ReadForUpdate): Promise<Member | undefined>;
+  /**
+   * An email proof signed the member in: `pending` and `invited` become `active` and the address is
+   * verified, in one conditional update of those columns only. Returns the member as now stored, or
+   * undefined when it is deleted or gone.
+   */
+  markSignedInByEmail(organizationId: string, memberId: string, at: string): Promise<Member | undefined>;
+  /**
+   * An invitation was sent: a `pending` member becomes `invited` (any other status is left as is), in
+   * one conditional update; returns the member as now stored, or undefined when gone.
+   */
+  markInvited(organizationId: string, memberId: string, at: string): Promise<Member | undefined>;
   /** One page (`limit + 1` rows, oldest first) of members of `organizationIds` matching `query`, and the total. */
   searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }>;
 }

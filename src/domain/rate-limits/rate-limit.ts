@@ -3,7 +3,7 @@
  * `Retry-After` header (ours: Stytch does not document one). Windows are fixed and aligned to the epoch,
  * so every process computes the same window for the same instant and shares one counter.
  */
-export type RateLimitName = 'mints' | 'searches' | 'console_sign_ins';
+export type RateLimitName = 'mints' | 'searches' | 'console_sign_ins' | 'email_sends_per_address' | 'email_sends_per_client';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitName;
@@ -21,6 +21,10 @@ export interface RateLimitSettings {
   readonly searchesPerMinute: number;
   /** Console password attempts per client address and minute, whatever address each one tries. */
   readonly consoleSignInsPerMinute: number;
+  /** Magic links and one-time codes sent per email address and minute (whichever organization or flow). */
+  readonly emailSendsPerAddressPerMinute: number;
+  /** Magic links and one-time codes sent per client address and minute. */
+  readonly emailSendsPerClientPerMinute: number;
 }
 
 /** The limits in force: none when disabled, and none for a limit set to 0. */
@@ -30,6 +34,8 @@ export function policiesOf(settings: RateLimitSettings | undefined): RateLimitPo
     { name: 'mints', limit: settings.mintsPerMinute, windowSeconds: 60 },
     { name: 'searches', limit: settings.searchesPerMinute, windowSeconds: 60 },
     { name: 'console_sign_ins', limit: settings.consoleSignInsPerMinute, windowSeconds: 60 },
+    { name: 'email_sends_per_address', limit: settings.emailSendsPerAddressPerMinute, windowSeconds: 60 },
+    { name: 'email_sends_per_client', limit: settings.emailSendsPerClientPerMinute, windowSeconds: 60 },
   ];
   return all.filter((policy) => policy.limit > 0);
 }

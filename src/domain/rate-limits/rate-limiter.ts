@@ -18,6 +18,8 @@ const WHAT: Record<RateLimitName, string> = {
   mints: 'impersonation tokens minted per project',
   searches: 'calls of this search endpoint per project',
   console_sign_ins: 'console sign-in attempts per client address',
+  email_sends_per_address: 'emails sent to one address',
+  email_sends_per_client: 'emails sent per client address',
 };
 
 /**

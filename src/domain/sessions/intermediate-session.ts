@@ -4,14 +4,18 @@ import type { AuthenticationFactor } from './session.js';
 export const INTERMEDIATE_SESSION_MINUTES = 10;
 
 /**
- * A sign-in that proved who the member is but must still meet the organization's MFA requirement:
- * the factors so far, behind an `intermediate_session_token`. It never authenticates anything; it
- * is exchanged, once, for a member session when a later sign-in completes the requirement.
+ * A sign-in that proved something but cannot have a member session yet: the factors so far, behind
+ * an `intermediate_session_token`. Either a member proved who they are and must still meet their
+ * organization's MFA requirement (organization and member set), or an email address was proved in
+ * discovery before any organization was chosen (both null). It never authenticates anything; it is
+ * exchanged, once, for a member session when a later step completes the requirement.
  */
 export interface IntermediateSession {
   readonly intermediateSessionId: string;
-  readonly organizationId: string;
-  readonly memberId: string;
+  readonly organizationId: string | null;
+  readonly memberId: string | null;
+  /** The address proved (canonical): the member's, or the one discovery was started with. */
+  readonly emailAddress: string;
   readonly authenticationFactors: readonly AuthenticationFactor[];
   readonly createdAt: string;
   readonly expiresAt: string;

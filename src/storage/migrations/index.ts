@@ -7,6 +7,7 @@ import * as rateLimits from './0005-rate-limits.js';
 import * as impersonationTokenBinding from './0006-impersonation-token-binding.js';
 import * as auditEventsByOrganization from './0007-audit-events-by-organization.js';
 import * as intermediateSessions from './0008-intermediate-sessions.js';
+import * as emailSignIn from './0009-email-sign-in.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-impersonation-token-binding': impersonationTokenBinding,
   '0007-audit-events-by-organization': auditEventsByOrganization,
   '0008-intermediate-sessions': intermediateSessions,
+  '0009-email-sign-in': emailSignIn,
 };
 
 export const migrationProvider: MigrationProvider = {

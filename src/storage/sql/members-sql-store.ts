@@ -64,6 +64,33 @@ export class MembersSqlStore implements MembersStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  async markSignedInByEmail(organizationId: string, memberId: string, at: string): Promise<Member | undefined> {
+    const row = await this.#db
+      .updateTable('members')
+      .set((eb) => ({
+        status: eb.case().when('status', 'in', ['pending', 'invited']).then('active').else(eb.ref('status')).end(),
+        email_address_verified: toFlag(true),
+        updated_at: at,
+      }))
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
+      .where('status', '<>', 'deleted')
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async markInvited(organizationId: string, memberId: string, at: string): Promise<Member | undefined> {
+    await this.#db
+      .updateTable('members')
+      .set({ status: 'invited', updated_at: at })
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
+      .where('status', '=', 'pending')
+      .execute();
+    return this.findMember(organizationId, memberId);
+  }
+
   /** Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start. */
   #locked<Query extends { forUpdate(): Query; forShare(): Query }>(select: Query, options: ReadForUpdate): Query {
     if (this.#dialect !== 'postgres') return select;

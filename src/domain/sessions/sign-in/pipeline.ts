@@ -115,6 +115,12 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
 
   async #run(tx: Tx, context: OperationContext, verifier: SignInVerifier<Tx>, request: Request): Promise<Written> {
     const verified = await verifier.verify(tx, context);
+    const written = await this.#decide(tx, context, verified, request);
+    if (verified.signInMethod !== undefined) await this.#recordSignedIn(tx, context, verified, written);
+    return written;
+  }
+
+  async #decide(tx: Tx, context: OperationContext, verified: VerifiedFactor<Tx>, request: Request): Promise<Written> {
     const { member, organization } = verified;
     if (member.status === 'deleted' || member.organizationId !== organization.organizationId) throw memberError('member_not_found');
     const at = toTimestamp(this.#clock.now());
@@ -217,6 +223,20 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     return { record: { session, member, organization }, sessionToken: presented.sessionToken };
   }
 
+  /** The member's own sign-in, as one event: by which method, and what it led to. */
+  async #recordSignedIn(tx: Tx, context: OperationContext, verified: VerifiedFactor<Tx>, written: Written): Promise<void> {
+    const outcome =
+      'intermediate' in written
+        ? { member_authenticated: false, mfa_required: true }
+        : { member_authenticated: true, member_session_id: written.record.session.memberSessionId };
+    await this.#audit.record(tx.audit, context, {
+      type: 'member.signed_in',
+      organizationId: verified.organization.organizationId,
+      memberId: verified.member.memberId,
+      details: { method: verified.signInMethod, factor: verified.factor.type, ...outcome },
+    });
+  }
+
   /** The presented intermediate session as stored now (locked), refused when spent, expired or another member's. */
   async #lockIntermediate(tx: Tx, presented: IntermediateSession, member: Member, at: string): Promise<IntermediateSession> {
     const current = await tx.sessions.findIntermediateSessionForUpdate(presented.intermediateSessionId);
@@ -235,6 +255,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       intermediateSessionId: this.#ids.next('intermediate-session'),
       organizationId: organization.organizationId,
       memberId: member.memberId,
+      emailAddress: member.emailAddress,
       authenticationFactors: [factor],
       createdAt: toTimestamp(now),
       expiresAt: toTimestamp(new Date(now.getTime() + INTERMEDIATE_SESSION_MINUTES * 60_000)),

@@ -16,6 +16,12 @@ export interface VerifiedFactor<Tx> {
    */
   readonly satisfiesMfa?: boolean;
   /**
+   * The member signed themselves in (a magic link, a code, a password): the pipeline records one
+   * `member.signed_in` event naming this method and the outcome (a session, or an intermediate
+   * session still needing MFA). Unset for sign-ins that are not the member's own (impersonation).
+   */
+  readonly signInMethod?: string;
+  /**
    * Runs in the same transaction once the factor is on a member session (started, or added to the
    * one the caller presented), after that session's audit event: for a method whose credential
    * records the session it opened (impersonation claims its token for that session here). A verifier
