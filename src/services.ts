@@ -3,6 +3,7 @@ import { SigningKeystore } from './crypto/keys/signing-keystore.js';
 import { argon2idHasher, type PasswordHasher } from './crypto/password-hasher.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { DomainEvents } from './domain/common/domain-events.js';
+import { EmailProofs } from './domain/email-sign-in/email-proofs.js';
 import { emailSignInEventHandlers } from './domain/email-sign-in/email-sign-in-event-handlers.js';
 import { ConsoleAuthService } from './domain/operators/console-auth-service.js';
 import { OperatorsService } from './domain/operators/operators-service.js';
@@ -43,6 +44,8 @@ export interface Services {
   readonly consoleAuth: ConsoleAuthService;
   readonly rateLimits: RateLimiter;
   // Signing in by email: one line per service (mail delivery, redirect URLs, magic links, one-time codes, discovery).
+  /** Magic links and one-time codes: issued, redeemed and refused the same way by every email sign-in method. */
+  readonly emailProofs: EmailProofs;
   // ANCHOR: email sign-in services (interface)
 }
 
@@ -128,6 +131,7 @@ export function createServices(options: {
     operators,
     consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') }),
     rateLimits,
+    emailProofs: new EmailProofs({ store, clock, random, ids, audit, rateLimits }),
     // ANCHOR: email sign-in services (construction)
   };
 }

@@ -15,7 +15,8 @@ export type IdPrefix =
   | 'audit-event'
   | 'impersonation-token'
   | 'operator'
-  | 'console-session';
+  | 'console-session'
+  | 'email-credential';
 
 export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';
