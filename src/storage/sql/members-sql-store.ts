@@ -65,19 +65,19 @@ export class MembersSqlStore implements MembersStore {
   }
 
   async markSignedInByEmail(organizationId: string, memberId: string, at: string): Promise<Member | undefined> {
+    // Only a member with something to change is written: a returning active, verified member (every
+    // sign-in but the first) costs a read, not a row lock and a write.
     const row = await this.#db
       .updateTable('members')
-      .set((eb) => ({
-        status: eb.case().when('status', 'in', ['pending', 'invited']).then('active').else(eb.ref('status')).end(),
-        email_address_verified: toFlag(true),
-        updated_at: at,
-      }))
+      .set({ status: sql<string>`case when status in ('pending', 'invited') then 'active' else status end`, email_address_verified: toFlag(true), updated_at: at })
       .where('member_id', '=', memberId)
       .where('organization_id', '=', organizationId)
-      .where('status', '<>', 'deleted')
+      .where((eb) => eb.or([eb('status', 'in', ['pending', 'invited']), eb.and([eb('status', '=', 'active'), eb('email_address_verified', '=', toFlag(false))])]))
       .returningAll()
       .executeTakeFirst();
-    return row === undefined ? undefined : fromRow(row);
+    if (row !== undefined) return fromRow(row);
+    const member = await this.findMemberById(memberId);
+    return member === undefined || member.organizationId !== organizationId || member.status === 'deleted' ? undefined : member;
   }
 
   async markInvited(organizationId: string, memberId: string, at: string): Promise<Member | undefined> {

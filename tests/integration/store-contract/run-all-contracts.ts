@@ -1,6 +1,7 @@
 import type { StoreFactory } from '../../support/stores.js';
 import { describeAuditSearchContract } from './audit-search.contract.js';
 import { describeAuditStoreContract } from './audit-store.contract.js';
+import { describeEmailCredentialsStoreContract } from './email-credentials-store.contract.js';
 import { describeImpersonationStoreContract } from './impersonation-store.contract.js';
 import { describeMembersStoreContract } from './members-store.contract.js';
 import { describeOperatorsStoreContract } from './operators-store.contract.js';
@@ -24,4 +25,5 @@ export function describeAllStoreContracts(factory: StoreFactory): void {
   describeImpersonationStoreContract(factory);
   describeAuditSearchContract(factory);
   describeRateLimitsStoreContract(factory);
+  describeEmailCredentialsStoreContract(factory);
 }
