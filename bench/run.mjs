@@ -20,7 +20,7 @@ import { runProfiles } from './lib/profiling.mjs';
 import { evaluate, renderMarkdown, renderTable, writeJson } from './lib/report.mjs';
 import { runSoak } from './lib/soak.mjs';
 import { summarizeSoak, writeSoakReport } from './lib/soak-report.mjs';
-import { benchmarkDatabase, measureCeiling, measureReferences, seedAll } from './lib/suite.mjs';
+import { benchmarkDatabase, measureCeiling, measureReferences, measureRs256, seedAll } from './lib/suite.mjs';
 import { prepareRuntime } from './lib/understudy.mjs';
 import { requireWrk } from './lib/wrk.mjs';
 
@@ -62,6 +62,10 @@ const FULL = {
   large: { organizations: 100, members: 100_000, sessions: 1_000_000, benchmarkSessions: 1_000 },
   /** Each redeemed once; enough for 2,500 redemptions/s through the warm-up and every round. */
   redemptionsPerSecondBudget: 2_500,
+  /** Magic links and one-time codes, each redeemed once (a code needs a member of its own): enough for 1,500 sign-ins/s. */
+  signInsPerSecondBudget: 1_500,
+  /** Seconds the RS256 signing reference signs for. */
+  rs256Seconds: 3,
   /** The soak (bench/lib/soak.mjs): its length, how often memory is sampled, and its own database. */
   soak: {
     durationSeconds: 120,
@@ -82,6 +86,8 @@ const SMOKE = {
   small: { organizations: 1, members: 20, sessions: 100, benchmarkSessions: 100 },
   large: { organizations: 2, members: 200, sessions: 2_000, benchmarkSessions: 100 },
   redemptionsPerSecondBudget: 1_500,
+  signInsPerSecondBudget: 1_000,
+  rs256Seconds: 0.5,
   soak: { durationSeconds: 3, sampleSeconds: 0.5, timelineSeconds: 1, workers: 2, seed: { organizations: 1, members: 20, sessions: 100, benchmarkSessions: 100 } },
 };
 
@@ -97,6 +103,7 @@ const settings = {
   loadGenerator: flags['load-generator'],
 };
 settings.impersonationTokens = Math.ceil((settings.warmupSeconds + settings.rounds * settings.durationSeconds) * settings.redemptionsPerSecondBudget);
+settings.emailSignIns = Math.ceil((settings.warmupSeconds + settings.rounds * settings.durationSeconds) * settings.signInsPerSecondBudget);
 const resultsDir = resolve(flags.out ?? join(ROOT, 'bench', 'results'));
 const postgresUrl = flags['no-postgres'] ? undefined : POSTGRES_URL;
 const only = flags.only === undefined ? undefined : new Set(flags.only.split(','));
@@ -169,6 +176,7 @@ try {
   } else {
     let rows = [];
     let seeding = {};
+    let rs256;
     // --soak-only: no scenario, so no ceiling and no scenario databases either.
     const databases = isSoakOnly ? [] : [{ dialect: 'sqlite' }];
     if (postgresUrl && !isSoakOnly) databases.push({ dialect: 'postgres' });
@@ -188,6 +196,8 @@ try {
       seeding = await seedAll(context, databases);
       rows = [await measureCeiling(context)];
       log(`ceiling: ${Math.round(rows[0].requests_per_second)} req/s`);
+      rs256 = await measureRs256(context);
+      log(`RS256 signing: ${Math.round(rs256.signatures_per_second)} signatures/s on one core`);
       const references = [];
       for (const database of databases) {
         rows.push(...(await benchmarkDatabase(context, database)));
@@ -200,7 +210,7 @@ try {
     if (soakSkipReason !== undefined) log(`soak skipped: ${soakSkipReason}`);
     const soak = soakSkipReason === undefined ? await runSoak(context, postgresUrl) : { skipped: true, reason: soakSkipReason };
 
-    const evaluated = evaluate(rows);
+    const evaluated = evaluate(rows, rs256);
     const finishedAt = new Date();
     const result = {
       mode: settings.mode,
@@ -212,6 +222,7 @@ try {
       settings,
       shapes: { small: settings.small, large: settings.large },
       seeding,
+      rs256,
       rows: evaluated,
       soak,
     };

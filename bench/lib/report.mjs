@@ -2,16 +2,17 @@
 // docs/performance.md, followed by the hand-written analysis kept in bench/performance-notes.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCENARIO_TITLES, targetsFor } from './scenarios.mjs';
+import { SCENARIO_TITLES, SIGN_IN_SCENARIOS, targetsFor } from './scenarios.mjs';
 
 /** The rows whose share of the Fastify reference is the figure tracked from run to run. */
 const TRACKED = ['session-token', 'session-jwt'];
 
-export function evaluate(rows) {
+/** `rs256`: the machine's RS256 signing rate measured in the same run (rs256-reference.mjs), or undefined. */
+export function evaluate(rows, rs256) {
   const ceiling = rows.find((row) => row.scenario === 'ceiling');
   const fastify = rows.find((row) => row.scenario === 'reference-fastify');
   return rows.map((row) => {
-    const targets = ceiling ? targetsFor(row, { ceiling, rows }) : [];
+    const targets = ceiling ? targetsFor(row, { ceiling, rows, rs256 }) : [];
     const isUnderstudy = row.scenario !== 'ceiling' && !row.scenario.startsWith('reference-');
     return {
       ...row,
@@ -26,9 +27,29 @@ export function evaluate(rows) {
             peak_rss: row.peak_rss_mb === null || ceiling.peak_rss_mb === null ? null : row.peak_rss_mb / ceiling.peak_rss_mb,
           }
         : null,
+      ratio_to_rs256: rs256 && SIGN_IN_SCENARIOS.includes(row.scenario) ? row.requests_per_second / rs256.signatures_per_second : null,
       targets,
     };
   });
+}
+
+/** The sign-in scenarios against the machine's RS256 signing rate: each sign-in signs one session JWT. */
+export function renderSignIns(rows, rs256) {
+  const signIns = rows.filter((row) => SIGN_IN_SCENARIOS.includes(row.scenario));
+  if (signIns.length === 0) return 'No sign-in scenario in this run.';
+  if (!rs256) return 'The RS256 reference was not measured in this run.';
+  const lines = [
+    `The machine signs **${Math.round(rs256.signatures_per_second).toLocaleString('en-US')} RS256 JWTs per second** on one core (jose, 2048-bit key, \`bench/lib/rs256-reference.mjs\`, ${rs256.seconds.toFixed(1)} s, pinned like the server). Every sign-in below signs one.`,
+    '',
+    '| Sign-in | DB | sign-ins/s | % of RS256 signing rate | p99 ms | server CPU µs/sign-in |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const row of signIns) {
+    lines.push(
+      `| ${SCENARIO_TITLES[row.scenario]} | ${row.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${Math.round(row.requests_per_second).toLocaleString('en-US')} | ${percent(row.ratio_to_rs256)} | ${row.latency_p99_ms.toFixed(1)} | ${row.server_cpu_us_per_request === null ? '' : Math.round(row.server_cpu_us_per_request).toLocaleString('en-US')} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function safeRatio(value, base) {
@@ -111,6 +132,10 @@ sending the same sessions.authenticate answer with no work, so the share is what
 work costs):
 
 ${renderTracked(result.rows)}
+
+### Sign-ins
+
+${renderSignIns(result.rows, result.rs256)}
 
 ${result.rows.some((row) => row.exhausted) ? '¹ the pre-minted tokens ran out before the end of a round; the rate counts successful redemptions over the time they lasted.\n\n' : ''}Every figure is the median of ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.durationSeconds} s, after ${settings.warmupSeconds} s of warm-up, with ${settings.connections} connections (split evenly between the processes in the scale-out row). "× ceiling" divides by the ceiling's figure: the ceiling is a bare \`node:http\` server in the same run that parses a small JSON POST, does one \`Map\` lookup and returns ~1 KB of JSON. "% of Fastify reference" divides by the Fastify reference row of the same run (one round). "Load" names the load generator of the row. Every response in every round was a 2xx (a run with any error fails)${
     result.rows.some((row) => row.load_generator === 'wrk')

@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
+import { createOneTimeCode, digestOneTimeCode } from '../../src/crypto/one-time-code.js';
 import { createOpaqueToken } from '../../src/crypto/opaque-token.js';
 import { systemClock, toTimestamp } from '../../src/platform/clock.js';
 import { IdGenerator } from '../../src/platform/ids.js';
@@ -149,6 +150,70 @@ try {
   }
   timings.impersonation_tokens_ms = lap();
 
+  // Magic links: one issued through the service, then copies with their own tokens, spread over the
+  // first members (as links of several people arriving at once); each is redeemed once.
+  const magicLinkTokens = [];
+  const linkMembers = members.slice(0, Math.min(members.length, 1000));
+  if ((job.magicLinks ?? 0) > 0) {
+    const issued = await store.transaction((tx) =>
+      services.emailProofs.issueMagicLink(tx, {
+        kind: 'magic_link',
+        purpose: 'login',
+        organizationId: template.member.organizationId,
+        memberId: template.member.memberId,
+        emailAddress: 'member-0@bench.example.com',
+        minutes: 24 * 60,
+        redirectUrl: 'http://localhost:3000/authenticate',
+        pkceCodeChallenge: null,
+      }),
+    );
+    const firstToken = new URL(issued.link).searchParams.get('token');
+    magicLinkTokens.push(firstToken);
+    const linkRow = await db.selectFrom('email_credentials').selectAll().where('lookup_id', '=', firstToken.slice(0, 12)).executeTakeFirstOrThrow();
+    await insertRows('email_credentials', linkRow, job.magicLinks - 1, (offset) => {
+      const index = (offset + 1) % linkMembers.length;
+      const member = linkMembers[index];
+      const token = createOpaqueToken(random);
+      magicLinkTokens.push(token.token);
+      return {
+        credential_id: ids.next('email-credential'),
+        lookup_id: token.lookupId,
+        digest: token.digest.toString('base64url'),
+        member_id: member.memberId,
+        organization_id: member.organizationId,
+        email_address: `member-${index}@bench.example.com`,
+      };
+    });
+  }
+  timings.magic_links_ms = lap();
+
+  // One-time codes: a code is found by (organization, address), so each needs a member of its own:
+  // members otp-<i>@bench.example.com, copies of the first member, each with one live code.
+  const oneTimeCodes = [];
+  if ((job.oneTimeCodes ?? 0) > 0) {
+    const organizationId = firstOrganization.organizationId;
+    const codeMembers = Array.from({ length: job.oneTimeCodes }, (_value, index) => ({ memberId: ids.next('member'), emailAddress: `otp-${index}@bench.example.com` }));
+    await insertRows('members', memberRow, codeMembers.length, (offset) => ({
+      member_id: codeMembers[offset].memberId,
+      organization_id: organizationId,
+      email_address: codeMembers[offset].emailAddress,
+      name: `Bench Code Member ${offset}`,
+    }));
+    const first = await store.transaction((tx) =>
+      services.emailProofs.issueCode(tx, { kind: 'email_otp', purpose: 'login', organizationId, memberId: codeMembers[0].memberId, emailAddress: codeMembers[0].emailAddress, minutes: 24 * 60 }),
+    );
+    oneTimeCodes.push({ organization_id: organizationId, email_address: codeMembers[0].emailAddress, code: first.code });
+    const codeRow = await db.selectFrom('email_credentials').selectAll().where('member_id', '=', codeMembers[0].memberId).executeTakeFirstOrThrow();
+    await insertRows('email_credentials', codeRow, codeMembers.length - 1, (offset) => {
+      const member = codeMembers[offset + 1];
+      const credentialId = ids.next('email-credential');
+      const code = createOneTimeCode(random);
+      oneTimeCodes.push({ organization_id: organizationId, email_address: member.emailAddress, code });
+      return { credential_id: credentialId, digest: digestOneTimeCode(credentialId, code).toString('base64url'), member_id: member.memberId, email_address: member.emailAddress };
+    });
+  }
+  timings.one_time_codes_ms = lap();
+
   // After a bulk load PostgreSQL's autovacuum would VACUUM and ANALYZE the new rows, and a checkpoint
   // would write them out, in the middle of the measurements; do all of it now instead (a first run
   // measured its ceiling 20% low while that went on). SQLite moves its WAL into the database file.
@@ -166,10 +231,12 @@ try {
     members: members.slice(0, Math.min(members.length, 1000)),
     sessionTokens,
     impersonationTokens,
+    magicLinkTokens,
+    oneTimeCodes,
   };
   writeFileSync(job.output, JSON.stringify(fixtures));
   process.stdout.write(
-    `${JSON.stringify({ rows: { organizations: organizations.length, members: job.members, sessions: job.sessions, impersonation_tokens: job.impersonationTokens }, timings, total_ms: Math.round(performance.now() - started) })}\n`,
+    `${JSON.stringify({ rows: { organizations: organizations.length, members: job.members, sessions: job.sessions, impersonation_tokens: job.impersonationTokens, magic_links: job.magicLinks ?? 0, one_time_codes: job.oneTimeCodes ?? 0 }, timings, total_ms: Math.round(performance.now() - started) })}\n`,
   );
 } finally {
   await db.destroy();

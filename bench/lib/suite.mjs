@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedDatabase } from './databases.mjs';
-import { freePort, PINNING, spawnPinned, stopProcess, waitForOutput } from './processes.mjs';
+import { finished, freePort, PINNING, spawnPinned, stopProcess, waitForOutput } from './processes.mjs';
 import { runScenario } from './runner.mjs';
 import { AUTHORIZATION, startUnderstudy } from './understudy.mjs';
 
@@ -15,7 +15,13 @@ export async function seedAll(context, databases) {
   for (const database of databases) {
     for (const size of ['small', 'large']) {
       const name = `${database.dialect}-${size}`;
-      const shape = { ...settings[size], impersonationTokens: size === 'small' ? settings.impersonationTokens : 0 };
+      const small = size === 'small';
+      const shape = {
+        ...settings[size],
+        impersonationTokens: small ? settings.impersonationTokens : 0,
+        magicLinks: small ? settings.emailSignIns : 0,
+        oneTimeCodes: small ? settings.emailSignIns : 0,
+      };
       log(`seeding ${name}: ${shape.sessions.toLocaleString('en-US')} sessions, ${shape.members.toLocaleString('en-US')} members`);
       jobs.push(
         seedDatabase(sourceRoot, workDir, name, database[size].target, shape, masterKey, context.seedScript).then((seeded) => {
@@ -37,10 +43,21 @@ function checkFixtures(fixtures, name, seedScript) {
       throw new Error(`the fixtures of ${name}, written by ${seedScript}, have no list of ${type}s under "${key}"; this harness cannot load that seed's data`);
     }
   }
+  // The sign-in lists are newer than some seeds a --source run may use: without them, those scenarios are skipped.
+  for (const key of ['magicLinkTokens', 'oneTimeCodes']) {
+    if (fixtures[key] !== undefined && !Array.isArray(fixtures[key])) throw new Error(`the fixtures of ${name}, written by ${seedScript}, have a "${key}" that is not a list`);
+  }
   if (fixtures.members.some((member) => typeof member.memberId !== 'string' || typeof member.organizationId !== 'string')) {
     throw new Error(`the fixtures of ${name}, written by ${seedScript}, lack members' memberId and organizationId`);
   }
   return fixtures;
+}
+
+/** The machine's RS256 signing rate on the server's core (rs256-reference.mjs): the reference of the sign-in scenarios. */
+export async function measureRs256(context) {
+  const child = spawnPinned(process.execPath, [join(context.root, 'bench/lib/rs256-reference.mjs'), String(context.settings.rs256Seconds)], { cpu: PINNING?.server, cwd: context.root });
+  const output = await finished(child, 'RS256 reference');
+  return JSON.parse(output.trim().split('\n').at(-1));
 }
 
 export async function measureCeiling(context) {
@@ -95,10 +112,19 @@ export async function benchmarkDatabase(context, database) {
       ['session-jwt', jwts],
       ['members-get', paths],
       ['jwks', undefined],
-      // Last: every redemption writes a session, a ledger row and an audit event.
+      // Last: every sign-in writes a session and audit events (and spends its token or code).
       ['impersonation', fixtures.impersonationTokens],
+      ['magic-link', fixtures.magicLinkTokens],
+      ['email-otp', fixtures.oneTimeCodes],
     ];
-    for (const [scenario, values] of plan) if (wanted(context, scenario)) rows.push(await measure(context, scenario, dialect, [server], values));
+    for (const [scenario, values] of plan) {
+      if (!wanted(context, scenario)) continue;
+      if (['magic-link', 'email-otp'].includes(scenario) && (values === undefined || values.length === 0)) {
+        context.log(`${dialect}: ${scenario} skipped: the seed wrote no magic links or codes`);
+        continue;
+      }
+      rows.push(await measure(context, scenario, dialect, [server], values));
+    }
   } finally {
     await server.stop();
   }
