@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { derivedUuid } from '../../crypto/derived-uuid.js';
 import type { Environment } from '../../platform/ids.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 
@@ -10,11 +10,7 @@ import type { AuthenticationFactor } from '../sessions/session.js';
  * derived from the address alone.
  */
 export function emailIdOf(environment: Environment, emailAddress: string, memberId: string | null): string {
-  const digest = createHash('sha256').update(`${memberId ?? ''}\n${emailAddress}`).digest();
-  digest[6] = ((digest[6] ?? 0) & 0x0f) | 0x80;
-  digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
-  const hex = digest.subarray(0, 16).toString('hex');
-  return `member-email-${environment}-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return `member-email-${environment}-${derivedUuid(`${memberId ?? ''}\n${emailAddress}`)}`;
 }
 
 /** The factor an email proof adds to a session: `magic_link` or `email_otp`, delivered by `email`, with its `email_factor`. */

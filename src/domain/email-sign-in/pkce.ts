@@ -1,4 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
+import { pkceVerifierMatches } from '../../crypto/pkce.js';
 import { emailSignInError } from './errors.js';
 
 // base64url of a SHA-256 digest, without padding.
@@ -24,7 +24,5 @@ export function checkCodeVerifier(storedChallenge: string | null, verifier: stri
   }
   if (given === undefined) throw emailSignInError('pkce_expected_code_verifier');
   if (given.length < 43 || given.length > 128) throw emailSignInError('invalid_pkce_code_verifier');
-  const computed = Buffer.from(hash('sha256', given, 'base64url'));
-  const stored = Buffer.from(storedChallenge);
-  if (computed.length !== stored.length || !timingSafeEqual(computed, stored)) throw emailSignInError('pkce_mismatch');
+  if (!pkceVerifierMatches(storedChallenge, given)) throw emailSignInError('pkce_mismatch');
 }
