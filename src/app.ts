@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ProjectImpersonationPolicy } from './domain/impersonation/impersonation-policy.js';
 import type { Project } from './domain/projects/project.js';
 import type { RateLimitSettings } from './domain/rate-limits/rate-limit.js';
+import type { RedirectUrl } from './domain/redirect-urls/redirect-url.js';
 import { ProjectAuthenticator } from './http/project-authenticator.js';
 import { registerConsole } from './console/console-plugin.js';
 import { registerOperations } from './api/register-operations.js';
@@ -9,6 +10,7 @@ import { registerRateLimitHook } from './http/rate-limit-hook.js';
 import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
 import { rbacError } from './domain/rbac/errors.js';
 import { systemClock, type Clock } from './platform/clock.js';
+import type { MailSettings } from './mail/mail-services.js';
 import type { Logger } from './platform/logger.js';
 import { cryptoRandom, type Random } from './platform/random.js';
 import { createServices, type Services } from './services.js';
@@ -34,6 +36,10 @@ export interface AppOptions {
   readonly auditExportConcurrency?: number;
   /** Seconds a client may read nothing before its export is cut off (UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS). */
   readonly auditExportStallSeconds?: number;
+  /** Sign-in email (UNDERSTUDY_PROJECT_NAME, UNDERSTUDY_SMTP_*); the outbox when omitted. Failures go to `logger`. */
+  readonly mail?: Omit<MailSettings, 'logger'>;
+  /** Redirect URLs from configuration (UNDERSTUDY_REDIRECT_URLS, redirect_urls); none when omitted. */
+  readonly redirectUrls?: readonly RedirectUrl[];
 }
 
 export interface App {
@@ -54,6 +60,8 @@ export function createApp(options: AppOptions): App {
     ...(options.rateLimits && { rateLimits: options.rateLimits }),
     ...(options.auditExportConcurrency !== undefined && { auditExportConcurrency: options.auditExportConcurrency }),
     ...(options.auditExportStallSeconds !== undefined && { auditExportStallSeconds: options.auditExportStallSeconds }),
+    mail: { ...options.mail, logger: options.logger },
+    ...(options.redirectUrls && { redirectUrls: options.redirectUrls }),
   });
   const http = createHttpServer({
     logger: options.logger,

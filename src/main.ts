@@ -9,6 +9,7 @@ import type { RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import type { MailSettings } from './mail/mail-services.js';
 import { createServices, type Services } from './services.js';
 import { cryptoRandom, type Random } from './platform/random.js';
 import { openStore, sqliteFileIn } from './storage/open-store.js';
@@ -28,6 +29,8 @@ export interface StartOptions {
   readonly random?: Random;
   /** Where first-start credentials are announced; the CLI passes stdout. Never the log. */
   readonly announce?: (text: string) => void;
+  /** Waits before SMTP retries; the production 1, 2, 4, 8 s when omitted (tests shorten them). */
+  readonly mailRetryDelaysMs?: readonly number[];
 }
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -73,6 +76,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       trustProxy: config.trustProxy?.split(',').map((entry) => entry.trim()),
       auditExportConcurrency: config.auditExportConcurrency,
       auditExportStallSeconds: config.auditExportStallSeconds,
+      mail: mailSettings(config, options),
+      redirectUrls: config.redirectUrls,
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
@@ -109,6 +114,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       clearInterval(sweeper);
       // Stop accepting connections and let in-flight requests finish, then release the database.
       await app.http.close();
+      // Pending SMTP retries are cancelled (recorded as failed), not waited for.
+      await app.services.mail.close();
       await store.close();
     },
   };
@@ -133,6 +140,8 @@ export async function openServices(
       masterKey: masterKey.key,
       // The same project-wide impersonation policy as `serve`, so a CLI mint obeys it too.
       impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
+      redirectUrls: config.redirectUrls,
+      mail: mailSettings(config, options),
     });
     return { services, store, masterKey, close: () => store.close() };
   } catch (error) {
@@ -151,6 +160,14 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     consoleSignInsPerMinute: config.rateLimitConsoleSignInsPerMinute,
     emailSendsPerAddressPerMinute: config.rateLimitEmailSendsPerAddressPerMinute,
     emailSendsPerClientPerMinute: config.rateLimitEmailSendsPerClientPerMinute,
+  };
+}
+
+function mailSettings(config: Config, options: StartOptions): MailSettings {
+  return {
+    projectName: config.projectName,
+    smtp: config.smtpUrl === undefined ? undefined : { url: config.smtpUrl, from: config.smtpFrom ?? '', replyTo: config.smtpReplyTo },
+    retryDelaysMs: options.mailRetryDelaysMs,
   };
 }
 

@@ -4,7 +4,15 @@ import { argon2idHasher, type PasswordHasher } from './crypto/password-hasher.js
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { DomainEvents } from './domain/common/domain-events.js';
 import { EmailProofs } from './domain/email-sign-in/email-proofs.js';
+import { DiscoveryExchange } from './domain/discovery/discovery-exchange.js';
+import { SessionExchange } from './domain/sessions/session-exchange.js';
+import type { MailDispatcher } from './domain/mail/mail-dispatcher.js';
+import type { Outbox } from './domain/mail/outbox.js';
+import { createMailServices, type MailSettings } from './mail/mail-services.js';
 import { emailSignInEventHandlers } from './domain/email-sign-in/email-sign-in-event-handlers.js';
+import { DiscoveryService } from './domain/discovery/discovery-service.js';
+import { EmailOtpsService } from './domain/email-sign-in/email-otps-service.js';
+import { MagicLinksService } from './domain/email-sign-in/magic-links-service.js';
 import { ConsoleAuthService } from './domain/operators/console-auth-service.js';
 import { OperatorsService } from './domain/operators/operators-service.js';
 import { AuditExports } from './domain/impersonation/audit-export.js';
@@ -18,6 +26,9 @@ import { MembersService } from './domain/members/members-service.js';
 import { OrganizationsService } from './domain/organizations/organizations-service.js';
 import { policiesOf, type RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { RateLimiter } from './domain/rate-limits/rate-limiter.js';
+import type { RedirectUrl } from './domain/redirect-urls/redirect-url.js';
+import type { RedirectUrlResolver } from './domain/redirect-urls/redirect-urls.js';
+import { RedirectUrlsService } from './domain/redirect-urls/redirect-urls-service.js';
 import type { StorePorts } from './domain/ports.js';
 import { sessionEventHandlers } from './domain/sessions/session-event-handlers.js';
 import { SessionsService } from './domain/sessions/sessions-service.js';
@@ -46,6 +57,24 @@ export interface Services {
   // Signing in by email: one line per service (mail delivery, redirect URLs, magic links, one-time codes, discovery).
   /** Magic links and one-time codes: issued, redeemed and refused the same way by every email sign-in method. */
   readonly emailProofs: EmailProofs;
+  /** Which redirect URL a sent link may carry (exact match, or the type's default). */
+  readonly redirectUrls: RedirectUrlResolver;
+  /** The allowed redirect URLs as the console and the CLI list and edit them. */
+  readonly redirectUrlsAdmin: RedirectUrlsService;
+  /** Sign-in email: `deliver` after the sending transaction commits; SMTP with retries, or the outbox. */
+  readonly mail: MailDispatcher;
+  /** What was sent (outbox mode: with its link or code) and how delivery went, newest first. */
+  readonly outbox: Outbox;
+  /** Magic links of an organization: login_or_signup, invite, authenticate. */
+  readonly magicLinks: MagicLinksService;
+  /** One-time codes by email for an organization: login_or_signup, authenticate. */
+  readonly emailOtps: EmailOtpsService;
+  /** The end of discovery: an intermediate session exchanged into an organization, or one created with it. */
+  readonly discoveryExchange: DiscoveryExchange;
+  /** sessions.exchange: a member's session moved into another organization of the same address. */
+  readonly sessionExchange: SessionExchange;
+  /** Discovery: an address proved before choosing an organization; the organizations it can enter. */
+  readonly discovery: DiscoveryService;
   // ANCHOR: email sign-in services (interface)
 }
 
@@ -69,6 +98,10 @@ export function createServices(options: {
   auditExportConcurrency?: number;
   /** Seconds a client may read nothing before its export is cut off; DEFAULT_AUDIT_EXPORT_STALL_SECONDS when omitted. */
   auditExportStallSeconds?: number;
+  /** Redirect URLs from configuration (read-only); none when omitted. */
+  redirectUrls?: readonly RedirectUrl[];
+  /** Sign-in email: project name, SMTP (the outbox when omitted), retry waits, logger. */
+  mail?: MailSettings;
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
@@ -116,7 +149,11 @@ export function createServices(options: {
   // Sessions publish it after revoking the session row, so the ledger's row is locked after it.
   events.subscribe('member_sessions.revoked', (tx, context, event) => ledger.sessionsRevoked(tx, context, event.memberSessionIds, event.at, event.why));
   const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, events });
+  const redirectUrls = new RedirectUrlsService({ store, clock, audit, configured: options.redirectUrls });
   const impersonationAdmin = new ImpersonationAdminService({ store, clock, audit, project, endings });
+  // Shared by every email sign-in method (one rate limiter, one mail queue).
+  const emailProofs = new EmailProofs({ store, clock, random, ids, audit, rateLimits });
+  const mailServices = createMailServices({ store, clock, ids, settings: options.mail });
   return {
     ids,
     keystore,
@@ -131,7 +168,15 @@ export function createServices(options: {
     operators,
     consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') }),
     rateLimits,
-    emailProofs: new EmailProofs({ store, clock, random, ids, audit, rateLimits }),
+    emailProofs,
+    redirectUrls,
+    redirectUrlsAdmin: redirectUrls,
+    ...mailServices,
+    magicLinks: new MagicLinksService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, redirectUrls, clock, ids, audit }),
+    emailOtps: new EmailOtpsService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, clock, ids, audit }),
+    discoveryExchange: new DiscoveryExchange({ signIn, ids, clock, audit }),
+    sessionExchange: new SessionExchange({ signIn, sessions, ids, clock, audit }),
+    discovery: new DiscoveryService({ store, proofs: emailProofs, sessions, mail: mailServices.mail, redirectUrls, clock, random, ids, audit }),
     // ANCHOR: email sign-in services (construction)
   };
 }

@@ -3,6 +3,7 @@ import sessionsAuthenticate from './sessions/authenticate.js';
 import sessionsGet from './sessions/get.js';
 import sessionsGetJwks from './sessions/get-jwks.js';
 import sessionsRevoke from './sessions/revoke.js';
+import sessionsExchange from './sessions/exchange.js';
 import organizationsCreate from './organizations/create.js';
 import organizationsDelete from './organizations/delete.js';
 import organizationsDeleteExternalId from './organizations/delete-external-id.js';
@@ -29,6 +30,18 @@ import impersonationPoliciesSet from './impersonation/policies/set.js';
 import impersonationSessionsList from './impersonation/sessions/list.js';
 import impersonationSessionsRevoke from './impersonation/sessions/revoke.js';
 import impersonationTokensRevoke from './impersonation/tokens/revoke.js';
+import magicLinksAuthenticate from './magic-links/authenticate.js';
+import magicLinksEmailInvite from './magic-links/email/invite.js';
+import magicLinksEmailLoginOrSignup from './magic-links/email/login-or-signup.js';
+import otpsEmailAuthenticate from './otps/email/authenticate.js';
+import otpsEmailLoginOrSignup from './otps/email/login-or-signup.js';
+import magicLinksEmailDiscoverySend from './magic-links/email/discovery/send.js';
+import magicLinksDiscoveryAuthenticate from './magic-links/discovery/authenticate.js';
+import otpsEmailDiscoverySend from './otps/email/discovery/send.js';
+import otpsEmailDiscoveryAuthenticate from './otps/email/discovery/authenticate.js';
+import discoveryOrganizationsList from './discovery/organizations/list.js';
+import discoveryIntermediateSessionsExchange from './discovery/intermediate-sessions/exchange.js';
+import discoveryOrganizationsCreate from './discovery/organizations/create.js';
 import healthHealthz from './health/healthz.js';
 import healthReadyz from './health/readyz.js';
 
@@ -66,6 +79,22 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   sessionsGet,
   sessionsGetJwks,
   sessionsRevoke,
+  sessionsExchange,
+  // magic links
+  magicLinksEmailLoginOrSignup,
+  magicLinksEmailInvite,
+  magicLinksAuthenticate,
+  magicLinksEmailDiscoverySend,
+  magicLinksDiscoveryAuthenticate,
+  // otps
+  otpsEmailLoginOrSignup,
+  otpsEmailAuthenticate,
+  otpsEmailDiscoverySend,
+  otpsEmailDiscoveryAuthenticate,
+  // discovery
+  discoveryOrganizationsList,
+  discoveryIntermediateSessionsExchange,
+  discoveryOrganizationsCreate,
   // Each module is a StytchOperation of its own operation id, whose handler takes that operation's
   // request types; the table holds them under the common type, and register-operations.ts gives each
   // handler only requests its own operation's generated schema has validated.

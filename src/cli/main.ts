@@ -7,6 +7,8 @@ import { initialize, startServer } from '../main.js';
 import { runImpersonationCli } from './impersonation-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 import { runInitAdmin, runOperatorsCli } from './operators-command.js';
+import { runOutboxCli } from './outbox-command.js';
+import { runRedirectUrlsCli } from './redirect-urls-command.js';
 import { printable } from './cli-support.js';
 
 const USAGE = `Usage: understudy <command> [--config <file>]
@@ -24,6 +26,11 @@ Commands:
                 and the audit trail; \`understudy impersonation --help\` and docs/impersonation.md tell more.
   operators create|list|disable|reset-password
                 Console operators; \`understudy operators --help\` and docs/console.md tell more.
+  redirect-urls list|add|remove
+                The redirect URLs magic links may use; \`understudy redirect-urls --help\` and
+                docs/redirect-urls.md tell more.
+  outbox        Sign-in email newest first: links and codes kept without SMTP, delivery status with it
+                [--to <email>] [--limit <n>] [--json]; see docs/email.md.
   help          Show this text.
 
 Configuration comes from UNDERSTUDY_* environment variables and an optional JSON file
@@ -36,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     return runImpersonationCli(first, argv, { out: writeLine(process.stdout), err: writeLine(process.stderr), drained: () => drained(process.stdout) });
   }
   if (first === 'operators') return runOperatorsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  if (first === 'outbox') return runOutboxCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  if (first === 'redirect-urls') return runRedirectUrlsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

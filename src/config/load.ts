@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseMasterKey } from '../crypto/keys/master-key.js';
 import { redirectUrlProblem } from '../domain/impersonation/impersonation-text.js';
+import { parseConfiguredRedirectUrls } from '../domain/redirect-urls/configured-redirect-urls.js';
 import { CONFIG_KEYS, LOG_LEVELS, REMOVED_FILE_KEYS, type Config, type ConfigName } from './schema.js';
 
 export class ConfigError extends Error {
@@ -122,9 +123,32 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
   const auditExportStallSeconds = parseInteger(raw('auditExportStallSeconds'), { min: 1, max: 3600 });
   if (auditExportStallSeconds === undefined) problems.push(`${CONFIG_KEYS.auditExportStallSeconds.env} must be an integer from 1 to 3600 (got "${raw('auditExportStallSeconds')}")`);
+  // Structured, so not read through raw(): the environment's list wins over the file's value.
+  const redirectUrlsEnv = env[CONFIG_KEYS.redirectUrls.env];
+  const redirectUrls =
+    redirectUrlsEnv !== undefined && redirectUrlsEnv !== ''
+      ? parseConfiguredRedirectUrls(redirectUrlsEnv, CONFIG_KEYS.redirectUrls.env)
+      : parseConfiguredRedirectUrls(fileValues[CONFIG_KEYS.redirectUrls.file], `config file key ${CONFIG_KEYS.redirectUrls.file}`);
+  problems.push(...redirectUrls.problems);
   const trustProxy = raw('trustProxy');
   if (trustProxy !== undefined && !isProxyList(trustProxy)) {
     problems.push(`${CONFIG_KEYS.trustProxy.env} must be a comma-separated list of IP addresses or CIDR ranges (got "${trustProxy}")`);
+  }
+
+  const projectName = (raw('projectName') ?? '').trim();
+  if (projectName === '' || projectName.length > 100 || [...projectName].some((character) => character < ' ' || character === '\u007f')) {
+    problems.push(`${CONFIG_KEYS.projectName.env} must be 1 to 100 characters without control characters`);
+  }
+  const smtpUrl = raw('smtpUrl');
+  const smtpFrom = raw('smtpFrom');
+  const smtpReplyTo = raw('smtpReplyTo');
+  const smtpProblem = smtpUrl === undefined ? undefined : smtpUrlProblem(smtpUrl);
+  // Never the URL itself in a message: it carries the SMTP password.
+  if (smtpProblem !== undefined) problems.push(`${CONFIG_KEYS.smtpUrl.env} must be an smtp:// or smtps:// URL such as smtp://user:password@mail.example.com:587: it ${smtpProblem}`);
+  if (smtpUrl !== undefined && smtpFrom === undefined) problems.push(`${CONFIG_KEYS.smtpFrom.env} is required with ${CONFIG_KEYS.smtpUrl.env}: the From address of sent email`);
+  for (const name of ['smtpFrom', 'smtpReplyTo'] as const) {
+    const value = name === 'smtpFrom' ? smtpFrom : smtpReplyTo;
+    if (value !== undefined && !isMailbox(value)) problems.push(`${CONFIG_KEYS[name].env} must be an email address, optionally with a name: "Acme <login@acme.example>" (got "${value}")`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -146,10 +170,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimitConsoleSignInsPerMinute,
     rateLimitEmailSendsPerAddressPerMinute,
     rateLimitEmailSendsPerClientPerMinute,
+    redirectUrls: redirectUrls.urls,
     trustProxy,
     auditExportConcurrency: auditExportConcurrency as number,
     auditExportStallSeconds: auditExportStallSeconds as number,
     logLevel,
+    projectName,
+    smtpUrl,
+    smtpFrom,
+    smtpReplyTo,
     bodyLimitBytes: bodyLimitBytes as number,
     headersTimeoutMs: headersTimeoutMs as number,
     requestTimeoutMs: requestTimeoutMs as number,
@@ -196,6 +225,26 @@ function isProxyList(text: string): boolean {
     if (prefix === undefined) return true;
     return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
   });
+}
+
+/** Why `text` is not a usable SMTP URL, without repeating it (it may hold a password); undefined when it is. */
+function smtpUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') return `uses ${url.protocol.replace(/[^a-z0-9+.-]/gi, '')}:// instead`;
+  if (url.hostname === '') return 'names no host';
+  return undefined;
+}
+
+/** `login@acme.example` or `Acme <login@acme.example>`: one address, no line breaks. */
+function isMailbox(text: string): boolean {
+  if (/[\r\n]/.test(text)) return false;
+  const address = /<([^<>]+)>\s*$/.exec(text)?.[1] ?? text;
+  return /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address.trim());
 }
 
 function parseInteger(value: string | undefined, range: { min: number; max: number }): number | undefined {

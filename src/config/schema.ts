@@ -1,3 +1,5 @@
+import type { RedirectUrl } from '../domain/redirect-urls/redirect-url.js';
+
 /**
  * Every configuration key in one place (style rule 20): its environment variable, its key in the
  * optional JSON config file, its default and a one-line doc. `docs/configuration.md`
@@ -72,6 +74,11 @@ export const CONFIG_KEYS = {
     default: '300',
     doc: "Magic links and one-time codes sent per client address (usually the application's backend) per minute; 0 turns this limit off.",
   },
+  redirectUrls: {
+    env: 'UNDERSTUDY_REDIRECT_URLS',
+    file: 'redirect_urls',
+    doc: 'Redirect URLs magic links may send browsers to: comma-separated, each allowed for every type, the first the default; in the file also an object of lists by type.',
+  },
   trustProxy: {
     env: 'UNDERSTUDY_TRUST_PROXY',
     file: 'trust_proxy',
@@ -89,6 +96,19 @@ export const CONFIG_KEYS = {
     default: '30',
     doc: 'An audit export whose client reads nothing for this many seconds is cut off, giving its slot back.',
   },
+  projectName: {
+    env: 'UNDERSTUDY_PROJECT_NAME',
+    file: 'project_name',
+    default: 'Understudy',
+    doc: 'The name sign-in emails give the project (subject, text and signature).',
+  },
+  smtpUrl: {
+    env: 'UNDERSTUDY_SMTP_URL',
+    file: 'smtp_url',
+    doc: 'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 sends sign-in email; unset keeps every message in the outbox (development only).',
+  },
+  smtpFrom: { env: 'UNDERSTUDY_SMTP_FROM', file: 'smtp_from', doc: 'The From address of sent email, e.g. "Acme <login@acme.example>"; required with UNDERSTUDY_SMTP_URL.' },
+  smtpReplyTo: { env: 'UNDERSTUDY_SMTP_REPLY_TO', file: 'smtp_reply_to', doc: 'An optional Reply-To address for sent email.' },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
     env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
@@ -144,9 +164,16 @@ export interface Config {
   readonly rateLimitConsoleSignInsPerMinute: number;
   readonly rateLimitEmailSendsPerAddressPerMinute: number;
   readonly rateLimitEmailSendsPerClientPerMinute: number;
+  /** Configured redirect URLs (read-only in the console and CLI); empty when none are. */
+  readonly redirectUrls: readonly RedirectUrl[];
   readonly trustProxy: string | undefined;
   readonly auditExportConcurrency: number;
   readonly auditExportStallSeconds: number;
+  readonly projectName: string;
+  /** Unset: outbox mode (docs/email.md). Holds the SMTP password: never log it. */
+  readonly smtpUrl: string | undefined;
+  readonly smtpFrom: string | undefined;
+  readonly smtpReplyTo: string | undefined;
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;

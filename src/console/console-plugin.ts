@@ -10,6 +10,8 @@ import { registerAuditPages } from './routes/audit-pages.js';
 import { registerImpersonationPages } from './routes/impersonation-pages.js';
 import { registerOperatorPages } from './routes/operator-pages.js';
 import { registerOrganizationPages } from './routes/organization-pages.js';
+import { registerOutboxPages } from './routes/outbox-pages.js';
+import { registerRedirectUrlPages } from './routes/redirect-url-pages.js';
 import { registerSignInPages } from './routes/sign-in-pages.js';
 import { errorPage } from './views/sign-in.js';
 
@@ -60,6 +62,8 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
       registerImpersonationPages(scope, dependencies);
       registerAuditPages(scope, dependencies);
       registerOperatorPages(scope, dependencies);
+      registerOutboxPages(scope, dependencies);
+      registerRedirectUrlPages(scope, dependencies);
     },
     { prefix: '/console' },
   );

@@ -2,11 +2,13 @@ import type { SigningKeysStore } from '../crypto/keys/signing-keys-store.js';
 import type { AuditStore } from './audit/audit-store.js';
 import type { EmailCredentialsStore } from './email-sign-in/email-credentials-store.js';
 import type { ImpersonationStore } from './impersonation/impersonation-store.js';
+import type { MailOutboxStore } from './mail/mail-outbox-store.js';
 import type { MembersStore } from './members/members-store.js';
 import type { OperatorsStore } from './operators/operators-store.js';
 import type { OrganizationsStore } from './organizations/organizations-store.js';
 import type { ProjectsStore } from './projects/projects-store.js';
 import type { RateLimitsStore } from './rate-limits/rate-limits-store.js';
+import type { RedirectUrlsStore } from './redirect-urls/redirect-urls-store.js';
 import type { SessionsStore } from './sessions/sessions-store.js';
 
 /**
@@ -25,4 +27,6 @@ export interface StorePorts {
   readonly operators: OperatorsStore;
   readonly rateLimits: RateLimitsStore;
   readonly emailCredentials: EmailCredentialsStore;
+  readonly redirectUrls: RedirectUrlsStore;
+  readonly mailOutbox: MailOutboxStore;
 }

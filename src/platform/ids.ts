@@ -16,7 +16,8 @@ export type IdPrefix =
   | 'impersonation-token'
   | 'operator'
   | 'console-session'
-  | 'email-credential';
+  | 'email-credential'
+  | 'mail-message';
 
 export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';

@@ -20,6 +20,8 @@ export interface Database {
   operators: OperatorRow;
   console_sessions: ConsoleSessionRow;
   rate_limit_counters: RateLimitCounterRow;
+  mail_outbox: MailOutboxRow;
+  redirect_urls: RedirectUrlRow;
 }
 
 export interface ProjectRow {
@@ -226,4 +228,41 @@ export interface RateLimitCounterRow {
   window_start: string;
   expires_at: string;
   count: number;
+}
+
+/**
+ * A message sent or kept (newest 1,000). Link, code and bodies only in outbox mode (no SMTP: a
+ * development setting); with SMTP only the delivery status.
+ */
+export interface MailOutboxRow {
+  message_id: string;
+  mode: string;
+  status: string;
+  template: string;
+  locale: string;
+  recipient: string;
+  /** The recipient in lower case, for lookups by address. */
+  recipient_key: string;
+  subject: string;
+  organization_id: string | null;
+  member_id: string | null;
+  request_id: string;
+  expires_at: string;
+  link: string | null;
+  code: string | null;
+  text_body: string | null;
+  html_body: string | null;
+  attempts: number;
+  last_reply: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One type a redirect URL (added in the console or the CLI) is allowed for; at most one default per type. */
+export interface RedirectUrlRow {
+  url: string;
+  type: string;
+  is_default: number;
+  created_at: string;
+  updated_at: string;
 }

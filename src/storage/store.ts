@@ -4,11 +4,13 @@ import type { Database } from './database.js';
 import { AuditSqlStore } from './sql/audit-sql-store.js';
 import { EmailCredentialsSqlStore } from './sql/email-credentials-sql-store.js';
 import { ImpersonationSqlStore } from './sql/impersonation-sql-store.js';
+import { MailOutboxSqlStore } from './sql/mail-outbox-sql-store.js';
 import { MembersSqlStore } from './sql/members-sql-store.js';
 import { OperatorsSqlStore } from './sql/operators-sql-store.js';
 import { OrganizationsSqlStore } from './sql/organizations-sql-store.js';
 import { ProjectsSqlStore } from './sql/projects-sql-store.js';
 import { RateLimitsSqlStore } from './sql/rate-limits-sql-store.js';
+import { RedirectUrlsSqlStore } from './sql/redirect-urls-sql-store.js';
 import { SessionsSqlStore } from './sql/sessions-sql-store.js';
 import { SigningKeysSqlStore } from './sql/signing-keys-sql-store.js';
 
@@ -47,6 +49,8 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     operators: new OperatorsSqlStore(db, dialect),
     rateLimits: new RateLimitsSqlStore(db),
     emailCredentials: new EmailCredentialsSqlStore(db),
+    redirectUrls: new RedirectUrlsSqlStore(db, dialect),
+    mailOutbox: new MailOutboxSqlStore(db),
   };
 }
 

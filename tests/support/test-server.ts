@@ -41,6 +41,8 @@ export interface TestServerOptions {
   readonly dispatcher?: Dispatcher;
   /** Where the server logs; by default `debug` lines into this run's log file, scanned for secrets at the end (tests/support/test-logs.ts). */
   readonly logger?: Logger;
+  /** Waits before SMTP retries; 10, 20, 40, 80 ms when omitted, so retry tests take milliseconds. */
+  readonly mailRetryDelaysMs?: readonly number[];
 }
 
 /** Starts a real Understudy on a free port with a fresh database and known credentials (style rule 21). */
@@ -69,9 +71,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     rateLimitConsoleSignInsPerMinute: 10,
     rateLimitEmailSendsPerAddressPerMinute: 5,
     rateLimitEmailSendsPerClientPerMinute: 300,
+    // None: every type allows and defaults to http://localhost:3000/authenticate, as on a plain `npm start`.
+    redirectUrls: [],
     trustProxy: undefined,
     auditExportConcurrency: 2,
     auditExportStallSeconds: 30,
+    projectName: 'Understudy',
+    // Unset: every message goes to the outbox (tests/support/outbox.ts reads it); tests/support/smtp-test-server.ts for SMTP.
+    smtpUrl: undefined,
+    smtpFrom: undefined,
+    smtpReplyTo: undefined,
     bodyLimitBytes: 1024 * 1024,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
@@ -82,6 +91,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger: options.logger ?? createLogger(TEST_LOG_LEVEL, testLogDestination()),
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
+    mailRetryDelaysMs: options.mailRetryDelaysMs ?? [10, 20, 40, 80],
   });
   const baseUrl = server.url.replace('127.0.0.1', 'localhost');
   const client = new B2BClient(

@@ -1,3 +1,4 @@
+import { REDIRECT_URL_TYPES } from '../../src/domain/redirect-urls/redirect-urls.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,13 @@ describe('loadConfig defaults', () => {
       rateLimitMintsPerMinute: 60,
       rateLimitSearchesPerMinute: 100,
       rateLimitConsoleSignInsPerMinute: 10,
+      rateLimitEmailSendsPerAddressPerMinute: 5,
+      rateLimitEmailSendsPerClientPerMinute: 300,
+      redirectUrls: [],
+      projectName: 'Understudy',
+      smtpUrl: undefined,
+      smtpFrom: undefined,
+      smtpReplyTo: undefined,
       trustProxy: undefined,
       auditExportConcurrency: 2,
       auditExportStallSeconds: 30,
@@ -70,6 +78,9 @@ describe('loadConfig defaults', () => {
     expect(loadConfig({ env: { UNDERSTUDY_PORT: '', UNDERSTUDY_HOST: '' } })).toMatchObject({ port: 8080, host: '127.0.0.1' });
   });
 });
+
+/** Every redirect URL type, in the order the configuration lists them. */
+const ALL_TYPES = [...REDIRECT_URL_TYPES];
 
 describe('loadConfig from the environment', () => {
   it('reads every UNDERSTUDY_* variable', () => {
@@ -92,6 +103,13 @@ describe('loadConfig from the environment', () => {
         UNDERSTUDY_RATE_LIMIT_MINTS_PER_MINUTE: '0',
         UNDERSTUDY_RATE_LIMIT_SEARCHES_PER_MINUTE: '250',
         UNDERSTUDY_RATE_LIMIT_CONSOLE_SIGN_INS_PER_MINUTE: '5',
+        UNDERSTUDY_RATE_LIMIT_EMAIL_SENDS_PER_ADDRESS_PER_MINUTE: '3',
+        UNDERSTUDY_RATE_LIMIT_EMAIL_SENDS_PER_CLIENT_PER_MINUTE: '0',
+        UNDERSTUDY_REDIRECT_URLS: 'https://app.example.com/authenticate, https://app.example.com/welcome?from=email',
+        UNDERSTUDY_PROJECT_NAME: 'Acme Cloud',
+        UNDERSTUDY_SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
+        UNDERSTUDY_SMTP_FROM: 'Acme <login@acme.example>',
+        UNDERSTUDY_SMTP_REPLY_TO: 'support@acme.example',
         UNDERSTUDY_TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1',
         UNDERSTUDY_HEADERS_TIMEOUT_MS: '5000',
         UNDERSTUDY_REQUEST_TIMEOUT_MS: '20000',
@@ -117,6 +135,16 @@ describe('loadConfig from the environment', () => {
       rateLimitMintsPerMinute: 0,
       rateLimitSearchesPerMinute: 250,
       rateLimitConsoleSignInsPerMinute: 5,
+      rateLimitEmailSendsPerAddressPerMinute: 3,
+      rateLimitEmailSendsPerClientPerMinute: 0,
+      redirectUrls: [
+        { url: 'https://app.example.com/authenticate', types: ALL_TYPES.map((type) => ({ type, isDefault: true })) },
+        { url: 'https://app.example.com/welcome?from=email', types: ALL_TYPES.map((type) => ({ type, isDefault: false })) },
+      ],
+      projectName: 'Acme Cloud',
+      smtpUrl: 'smtps://mailer:secret@smtp.example.com:465',
+      smtpFrom: 'Acme <login@acme.example>',
+      smtpReplyTo: 'support@acme.example',
       trustProxy: '10.0.0.1, 192.168.0.0/16,::1',
       auditExportConcurrency: 4,
       auditExportStallSeconds: 45,

@@ -70,6 +70,14 @@ const UNDERSTUDY_SPECIFIC = [
   'invalid_operator_credentials',
   'operator_locked',
   'operator_forbidden',
+  // Signing in by email.
+  'email_invites_not_allowed',
+  'member_already_active',
+  // Redirect URLs are kept in Stytch's dashboard; these answer the console and the CLI that edit ours.
+  'invalid_allowed_redirect_url',
+  'invalid_allowed_redirect_url_types',
+  'allowed_redirect_url_not_found',
+  'allowed_redirect_url_from_configuration',
 ];
 /** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [
@@ -150,6 +158,33 @@ const STYTCH_CODES = [
   'member_impersonation_not_allowed',
   'invalid_impersonation_reason',
   'invalid_expiration',
+  // email sign-in: magic links, one-time codes, invitations, discovery
+  'unable_to_auth_magic_link',
+  'magic_link_not_found',
+  'unable_to_auth_otp_code',
+  'otp_code_not_found',
+  'invalid_expiration_otp',
+  'invalid_locale',
+  'pkce_expected_code_verifier',
+  'pkce_did_not_expect_code_verifier',
+  'pkce_mismatch',
+  'invalid_pkce_code_challenge',
+  'invalid_pkce_code_verifier',
+  'email_jit_provisioning_not_allowed',
+  'invalid_email_for_jit_provisioning',
+  'invalid_email_for_invites',
+  'operation_restricted_by_organization_auth_methods',
+  // redirect URLs
+  'invalid_login_redirect_url',
+  'invalid_signup_redirect_url',
+  'invalid_invite_redirect_url',
+  'invalid_discovery_redirect_url',
+  'invalid_password_reset_redirect_url',
+  'no_default_login_redirect_url_set',
+  'no_default_signup_redirect_url_set',
+  'no_default_invite_redirect_url_set',
+  'no_default_discovery_redirect_url_set',
+  'no_password_reset_redirect_url',
   // rate limits
   'too_many_requests',
   // RBAC

@@ -6,12 +6,13 @@ const SECTIONS = [
   { path: '/console/organizations', label: 'Organizations' },
   { path: '/console/impersonations', label: 'Active impersonations' },
   { path: '/console/audit', label: 'Audit trail' },
+  { path: '/console/redirect-urls', label: 'Redirect URLs' },
 ] as const;
 
 /** Every page: a skip link, the navigation for the signed-in operator, and the content. */
 export function page(options: { title: string; identity?: ConsoleIdentity | undefined; csrf?: string | undefined; current?: string; body: SafeHtml }): SafeHtml {
   const identity = options.identity?.isFullySignedIn === true ? options.identity : undefined;
-  const sections = identity && canManageOperators(identity.operator.role) ? [...SECTIONS, { path: '/console/operators', label: 'Operators' }] : SECTIONS;
+  const sections = identity && canManageOperators(identity.operator.role) ? [...SECTIONS, { path: '/console/outbox', label: 'Outbox' }, { path: '/console/operators', label: 'Operators' }] : SECTIONS;
   return html`<!doctype html>
 <html lang="en">
 <head>

@@ -40,7 +40,11 @@ export type AuditEventType =
   | 'member.invited'
   | 'magic_link.sent'
   | 'email_otp.sent'
-  | 'discovery.organization_created';
+  | 'discovery.organization_created'
+  // Redirect URLs edited in the console or the CLI.
+  | 'redirect_url.added'
+  | 'redirect_url.updated'
+  | 'redirect_url.removed';
 
 export interface AuditEvent {
   readonly eventId: string;

@@ -14,6 +14,8 @@ export const SHARED_ERRORS = {
   method_not_allowed: { kind: 'invalid_argument', message: 'This HTTP method is not allowed on this route.' },
   // A Stytch operation of the contract that this version does not answer yet (docs/compatibility.md lists them).
   not_implemented: { kind: 'unimplemented', message: 'This operation is not implemented by this Understudy version.' },
+  // An expiry in minutes out of its range: impersonation tokens (1 to 5), magic links and invitations (5 to 10080).
+  invalid_expiration: { kind: 'invalid_argument', message: 'The expiration minutes are out of range.' },
   invalid_search_query: { kind: 'invalid_argument', message: 'The search query is invalid.' },
   organization_search_missing_filter_name: { kind: 'invalid_argument', message: 'Each operand needs a filter_name.' },
   organization_search_filter_name_must_be_string: { kind: 'invalid_argument', message: 'filter_name must be a string.' },

@@ -1,3 +1,4 @@
+import { sharedError } from '../common/errors.js';
 import { emailSignInError } from './errors.js';
 
 /**
@@ -57,7 +58,9 @@ export function checkExpirationMinutes(
 ): number {
   if (value === undefined) return range.default;
   if (!Number.isInteger(value) || value < range.min || value > range.max) {
-    throw emailSignInError('invalid_expiration_minutes', `${field} must be a whole number of minutes from ${range.min} to ${range.max}.`);
+    // Stytch's codes: one for links (magic links, invitations), one for one-time codes.
+    const message = `${field} must be a whole number of minutes from ${range.min} to ${range.max}.`;
+    throw range === EMAIL_CREDENTIAL_MINUTES.oneTimeCode ? emailSignInError('invalid_expiration_otp', message) : sharedError('invalid_expiration', message);
   }
   return value;
 }

@@ -15,7 +15,7 @@ export const EMAIL_SIGN_IN_ERRORS = {
     message: 'The one-time code could not be authenticated: it is wrong, expired or already used. Send another code to this user.',
   },
   otp_code_not_found: { kind: 'not_found', message: 'No one-time code was sent to this email address, or it is no longer valid. Send another code.' },
-  invalid_expiration_minutes: { kind: 'invalid_argument', message: 'The expiration minutes are out of range.' },
+  invalid_expiration_otp: { kind: 'invalid_argument', message: 'The expiration minutes of a one-time code must be a whole number from 2 to 15.' },
   invalid_locale: { kind: 'invalid_argument', message: 'locale must be one of en, es, pt-br or fr.' },
   pkce_expected_code_verifier: { kind: 'invalid_argument', message: 'This token was sent with a PKCE code challenge: provide pkce_code_verifier.' },
   pkce_did_not_expect_code_verifier: { kind: 'invalid_argument', message: 'This token was sent without a PKCE code challenge: omit pkce_code_verifier.' },
@@ -38,6 +38,7 @@ export const EMAIL_SIGN_IN_ERRORS = {
     message: "The organization's auth_methods do not allow this sign-in method.",
   },
   // Members with these statuses cannot sign in; Stytch answers member_not_found for a deleted one.
+  // Understudy has only its built-in templates: a custom template id names one that does not exist here.
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;
 
 export type EmailSignInErrorCode = keyof typeof EMAIL_SIGN_IN_ERRORS;

@@ -8,7 +8,6 @@ export const IMPERSONATION_ERRORS = {
   },
   member_impersonation_not_allowed: { kind: 'permission_denied', message: 'Impersonation is not allowed for this member.' },
   invalid_impersonation_reason: { kind: 'invalid_argument', message: 'A reason of 1 to 1024 characters is required to impersonate a member.' },
-  invalid_expiration: { kind: 'invalid_argument', message: 'expiration_minutes must be an integer from 1 to 5.' },
   invalid_impersonator: {
     kind: 'invalid_argument',
     message: 'impersonator_id (1 to 256 characters) and a valid impersonator_email_address are required.',

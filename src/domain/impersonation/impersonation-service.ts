@@ -22,6 +22,7 @@ import { isDomainError, type DomainError } from '../common/domain-error.js';
 import { FOR_SHARE } from '../common/read-for-update.js';
 import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
+import { sharedError } from '../common/errors.js';
 import { impersonationError } from './errors.js';
 import { DEFAULT_TOKEN_MINUTES, IMPERSONATED_SESSION_MINUTES, MAX_REASON_LENGTH, MAX_TOKEN_MINUTES, type ImpersonationToken } from './impersonation.js';
 import { effectivePolicy, impersonationUrl, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
@@ -155,7 +156,7 @@ export class ImpersonationService {
     // A disabled operator impersonates nobody; the refusal is filed under them.
     if (resolved.disabled) return refuse(impersonationError('member_impersonation_not_allowed', 'The impersonator is a disabled operator.'), impersonator);
     const minutes = input.expirationMinutes ?? DEFAULT_TOKEN_MINUTES;
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_TOKEN_MINUTES) return refuse(impersonationError('invalid_expiration'), impersonator);
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_TOKEN_MINUTES) return refuse(sharedError('invalid_expiration', 'expiration_minutes must be an integer from 1 to 5.'), impersonator);
     if (organization === undefined) return refuse(organizationError('organization_not_found'), impersonator);
     if (member === undefined) return refuse(memberError('member_not_found'), impersonator);
     const policy = await this.#policyFor(organization.organizationId);

@@ -28,4 +28,11 @@ export interface MembersStore {
   markInvited(organizationId: string, memberId: string, at: string): Promise<Member | undefined>;
   /** One page (`limit + 1` rows, oldest first) of members of `organizationIds` matching `query`, and the total. */
   searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }>;
+  /** Every live (not deleted) member with this canonical email address, in any organization (discovery); [] when none. */
+  findLiveMembersByEmail(emailAddress: string): Promise<Member[]>;
+  /**
+   * Of `organizationIds`, those with at least one live member whose address is verified and on
+   * `domain` (lower case), in no particular order: discovery offers joining by email domain only there.
+   */
+  findOrganizationsWithVerifiedMemberOnDomain(organizationIds: readonly string[], domain: string): Promise<string[]>;
 }

@@ -132,6 +132,11 @@ const COMMON_EMAIL_DOMAINS = new Set([
   'qq.com', '163.com', '126.com', 'web.de', 'fastmail.com', 'hey.com', 'tutanota.com', 'comcast.net',
 ]);
 
+/** A consumer mail domain (gmail.com, …), which names a person rather than an organization. */
+export function isCommonEmailDomain(domain: string): boolean {
+  return COMMON_EMAIL_DOMAINS.has(domain);
+}
+
 export function checkOrganizationName(name: string | undefined): string {
   const trimmed = (name ?? '').trim();
   if (trimmed === '') throw organizationError('organization_name_missing');

@@ -91,41 +91,8 @@ export class OrganizationsService {
   }
 
   async create(context: OperationContext, input: CreateOrganizationInput): Promise<Organization> {
-    const now = toTimestamp(this.#clock.now());
-    const organizationName = checkOrganizationName(input.organizationName);
-    const settings = mergeSettings(
-      { ...DEFAULT_SETTINGS, emailInvites: defaultEmailInvites(input) },
-      input,
-    );
-    const organizationId = this.#ids.next('organization');
-    let organization: Organization = {
-      organizationId,
-      organizationName,
-      organizationSlug: input.organizationSlug === undefined ? slugFromName(organizationName) : checkOrganizationSlug(input.organizationSlug),
-      organizationLogoUrl: checkLogoUrl(input.organizationLogoUrl ?? ''),
-      organizationExternalId: emptyToNull(input.organizationExternalId, checkOrganizationExternalId),
-      trustedMetadata: checkTrustedMetadata(input.trustedMetadata ?? {}),
-      settings,
-      createdAt: now,
-      updatedAt: now,
-    };
-    return this.#store.transaction(async (tx) => {
-      await tx.organizations.lockReferences();
-      // Stytch documents the slug as optional on create. A slug we derived from the name must not
-      // make the create fail, so a taken one gets a suffix from the new id; a slug the caller chose does.
-      if (input.organizationSlug === undefined && (await tx.organizations.findOrganization(organization.organizationSlug)) !== undefined) {
-        organization = { ...organization, organizationSlug: `${organization.organizationSlug.slice(0, 119)}-${organizationId.slice(-8)}` };
-      }
-      await assertReferencesFree(tx.organizations, organization, { slug: true, externalId: true });
-      await insertOrExplain(() => tx.organizations.insertOrganization(organization));
-      await this.#audit.record(tx.audit, context, {
-        type: 'organization.created',
-        organizationId: organization.organizationId,
-        occurredAt: now,
-        details: { organization_slug: organization.organizationSlug },
-      });
-      return organization;
-    });
+    const draft = draftOrganization(input, { ids: this.#ids, clock: this.#clock });
+    return this.#store.transaction((tx) => insertOrganizationDraft(tx, { audit: this.#audit }, context, draft));
   }
 
   /** `reference` is an organization id, slug or external id, as everywhere Stytch takes an organization_id. */
@@ -225,6 +192,60 @@ export class OrganizationsService {
     const organization = await this.get(reference);
     return { memberCount: await this.#store.organizations.countMembers(organization.organizationId) };
   }
+}
+
+/** An organization as organizations.create would write it, every field checked; nothing read or written yet. */
+export interface OrganizationDraft {
+  readonly organization: Organization;
+  /** The caller gave no slug: it was derived from the name, and a taken one gets a suffix rather than failing. */
+  readonly slugDerived: boolean;
+}
+
+/** Checks organizations.create's input and builds the organization it creates (discovery creates one the same way). */
+export function draftOrganization(input: CreateOrganizationInput, dependencies: { ids: IdGenerator; clock: Clock }): OrganizationDraft {
+  const now = toTimestamp(dependencies.clock.now());
+  const organizationName = checkOrganizationName(input.organizationName);
+  const settings = mergeSettings({ ...DEFAULT_SETTINGS, emailInvites: defaultEmailInvites(input) }, input);
+  const organization: Organization = {
+    organizationId: dependencies.ids.next('organization'),
+    organizationName,
+    organizationSlug: input.organizationSlug === undefined ? slugFromName(organizationName) : checkOrganizationSlug(input.organizationSlug),
+    organizationLogoUrl: checkLogoUrl(input.organizationLogoUrl ?? ''),
+    organizationExternalId: emptyToNull(input.organizationExternalId, checkOrganizationExternalId),
+    trustedMetadata: checkTrustedMetadata(input.trustedMetadata ?? {}),
+    settings,
+    createdAt: now,
+    updatedAt: now,
+  };
+  return { organization, slugDerived: input.organizationSlug === undefined };
+}
+
+/**
+ * Writes a drafted organization and its `organization.created` event in the caller's transaction
+ * (organizations.create's own, or discovery's, which adds the first member and session to it).
+ */
+export async function insertOrganizationDraft(
+  tx: Pick<StorePorts, 'organizations' | 'audit'>,
+  dependencies: { audit: AuditRecorder },
+  context: OperationContext,
+  draft: OrganizationDraft,
+): Promise<Organization> {
+  let organization = draft.organization;
+  await tx.organizations.lockReferences();
+  // Stytch documents the slug as optional on create. A slug we derived from the name must not
+  // make the create fail, so a taken one gets a suffix from the new id; a slug the caller chose does.
+  if (draft.slugDerived && (await tx.organizations.findOrganization(organization.organizationSlug)) !== undefined) {
+    organization = { ...organization, organizationSlug: `${organization.organizationSlug.slice(0, 119)}-${organization.organizationId.slice(-8)}` };
+  }
+  await assertReferencesFree(tx.organizations, organization, { slug: true, externalId: true });
+  await insertOrExplain(() => tx.organizations.insertOrganization(organization));
+  await dependencies.audit.record(tx.audit, context, {
+    type: 'organization.created',
+    organizationId: organization.organizationId,
+    occurredAt: organization.createdAt,
+    details: { organization_slug: organization.organizationSlug },
+  });
+  return organization;
 }
 
 /**

@@ -27,4 +27,6 @@ export interface OrganizationsStore {
   searchOrganizations(query: SearchQuery, page: PageRequest): Promise<{ rows: Organization[]; total: number }>;
   /** How many members of the organization are not deleted; 0 when none. */
   countMembers(organizationId: string): Promise<number>;
+  /** The organizations whose `email_allowed_domains` include `domain` (lower case), in no particular order; [] when none. */
+  findOrganizationsByAllowedDomain(domain: string): Promise<Organization[]>;
 }

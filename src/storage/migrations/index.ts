@@ -8,6 +8,9 @@ import * as impersonationTokenBinding from './0006-impersonation-token-binding.j
 import * as auditEventsByOrganization from './0007-audit-events-by-organization.js';
 import * as intermediateSessions from './0008-intermediate-sessions.js';
 import * as emailSignIn from './0009-email-sign-in.js';
+import * as mailOutbox from './0010-mail-outbox.js';
+import * as redirectUrls from './0011-redirect-urls.js';
+import * as discovery from './0012-discovery.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -24,6 +27,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-audit-events-by-organization': auditEventsByOrganization,
   '0008-intermediate-sessions': intermediateSessions,
   '0009-email-sign-in': emailSignIn,
+  '0010-mail-outbox': mailOutbox,
+  '0011-redirect-urls': redirectUrls,
+  '0012-discovery': discovery,
 };
 
 export const migrationProvider: MigrationProvider = {

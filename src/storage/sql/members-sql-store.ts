@@ -112,7 +112,35 @@ export class MembersSqlStore implements MembersStore {
     ]);
     return { rows: rows.map(fromRow), total: Number(count.total) };
   }
+
+  async findLiveMembersByEmail(emailAddress: string): Promise<Member[]> {
+    // members_email (0001) serves it.
+    const rows = await this.#db.selectFrom('members').selectAll().where('email_address', '=', emailAddress).where('status', '<>', 'deleted').execute();
+    return rows.map(fromRow);
+  }
+
+  async findOrganizationsWithVerifiedMemberOnDomain(organizationIds: readonly string[], domain: string): Promise<string[]> {
+    if (organizationIds.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('members')
+      .select('organization_id')
+      .distinct()
+      .where(sql<SqlBool>`${EMAIL_DOMAIN} = ${domain}`)
+      .where('organization_id', 'in', organizationIds)
+      .where('email_address_verified', '=', toFlag(true))
+      .where('status', '<>', 'deleted')
+      .execute();
+    return rows.map((row) => row.organization_id);
+  }
 }
+
+/**
+ * The domain of a stored (canonical) address, written exactly as the members_email_domain index
+ * (migration 0012) is, so both databases seek it: everything after the last character that cannot
+ * be in a canonical domain, which is the `@`. Inlined, not bound: an index expression matches only
+ * literal text.
+ */
+const EMAIL_DOMAIN = sql.raw(`substr(email_address, length(rtrim(email_address, 'abcdefghijklmnopqrstuvwxyz0123456789.-')) + 1)`);
 
 function memberFilter(eb: MembersBuilder, filter: SearchFilter): Expression<SqlBool> {
   const list = filter.type === 'string[]' ? filter.value : [];

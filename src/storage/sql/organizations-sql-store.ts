@@ -118,6 +118,18 @@ export class OrganizationsSqlStore implements OrganizationsStore {
     return Number(row.total);
   }
 
+  async findOrganizationsByAllowedDomain(domain: string): Promise<Organization[]> {
+    // organization_domains_domain (kind, domain) serves it.
+    const rows = await this.#db
+      .selectFrom('organizations')
+      .selectAll('organizations')
+      .innerJoin('organization_domains', 'organization_domains.organization_id', 'organizations.organization_id')
+      .where('organization_domains.kind', '=', 'allowed')
+      .where('organization_domains.domain', '=', domain)
+      .execute();
+    return rows.map(fromRow);
+  }
+
   async #writeDomains(organization: Organization): Promise<void> {
     const rows = [
       ...organization.settings.emailAllowedDomains.map((domain) => ({ organization_id: organization.organizationId, kind: 'allowed' as const, domain })),

@@ -10,6 +10,15 @@ export interface MfaRequirement {
   readonly secondaryAuthInitiated: string | null;
 }
 
+/**
+ * The organization's `auth_methods` allow none of the factors proved so far: what Stytch answers as
+ * `primary_required`. Only exchanges into an organization (discovery, sessions.exchange) meet it;
+ * the other sign-in methods refuse a method the organization does not allow.
+ */
+export interface PrimaryRequirement {
+  readonly allowedAuthMethods: readonly string[];
+}
+
 /** A member session: the sign-in met every requirement of the organization. */
 export interface SessionIssued extends SessionRecord {
   readonly memberAuthenticated: true;
@@ -18,7 +27,7 @@ export interface SessionIssued extends SessionRecord {
   readonly sessionJwt: string;
 }
 
-/** An intermediate session: the member proved who they are, and MFA is still required. */
+/** An intermediate session: the member proved who they are, and a primary factor the organization allows, or MFA, is still required. */
 export interface IntermediateSessionIssued {
   readonly memberAuthenticated: false;
   readonly member: Member;
@@ -26,7 +35,10 @@ export interface IntermediateSessionIssued {
   /** A new token, or the one presented when this sign-in added its factor to it. */
   readonly intermediateSessionToken: string;
   readonly intermediateSessionExpiresAt: string;
-  readonly mfaRequired: MfaRequirement;
+  /** Null when the organization would still want a primary factor first and requires no MFA. */
+  readonly mfaRequired: MfaRequirement | null;
+  /** Null unless the factors proved are of no method the organization allows. */
+  readonly primaryRequired: PrimaryRequirement | null;
 }
 
 /** What every sign-in answers (Stytch's auth-outcome fields); src/api/sessions/encode-auth-outcome.ts puts it on the wire. */

@@ -14,8 +14,8 @@ import { INTERMEDIATE_SESSION_MINUTES, isUsable, type IntermediateSession } from
 import { DEFAULT_SESSION_MINUTES, checkSessionDuration, isImpersonated, isLive, mergeCustomClaims, type AuthenticationFactor, type MemberSession } from '../session.js';
 import type { SessionsService } from '../sessions-service.js';
 import type { SessionRecord, SessionsStore } from '../sessions-store.js';
-import type { AuthOutcome, IntermediateSessionIssued, MfaRequirement } from './auth-outcome.js';
-import type { SignInVerifier, VerifiedFactor } from './verifier.js';
+import type { AuthOutcome, IntermediateSessionIssued, MfaRequirement, PrimaryRequirement } from './auth-outcome.js';
+import { isExchange, type SignInVerifier, type VerifiedExchange, type VerifiedFactor } from './verifier.js';
 
 /** The ports the pipeline writes itself; a verifier's transaction has its own ports besides. */
 export type SignInPorts = { sessions: SessionsStore; audit: AuditStore };
@@ -27,7 +27,7 @@ export interface SignInOptions {
   readonly sessionJwt?: string | undefined;
   readonly sessionDurationMinutes?: number | undefined;
   readonly sessionCustomClaims?: Record<string, unknown> | undefined;
-  /** An intermediate session from an earlier sign-in, whose factors this one adds to. */
+  /** An intermediate session from an earlier sign-in (or from discovery), whose factors this one adds to. */
   readonly intermediateSessionToken?: string | undefined;
 }
 
@@ -46,6 +46,9 @@ interface Request {
 }
 
 type Written = { readonly record: SessionRecord; readonly sessionToken: string } | { readonly intermediate: IntermediateSessionIssued };
+type Verified<Tx> = VerifiedFactor<Tx> | VerifiedExchange;
+/** What keeps a sign-in from a member session. */
+type Requirement = { readonly mfaRequired: MfaRequirement | null; readonly primaryRequired: PrimaryRequirement | null };
 
 /**
  * The one way a member session starts. A verifier proves who the member is; the pipeline, in one
@@ -54,7 +57,9 @@ type Written = { readonly record: SessionRecord; readonly sessionToken: string }
  * instead of a new session being started (no MFA step then); otherwise an organization that
  * requires MFA for all, or a member enrolled in it, gets an intermediate session until a factor
  * that satisfies MFA is added to it. The session or intermediate session is written with its audit
- * event in that transaction; the JWT is signed after it commits.
+ * event in that transaction; the JWT is signed after it commits. An exchange (verifier.ts) adds no
+ * factor: it moves factors proved before into the member's organization, and may find that the
+ * organization allows none of them (`primary_required`).
  */
 export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   readonly #store: Transactional<Tx>;
@@ -114,26 +119,36 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   }
 
   async #run(tx: Tx, context: OperationContext, verifier: SignInVerifier<Tx>, request: Request): Promise<Written> {
-    const verified = await verifier.verify(tx, context);
+    const verified = await verifier.verify(tx, context, { intermediateSession: request.presentedIntermediate?.intermediateSession });
     const written = await this.#decide(tx, context, verified, request);
     if (verified.signInMethod !== undefined) await this.#recordSignedIn(tx, context, verified, written);
     return written;
   }
 
-  async #decide(tx: Tx, context: OperationContext, verified: VerifiedFactor<Tx>, request: Request): Promise<Written> {
+  async #decide(tx: Tx, context: OperationContext, verified: Verified<Tx>, request: Request): Promise<Written> {
     const { member, organization } = verified;
     if (member.status === 'deleted' || member.organizationId !== organization.organizationId) throw memberError('member_not_found');
     const at = toTimestamp(this.#clock.now());
     // Stytch silently ignores a presented session of another member: the sign-in goes on as if none was given.
+    // An exchange is never given one (its service resolves the session it starts from itself).
     const presented = request.presentedSession;
-    if (presented !== undefined && presented.record.session.memberId === member.memberId) return this.#addToSession(tx, context, verified, request, presented, at);
+    if (!isExchange(verified) && presented !== undefined && presented.record.session.memberId === member.memberId) {
+      return this.#addToSession(tx, context, verified, request, presented, at);
+    }
     const given = request.presentedIntermediate;
-    const intermediate = given === undefined ? undefined : { token: given.token, session: await this.#lockIntermediate(tx, given.intermediateSession, member, at) };
-    const factors = intermediate === undefined ? [verified.factor] : withFactor(intermediate.session.authenticationFactors, verified.factor);
-    if (requiresMfa(verified)) {
+    const intermediate = given === undefined ? undefined : { token: given.token, session: await this.#lockIntermediate(tx, given.intermediateSession, verified, at) };
+    const added = isExchange(verified) ? verified.carriedFactors : [verified.factor];
+    const factors = added.reduce((merged, factor) => withFactor(merged, factor), intermediate?.session.authenticationFactors ?? []);
+    const primaryRequired = isExchange(verified) ? verified.primaryRequired : null;
+    if (isExchange(verified) && primaryRequired === null && factors.length === 0) throw new Error('an exchange with no factor must require a primary factor');
+    if (primaryRequired !== null || requiresMfa(verified)) {
       // onSession would never run: its single-use credential would stay unclaimed (verifier.ts).
-      if (verified.onSession !== undefined) throw new Error('a sign-in method that records its session must satisfy MFA');
-      return intermediate === undefined ? this.#startIntermediate(tx, context, verified) : this.#addToIntermediate(tx, context, verified, intermediate, factors, at);
+      if (!isExchange(verified) && verified.onSession !== undefined) throw new Error('a sign-in method that records its session must satisfy MFA');
+      const requirement: Requirement = { mfaRequired: requiresMfa(verified) ? mfaRequirement(member) : null, primaryRequired };
+      if (intermediate === undefined) return this.#startIntermediate(tx, context, verified, factors, requirement);
+      // An exchange proves nothing new: the intermediate session comes back as it is, to be completed by what is required.
+      if (isExchange(verified)) return { intermediate: intermediateIssued(verified, intermediate.token, intermediate.session.expiresAt, requirement) };
+      return this.#addToIntermediate(tx, context, verified, intermediate, factors, at, requirement);
     }
     // Single use: of two exchanges of one intermediate session, only the one whose update claims it goes on.
     if (intermediate !== undefined && !(await tx.sessions.consumeIntermediateSession(intermediate.session.intermediateSessionId, at))) {
@@ -145,7 +160,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   async #startSession(
     tx: Tx,
     context: OperationContext,
-    verified: VerifiedFactor<Tx>,
+    verified: Verified<Tx>,
     factors: readonly AuthenticationFactor[],
     request: Request,
     fromIntermediateSessionId: string | undefined,
@@ -175,12 +190,13 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       occurredAt: session.startedAt,
       details: {
         member_session_id: session.memberSessionId,
-        factor: verified.factor.type,
+        factor: factorName(verified, factors),
         expires_at: session.expiresAt,
         ...(fromIntermediateSessionId !== undefined && { intermediate_session_id: fromIntermediateSessionId }),
+        ...(isExchange(verified) && verified.auditDetails),
       },
     });
-    await verified.onSession?.(tx, context, session);
+    if (!isExchange(verified)) await verified.onSession?.(tx, context, session);
     return { record: { session, member, organization }, sessionToken: token.token };
   }
 
@@ -224,31 +240,43 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   }
 
   /** The member's own sign-in, as one event: by which method, and what it led to. */
-  async #recordSignedIn(tx: Tx, context: OperationContext, verified: VerifiedFactor<Tx>, written: Written): Promise<void> {
+  async #recordSignedIn(tx: Tx, context: OperationContext, verified: Verified<Tx>, written: Written): Promise<void> {
     const outcome =
       'intermediate' in written
-        ? { member_authenticated: false, mfa_required: true }
+        ? {
+            member_authenticated: false,
+            mfa_required: written.intermediate.mfaRequired !== null,
+            ...(written.intermediate.primaryRequired !== null && { primary_required: true }),
+          }
         : { member_authenticated: true, member_session_id: written.record.session.memberSessionId };
     await this.#audit.record(tx.audit, context, {
       type: 'member.signed_in',
       organizationId: verified.organization.organizationId,
       memberId: verified.member.memberId,
-      details: { method: verified.signInMethod, factor: verified.factor.type, ...outcome },
+      details: { method: verified.signInMethod, factor: factorName(verified, isExchange(verified) ? verified.carriedFactors : []), ...outcome },
     });
   }
 
-  /** The presented intermediate session as stored now (locked), refused when spent, expired or another member's. */
-  async #lockIntermediate(tx: Tx, presented: IntermediateSession, member: Member, at: string): Promise<IntermediateSession> {
+  /**
+   * The presented intermediate session as stored now (locked), refused when spent or expired. It
+   * must be this member's, or one that only proved an address (discovery) when it is this member's
+   * address; an exchange's verifier has matched it to the member itself.
+   */
+  async #lockIntermediate(tx: Tx, presented: IntermediateSession, verified: Verified<Tx>, at: string): Promise<IntermediateSession> {
     const current = await tx.sessions.findIntermediateSessionForUpdate(presented.intermediateSessionId);
     if (current === undefined || !isUsable(current, at)) throw sessionError('intermediate_session_not_found');
-    if (current.memberId !== member.memberId || current.organizationId !== member.organizationId) {
-      throw sessionError('invalid_intermediate_session_token_for_organization');
-    }
+    if (!isExchange(verified) && !belongsTo(current, verified.member)) throw sessionError('invalid_intermediate_session_token_for_organization');
     return current;
   }
 
-  async #startIntermediate(tx: Tx, context: OperationContext, verified: VerifiedFactor<Tx>): Promise<Written> {
-    const { member, organization, factor } = verified;
+  async #startIntermediate(
+    tx: Tx,
+    context: OperationContext,
+    verified: Verified<Tx>,
+    factors: readonly AuthenticationFactor[],
+    requirement: Requirement,
+  ): Promise<Written> {
+    const { member, organization } = verified;
     const now = this.#clock.now();
     const token = createOpaqueToken(this.#random);
     const intermediate: IntermediateSession = {
@@ -256,7 +284,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       organizationId: organization.organizationId,
       memberId: member.memberId,
       emailAddress: member.emailAddress,
-      authenticationFactors: [factor],
+      authenticationFactors: factors,
       createdAt: toTimestamp(now),
       expiresAt: toTimestamp(new Date(now.getTime() + INTERMEDIATE_SESSION_MINUTES * 60_000)),
       consumedAt: null,
@@ -267,52 +295,72 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       organizationId: organization.organizationId,
       memberId: member.memberId,
       occurredAt: intermediate.createdAt,
-      details: { intermediate_session_id: intermediate.intermediateSessionId, factor: factor.type, expires_at: intermediate.expiresAt },
+      details: {
+        intermediate_session_id: intermediate.intermediateSessionId,
+        factor: factorName(verified, factors),
+        expires_at: intermediate.expiresAt,
+        ...(isExchange(verified) && verified.auditDetails),
+      },
     });
-    return { intermediate: intermediateIssued(verified, token.token, intermediate.expiresAt) };
+    return { intermediate: intermediateIssued(verified, token.token, intermediate.expiresAt, requirement) };
   }
 
   /** Stytch answers with the very token presented, its factors now including this one; its expiry stays. */
   async #addToIntermediate(
     tx: Tx,
     context: OperationContext,
-    verified: VerifiedFactor<Tx>,
+    verified: Verified<Tx>,
     intermediate: { readonly token: string; readonly session: IntermediateSession },
     factors: readonly AuthenticationFactor[],
     at: string,
+    requirement: Requirement,
   ): Promise<Written> {
-    const { intermediateSessionId, organizationId, memberId, expiresAt } = intermediate.session;
+    const { intermediateSessionId, expiresAt } = intermediate.session;
     if (!(await tx.sessions.updateIntermediateSessionFactors(intermediateSessionId, factors, at))) throw sessionError('intermediate_session_not_found');
     await this.#audit.record(tx.audit, context, {
       type: 'intermediate_session.updated',
-      organizationId,
-      memberId,
+      // The member's: a discovery intermediate session has none of its own.
+      organizationId: verified.organization.organizationId,
+      memberId: verified.member.memberId,
       occurredAt: at,
-      details: { intermediate_session_id: intermediateSessionId, added_factor: verified.factor.type },
+      details: { intermediate_session_id: intermediateSessionId, added_factor: factorName(verified, factors) },
     });
-    return { intermediate: intermediateIssued(verified, intermediate.token, expiresAt) };
+    return { intermediate: intermediateIssued(verified, intermediate.token, expiresAt, requirement) };
   }
 }
 
-/** MFA is required when the organization requires it for all or the member enrolled, unless this factor satisfies it. */
-function requiresMfa(verified: Pick<VerifiedFactor<unknown>, 'member' | 'organization' | 'satisfiesMfa'>): boolean {
-  if (verified.satisfiesMfa === true) return false;
+/** MFA is required when the organization requires it for all or the member enrolled, unless this factor satisfies it (an exchanged one never does). */
+function requiresMfa<Tx>(verified: Verified<Tx>): boolean {
+  if (!isExchange(verified) && verified.satisfiesMfa === true) return false;
   return verified.organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' || verified.member.mfaEnrolled;
 }
 
+/** The member's own intermediate session, or one that proved only this member's address (discovery). */
+function belongsTo(intermediate: IntermediateSession, member: Member): boolean {
+  if (intermediate.memberId === null) return intermediate.organizationId === null && intermediate.emailAddress === member.emailAddress;
+  return intermediate.memberId === member.memberId && intermediate.organizationId === member.organizationId;
+}
+
+/** The factor an audit event names: the one proved, or for an exchange the last of those it moved ("none" when it moved none). */
+function factorName<Tx>(verified: Verified<Tx>, factors: readonly AuthenticationFactor[]): string {
+  if (!isExchange(verified)) return verified.factor.type;
+  return factors.at(-1)?.type ?? 'none';
+}
+
 /** The factors with `factor` added: one of the same type and delivery method is replaced (refreshed), not duplicated. */
-function withFactor(factors: readonly AuthenticationFactor[], factor: AuthenticationFactor): AuthenticationFactor[] {
+function withFactor(factors: readonly AuthenticationFactor[], factor: AuthenticationFactor): readonly AuthenticationFactor[] {
   return [...factors.filter((existing) => existing.type !== factor.type || existing.deliveryMethod !== factor.deliveryMethod), factor];
 }
 
-function intermediateIssued(verified: Pick<VerifiedFactor<unknown>, 'member' | 'organization'>, token: string, expiresAt: string): IntermediateSessionIssued {
+function intermediateIssued<Tx>(verified: Verified<Tx>, token: string, expiresAt: string, requirement: Requirement): IntermediateSessionIssued {
   return {
     memberAuthenticated: false,
     member: verified.member,
     organization: verified.organization,
     intermediateSessionToken: token,
     intermediateSessionExpiresAt: expiresAt,
-    mfaRequired: mfaRequirement(verified.member),
+    mfaRequired: requirement.mfaRequired,
+    primaryRequired: requirement.primaryRequired,
   };
 }
 

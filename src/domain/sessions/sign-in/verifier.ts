@@ -1,7 +1,9 @@
 import type { OperationContext } from '../../common/operation-context.js';
 import type { Member } from '../../members/member.js';
 import type { Organization } from '../../organizations/organization.js';
+import type { IntermediateSession } from '../intermediate-session.js';
 import type { AuthenticationFactor, MemberSession } from '../session.js';
+import type { PrimaryRequirement } from './auth-outcome.js';
 
 /** What a sign-in method proved: who, in which organization, and by which factor. */
 export interface VerifiedFactor<Tx> {
@@ -32,11 +34,52 @@ export interface VerifiedFactor<Tx> {
 }
 
 /**
- * One way to sign in (a magic link, a password, an impersonation token): it turns its credential
- * into a verified factor inside the sign-in pipeline's transaction, and may write its own rows (claim
- * a single-use token) and audit events there, or throws a refusal, which rolls everything back. It
- * never starts a session, signs a JWT or decides about MFA: the pipeline does (pipeline.ts).
+ * An exchange rather than a new proof (discovery's intermediate-session exchange and organization
+ * create, sessions.exchange): the address was proved before, in discovery or in a session of
+ * another organization, and those proofs move into this member's organization. No factor is added:
+ * the session gets the factors of the presented intermediate session plus `carriedFactors`. The
+ * verifier matched the presented intermediate session to this member itself (by the address it
+ * proved), so the pipeline accepts it whatever member or organization it was scoped to. Exchanged
+ * factors are primary ones: they never satisfy MFA.
+ */
+export interface VerifiedExchange {
+  readonly member: Member;
+  readonly organization: Organization;
+  /** Added over the intermediate session's factors, replacing one of the same type and delivery method (sessions.exchange: the source session's email proofs). */
+  readonly carriedFactors: readonly AuthenticationFactor[];
+  /**
+   * The organization's `auth_methods` allow none of the factors: no session, and the intermediate
+   * session (the presented one, unchanged, or a new one with the carried factors) names the methods
+   * that would do. Null when a factor is allowed.
+   */
+  readonly primaryRequired: PrimaryRequirement | null;
+  /** As for VerifiedFactor: the `member.signed_in` event names it. */
+  readonly signInMethod: string;
+  /** Where the exchange started from, recorded with the session or intermediate session it leads to (no secrets). */
+  readonly auditDetails?: Readonly<Record<string, string>>;
+}
+
+export function isExchange<Tx>(verified: VerifiedFactor<Tx> | VerifiedExchange): verified is VerifiedExchange {
+  return 'carriedFactors' in verified;
+}
+
+/** What the pipeline found before its transaction, for the verifiers that depend on it. */
+export interface Presented {
+  /**
+   * The intermediate session whose token the caller presented, as read before the transaction
+   * (unlocked: its address, member and organization never change; the pipeline locks it and checks
+   * it is still usable after the verifier ran). Undefined when none was presented.
+   */
+  readonly intermediateSession: IntermediateSession | undefined;
+}
+
+/**
+ * One way to sign in (a magic link, a password, an impersonation token, an exchange): it turns its
+ * credential into a verified factor inside the sign-in pipeline's transaction, and may write its own
+ * rows (claim a single-use token) and audit events there, or throws a refusal, which rolls
+ * everything back. It never starts a session, signs a JWT or decides about MFA: the pipeline does
+ * (pipeline.ts).
  */
 export interface SignInVerifier<Tx> {
-  verify(tx: Tx, context: OperationContext): Promise<VerifiedFactor<Tx>>;
+  verify(tx: Tx, context: OperationContext, presented: Presented): Promise<VerifiedFactor<Tx> | VerifiedExchange>;
 }

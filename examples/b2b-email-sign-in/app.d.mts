@@ -1,0 +1,14 @@
+import type { Server } from 'node:http';
+import type { B2BClient } from 'stytch';
+
+export interface ExampleAppOptions {
+  /** The official SDK's B2B client, pointed at Understudy. */
+  readonly client: B2BClient;
+  /** Where browsers reach this app, without a trailing slash; its redirect URL is `${appUrl}/authenticate`. */
+  readonly appUrl: string;
+  /** How long a member session lasts (default 60). */
+  readonly sessionMinutes?: number;
+}
+
+/** The example app's HTTP server, not yet listening. */
+export function createExampleApp(options: ExampleAppOptions): Server;

@@ -1,0 +1,135 @@
+import type { Clock } from '../../platform/clock.js';
+import type { IdGenerator } from '../../platform/ids.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import { isDomainError } from '../common/domain-error.js';
+import type { OperationContext } from '../common/operation-context.js';
+import { FOR_SHARE } from '../common/read-for-update.js';
+import type { Transactional } from '../common/transactional.js';
+import type { MailDelivery } from '../mail/outgoing-email.js';
+import { normalizeEmail } from '../members/member.js';
+import type { SignIn, SignInOptions } from '../sessions/sign-in/pipeline.js';
+import { checkExpirationMinutes, EMAIL_CREDENTIAL_MINUTES } from './email-credential.js';
+import { emailIdOf } from './email-factor.js';
+import { retryOnceOnDuplicate, sendTargetFor } from './email-member-rules.js';
+import { EmailOtpVerifier } from './email-otp-verifier.js';
+import { SignInRefusal, type EmailProofs } from './email-proofs.js';
+import type { EmailSignInPorts } from './email-sign-in-subject.js';
+import type { EmailSignedIn } from './magic-links-service.js';
+import { requireOrganization, type MemberSent } from './organization-sends.js';
+import { checkLocale } from './send-checks.js';
+
+export interface EmailOtpLoginOrSignupInput {
+  readonly organizationId: string;
+  readonly emailAddress: string;
+  readonly locale?: string | undefined;
+  readonly loginExpirationMinutes?: number | undefined;
+  readonly signupExpirationMinutes?: number | undefined;
+}
+
+export interface EmailOtpAuthenticateInput extends SignInOptions {
+  readonly organizationId: string;
+  readonly emailAddress: string;
+  readonly code: string;
+  readonly locale?: string | undefined;
+}
+
+/**
+ * One-time codes by email for an organization: login_or_signup (the same login, signup and
+ * just-in-time rules as magic links, with `email_otp`) and authenticate. A code is keyed by the
+ * organization and the address; a new one voids the earlier ones, and five wrong guesses void it.
+ */
+export class EmailOtpsService {
+  readonly #store: Transactional<EmailSignInPorts>;
+  readonly #signIn: SignIn<EmailSignInPorts>;
+  readonly #proofs: EmailProofs;
+  readonly #mail: MailDelivery;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+  readonly #audit: AuditRecorder;
+
+  constructor(dependencies: {
+    store: Transactional<EmailSignInPorts>;
+    signIn: SignIn<EmailSignInPorts>;
+    proofs: EmailProofs;
+    mail: MailDelivery;
+    clock: Clock;
+    ids: IdGenerator;
+    audit: AuditRecorder;
+  }) {
+    this.#store = dependencies.store;
+    this.#signIn = dependencies.signIn;
+    this.#proofs = dependencies.proofs;
+    this.#mail = dependencies.mail;
+    this.#clock = dependencies.clock;
+    this.#ids = dependencies.ids;
+    this.#audit = dependencies.audit;
+  }
+
+  /** otps.email.loginOrSignup: the code goes out in the otp_login message to an active member, otp_signup otherwise. */
+  async loginOrSignup(context: OperationContext, input: EmailOtpLoginOrSignupInput): Promise<MemberSent> {
+    const emailAddress = normalizeEmail(input.emailAddress);
+    const locale = checkLocale(input.locale);
+    const minutes = {
+      login: checkExpirationMinutes('login_expiration_minutes', input.loginExpirationMinutes, EMAIL_CREDENTIAL_MINUTES.oneTimeCode),
+      signup: checkExpirationMinutes('signup_expiration_minutes', input.signupExpirationMinutes, EMAIL_CREDENTIAL_MINUTES.oneTimeCode),
+    };
+    await this.#proofs.countSend(context, emailAddress);
+    const sent = await retryOnceOnDuplicate(() =>
+      this.#store.transaction(async (tx) => {
+        const organization = await requireOrganization(tx, input.organizationId, FOR_SHARE);
+        const target = await sendTargetFor(tx, { ids: this.#ids, clock: this.#clock, audit: this.#audit }, context, organization, emailAddress, 'email_otp');
+        const { code, expiresAt } = await this.#proofs.issueCode(tx, {
+          kind: 'email_otp',
+          purpose: target.purpose,
+          organizationId: organization.organizationId,
+          memberId: target.member.memberId,
+          emailAddress,
+          minutes: minutes[target.purpose],
+        });
+        await this.#audit.record(tx.audit, context, {
+          type: 'email_otp.sent',
+          organizationId: organization.organizationId,
+          memberId: target.member.memberId,
+          details: { purpose: target.purpose, expires_at: expiresAt, member_created: target.created },
+        });
+        return { member: target.member, organization, memberCreated: target.created, purpose: target.purpose, code, expiresAt };
+      }),
+    );
+    this.#mail.deliver(context, {
+      template: sent.purpose === 'login' ? 'otp_login' : 'otp_signup',
+      to: emailAddress,
+      locale,
+      code: sent.code,
+      expiresAt: sent.expiresAt,
+      organizationName: sent.organization.organizationName,
+      organizationId: sent.organization.organizationId,
+      memberId: sent.member.memberId,
+    });
+    return { member: sent.member, organization: sent.organization, memberCreated: sent.memberCreated };
+  }
+
+  /**
+   * otps.email.authenticate: the code is checked first in a transaction of its own (a wrong guess
+   * stays counted although the sign-in is refused), then spent inside the pipeline's transaction.
+   * A code sent for another organization is not found here. Every refusal is audited.
+   */
+  async authenticate(context: OperationContext, input: EmailOtpAuthenticateInput): Promise<EmailSignedIn> {
+    const emailAddress = normalizeEmail(input.emailAddress);
+    checkLocale(input.locale);
+    const organization = await requireOrganization(this.#store, input.organizationId);
+    let checked: { organizationId: string | null; memberId: string | null } | undefined;
+    try {
+      const credential = await this.#proofs.checkCode('email_otp', organization.organizationId, emailAddress, input.code, 'email_otp');
+      checked = { organizationId: credential.organizationId, memberId: credential.memberId };
+      const verifier = new EmailOtpVerifier({ proofs: this.#proofs, clock: this.#clock, environment: this.#ids.environment }, credential);
+      const outcome = await this.#signIn.signIn(context, verifier, input);
+      return { outcome, methodId: emailIdOf(this.#ids.environment, outcome.member.emailAddress, outcome.member.memberId) };
+    } catch (error) {
+      if (error instanceof SignInRefusal) return this.#proofs.refuse(context, error);
+      // The code was right but the pipeline refused the sign-in (a bad session argument, another
+      // member's intermediate session): the code stays unspent; the attempt is still recorded.
+      if (isDomainError(error) && checked !== undefined) return this.#proofs.refuse(context, new SignInRefusal(error, error.code, { ...checked, method: 'email_otp' }));
+      throw error;
+    }
+  }
+}

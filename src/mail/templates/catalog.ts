@@ -1,0 +1,137 @@
+import type { EmailLocale, EmailTemplateName } from '../../domain/mail/outgoing-email.js';
+
+/** What a template's wording may use; already plain text (escaping happens when the HTML is built). */
+export interface Wording {
+  /** The organization on the project ("Acme on Understudy"), or the project alone when there is none. */
+  readonly place: string;
+  readonly project: string;
+  readonly inviter: string | undefined;
+}
+
+export interface TemplateText {
+  readonly subject: (w: Wording) => string;
+  /** The sentence before the button or the code. */
+  readonly intro: (w: Wording) => string;
+  /** The button's label (magic-link templates only). */
+  readonly action?: string;
+}
+
+export interface LocaleText {
+  readonly place: (organization: string, project: string) => string;
+  readonly templates: Readonly<Record<EmailTemplateName, TemplateText>>;
+  /** "This link expires in 10 minutes…" */
+  readonly linkExpires: (duration: string) => string;
+  readonly codeExpires: (duration: string) => string;
+  /** Above the link in full, for mail clients that show no button. */
+  readonly copyLink: string;
+  readonly ignore: string;
+  /** Singular and plural of each unit. */
+  readonly units: { readonly minute: readonly [string, string]; readonly hour: readonly [string, string]; readonly day: readonly [string, string] };
+}
+
+const en: LocaleText = {
+  place: (organization, project) => `${organization} on ${project}`,
+  templates: {
+    login: { subject: (w) => `Your sign-in link for ${w.place}`, intro: (w) => `Use the link below to sign in to ${w.place}.`, action: 'Sign in' },
+    signup: { subject: (w) => `Finish signing up for ${w.place}`, intro: (w) => `Use the link below to finish creating your account in ${w.place}.`, action: 'Finish signing up' },
+    invite: {
+      subject: (w) => (w.inviter ? `${w.inviter} invited you to join ${w.place}` : `You are invited to join ${w.place}`),
+      intro: (w) => (w.inviter ? `${w.inviter} invited you to join ${w.place}.` : `You have been invited to join ${w.place}.`),
+      action: 'Accept the invitation',
+    },
+    discovery: {
+      subject: (w) => `Your sign-in link for ${w.project}`,
+      intro: (w) => `Use the link below to continue signing in to ${w.project}. You will then choose an organization.`,
+      action: 'Continue',
+    },
+    otp_login: { subject: (w) => `Your sign-in code for ${w.place}`, intro: (w) => `Enter this code to sign in to ${w.place}:` },
+    otp_signup: { subject: (w) => `Your sign-up code for ${w.place}`, intro: (w) => `Enter this code to finish signing up for ${w.place}:` },
+    otp_discovery: { subject: (w) => `Your sign-in code for ${w.project}`, intro: (w) => `Enter this code to continue signing in to ${w.project}:` },
+  },
+  linkExpires: (d) => `This link expires in ${d} and works only once.`,
+  codeExpires: (d) => `This code expires in ${d}.`,
+  copyLink: 'Or copy this link into your browser:',
+  ignore: 'If you did not ask for this email, you can ignore it.',
+  units: { minute: ['minute', 'minutes'], hour: ['hour', 'hours'], day: ['day', 'days'] },
+};
+
+const es: LocaleText = {
+  place: (organization, project) => `${organization} en ${project}`,
+  templates: {
+    login: { subject: (w) => `Tu enlace para iniciar sesión en ${w.place}`, intro: (w) => `Usa el enlace de abajo para iniciar sesión en ${w.place}.`, action: 'Iniciar sesión' },
+    signup: { subject: (w) => `Termina de registrarte en ${w.place}`, intro: (w) => `Usa el enlace de abajo para terminar de crear tu cuenta en ${w.place}.`, action: 'Terminar el registro' },
+    invite: {
+      subject: (w) => (w.inviter ? `${w.inviter} te invitó a unirte a ${w.place}` : `Te invitaron a unirte a ${w.place}`),
+      intro: (w) => (w.inviter ? `${w.inviter} te invitó a unirte a ${w.place}.` : `Te invitaron a unirte a ${w.place}.`),
+      action: 'Aceptar la invitación',
+    },
+    discovery: {
+      subject: (w) => `Tu enlace para iniciar sesión en ${w.project}`,
+      intro: (w) => `Usa el enlace de abajo para continuar iniciando sesión en ${w.project}. Después elegirás una organización.`,
+      action: 'Continuar',
+    },
+    otp_login: { subject: (w) => `Tu código para iniciar sesión en ${w.place}`, intro: (w) => `Introduce este código para iniciar sesión en ${w.place}:` },
+    otp_signup: { subject: (w) => `Tu código de registro en ${w.place}`, intro: (w) => `Introduce este código para terminar de registrarte en ${w.place}:` },
+    otp_discovery: { subject: (w) => `Tu código para iniciar sesión en ${w.project}`, intro: (w) => `Introduce este código para continuar iniciando sesión en ${w.project}:` },
+  },
+  linkExpires: (d) => `Este enlace caduca en ${d} y solo se puede usar una vez.`,
+  codeExpires: (d) => `Este código caduca en ${d}.`,
+  copyLink: 'O copia este enlace en tu navegador:',
+  ignore: 'Si no solicitaste este correo, puedes ignorarlo.',
+  units: { minute: ['minuto', 'minutos'], hour: ['hora', 'horas'], day: ['día', 'días'] },
+};
+
+const ptBr: LocaleText = {
+  place: (organization, project) => `${organization} no ${project}`,
+  templates: {
+    login: { subject: (w) => `Seu link para entrar em ${w.place}`, intro: (w) => `Use o link abaixo para entrar em ${w.place}.`, action: 'Entrar' },
+    signup: { subject: (w) => `Conclua seu cadastro em ${w.place}`, intro: (w) => `Use o link abaixo para concluir a criação da sua conta em ${w.place}.`, action: 'Concluir cadastro' },
+    invite: {
+      subject: (w) => (w.inviter ? `${w.inviter} convidou você para participar de ${w.place}` : `Você recebeu um convite para participar de ${w.place}`),
+      intro: (w) => (w.inviter ? `${w.inviter} convidou você para participar de ${w.place}.` : `Você recebeu um convite para participar de ${w.place}.`),
+      action: 'Aceitar convite',
+    },
+    discovery: {
+      subject: (w) => `Seu link para entrar em ${w.project}`,
+      intro: (w) => `Use o link abaixo para continuar entrando em ${w.project}. Depois você escolherá uma organização.`,
+      action: 'Continuar',
+    },
+    otp_login: { subject: (w) => `Seu código para entrar em ${w.place}`, intro: (w) => `Digite este código para entrar em ${w.place}:` },
+    otp_signup: { subject: (w) => `Seu código de cadastro em ${w.place}`, intro: (w) => `Digite este código para concluir seu cadastro em ${w.place}:` },
+    otp_discovery: { subject: (w) => `Seu código para entrar em ${w.project}`, intro: (w) => `Digite este código para continuar entrando em ${w.project}:` },
+  },
+  linkExpires: (d) => `Este link expira em ${d} e só pode ser usado uma vez.`,
+  codeExpires: (d) => `Este código expira em ${d}.`,
+  copyLink: 'Ou copie este link no seu navegador:',
+  ignore: 'Se você não pediu este e-mail, pode ignorá-lo.',
+  units: { minute: ['minuto', 'minutos'], hour: ['hora', 'horas'], day: ['dia', 'dias'] },
+};
+
+const fr: LocaleText = {
+  place: (organization, project) => `${organization} sur ${project}`,
+  templates: {
+    login: { subject: (w) => `Votre lien de connexion à ${w.place}`, intro: (w) => `Utilisez le lien ci-dessous pour vous connecter à ${w.place}.`, action: 'Se connecter' },
+    signup: { subject: (w) => `Terminez votre inscription à ${w.place}`, intro: (w) => `Utilisez le lien ci-dessous pour terminer votre inscription à ${w.place}.`, action: "Terminer l'inscription" },
+    invite: {
+      subject: (w) => (w.inviter ? `${w.inviter} vous invite à rejoindre ${w.place}` : `Vous êtes invité à rejoindre ${w.place}`),
+      intro: (w) => (w.inviter ? `${w.inviter} vous invite à rejoindre ${w.place}.` : `Vous êtes invité à rejoindre ${w.place}.`),
+      action: "Accepter l'invitation",
+    },
+    discovery: {
+      subject: (w) => `Votre lien de connexion à ${w.project}`,
+      intro: (w) => `Utilisez le lien ci-dessous pour poursuivre votre connexion à ${w.project}. Vous choisirez ensuite une organisation.`,
+      action: 'Continuer',
+    },
+    otp_login: { subject: (w) => `Votre code de connexion à ${w.place}`, intro: (w) => `Saisissez ce code pour vous connecter à ${w.place} :` },
+    otp_signup: { subject: (w) => `Votre code d'inscription à ${w.place}`, intro: (w) => `Saisissez ce code pour terminer votre inscription à ${w.place} :` },
+    otp_discovery: { subject: (w) => `Votre code de connexion à ${w.project}`, intro: (w) => `Saisissez ce code pour poursuivre votre connexion à ${w.project} :` },
+  },
+  linkExpires: (d) => `Ce lien expire dans ${d} et ne fonctionne qu'une fois.`,
+  codeExpires: (d) => `Ce code expire dans ${d}.`,
+  copyLink: 'Ou copiez ce lien dans votre navigateur :',
+  ignore: "Si vous n'avez pas demandé cet e-mail, vous pouvez l'ignorer.",
+  units: { minute: ['minute', 'minutes'], hour: ['heure', 'heures'], day: ['jour', 'jours'] },
+};
+
+/** Every template's wording in every locale Stytch accepts. */
+export const CATALOG: Readonly<Record<EmailLocale, LocaleText>> = { en, es, 'pt-br': ptBr, fr };
