@@ -89,6 +89,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await app.services.keystore.ensureSigningKey();
     // With the project's impersonation switch off, nothing allowed before may go on (docs/impersonation.md, "Policy").
     await app.services.impersonationAdmin.endWhileProjectDisabled();
+    // Links and codes kept while there was no SMTP server must not outlive the switch to one (docs/email.md).
+    if (app.services.outbox.mode === 'smtp') {
+      const erased = await store.mailOutbox.eraseOutboxSecrets();
+      if (erased > 0) logger.info({ messages: erased }, 'erased the links and codes of messages kept in the outbox before SMTP was configured');
+    }
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
@@ -229,10 +234,17 @@ function describeStoredProject(file: string): string {
 
 /** How often expired impersonated sessions are looked for, so each expiry lands in the audit trail. */
 const EXPIRY_SWEEP_MILLISECONDS = 30_000;
+/** Every this many sweeps (ten minutes), long-expired magic links, codes and intermediate sessions are deleted. */
+const PROOF_SWEEP_EVERY = 20;
 
 function startExpirySweeper(app: App, store: Store, logger: Logger): NodeJS.Timeout {
+  let sweeps = 0;
   const timer = setInterval(() => {
     app.services.impersonationLedger.recordExpiries(store).catch((error: unknown) => logger.warn({ err: error }, 'recording impersonation expiries failed'));
+    sweeps += 1;
+    if (sweeps % PROOF_SWEEP_EVERY === 0) {
+      app.services.emailProofs.deleteExpired(store).catch((error: unknown) => logger.warn({ err: error }, 'deleting expired magic links and codes failed'));
+    }
   }, EXPIRY_SWEEP_MILLISECONDS);
   timer.unref();
   return timer;

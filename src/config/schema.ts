@@ -105,7 +105,7 @@ export const CONFIG_KEYS = {
   smtpUrl: {
     env: 'UNDERSTUDY_SMTP_URL',
     file: 'smtp_url',
-    doc: 'smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 sends sign-in email; unset keeps every message in the outbox (development only).',
+    doc: 'smtp://user:pass@host:587 (STARTTLS required, except to this machine or with ?requireTLS=false) or smtps://…:465 sends sign-in email; unset keeps every message in the outbox (development only).',
   },
   smtpFrom: { env: 'UNDERSTUDY_SMTP_FROM', file: 'smtp_from', doc: 'The From address of sent email, e.g. "Acme <login@acme.example>"; required with UNDERSTUDY_SMTP_URL.' },
   smtpReplyTo: { env: 'UNDERSTUDY_SMTP_REPLY_TO', file: 'smtp_reply_to', doc: 'An optional Reply-To address for sent email.' },

@@ -4,7 +4,10 @@ import type { MailTransport, SendResult } from '../domain/mail/mail-transport.js
 
 /** UNDERSTUDY_SMTP_URL, UNDERSTUDY_SMTP_FROM and UNDERSTUDY_SMTP_REPLY_TO. */
 export interface SmtpSettings {
-  /** smtp://user:pass@host:587 (STARTTLS when the server offers it) or smtps://user:pass@host:465 (TLS from the start). */
+  /**
+   * smtp://user:pass@host:587 (STARTTLS, required unless the host is this machine or the URL says
+   * `?requireTLS=false`) or smtps://user:pass@host:465 (TLS from the start).
+   */
   readonly url: string;
   readonly from: string;
   readonly replyTo?: string | undefined;
@@ -30,6 +33,8 @@ export class SmtpTransport implements MailTransport {
     this.#transporter = nodemailer.createTransport(
       {
         url: settings.url,
+        // The URL's own `?requireTLS=false` wins (nodemailer reads URL options over these).
+        requireTLS: requiresStartTls(settings.url),
         connectionTimeout: 10_000,
         greetingTimeout: 10_000,
         socketTimeout: 30_000,
@@ -51,6 +56,18 @@ export class SmtpTransport implements MailTransport {
   close(): void {
     this.#transporter.close();
   }
+}
+
+/**
+ * Whether an `smtp://` connection must upgrade with STARTTLS before it authenticates or sends.
+ * Otherwise someone on the path who strips the server's STARTTLS offer would read the password and
+ * every sign-in link. Only a server on this machine (a local relay) is spoken to in plain text.
+ */
+export function requiresStartTls(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'smtp:') return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
 }
 
 /** SMTP 5xx and configuration errors are permanent; 4xx, timeouts and dropped connections are worth another try. */

@@ -48,7 +48,7 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     impersonation: new ImpersonationSqlStore(db),
     operators: new OperatorsSqlStore(db, dialect),
     rateLimits: new RateLimitsSqlStore(db),
-    emailCredentials: new EmailCredentialsSqlStore(db),
+    emailCredentials: new EmailCredentialsSqlStore(db, dialect),
     redirectUrls: new RedirectUrlsSqlStore(db, dialect),
     mailOutbox: new MailOutboxSqlStore(db),
   };

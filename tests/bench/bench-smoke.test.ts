@@ -110,7 +110,7 @@ describe('the benchmark in smoke mode', () => {
 
   it('measures every scenario on SQLite, and on PostgreSQL when a URL is set', () => {
     const rows = result().rows;
-    const expected = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation', 'session-token-1m'];
+    const expected = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation', 'magic-link', 'email-otp', 'session-token-1m'];
     expect(rows.filter((row) => row.database === 'sqlite').map((row) => row.scenario)).toEqual(expected);
     expect(rows.filter((row) => row.database === 'postgres').map((row) => row.scenario)).toEqual(ON_POSTGRES ? [...expected, 'scale-out-2x'] : []);
     expect(rows[0]?.scenario).toBe('ceiling');
@@ -154,6 +154,19 @@ describe('the benchmark in smoke mode', () => {
     expect(page).toContain('wrk');
   });
 
+  it('measures the machine\'s RS256 signing rate and reports each sign-in against it', () => {
+    const { rs256, rows } = result() as unknown as { rs256: { signatures_per_second: number }; rows: (Row & { ratio_to_rs256: number | null; server_cpu_us_per_request: number | null })[] };
+    expect(rs256.signatures_per_second).toBeGreaterThan(0);
+    for (const row of rows.filter((candidate) => ['impersonation', 'magic-link', 'email-otp'].includes(candidate.scenario))) {
+      expect(row.ratio_to_rs256, `${row.scenario} on ${row.database}`).toBeCloseTo(row.requests_per_second / rs256.signatures_per_second, 6);
+      expect(row.server_cpu_us_per_request, `${row.scenario} on ${row.database}`).toBeGreaterThan(0);
+    }
+    const page = readFileSync(join(outDir, 'performance-smoke.md'), 'utf8');
+    expect(page).toContain('### Sign-ins');
+    expect(page).toMatch(/\| magicLinks\.authenticate \(redeem pre-sent magic links, each once\) \| SQLite \| [\d,]+ \| \d+\.\d% \|/);
+    expect(page).toMatch(/\| otps\.email\.authenticate \(one pre-sent code per member, each once\) \| SQLite \| [\d,]+ \| \d+\.\d% \|/);
+  });
+
   it('holds each scenario to its performance targets without asserting them', () => {
     const rows = result().rows;
     const targets = (scenario: string, database = 'sqlite') => rows.find((row) => row.scenario === scenario && row.database === database)?.targets.map((check) => check.target);
@@ -161,6 +174,8 @@ describe('the benchmark in smoke mode', () => {
     expect(targets('session-jwt')).toEqual(['>= 40% of ceiling req/s', 'p99 < 25 ms', 'peak RSS < 250 MB']);
     expect(targets('session-token-1m')).toContain('within 15% of the nearly empty database');
     expect(targets('impersonation')).toContain('>= 400 redemptions/s');
+    expect(targets('magic-link')).toContain(">= 25% of the machine's RS256 signatures/s");
+    expect(targets('email-otp')).toContain(">= 25% of the machine's RS256 signatures/s");
     expect(targets('reference-fastify', '–')).toEqual([]);
   });
 

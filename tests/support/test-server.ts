@@ -43,17 +43,23 @@ export interface TestServerOptions {
   readonly logger?: Logger;
   /** Waits before SMTP retries; 10, 20, 40, 80 ms when omitted, so retry tests take milliseconds. */
   readonly mailRetryDelaysMs?: readonly number[];
+  /**
+   * The database of another running test server, to start a second server on it (as a restart with
+   * other settings would find it); the other server keeps owning it and cleans it up.
+   */
+  readonly sharing?: Pick<TestServer, 'dataDir' | 'databaseUrl'>;
 }
 
 /** Starts a real Understudy on a free port with a fresh database and known credentials (style rule 21). */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'understudy-test-'));
-  const postgres = options.store === 'postgres' ? await createThrowawayPostgresDatabase() : undefined;
+  const dataDir = options.sharing?.dataDir ?? mkdtempSync(join(tmpdir(), 'understudy-test-'));
+  const postgres = options.sharing === undefined && options.store === 'postgres' ? await createThrowawayPostgresDatabase() : undefined;
+  const databaseUrl = options.sharing === undefined ? postgres?.url : options.sharing.databaseUrl;
   const config: Config = {
     host: '127.0.0.1',
     port: 0,
     dataDir,
-    databaseUrl: postgres?.url,
+    databaseUrl,
     projectId: TEST_PROJECT_ID,
     projectSecret: TEST_PROJECT_SECRET,
     tlsCert: options.https?.cert,
@@ -107,7 +113,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     client,
     server,
     dataDir,
-    databaseUrl: postgres?.url,
+    databaseUrl,
     async fetch(path, init = {}) {
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);
@@ -130,6 +136,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async stop() {
       await server.close();
+      if (options.sharing !== undefined) return;
       await postgres?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },

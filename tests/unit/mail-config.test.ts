@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { requiresStartTls } from '../../src/mail/smtp-transport.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -54,5 +55,18 @@ describe('mail configuration', () => {
   it('refuses an empty-looking or multi-line project name', () => {
     expect(problemsOf({ UNDERSTUDY_PROJECT_NAME: '   ' })).toEqual([expect.stringMatching(/^UNDERSTUDY_PROJECT_NAME must be 1 to 100 characters/)]);
     expect(problemsOf({ UNDERSTUDY_PROJECT_NAME: 'Acme\nCloud' })).toHaveLength(1);
+  });
+});
+
+describe('STARTTLS on smtp:// URLs', () => {
+  it('is required for every host but this machine, unless the URL says otherwise', () => {
+    expect(requiresStartTls('smtp://mailer:secret@smtp.example.com:587')).toBe(true);
+    expect(requiresStartTls('smtp://10.0.0.5:25')).toBe(true);
+    expect(requiresStartTls('smtp://[2001:db8::1]:25')).toBe(true);
+    expect(requiresStartTls('smtp://localhost:25')).toBe(false);
+    expect(requiresStartTls('smtp://127.0.0.1:2525')).toBe(false);
+    expect(requiresStartTls('smtp://[::1]:25')).toBe(false);
+    // smtps:// is TLS from the first byte; nothing to upgrade.
+    expect(requiresStartTls('smtps://mailer:secret@smtp.example.com:465')).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FailedDelivery, MailDispatcher } from '../../src/domain/mail/mail-dispatcher.js';
+import { type FailedDelivery, MAX_CONCURRENT_SENDS, MAX_PENDING_MESSAGES, MailDispatcher } from '../../src/domain/mail/mail-dispatcher.js';
 import type { MailMessage, MailStatus } from '../../src/domain/mail/mail-message.js';
 import type { MailOutboxStore } from '../../src/domain/mail/mail-outbox-store.js';
 import type { MailTransport, SendResult } from '../../src/domain/mail/mail-transport.js';
@@ -22,6 +22,7 @@ function memoryStore(options: { holdUpdate?: (update: Update) => Promise<void> }
     mailOutbox: {
       insertMessage: async (message) => void messages.set(message.messageId, message),
       pruneMessages: async () => {},
+      eraseOutboxSecrets: async () => 0,
       updateDelivery: async (messageId, delivery) => {
         const update = { status: delivery.status, attempts: delivery.attempts, lastReply: delivery.lastReply };
         await options.holdUpdate?.(update);
@@ -163,5 +164,63 @@ describe('SMTP failures: temporary or permanent', () => {
     const result = classify(Object.assign(new Error('x'), { responseCode: 451, response: `451 first\r\nsecond ${'y'.repeat(600)}` }));
     expect(result.reply).toMatch(/^451 first second y+…$/);
     expect(result.reply.length).toBe(501);
+  });
+});
+
+describe('MailDispatcher bounds', () => {
+  it(`never has more than ${MAX_CONCURRENT_SENDS} SMTP attempts under way, however many messages arrive`, async () => {
+    const { store, updates } = memoryStore();
+    let open = 0;
+    let most = 0;
+    const releases: (() => void)[] = [];
+    const transport: MailTransport = {
+      async send(): Promise<SendResult> {
+        open += 1;
+        most = Math.max(most, open);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        open -= 1;
+        return { ok: true, reply: '250 ok' };
+      },
+      close() {},
+    };
+    const mail = dispatcher(store, transport);
+    for (let index = 0; index < 20; index += 1) mail.deliver(CONTEXT, EMAIL);
+    // Release the attempts one by one as they arrive, until all 20 went through.
+    for (let released = 0; released < 20; released += 1) {
+      while (releases.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      (releases.shift() as () => void)();
+    }
+    await mail.idle();
+    expect(most).toBe(MAX_CONCURRENT_SENDS);
+    expect(updates.filter((update) => update.status === 'sent')).toHaveLength(20);
+  });
+
+  it(`records a message as failed at once, without sending it, when ${MAX_PENDING_MESSAGES} are already waiting`, async () => {
+    const { store, updates } = memoryStore();
+    const releases: (() => void)[] = [];
+    const transport: MailTransport & { sent: number } = {
+      sent: 0,
+      async send(): Promise<SendResult> {
+        transport.sent += 1;
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return { ok: true, reply: '250 ok' };
+      },
+      close() {},
+    };
+    const failures: FailedDelivery[] = [];
+    const mail = dispatcher(store, transport, { onFailure: (failure) => failures.push(failure) });
+    for (let index = 0; index < MAX_PENDING_MESSAGES + 1; index += 1) mail.deliver(CONTEXT, EMAIL);
+    while (failures.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ attempts: 0, reply: expect.stringContaining('already waiting') });
+    expect(failures[0]?.reply).not.toContain('123456');
+    // Let the rest go through.
+    const drain = setInterval(() => {
+      for (const release of releases.splice(0)) release();
+    }, 1);
+    await mail.idle();
+    clearInterval(drain);
+    expect(transport.sent).toBe(MAX_PENDING_MESSAGES);
+    expect(updates.filter((update) => update.status === 'sent')).toHaveLength(MAX_PENDING_MESSAGES);
   });
 });

@@ -36,19 +36,27 @@ export interface DiscoveredOrganization extends EntryRequirements {
 const EMAIL_FACTOR_METHODS: Readonly<Record<string, string>> = { magic_link: 'magic_link', email_otp: 'email_otp' };
 
 /**
- * What entering `organization` as `member` (null: a member created on joining) still needs, given
- * the factors proved. A proof of the address (magic link, code) meets the primary requirement
- * unless the organization's `auth_methods` are RESTRICTED to methods that exclude it; break-glass
- * members are exempt, as at sign-in. MFA is required when the organization requires it for all or
- * the member enrolled, and is never met by a proof of the address. Both are reported when both apply.
+ * What entering `organization` with `emailAddress` (canonical) as `member` (null: a member created
+ * on joining) still needs, given the factors proved. Only a proof of that very address (a magic
+ * link or code sent to it) counts as a primary factor; it meets the primary requirement unless the
+ * organization's `auth_methods` are RESTRICTED to methods that exclude it, from which break-glass
+ * members are exempt, as at sign-in. With no such proof, a primary factor is always required. MFA
+ * is required when the organization requires it for all or the member enrolled, and is never met
+ * by a proof of the address. Both are reported when both apply.
  */
-export function entryRequirements(organization: Organization, member: Member | null, factors: readonly AuthenticationFactor[]): EntryRequirements {
+export function entryRequirements(
+  organization: Organization,
+  member: Member | null,
+  emailAddress: string,
+  factors: readonly AuthenticationFactor[],
+): EntryRequirements {
   const { authMethods, allowedAuthMethods, mfaPolicy } = organization.settings;
   const proved = factors.flatMap((factor) => {
     const method = factor.deliveryMethod === 'email' ? EMAIL_FACTOR_METHODS[factor.type] : undefined;
-    return method === undefined ? [] : [method];
+    return method === undefined || factor.detail?.fields.email_address !== emailAddress ? [] : [method];
   });
-  const primaryMet = member?.isBreakglass === true || proved.some((method) => authMethods !== 'RESTRICTED' || allowedAuthMethods.includes(method));
+  const allowed = (method: string): boolean => authMethods !== 'RESTRICTED' || allowedAuthMethods.includes(method);
+  const primaryMet = proved.length > 0 && (member?.isBreakglass === true || proved.some(allowed));
   // When nothing proved is a primary factor (an impersonated session), any method the organization allows will do.
   const primaryRequired = primaryMet ? null : { allowedAuthMethods: [...(authMethods === 'RESTRICTED' ? allowedAuthMethods : AUTH_METHODS)] };
   const mfaRequired = mfaPolicy === 'REQUIRED_FOR_ALL' || member?.mfaEnrolled === true ? mfaRequirementOf(member) : null;
@@ -92,7 +100,7 @@ export async function discoverOrganizations(
     const organization = organizations.get(member.organizationId);
     if (organization === undefined) continue;
     const membershipType = MEMBERSHIP_OF_STATUS[member.status] as MembershipType;
-    found.push({ organization, membershipType, member, eligibleDomain: null, ...entryRequirements(organization, member, factors) });
+    found.push({ organization, membershipType, member, eligibleDomain: null, ...entryRequirements(organization, member, emailAddress, factors) });
   }
   if (options.includeEligible) found.push(...(await eligibleByDomain(ports, emailAddress, factors, new Set(organizations.keys()))));
   return found.sort(byNameThenId);
@@ -112,7 +120,7 @@ async function eligibleByDomain(ports: Ports, emailAddress: string, factors: rea
       membershipType: 'eligible_to_join_by_email_domain' as const,
       member: null,
       eligibleDomain: domain,
-      ...entryRequirements(organization, null, factors),
+      ...entryRequirements(organization, null, emailAddress, factors),
     }));
 }
 

@@ -79,7 +79,7 @@ export class DiscoveryExchange {
     if (organization === undefined) throw organizationError('organization_not_found');
     const { emailAddress, authenticationFactors } = intermediate;
     const existing = await tx.members.findMemberByEmail(organization.organizationId, emailAddress);
-    const { primaryRequired } = entryRequirements(organization, existing ?? null, authenticationFactors);
+    const { primaryRequired } = entryRequirements(organization, existing ?? null, emailAddress, authenticationFactors);
     const member = await memberForAddress(tx, this.#rules, context, organization, emailAddress, { existing, signIn: primaryRequired === null, jit: true });
     return {
       member,
@@ -98,7 +98,7 @@ export class DiscoveryExchange {
     const named = { ...input, organizationName: emptyAsAbsent(input.organizationName) ?? defaultOrganizationName(emailAddress), organizationSlug: emptyAsAbsent(input.organizationSlug) };
     const draft = draftOrganization(named, { ids: this.#ids, clock: this.#clock });
     const organization = await insertOrganizationDraft(tx, { audit: this.#audit }, context, draft);
-    const { primaryRequired } = entryRequirements(organization, null, authenticationFactors);
+    const { primaryRequired } = entryRequirements(organization, null, emailAddress, authenticationFactors);
     const signedIn = primaryRequired === null;
     const at = toTimestamp(this.#clock.now());
     const member = newMember({
@@ -130,6 +130,8 @@ export class DiscoveryExchange {
       carriedFactors: authenticationFactors.filter(isEmailProof).map((factor) => proofFor(factor, this.#ids.environment, member)),
       primaryRequired,
       signInMethod: METHOD,
+      // One organization per intermediate session, whether or not its creator can have a session yet.
+      spendsIntermediateSession: true,
     };
   }
 }

@@ -12,7 +12,7 @@ import { SignInRefusal, type EmailProofs } from '../email-sign-in/email-proofs.j
 import { checkCodeChallenge } from '../email-sign-in/pkce.js';
 import { checkLocale } from '../email-sign-in/send-checks.js';
 import type { MailDelivery } from '../mail/outgoing-email.js';
-import { canonicalEmail, normalizeEmail } from '../members/member.js';
+import { normalizeEmail } from '../members/member.js';
 import type { StorePorts } from '../ports.js';
 import type { RedirectUrlResolver } from '../redirect-urls/redirect-urls.js';
 import { sessionError } from '../sessions/errors.js';
@@ -95,11 +95,12 @@ export class DiscoveryService {
     context: OperationContext,
     input: DiscoverySendInput & { readonly redirectUrl?: string | undefined; readonly pkceCodeChallenge?: string | undefined },
   ): Promise<void> {
-    await this.#proofs.countSend(context, canonicalEmail(input.emailAddress));
     const emailAddress = normalizeEmail(input.emailAddress);
     const minutes = checkExpirationMinutes('discovery_expiration_minutes', input.expirationMinutes, EMAIL_CREDENTIAL_MINUTES.discoveryMagicLink);
     const locale = checkLocale(input.locale);
     const pkceCodeChallenge = checkCodeChallenge(input.pkceCodeChallenge);
+    // Counted once the request is known to be well formed, before anything is written.
+    await this.#proofs.countSend(context, emailAddress);
     const redirectUrl = await this.#redirectUrls.resolve('discovery', emptyAsAbsent(input.redirectUrl));
     const sent = await this.#store.transaction(async (tx) => {
       const proof = await this.#proofs.issueMagicLink(tx, {
@@ -124,10 +125,10 @@ export class DiscoveryService {
 
   /** otps.email.discovery.send: a discovery code to the address (voiding earlier ones), whoever it belongs to. */
   async sendCode(context: OperationContext, input: DiscoverySendInput): Promise<void> {
-    await this.#proofs.countSend(context, canonicalEmail(input.emailAddress));
     const emailAddress = normalizeEmail(input.emailAddress);
     const minutes = checkExpirationMinutes('discovery_expiration_minutes', input.expirationMinutes, EMAIL_CREDENTIAL_MINUTES.oneTimeCode);
     const locale = checkLocale(input.locale);
+    await this.#proofs.countSend(context, emailAddress);
     const sent = await this.#store.transaction(async (tx) => {
       const proof = await this.#proofs.issueCode(tx, { kind: 'discovery_email_otp', purpose: 'discovery', organizationId: null, memberId: null, emailAddress, minutes });
       await this.#audit.record(tx.audit, context, {
@@ -160,7 +161,7 @@ export class DiscoveryService {
   async authenticateCode(context: OperationContext, emailAddress: string, code: string): Promise<DiscoveryAuthenticated> {
     const address = normalizeEmail(emailAddress);
     try {
-      const credential = await this.#proofs.checkCode('discovery_email_otp', null, address, code, METHOD.code);
+      const credential = await this.#proofs.checkCode(context, 'discovery_email_otp', null, address, code, METHOD.code);
       return await this.#store.transaction(async (tx) => {
         await this.#proofs.spendCode(tx, credential, METHOD.code);
         return this.#start(tx, context, credential.emailAddress, 'email_otp');

@@ -4,6 +4,7 @@ import type { Environment, IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { OperationContext } from '../common/operation-context.js';
+import { FOR_UPDATE } from '../common/read-for-update.js';
 import { checkJitProvisioning } from '../email-sign-in/email-member-rules.js';
 import { emailFactor, emailIdOf } from '../email-sign-in/email-factor.js';
 import { memberError } from '../members/errors.js';
@@ -53,8 +54,12 @@ export async function memberForAddress(
 ): Promise<Member> {
   const { existing, signIn } = options;
   if (existing !== undefined) {
-    if (!signIn) return existing;
-    const signedIn = await tx.members.markSignedInByEmail(organization.organizationId, existing.memberId, toTimestamp(dependencies.clock.now()));
+    // Locked (after the organization: the lock order) whether or not it is written: a delete of the
+    // member then either commits first and is seen here, or waits and ends the session started here.
+    const locked = await tx.members.findMember(organization.organizationId, existing.memberId, FOR_UPDATE);
+    if (locked === undefined || locked.status === 'deleted' || locked.emailAddress !== emailAddress) throw memberError('member_not_found');
+    if (!signIn) return locked;
+    const signedIn = await tx.members.markSignedInByEmail(organization.organizationId, locked.memberId, toTimestamp(dependencies.clock.now()));
     if (signedIn === undefined) throw memberError('member_not_found');
     return signedIn;
   }

@@ -119,7 +119,7 @@ export class EmailOtpsService {
     const organization = await requireOrganization(this.#store, input.organizationId);
     let checked: { organizationId: string | null; memberId: string | null } | undefined;
     try {
-      const credential = await this.#proofs.checkCode('email_otp', organization.organizationId, emailAddress, input.code, 'email_otp');
+      const credential = await this.#proofs.checkCode(context, 'email_otp', organization.organizationId, emailAddress, input.code, 'email_otp');
       checked = { organizationId: credential.organizationId, memberId: credential.memberId };
       const verifier = new EmailOtpVerifier({ proofs: this.#proofs, clock: this.#clock, environment: this.#ids.environment }, credential);
       const outcome = await this.#signIn.signIn(context, verifier, input);

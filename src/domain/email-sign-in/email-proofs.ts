@@ -8,14 +8,23 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { DomainError } from '../common/domain-error.js';
 import type { OperationContext } from '../common/operation-context.js';
+import { FOR_UPDATE } from '../common/read-for-update.js';
 import type { Transactional } from '../common/transactional.js';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import { isRedeemable, ONE_TIME_CODE_MAX_FAILED_ATTEMPTS, type EmailCredential, type EmailCredentialKind, type EmailCredentialPurpose } from './email-credential.js';
+import type { SessionsStore } from '../sessions/sessions-store.js';
 import type { EmailCredentialsStore } from './email-credentials-store.js';
 import { emailSignInError } from './errors.js';
 import { checkCodeVerifier } from './pkce.js';
 
 type Ports = { emailCredentials: EmailCredentialsStore; audit: AuditStore };
+type SweepPorts = { emailCredentials: EmailCredentialsStore; sessions: Pick<SessionsStore, 'deleteExpiredIntermediateSessions'> };
+
+/**
+ * How long a magic link, code or intermediate session is kept after it expired: long enough that a
+ * late click on a used link still gets "already used or expired" rather than "not found".
+ */
+export const EXPIRED_PROOFS_KEPT_HOURS = 24;
 
 /** What a new magic link or code is for. */
 export interface ProofRequest {
@@ -40,6 +49,8 @@ export class SignInRefusal extends Error {
     readonly refusal: DomainError,
     readonly why: string,
     readonly scope: { readonly organizationId: string | null; readonly memberId: string | null; readonly method: string },
+    /** Its `member.sign_in_refused` event is already written (with what it refused, in one transaction). */
+    readonly recorded = false,
   ) {
     super(refusal.message);
   }
@@ -69,6 +80,15 @@ export class EmailProofs {
     this.#rateLimits = dependencies.rateLimits;
   }
 
+  /**
+   * Deletes the magic links, codes and intermediate sessions that expired more than
+   * EXPIRED_PROOFS_KEPT_HOURS ago (the server's expiry sweeper calls it); returns how many.
+   */
+  async deleteExpired(store: SweepPorts): Promise<number> {
+    const before = toTimestamp(new Date(this.#clock.now().getTime() - EXPIRED_PROOFS_KEPT_HOURS * 3_600_000));
+    return (await store.emailCredentials.deleteExpiredCredentials(before)) + (await store.sessions.deleteExpiredIntermediateSessions(before));
+  }
+
   /** Counts one send to `emailAddress` (and from the caller's address) before any work; throws too_many_requests past either limit. */
   async countSend(context: OperationContext, emailAddress: string): Promise<void> {
     await this.#rateLimits.clientLimit('email_sends_per_client')(context);
@@ -89,8 +109,13 @@ export class EmailProofs {
     return { link: link.toString(), expiresAt: credential.expiresAt };
   }
 
-  /** A new six-digit code in `tx`; every earlier unspent code of the same kind to the same address (and organization) is voided. */
+  /**
+   * A new six-digit code in `tx`; every earlier unspent code of the same kind to the same address
+   * (and organization) is voided, under a lock on that address, so that of two sends racing, the
+   * later one voids the earlier one's code rather than both staying live.
+   */
   async issueCode(tx: Ports, request: ProofRequest): Promise<{ code: string; expiresAt: string }> {
+    await tx.emailCredentials.lockCodeAddress(request.kind, request.organizationId, request.emailAddress);
     const credential = this.#credential(request, null);
     await tx.emailCredentials.voidCodes(request.kind, request.organizationId, request.emailAddress, credential.createdAt);
     const code = createOneTimeCode(this.#random);
@@ -130,29 +155,38 @@ export class EmailProofs {
 
   /**
    * Checks a one-time code in a transaction of its own, before the sign-in: the newest unspent code
-   * of `kind` sent to the address (for the organization) must be `code`. A wrong code is counted
-   * and committed, and voids the code at the limit; then this throws. A right one is returned, to be
-   * spent by `spendCode` inside the sign-in's transaction.
+   * of `kind` sent to the address (for the organization) must be `code`. The code is read locked, so
+   * concurrent guesses are compared one after the other and none is compared once the limit voided
+   * it. A wrong code is counted (voiding the code at the limit) and its refusal audited in that
+   * transaction, which commits; then this throws. A right one is returned, to be spent by
+   * `spendCode` inside the sign-in's transaction.
    */
-  async checkCode(kind: EmailCredentialKind, organizationId: string | null, emailAddress: string, code: string, method: string): Promise<EmailCredential> {
+  async checkCode(
+    context: OperationContext,
+    kind: EmailCredentialKind,
+    organizationId: string | null,
+    emailAddress: string,
+    code: string,
+    method: string,
+  ): Promise<EmailCredential> {
     const at = toTimestamp(this.#clock.now());
-    type Checked = { readonly credential: EmailCredential; readonly refused?: undefined } | { readonly refused: string; readonly credential?: EmailCredential };
-    const outcome = await this.#store.transaction(async (tx): Promise<Checked> => {
-      const found = await tx.emailCredentials.findLatestCode(kind, organizationId, emailAddress);
-      if (found === undefined) return { refused: 'not_found' as const };
+    const outcome = await this.#store.transaction(async (tx): Promise<EmailCredential | SignInRefusal> => {
+      const found = await tx.emailCredentials.findLatestCode(kind, organizationId, emailAddress, FOR_UPDATE);
+      const refuse = async (why: string, credential?: EmailCredential): Promise<SignInRefusal> => {
+        const error = why === 'not_found' ? emailSignInError('otp_code_not_found') : emailSignInError('unable_to_auth_otp_code');
+        const refusal = new SignInRefusal(error, why, { organizationId: credential?.organizationId ?? organizationId, memberId: credential?.memberId ?? null, method }, true);
+        await this.#recordRefusal(tx, context, refusal);
+        return refusal;
+      };
+      if (found === undefined) return refuse('not_found');
       const { credential } = found;
-      if (!isRedeemable(credential, at)) return { refused: 'expired' as const, credential };
-      if (oneTimeCodeMatches(credential.credentialId, code, found.digest)) return { credential };
+      if (!isRedeemable(credential, at)) return refuse('expired', credential);
+      if (oneTimeCodeMatches(credential.credentialId, code, found.digest)) return credential;
       const attempts = await tx.emailCredentials.recordFailedAttempt(credential.credentialId, ONE_TIME_CODE_MAX_FAILED_ATTEMPTS, at);
-      return { refused: attempts !== undefined && attempts >= ONE_TIME_CODE_MAX_FAILED_ATTEMPTS ? ('too_many_attempts' as const) : ('wrong_code' as const), credential };
+      return refuse(attempts !== undefined && attempts >= ONE_TIME_CODE_MAX_FAILED_ATTEMPTS ? 'too_many_attempts' : 'wrong_code', credential);
     });
-    if (outcome.refused !== undefined) {
-      const credential = outcome.credential;
-      const scope = { organizationId: credential?.organizationId ?? organizationId, memberId: credential?.memberId ?? null, method };
-      const error = outcome.refused === 'not_found' ? emailSignInError('otp_code_not_found') : emailSignInError('unable_to_auth_otp_code');
-      throw new SignInRefusal(error, outcome.refused, scope);
-    }
-    return outcome.credential as EmailCredential;
+    if (outcome instanceof SignInRefusal) throw outcome;
+    return outcome;
   }
 
   /** Spends a code `checkCode` accepted, inside the sign-in's transaction; of two concurrent sign-ins with it, one wins. */
@@ -162,17 +196,22 @@ export class EmailProofs {
     }
   }
 
-  /** Records a refusal as `member.sign_in_refused`, in a transaction of its own (the sign-in's rolled back), and rethrows its error. */
+  /**
+   * Records a refusal as `member.sign_in_refused`, in a transaction of its own (the sign-in's rolled
+   * back), unless it was recorded already, and rethrows its error.
+   */
   async refuse(context: OperationContext, refusal: SignInRefusal): Promise<never> {
-    await this.#store.transaction((tx) =>
-      this.#audit.record(tx.audit, context, {
-        type: 'member.sign_in_refused',
-        organizationId: refusal.scope.organizationId,
-        memberId: refusal.scope.memberId,
-        details: { method: refusal.scope.method, why: refusal.why, error_type: refusal.refusal.code },
-      }),
-    );
+    if (!refusal.recorded) await this.#store.transaction((tx) => this.#recordRefusal(tx, context, refusal));
     throw refusal.refusal;
+  }
+
+  async #recordRefusal(tx: Ports, context: OperationContext, refusal: SignInRefusal): Promise<void> {
+    await this.#audit.record(tx.audit, context, {
+      type: 'member.sign_in_refused',
+      organizationId: refusal.scope.organizationId,
+      memberId: refusal.scope.memberId,
+      details: { method: refusal.scope.method, why: refusal.why, error_type: refusal.refusal.code },
+    });
   }
 
   #credential(request: ProofRequest, pkceCodeChallenge: string | null): EmailCredential {

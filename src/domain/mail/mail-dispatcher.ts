@@ -37,6 +37,16 @@ export interface DispatcherProblem {
 /** How long `close` waits for attempts already under way before it lets them go. */
 const CLOSE_GRACE_MS = 5000;
 
+/** SMTP connections open at once: a slow or dead server then holds a few sockets, not one per message. */
+export const MAX_CONCURRENT_SENDS = 4;
+
+/**
+ * Messages held in memory at once (sending, or waiting to send or to retry). Past it, a new message
+ * is recorded as failed at once instead of queued: a dead SMTP server under a burst of sign-ins must
+ * not grow the process without bound.
+ */
+export const MAX_PENDING_MESSAGES = 1000;
+
 /**
  * The mail port's implementation. `deliver` returns at once; the message is rendered and recorded
  * in the background. Without a transport (no SMTP configured) the record, link or code and bodies
@@ -58,6 +68,9 @@ export class MailDispatcher implements MailDelivery {
   readonly #onProblem: (problem: DispatcherProblem) => void;
   readonly #running = new Set<Promise<void>>();
   readonly #waiting = new Set<() => void>();
+  /** Sends waiting for one of the MAX_CONCURRENT_SENDS connections. */
+  readonly #sendQueue: (() => void)[] = [];
+  #sending = 0;
   #closed = false;
 
   constructor(options: {
@@ -90,7 +103,8 @@ export class MailDispatcher implements MailDelivery {
       this.#onProblem({ error: new Error('mail delivery was asked for after the server began to stop; the message was dropped') });
       return;
     }
-    const work = this.#dispatch(context, email).catch((error: unknown) => this.#onProblem({ error }));
+    const overloaded = this.#transport !== undefined && this.#running.size >= MAX_PENDING_MESSAGES;
+    const work = this.#dispatch(context, email, overloaded).catch((error: unknown) => this.#onProblem({ error }));
     this.#running.add(work);
     void work.finally(() => this.#running.delete(work));
   }
@@ -117,7 +131,7 @@ export class MailDispatcher implements MailDelivery {
     this.#transport?.close();
   }
 
-  async #dispatch(context: OperationContext, email: OutgoingEmail): Promise<void> {
+  async #dispatch(context: OperationContext, email: OutgoingEmail, overloaded = false): Promise<void> {
     const now = this.#clock.now();
     const rendered = this.#render(email, now);
     const at = toTimestamp(now);
@@ -148,13 +162,32 @@ export class MailDispatcher implements MailDelivery {
       await tx.mailOutbox.insertMessage(message);
       await tx.mailOutbox.pruneMessages(MAIL_MESSAGES_KEPT);
     });
-    if (this.#transport !== undefined) await this.#send(this.#transport, message, rendered);
+    if (this.#transport === undefined) return;
+    if (overloaded) {
+      await this.#fail(message, 0, `not sent: ${MAX_PENDING_MESSAGES} messages were already waiting for the SMTP server`);
+      return;
+    }
+    await this.#send(this.#transport, message, rendered);
+  }
+
+  /** One SMTP attempt, on one of the MAX_CONCURRENT_SENDS connections (waiting for one to be free). */
+  async #attempt(transport: MailTransport, message: MailMessage, rendered: RenderedEmail): ReturnType<MailTransport['send']> {
+    // A finishing send hands its connection slot straight to the next in line, so none is ever over the limit.
+    if (this.#sending >= MAX_CONCURRENT_SENDS) await new Promise<void>((resolve) => this.#sendQueue.push(resolve));
+    else this.#sending += 1;
+    try {
+      return await transport.send({ ...rendered, to: message.to });
+    } finally {
+      const next = this.#sendQueue.shift();
+      if (next === undefined) this.#sending -= 1;
+      else next();
+    }
   }
 
   async #send(transport: MailTransport, message: MailMessage, rendered: RenderedEmail): Promise<void> {
     const maxAttempts = this.#retryDelaysMs.length + 1;
     for (let attempt = 1; ; attempt++) {
-      const result = await transport.send({ ...rendered, to: message.to });
+      const result = await this.#attempt(transport, message, rendered);
       const at = toTimestamp(this.#clock.now());
       if (result.ok) {
         await this.#record(message.messageId, { status: 'sent', attempts: attempt, lastReply: result.reply, at });

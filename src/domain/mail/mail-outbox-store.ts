@@ -10,6 +10,12 @@ export interface MailMessageFilter {
 /** Storage port for sent and kept messages (the outbox, and SMTP delivery statuses). */
 export interface MailOutboxStore {
   insertMessage(message: MailMessage): Promise<void>;
+  /**
+   * Erases the link, code and bodies of every message kept in outbox mode (its row stays, as a record
+   * that it was sent): once SMTP is configured, no sign-in secret stays readable in the database.
+   * Returns how many messages it erased.
+   */
+  eraseOutboxSecrets(): Promise<number>;
   /** Deletes all but the newest `keep` messages (by message id, which is time-ordered). */
   pruneMessages(keep: number): Promise<void>;
   /** Records an SMTP attempt's outcome; a message already pruned is ignored. */

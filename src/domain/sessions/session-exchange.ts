@@ -70,7 +70,7 @@ export class SessionExchange {
     // Only proofs of the address the member has now: one of an address they changed proves nothing about this one.
     const proofs = current.session.authenticationFactors.filter((factor) => isEmailProof(factor) && factor.detail?.fields.email_address === emailAddress);
     const existing = await tx.members.findMemberByEmail(organization.organizationId, emailAddress);
-    const { primaryRequired } = entryRequirements(organization, existing ?? null, proofs);
+    const { primaryRequired } = entryRequirements(organization, existing ?? null, emailAddress, proofs);
     const rules = { ids: this.#ids, clock: this.#clock, audit: this.#audit };
     const member = await memberForAddress(tx, rules, context, organization, emailAddress, { existing, signIn: primaryRequired === null, jit: false });
     return {

@@ -53,4 +53,6 @@ export interface SessionsStore {
   consumeIntermediateSession(intermediateSessionId: string, at: string): Promise<boolean>;
   /** Deletes every intermediate session of the member, spent or not (the member was deleted or changed address). */
   deleteIntermediateSessionsForMember(memberId: string): Promise<void>;
+  /** Deletes the intermediate sessions that expired before `before`, spent or not; returns how many. */
+  deleteExpiredIntermediateSessions(before: string): Promise<number>;
 }

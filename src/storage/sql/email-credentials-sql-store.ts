@@ -1,13 +1,17 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
 import type { EmailCredential, EmailCredentialKind, EmailCredentialPurpose } from '../../domain/email-sign-in/email-credential.js';
 import type { EmailCredentialsStore } from '../../domain/email-sign-in/email-credentials-store.js';
 import type { Database, EmailCredentialRow } from '../database.js';
+import type { Dialect } from '../store.js';
 
 export class EmailCredentialsSqlStore implements EmailCredentialsStore {
   readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: Dialect) {
     this.#db = db;
+    this.#dialect = dialect;
   }
 
   async insertCredential(credential: EmailCredential, secret: { readonly lookupId: string | null; readonly digest: Buffer }): Promise<void> {
@@ -36,8 +40,13 @@ export class EmailCredentialsSqlStore implements EmailCredentialsStore {
     return row === undefined ? undefined : withDigest(row);
   }
 
-  async findLatestCode(kind: EmailCredentialKind, organizationId: string | null, emailAddress: string): Promise<{ credential: EmailCredential; digest: Buffer } | undefined> {
-    const row = await this.#db
+  async findLatestCode(
+    kind: EmailCredentialKind,
+    organizationId: string | null,
+    emailAddress: string,
+    options: ReadForUpdate = {},
+  ): Promise<{ credential: EmailCredential; digest: Buffer } | undefined> {
+    const select = this.#db
       .selectFrom('email_credentials')
       .selectAll()
       .where('email_address', '=', emailAddress)
@@ -45,9 +54,16 @@ export class EmailCredentialsSqlStore implements EmailCredentialsStore {
       .where((eb) => (organizationId === null ? eb('organization_id', 'is', null) : eb('organization_id', '=', organizationId)))
       .where('consumed_at', 'is', null)
       .orderBy('created_at', 'desc')
-      .orderBy('credential_id', 'desc')
-      .executeTakeFirst();
+      .orderBy('credential_id', 'desc');
+    // Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start.
+    const row = await (this.#dialect === 'postgres' && options.forUpdate === true ? select.forUpdate() : select).executeTakeFirst();
     return row === undefined ? undefined : withDigest(row);
+  }
+
+  async lockCodeAddress(kind: EmailCredentialKind, organizationId: string | null, emailAddress: string): Promise<void> {
+    if (this.#dialect !== 'postgres') return;
+    const key = `understudy.email_code:${kind}:${organizationId ?? ''}:${emailAddress}`;
+    await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(this.#db);
   }
 
   async consumeCredential(credentialId: string, at: string): Promise<boolean> {
@@ -88,6 +104,11 @@ export class EmailCredentialsSqlStore implements EmailCredentialsStore {
 
   async deleteCredentialsForMember(memberId: string): Promise<void> {
     await this.#db.deleteFrom('email_credentials').where('member_id', '=', memberId).execute();
+  }
+
+  async deleteExpiredCredentials(before: string): Promise<number> {
+    const result = await this.#db.deleteFrom('email_credentials').where('expires_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async deleteCredentialsForOrganization(organizationId: string): Promise<void> {

@@ -39,6 +39,15 @@ export class MailOutboxSqlStore implements MailOutboxStore {
       .execute();
   }
 
+  async eraseOutboxSecrets(): Promise<number> {
+    const result = await this.#db
+      .updateTable('mail_outbox')
+      .set({ link: null, code: null, text_body: null, html_body: null })
+      .where((eb) => eb.or([eb('link', 'is not', null), eb('code', 'is not', null), eb('text_body', 'is not', null), eb('html_body', 'is not', null)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async pruneMessages(keep: number): Promise<void> {
     // The keep-th newest id is the cut: everything older goes. One indexed lookup, then one range delete.
     const cut = await this.#db.selectFrom('mail_outbox').select('message_id').orderBy('message_id', 'desc').offset(keep - 1).limit(1).executeTakeFirst();

@@ -188,6 +188,11 @@ export class SessionsSqlStore implements SessionsStore {
     return result.numUpdatedRows > 0n;
   }
 
+  async deleteExpiredIntermediateSessions(before: string): Promise<number> {
+    const result = await this.#db.deleteFrom('intermediate_sessions').where('expires_at', '<', before).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async deleteIntermediateSessionsForMember(memberId: string): Promise<void> {
     await this.#db.deleteFrom('intermediate_sessions').where('member_id', '=', memberId).execute();
   }

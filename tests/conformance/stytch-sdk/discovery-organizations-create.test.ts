@@ -120,14 +120,13 @@ for (const store of STORES) {
       expect(personal.member.email_address).toBe(`${local}@gmail.com`);
     });
 
-    it('answers the same intermediate session token with mfa_required when the new organization requires MFA for all', async () => {
+    it('answers mfa_required with a new intermediate session of the creator when the new organization requires MFA for all; the one presented is spent', async () => {
       const { address } = freshAddress();
       const intermediateSessionToken = await discovered(address);
       const response = await client.discovery.organizations.create({ intermediate_session_token: intermediateSessionToken, organization_name: 'Careful', mfa_policy: 'REQUIRED_FOR_ALL' });
       expectToMatchResponseSchema('post', CREATE, response);
       expect(response).toMatchObject({
         member_authenticated: false,
-        intermediate_session_token: intermediateSessionToken,
         member_session: null,
         session_token: '',
         session_jwt: '',
@@ -136,10 +135,19 @@ for (const store of STORES) {
         organization: { organization_name: 'Careful', mfa_policy: 'REQUIRED_FOR_ALL' },
         member: { status: 'active', email_address_verified: true },
       });
-      // The organization exists; the same intermediate session can enter it once MFA is done, or go elsewhere.
-      const exchanged = await client.discovery.intermediateSessions.exchange({ intermediate_session_token: intermediateSessionToken, organization_id: response.organization.organization_id });
+      expect(response.intermediate_session_token).toMatch(/^[A-Za-z0-9_-]{44}$/);
+      expect(response.intermediate_session_token).not.toBe(intermediateSessionToken);
+      // One organization per intermediate session: the one presented creates nothing more.
+      const before = await organizationCount(client);
+      await expectStytchRejection(client.discovery.organizations.create({ intermediate_session_token: intermediateSessionToken, organization_name: 'Again' }), {
+        status: 404,
+        errorType: 'intermediate_session_not_found',
+      });
+      expect(await organizationCount(client)).toBe(before);
+      // The new one belongs to the creator: it enters the new organization once MFA is done (until then, the same token comes back).
+      const exchanged = await client.discovery.intermediateSessions.exchange({ intermediate_session_token: response.intermediate_session_token, organization_id: response.organization.organization_id });
       expectToMatchResponseSchema('post', EXCHANGE, exchanged);
-      expect(exchanged).toMatchObject({ member_id: response.member_id, member_authenticated: false, intermediate_session_token: intermediateSessionToken });
+      expect(exchanged).toMatchObject({ member_id: response.member_id, member_authenticated: false, intermediate_session_token: response.intermediate_session_token });
     });
 
     it('answers primary_required when the new organization allows no proof by email; its creator stays pending', async () => {

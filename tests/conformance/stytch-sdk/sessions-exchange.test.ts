@@ -62,6 +62,22 @@ for (const store of STORES) {
       await app.services.signIn.signIn(context, givenFactor(stored, organization, factor), { sessionToken });
     }
 
+    it('asks for a primary factor, never answering 500, when the session proved an address the member no longer has, even for a break-glass member there', async () => {
+      const { address } = freshAddress();
+      const { address: newAddress } = freshAddress();
+      const home = await createOrganization(client, 'Home');
+      const away = await createOrganization(client, 'Away');
+      const source = await signedInAt(home, address);
+      // The member changes address, keeping the session (which proved the old one only).
+      await client.organizations.members.update({ organization_id: home.organization_id, member_id: source.member.member_id, email_address: newAddress, preserve_existing_sessions: true });
+      const breakglass = await client.organizations.members.create({ organization_id: away.organization_id, email_address: newAddress, is_breakglass: true });
+      const response = await client.sessions.exchange({ organization_id: away.organization_id, session_token: source.sessionToken });
+      expectToMatchResponseSchema('post', SESSIONS_EXCHANGE, response);
+      expect(response).toMatchObject({ member_id: breakglass.member.member_id, member_authenticated: false, member_session: null, session_token: '' });
+      expect(response.primary_required?.allowed_auth_methods).toEqual([...AUTH_METHODS]);
+      expect(response.intermediate_session_token).toMatch(/^[A-Za-z0-9_-]{44}$/);
+    });
+
     it('starts a session in the other organization with the proof of the address, accepting an invitation; the source session stays', async () => {
       const { address } = freshAddress();
       const home = await createOrganization(client, 'Home');

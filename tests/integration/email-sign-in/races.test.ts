@@ -58,6 +58,32 @@ for (const store of STORES) {
       expect(await sessionsOf(server.client, member)).toHaveLength(1);
     });
 
+    it('20 concurrent wrong codes: exactly 5 are compared and counted, the rest find no code; the right code is dead after them', async () => {
+      const member = await createMember(server.client, acme.organization, acme.address('otp-guess'));
+      await server.client.otps.email.loginOrSignup({ organization_id: acme.organization.organization_id, email_address: member.email_address });
+      const { code } = await waitForEmail(server, member.email_address);
+      const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+      const responses = await burst('/v1/b2b/otps/email/authenticate', { organization_id: acme.organization.organization_id, email_address: member.email_address, code: wrong }, 20);
+      const answers = responses.map((response) => `${response.status} ${String(response.body.error_type)}`);
+      expect(answers.filter((answer) => answer === '401 unable_to_auth_otp_code')).toHaveLength(5);
+      expect(answers.filter((answer) => answer === '404 otp_code_not_found')).toHaveLength(15);
+      const right = await server.fetch('/v1/b2b/otps/email/authenticate', { method: 'POST', json: { organization_id: acme.organization.organization_id, email_address: member.email_address, code } });
+      expect({ status: right.status, error_type: right.body.error_type }).toEqual({ status: 404, error_type: 'otp_code_not_found' });
+      expect(await sessionsOf(server.client, member)).toHaveLength(0);
+    });
+
+    it('8 concurrent sends of a code to one address leave exactly one live code', async () => {
+      const member = await createMember(server.client, acme.organization, acme.address('otp-sends'));
+      const organizationId = acme.organization.organization_id;
+      await Promise.all(Array.from({ length: 8 }, () => server.client.otps.email.loginOrSignup({ organization_id: organizationId, email_address: member.email_address })));
+      // Through the storage port: spending the newest live code leaves none (two racing sends could each have kept theirs).
+      const { store } = server.server;
+      const newest = await store.transaction((tx) => tx.emailCredentials.findLatestCode('email_otp', organizationId, member.email_address));
+      expect(newest).toBeDefined();
+      await store.transaction((tx) => tx.emailCredentials.consumeCredential(newest?.credential.credentialId ?? '', new Date().toISOString()));
+      expect(await store.transaction((tx) => tx.emailCredentials.findLatestCode('email_otp', organizationId, member.email_address))).toBeUndefined();
+    });
+
     it('a member deleted while their link is redeemed: one of the two wins, never a 500 (organization, member, then the link: one lock order)', async () => {
       for (let round = 0; round < 8; round += 1) {
         const member = await createMember(server.client, acme.organization, acme.address('deleted-race'));

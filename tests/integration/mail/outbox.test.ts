@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingEmail } from '../../../src/domain/mail/outgoing-email.js';
 import { linkToken, listEmails, settleEmails, waitForEmail } from '../../support/outbox.js';
+import { startSmtpTestServer } from '../../support/smtp-test-server.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
@@ -59,6 +60,22 @@ for (const store of STORES) {
       await settleEmails(server);
       expect((await listEmails(server, to)).map((email) => email.code)).toEqual(['654321', '123456']);
       await expect(waitForEmail(server, to, { after: second, timeoutMs: 100 })).rejects.toThrow(/no email to grace@example.com arrived in time/);
+    });
+
+    it('erases the links, codes and bodies kept in the outbox when the server next starts with SMTP', async () => {
+      server.server.app.services.mail.deliver(CONTEXT, loginEmail('kept@example.com'));
+      server.server.app.services.mail.deliver(CONTEXT, loginEmail('kept@example.com', { template: 'otp_login', link: undefined, code: '246810' }));
+      await settleEmails(server);
+      const smtp = await startSmtpTestServer();
+      const restarted = await startTestServer({ store: store.name, sharing: server, config: { smtpUrl: smtp.url, smtpFrom: 'login@acme.example' } });
+      try {
+        const kept = await restarted.server.app.services.outbox.list({ to: 'kept@example.com' });
+        expect(kept).toHaveLength(2);
+        for (const message of kept) expect(message).toMatchObject({ mode: 'outbox', link: null, code: null, text: null, html: null });
+      } finally {
+        await restarted.stop();
+        await smtp.close();
+      }
     });
 
     it('keeps only the newest messages when pruned', async () => {

@@ -196,6 +196,20 @@ describe('SMTP over TLS (the transport, trusting a test certificate)', () => {
     }
   });
 
+  it('with STARTTLS required (as for any smtp:// host but this machine), a server that does not offer it gets nothing', async () => {
+    const smtp = await startSmtpTestServer();
+    // A local server is exempt unless the URL asks; a remote one is never (requiresStartTls, tested in tests/unit/mail-config.test.ts).
+    const transport = new SmtpTransport({ url: `${smtp.url}?requireTLS=true`, from: 'login@acme.example' });
+    try {
+      const result = await transport.send({ to: 'plain@example.com', subject: 'Hello', text: 'plain', html: '<p>html</p>' });
+      expect(result).toMatchObject({ ok: false });
+      expect(smtp.messages).toHaveLength(0);
+    } finally {
+      transport.close();
+      await smtp.close();
+    }
+  });
+
   it('refuses a certificate it does not trust, as a failure to retry', async () => {
     const smtp = await startSmtpTestServer({ tls: certificate });
     const transport = new SmtpTransport({ url: smtp.url, from: 'login@acme.example' });

@@ -111,6 +111,41 @@ export function describeEmailCredentialsStoreContract(factory: StoreFactory): vo
       expect(await store().emailCredentials.consumeCredential(credential.credentialId, NOW)).toBe(false);
     });
 
+    it('deleteExpiredCredentials deletes those that expired before the time given, spent or not, and counts them', async () => {
+      const old = await insertLink({ expiresAt: at(-120) });
+      const oldSpent = await insertCode({ expiresAt: at(-61), consumedAt: at(-90) });
+      const recent = await insertLink({ expiresAt: at(-30) });
+      const live = await insertLink();
+      expect(await store().emailCredentials.deleteExpiredCredentials(at(-60))).toBe(2);
+      expect(await store().emailCredentials.findCredentialByLookupId(old.token.lookupId)).toBeUndefined();
+      expect(await store().emailCredentials.consumeCredential(oldSpent.credential.credentialId, NOW)).toBe(false);
+      expect(await store().emailCredentials.findCredentialByLookupId(recent.token.lookupId)).toBeDefined();
+      expect(await store().emailCredentials.findCredentialByLookupId(live.token.lookupId)).toBeDefined();
+    });
+
+    it('deleteExpiredIntermediateSessions deletes those that expired before the time given, and counts them', async () => {
+      const intermediate = (expiresAt: string) => {
+        const token = createOpaqueToken(cryptoRandom);
+        const session = {
+          intermediateSessionId: `intermediate-session-test-${randomUUID()}`,
+          organizationId: null,
+          memberId: null,
+          emailAddress: 'ada@example.com',
+          authenticationFactors: [],
+          createdAt: at(-200),
+          expiresAt,
+          consumedAt: null,
+        };
+        return { token, session };
+      };
+      const old = intermediate(at(-120));
+      const recent = intermediate(at(-30));
+      for (const { token, session } of [old, recent]) await store().sessions.insertIntermediateSession(session, { lookupId: token.lookupId, digest: token.digest });
+      expect(await store().sessions.deleteExpiredIntermediateSessions(at(-60))).toBe(1);
+      expect(await store().sessions.findIntermediateSessionByTokenLookupId(old.token.lookupId)).toBeUndefined();
+      expect((await store().sessions.findIntermediateSessionByTokenLookupId(recent.token.lookupId))?.intermediateSession).toEqual(recent.session);
+    });
+
     it('deletes a member’s or an organization’s credentials and leaves the others', async () => {
       const ada = await insertLink({ memberId: 'member-test-ada' });
       const bob = await insertLink({ memberId: 'member-test-bob' });

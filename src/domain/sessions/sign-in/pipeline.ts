@@ -146,6 +146,10 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       if (!isExchange(verified) && verified.onSession !== undefined) throw new Error('a sign-in method that records its session must satisfy MFA');
       const requirement: Requirement = { mfaRequired: requiresMfa(verified) ? mfaRequirement(member) : null, primaryRequired };
       if (intermediate === undefined) return this.#startIntermediate(tx, context, verified, factors, requirement);
+      if (isExchange(verified) && verified.spendsIntermediateSession === true) {
+        if (!(await tx.sessions.consumeIntermediateSession(intermediate.session.intermediateSessionId, at))) throw sessionError('intermediate_session_not_found');
+        return this.#startIntermediate(tx, context, verified, factors, requirement);
+      }
       // An exchange proves nothing new: the intermediate session comes back as it is, to be completed by what is required.
       if (isExchange(verified)) return { intermediate: intermediateIssued(verified, intermediate.token, intermediate.session.expiresAt, requirement) };
       return this.#addToIntermediate(tx, context, verified, intermediate, factors, at, requirement);

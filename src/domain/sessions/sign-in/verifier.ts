@@ -55,6 +55,13 @@ export interface VerifiedExchange {
   readonly primaryRequired: PrimaryRequirement | null;
   /** As for VerifiedFactor: the `member.signed_in` event names it. */
   readonly signInMethod: string;
+  /**
+   * The exchange made something of the presented intermediate session that must happen once only
+   * (discovery.organizations.create: an organization). When a requirement is still unmet, the
+   * presented intermediate session is then spent anyway, and a new one, bound to the new member,
+   * carries its factors on; otherwise the same token could create organizations for ten minutes.
+   */
+  readonly spendsIntermediateSession?: boolean;
   /** Where the exchange started from, recorded with the session or intermediate session it leads to (no secrets). */
   readonly auditDetails?: Readonly<Record<string, string>>;
 }
