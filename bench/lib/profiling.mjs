@@ -9,7 +9,7 @@ import { summariseProfile } from './profile.mjs';
 import { runScenario } from './runner.mjs';
 import { seedAll, sessionJwtsFor, startServerFor } from './suite.mjs';
 
-const PROFILED = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation'];
+const PROFILED = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation', 'magic-link', 'email-otp'];
 
 export async function runProfiles(context, resultsDir) {
   const { settings, workDir, log } = context;
@@ -50,6 +50,10 @@ async function valuesFor(scenario, fixtures, url) {
       return undefined;
     case 'members-get':
       return fixtures.members.map((member) => `${member.organizationId}/member?member_id=${member.memberId}`);
+    case 'magic-link':
+      return fixtures.magicLinkTokens;
+    case 'email-otp':
+      return fixtures.oneTimeCodes;
     default:
       return fixtures.impersonationTokens;
   }

@@ -18,6 +18,7 @@ import { emailSignInError } from './errors.js';
 import { checkCodeVerifier } from './pkce.js';
 
 type Ports = { emailCredentials: EmailCredentialsStore; audit: AuditStore };
+type FoundMagicLink = { readonly credential: EmailCredential; readonly digest: Buffer; readonly lookupId: string };
 type SweepPorts = { emailCredentials: EmailCredentialsStore; sessions: Pick<SessionsStore, 'deleteExpiredIntermediateSessions'> };
 
 /**
@@ -131,7 +132,31 @@ export class EmailProofs {
    * whoever holds it, and the browser that started the flow can still complete it.
    */
   async redeemMagicLink(tx: Ports, token: string, kinds: readonly EmailCredentialKind[], pkceCodeVerifier: string | undefined, method: string): Promise<EmailCredential> {
-    const found = await findByOpaqueToken(token, (lookupId) => tx.emailCredentials.findCredentialByLookupId(lookupId), (stored) => stored.digest);
+    return this.spendMagicLink(tx, await this.findMagicLink(tx, token), kinds, pkceCodeVerifier, method);
+  }
+
+  /** The stored magic link `token` names (digest compared in constant time), whatever its state; undefined when none. */
+  async findMagicLink(tx: Ports, token: string): Promise<FoundMagicLink | undefined> {
+    let lookupId = '';
+    const found = await findByOpaqueToken(
+      token,
+      (key) => {
+        lookupId = key;
+        return tx.emailCredentials.findCredentialByLookupId(key);
+      },
+      (stored) => stored.digest,
+    );
+    return found === undefined ? undefined : { ...found, lookupId };
+  }
+
+  /** `redeemMagicLink` for a link already looked up with `findMagicLink` in the same transaction (a verifier that locked whom it names first). */
+  async spendMagicLink(
+    tx: Ports,
+    found: FoundMagicLink | undefined,
+    kinds: readonly EmailCredentialKind[],
+    pkceCodeVerifier: string | undefined,
+    method: string,
+  ): Promise<EmailCredential> {
     const unknown = { organizationId: null, memberId: null, method };
     if (found === undefined) throw new SignInRefusal(emailSignInError('magic_link_not_found'), 'not_found', unknown);
     const { credential } = found;
@@ -148,6 +173,9 @@ export class EmailProofs {
       throw new SignInRefusal(error as DomainError, 'pkce_failed', scope);
     }
     if (!(await tx.emailCredentials.consumeCredential(credential.credentialId, at))) {
+      // Spent by a concurrent redemption, or deleted with its member while this one waited for their lock: say which.
+      const now = await tx.emailCredentials.findCredentialByLookupId(found.lookupId);
+      if (now === undefined) throw new SignInRefusal(emailSignInError('magic_link_not_found'), 'member_deleted', scope);
       throw new SignInRefusal(emailSignInError('unable_to_auth_magic_link'), 'already_used', scope);
     }
     return credential;

@@ -83,7 +83,9 @@ export async function signInSubject(
   rules: SubjectRules,
 ): Promise<VerifiedFactor<EmailSignInPorts>> {
   const { organization, member } = checked;
-  const activated = await tx.members.markSignedInByEmail(organization.organizationId, member.memberId, rules.at);
+  // The member is locked (lockSubject): one already active with a verified address has nothing to write.
+  const settled = member.status === 'active' && member.emailAddressVerified;
+  const activated = settled ? member : await tx.members.markSignedInByEmail(organization.organizationId, member.memberId, rules.at);
   if (activated === undefined) {
     throw new SignInRefusal(rules.gone(), 'member_deleted', { organizationId: credential.organizationId, memberId: credential.memberId, method: rules.method });
   }

@@ -1,4 +1,3 @@
-import { findByOpaqueToken } from '../../crypto/opaque-token.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { Environment } from '../../platform/ids.js';
@@ -16,13 +15,13 @@ import { emailSignInError } from './errors.js';
 export class MagicLinkVerifier implements SignInVerifier<EmailSignInPorts> {
   readonly #token: string;
   readonly #pkceCodeVerifier: string | undefined;
-  readonly #proofs: Pick<EmailProofs, 'redeemMagicLink'>;
+  readonly #proofs: Pick<EmailProofs, 'findMagicLink' | 'spendMagicLink'>;
   readonly #clock: Clock;
   readonly #environment: Environment;
   /** Who the link was for, once it was found and spent: a refusal by the pipeline after that is filed under them. */
   verified: { readonly organizationId: string | null; readonly memberId: string | null } | undefined;
 
-  constructor(dependencies: { proofs: Pick<EmailProofs, 'redeemMagicLink'>; clock: Clock; environment: Environment }, input: { token: string; pkceCodeVerifier: string | undefined }) {
+  constructor(dependencies: { proofs: Pick<EmailProofs, 'findMagicLink' | 'spendMagicLink'>; clock: Clock; environment: Environment }, input: { token: string; pkceCodeVerifier: string | undefined }) {
     this.#token = input.token;
     this.#pkceCodeVerifier = input.pkceCodeVerifier;
     this.#proofs = dependencies.proofs;
@@ -32,10 +31,10 @@ export class MagicLinkVerifier implements SignInVerifier<EmailSignInPorts> {
 
   async verify(tx: EmailSignInPorts): Promise<VerifiedFactor<EmailSignInPorts>> {
     // A plain read first, to lock whom the link names before its row is spent (lockSubject); an
-    // unknown or discovery token locks nothing and is refused by redeemMagicLink below.
-    const found = await findByOpaqueToken(this.#token, (lookupId) => tx.emailCredentials.findCredentialByLookupId(lookupId), (stored) => stored.digest);
+    // unknown or discovery token locks nothing and is refused by spendMagicLink below.
+    const found = await this.#proofs.findMagicLink(tx, this.#token);
     const subject: EmailSubject = found?.credential.kind === 'magic_link' ? await lockSubject(tx, found.credential) : { organization: undefined, member: undefined };
-    const credential = await this.#proofs.redeemMagicLink(tx, this.#token, ['magic_link'], this.#pkceCodeVerifier, 'magic_link');
+    const credential = await this.#proofs.spendMagicLink(tx, found, ['magic_link'], this.#pkceCodeVerifier, 'magic_link');
     const rules = { method: 'magic_link' as const, gone: () => emailSignInError('magic_link_not_found'), at: toTimestamp(this.#clock.now()), environment: this.#environment };
     const verified = await signInSubject(tx, checkSubject(subject, credential, rules), credential, rules);
     this.verified = { organizationId: credential.organizationId, memberId: credential.memberId };

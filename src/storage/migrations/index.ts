@@ -11,7 +11,7 @@ import * as emailSignIn from './0009-email-sign-in.js';
 import * as mailOutbox from './0010-mail-outbox.js';
 import * as redirectUrls from './0011-redirect-urls.js';
 import * as discovery from './0012-discovery.js';
-import * as expiredProofIndexes from './0013-expired-proof-indexes.js';
+import * as sweepAndLookupIndexes from './0013-sweep-and-lookup-indexes.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -31,7 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-mail-outbox': mailOutbox,
   '0011-redirect-urls': redirectUrls,
   '0012-discovery': discovery,
-  '0013-expired-proof-indexes': expiredProofIndexes,
+  '0013-sweep-and-lookup-indexes': sweepAndLookupIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -34,16 +34,15 @@ export class MembersSqlStore implements MembersStore {
   }
 
   async findMember(organizationId: string, reference: string, options: ReadForUpdate = {}): Promise<Member | undefined> {
-    const select = this.#db
-      .selectFrom('members')
-      .selectAll()
-      .where('organization_id', '=', organizationId)
-      .where((eb) => eb.or([eb('member_id', '=', reference), eb('external_id', '=', reference)]));
-    const rows = await this.#locked(select, options).execute();
-    const match =
-      rows.find((row) => row.member_id === reference) ??
-      rows.find((row) => row.status !== 'deleted') ??
-      rows[0];
+    // Two indexed lookups rather than one `member_id = ? OR external_id = ?`, which the databases
+    // answer by reading every member of the organization: by id (the primary key) first, as an id
+    // wins; then by external id, a live member winning over deleted ones.
+    const byId = this.#db.selectFrom('members').selectAll().where('member_id', '=', reference).where('organization_id', '=', organizationId);
+    const found = await this.#locked(byId, options).executeTakeFirst();
+    if (found !== undefined) return fromRow(found);
+    const byExternalId = this.#db.selectFrom('members').selectAll().where('organization_id', '=', organizationId).where('external_id', '=', reference);
+    const rows = await this.#locked(byExternalId, options).execute();
+    const match = rows.find((row) => row.status !== 'deleted') ?? rows[0];
     return match === undefined ? undefined : fromRow(match);
   }
 

@@ -97,7 +97,6 @@ for (const store of STORES) {
         ['organization.created', response.organization.organization_id, null],
         ['member.created', response.organization.organization_id, response.member_id],
         ['discovery.organization_created', response.organization.organization_id, response.member_id],
-        ['session.started', response.organization.organization_id, response.member_id],
         ['member.signed_in', response.organization.organization_id, response.member_id],
       ]);
       // Spent: the same intermediate session creates nothing more.

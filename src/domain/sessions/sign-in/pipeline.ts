@@ -45,7 +45,17 @@ interface Request {
   readonly presentedIntermediate: { readonly intermediateSession: IntermediateSession; readonly token: string } | undefined;
 }
 
-type Written = { readonly record: SessionRecord; readonly sessionToken: string } | { readonly intermediate: IntermediateSessionIssued };
+/** What a sign-in wrote, and the details of its write for its one audit event (see #recordWrite). */
+type Written = ({ readonly record: SessionRecord; readonly sessionToken: string } | { readonly intermediate: IntermediateSessionIssued }) & {
+  readonly wrote?: Readonly<Record<string, unknown>>;
+};
+
+/** The event a write of the pipeline is recorded as, when it is not the member's own sign-in. */
+type WriteEvent = {
+  readonly type: 'session.started' | 'session.updated' | 'intermediate_session.started' | 'intermediate_session.updated';
+  readonly occurredAt: string;
+  readonly details: Readonly<Record<string, unknown>>;
+};
 type Verified<Tx> = VerifiedFactor<Tx> | VerifiedExchange;
 /** What keeps a sign-in from a member session. */
 type Requirement = { readonly mfaRequired: MfaRequirement | null; readonly primaryRequired: PrimaryRequirement | null };
@@ -187,10 +197,8 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       revokedAt: null,
     };
     await tx.sessions.insertSession(session, { lookupId: token.lookupId, digest: token.digest });
-    await this.#audit.record(tx.audit, context, {
+    const wrote = await this.#recordWrite(tx, context, verified, {
       type: 'session.started',
-      organizationId: session.organizationId,
-      memberId: session.memberId,
       occurredAt: session.startedAt,
       details: {
         member_session_id: session.memberSessionId,
@@ -201,7 +209,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       },
     });
     if (!isExchange(verified)) await verified.onSession?.(tx, context, session);
-    return { record: { session, member, organization }, sessionToken: token.token };
+    return { record: { session, member, organization }, sessionToken: token.token, wrote };
   }
 
   /**
@@ -232,18 +240,34 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       lastAccessedAt: at,
     };
     await tx.sessions.updateSession(session);
-    await this.#audit.record(tx.audit, context, {
+    const wrote = await this.#recordWrite(tx, context, verified, {
       type: 'session.updated',
-      organizationId: session.organizationId,
-      memberId: session.memberId,
       occurredAt: at,
       details: { member_session_id: session.memberSessionId, added_factor: factor.type, expires_at: session.expiresAt },
     });
     await verified.onSession?.(tx, context, session);
-    return { record: { session, member, organization }, sessionToken: presented.sessionToken };
+    return { record: { session, member, organization }, sessionToken: presented.sessionToken, wrote };
   }
 
-  /** The member's own sign-in, as one event: by which method, and what it led to. */
+  /**
+   * The audit event of a write (a session or intermediate session started or updated), in the
+   * organization and member's name (a discovery intermediate session has none of its own). A
+   * member's own sign-in (a verifier with `signInMethod`) is recorded as one `member.signed_in`
+   * event instead, carrying the write's details: one outcome, one event. Returns those details.
+   */
+  async #recordWrite(tx: Tx, context: OperationContext, verified: Verified<Tx>, event: WriteEvent): Promise<Readonly<Record<string, unknown>>> {
+    if (verified.signInMethod !== undefined) return { ...event.details, wrote: event.type };
+    await this.#audit.record(tx.audit, context, {
+      type: event.type,
+      organizationId: verified.organization.organizationId,
+      memberId: verified.member.memberId,
+      occurredAt: event.occurredAt,
+      details: event.details,
+    });
+    return event.details;
+  }
+
+  /** The member's own sign-in, as one event: by which method, what it wrote and what it led to. */
   async #recordSignedIn(tx: Tx, context: OperationContext, verified: Verified<Tx>, written: Written): Promise<void> {
     const outcome =
       'intermediate' in written
@@ -257,7 +281,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       type: 'member.signed_in',
       organizationId: verified.organization.organizationId,
       memberId: verified.member.memberId,
-      details: { method: verified.signInMethod, factor: factorName(verified, isExchange(verified) ? verified.carriedFactors : []), ...outcome },
+      details: { factor: factorName(verified, isExchange(verified) ? verified.carriedFactors : []), ...written.wrote, method: verified.signInMethod, ...outcome },
     });
   }
 
@@ -294,10 +318,8 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       consumedAt: null,
     };
     await tx.sessions.insertIntermediateSession(intermediate, { lookupId: token.lookupId, digest: token.digest });
-    await this.#audit.record(tx.audit, context, {
+    const wrote = await this.#recordWrite(tx, context, verified, {
       type: 'intermediate_session.started',
-      organizationId: organization.organizationId,
-      memberId: member.memberId,
       occurredAt: intermediate.createdAt,
       details: {
         intermediate_session_id: intermediate.intermediateSessionId,
@@ -306,7 +328,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
         ...(isExchange(verified) && verified.auditDetails),
       },
     });
-    return { intermediate: intermediateIssued(verified, token.token, intermediate.expiresAt, requirement) };
+    return { intermediate: intermediateIssued(verified, token.token, intermediate.expiresAt, requirement), wrote };
   }
 
   /** Stytch answers with the very token presented, its factors now including this one; its expiry stays. */
@@ -321,15 +343,12 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   ): Promise<Written> {
     const { intermediateSessionId, expiresAt } = intermediate.session;
     if (!(await tx.sessions.updateIntermediateSessionFactors(intermediateSessionId, factors, at))) throw sessionError('intermediate_session_not_found');
-    await this.#audit.record(tx.audit, context, {
+    const wrote = await this.#recordWrite(tx, context, verified, {
       type: 'intermediate_session.updated',
-      // The member's: a discovery intermediate session has none of its own.
-      organizationId: verified.organization.organizationId,
-      memberId: verified.member.memberId,
       occurredAt: at,
       details: { intermediate_session_id: intermediateSessionId, added_factor: factorName(verified, factors) },
     });
-    return { intermediate: intermediateIssued(verified, intermediate.token, expiresAt, requirement) };
+    return { intermediate: intermediateIssued(verified, intermediate.token, expiresAt, requirement), wrote };
   }
 }
 
