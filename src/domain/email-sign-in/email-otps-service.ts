@@ -109,26 +109,26 @@ export class EmailOtpsService {
   }
 
   /**
-   * otps.email.authenticate: the code is checked first in a transaction of its own (a wrong guess
-   * stays counted although the sign-in is refused), then spent inside the pipeline's transaction.
-   * A code sent for another organization is not found here. Every refusal is audited.
+   * otps.email.authenticate: the code is checked and spent inside the pipeline's transaction
+   * (EmailOtpVerifier); a wrong guess stays counted although the sign-in is refused. A code sent
+   * for another organization is not found here. Every refusal is audited.
    */
   async authenticate(context: OperationContext, input: EmailOtpAuthenticateInput): Promise<EmailSignedIn> {
     const emailAddress = normalizeEmail(input.emailAddress);
     checkLocale(input.locale);
     const organization = await requireOrganization(this.#store, input.organizationId);
-    let checked: { organizationId: string | null; memberId: string | null } | undefined;
+    const verifier = new EmailOtpVerifier(
+      { proofs: this.#proofs, clock: this.#clock, environment: this.#ids.environment },
+      { organizationId: organization.organizationId, emailAddress, code: input.code },
+    );
     try {
-      const credential = await this.#proofs.checkCode(context, 'email_otp', organization.organizationId, emailAddress, input.code, 'email_otp');
-      checked = { organizationId: credential.organizationId, memberId: credential.memberId };
-      const verifier = new EmailOtpVerifier({ proofs: this.#proofs, clock: this.#clock, environment: this.#ids.environment }, credential);
       const outcome = await this.#signIn.signIn(context, verifier, input);
       return { outcome, methodId: emailIdOf(this.#ids.environment, outcome.member.emailAddress, outcome.member.memberId) };
     } catch (error) {
       if (error instanceof SignInRefusal) return this.#proofs.refuse(context, error);
-      // The code was right but the pipeline refused the sign-in (a bad session argument, another
-      // member's intermediate session): the code stays unspent; the attempt is still recorded.
-      if (isDomainError(error) && checked !== undefined) return this.#proofs.refuse(context, new SignInRefusal(error, error.code, { ...checked, method: 'email_otp' }));
+      // The code was right but the pipeline refused the sign-in (another member's intermediate
+      // session, say): its transaction rolled the code back; the attempt is still recorded.
+      if (isDomainError(error) && verifier.verified !== undefined) return this.#proofs.refuse(context, new SignInRefusal(error, error.code, { ...verifier.verified, method: 'email_otp' }));
       throw error;
     }
   }

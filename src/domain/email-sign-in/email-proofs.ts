@@ -197,24 +197,39 @@ export class EmailProofs {
     code: string,
     method: string,
   ): Promise<EmailCredential> {
-    const at = toTimestamp(this.#clock.now());
-    const outcome = await this.#store.transaction(async (tx): Promise<EmailCredential | SignInRefusal> => {
-      const found = await tx.emailCredentials.findLatestCode(kind, organizationId, emailAddress, FOR_UPDATE);
-      const refuse = async (why: string, credential?: EmailCredential): Promise<SignInRefusal> => {
-        const error = why === 'not_found' ? emailSignInError('otp_code_not_found') : emailSignInError('unable_to_auth_otp_code');
-        const refusal = new SignInRefusal(error, why, { organizationId: credential?.organizationId ?? organizationId, memberId: credential?.memberId ?? null, method }, true);
-        await this.#recordRefusal(tx, context, refusal);
-        return refusal;
-      };
-      if (found === undefined) return refuse('not_found');
-      const { credential } = found;
-      if (!isRedeemable(credential, at)) return refuse('expired', credential);
-      if (oneTimeCodeMatches(credential.credentialId, code, found.digest)) return credential;
-      const attempts = await tx.emailCredentials.recordFailedAttempt(credential.credentialId, ONE_TIME_CODE_MAX_FAILED_ATTEMPTS, at);
-      return refuse(attempts !== undefined && attempts >= ONE_TIME_CODE_MAX_FAILED_ATTEMPTS ? 'too_many_attempts' : 'wrong_code', credential);
-    });
+    const outcome = await this.#store.transaction((tx) => this.checkCodeIn(tx, context, kind, organizationId, emailAddress, code, method));
     if (outcome instanceof SignInRefusal) throw outcome;
     return outcome;
+  }
+
+  /**
+   * `checkCode` inside the caller's transaction, which must commit whatever the answer (the wrong
+   * guess counted, the refusal audited): a refusal is returned, already recorded, for the caller to
+   * throw once that transaction committed (a sign-in verifier throws it as a KeptRefusal).
+   */
+  async checkCodeIn(
+    tx: Ports,
+    context: OperationContext,
+    kind: EmailCredentialKind,
+    organizationId: string | null,
+    emailAddress: string,
+    code: string,
+    method: string,
+  ): Promise<EmailCredential | SignInRefusal> {
+    const at = toTimestamp(this.#clock.now());
+    const found = await tx.emailCredentials.findLatestCode(kind, organizationId, emailAddress, FOR_UPDATE);
+    const refuse = async (why: string, credential?: EmailCredential): Promise<SignInRefusal> => {
+      const error = why === 'not_found' ? emailSignInError('otp_code_not_found') : emailSignInError('unable_to_auth_otp_code');
+      const refusal = new SignInRefusal(error, why, { organizationId: credential?.organizationId ?? organizationId, memberId: credential?.memberId ?? null, method }, true);
+      await this.#recordRefusal(tx, context, refusal);
+      return refusal;
+    };
+    if (found === undefined) return refuse('not_found');
+    const { credential } = found;
+    if (!isRedeemable(credential, at)) return refuse('expired', credential);
+    if (oneTimeCodeMatches(credential.credentialId, code, found.digest)) return credential;
+    const attempts = await tx.emailCredentials.recordFailedAttempt(credential.credentialId, ONE_TIME_CODE_MAX_FAILED_ATTEMPTS, at);
+    return refuse(attempts !== undefined && attempts >= ONE_TIME_CODE_MAX_FAILED_ATTEMPTS ? 'too_many_attempts' : 'wrong_code', credential);
   }
 
   /** Spends a code `checkCode` accepted, inside the sign-in's transaction; of two concurrent sign-ins with it, one wins. */

@@ -45,6 +45,17 @@ for (const store of STORES) {
       await expectExactlyOneWinner(attempts, { status: 401, errorType: 'unable_to_auth_magic_link' });
     });
 
+    it('20 concurrent wrong discovery codes: exactly 5 are compared and counted, the rest find no code', async () => {
+      const email = `guesser-${uniqueSuffix()}@races.example.com`;
+      const code = await sendDiscoveryCode(server, email);
+      const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+      const settled = await Promise.allSettled(Array.from({ length: 20 }, () => server.client.otps.email.discovery.authenticate({ email_address: email, code: wrong })));
+      const errors = settled.map((result) => (result.status === 'rejected' ? (result.reason as StytchError).error_type : 'signed in'));
+      expect(errors.filter((type) => type === 'unable_to_auth_otp_code')).toHaveLength(5);
+      expect(errors.filter((type) => type === 'otp_code_not_found')).toHaveLength(15);
+      await expect(server.client.otps.email.discovery.authenticate({ email_address: email, code })).rejects.toMatchObject({ error_type: 'otp_code_not_found' });
+    });
+
     it(`one discovery code presented by ${CONCURRENCY} concurrent requests starts exactly one intermediate session`, async () => {
       const email = `racer-${uniqueSuffix()}@races.example.com`;
       const code = await sendDiscoveryCode(server, email);

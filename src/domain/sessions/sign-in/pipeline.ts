@@ -15,7 +15,7 @@ import { DEFAULT_SESSION_MINUTES, checkSessionDuration, isImpersonated, isLive, 
 import type { SessionsService } from '../sessions-service.js';
 import type { SessionRecord, SessionsStore } from '../sessions-store.js';
 import type { AuthOutcome, IntermediateSessionIssued, MfaRequirement, PrimaryRequirement } from './auth-outcome.js';
-import { isExchange, type SignInVerifier, type VerifiedExchange, type VerifiedFactor } from './verifier.js';
+import { isExchange, KeptRefusal, type SignInVerifier, type VerifiedExchange, type VerifiedFactor } from './verifier.js';
 
 /** The ports the pipeline writes itself; a verifier's transaction has its own ports besides. */
 export type SignInPorts = { sessions: SessionsStore; audit: AuditStore };
@@ -99,6 +99,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     // Everything that can be refused without the credential is, before it is spent.
     const request = await this.#prepare(options);
     const written = await this.#store.transaction((tx) => this.#run(tx, context, verifier, request));
+    if ('kept' in written) throw written.kept.refusal;
     if ('intermediate' in written) return written.intermediate;
     return { memberAuthenticated: true, ...written.record, sessionToken: written.sessionToken, sessionJwt: await this.#sessions.issueJwt(written.record) };
   }
@@ -128,8 +129,15 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     return { intermediateSession: found.intermediateSession, token };
   }
 
-  async #run(tx: Tx, context: OperationContext, verifier: SignInVerifier<Tx>, request: Request): Promise<Written> {
-    const verified = await verifier.verify(tx, context, { intermediateSession: request.presentedIntermediate?.intermediateSession });
+  async #run(tx: Tx, context: OperationContext, verifier: SignInVerifier<Tx>, request: Request): Promise<Written | { readonly kept: KeptRefusal }> {
+    let verified: Verified<Tx>;
+    try {
+      verified = await verifier.verify(tx, context, { intermediateSession: request.presentedIntermediate?.intermediateSession });
+    } catch (error) {
+      // Returned, not thrown, so the transaction commits the verifier's writes (nothing of the pipeline's is written yet).
+      if (error instanceof KeptRefusal) return { kept: error };
+      throw error;
+    }
     const written = await this.#decide(tx, context, verified, request);
     if (verified.signInMethod !== undefined) await this.#recordSignedIn(tx, context, verified, written);
     return written;

@@ -87,6 +87,17 @@ export interface Presented {
  * everything back. It never starts a session, signs a JWT or decides about MFA: the pipeline does
  * (pipeline.ts).
  */
+/**
+ * Thrown by a verifier to refuse a sign-in while keeping what it wrote (a wrong one-time code
+ * counted against the code, with its audit event): the pipeline commits the verifier's writes,
+ * nothing else, and then throws `refusal`. Anything else a verifier throws rolls everything back.
+ */
+export class KeptRefusal extends Error {
+  constructor(readonly refusal: Error) {
+    super(refusal.message);
+  }
+}
+
 export interface SignInVerifier<Tx> {
   verify(tx: Tx, context: OperationContext, presented: Presented): Promise<VerifiedFactor<Tx> | VerifiedExchange>;
 }
