@@ -54,7 +54,6 @@ export interface Services {
   readonly operators: OperatorsService;
   readonly consoleAuth: ConsoleAuthService;
   readonly rateLimits: RateLimiter;
-  // Signing in by email: one line per service (mail delivery, redirect URLs, magic links, one-time codes, discovery).
   /** Magic links and one-time codes: issued, redeemed and refused the same way by every email sign-in method. */
   readonly emailProofs: EmailProofs;
   /** Which redirect URL a sent link may carry (exact match, or the type's default). */
@@ -75,7 +74,6 @@ export interface Services {
   readonly sessionExchange: SessionExchange;
   /** Discovery: an address proved before choosing an organization; the organizations it can enter. */
   readonly discovery: DiscoveryService;
-  // ANCHOR: email sign-in services (interface)
 }
 
 /**
@@ -177,6 +175,5 @@ export function createServices(options: {
     discoveryExchange: new DiscoveryExchange({ signIn, ids, clock, audit }),
     sessionExchange: new SessionExchange({ signIn, sessions, ids, clock, audit }),
     discovery: new DiscoveryService({ store, proofs: emailProofs, sessions, mail: mailServices.mail, redirectUrls, clock, random, ids, audit }),
-    // ANCHOR: email sign-in services (construction)
   };
 }

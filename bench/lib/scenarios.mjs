@@ -3,6 +3,8 @@ import { AUTHORIZATION, PROJECT_ID } from './understudy.mjs';
 
 /** Scenarios where each request is a member's sign-in (a new session and its JWT). */
 export const SIGN_IN_SCENARIOS = ['impersonation', 'magic-link', 'email-otp'];
+/** Held to the floor of 25% of the RS256 signing rate on SQLite; impersonation is reported against it only. */
+const EMAIL_SIGN_IN_SCENARIOS = ['magic-link', 'email-otp'];
 
 export const CEILING_KEY = 'organization-test-00000000-0000-4000-8000-000000000001';
 
@@ -93,7 +95,7 @@ export function targetsFor(row, context) {
   }
   if (row.scenario === 'impersonation' && row.database === 'sqlite') checks.push({ target: '>= 400 redemptions/s', met: row.requests_per_second >= 400 });
   // Every sign-in signs one RS256 JWT: the machine's own signing rate on one core (same run) is the honest reference.
-  if (SIGN_IN_SCENARIOS.includes(row.scenario) && row.database === 'sqlite' && context.rs256) {
+  if (EMAIL_SIGN_IN_SCENARIOS.includes(row.scenario) && row.database === 'sqlite' && context.rs256) {
     checks.push({ target: ">= 25% of the machine's RS256 signatures/s", met: row.requests_per_second >= 0.25 * context.rs256.signatures_per_second });
   }
   if (row.scenario !== 'ceiling' && !row.scenario.startsWith('reference-') && row.peak_rss_mb !== null) checks.push({ target: 'peak RSS < 250 MB', met: row.peak_rss_mb < 250 });
