@@ -1,4 +1,6 @@
 import type { Clock } from '../../platform/clock.js';
+import { requireOrganization } from '../organizations/require-organization.js';
+import { emptyAsAbsent } from '../common/optional-text.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
@@ -6,7 +8,6 @@ import type { OperationContext } from '../common/operation-context.js';
 import { FOR_SHARE } from '../common/read-for-update.js';
 import { retryOnceOnDuplicate } from '../email-sign-in/email-member-rules.js';
 import { newMember, STYTCH_ADMIN } from '../members/member.js';
-import { organizationError } from '../organizations/errors.js';
 import { draftOrganization, insertOrganizationDraft, type CreateOrganizationInput } from '../organizations/organizations-service.js';
 import type { StorePorts } from '../ports.js';
 import type { IntermediateSession } from '../sessions/intermediate-session.js';
@@ -75,8 +76,7 @@ export class DiscoveryExchange {
   async #join(tx: StorePorts, context: OperationContext, reference: string, presented: Presented): Promise<VerifiedExchange> {
     const intermediate = presentedIntermediate(presented);
     // Locked first (lock order): the organization must not be deleted under its new member or session.
-    const organization = await tx.organizations.findOrganization(reference, FOR_SHARE);
-    if (organization === undefined) throw organizationError('organization_not_found');
+    const organization = await requireOrganization(tx, reference, FOR_SHARE);
     const { emailAddress, authenticationFactors } = intermediate;
     const existing = await tx.members.findMemberByEmail(organization.organizationId, emailAddress);
     const { primaryRequired } = entryRequirements(organization, existing ?? null, emailAddress, authenticationFactors);
@@ -150,6 +150,3 @@ function sessionOptions(input: SessionOptions) {
   };
 }
 
-function emptyAsAbsent(value: string | undefined): string | undefined {
-  return value === '' ? undefined : value;
-}

@@ -1,4 +1,6 @@
-import { createOpaqueToken, findByOpaqueToken } from '../../crypto/opaque-token.js';
+import { createOpaqueToken } from '../../crypto/opaque-token.js';
+import { requireUsableIntermediateSession } from '../sessions/find-intermediate-session.js';
+import { emptyAsAbsent } from '../common/optional-text.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -16,7 +18,7 @@ import { normalizeEmail } from '../members/member.js';
 import type { StorePorts } from '../ports.js';
 import type { RedirectUrlResolver } from '../redirect-urls/redirect-urls.js';
 import { sessionError } from '../sessions/errors.js';
-import { INTERMEDIATE_SESSION_MINUTES, isUsable, type IntermediateSession } from '../sessions/intermediate-session.js';
+import { INTERMEDIATE_SESSION_MINUTES, type IntermediateSession } from '../sessions/intermediate-session.js';
 import type { SessionsService } from '../sessions/sessions-service.js';
 import { discoverOrganizations, type DiscoveredOrganization } from './discovered-organizations.js';
 
@@ -185,7 +187,7 @@ export class DiscoveryService {
     if (given === 0) throw sessionError('no_session_arguments', 'Provide one of intermediate_session_token, session_token or session_jwt.');
     if (given > 1) throw sessionError('too_many_session_arguments', 'Provide only one of intermediate_session_token, session_token and session_jwt.');
     if (intermediateSessionToken !== undefined) {
-      const intermediate = await this.#findIntermediate(intermediateSessionToken);
+      const intermediate = await requireUsableIntermediateSession(this.#store.sessions, intermediateSessionToken, toTimestamp(this.#clock.now()));
       return {
         emailAddress: intermediate.emailAddress,
         discoveredOrganizations: await discoverOrganizations(this.#store, intermediate.emailAddress, intermediate.authenticationFactors, { includeEligible: true }),
@@ -202,13 +204,6 @@ export class DiscoveryService {
       ),
       organizationIdHint: null,
     };
-  }
-
-  /** The intermediate session behind a token, still usable; `intermediate_session_not_found` otherwise. */
-  async #findIntermediate(token: string): Promise<IntermediateSession> {
-    const found = await findByOpaqueToken(token, (lookupId) => this.#store.sessions.findIntermediateSessionByTokenLookupId(lookupId), (stored) => stored.tokenDigest);
-    if (found === undefined || !isUsable(found.intermediateSession, toTimestamp(this.#clock.now()))) throw sessionError('intermediate_session_not_found');
-    return found.intermediateSession;
   }
 
   /** Starts the discovery intermediate session in the transaction that spent the proof, and lists what the address can enter. */
@@ -245,7 +240,3 @@ export class DiscoveryService {
   }
 }
 
-/** The SDKs send "" for an option left out. */
-function emptyAsAbsent(value: string | undefined): string | undefined {
-  return value === '' ? undefined : value;
-}

@@ -3,19 +3,18 @@ import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { isDomainError } from '../common/domain-error.js';
 import type { OperationContext } from '../common/operation-context.js';
-import { FOR_SHARE } from '../common/read-for-update.js';
 import type { Transactional } from '../common/transactional.js';
 import type { MailDelivery } from '../mail/outgoing-email.js';
 import { normalizeEmail } from '../members/member.js';
 import type { SignIn, SignInOptions } from '../sessions/sign-in/pipeline.js';
 import { checkExpirationMinutes, EMAIL_CREDENTIAL_MINUTES } from './email-credential.js';
 import { emailIdOf } from './email-factor.js';
-import { retryOnceOnDuplicate, sendTargetFor } from './email-member-rules.js';
 import { EmailOtpVerifier } from './email-otp-verifier.js';
 import { SignInRefusal, type EmailProofs } from './email-proofs.js';
 import type { EmailSignInPorts } from './email-sign-in-subject.js';
 import type { EmailSignedIn } from './magic-links-service.js';
-import { requireOrganization, type MemberSent } from './organization-sends.js';
+import { requireOrganization } from '../organizations/require-organization.js';
+import { loginOrSignupTransaction, type MemberSent } from './organization-sends.js';
 import { checkLocale } from './send-checks.js';
 
 export interface EmailOtpLoginOrSignupInput {
@@ -74,38 +73,35 @@ export class EmailOtpsService {
       signup: checkExpirationMinutes('signup_expiration_minutes', input.signupExpirationMinutes, EMAIL_CREDENTIAL_MINUTES.oneTimeCode),
     };
     await this.#proofs.countSend(context, emailAddress);
-    const sent = await retryOnceOnDuplicate(() =>
-      this.#store.transaction(async (tx) => {
-        const organization = await requireOrganization(tx, input.organizationId, FOR_SHARE);
-        const target = await sendTargetFor(tx, { ids: this.#ids, clock: this.#clock, audit: this.#audit }, context, organization, emailAddress, 'email_otp');
-        const { code, expiresAt } = await this.#proofs.issueCode(tx, {
-          kind: 'email_otp',
-          purpose: target.purpose,
-          organizationId: organization.organizationId,
-          memberId: target.member.memberId,
-          emailAddress,
-          minutes: minutes[target.purpose],
-        });
-        await this.#audit.record(tx.audit, context, {
-          type: 'email_otp.sent',
-          organizationId: organization.organizationId,
-          memberId: target.member.memberId,
-          details: { purpose: target.purpose, expires_at: expiresAt, member_created: target.created },
-        });
-        return { member: target.member, organization, memberCreated: target.created, purpose: target.purpose, code, expiresAt };
-      }),
-    );
+    const dependencies = { store: this.#store, ids: this.#ids, clock: this.#clock, audit: this.#audit };
+    const { organization, target, proof } = await loginOrSignupTransaction(dependencies, context, { organizationId: input.organizationId, emailAddress, method: 'email_otp' }, async (tx, organization, target) => {
+      const issued = await this.#proofs.issueCode(tx, {
+        kind: 'email_otp',
+        purpose: target.purpose,
+        organizationId: organization.organizationId,
+        memberId: target.member.memberId,
+        emailAddress,
+        minutes: minutes[target.purpose],
+      });
+      await this.#audit.record(tx.audit, context, {
+        type: 'email_otp.sent',
+        organizationId: organization.organizationId,
+        memberId: target.member.memberId,
+        details: { purpose: target.purpose, expires_at: issued.expiresAt, member_created: target.created },
+      });
+      return issued;
+    });
     this.#mail.deliver(context, {
-      template: sent.purpose === 'login' ? 'otp_login' : 'otp_signup',
+      template: target.purpose === 'login' ? 'otp_login' : 'otp_signup',
       to: emailAddress,
       locale,
-      code: sent.code,
-      expiresAt: sent.expiresAt,
-      organizationName: sent.organization.organizationName,
-      organizationId: sent.organization.organizationId,
-      memberId: sent.member.memberId,
+      code: proof.code,
+      expiresAt: proof.expiresAt,
+      organizationName: organization.organizationName,
+      organizationId: organization.organizationId,
+      memberId: target.member.memberId,
     });
-    return { member: sent.member, organization: sent.organization, memberCreated: sent.memberCreated };
+    return { member: target.member, organization, memberCreated: target.created };
   }
 
   /**

@@ -15,12 +15,13 @@ import type { AuthOutcome } from '../sessions/sign-in/auth-outcome.js';
 import type { SignIn, SignInOptions } from '../sessions/sign-in/pipeline.js';
 import { checkExpirationMinutes, EMAIL_CREDENTIAL_MINUTES } from './email-credential.js';
 import { emailIdOf } from './email-factor.js';
-import { checkInvitesAllowed, checkMethodAllowed, retryOnceOnDuplicate, sendTargetFor } from './email-member-rules.js';
+import { checkInvitesAllowed, checkMethodAllowed, retryOnceOnDuplicate } from './email-member-rules.js';
 import { SignInRefusal, type EmailProofs } from './email-proofs.js';
 import type { EmailSignInPorts } from './email-sign-in-subject.js';
 import { emailSignInError } from './errors.js';
 import { MagicLinkVerifier } from './magic-link-verifier.js';
-import { requireOrganization, resolveAhead, urlOrThrow, type MemberSent } from './organization-sends.js';
+import { requireOrganization } from '../organizations/require-organization.js';
+import { loginOrSignupTransaction, resolveAhead, urlOrThrow, type MemberSent } from './organization-sends.js';
 import { checkCodeChallenge } from './pkce.js';
 import { checkLocale } from './send-checks.js';
 
@@ -111,35 +112,32 @@ export class MagicLinksService {
       login: await resolveAhead(this.#redirectUrls, 'login', input.loginRedirectUrl),
       signup: await resolveAhead(this.#redirectUrls, 'signup', input.signupRedirectUrl),
     };
-    const sent = await retryOnceOnDuplicate(() =>
-      this.#store.transaction(async (tx) => {
-        const organization = await requireOrganization(tx, input.organizationId, FOR_SHARE);
-        const target = await sendTargetFor(tx, { ids: this.#ids, clock: this.#clock, audit: this.#audit }, context, organization, emailAddress, 'magic_link');
-        const { link, expiresAt } = await this.#proofs.issueMagicLink(tx, {
-          kind: 'magic_link',
-          purpose: target.purpose,
-          organizationId: organization.organizationId,
-          memberId: target.member.memberId,
-          emailAddress,
-          minutes: minutes[target.purpose],
-          redirectUrl: urlOrThrow(urls[target.purpose]),
-          pkceCodeChallenge,
-        });
-        await this.#recordSent(tx, context, target.member, { purpose: target.purpose, expiresAt, memberCreated: target.created, pkce: pkceCodeChallenge !== null });
-        return { member: target.member, organization, memberCreated: target.created, purpose: target.purpose, link, expiresAt };
-      }),
-    );
+    const dependencies = { store: this.#store, ids: this.#ids, clock: this.#clock, audit: this.#audit };
+    const { organization, target, proof } = await loginOrSignupTransaction(dependencies, context, { organizationId: input.organizationId, emailAddress, method: 'magic_link' }, async (tx, organization, target) => {
+      const issued = await this.#proofs.issueMagicLink(tx, {
+        kind: 'magic_link',
+        purpose: target.purpose,
+        organizationId: organization.organizationId,
+        memberId: target.member.memberId,
+        emailAddress,
+        minutes: minutes[target.purpose],
+        redirectUrl: urlOrThrow(urls[target.purpose]),
+        pkceCodeChallenge,
+      });
+      await this.#recordSent(tx, context, target.member, { purpose: target.purpose, expiresAt: issued.expiresAt, memberCreated: target.created, pkce: pkceCodeChallenge !== null });
+      return issued;
+    });
     this.#mail.deliver(context, {
-      template: sent.purpose,
+      template: target.purpose,
       to: emailAddress,
       locale,
-      link: sent.link,
-      expiresAt: sent.expiresAt,
-      organizationName: sent.organization.organizationName,
-      organizationId: sent.organization.organizationId,
-      memberId: sent.member.memberId,
+      link: proof.link,
+      expiresAt: proof.expiresAt,
+      organizationName: organization.organizationName,
+      organizationId: organization.organizationId,
+      memberId: target.member.memberId,
     });
-    return { member: sent.member, organization: sent.organization, memberCreated: sent.memberCreated };
+    return { member: target.member, organization, memberCreated: target.created };
   }
 
   /**

@@ -1,8 +1,15 @@
+import type { Clock } from '../../platform/clock.js';
+import type { IdGenerator } from '../../platform/ids.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { OperationContext } from '../common/operation-context.js';
+import { FOR_SHARE } from '../common/read-for-update.js';
+import type { Transactional } from '../common/transactional.js';
+import { requireOrganization } from '../organizations/require-organization.js';
+import { retryOnceOnDuplicate, sendTargetFor, type EmailMethod, type SendTarget } from './email-member-rules.js';
+import type { EmailSignInPorts } from './email-sign-in-subject.js';
 import { isDomainError, type DomainError } from '../common/domain-error.js';
-import type { ReadForUpdate } from '../common/read-for-update.js';
-import { organizationError } from '../organizations/errors.js';
+import { emptyAsAbsent } from '../common/optional-text.js';
 import type { Organization } from '../organizations/organization.js';
-import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import type { RedirectUrlResolver, RedirectUrlType } from '../redirect-urls/redirect-urls.js';
 import type { Member } from '../members/member.js';
 
@@ -12,13 +19,6 @@ export interface MemberSent {
   readonly organization: Organization;
   /** The member was created just now by this send (just in time, or by an invitation). */
   readonly memberCreated: boolean;
-}
-
-/** The organization a send or sign-in names (by id, slug or external id, as the members API takes it). */
-export async function requireOrganization(store: Pick<{ organizations: OrganizationsStore }, 'organizations'>, reference: string, lock?: ReadForUpdate): Promise<Organization> {
-  const organization = reference === '' ? undefined : await store.organizations.findOrganization(reference, lock);
-  if (organization === undefined) throw organizationError('organization_not_found');
-  return organization;
 }
 
 /** A redirect URL resolved before the send's transaction, or the error resolving it gave, thrown only if the send needs that URL. */
@@ -31,7 +31,7 @@ export type ResolvedUrl = { readonly url: string } | { readonly error: DomainErr
  */
 export async function resolveAhead(redirectUrls: RedirectUrlResolver, type: RedirectUrlType, given: string | undefined): Promise<ResolvedUrl> {
   try {
-    return { url: await redirectUrls.resolve(type, given === '' ? undefined : given) };
+    return { url: await redirectUrls.resolve(type, emptyAsAbsent(given)) };
   } catch (error) {
     if (isDomainError(error)) return { error };
     throw error;
@@ -42,4 +42,33 @@ export async function resolveAhead(redirectUrls: RedirectUrlResolver, type: Redi
 export function urlOrThrow(resolved: ResolvedUrl): string {
   if ('error' in resolved) throw resolved.error;
   return resolved.url;
+}
+
+/** A login-or-signup send's transaction: its organization, whom it goes to, and the proof issued. */
+export interface LoginOrSignupSent<Proof> {
+  readonly organization: Organization;
+  readonly target: SendTarget;
+  readonly proof: Proof;
+}
+
+/**
+ * The transaction every login-or-signup send shares (magic link or code): the organization (locked
+ * shared), whom the message goes to (a new address joining just in time becomes a pending member),
+ * then `issue` writes the proof and its audit event. Two sends racing to create the same member:
+ * the loser runs again and finds it (retryOnceOnDuplicate).
+ */
+export function loginOrSignupTransaction<Proof>(
+  dependencies: { store: Transactional<EmailSignInPorts>; ids: IdGenerator; clock: Clock; audit: AuditRecorder },
+  context: OperationContext,
+  request: { readonly organizationId: string; readonly emailAddress: string; readonly method: EmailMethod },
+  issue: (tx: EmailSignInPorts, organization: Organization, target: SendTarget) => Promise<Proof>,
+): Promise<LoginOrSignupSent<Proof>> {
+  const { store, ...rules } = dependencies;
+  return retryOnceOnDuplicate(() =>
+    store.transaction(async (tx) => {
+      const organization = await requireOrganization(tx, request.organizationId, FOR_SHARE);
+      const target = await sendTargetFor(tx, rules, context, organization, request.emailAddress, request.method);
+      return { organization, target, proof: await issue(tx, organization, target) };
+    }),
+  );
 }

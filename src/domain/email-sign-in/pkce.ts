@@ -1,4 +1,5 @@
 import { pkceVerifierMatches } from '../../crypto/pkce.js';
+import { emptyAsAbsent } from '../common/optional-text.js';
 import { emailSignInError } from './errors.js';
 
 // base64url of a SHA-256 digest, without padding.
@@ -17,7 +18,7 @@ export function checkCodeChallenge(challenge: string | undefined): string | null
  * alphabet is not restricted (Stytch's browser SDK uses hex), only its length, as RFC 7636 does.
  */
 export function checkCodeVerifier(storedChallenge: string | null, verifier: string | undefined): void {
-  const given = verifier === undefined || verifier === '' ? undefined : verifier;
+  const given = emptyAsAbsent(verifier);
   if (storedChallenge === null) {
     if (given !== undefined) throw emailSignInError('pkce_did_not_expect_code_verifier');
     return;

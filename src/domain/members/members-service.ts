@@ -8,12 +8,13 @@ import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import type { OperationContext } from '../common/operation-context.js';
-import { FOR_SHARE, FOR_UPDATE, type ReadForUpdate } from '../common/read-for-update.js';
+import { FOR_SHARE, FOR_UPDATE } from '../common/read-for-update.js';
 import { decodeCursor, parseLimit, toPage, type Page } from '../common/pagination.js';
 import { parseSearchQuery, type FilterValueType, type RawSearchQuery } from '../common/search.js';
 import type { Transactional } from '../common/transactional.js';
 import type { StorePorts } from '../ports.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
+import { requireOrganization } from '../organizations/require-organization.js';
 import { memberError } from './errors.js';
 import {
   checkAssignedRoles,
@@ -305,17 +306,6 @@ export class MembersService {
       return { member: updated, organization };
     });
   }
-}
-
-/**
- * Inside a transaction that changes the organization's members, `FOR_SHARE`: the organization row is
- * locked before any member row (the lock order, read-for-update.ts), so an organization delete
- * waits for this change or is seen by it, never a deadlock.
- */
-async function requireOrganization(ports: Pick<MembersPorts, 'organizations'>, reference: string, options?: ReadForUpdate): Promise<Organization> {
-  const organization = await ports.organizations.findOrganization(reference, options);
-  if (organization === undefined) throw organizationError('organization_not_found');
-  return organization;
 }
 
 /** For a change inside a transaction: the member's row stays locked until it ends, as the whole row is written back. */

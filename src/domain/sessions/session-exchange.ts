@@ -1,4 +1,5 @@
 import type { Clock } from '../../platform/clock.js';
+import { requireOrganization } from '../organizations/require-organization.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
@@ -6,7 +7,6 @@ import type { OperationContext } from '../common/operation-context.js';
 import { FOR_SHARE } from '../common/read-for-update.js';
 import { entryRequirements } from '../discovery/discovered-organizations.js';
 import { isEmailProof, memberForAddress, proofFor } from '../discovery/exchange-rules.js';
-import { organizationError } from '../organizations/errors.js';
 import type { StorePorts } from '../ports.js';
 import { sessionError } from './errors.js';
 import { isImpersonated, isLive } from './session.js';
@@ -61,8 +61,7 @@ export class SessionExchange {
   }
 
   async #verify(tx: StorePorts, context: OperationContext, source: SessionRecord, reference: string): Promise<VerifiedExchange> {
-    const organization = await tx.organizations.findOrganization(reference, FOR_SHARE);
-    if (organization === undefined) throw organizationError('organization_not_found');
+    const organization = await requireOrganization(tx, reference, FOR_SHARE);
     // Read again in the transaction: a session revoked since it was resolved carries nothing.
     const current = await tx.sessions.findSessionById(source.session.memberSessionId);
     if (current === undefined || !isLive(current.session, toTimestamp(this.#clock.now())) || current.member.status === 'deleted') throw sessionError('session_not_found');

@@ -1,4 +1,4 @@
-import { createOpaqueToken, findByOpaqueToken } from '../../../crypto/opaque-token.js';
+import { createOpaqueToken } from '../../../crypto/opaque-token.js';
 import type { Clock } from '../../../platform/clock.js';
 import { toTimestamp } from '../../../platform/clock.js';
 import type { IdGenerator } from '../../../platform/ids.js';
@@ -12,6 +12,7 @@ import { effectiveRoles, type Member } from '../../members/member.js';
 import { sessionError } from '../errors.js';
 import { INTERMEDIATE_SESSION_MINUTES, isUsable, type IntermediateSession } from '../intermediate-session.js';
 import { DEFAULT_SESSION_MINUTES, checkSessionDuration, isImpersonated, isLive, mergeCustomClaims, type AuthenticationFactor, type MemberSession } from '../session.js';
+import { requireUsableIntermediateSession } from '../find-intermediate-session.js';
 import type { SessionsService } from '../sessions-service.js';
 import type { SessionRecord, SessionsStore } from '../sessions-store.js';
 import type { AuthOutcome, IntermediateSessionIssued, MfaRequirement, PrimaryRequirement } from './auth-outcome.js';
@@ -122,11 +123,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   }
 
   async #findIntermediate(token: string): Promise<{ intermediateSession: IntermediateSession; token: string }> {
-    const found = await findByOpaqueToken(token, (lookupId) => this.#store.sessions.findIntermediateSessionByTokenLookupId(lookupId), (stored) => stored.tokenDigest);
-    if (found === undefined || !isUsable(found.intermediateSession, toTimestamp(this.#clock.now()))) {
-      throw sessionError('intermediate_session_not_found');
-    }
-    return { intermediateSession: found.intermediateSession, token };
+    return { intermediateSession: await requireUsableIntermediateSession(this.#store.sessions, token, toTimestamp(this.#clock.now())), token };
   }
 
   async #run(tx: Tx, context: OperationContext, verifier: SignInVerifier<Tx>, request: Request): Promise<Written | { readonly kept: KeptRefusal }> {
