@@ -1,6 +1,6 @@
 import { KeystoreJwtCodec } from './crypto/keystore-jwt-codec.js';
 import { SigningKeystore } from './crypto/keys/signing-keystore.js';
-import { argon2idHasher, type PasswordHasher } from './crypto/password-hasher.js';
+import { argon2idHasher, type PasswordHasher } from './crypto/passwords/password-hasher.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { DomainEvents } from './domain/common/domain-events.js';
 import { EmailProofs } from './domain/email-sign-in/email-proofs.js';

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { parseMasterKey } from '../crypto/keys/master-key.js';
 import { redirectUrlProblem } from '../domain/impersonation/impersonation-text.js';
 import { parseConfiguredRedirectUrls } from '../domain/redirect-urls/configured-redirect-urls.js';
+import { loadPasswordConfig } from './password-config.js';
 import { CONFIG_KEYS, LOG_LEVELS, REMOVED_FILE_KEYS, type Config, type ConfigName } from './schema.js';
 
 export class ConfigError extends Error {
@@ -108,7 +109,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       | 'rateLimitSearchesPerMinute'
       | 'rateLimitConsoleSignInsPerMinute'
       | 'rateLimitEmailSendsPerAddressPerMinute'
-      | 'rateLimitEmailSendsPerClientPerMinute',
+      | 'rateLimitEmailSendsPerClientPerMinute'
+      | 'rateLimitPasswordAttemptsPerClientPerMinute',
   ): number => {
     const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
     if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be an integer from 0 (no limit) to 1000000 (got "${raw(name)}")`);
@@ -119,6 +121,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const rateLimitConsoleSignInsPerMinute = perMinute('rateLimitConsoleSignInsPerMinute');
   const rateLimitEmailSendsPerAddressPerMinute = perMinute('rateLimitEmailSendsPerAddressPerMinute');
   const rateLimitEmailSendsPerClientPerMinute = perMinute('rateLimitEmailSendsPerClientPerMinute');
+  const rateLimitPasswordAttemptsPerClientPerMinute = perMinute('rateLimitPasswordAttemptsPerClientPerMinute');
+  const passwordConfig = loadPasswordConfig(raw, problems);
   const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
   if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
   const auditExportStallSeconds = parseInteger(raw('auditExportStallSeconds'), { min: 1, max: 3600 });
@@ -183,6 +187,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     headersTimeoutMs: headersTimeoutMs as number,
     requestTimeoutMs: requestTimeoutMs as number,
     keepAliveTimeoutMs: keepAliveTimeoutMs as number,
+    rateLimitPasswordAttemptsPerClientPerMinute,
+    ...passwordConfig,
   });
 }
 
@@ -247,7 +253,7 @@ function isMailbox(text: string): boolean {
   return /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(address.trim());
 }
 
-function parseInteger(value: string | undefined, range: { min: number; max: number }): number | undefined {
+export function parseInteger(value: string | undefined, range: { min: number; max: number }): number | undefined {
   if (value === undefined || !/^\d+$/.test(value)) return undefined;
   const parsed = Number(value);
   return parsed >= range.min && parsed <= range.max ? parsed : undefined;

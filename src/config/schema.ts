@@ -1,3 +1,5 @@
+import type { Argon2idParameters } from '../domain/passwords/password-hashing.js';
+import type { PasswordSettings } from '../domain/passwords/password-settings.js';
 import type { RedirectUrl } from '../domain/redirect-urls/redirect-url.js';
 
 /**
@@ -73,6 +75,85 @@ export const CONFIG_KEYS = {
     file: 'rate_limit_email_sends_per_client_per_minute',
     default: '300',
     doc: "Magic links and one-time codes sent per client address (usually the application's backend) per minute; 0 turns this limit off.",
+  },
+  passwordPolicy: {
+    env: 'UNDERSTUDY_PASSWORD_POLICY',
+    file: 'password_policy',
+    default: 'zxcvbn',
+    doc: 'How new passwords are judged: zxcvbn (a strength score of at least 3) or luds (length and character kinds, below).',
+  },
+  passwordLudsMinLength: { env: 'UNDERSTUDY_PASSWORD_LUDS_MIN_LENGTH', file: 'password_luds_min_length', default: '8', doc: 'LUDS policy: the fewest characters a password may have (8 to 32).' },
+  passwordLudsMinComplexity: {
+    env: 'UNDERSTUDY_PASSWORD_LUDS_MIN_COMPLEXITY',
+    file: 'password_luds_min_complexity',
+    default: '3',
+    doc: 'LUDS policy: how many of lower case, upper case, digits and symbols a password needs (1 to 4).',
+  },
+  passwordBreachCheckOnCreation: {
+    env: 'UNDERSTUDY_PASSWORD_BREACH_CHECK_ON_CREATION',
+    file: 'password_breach_check_on_creation',
+    default: 'true',
+    doc: 'Refuse new passwords found in the breach source (breached_password). Needs a breach source below.',
+  },
+  passwordBreachCheckOnAuthentication: {
+    env: 'UNDERSTUDY_PASSWORD_BREACH_CHECK_ON_AUTHENTICATION',
+    file: 'password_breach_check_on_authentication',
+    default: 'false',
+    doc: 'A correct password found in the breach source must be reset (member_reset_password). Needs a breach source below.',
+  },
+  passwordValidateOnAuthentication: {
+    env: 'UNDERSTUDY_PASSWORD_VALIDATE_ON_AUTHENTICATION',
+    file: 'password_validate_on_authentication',
+    default: 'false',
+    doc: 'A correct password that no longer meets the policy must be reset (member_reset_password).',
+  },
+  passwordBreachRangesDir: {
+    env: 'UNDERSTUDY_PASSWORD_BREACH_RANGES_DIR',
+    file: 'password_breach_ranges_dir',
+    doc: 'A directory of HaveIBeenPwned-format range files (00000 … FFFFF, lines of SUFFIX:COUNT): breach checks without any network.',
+  },
+  passwordBreachRangeApiUrl: {
+    env: 'UNDERSTUDY_PASSWORD_BREACH_RANGE_API_URL',
+    file: 'password_breach_range_api_url',
+    doc: 'A k-anonymity range API base URL (e.g. https://api.pwnedpasswords.com/range/): only the first 5 characters of the SHA-1 are sent. Unset with no directory: no breach checks.',
+  },
+  crossOrgPasswordsEnabled: {
+    env: 'UNDERSTUDY_CROSS_ORG_PASSWORDS_ENABLED',
+    file: 'cross_org_passwords_enabled',
+    default: 'false',
+    doc: "One password per email address across organizations: setting it in one sets it for the address's members in every organization, and enables the discovery password operations.",
+  },
+  userLockThreshold: {
+    env: 'UNDERSTUDY_USER_LOCK_THRESHOLD',
+    file: 'user_lock_threshold',
+    default: '10',
+    doc: 'Consecutive wrong passwords for an address in an organization that lock it (user_lock_limit_reached, 429).',
+  },
+  userLockTtlSeconds: { env: 'UNDERSTUDY_USER_LOCK_TTL_SECONDS', file: 'user_lock_ttl_seconds', default: '3600', doc: 'Seconds a user lock lasts (300 to 604800).' },
+  argon2MemoryKib: {
+    env: 'UNDERSTUDY_ARGON2_MEMORY_KIB',
+    file: 'argon2_memory_kib',
+    default: '19456',
+    doc: "argon2id memory per password hash, in KiB; the default is OWASP's minimum (19 MiB with 2 iterations).",
+  },
+  argon2Iterations: { env: 'UNDERSTUDY_ARGON2_ITERATIONS', file: 'argon2_iterations', default: '2', doc: 'argon2id iterations (time cost) per password hash.' },
+  argon2Parallelism: { env: 'UNDERSTUDY_ARGON2_PARALLELISM', file: 'argon2_parallelism', default: '1', doc: 'argon2id lanes per password hash.' },
+  passwordHashConcurrency: {
+    env: 'UNDERSTUDY_PASSWORD_HASH_CONCURRENCY',
+    file: 'password_hash_concurrency',
+    doc: 'Password hashes and verifications run at once (each holds the argon2 memory); unset: the number of CPU cores.',
+  },
+  passwordHashQueueLength: {
+    env: 'UNDERSTUDY_PASSWORD_HASH_QUEUE_LENGTH',
+    file: 'password_hash_queue_length',
+    default: '64',
+    doc: 'Password hashes that may wait for a free slot; past that a password call gets 429 too_many_requests with Retry-After.',
+  },
+  rateLimitPasswordAttemptsPerClientPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_PASSWORD_ATTEMPTS_PER_CLIENT_PER_MINUTE',
+    file: 'rate_limit_password_attempts_per_client_per_minute',
+    default: '600',
+    doc: 'Password sign-in attempts (right or wrong) per client address and minute, whatever addresses they try; 0 turns this limit off.',
   },
   redirectUrls: {
     env: 'UNDERSTUDY_REDIRECT_URLS',
@@ -178,4 +259,14 @@ export interface Config {
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
+  readonly rateLimitPasswordAttemptsPerClientPerMinute: number;
+  /** The project's password policy and user lock (docs/passwords.md). */
+  readonly passwords: PasswordSettings;
+  /** Breach source: a directory of range files, or a range API; neither means no breach checks. */
+  readonly passwordBreachRangesDir: string | undefined;
+  readonly passwordBreachRangeApiUrl: string | undefined;
+  readonly argon2: Argon2idParameters;
+  /** Undefined: one per CPU core. */
+  readonly passwordHashConcurrency: number | undefined;
+  readonly passwordHashQueueLength: number;
 }

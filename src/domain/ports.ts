@@ -5,6 +5,7 @@ import type { ImpersonationStore } from './impersonation/impersonation-store.js'
 import type { MailOutboxStore } from './mail/mail-outbox-store.js';
 import type { MembersStore } from './members/members-store.js';
 import type { OperatorsStore } from './operators/operators-store.js';
+import type { PasswordsStore } from './passwords/passwords-store.js';
 import type { OrganizationsStore } from './organizations/organizations-store.js';
 import type { ProjectsStore } from './projects/projects-store.js';
 import type { RateLimitsStore } from './rate-limits/rate-limits-store.js';
@@ -29,4 +30,5 @@ export interface StorePorts {
   readonly emailCredentials: EmailCredentialsStore;
   readonly redirectUrls: RedirectUrlsStore;
   readonly mailOutbox: MailOutboxStore;
+  readonly passwords: PasswordsStore;
 }

@@ -1,5 +1,6 @@
 import { type DomainError, type ErrorKind, isDomainError } from '../domain/common/domain-error.js';
 import { sharedError } from '../domain/common/errors.js';
+import { UserLockedError } from '../domain/passwords/errors.js';
 import { RateLimitedError } from '../domain/rate-limits/errors.js';
 
 /** The one mapping from error kind to HTTP status (style rule 8). */
@@ -54,5 +55,5 @@ export function renderError(error: unknown, requestId: string): StytchErrorBody 
 
 /** Headers an error response carries besides the envelope: `Retry-After` (seconds) on a rate-limit refusal. */
 export function errorHeaders(error: unknown): Readonly<Record<string, string>> {
-  return error instanceof RateLimitedError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+  return error instanceof RateLimitedError || error instanceof UserLockedError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
 }

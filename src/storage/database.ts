@@ -22,6 +22,8 @@ export interface Database {
   rate_limit_counters: RateLimitCounterRow;
   mail_outbox: MailOutboxRow;
   redirect_urls: RedirectUrlRow;
+  member_passwords: MemberPasswordRow;
+  password_failures: PasswordFailureRow;
 }
 
 export interface ProjectRow {
@@ -264,5 +266,28 @@ export interface RedirectUrlRow {
   type: string;
   is_default: number;
   created_at: string;
+  updated_at: string;
+}
+
+/** A member's password: our argon2id hash, or one migrated from another system until first sign-in. */
+export interface MemberPasswordRow {
+  member_password_id: string;
+  member_id: string;
+  organization_id: string;
+  hash_type: string;
+  hash: string;
+  /** JSON of the migrated hash's configuration (salts, parameters); null when the hash says it all. */
+  hash_config: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Consecutive wrong passwords for an address in an organization, and its lock. */
+export interface PasswordFailureRow {
+  organization_id: string;
+  email_address: string;
+  failed_attempts: number;
+  locked_at: string | null;
+  lock_expires_at: string | null;
   updated_at: string;
 }

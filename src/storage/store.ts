@@ -7,6 +7,7 @@ import { ImpersonationSqlStore } from './sql/impersonation-sql-store.js';
 import { MailOutboxSqlStore } from './sql/mail-outbox-sql-store.js';
 import { MembersSqlStore } from './sql/members-sql-store.js';
 import { OperatorsSqlStore } from './sql/operators-sql-store.js';
+import { PasswordsSqlStore } from './sql/passwords-sql-store.js';
 import { OrganizationsSqlStore } from './sql/organizations-sql-store.js';
 import { ProjectsSqlStore } from './sql/projects-sql-store.js';
 import { RateLimitsSqlStore } from './sql/rate-limits-sql-store.js';
@@ -51,6 +52,7 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     emailCredentials: new EmailCredentialsSqlStore(db, dialect),
     redirectUrls: new RedirectUrlsSqlStore(db, dialect),
     mailOutbox: new MailOutboxSqlStore(db),
+    passwords: new PasswordsSqlStore(db, dialect),
   };
 }
 

@@ -8,8 +8,9 @@ import { startServer, type RunningServer } from '../../src/main.js';
 import type { Clock } from '../../src/platform/clock.js';
 import { createLogger, type Logger } from '../../src/platform/logger.js';
 import type { Random } from '../../src/platform/random.js';
+import { DEFAULT_PASSWORD_SETTINGS } from '../../src/domain/passwords/password-settings.js';
 import { createThrowawayPostgresDatabase, type StoreFactory } from './stores.js';
-import { TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET } from './test-constants.js';
+import { TEST_ARGON2, TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET } from './test-constants.js';
 import { TEST_LOG_LEVEL, testLogDestination } from './test-logs.js';
 
 export { TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET } from './test-constants.js';
@@ -91,6 +92,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 72_000,
+    rateLimitPasswordAttemptsPerClientPerMinute: 600,
+    passwords: DEFAULT_PASSWORD_SETTINGS,
+    // No breach source: nothing is looked up (tests that check breaches give a range directory).
+    passwordBreachRangesDir: undefined,
+    passwordBreachRangeApiUrl: undefined,
+    // Far below the production default (docs/configuration.md), so suites that set hundreds of
+    // passwords stay fast; tests of the parameters themselves set their own.
+    argon2: TEST_ARGON2,
+    passwordHashConcurrency: undefined,
+    passwordHashQueueLength: 64,
     ...options.config,
   };
   const server = await startServer(config, {

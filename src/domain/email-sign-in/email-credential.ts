@@ -5,10 +5,10 @@ import { emailSignInError } from './errors.js';
  * What an email proof was sent for. A magic link carries a token (found by its lookup id); a
  * one-time code is found by (kind, organization, address) and compared against its digest.
  */
-export type EmailCredentialKind = 'magic_link' | 'discovery_magic_link' | 'email_otp' | 'discovery_email_otp';
+export type EmailCredentialKind = 'magic_link' | 'discovery_magic_link' | 'email_otp' | 'discovery_email_otp' | 'password_reset' | 'discovery_password_reset';
 
 /** Which message it went out in: decides the redirect URL type and the template. */
-export type EmailCredentialPurpose = 'login' | 'signup' | 'invite' | 'discovery';
+export type EmailCredentialPurpose = 'login' | 'signup' | 'invite' | 'discovery' | 'reset_password';
 
 /**
  * A single-use email proof (a magic link or a one-time code) as stored: never the token or the
@@ -45,6 +45,7 @@ export const EMAIL_CREDENTIAL_MINUTES = {
   invite: { default: 10080, min: 5, max: 10080 },
   discoveryMagicLink: { default: 60, min: 5, max: 10080 },
   oneTimeCode: { default: 10, min: 2, max: 15 },
+  passwordReset: { default: 30, min: 5, max: 10080 },
 } as const;
 
 /** Wrong codes a one-time code survives; the next wrong one voids it (a new code must be sent). */

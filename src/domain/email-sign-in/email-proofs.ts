@@ -39,7 +39,12 @@ export interface ProofRequest {
 }
 
 /** The `stytch_token_type` a magic link of each kind carries in its URL. */
-const TOKEN_TYPE: Partial<Record<EmailCredentialKind, string>> = { magic_link: 'multi_tenant_magic_links', discovery_magic_link: 'discovery' };
+const TOKEN_TYPE: Partial<Record<EmailCredentialKind, string>> = {
+  magic_link: 'multi_tenant_magic_links',
+  discovery_magic_link: 'discovery',
+  password_reset: 'multi_tenant_passwords',
+  discovery_password_reset: 'discovery',
+};
 
 /**
  * A refused redemption of a magic link or code: the error the caller gets, and why, for the

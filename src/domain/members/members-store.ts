@@ -26,6 +26,16 @@ export interface MembersStore {
    * one conditional update; returns the member as now stored, or undefined when gone.
    */
   markInvited(organizationId: string, memberId: string, at: string): Promise<Member | undefined>;
+  /**
+   * Sets the member's `member_password_id` (empty: no password) and nothing else, in one update of
+   * that column; returns the member as now stored, or undefined when deleted or gone.
+   */
+  setMemberPasswordId(organizationId: string, memberId: string, memberPasswordId: string, at: string): Promise<Member | undefined>;
+  /**
+   * Sets (or, with null, clears) the member's lock columns (`is_locked`, `lock_created_at`,
+   * `lock_expires_at`) and nothing else; returns the member as now stored, or undefined when gone.
+   */
+  setMemberLock(organizationId: string, memberId: string, lock: { readonly createdAt: string; readonly expiresAt: string } | null, at: string): Promise<Member | undefined>;
   /** One page (`limit + 1` rows, oldest first) of members of `organizationIds` matching `query`, and the total. */
   searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }>;
   /** Every live (not deleted) member with this canonical email address, in any organization (discovery); [] when none. */

@@ -1,5 +1,5 @@
 import { createOpaqueToken, findByOpaqueToken } from '../../crypto/opaque-token.js';
-import type { PasswordHasher } from '../../crypto/password-hasher.js';
+import type { PasswordHasher } from '../../crypto/passwords/password-hasher.js';
 import { verifyTotp } from '../../crypto/totp.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';

@@ -1,5 +1,5 @@
 import { decryptPrivateKey, encryptPrivateKey } from '../../crypto/keys/key-encryption.js';
-import type { PasswordHasher } from '../../crypto/password-hasher.js';
+import type { PasswordHasher } from '../../crypto/passwords/password-hasher.js';
 import { newTotpSecret, totpUri } from '../../crypto/totp.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';

@@ -12,6 +12,7 @@ import * as mailOutbox from './0010-mail-outbox.js';
 import * as redirectUrls from './0011-redirect-urls.js';
 import * as discovery from './0012-discovery.js';
 import * as sweepAndLookupIndexes from './0013-sweep-and-lookup-indexes.js';
+import * as passwords from './0014-passwords.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-redirect-urls': redirectUrls,
   '0012-discovery': discovery,
   '0013-sweep-and-lookup-indexes': sweepAndLookupIndexes,
+  '0014-passwords': passwords,
 };
 
 export const migrationProvider: MigrationProvider = {

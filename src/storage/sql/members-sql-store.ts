@@ -90,6 +90,30 @@ export class MembersSqlStore implements MembersStore {
     return this.findMember(organizationId, memberId);
   }
 
+  async setMemberPasswordId(organizationId: string, memberId: string, memberPasswordId: string, at: string): Promise<Member | undefined> {
+    const row = await this.#db
+      .updateTable('members')
+      .set({ member_password_id: memberPasswordId, updated_at: at })
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
+      .where('status', '<>', 'deleted')
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async setMemberLock(organizationId: string, memberId: string, lock: { readonly createdAt: string; readonly expiresAt: string } | null, at: string): Promise<Member | undefined> {
+    const row = await this.#db
+      .updateTable('members')
+      .set({ is_locked: toFlag(lock !== null), lock_created_at: lock?.createdAt ?? null, lock_expires_at: lock?.expiresAt ?? null, updated_at: at })
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
+      .where('status', '<>', 'deleted')
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
   /** Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start. */
   #locked<Query extends { forUpdate(): Query; forShare(): Query }>(select: Query, options: ReadForUpdate): Query {
     if (this.#dialect !== 'postgres') return select;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { decryptPrivateKey } from '../../../src/crypto/keys/key-encryption.js';
-import type { PasswordHasher } from '../../../src/crypto/password-hasher.js';
+import type { PasswordHasher } from '../../../src/crypto/passwords/password-hasher.js';
 import { totpCode } from '../../../src/crypto/totp.js';
 import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import type { OperatorRole } from '../../../src/domain/operators/operator.js';

@@ -1,0 +1,94 @@
+import { availableParallelism } from 'node:os';
+import { hash, verify } from '@node-rs/argon2';
+import type { Argon2idParameters, PasswordCheck, PasswordHashing } from '../../domain/passwords/password-hashing.js';
+import type { PasswordHash, PasswordHashConfig, PasswordHashType } from '../../domain/passwords/stored-password.js';
+import { rateLimitError } from '../../domain/rate-limits/errors.js';
+import { checkMigratedHash, verifyMigratedHash } from './migrated-hashes.js';
+
+/** @node-rs/argon2's algorithm number for argon2id. */
+const ARGON2ID = 2;
+
+/**
+ * Members' password hashing, bounded: at most `concurrency` hashes run at once (each on libuv's
+ * thread pool, never on the event loop, and each holding argon2's memory), at most `queueLength`
+ * wait for a slot, and any more are refused at once with 429 and a Retry-After estimated from how
+ * long hashes have been taking. Memory is therefore capped at about memory × concurrency, and a
+ * flood of password sign-ins delays other password sign-ins, never the rest of the server.
+ */
+export class PasswordHashingPool implements PasswordHashing {
+  readonly #parameters: Argon2idParameters;
+  readonly #concurrency: number;
+  readonly #queueLength: number;
+  readonly #waiting: Array<() => void> = [];
+  #running = 0;
+  /** Moving average of one hash's duration in milliseconds, for Retry-After. */
+  #averageMs = 50;
+  /** A hash of a random secret with the current parameters: what verifyNothing verifies against. */
+  #decoy: Promise<string> | undefined;
+
+  constructor(options: { parameters: Argon2idParameters; concurrency?: number | undefined; queueLength: number }) {
+    this.#parameters = options.parameters;
+    this.#concurrency = options.concurrency ?? availableParallelism();
+    this.#queueLength = options.queueLength;
+  }
+
+  /** Slots busy and hashes waiting, for metrics and tests. */
+  get load(): { readonly running: number; readonly waiting: number } {
+    return { running: this.#running, waiting: this.#waiting.length };
+  }
+
+  async hash(password: string): Promise<PasswordHash> {
+    const encoded = await this.#run(() => hash(password, this.#argon2Options()));
+    return { hashType: 'argon_2id', hash: encoded, config: null };
+  }
+
+  async verify(stored: PasswordHash, password: string): Promise<PasswordCheck> {
+    const matches = await this.#run(() => verifyMigratedHash(stored, password));
+    return { matches, needsRehash: matches && !this.#isCurrent(stored) };
+  }
+
+  async verifyNothing(password: string): Promise<void> {
+    this.#decoy ??= hash(`decoy:${Math.random()}:${Date.now()}`, this.#argon2Options());
+    const decoy = await this.#decoy;
+    await this.#run(() => verify(decoy, password).catch(() => false));
+  }
+
+  checkMigratedHash(hashType: PasswordHashType, hashText: string, config: PasswordHashConfig | null): PasswordHash {
+    return checkMigratedHash(hashType, hashText, config);
+  }
+
+  /** Our own argon2id PHC string with exactly the current parameters. */
+  #isCurrent(stored: PasswordHash): boolean {
+    if (stored.hashType !== 'argon_2id' || stored.config !== null) return false;
+    const { memoryKib, iterations, parallelism } = this.#parameters;
+    return stored.hash.startsWith(`$argon2id$v=19$m=${memoryKib},t=${iterations},p=${parallelism}$`);
+  }
+
+  #argon2Options(): { algorithm: 2; memoryCost: number; timeCost: number; parallelism: number } {
+    const { memoryKib, iterations, parallelism } = this.#parameters;
+    return { algorithm: ARGON2ID, memoryCost: memoryKib, timeCost: iterations, parallelism };
+  }
+
+  async #run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#concurrency) {
+      if (this.#waiting.length >= this.#queueLength) {
+        // The queue ahead would take about this long to drain.
+        const seconds = Math.ceil(((this.#waiting.length + this.#running) * this.#averageMs) / this.#concurrency / 1000);
+        throw rateLimitError(Math.max(1, seconds));
+      }
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#running += 1;
+    }
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.#averageMs = this.#averageMs * 0.9 + (performance.now() - started) * 0.1;
+      const next = this.#waiting.shift();
+      // The slot passes straight to the next waiter; otherwise it is freed.
+      if (next !== undefined) next();
+      else this.#running -= 1;
+    }
+  }
+}

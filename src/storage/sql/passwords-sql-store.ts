@@ -1,0 +1,105 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
+import type { PasswordFailures, PasswordsStore } from '../../domain/passwords/passwords-store.js';
+import type { PasswordHash, PasswordHashConfig, PasswordHashType, StoredPassword } from '../../domain/passwords/stored-password.js';
+import type { Database, MemberPasswordRow } from '../database.js';
+import type { Dialect } from '../store.js';
+import { fromJson, toJson } from './json-column.js';
+
+export class PasswordsSqlStore implements PasswordsStore {
+  readonly #db: Kysely<Database>;
+  readonly #dialect: Dialect;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    this.#db = db;
+    this.#dialect = dialect;
+  }
+
+  async findPassword(memberId: string, options: ReadForUpdate = {}): Promise<StoredPassword | undefined> {
+    let select = this.#db.selectFrom('member_passwords').selectAll().where('member_id', '=', memberId);
+    if (this.#dialect === 'postgres' && options.forUpdate === true) select = select.forUpdate();
+    const row = await select.executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async savePassword(password: StoredPassword): Promise<void> {
+    const hash = { hash_type: password.hashType, hash: password.hash, hash_config: configColumn(password.config) };
+    await this.#db
+      .insertInto('member_passwords')
+      .values({
+        member_password_id: password.memberPasswordId,
+        member_id: password.memberId,
+        organization_id: password.organizationId,
+        ...hash,
+        created_at: password.createdAt,
+        updated_at: password.updatedAt,
+      })
+      .onConflict((conflict) =>
+        conflict.column('member_id').doUpdateSet({ ...hash, member_password_id: password.memberPasswordId, created_at: password.createdAt, updated_at: password.updatedAt }),
+      )
+      .execute();
+  }
+
+  async replaceHash(memberPasswordId: string, expected: PasswordHash, replacement: PasswordHash, at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('member_passwords')
+      .set({ hash_type: replacement.hashType, hash: replacement.hash, hash_config: configColumn(replacement.config), updated_at: at })
+      .where('member_password_id', '=', memberPasswordId)
+      .where('hash', '=', expected.hash)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async deletePassword(memberId: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('member_passwords').where('member_id', '=', memberId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async deletePasswordsForOrganization(organizationId: string): Promise<void> {
+    await this.#db.deleteFrom('member_passwords').where('organization_id', '=', organizationId).execute();
+  }
+
+  async findFailures(organizationId: string, emailAddress: string): Promise<PasswordFailures | undefined> {
+    let select = this.#db.selectFrom('password_failures').selectAll().where('organization_id', '=', organizationId).where('email_address', '=', emailAddress);
+    if (this.#dialect === 'postgres') select = select.forUpdate();
+    const row = await select.executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      organizationId: row.organization_id,
+      emailAddress: row.email_address,
+      failedAttempts: Number(row.failed_attempts),
+      lockedAt: row.locked_at,
+      lockExpiresAt: row.lock_expires_at,
+    };
+  }
+
+  async saveFailures(failures: PasswordFailures, at: string): Promise<void> {
+    const values = { failed_attempts: failures.failedAttempts, locked_at: failures.lockedAt, lock_expires_at: failures.lockExpiresAt, updated_at: at };
+    await this.#db
+      .insertInto('password_failures')
+      .values({ organization_id: failures.organizationId, email_address: failures.emailAddress, ...values })
+      .onConflict((conflict) => conflict.columns(['organization_id', 'email_address']).doUpdateSet(values))
+      .execute();
+  }
+
+  async clearFailures(organizationId: string, emailAddress: string): Promise<void> {
+    await this.#db.deleteFrom('password_failures').where('organization_id', '=', organizationId).where('email_address', '=', emailAddress).execute();
+  }
+}
+
+function configColumn(config: PasswordHashConfig | null): string | null {
+  return config === null ? null : toJson(config);
+}
+
+function fromRow(row: Selectable<MemberPasswordRow>): StoredPassword {
+  return {
+    memberPasswordId: row.member_password_id,
+    memberId: row.member_id,
+    organizationId: row.organization_id,
+    hashType: row.hash_type as PasswordHashType,
+    hash: row.hash,
+    config: row.hash_config === null ? null : fromJson<PasswordHashConfig>(row.hash_config),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
