@@ -165,6 +165,7 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     consoleSignInsPerMinute: config.rateLimitConsoleSignInsPerMinute,
     emailSendsPerAddressPerMinute: config.rateLimitEmailSendsPerAddressPerMinute,
     emailSendsPerClientPerMinute: config.rateLimitEmailSendsPerClientPerMinute,
+    passwordAttemptsPerClientPerMinute: config.rateLimitPasswordAttemptsPerClientPerMinute,
   };
 }
 

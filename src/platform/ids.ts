@@ -17,7 +17,8 @@ export type IdPrefix =
   | 'operator'
   | 'console-session'
   | 'email-credential'
-  | 'mail-message';
+  | 'mail-message'
+  | 'member-password';
 
 export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';

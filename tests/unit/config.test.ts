@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { CONFIG_KEYS } from '../../src/config/schema.js';
+import { DEFAULT_ARGON2ID_PARAMETERS } from '../../src/domain/passwords/password-hashing.js';
+import { DEFAULT_PASSWORD_SETTINGS } from '../../src/domain/passwords/password-settings.js';
 
 const PROJECT_ID = 'project-test-11111111-2222-4333-8444-555555555555';
 const SECRET = 'secret-test-0123456789abcdef';
@@ -67,7 +69,58 @@ describe('loadConfig defaults', () => {
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
       keepAliveTimeoutMs: 72000,
+      rateLimitPasswordAttemptsPerClientPerMinute: 600,
+      passwords: {
+        validationPolicy: 'zxcvbn',
+        ludsMinPasswordLength: 8,
+        ludsMinPasswordComplexity: 3,
+        checkBreachOnCreation: true,
+        checkBreachOnAuthentication: false,
+        validateOnAuthentication: false,
+        crossOrgPasswordsEnabled: false,
+        userLockThreshold: 10,
+        userLockTtlSeconds: 3600,
+      },
+      passwordBreachRangesDir: undefined,
+      passwordBreachRangeApiUrl: undefined,
+      argon2: { memoryKib: 19456, iterations: 2, parallelism: 1 },
+      passwordHashConcurrency: undefined,
+      passwordHashQueueLength: 64,
     });
+  });
+
+  it('reads the password policy, user lock and argon2 keys, and refuses values out of range', () => {
+    const config = loadConfig({
+      env: {
+        UNDERSTUDY_PASSWORD_POLICY: 'luds',
+        UNDERSTUDY_PASSWORD_LUDS_MIN_LENGTH: '12',
+        UNDERSTUDY_CROSS_ORG_PASSWORDS_ENABLED: 'true',
+        UNDERSTUDY_USER_LOCK_THRESHOLD: '3',
+        UNDERSTUDY_ARGON2_MEMORY_KIB: '65536',
+        UNDERSTUDY_PASSWORD_HASH_CONCURRENCY: '4',
+        UNDERSTUDY_PASSWORD_BREACH_RANGES_DIR: '/srv/pwned',
+      },
+    });
+    expect(config.passwords).toMatchObject({ validationPolicy: 'luds', ludsMinPasswordLength: 12, crossOrgPasswordsEnabled: true, userLockThreshold: 3 });
+    expect(config.argon2.memoryKib).toBe(65536);
+    expect(config.passwordHashConcurrency).toBe(4);
+    expect(config.passwordBreachRangesDir).toBe('/srv/pwned');
+    const problems = problemsOf({
+      env: {
+        UNDERSTUDY_PASSWORD_POLICY: 'strong',
+        UNDERSTUDY_PASSWORD_LUDS_MIN_LENGTH: '7',
+        UNDERSTUDY_USER_LOCK_TTL_SECONDS: '10',
+        UNDERSTUDY_ARGON2_MEMORY_KIB: '8',
+        UNDERSTUDY_PASSWORD_BREACH_CHECK_ON_CREATION: 'yes',
+        UNDERSTUDY_PASSWORD_BREACH_RANGE_API_URL: 'ftp://x',
+      },
+    });
+    expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_POLICY must be zxcvbn or luds/);
+    expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_LUDS_MIN_LENGTH must be an integer from 8 to 32/);
+    expect(problems.join('\n')).toMatch(/UNDERSTUDY_USER_LOCK_TTL_SECONDS must be an integer from 300/);
+    expect(problems.join('\n')).toMatch(/UNDERSTUDY_ARGON2_MEMORY_KIB must be an integer from 1024/);
+    expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_BREACH_CHECK_ON_CREATION must be true or false/);
+    expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_BREACH_RANGE_API_URL must be an http/);
   });
 
   it('returns a frozen object', () => {
@@ -152,6 +205,14 @@ describe('loadConfig from the environment', () => {
       headersTimeoutMs: 5000,
       requestTimeoutMs: 20000,
       keepAliveTimeoutMs: 65000,
+      // The password keys at their defaults (their own test below sets them).
+      rateLimitPasswordAttemptsPerClientPerMinute: 600,
+      passwords: DEFAULT_PASSWORD_SETTINGS,
+      passwordBreachRangesDir: undefined,
+      passwordBreachRangeApiUrl: undefined,
+      argon2: DEFAULT_ARGON2ID_PARAMETERS,
+      passwordHashConcurrency: undefined,
+      passwordHashQueueLength: 64,
     });
   });
 });

@@ -41,6 +41,11 @@ export type AuditEventType =
   | 'magic_link.sent'
   | 'email_otp.sent'
   | 'discovery.organization_created'
+  // Passwords.
+  | 'member.password_set'
+  | 'member.password_deleted'
+  | 'password_reset.sent'
+  | 'member.sessions_reset'
   // Redirect URLs edited in the console or the CLI.
   | 'redirect_url.added'
   | 'redirect_url.updated'

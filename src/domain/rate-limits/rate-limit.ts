@@ -3,7 +3,7 @@
  * `Retry-After` header (ours: Stytch does not document one). Windows are fixed and aligned to the epoch,
  * so every process computes the same window for the same instant and shares one counter.
  */
-export type RateLimitName = 'mints' | 'searches' | 'console_sign_ins' | 'email_sends_per_address' | 'email_sends_per_client';
+export type RateLimitName = 'mints' | 'searches' | 'console_sign_ins' | 'email_sends_per_address' | 'email_sends_per_client' | 'password_attempts_per_client';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitName;
@@ -25,6 +25,8 @@ export interface RateLimitSettings {
   readonly emailSendsPerAddressPerMinute: number;
   /** Magic links and one-time codes sent per client address and minute. */
   readonly emailSendsPerClientPerMinute: number;
+  /** Password sign-in attempts per client address and minute (optional: 0 when omitted). */
+  readonly passwordAttemptsPerClientPerMinute?: number;
 }
 
 /** The limits in force: none when disabled, and none for a limit set to 0. */
@@ -36,6 +38,7 @@ export function policiesOf(settings: RateLimitSettings | undefined): RateLimitPo
     { name: 'console_sign_ins', limit: settings.consoleSignInsPerMinute, windowSeconds: 60 },
     { name: 'email_sends_per_address', limit: settings.emailSendsPerAddressPerMinute, windowSeconds: 60 },
     { name: 'email_sends_per_client', limit: settings.emailSendsPerClientPerMinute, windowSeconds: 60 },
+    { name: 'password_attempts_per_client', limit: settings.passwordAttemptsPerClientPerMinute ?? 0, windowSeconds: 60 },
   ];
   return all.filter((policy) => policy.limit > 0);
 }

@@ -20,6 +20,7 @@ const WHAT: Record<RateLimitName, string> = {
   console_sign_ins: 'console sign-in attempts per client address',
   email_sends_per_address: 'emails sent to one address',
   email_sends_per_client: 'emails sent per client address',
+  password_attempts_per_client: 'password sign-in attempts per client address',
 };
 
 /**

@@ -1,0 +1,239 @@
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { IdGenerator } from '../../platform/ids.js';
+import type { AuditRecorder } from '../audit/audit-recorder.js';
+import type { AuditStore } from '../audit/audit-store.js';
+import type { OperationContext } from '../common/operation-context.js';
+import { FOR_UPDATE } from '../common/read-for-update.js';
+import type { Transactional } from '../common/transactional.js';
+import type { Member } from '../members/member.js';
+import type { MembersStore } from '../members/members-store.js';
+import type { Organization } from '../organizations/organization.js';
+import type { RateLimiter } from '../rate-limits/rate-limiter.js';
+import type { AuthenticationFactor } from '../sessions/session.js';
+import { passwordError, UserLockedError, wrongPasswordError } from './errors.js';
+import type { PasswordHashing } from './password-hashing.js';
+import type { PasswordSettings } from './password-settings.js';
+import type { PasswordStrengthChecker } from './password-strength.js';
+import type { PasswordFailures, PasswordsStore } from './passwords-store.js';
+import type { PasswordHash, StoredPassword } from './stored-password.js';
+
+/** What checking and writing members' passwords reads and writes. */
+export type PasswordPorts = { members: MembersStore; passwords: PasswordsStore; audit: AuditStore };
+
+/**
+ * A password found right, outside any transaction (hashing is slow, and a SQLite transaction holds
+ * the whole database's write lock): the member, the hash it matched, and that hash's argon2id
+ * replacement when it was migrated or has old parameters. `confirm` re-checks it inside the
+ * sign-in's transaction.
+ */
+export interface PasswordProof {
+  readonly member: Member;
+  readonly matched: StoredPassword;
+  readonly rehash: PasswordHash | undefined;
+}
+
+/** The factor a password adds to a session: `password`, delivered by `knowledge`, no sub-object. */
+export function passwordFactor(at: string): AuthenticationFactor {
+  return { type: 'password', deliveryMethod: 'knowledge', createdAt: at, lastAuthenticatedAt: at, updatedAt: at };
+}
+
+/**
+ * Members' passwords, shared by every password operation: checking one (with the user lock and the
+ * project's checks on authentication), judging a new one by the project's policy, and writing one.
+ *
+ * The user lock counts consecutive wrong passwords per organization and address, whether or not a
+ * member has the address, and a wrong password, an unknown address and an address without a
+ * password get the same answer after the same work (one hash verification), so neither the answer,
+ * its timing nor a lock tells a caller which addresses are members.
+ */
+export class MemberPasswords {
+  readonly #store: Transactional<PasswordPorts>;
+  readonly #hashing: PasswordHashing;
+  readonly #strength: PasswordStrengthChecker;
+  readonly #settings: PasswordSettings;
+  readonly #clock: Clock;
+  readonly #ids: IdGenerator;
+  readonly #audit: AuditRecorder;
+  readonly #rateLimits: RateLimiter;
+
+  constructor(dependencies: {
+    store: Transactional<PasswordPorts>;
+    hashing: PasswordHashing;
+    strength: PasswordStrengthChecker;
+    settings: PasswordSettings;
+    clock: Clock;
+    ids: IdGenerator;
+    audit: AuditRecorder;
+    rateLimits: RateLimiter;
+  }) {
+    this.#store = dependencies.store;
+    this.#hashing = dependencies.hashing;
+    this.#strength = dependencies.strength;
+    this.#settings = dependencies.settings;
+    this.#clock = dependencies.clock;
+    this.#ids = dependencies.ids;
+    this.#audit = dependencies.audit;
+    this.#rateLimits = dependencies.rateLimits;
+  }
+
+  get settings(): PasswordSettings {
+    return this.#settings;
+  }
+
+  /**
+   * Checks `password` for `emailAddress` (canonical) in `organization`, outside any transaction.
+   * Refused: a locked address (`user_lock_limit_reached`); a wrong password, an unknown address or
+   * one without a password (`unauthorized_credentials`, counted toward the lock in a transaction of
+   * its own, with its audit event); a right password the project's checks on authentication reject
+   * (`member_reset_password`: breached, or below the policy with validate-on-authentication).
+   */
+  async prove(context: OperationContext, organization: Organization, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
+    await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
+    const scope = { organization, emailAddress, method };
+    const failures = await this.#store.passwords.findFailures(organization.organizationId, emailAddress);
+    this.#refuseIfLocked(failures);
+    const member = await this.#store.members.findMemberByEmail(organization.organizationId, emailAddress);
+    const stored = member === undefined || member.memberPasswordId === '' ? undefined : await this.#store.passwords.findPassword(member.memberId);
+    if (member === undefined || stored === undefined) {
+      await this.#hashing.verifyNothing(password);
+      return this.#fail(context, scope, member, member === undefined ? 'unknown_address' : 'no_password');
+    }
+    const check = await this.#hashing.verify(stored, password);
+    if (!check.matches) return this.#fail(context, scope, member, 'wrong_password');
+    await this.#checkOnAuthentication(context, scope, member, password);
+    return { member, matched: stored, rehash: check.needsRehash ? await this.#hashing.hash(password) : undefined };
+  }
+
+  /**
+   * Inside the sign-in's transaction, with the member locked: the password proved is still the
+   * member's (a reset that committed meanwhile wins; this sign-in is then refused as a wrong
+   * password), the address is not locked, its failures are forgotten and a migrated or outdated hash
+   * is replaced by its argon2id rehash. Returns the member as now stored.
+   */
+  async confirm(tx: PasswordPorts, proof: PasswordProof, member: Member): Promise<Member> {
+    const at = toTimestamp(this.#clock.now());
+    const current = await tx.passwords.findPassword(member.memberId, FOR_UPDATE);
+    if (current === undefined || current.hash !== proof.matched.hash || member.emailAddress !== proof.member.emailAddress) throw wrongPasswordError();
+    const failures = await tx.passwords.findFailures(member.organizationId, member.emailAddress);
+    this.#refuseIfLocked(failures);
+    if (failures !== undefined) await tx.passwords.clearFailures(member.organizationId, member.emailAddress);
+    if (proof.rehash !== undefined) await tx.passwords.replaceHash(current.memberPasswordId, current, proof.rehash, at);
+    if (!member.isLocked) return member;
+    return (await tx.members.setMemberLock(member.organizationId, member.memberId, null, at)) ?? member;
+  }
+
+  /**
+   * A new password judged by the project's policy (zxcvbn or LUDS) and, when the project checks
+   * breaches on creation, the breach source: `weak_password` or `breached_password` otherwise.
+   * Then hashed (outside any transaction), ready for `savePassword`.
+   */
+  async hashNewPassword(password: string, userInputs: readonly string[]): Promise<PasswordHash> {
+    const strength = await this.#strength.check(password, { userInputs, checkBreach: this.#settings.checkBreachOnCreation });
+    if (strength.breachedPassword) throw passwordError('breached_password');
+    if (!strength.validPassword) throw passwordError('weak_password');
+    return this.#hashing.hash(password);
+  }
+
+  /**
+   * Writes `hash` as the member's password in `tx` (replacing any), sets their `member_password_id`,
+   * forgets the address's failures and lifts a lock, with a `member.password_set` audit event.
+   * Returns the member as now stored, or undefined when they are deleted.
+   */
+  async savePassword(tx: PasswordPorts, context: OperationContext, member: Member, hash: PasswordHash, how: string): Promise<Member | undefined> {
+    const at = toTimestamp(this.#clock.now());
+    const existing = await tx.passwords.findPassword(member.memberId, FOR_UPDATE);
+    const stored: StoredPassword = {
+      memberPasswordId: existing?.memberPasswordId ?? this.#ids.next('member-password'),
+      memberId: member.memberId,
+      organizationId: member.organizationId,
+      ...hash,
+      createdAt: existing?.createdAt ?? at,
+      updatedAt: at,
+    };
+    await tx.passwords.savePassword(stored);
+    await tx.passwords.clearFailures(member.organizationId, member.emailAddress);
+    let updated = await tx.members.setMemberPasswordId(member.organizationId, member.memberId, stored.memberPasswordId, at);
+    if (updated?.isLocked === true) updated = await tx.members.setMemberLock(member.organizationId, member.memberId, null, at);
+    if (updated === undefined) return undefined;
+    await this.#audit.record(tx.audit, context, {
+      type: 'member.password_set',
+      organizationId: member.organizationId,
+      memberId: member.memberId,
+      occurredAt: at,
+      details: { member_password_id: stored.memberPasswordId, how, hash_type: hash.hashType, replaced: existing !== undefined },
+    });
+    return updated;
+  }
+
+  /** Deletes the member's password in `tx` and clears their `member_password_id`, audited; returns whether they had one. */
+  async deletePassword(tx: PasswordPorts, context: OperationContext, member: Member, how: string): Promise<boolean> {
+    const deleted = await tx.passwords.deletePassword(member.memberId);
+    if (!deleted) return false;
+    const at = toTimestamp(this.#clock.now());
+    await tx.members.setMemberPasswordId(member.organizationId, member.memberId, '', at);
+    await this.#audit.record(tx.audit, context, {
+      type: 'member.password_deleted',
+      organizationId: member.organizationId,
+      memberId: member.memberId,
+      occurredAt: at,
+      details: { member_password_id: member.memberPasswordId, how },
+    });
+    return true;
+  }
+
+  #refuseIfLocked(failures: PasswordFailures | undefined): void {
+    const now = this.#clock.now().getTime();
+    if (failures?.lockExpiresAt == null) return;
+    const left = Date.parse(failures.lockExpiresAt) - now;
+    if (left > 0) throw new UserLockedError(Math.ceil(left / 1000));
+  }
+
+  /** The project's checks of a right password: breached (with a breach source), or below the policy (validate on authentication). */
+  async #checkOnAuthentication(context: OperationContext, scope: FailureScope, member: Member, password: string): Promise<void> {
+    const { checkBreachOnAuthentication, validateOnAuthentication } = this.#settings;
+    if (!checkBreachOnAuthentication && !validateOnAuthentication) return;
+    const strength = await this.#strength.check(password, { userInputs: [member.emailAddress, member.name], checkBreach: checkBreachOnAuthentication });
+    const why = strength.breachedPassword ? 'breached_password' : validateOnAuthentication && !strength.validPassword ? 'below_policy' : undefined;
+    if (why === undefined) return;
+    await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, why));
+    throw passwordError('member_reset_password');
+  }
+
+  /**
+   * A wrong password (or none to check): counted for the address in a transaction of its own,
+   * locking it at the threshold (and the member's lock columns, when there is a member), with the
+   * refusal's audit event; then the one answer for all three cases.
+   */
+  async #fail(context: OperationContext, scope: FailureScope, member: Member | undefined, why: string): Promise<never> {
+    const now = this.#clock.now();
+    const at = toTimestamp(now);
+    const { organizationId } = scope.organization;
+    await this.#store.transaction(async (tx) => {
+      const failures = await tx.passwords.findFailures(organizationId, scope.emailAddress);
+      // A lock that expired starts the count again.
+      const expired = failures?.lockExpiresAt != null && failures.lockExpiresAt <= at;
+      const count = (failures === undefined || expired ? 0 : failures.failedAttempts) + 1;
+      const locks = count >= this.#settings.userLockThreshold;
+      const lock = locks ? { createdAt: at, expiresAt: toTimestamp(new Date(now.getTime() + this.#settings.userLockTtlSeconds * 1000)) } : null;
+      await tx.passwords.saveFailures(
+        { organizationId, emailAddress: scope.emailAddress, failedAttempts: count, lockedAt: lock?.createdAt ?? null, lockExpiresAt: lock?.expiresAt ?? null },
+        at,
+      );
+      if (lock !== null && member !== undefined) await tx.members.setMemberLock(organizationId, member.memberId, lock, at);
+      await this.#recordRefusal(tx, context, scope, member, why, { failed_attempts: count, ...(lock !== null && { locked_until: lock.expiresAt }) });
+    });
+    throw wrongPasswordError();
+  }
+
+  async #recordRefusal(tx: PasswordPorts, context: OperationContext, scope: FailureScope, member: Member | undefined, why: string, extra: Record<string, unknown> = {}): Promise<void> {
+    await this.#audit.record(tx.audit, context, {
+      type: 'member.sign_in_refused',
+      organizationId: scope.organization.organizationId,
+      memberId: member?.memberId ?? null,
+      details: { method: scope.method, why, ...extra },
+    });
+  }
+}
+
+type FailureScope = { readonly organization: Organization; readonly emailAddress: string; readonly method: string };
