@@ -13,7 +13,7 @@ import { systemClock, type Clock } from './platform/clock.js';
 import type { MailSettings } from './mail/mail-services.js';
 import type { Logger } from './platform/logger.js';
 import { cryptoRandom, type Random } from './platform/random.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type PasswordOptions, type Services } from './services.js';
 import type { Store } from './storage/store.js';
 
 export interface AppOptions {
@@ -40,6 +40,8 @@ export interface AppOptions {
   readonly mail?: Omit<MailSettings, 'logger'>;
   /** Redirect URLs from configuration (UNDERSTUDY_REDIRECT_URLS, redirect_urls); none when omitted. */
   readonly redirectUrls?: readonly RedirectUrl[];
+  /** Password policy, argon2id cost, hashing bounds, breach source; defaults when omitted. */
+  readonly passwords?: Omit<PasswordOptions, 'onBreachSourceFailure'>;
 }
 
 export interface App {
@@ -62,6 +64,9 @@ export function createApp(options: AppOptions): App {
     ...(options.auditExportStallSeconds !== undefined && { auditExportStallSeconds: options.auditExportStallSeconds }),
     mail: { ...options.mail, logger: options.logger },
     ...(options.redirectUrls && { redirectUrls: options.redirectUrls }),
+    ...(options.passwords && {
+      passwords: { ...options.passwords, onBreachSourceFailure: (error: unknown) => options.logger.warn({ err: error }, 'the password breach source could not answer') },
+    }),
   });
   const http = createHttpServer({
     logger: options.logger,

@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import type { MailSettings } from './mail/mail-services.js';
-import { createServices, type Services } from './services.js';
+import { createServices, type PasswordOptions, type Services } from './services.js';
 import { cryptoRandom, type Random } from './platform/random.js';
 import { openStore, sqliteFileIn } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
@@ -78,6 +78,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       auditExportStallSeconds: config.auditExportStallSeconds,
       mail: mailSettings(config, options),
       redirectUrls: config.redirectUrls,
+      passwords: passwordOptions(config),
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
@@ -147,6 +148,7 @@ export async function openServices(
       impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
       redirectUrls: config.redirectUrls,
       mail: mailSettings(config, options),
+      passwords: passwordOptions(config),
     });
     return { services, store, masterKey, close: () => store.close() };
   } catch (error) {
@@ -166,6 +168,17 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     emailSendsPerAddressPerMinute: config.rateLimitEmailSendsPerAddressPerMinute,
     emailSendsPerClientPerMinute: config.rateLimitEmailSendsPerClientPerMinute,
     passwordAttemptsPerClientPerMinute: config.rateLimitPasswordAttemptsPerClientPerMinute,
+  };
+}
+
+function passwordOptions(config: Config): PasswordOptions {
+  return {
+    settings: config.passwords,
+    argon2: config.argon2,
+    hashConcurrency: config.passwordHashConcurrency,
+    hashQueueLength: config.passwordHashQueueLength,
+    breachRangesDir: config.passwordBreachRangesDir,
+    breachRangeApiUrl: config.passwordBreachRangeApiUrl,
   };
 }
 

@@ -37,6 +37,14 @@ import type { Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import type { Random } from './platform/random.js';
 import type { Store } from './storage/store.js';
+import { PasswordHashingPool } from './crypto/passwords/password-hashing-pool.js';
+import { createBreachedPasswords } from './crypto/passwords/breach/create-breached-passwords.js';
+import { MemberPasswords } from './domain/passwords/member-passwords.js';
+import type { Argon2idParameters } from './domain/passwords/password-hashing.js';
+import { DEFAULT_ARGON2ID_PARAMETERS } from './domain/passwords/password-hashing.js';
+import { DEFAULT_PASSWORD_SETTINGS, type PasswordSettings } from './domain/passwords/password-settings.js';
+import type { PasswordStrengthService } from './domain/passwords/strength/password-strength-service.js';
+import { createPasswordStrengthChecker } from './domain/passwords/strength/create-password-strength-checker.js';
 
 export interface Services {
   readonly ids: IdGenerator;
@@ -74,6 +82,25 @@ export interface Services {
   readonly sessionExchange: SessionExchange;
   /** Discovery: an address proved before choosing an organization; the organizations it can enter. */
   readonly discovery: DiscoveryService;
+  /** argon2id hashing and migrated-hash verification, bounded (concurrency, queue → 429). */
+  readonly passwordHashing: PasswordHashingPool;
+  /** The project's password policy (zxcvbn or LUDS) and breach source. */
+  readonly passwordStrength: PasswordStrengthService;
+  /** Members' passwords: checked with the user lock, judged, written; shared by every password operation. */
+  readonly memberPasswords: MemberPasswords;
+}
+
+/** Passwords: the project's policy, argon2id's cost, the hashing pool's bounds and the breach source (src/config). */
+export interface PasswordOptions {
+  readonly settings: PasswordSettings;
+  readonly argon2: Argon2idParameters;
+  /** Undefined: one per CPU core. */
+  readonly hashConcurrency?: number | undefined;
+  readonly hashQueueLength: number;
+  readonly breachRangesDir?: string | undefined;
+  readonly breachRangeApiUrl?: string | undefined;
+  /** Told when the breach source cannot answer (for the log). */
+  readonly onBreachSourceFailure?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -100,6 +127,8 @@ export function createServices(options: {
   redirectUrls?: readonly RedirectUrl[];
   /** Sign-in email: project name, SMTP (the outbox when omitted), retry waits, logger. */
   mail?: MailSettings;
+  /** Stytch's default policy and OWASP's argon2id minimum when omitted. */
+  passwords?: PasswordOptions;
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
@@ -152,6 +181,23 @@ export function createServices(options: {
   // Shared by every email sign-in method (one rate limiter, one mail queue).
   const emailProofs = new EmailProofs({ store, clock, random, ids, audit, rateLimits });
   const mailServices = createMailServices({ store, clock, ids, settings: options.mail });
+  const passwordOptions = options.passwords ?? { settings: DEFAULT_PASSWORD_SETTINGS, argon2: DEFAULT_ARGON2ID_PARAMETERS, hashQueueLength: 64 };
+  const passwordHashing = new PasswordHashingPool({ parameters: passwordOptions.argon2, concurrency: passwordOptions.hashConcurrency, queueLength: passwordOptions.hashQueueLength });
+  const passwordStrength = createPasswordStrengthChecker({
+    settings: passwordOptions.settings,
+    breached: createBreachedPasswords({ rangesDir: passwordOptions.breachRangesDir, rangeApiUrl: passwordOptions.breachRangeApiUrl }),
+    onBreachSourceFailure: passwordOptions.onBreachSourceFailure,
+  });
+  const memberPasswords = new MemberPasswords({
+    store,
+    hashing: passwordHashing,
+    strength: passwordStrength,
+    settings: passwordOptions.settings,
+    clock,
+    ids,
+    audit,
+    rateLimits,
+  });
   return {
     ids,
     keystore,
@@ -175,5 +221,8 @@ export function createServices(options: {
     discoveryExchange: new DiscoveryExchange({ signIn, ids, clock, audit }),
     sessionExchange: new SessionExchange({ signIn, sessions, ids, clock, audit }),
     discovery: new DiscoveryService({ store, proofs: emailProofs, sessions, mail: mailServices.mail, redirectUrls, clock, random, ids, audit }),
+    passwordHashing,
+    passwordStrength,
+    memberPasswords,
   };
 }
