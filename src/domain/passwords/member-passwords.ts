@@ -33,6 +33,12 @@ export interface PasswordProof {
   readonly rehash: PasswordHash | undefined;
 }
 
+/**
+ * The organization id the failures and lock of an address are kept under when they count across
+ * organizations (passwords shared across organizations: discovery's password sign-in).
+ */
+export const ACROSS_ORGANIZATIONS = '';
+
 /** The factor a password adds to a session: `password`, delivered by `knowledge`, no sub-object. */
 export function passwordFactor(at: string): AuthenticationFactor {
   return { type: 'password', deliveryMethod: 'knowledge', createdAt: at, lastAuthenticatedAt: at, updatedAt: at };
@@ -106,6 +112,47 @@ export class MemberPasswords {
   }
 
   /**
+   * `prove` for an address in no one organization (passwords shared across organizations:
+   * discovery). Its password is the most recently set of its live members' (a reset by discovery
+   * gives them all the same one), and its failures and lock count across organizations. The proof
+   * names the member whose password matched; `confirmAcrossOrganizations` re-checks it.
+   */
+  async proveAcrossOrganizations(context: OperationContext, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
+    await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
+    const scope: FailureScope = { organization: null, emailAddress, method };
+    this.#refuseIfLocked(await this.#store.passwords.findFailures(ACROSS_ORGANIZATIONS, emailAddress));
+    const members = await this.#store.members.findLiveMembersByEmail(emailAddress);
+    const newest = await this.#newestPassword(members);
+    if (newest === undefined) {
+      await this.#hashing.verifyNothing(password);
+      return this.#fail(context, scope, undefined, members.length === 0 ? 'unknown_address' : 'no_password');
+    }
+    const check = await this.#hashing.verify(newest.matched, password);
+    if (!check.matches) return this.#fail(context, scope, undefined, 'wrong_password');
+    await this.#checkOnAuthentication(context, scope, newest.member, password);
+    return { ...newest, rehash: check.needsRehash ? await this.#hashing.hash(password) : undefined };
+  }
+
+  /**
+   * `confirm` for a proof of `proveAcrossOrganizations`, inside the transaction that acts on it: the
+   * member is live with the address and the password proved is still theirs, the address is not
+   * locked; its failures are forgotten and an outdated hash replaced.
+   */
+  async confirmAcrossOrganizations(tx: PasswordPorts, proof: PasswordProof): Promise<void> {
+    const at = toTimestamp(this.#clock.now());
+    const { memberId, emailAddress } = proof.member;
+    const member = await tx.members.findMemberById(memberId);
+    const current = await tx.passwords.findPassword(memberId, FOR_UPDATE);
+    if (member === undefined || member.status === 'deleted' || member.emailAddress !== emailAddress || current === undefined || current.hash !== proof.matched.hash) {
+      throw wrongPasswordError();
+    }
+    const failures = await tx.passwords.findFailures(ACROSS_ORGANIZATIONS, emailAddress);
+    this.#refuseIfLocked(failures);
+    if (failures !== undefined) await tx.passwords.clearFailures(ACROSS_ORGANIZATIONS, emailAddress);
+    if (proof.rehash !== undefined) await tx.passwords.replaceHash(current.memberPasswordId, current, proof.rehash, at);
+  }
+
+  /**
    * Inside the sign-in's transaction, with the member locked: the password proved is still the
    * member's (a reset that committed meanwhile wins; this sign-in is then refused as a wrong
    * password), the address is not locked, its failures are forgotten and a migrated or outdated hash
@@ -137,10 +184,22 @@ export class MemberPasswords {
 
   /**
    * Writes `hash` as the member's password in `tx` (replacing any), sets their `member_password_id`,
-   * forgets the address's failures and lifts a lock, with a `member.password_set` audit event.
+   * forgets the address's failures and lifts a lock, with a `member.password_set` audit event. With
+   * cross-organization passwords, the address's members in every other organization get it too.
    * Returns the member as now stored, or undefined when they are deleted.
    */
   async savePassword(tx: PasswordPorts, context: OperationContext, member: Member, hash: PasswordHash, how: string): Promise<Member | undefined> {
+    const updated = await this.#saveOne(tx, context, member, hash, how);
+    if (updated === undefined || !this.#settings.crossOrgPasswordsEnabled) return updated;
+    // One password per address: the address's members in other organizations get the same hash.
+    // Their rows are written in member-id order, so two such writes for one address take their
+    // row locks in the same order.
+    const others = (await tx.members.findLiveMembersByEmail(member.emailAddress)).filter((other) => other.memberId !== member.memberId);
+    for (const other of others.sort((a, b) => (a.memberId < b.memberId ? -1 : 1))) await this.#saveOne(tx, context, other, hash, `${how}_cross_org`);
+    return updated;
+  }
+
+  async #saveOne(tx: PasswordPorts, context: OperationContext, member: Member, hash: PasswordHash, how: string): Promise<Member | undefined> {
     const at = toTimestamp(this.#clock.now());
     const existing = await tx.passwords.findPassword(member.memberId, FOR_UPDATE);
     const stored: StoredPassword = {
@@ -208,7 +267,7 @@ export class MemberPasswords {
   async #fail(context: OperationContext, scope: FailureScope, member: Member | undefined, why: string): Promise<never> {
     const now = this.#clock.now();
     const at = toTimestamp(now);
-    const { organizationId } = scope.organization;
+    const organizationId = scope.organization?.organizationId ?? ACROSS_ORGANIZATIONS;
     await this.#store.transaction(async (tx) => {
       const failures = await tx.passwords.findFailures(organizationId, scope.emailAddress);
       // A lock that expired starts the count again.
@@ -226,14 +285,27 @@ export class MemberPasswords {
     throw wrongPasswordError();
   }
 
+  /** Of the members' passwords, the one set last; undefined when none has one. */
+  async #newestPassword(members: readonly Member[]): Promise<{ member: Member; matched: StoredPassword } | undefined> {
+    let newest: { member: Member; matched: StoredPassword } | undefined;
+    for (const member of members) {
+      if (member.memberPasswordId === '') continue;
+      const matched = await this.#store.passwords.findPassword(member.memberId);
+      if (matched !== undefined && (newest === undefined || matched.updatedAt > newest.matched.updatedAt)) newest = { member, matched };
+    }
+    return newest;
+  }
+
   async #recordRefusal(tx: PasswordPorts, context: OperationContext, scope: FailureScope, member: Member | undefined, why: string, extra: Record<string, unknown> = {}): Promise<void> {
     await this.#audit.record(tx.audit, context, {
       type: 'member.sign_in_refused',
-      organizationId: scope.organization.organizationId,
+      organizationId: scope.organization?.organizationId ?? null,
       memberId: member?.memberId ?? null,
-      details: { method: scope.method, why, ...extra },
+      // Across organizations no member is named: the address says whose attempt it was.
+      details: { method: scope.method, why, ...(scope.organization === null && { email_address: scope.emailAddress }), ...extra },
     });
   }
 }
 
-type FailureScope = { readonly organization: Organization; readonly emailAddress: string; readonly method: string };
+/** Whose failures: an address in an organization, or across organizations (null). */
+type FailureScope = { readonly organization: Organization | null; readonly emailAddress: string; readonly method: string };
