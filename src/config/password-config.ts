@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Argon2idParameters } from '../domain/passwords/password-hashing.js';
 import type { PasswordSettings } from '../domain/passwords/password-settings.js';
 import { parseInteger } from './load.js';
@@ -30,6 +31,10 @@ export function loadPasswordConfig(raw: (name: ConfigName) => string | undefined
     userLockThreshold: integer('userLockThreshold', 1, 1000),
     userLockTtlSeconds: integer('userLockTtlSeconds', 300, 604_800),
   };
+  const passwordBreachRangesDir = raw('passwordBreachRangesDir');
+  if (passwordBreachRangesDir !== undefined && !isDirectory(passwordBreachRangesDir)) {
+    problems.push(`${CONFIG_KEYS.passwordBreachRangesDir.env} must name an existing directory of range files (got "${passwordBreachRangesDir}")`);
+  }
   const passwordBreachRangeApiUrl = raw('passwordBreachRangeApiUrl');
   if (passwordBreachRangeApiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(passwordBreachRangeApiUrl)) {
     problems.push(`${CONFIG_KEYS.passwordBreachRangeApiUrl.env} must be an http:// or https:// URL (got "${passwordBreachRangeApiUrl}")`);
@@ -42,10 +47,18 @@ export function loadPasswordConfig(raw: (name: ConfigName) => string | undefined
   const concurrency = raw('passwordHashConcurrency');
   return {
     passwords,
-    passwordBreachRangesDir: raw('passwordBreachRangesDir'),
+    passwordBreachRangesDir,
     passwordBreachRangeApiUrl,
     argon2,
     passwordHashConcurrency: concurrency === undefined ? undefined : integer('passwordHashConcurrency', 1, 256),
     passwordHashQueueLength: integer('passwordHashQueueLength', 0, 100_000),
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

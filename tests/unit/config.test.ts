@@ -98,13 +98,13 @@ describe('loadConfig defaults', () => {
         UNDERSTUDY_USER_LOCK_THRESHOLD: '3',
         UNDERSTUDY_ARGON2_MEMORY_KIB: '65536',
         UNDERSTUDY_PASSWORD_HASH_CONCURRENCY: '4',
-        UNDERSTUDY_PASSWORD_BREACH_RANGES_DIR: '/srv/pwned',
+        UNDERSTUDY_PASSWORD_BREACH_RANGES_DIR: directory,
       },
     });
     expect(config.passwords).toMatchObject({ validationPolicy: 'luds', ludsMinPasswordLength: 12, crossOrgPasswordsEnabled: true, userLockThreshold: 3 });
     expect(config.argon2.memoryKib).toBe(65536);
     expect(config.passwordHashConcurrency).toBe(4);
-    expect(config.passwordBreachRangesDir).toBe('/srv/pwned');
+    expect(config.passwordBreachRangesDir).toBe(directory);
     const problems = problemsOf({
       env: {
         UNDERSTUDY_PASSWORD_POLICY: 'strong',
@@ -113,6 +113,7 @@ describe('loadConfig defaults', () => {
         UNDERSTUDY_ARGON2_MEMORY_KIB: '8',
         UNDERSTUDY_PASSWORD_BREACH_CHECK_ON_CREATION: 'yes',
         UNDERSTUDY_PASSWORD_BREACH_RANGE_API_URL: 'ftp://x',
+        UNDERSTUDY_PASSWORD_BREACH_RANGES_DIR: join(directory, 'missing'),
       },
     });
     expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_POLICY must be zxcvbn or luds/);
@@ -121,6 +122,7 @@ describe('loadConfig defaults', () => {
     expect(problems.join('\n')).toMatch(/UNDERSTUDY_ARGON2_MEMORY_KIB must be an integer from 1024/);
     expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_BREACH_CHECK_ON_CREATION must be true or false/);
     expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_BREACH_RANGE_API_URL must be an http/);
+    expect(problems.join('\n')).toMatch(/UNDERSTUDY_PASSWORD_BREACH_RANGES_DIR must name an existing directory/);
   });
 
   it('returns a frozen object', () => {

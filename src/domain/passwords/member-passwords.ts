@@ -3,6 +3,7 @@ import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
+import { isDomainError } from '../common/domain-error.js';
 import type { OperationContext } from '../common/operation-context.js';
 import { FOR_UPDATE } from '../common/read-for-update.js';
 import type { Transactional } from '../common/transactional.js';
@@ -14,7 +15,7 @@ import type { AuthenticationFactor } from '../sessions/session.js';
 import { passwordError, UserLockedError, wrongPasswordError } from './errors.js';
 import type { PasswordHashing } from './password-hashing.js';
 import type { PasswordSettings } from './password-settings.js';
-import type { PasswordStrengthChecker } from './password-strength.js';
+import type { PasswordStrength, PasswordStrengthChecker } from './password-strength.js';
 import type { PasswordFailures, PasswordsStore } from './passwords-store.js';
 import type { PasswordHash, StoredPassword } from './stored-password.js';
 
@@ -252,7 +253,15 @@ export class MemberPasswords {
   async #checkOnAuthentication(context: OperationContext, scope: FailureScope, member: Member, password: string): Promise<void> {
     const { checkBreachOnAuthentication, validateOnAuthentication } = this.#settings;
     if (!checkBreachOnAuthentication && !validateOnAuthentication) return;
-    const strength = await this.#strength.check(password, { userInputs: [member.emailAddress, member.name], checkBreach: checkBreachOnAuthentication });
+    let strength: PasswordStrength;
+    try {
+      strength = await this.#strength.check(password, { userInputs: [member.emailAddress, member.name], checkBreach: checkBreachOnAuthentication });
+    } catch (error) {
+      // The breach source cannot answer (logged where it failed): the password was right, and a
+      // source that is down must not lock every member out. A new password is refused instead.
+      if (isDomainError(error) && error.code === 'server_unavailable') return;
+      throw error;
+    }
     const why = strength.breachedPassword ? 'breached_password' : validateOnAuthentication && !strength.validPassword ? 'below_policy' : undefined;
     if (why === undefined) return;
     await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, why));
