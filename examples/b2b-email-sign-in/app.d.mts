@@ -4,7 +4,10 @@ import type { B2BClient } from 'stytch';
 export interface ExampleAppOptions {
   /** The official SDK's B2B client, pointed at Understudy. */
   readonly client: B2BClient;
-  /** Where browsers reach this app, without a trailing slash; its redirect URL is `${appUrl}/authenticate`. */
+  /**
+   * Where browsers reach this app, without a trailing slash. Its redirect URLs, which the project must
+   * allow: `${appUrl}/authenticate` (login, signup, discovery) and `${appUrl}/reset` (reset_password).
+   */
   readonly appUrl: string;
   /** How long a member session lasts (default 60). */
   readonly sessionMinutes?: number;

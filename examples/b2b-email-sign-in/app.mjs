@@ -3,8 +3,11 @@ import { createServer } from 'node:http';
 import { html, page } from './html.mjs';
 
 /**
- * A customer's web app that signs members in by email through the official stytch SDK:
+ * A customer's web app that signs members in by email and password through the official stytch SDK:
  *
+ *   - a password for one organization              (passwords.authenticate)
+ *   - "forgot password", also how a member chooses  (passwords.email.resetStart -> passwords.email.reset)
+ *     a first password
  *   - a magic link to sign in to one organization  (magicLinks.email.loginOrSignup -> magicLinks.authenticate)
  *   - a one-time code for one organization         (otps.email.loginOrSignup -> otps.email.authenticate)
  *   - discovery: email -> pick an organization     (magicLinks.email.discovery.send -> magicLinks.discovery.authenticate
@@ -13,16 +16,23 @@ import { html, page } from './html.mjs';
  * The member session token lives in an HttpOnly cookie; every page load checks it with
  * sessions.authenticate, and signing out revokes it with sessions.revoke.
  *
- * `client` is a stytch B2BClient; `appUrl` is where browsers reach this app (its redirect URL is
- * `${appUrl}/authenticate`, which must be one of the project's allowed redirect URLs).
+ * `client` is a stytch B2BClient; `appUrl` is where browsers reach this app. Its redirect URLs must
+ * be allowed for the project: `${appUrl}/authenticate` (login, signup, discovery) and
+ * `${appUrl}/reset` (reset_password).
  */
 export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
   const redirectUrl = `${appUrl}/authenticate`;
+  const resetUrl = `${appUrl}/reset`;
   const secure = appUrl.startsWith('https://');
 
   const routes = {
     'GET /': home,
     'GET /authenticate': authenticate,
+    'POST /login/password': signInWithPassword,
+    'GET /password/forgot': forgotPassword,
+    'POST /password/forgot': sendPasswordReset,
+    'GET /reset': resetPasswordForm,
+    'POST /reset': resetPassword,
     'POST /login/magic-link': sendMagicLink,
     'POST /login/code': sendCode,
     'POST /login/code/verify': verifyCode,
@@ -99,6 +109,133 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
     }
     clearCookie(response, 'example_session');
     return redirect(response, '/');
+  }
+
+  // --- Passwords --------------------------------------------------------------------------------
+
+  async function signInWithPassword({ response, form, csrf }) {
+    const organizationId = await organizationIdOf(form.organization);
+    try {
+      const result = await client.passwords.authenticate({
+        organization_id: organizationId,
+        email_address: form.email ?? '',
+        password: form.password ?? '',
+        session_duration_minutes: sessionMinutes,
+      });
+      return signedIn(response, result);
+    } catch (error) {
+      const problem = passwordSignInProblem(error);
+      if (problem === undefined) throw error;
+      // The form again, the organization and address kept (never the password), with what went wrong.
+      const status = Number.isInteger(error.status_code) ? error.status_code : 400;
+      return send(
+        response,
+        status,
+        page('Sign in with a password', html`<p class="error" role="alert">${problem}</p><p class="muted"><code>${error.error_type}</code></p>${passwordForm({ organization: form.organization, email: form.email, csrf })}`),
+      );
+    }
+  }
+
+  /** "Forgot password?": also how a member added by an admin (who has no password yet) chooses one. */
+  async function forgotPassword({ response, url, csrf }) {
+    const organization = url.searchParams.get('organization') ?? '';
+    const email = url.searchParams.get('email') ?? '';
+    return send(response, 200, page('Forgot your password?', forgotPasswordForm({ organization, email, csrf })));
+  }
+
+  async function sendPasswordReset({ response, form }) {
+    const organizationId = await organizationIdOf(form.organization);
+    try {
+      await client.passwords.email.resetStart({
+        organization_id: organizationId,
+        email_address: form.email ?? '',
+        reset_password_redirect_url: resetUrl,
+        // The message also carries a magic link to sign in without a password; it lands on /authenticate.
+        login_redirect_url: redirectUrl,
+      });
+    } catch (error) {
+      // The same answer whether or not the address is a member, so this form tells nobody who is.
+      if (error?.error_type !== 'member_not_found') throw error;
+    }
+    return send(
+      response,
+      200,
+      page('Check your email', html`<p>If <strong>${form.email}</strong> is a member of this organization, we sent it a link to choose a new password.</p>`),
+    );
+  }
+
+  /** Where the reset link lands: `?stytch_token_type=multi_tenant_passwords&token=…`. */
+  async function resetPasswordForm({ response, url, csrf }) {
+    const type = url.searchParams.get('stytch_token_type');
+    const token = url.searchParams.get('token') ?? '';
+    if (type !== 'multi_tenant_passwords' || token === '') {
+      return send(response, 400, page('Unknown link', html`<p>This is not a password reset link. <a href="/password/forgot">Ask for a new one</a>.</p>`));
+    }
+    return send(response, 200, page('Choose a new password', newPasswordForm({ token, csrf })));
+  }
+
+  async function resetPassword({ response, form, csrf }) {
+    const token = form.token ?? '';
+    try {
+      const result = await client.passwords.email.reset({ password_reset_token: token, password: form.password ?? '', session_duration_minutes: sessionMinutes });
+      return signedIn(response, result);
+    } catch (error) {
+      switch (error?.error_type) {
+        // The link still works: the same form again, with why and how to do better.
+        case 'weak_password':
+        case 'breached_password': {
+          const problem = error.error_type === 'weak_password' ? 'That password is too weak. Choose a longer one that is harder to guess.' : 'That password has appeared in a data breach. Choose another one.';
+          const feedback = error.error_type === 'weak_password' ? await strengthFeedback(form.password ?? '') : '';
+          return send(
+            response,
+            400,
+            page('Choose a new password', html`<p class="error" role="alert">${problem}</p><p class="muted"><code>${error.error_type}</code></p>${feedback}${newPasswordForm({ token, csrf })}`),
+          );
+        }
+        case 'unable_to_auth_password_reset_token':
+          return send(
+            response,
+            401,
+            page('This link no longer works', html`<p class="error" role="alert">The password reset link has expired or was already used.</p><p><a href="/password/forgot">Send me a new link</a></p>`),
+          );
+        default:
+          throw error;
+      }
+    }
+  }
+
+  /** How strong the project's policy finds a refused password, and how to do better (passwords.strengthCheck). */
+  async function strengthFeedback(password) {
+    let check;
+    try {
+      check = await client.passwords.strengthCheck({ password });
+    } catch (error) {
+      // Only advice: the page still says why the password was refused.
+      console.error(`password strength check failed: ${error?.error_type ?? error?.message}`);
+      return '';
+    }
+    if (check.strength_policy === 'luds') {
+      const luds = check.luds_feedback;
+      const missing = [
+        !luds.has_lower_case && 'a lower-case letter',
+        !luds.has_upper_case && 'an upper-case letter',
+        !luds.has_digit && 'a digit',
+        !luds.has_symbol && 'a symbol',
+      ].filter(Boolean);
+      const hints = [
+        luds.missing_characters > 0 && `at least ${luds.missing_characters} more character${luds.missing_characters === 1 ? '' : 's'}`,
+        luds.missing_complexity > 0 && `${luds.missing_complexity} more of: ${missing.join(', ')}`,
+      ].filter(Boolean);
+      if (hints.length === 0) return '';
+      return html`<section aria-label="Password strength"><h2>How to make it stronger</h2><ul>${hints.map((hint) => html`<li>${hint}</li>`)}</ul></section>`;
+    }
+    const { warning, suggestions } = check.zxcvbn_feedback;
+    // Checked here without the address (the link does not say whose it is), a password can pass
+    // that the reset, which counts the member's address and name against it, refused.
+    const close = check.valid_password ? html`<p>It is too close to your email address or name.</p>` : '';
+    return html`<section aria-label="Password strength"><h2>Password strength</h2>
+<p><meter min="0" max="4" low="2" high="3" optimum="4" value="${check.score}">${check.score} of 4</meter> ${check.score} of 4 (3 needed)</p>
+${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html`<ul>${suggestions.map((suggestion) => html`<li>${suggestion}</li>`)}</ul>` : ''}</section>`;
   }
 
   // --- Sending links and codes ------------------------------------------------------------------
@@ -241,8 +378,52 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
 
 // --- Pages ----------------------------------------------------------------------------------------
 
+/** What the password sign-in form says about a refusal the member can act on; undefined for other errors. */
+function passwordSignInProblem(error) {
+  switch (error?.error_type) {
+    case 'unauthorized_credentials':
+      return error.error_message;
+    case 'user_lock_limit_reached':
+      return 'Too many wrong passwords: signing in with a password is locked for now. Try again later, or choose a new password with "Forgot password?".';
+    case 'member_reset_password':
+      return 'You need to choose a new password before signing in with one: use "Forgot password?" below.';
+    default:
+      return undefined;
+  }
+}
+
+function passwordForm({ organization = '', email = '', csrf }) {
+  const forgot = `/password/forgot${organization || email ? `?${new URLSearchParams({ organization, email })}` : ''}`;
+  return html`<form method="post" action="/login/password">${csrfField(csrf)}
+  <label for="pw-organization">Organization (slug or ID)</label><input id="pw-organization" name="organization" value="${organization}" required>
+  <label for="pw-email">Email</label><input id="pw-email" name="email" type="email" value="${email}" required autocomplete="username">
+  <label for="pw-password">Password</label><input id="pw-password" name="password" type="password" required autocomplete="current-password">
+  <button type="submit">Sign in</button>
+</form>
+<p><a href="${forgot}">Forgot password?</a></p>`;
+}
+
+function forgotPasswordForm({ organization, email, csrf }) {
+  return html`<p>We will email you a link to choose a new password. If you have never had one, this is how you choose your first.</p>
+<form method="post" action="/password/forgot">${csrfField(csrf)}
+  <label for="forgot-organization">Organization (slug or ID)</label><input id="forgot-organization" name="organization" value="${organization}" required>
+  <label for="forgot-email">Email</label><input id="forgot-email" name="email" type="email" value="${email}" required autocomplete="email">
+  <button type="submit">Email me a link</button>
+</form>`;
+}
+
+function newPasswordForm({ token, csrf }) {
+  return html`<form method="post" action="/reset">${csrfField(csrf)}
+  <input type="hidden" name="token" value="${token}">
+  <label for="new-password">New password</label><input id="new-password" name="password" type="password" required autocomplete="new-password">
+  <button type="submit">Save password and sign in</button>
+</form>`;
+}
+
 function signInForms(csrf) {
-  return html`<section><h2>Sign in with an email link</h2>
+  return html`<section><h2>Sign in with a password</h2>
+${passwordForm({ csrf })}</section>
+<section><h2>Sign in with an email link</h2>
 <form method="post" action="/login/magic-link">${csrfField(csrf)}
   <label for="ml-organization">Organization (slug or ID)</label><input id="ml-organization" name="organization" required>
   <label for="ml-email">Email</label><input id="ml-email" name="email" type="email" required autocomplete="email">

@@ -33,8 +33,10 @@ const client = new B2BClient({
 
 createExampleApp({ client, appUrl }).listen(port, host, () => {
   console.log(`Example app on ${appUrl} (Understudy at ${understudyUrl}, project ${projectId}).`);
-  console.log(`Its redirect URL is ${appUrl}/authenticate: allowed by default when it is http://localhost:3000/authenticate;`);
-  console.log(`otherwise allow it, from the repository root: node dist/cli/main.js redirect-urls add ${appUrl}/authenticate`);
+  console.log(`Its redirect URLs are ${appUrl}/authenticate and, for password resets, ${appUrl}/reset. Allow them, from the repository root:`);
+  console.log(`  node dist/cli/main.js redirect-urls add ${appUrl}/authenticate --type login,signup,invite,discovery --default`);
+  console.log(`  node dist/cli/main.js redirect-urls add ${appUrl}/reset --type reset_password --default`);
+  console.log('(A project with no redirect URL at all allows http://localhost:3000/authenticate only: enough for the email flows, not for password resets.)');
 });
 
 function credentials() {
