@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
-import type { Argon2idParameters, PasswordCheck, PasswordHashing } from '../../domain/passwords/password-hashing.js';
-import type { PasswordHash, PasswordHashConfig, PasswordHashType } from '../../domain/passwords/stored-password.js';
-import { rateLimitError } from '../../domain/rate-limits/errors.js';
-import { checkMigratedHash, verifyMigratedHash } from './migrated-hashes.js';
+import type { Argon2idParameters, PasswordCheck, PasswordHashing } from '../domain/passwords/password-hashing.js';
+import type { PasswordHash, PasswordHashConfig, PasswordHashType } from '../domain/passwords/stored-password.js';
+import { passwordError } from '../domain/passwords/errors.js';
+import { rateLimitError } from '../domain/rate-limits/errors.js';
+import { MigratedHashError } from '../crypto/passwords/migrated-hash-types.js';
+import { checkMigratedHash, verifyMigratedHash } from '../crypto/passwords/migrated-hashes.js';
 
 /** @node-rs/argon2's algorithm number for argon2id. */
 const ARGON2ID = 2;
@@ -23,7 +25,7 @@ export class PasswordHashingPool implements PasswordHashing {
   #running = 0;
   /** Moving average of one hash's duration in milliseconds, for Retry-After. */
   #averageMs = 50;
-  /** A hash of a random secret with the current parameters: what verifyNothing verifies against. */
+  /** A hash of a fixed password with the current parameters: what verifyNothing verifies against. */
   #decoy: Promise<string> | undefined;
 
   constructor(options: { parameters: Argon2idParameters; concurrency?: number | undefined; queueLength: number }) {
@@ -48,13 +50,24 @@ export class PasswordHashingPool implements PasswordHashing {
   }
 
   async verifyNothing(password: string): Promise<void> {
-    this.#decoy ??= hash(`decoy:${Math.random()}:${Date.now()}`, this.#argon2Options());
+    // The decoy's password need not be secret: what it verifies to is thrown away (argon2 salts it
+    // at random anyway). A failed decoy is forgotten, not cached, or one failure would fail every call.
+    this.#decoy ??= hash('understudy decoy password', this.#argon2Options()).catch((error: unknown) => {
+      this.#decoy = undefined;
+      throw error;
+    });
     const decoy = await this.#decoy;
     await this.#run(() => verify(decoy, password).catch(() => false));
   }
 
   checkMigratedHash(hashType: PasswordHashType, hashText: string, config: PasswordHashConfig | null): PasswordHash {
-    return checkMigratedHash(hashType, hashText, config);
+    try {
+      return checkMigratedHash(hashType, hashText, config);
+    } catch (error) {
+      // The checks live in src/crypto, which knows no domain errors: the same code, as the domain's.
+      if (error instanceof MigratedHashError) throw passwordError(error.code, error.detail);
+      throw error;
+    }
   }
 
   /** Our own argon2id PHC string with exactly the current parameters. */
