@@ -37,9 +37,14 @@ import type { Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import type { Random } from './platform/random.js';
 import type { Store } from './storage/store.js';
-import { PasswordHashingPool } from './crypto/passwords/password-hashing-pool.js';
+import { PasswordHashingPool } from './passwords/password-hashing-pool.js';
 import { createBreachedPasswords } from './crypto/passwords/breach/create-breached-passwords.js';
 import { MemberPasswords } from './domain/passwords/member-passwords.js';
+import { PasswordResetsService } from './domain/passwords/password-resets-service.js';
+import { DiscoveryPasswordsService } from './domain/passwords/discovery-passwords-service.js';
+import { passwordEventHandlers } from './domain/passwords/password-event-handlers.js';
+import { PasswordMigration } from './domain/passwords/password-migration.js';
+import { PasswordsService } from './domain/passwords/passwords-service.js';
 import type { Argon2idParameters } from './domain/passwords/password-hashing.js';
 import { DEFAULT_ARGON2ID_PARAMETERS } from './domain/passwords/password-hashing.js';
 import { DEFAULT_PASSWORD_SETTINGS, type PasswordSettings } from './domain/passwords/password-settings.js';
@@ -88,6 +93,14 @@ export interface Services {
   readonly passwordStrength: PasswordStrengthService;
   /** Members' passwords: checked with the user lock, judged, written; shared by every password operation. */
   readonly memberPasswords: MemberPasswords;
+  /** Organization-scoped password operations: authenticate, migrate, resets, deletePassword, requireReset. */
+  readonly passwords: PasswordsService;
+  /** One member's password migration inside a caller's transaction (passwords.migrate, bulk imports). */
+  readonly passwordMigration: PasswordMigration;
+  /** passwords.email.resetStart and .reset: an organization's member sets a password by a link mailed to them. */
+  readonly passwordResets: PasswordResetsService;
+  /** passwords.discovery.*: one password per address, proved (or reset by email) before an organization is chosen. */
+  readonly discoveryPasswords: DiscoveryPasswordsService;
 }
 
 /** Passwords: the project's policy, argon2id's cost, the hashing pool's bounds and the breach source (src/config). */
@@ -171,6 +184,10 @@ export function createServices(options: {
   events.subscribe('member.deleted', endEmailCredentials.memberDeleted);
   events.subscribe('member.email_changed', endEmailCredentials.memberEmailChanged);
   events.subscribe('organization.deleted', endEmailCredentials.organizationDeleted);
+  // Passwords die with their member or organization (the member row is locked already).
+  const endPasswords = passwordEventHandlers(clock);
+  events.subscribe('member.deleted', endPasswords.memberDeleted);
+  events.subscribe('organization.deleted', endPasswords.organizationDeleted);
   events.subscribe('operator.disabled', endImpersonations.operatorDisabled);
   events.subscribe('operator.password_reset', endImpersonations.operatorPasswordReset);
   // Sessions publish it after revoking the session row, so the ledger's row is locked after it.
@@ -188,6 +205,7 @@ export function createServices(options: {
     breached: createBreachedPasswords({ rangesDir: passwordOptions.breachRangesDir, rangeApiUrl: passwordOptions.breachRangeApiUrl }),
     onBreachSourceFailure: passwordOptions.onBreachSourceFailure,
   });
+  const discovery = new DiscoveryService({ store, proofs: emailProofs, sessions, mail: mailServices.mail, redirectUrls, clock, random, ids, audit });
   const memberPasswords = new MemberPasswords({
     store,
     hashing: passwordHashing,
@@ -198,6 +216,7 @@ export function createServices(options: {
     audit,
     rateLimits,
   });
+  const passwordMigration = new PasswordMigration({ passwords: memberPasswords, ids, clock, audit });
   return {
     ids,
     keystore,
@@ -220,9 +239,13 @@ export function createServices(options: {
     emailOtps: new EmailOtpsService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, clock, ids, audit }),
     discoveryExchange: new DiscoveryExchange({ signIn, ids, clock, audit }),
     sessionExchange: new SessionExchange({ signIn, sessions, ids, clock, audit }),
-    discovery: new DiscoveryService({ store, proofs: emailProofs, sessions, mail: mailServices.mail, redirectUrls, clock, random, ids, audit }),
+    discovery,
     passwordHashing,
     passwordStrength,
     memberPasswords,
+    passwords: new PasswordsService({ store, signIn, passwords: memberPasswords, hashing: passwordHashing, migration: passwordMigration, sessions, clock, audit }),
+    passwordMigration,
+    passwordResets: new PasswordResetsService({ store, signIn, proofs: emailProofs, passwords: memberPasswords, sessions, mail: mailServices.mail, redirectUrls, clock, ids, audit }),
+    discoveryPasswords: new DiscoveryPasswordsService({ store, proofs: emailProofs, passwords: memberPasswords, sessions, discovery, mail: mailServices.mail, redirectUrls, clock, audit }),
   };
 }

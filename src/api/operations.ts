@@ -42,6 +42,18 @@ import otpsEmailDiscoveryAuthenticate from './otps/email/discovery/authenticate.
 import discoveryOrganizationsList from './discovery/organizations/list.js';
 import discoveryIntermediateSessionsExchange from './discovery/intermediate-sessions/exchange.js';
 import discoveryOrganizationsCreate from './discovery/organizations/create.js';
+import passwordsAuthenticate from './passwords/authenticate.js';
+import passwordsStrengthCheck from './passwords/strength-check.js';
+import passwordsMigrate from './passwords/migrate.js';
+import passwordsExistingPasswordReset from './passwords/existing-password/reset.js';
+import passwordsSessionsReset from './passwords/sessions/reset.js';
+import passwordsEmailRequireReset from './passwords/email/require-reset.js';
+import organizationsMembersDeletePassword from './organizations/members/delete-password.js';
+import passwordsEmailResetStart from './passwords/email/reset-start.js';
+import passwordsEmailReset from './passwords/email/reset.js';
+import passwordsDiscoveryAuthenticate from './passwords/discovery/authenticate.js';
+import passwordsDiscoveryEmailResetStart from './passwords/discovery/email/reset-start.js';
+import passwordsDiscoveryEmailReset from './passwords/discovery/email/reset.js';
 import healthHealthz from './health/healthz.js';
 import healthReadyz from './health/readyz.js';
 
@@ -95,6 +107,20 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   discoveryOrganizationsList,
   discoveryIntermediateSessionsExchange,
   discoveryOrganizationsCreate,
+  // passwords (organization-scoped)
+  passwordsAuthenticate,
+  passwordsStrengthCheck,
+  passwordsMigrate,
+  passwordsExistingPasswordReset,
+  passwordsSessionsReset,
+  passwordsEmailRequireReset,
+  organizationsMembersDeletePassword,
+  // passwords: resets by email, discovery
+  passwordsEmailResetStart,
+  passwordsEmailReset,
+  passwordsDiscoveryAuthenticate,
+  passwordsDiscoveryEmailResetStart,
+  passwordsDiscoveryEmailReset,
   // Each module is a StytchOperation of its own operation id, whose handler takes that operation's
   // request types; the table holds them under the common type, and register-operations.ts gives each
   // handler only requests its own operation's generated schema has validated.

@@ -78,6 +78,8 @@ const UNDERSTUDY_SPECIFIC = [
   'invalid_allowed_redirect_url_types',
   'allowed_redirect_url_not_found',
   'allowed_redirect_url_from_configuration',
+  // Passwords: a configuration object sent with a hash type that takes another one.
+  'invalid_hash_config',
 ];
 /** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [
@@ -174,6 +176,28 @@ const STYTCH_CODES = [
   'invalid_email_for_jit_provisioning',
   'invalid_email_for_invites',
   'operation_restricted_by_organization_auth_methods',
+  // passwords
+  'member_reset_password',
+  'weak_password',
+  'breached_password',
+  'unable_to_auth_password_reset_token',
+  'session_too_old_to_reset_password',
+  'member_password_not_found',
+  'cross_org_passwords_not_enabled',
+  'user_lock_limit_reached',
+  'invalid_hash_type',
+  'invalid_hash',
+  'invalid_bcrypt_hash',
+  'invalid_md_5_hash',
+  'invalid_sha_1_hash',
+  'invalid_sha_512_hash',
+  'invalid_pbkdf_2_hash',
+  'invalid_base64_scrypt_hash',
+  'invalid_phpass_hash_format',
+  'invalid_phpass_hash_prefix',
+  'invalid_argon_2_hash',
+  'invalid_argon_2_config',
+  'argon_2_key_length_mismatch',
   // redirect URLs
   'invalid_login_redirect_url',
   'invalid_signup_redirect_url',

@@ -3,6 +3,8 @@ import { emailDomain, type Member } from '../members/member.js';
 import type { MembersStore } from '../members/members-store.js';
 import { AUTH_METHODS, type Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import { sessionError } from '../sessions/errors.js';
+import type { IntermediateSession } from '../sessions/intermediate-session.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import type { MfaRequirement, PrimaryRequirement } from '../sessions/sign-in/auth-outcome.js';
 
@@ -35,10 +37,37 @@ export interface DiscoveredOrganization extends EntryRequirements {
 /** The primary factors an email proof adds, and the `auth_methods` entry that allows each. */
 const EMAIL_FACTOR_METHODS: Readonly<Record<string, string>> = { magic_link: 'magic_link', email_otp: 'email_otp' };
 
+/** A password sign-in's factor (`password`, delivered by `knowledge`). */
+export function isPasswordFactor(factor: AuthenticationFactor): boolean {
+  return factor.type === 'password' && factor.deliveryMethod === 'knowledge';
+}
+
+/**
+ * The factors of a presented intermediate session that count at the discovery endpoints: every one
+ * of a session bound to the address alone (discovery proved them for the address, a password too
+ * when passwords are shared across organizations); of one bound to an organization (a sign-in there
+ * awaiting MFA), all but its password factors, which prove nothing outside that organization. One
+ * that proved nothing else is refused as `intermediate_session_not_found`: it does not exist for
+ * discovery.
+ */
+export function discoveryFactors(intermediate: IntermediateSession): readonly AuthenticationFactor[] {
+  const factors = intermediate.authenticationFactors;
+  if (intermediate.organizationId === null) return factors;
+  const carried = factors.filter((factor) => !isPasswordFactor(factor));
+  if (carried.length === 0 && factors.length > 0) {
+    throw sessionError(
+      'intermediate_session_not_found',
+      "This intermediate session comes from a password sign-in to one organization: password factors do not carry to other organizations, so the discovery endpoints cannot use it. Complete the sign-in in that organization.",
+    );
+  }
+  return carried;
+}
+
 /**
  * What entering `organization` with `emailAddress` (canonical) as `member` (null: a member created
  * on joining) still needs, given the factors proved. Only a proof of that very address (a magic
- * link or code sent to it) counts as a primary factor; it meets the primary requirement unless the
+ * link or code sent to it, or the address's password when passwords are shared across
+ * organizations) counts as a primary factor; it meets the primary requirement unless the
  * organization's `auth_methods` are RESTRICTED to methods that exclude it, from which break-glass
  * members are exempt, as at sign-in. With no such proof, a primary factor is always required. MFA
  * is required when the organization requires it for all or the member enrolled, and is never met
@@ -52,6 +81,8 @@ export function entryRequirements(
 ): EntryRequirements {
   const { authMethods, allowedAuthMethods, mfaPolicy } = organization.settings;
   const proved = factors.flatMap((factor) => {
+    // Only a password shared across organizations gets here (callers pass the factors that carry: discoveryFactors).
+    if (isPasswordFactor(factor)) return ['password'];
     const method = factor.deliveryMethod === 'email' ? EMAIL_FACTOR_METHODS[factor.type] : undefined;
     return method === undefined || factor.detail?.fields.email_address !== emailAddress ? [] : [method];
   });

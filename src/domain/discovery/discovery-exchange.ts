@@ -14,7 +14,7 @@ import type { IntermediateSession } from '../sessions/intermediate-session.js';
 import type { AuthOutcome } from '../sessions/sign-in/auth-outcome.js';
 import type { SignIn } from '../sessions/sign-in/pipeline.js';
 import type { Presented, SignInVerifier, VerifiedExchange } from '../sessions/sign-in/verifier.js';
-import { entryRequirements } from './discovered-organizations.js';
+import { discoveryFactors, entryRequirements } from './discovered-organizations.js';
 import { defaultOrganizationName, isEmailProof, memberForAddress, proofFor } from './exchange-rules.js';
 
 /** What both discovery exchanges take besides their own fields. */
@@ -75,9 +75,10 @@ export class DiscoveryExchange {
 
   async #join(tx: StorePorts, context: OperationContext, reference: string, presented: Presented): Promise<VerifiedExchange> {
     const intermediate = presentedIntermediate(presented);
+    const { emailAddress } = intermediate;
+    const authenticationFactors = discoveryFactors(intermediate);
     // Locked first (lock order): the organization must not be deleted under its new member or session.
     const organization = await requireOrganization(tx, reference, FOR_SHARE);
-    const { emailAddress, authenticationFactors } = intermediate;
     const existing = await tx.members.findMemberByEmail(organization.organizationId, emailAddress);
     const { primaryRequired } = entryRequirements(organization, existing ?? null, emailAddress, authenticationFactors);
     const member = await memberForAddress(tx, this.#rules, context, organization, emailAddress, { existing, signIn: primaryRequired === null, jit: true });
@@ -92,7 +93,8 @@ export class DiscoveryExchange {
 
   async #create(tx: StorePorts, context: OperationContext, input: CreateOrganizationViaDiscoveryInput, presented: Presented): Promise<VerifiedExchange> {
     const intermediate = presentedIntermediate(presented);
-    const { emailAddress, authenticationFactors } = intermediate;
+    const { emailAddress } = intermediate;
+    const authenticationFactors = discoveryFactors(intermediate);
     // Checked as organizations.create checks its input; a refusal rolls back everything, the intermediate session stays unspent.
     // Left out (or "", as the frontend SDKs send an option left out), the name and slug come from the address.
     const named = { ...input, organizationName: emptyAsAbsent(input.organizationName) ?? defaultOrganizationName(emailAddress), organizationSlug: emptyAsAbsent(input.organizationSlug) };

@@ -19,8 +19,9 @@ import type { StorePorts } from '../ports.js';
 import type { RedirectUrlResolver } from '../redirect-urls/redirect-urls.js';
 import { sessionError } from '../sessions/errors.js';
 import { INTERMEDIATE_SESSION_MINUTES, type IntermediateSession } from '../sessions/intermediate-session.js';
+import type { AuthenticationFactor } from '../sessions/session.js';
 import type { SessionsService } from '../sessions/sessions-service.js';
-import { discoverOrganizations, type DiscoveredOrganization } from './discovered-organizations.js';
+import { discoverOrganizations, discoveryFactors, isPasswordFactor, type DiscoveredOrganization } from './discovered-organizations.js';
 
 /** What a discovery authentication answers: the intermediate session for the address, and where it can go. */
 export interface DiscoveryAuthenticated {
@@ -190,12 +191,14 @@ export class DiscoveryService {
       const intermediate = await requireUsableIntermediateSession(this.#store.sessions, intermediateSessionToken, toTimestamp(this.#clock.now()));
       return {
         emailAddress: intermediate.emailAddress,
-        discoveredOrganizations: await discoverOrganizations(this.#store, intermediate.emailAddress, intermediate.authenticationFactors, { includeEligible: true }),
+        discoveredOrganizations: await discoverOrganizations(this.#store, intermediate.emailAddress, discoveryFactors(intermediate), { includeEligible: true }),
         organizationIdHint: intermediate.organizationId,
       };
     }
     const { session, member } = await this.#sessions.resolveLive({ sessionToken, sessionJwt });
-    const found = await discoverOrganizations(this.#store, member.emailAddress, session.authenticationFactors, { includeEligible: false });
+    // A password proved in the session's organization proves nothing in the others.
+    const carried = session.authenticationFactors.filter((factor) => !isPasswordFactor(factor));
+    const found = await discoverOrganizations(this.#store, member.emailAddress, carried, { includeEligible: false });
     return {
       emailAddress: member.emailAddress,
       // The session is already in its own organization: nothing more is required there.
@@ -208,15 +211,32 @@ export class DiscoveryService {
 
   /** Starts the discovery intermediate session in the transaction that spent the proof, and lists what the address can enter. */
   async #start(tx: StorePorts, context: OperationContext, emailAddress: string, method: 'magic_link' | 'email_otp'): Promise<DiscoveryAuthenticated> {
+    const factor = (at: string) => emailFactor(method, emailIdOf(this.#ids.environment, emailAddress, null), emailAddress, at);
+    return this.startIntermediateSession(tx, context, emailAddress, factor, method === 'magic_link' ? METHOD.magicLink : METHOD.code);
+  }
+
+  /**
+   * An intermediate session bound to the address alone, proved by the factor `proved` makes (an
+   * email proof, or the address's password when passwords are shared across organizations), written
+   * in `tx` with its audit event; with the organizations the address can enter.
+   */
+  async startIntermediateSession(
+    tx: StorePorts,
+    context: OperationContext,
+    emailAddress: string,
+    proved: (at: string) => AuthenticationFactor,
+    method: string,
+  ): Promise<DiscoveryAuthenticated> {
     const now = this.#clock.now();
     const at = toTimestamp(now);
+    const factor = proved(at);
     const token = createOpaqueToken(this.#random);
     const intermediate: IntermediateSession = {
       intermediateSessionId: this.#ids.next('intermediate-session'),
       organizationId: null,
       memberId: null,
       emailAddress,
-      authenticationFactors: [emailFactor(method, emailIdOf(this.#ids.environment, emailAddress, null), emailAddress, at)],
+      authenticationFactors: [factor],
       createdAt: at,
       expiresAt: toTimestamp(new Date(now.getTime() + INTERMEDIATE_SESSION_MINUTES * 60_000)),
       consumedAt: null,
@@ -229,8 +249,8 @@ export class DiscoveryService {
       occurredAt: at,
       details: {
         intermediate_session_id: intermediate.intermediateSessionId,
-        method: method === 'magic_link' ? METHOD.magicLink : METHOD.code,
-        factor: method,
+        method,
+        factor: factor.type,
         email_address: emailAddress,
         expires_at: intermediate.expiresAt,
       },

@@ -6,9 +6,10 @@ export type EmailLocale = (typeof EMAIL_LOCALES)[number];
 
 /**
  * The messages Understudy sends, one template each (HTML and plain text, in every locale). The
- * magic-link ones carry a link; the one-time-code ones a six-digit code.
+ * magic-link ones carry a link; the one-time-code ones a six-digit code; the password reset ones
+ * the reset link and, below it, a magic link to sign in without a password.
  */
-export const EMAIL_TEMPLATES = ['login', 'signup', 'invite', 'discovery', 'otp_login', 'otp_signup', 'otp_discovery'] as const;
+export const EMAIL_TEMPLATES = ['login', 'signup', 'invite', 'discovery', 'otp_login', 'otp_signup', 'otp_discovery', 'reset_password', 'discovery_reset_password'] as const;
 export type EmailTemplateName = (typeof EMAIL_TEMPLATES)[number];
 
 /** One message to send: what the template needs, and who it is about (for the outbox and the logs, never the secret). */
@@ -16,8 +17,10 @@ export interface OutgoingEmail {
   readonly template: EmailTemplateName;
   readonly to: string;
   readonly locale: EmailLocale;
-  /** The magic link, for login, signup, invite and discovery. */
+  /** The magic link, for login, signup, invite and discovery; the password reset link, for the reset_ templates. */
   readonly link?: string;
+  /** The reset_ templates' second link: a magic link to sign in without a password (login, or discovery). */
+  readonly loginLink?: string;
   /** The six-digit code, for the otp_ templates. */
   readonly code?: string;
   /** When the link or code stops working (ISO 8601). */

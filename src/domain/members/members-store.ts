@@ -36,6 +36,11 @@ export interface MembersStore {
    * `lock_expires_at`) and nothing else; returns the member as now stored, or undefined when gone.
    */
   setMemberLock(organizationId: string, memberId: string, lock: { readonly createdAt: string; readonly expiresAt: string } | null, at: string): Promise<Member | undefined>;
+  /**
+   * Clears the member's `member_password_id` and lock columns, whatever their status (a deleted
+   * member's too, so a reactivation brings back neither), in one update of those columns only.
+   */
+  clearPasswordState(organizationId: string, memberId: string, at: string): Promise<void>;
   /** One page (`limit + 1` rows, oldest first) of members of `organizationIds` matching `query`, and the total. */
   searchMembers(organizationIds: readonly string[], query: SearchQuery, page: PageRequest): Promise<{ rows: Member[]; total: number }>;
   /** Every live (not deleted) member with this canonical email address, in any organization (discovery); [] when none. */

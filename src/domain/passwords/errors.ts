@@ -36,6 +36,11 @@ export const PASSWORD_ERRORS = {
   invalid_argon_2_config: { kind: 'invalid_argument', message: 'argon_2_config needs salt, iteration_amount, memory, threads and key_length.' },
   argon_2_key_length_mismatch: { kind: 'invalid_argument', message: 'The argon2 hash is not key_length bytes long.' },
   invalid_hash_config: { kind: 'invalid_argument', message: 'The hash configuration given does not fit the hash_type.' },
+  // Answered 429 with Retry-After by UserLockedError below.
+  user_lock_limit_reached: {
+    kind: 'rate_limited',
+    message: 'Too many failed password attempts: sign-in is locked for a while. Try again later, or reset the password.',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;
 
 export type PasswordErrorCode = keyof typeof PASSWORD_ERRORS;
@@ -50,7 +55,7 @@ export class UserLockedError extends DomainError<'user_lock_limit_reached'> {
   readonly retryAfterSeconds: number;
 
   constructor(retryAfterSeconds: number) {
-    super('rate_limited', 'user_lock_limit_reached', 'Too many failed password attempts: sign-in is locked for a while. Try again later, or reset the password.');
+    super(PASSWORD_ERRORS.user_lock_limit_reached.kind, 'user_lock_limit_reached', PASSWORD_ERRORS.user_lock_limit_reached.message);
     this.name = 'UserLockedError';
     this.retryAfterSeconds = retryAfterSeconds;
   }

@@ -98,9 +98,8 @@ export class MemberPasswords {
   async prove(context: OperationContext, organization: Organization, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
     await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
     const scope = { organization, emailAddress, method };
-    const failures = await this.#store.passwords.findFailures(organization.organizationId, emailAddress);
-    this.#refuseIfLocked(failures);
     const member = await this.#store.members.findMemberByEmail(organization.organizationId, emailAddress);
+    await this.#refuseIfLockedAudited(context, scope, member);
     const stored = member === undefined || member.memberPasswordId === '' ? undefined : await this.#store.passwords.findPassword(member.memberId);
     if (member === undefined || stored === undefined) {
       await this.#hashing.verifyNothing(password);
@@ -121,7 +120,7 @@ export class MemberPasswords {
   async proveAcrossOrganizations(context: OperationContext, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
     await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
     const scope: FailureScope = { organization: null, emailAddress, method };
-    this.#refuseIfLocked(await this.#store.passwords.findFailures(ACROSS_ORGANIZATIONS, emailAddress));
+    await this.#refuseIfLockedAudited(context, scope, undefined);
     const members = await this.#store.members.findLiveMembersByEmail(emailAddress);
     const newest = await this.#newestPassword(members);
     if (newest === undefined) {
@@ -163,9 +162,10 @@ export class MemberPasswords {
     const at = toTimestamp(this.#clock.now());
     const current = await tx.passwords.findPassword(member.memberId, FOR_UPDATE);
     if (current === undefined || current.hash !== proof.matched.hash || member.emailAddress !== proof.member.emailAddress) throw wrongPasswordError();
-    const failures = await tx.passwords.findFailures(member.organizationId, member.emailAddress);
+    const key = this.#failureKey(member.organizationId);
+    const failures = await tx.passwords.findFailures(key, member.emailAddress);
     this.#refuseIfLocked(failures);
-    if (failures !== undefined) await tx.passwords.clearFailures(member.organizationId, member.emailAddress);
+    if (failures !== undefined) await tx.passwords.clearFailures(key, member.emailAddress);
     if (proof.rehash !== undefined) await tx.passwords.replaceHash(current.memberPasswordId, current, proof.rehash, at);
     if (!member.isLocked) return member;
     return (await tx.members.setMemberLock(member.organizationId, member.memberId, null, at)) ?? member;
@@ -212,7 +212,7 @@ export class MemberPasswords {
       updatedAt: at,
     };
     await tx.passwords.savePassword(stored);
-    await tx.passwords.clearFailures(member.organizationId, member.emailAddress);
+    await tx.passwords.clearFailures(this.#failureKey(member.organizationId), member.emailAddress);
     let updated = await tx.members.setMemberPasswordId(member.organizationId, member.memberId, stored.memberPasswordId, at);
     if (updated?.isLocked === true) updated = await tx.members.setMemberLock(member.organizationId, member.memberId, null, at);
     if (updated === undefined) return undefined;
@@ -242,6 +242,27 @@ export class MemberPasswords {
     return true;
   }
 
+  /**
+   * Whose failures an address's attempts count toward: its organization's, or with one password per
+   * address (cross-organization passwords) the address's across organizations, so an attacker gets
+   * one threshold for the address, not one per organization it belongs to.
+   */
+  #failureKey(organizationId: string | null): string {
+    return organizationId === null || this.#settings.crossOrgPasswordsEnabled ? ACROSS_ORGANIZATIONS : organizationId;
+  }
+
+  /** Refuses a locked address before any hashing, auditing the refused attempt (not counted: the lock stands as it is). */
+  async #refuseIfLockedAudited(context: OperationContext, scope: FailureScope, member: Member | undefined): Promise<void> {
+    const failures = await this.#store.passwords.findFailures(this.#failureKey(scope.organization?.organizationId ?? null), scope.emailAddress);
+    try {
+      this.#refuseIfLocked(failures);
+    } catch (error) {
+      if (!(error instanceof UserLockedError)) throw error;
+      await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, 'locked', error.code, { locked_until: failures?.lockExpiresAt }));
+      throw error;
+    }
+  }
+
   #refuseIfLocked(failures: PasswordFailures | undefined): void {
     const now = this.#clock.now().getTime();
     if (failures?.lockExpiresAt == null) return;
@@ -264,7 +285,7 @@ export class MemberPasswords {
     }
     const why = strength.breachedPassword ? 'breached_password' : validateOnAuthentication && !strength.validPassword ? 'below_policy' : undefined;
     if (why === undefined) return;
-    await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, why));
+    await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, why, 'member_reset_password'));
     throw passwordError('member_reset_password');
   }
 
@@ -276,20 +297,24 @@ export class MemberPasswords {
   async #fail(context: OperationContext, scope: FailureScope, member: Member | undefined, why: string): Promise<never> {
     const now = this.#clock.now();
     const at = toTimestamp(now);
-    const organizationId = scope.organization?.organizationId ?? ACROSS_ORGANIZATIONS;
+    const key = this.#failureKey(scope.organization?.organizationId ?? null);
     await this.#store.transaction(async (tx) => {
-      const failures = await tx.passwords.findFailures(organizationId, scope.emailAddress);
+      // The member's row before the address's failures: the order a sign-in takes them in (its
+      // verifier locks the member, then confirm reads the failures). The other order deadlocks on
+      // PostgreSQL when a wrong and a right password for one member meet.
+      if (member !== undefined) await tx.members.findMemberById(member.memberId, FOR_UPDATE);
+      const failures = await tx.passwords.findFailures(key, scope.emailAddress);
       // A lock that expired starts the count again.
       const expired = failures?.lockExpiresAt != null && failures.lockExpiresAt <= at;
       const count = (failures === undefined || expired ? 0 : failures.failedAttempts) + 1;
       const locks = count >= this.#settings.userLockThreshold;
       const lock = locks ? { createdAt: at, expiresAt: toTimestamp(new Date(now.getTime() + this.#settings.userLockTtlSeconds * 1000)) } : null;
       await tx.passwords.saveFailures(
-        { organizationId, emailAddress: scope.emailAddress, failedAttempts: count, lockedAt: lock?.createdAt ?? null, lockExpiresAt: lock?.expiresAt ?? null },
+        { organizationId: key, emailAddress: scope.emailAddress, failedAttempts: count, lockedAt: lock?.createdAt ?? null, lockExpiresAt: lock?.expiresAt ?? null },
         at,
       );
-      if (lock !== null && member !== undefined) await tx.members.setMemberLock(organizationId, member.memberId, lock, at);
-      await this.#recordRefusal(tx, context, scope, member, why, { failed_attempts: count, ...(lock !== null && { locked_until: lock.expiresAt }) });
+      if (lock !== null && member !== undefined) await tx.members.setMemberLock(member.organizationId, member.memberId, lock, at);
+      await this.#recordRefusal(tx, context, scope, member, why, 'unauthorized_credentials', { failed_attempts: count, ...(lock !== null && { locked_until: lock.expiresAt }) });
     });
     throw wrongPasswordError();
   }
@@ -305,13 +330,21 @@ export class MemberPasswords {
     return newest;
   }
 
-  async #recordRefusal(tx: PasswordPorts, context: OperationContext, scope: FailureScope, member: Member | undefined, why: string, extra: Record<string, unknown> = {}): Promise<void> {
+  async #recordRefusal(
+    tx: PasswordPorts,
+    context: OperationContext,
+    scope: FailureScope,
+    member: Member | undefined,
+    why: string,
+    errorType: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     await this.#audit.record(tx.audit, context, {
       type: 'member.sign_in_refused',
       organizationId: scope.organization?.organizationId ?? null,
       memberId: member?.memberId ?? null,
       // Across organizations no member is named: the address says whose attempt it was.
-      details: { method: scope.method, why, ...(scope.organization === null && { email_address: scope.emailAddress }), ...extra },
+      details: { method: scope.method, why, error_type: errorType, ...(scope.organization === null && { email_address: scope.emailAddress }), ...extra },
     });
   }
 }

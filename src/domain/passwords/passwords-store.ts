@@ -19,6 +19,8 @@ export interface PasswordFailures {
 export interface PasswordsStore {
   /** The member's password, or undefined when they have none. `forUpdate` locks it (ReadForUpdate). */
   findPassword(memberId: string, options?: ReadForUpdate): Promise<StoredPassword | undefined>;
+  /** The password with this id (organizations.members.deletePassword names it), or undefined. `forUpdate` locks it. */
+  findPasswordById(memberPasswordId: string, options?: ReadForUpdate): Promise<StoredPassword | undefined>;
   /** Writes the member's password, replacing any they had (a reset, a rehash): one row per member. */
   savePassword(password: StoredPassword): Promise<void>;
   /**
@@ -28,7 +30,7 @@ export interface PasswordsStore {
   replaceHash(memberPasswordId: string, expected: PasswordHash, replacement: PasswordHash, at: string): Promise<boolean>;
   /** Deletes the member's password; returns whether there was one. */
   deletePassword(memberId: string): Promise<boolean>;
-  /** Deletes the passwords of every member of the organization (deleted). */
+  /** Deletes the passwords of every member of the organization, and its addresses' failures (deleted). */
   deletePasswordsForOrganization(organizationId: string): Promise<void>;
   /** The failures recorded for this address in this organization, locked for update; undefined when none. */
   findFailures(organizationId: string, emailAddress: string): Promise<PasswordFailures | undefined>;

@@ -14,6 +14,8 @@ export interface TemplateText {
   readonly intro: (w: Wording) => string;
   /** The button's label (magic-link templates only). */
   readonly action?: string;
+  /** The password reset templates' second link (sign in without a password): the sentence before it and its button's label. */
+  readonly alternative?: { readonly intro: (w: Wording) => string; readonly action: string };
 }
 
 export interface LocaleText {
@@ -47,6 +49,19 @@ const en: LocaleText = {
     otp_login: { subject: (w) => `Your sign-in code for ${w.place}`, intro: (w) => `Enter this code to sign in to ${w.place}:` },
     otp_signup: { subject: (w) => `Your sign-up code for ${w.place}`, intro: (w) => `Enter this code to finish signing up for ${w.place}:` },
     otp_discovery: { subject: (w) => `Your sign-in code for ${w.project}`, intro: (w) => `Enter this code to continue signing in to ${w.project}:` },
+    // Discovery's reset names no organization: its place is the project.
+    reset_password: {
+      subject: (w) => `Reset your password for ${w.place}`,
+      intro: (w) => `Use the link below to choose a new password for ${w.place}.`,
+      action: 'Reset password',
+      alternative: { intro: (w) => `Or sign in to ${w.place} without a password:`, action: 'Sign in without a password' },
+    },
+    discovery_reset_password: {
+      subject: (w) => `Choose a new password for ${w.place}`,
+      intro: (w) => `Use the link below to choose a new password for ${w.place}. It will apply in every organization you belong to.`,
+      action: 'Choose a password',
+      alternative: { intro: (w) => `Or continue to ${w.place} without a password:`, action: 'Continue without a password' },
+    },
   },
   linkExpires: (d) => `This link expires in ${d} and works only once.`,
   codeExpires: (d) => `This code expires in ${d}.`,
@@ -73,6 +88,18 @@ const es: LocaleText = {
     otp_login: { subject: (w) => `Tu código para iniciar sesión en ${w.place}`, intro: (w) => `Introduce este código para iniciar sesión en ${w.place}:` },
     otp_signup: { subject: (w) => `Tu código de registro en ${w.place}`, intro: (w) => `Introduce este código para terminar de registrarte en ${w.place}:` },
     otp_discovery: { subject: (w) => `Tu código para iniciar sesión en ${w.project}`, intro: (w) => `Introduce este código para continuar iniciando sesión en ${w.project}:` },
+    reset_password: {
+      subject: (w) => `Restablece tu contraseña de ${w.place}`,
+      intro: (w) => `Usa el enlace de abajo para elegir una nueva contraseña para ${w.place}.`,
+      action: 'Restablecer la contraseña',
+      alternative: { intro: (w) => `O inicia sesión en ${w.place} sin contraseña:`, action: 'Iniciar sesión sin contraseña' },
+    },
+    discovery_reset_password: {
+      subject: (w) => `Elige una nueva contraseña para ${w.place}`,
+      intro: (w) => `Usa el enlace de abajo para elegir una nueva contraseña para ${w.place}. Servirá en todas tus organizaciones.`,
+      action: 'Elegir la contraseña',
+      alternative: { intro: (w) => `O continúa en ${w.place} sin contraseña:`, action: 'Continuar sin contraseña' },
+    },
   },
   linkExpires: (d) => `Este enlace caduca en ${d} y solo se puede usar una vez.`,
   codeExpires: (d) => `Este código caduca en ${d}.`,
@@ -99,6 +126,18 @@ const ptBr: LocaleText = {
     otp_login: { subject: (w) => `Seu código para entrar em ${w.place}`, intro: (w) => `Digite este código para entrar em ${w.place}:` },
     otp_signup: { subject: (w) => `Seu código de cadastro em ${w.place}`, intro: (w) => `Digite este código para concluir seu cadastro em ${w.place}:` },
     otp_discovery: { subject: (w) => `Seu código para entrar em ${w.project}`, intro: (w) => `Digite este código para continuar entrando em ${w.project}:` },
+    reset_password: {
+      subject: (w) => `Redefina sua senha de ${w.place}`,
+      intro: (w) => `Use o link abaixo para escolher uma nova senha para ${w.place}.`,
+      action: 'Redefinir senha',
+      alternative: { intro: (w) => `Ou entre em ${w.place} sem senha:`, action: 'Entrar sem senha' },
+    },
+    discovery_reset_password: {
+      subject: (w) => `Escolha uma nova senha para ${w.place}`,
+      intro: (w) => `Use o link abaixo para escolher uma nova senha para ${w.place}. Ela valerá em todas as suas organizações.`,
+      action: 'Escolher senha',
+      alternative: { intro: (w) => `Ou continue em ${w.place} sem senha:`, action: 'Continuar sem senha' },
+    },
   },
   linkExpires: (d) => `Este link expira em ${d} e só pode ser usado uma vez.`,
   codeExpires: (d) => `Este código expira em ${d}.`,
@@ -125,6 +164,18 @@ const fr: LocaleText = {
     otp_login: { subject: (w) => `Votre code de connexion à ${w.place}`, intro: (w) => `Saisissez ce code pour vous connecter à ${w.place} :` },
     otp_signup: { subject: (w) => `Votre code d'inscription à ${w.place}`, intro: (w) => `Saisissez ce code pour terminer votre inscription à ${w.place} :` },
     otp_discovery: { subject: (w) => `Votre code de connexion à ${w.project}`, intro: (w) => `Saisissez ce code pour poursuivre votre connexion à ${w.project} :` },
+    reset_password: {
+      subject: (w) => `Réinitialisez votre mot de passe pour ${w.place}`,
+      intro: (w) => `Utilisez le lien ci-dessous pour choisir un nouveau mot de passe pour ${w.place}.`,
+      action: 'Réinitialiser le mot de passe',
+      alternative: { intro: (w) => `Ou connectez-vous à ${w.place} sans mot de passe :`, action: 'Se connecter sans mot de passe' },
+    },
+    discovery_reset_password: {
+      subject: (w) => `Choisissez un nouveau mot de passe pour ${w.place}`,
+      intro: (w) => `Utilisez le lien ci-dessous pour choisir un nouveau mot de passe pour ${w.place}. Il vaudra dans toutes vos organisations.`,
+      action: 'Choisir un mot de passe',
+      alternative: { intro: (w) => `Ou poursuivez vers ${w.place} sans mot de passe :`, action: 'Continuer sans mot de passe' },
+    },
   },
   linkExpires: (d) => `Ce lien expire dans ${d} et ne fonctionne qu'une fois.`,
   codeExpires: (d) => `Ce code expire dans ${d}.`,

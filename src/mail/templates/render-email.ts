@@ -27,17 +27,14 @@ export function renderEmail(email: OutgoingEmail, options: { readonly projectNam
   const htmlParts = [`<p style="margin:0 0 16px">${escapeHtml(intro)}</p>`];
   if (link !== undefined) {
     textLines.push(link, '', text.linkExpires(duration));
-    const safeLink = /^https?:\/\//i.test(link) ? link : undefined;
-    if (safeLink !== undefined) {
-      htmlParts.push(
-        `<p style="margin:0 0 24px"><a href="${escapeHtml(safeLink)}" style="display:inline-block;padding:12px 20px;background:#1f2937;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${escapeHtml(template.action ?? link)}</a></p>`,
-        `<p style="margin:0 0 8px;color:#4b5563;font-size:13px">${escapeHtml(text.copyLink)}</p>`,
-        `<p style="margin:0 0 16px;font-size:13px;word-break:break-all"><a href="${escapeHtml(safeLink)}" style="color:#1d4ed8">${escapeHtml(safeLink)}</a></p>`,
-      );
-    } else {
-      htmlParts.push(`<p style="margin:0 0 16px;font-size:13px;word-break:break-all">${escapeHtml(link)}</p>`);
-    }
-    htmlParts.push(`<p style="margin:0 0 16px">${escapeHtml(text.linkExpires(duration))}</p>`);
+    htmlParts.push(...linkHtml(link, template.action ?? link, text), `<p style="margin:0 0 16px">${escapeHtml(text.linkExpires(duration))}</p>`);
+  }
+  // The password reset messages' way in without a password, below the reset link (both links expire together).
+  const alternative = template.alternative;
+  if (email.loginLink !== undefined && alternative !== undefined) {
+    const sentence = alternative.intro(wording);
+    textLines.push('', sentence, '', email.loginLink);
+    htmlParts.push(`<p style="margin:0 0 16px">${escapeHtml(sentence)}</p>`, ...linkHtml(email.loginLink, alternative.action, text));
   }
   if (code !== undefined) {
     textLines.push(`    ${code}`, '', text.codeExpires(duration));
@@ -64,6 +61,17 @@ export function renderEmail(email: OutgoingEmail, options: { readonly projectNam
     '',
   ].join('\n');
   return { subject, text: textLines.join('\n'), html };
+}
+
+/** A link as a button with the link in full below it; a link that is not http(s) is shown as text only, never made clickable. */
+function linkHtml(link: string, label: string, text: LocaleText): string[] {
+  if (!/^https?:\/\//i.test(link)) return [`<p style="margin:0 0 16px;font-size:13px;word-break:break-all">${escapeHtml(link)}</p>`];
+  const href = escapeHtml(link);
+  return [
+    `<p style="margin:0 0 24px"><a href="${href}" style="display:inline-block;padding:12px 20px;background:#1f2937;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600">${escapeHtml(label)}</a></p>`,
+    `<p style="margin:0 0 8px;color:#4b5563;font-size:13px">${escapeHtml(text.copyLink)}</p>`,
+    `<p style="margin:0 0 16px;font-size:13px;word-break:break-all"><a href="${href}" style="color:#1d4ed8">${href}</a></p>`,
+  ];
 }
 
 export function escapeHtml(value: string): string {

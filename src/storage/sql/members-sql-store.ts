@@ -114,6 +114,15 @@ export class MembersSqlStore implements MembersStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  async clearPasswordState(organizationId: string, memberId: string, at: string): Promise<void> {
+    await this.#db
+      .updateTable('members')
+      .set({ member_password_id: '', is_locked: toFlag(false), lock_created_at: null, lock_expires_at: null, updated_at: at })
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
+      .execute();
+  }
+
   /** Row locks only on PostgreSQL: a SQLite transaction holds the database's write lock from its start. */
   #locked<Query extends { forUpdate(): Query; forShare(): Query }>(select: Query, options: ReadForUpdate): Query {
     if (this.#dialect !== 'postgres') return select;

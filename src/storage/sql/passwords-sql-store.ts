@@ -22,6 +22,13 @@ export class PasswordsSqlStore implements PasswordsStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  async findPasswordById(memberPasswordId: string, options: ReadForUpdate = {}): Promise<StoredPassword | undefined> {
+    let select = this.#db.selectFrom('member_passwords').selectAll().where('member_password_id', '=', memberPasswordId);
+    if (this.#dialect === 'postgres' && options.forUpdate === true) select = select.forUpdate();
+    const row = await select.executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
   async savePassword(password: StoredPassword): Promise<void> {
     const hash = { hash_type: password.hashType, hash: password.hash, hash_config: configColumn(password.config) };
     await this.#db
@@ -57,6 +64,7 @@ export class PasswordsSqlStore implements PasswordsStore {
 
   async deletePasswordsForOrganization(organizationId: string): Promise<void> {
     await this.#db.deleteFrom('member_passwords').where('organization_id', '=', organizationId).execute();
+    await this.#db.deleteFrom('password_failures').where('organization_id', '=', organizationId).execute();
   }
 
   async findFailures(organizationId: string, emailAddress: string): Promise<PasswordFailures | undefined> {
