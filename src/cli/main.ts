@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { MasterKeyError } from '../crypto/keys/master-key.js';
 import { initialize, startServer } from '../main.js';
 import { runImpersonationCli } from './impersonation-command.js';
+import { runImportCli } from './import-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 import { runInitAdmin, runOperatorsCli } from './operators-command.js';
 import { runOutboxCli } from './outbox-command.js';
@@ -31,6 +32,9 @@ Commands:
                 docs/redirect-urls.md tell more.
   outbox        Sign-in email newest first: links and codes kept without SMTP, delivery status with it
                 [--to <email>] [--limit <n>] [--json]; see docs/email.md.
+  import members --file <members.ndjson>
+                Members and their password hashes from another system, in bulk, resumable;
+                \`understudy import --help\` and docs/import.md tell more.
   help          Show this text.
 
 Configuration comes from UNDERSTUDY_* environment variables and an optional JSON file
@@ -45,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   if (first === 'operators') return runOperatorsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'outbox') return runOutboxCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'redirect-urls') return runRedirectUrlsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  if (first === 'import') return runImportCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr), progress: process.stderr });
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
