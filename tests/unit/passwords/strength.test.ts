@@ -1,10 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isDomainError } from '../../../src/domain/common/domain-error.js';
+import { sharedError } from '../../../src/domain/common/errors.js';
 import { DEFAULT_PASSWORD_SETTINGS, type PasswordSettings } from '../../../src/domain/passwords/password-settings.js';
 import type { BreachedPasswords } from '../../../src/domain/passwords/password-strength.js';
 import { createPasswordStrengthChecker } from '../../../src/domain/passwords/strength/create-password-strength-checker.js';
 import { ludsFeedback } from '../../../src/domain/passwords/strength/luds.js';
 import { userInputWords, zxcvbnEstimate } from '../../../src/domain/passwords/strength/zxcvbn-estimate.js';
+import { InThreadZxcvbn, type ZxcvbnEstimator } from '../../../src/domain/passwords/strength/zxcvbn-estimator.js';
+import { rateLimitError, RateLimitedError } from '../../../src/domain/rate-limits/errors.js';
+import { ZxcvbnWorkerPool } from '../../../src/passwords/zxcvbn/zxcvbn-worker-pool.js';
 
 /**
  * Password strength as the project's policy judges it: LUDS counts, zxcvbn's score and feedback
@@ -95,9 +99,16 @@ describe('zxcvbn', () => {
   });
 });
 
-describe('PasswordStrengthService', () => {
+// The same verdicts whether zxcvbn runs on the calling thread or on the server's worker pool.
+describe.each([
+  { where: 'in thread', start: (): ZxcvbnEstimator => new InThreadZxcvbn() },
+  { where: 'on worker threads', start: (): ZxcvbnEstimator => new ZxcvbnWorkerPool() },
+])('PasswordStrengthService, zxcvbn $where', ({ start }) => {
+  const zxcvbn = start();
+  afterAll(() => zxcvbn.close());
+
   it('zxcvbn policy: valid iff the score is 3 or more; both feedback objects are filled', async () => {
-    const checker = createPasswordStrengthChecker({ settings: settings(), breached: undefined });
+    const checker = createPasswordStrengthChecker({ zxcvbn, settings: settings(), breached: undefined });
     const weak = await checker.check('password', { userInputs: [], checkBreach: true });
     expect(weak).toMatchObject({ validPassword: false, breachedPassword: false, strengthPolicy: 'zxcvbn', breachDetectionOnCreate: false });
     expect(weak.score).toBeLessThan(3);
@@ -109,7 +120,7 @@ describe('PasswordStrengthService', () => {
   });
 
   it('LUDS policy: valid iff nothing is missing; the score stays zxcvbn\'s, for information', async () => {
-    const checker = createPasswordStrengthChecker({ settings: settings({ validationPolicy: 'luds', ludsMinPasswordLength: 10, ludsMinPasswordComplexity: 4 }), breached: undefined });
+    const checker = createPasswordStrengthChecker({ zxcvbn, settings: settings({ validationPolicy: 'luds', ludsMinPasswordLength: 10, ludsMinPasswordComplexity: 4 }), breached: undefined });
     const common = await checker.check('Password1!', { userInputs: [], checkBreach: false });
     expect(common).toMatchObject({ validPassword: true, strengthPolicy: 'luds', ludsFeedback: { missingComplexity: 0, missingCharacters: 0 } });
     expect(common.score).toBeLessThan(3);
@@ -122,7 +133,7 @@ describe('PasswordStrengthService', () => {
 
   it('a breached password is never valid; the source is asked only when the caller asks for it', async () => {
     const source = new KnownBreaches([STRONG]);
-    const checker = createPasswordStrengthChecker({ settings: settings(), breached: source });
+    const checker = createPasswordStrengthChecker({ zxcvbn, settings: settings(), breached: source });
     expect(checker.breachDetectionOnCreate).toBe(true);
     expect(await checker.check(STRONG, { userInputs: [], checkBreach: true })).toMatchObject({ validPassword: false, breachedPassword: true, breachDetectionOnCreate: true });
     expect(await checker.check(STRONG, { userInputs: [], checkBreach: false })).toMatchObject({ validPassword: true, breachedPassword: false });
@@ -131,13 +142,13 @@ describe('PasswordStrengthService', () => {
   });
 
   it('breach detection on creation needs both the setting and a source', () => {
-    expect(createPasswordStrengthChecker({ settings: settings({ checkBreachOnCreation: false }), breached: new KnownBreaches([]) }).breachDetectionOnCreate).toBe(false);
-    expect(createPasswordStrengthChecker({ settings: settings({ checkBreachOnCreation: true }), breached: undefined }).breachDetectionOnCreate).toBe(false);
+    expect(createPasswordStrengthChecker({ zxcvbn, settings: settings({ checkBreachOnCreation: false }), breached: new KnownBreaches([]) }).breachDetectionOnCreate).toBe(false);
+    expect(createPasswordStrengthChecker({ zxcvbn, settings: settings({ checkBreachOnCreation: true }), breached: undefined }).breachDetectionOnCreate).toBe(false);
   });
 
   it('strengthCheck consults the source only with an email address, and only when breach detection on creation is on', async () => {
     const source = new KnownBreaches([STRONG]);
-    const checker = createPasswordStrengthChecker({ settings: settings(), breached: source });
+    const checker = createPasswordStrengthChecker({ zxcvbn, settings: settings(), breached: source });
     expect(await checker.strengthCheck({ password: STRONG })).toMatchObject({ breachedPassword: false, validPassword: true });
     expect(await checker.strengthCheck({ password: STRONG, emailAddress: '' })).toMatchObject({ breachedPassword: false, validPassword: true });
     expect(source.asked).toEqual([]);
@@ -145,7 +156,7 @@ describe('PasswordStrengthService', () => {
     expect(source.asked).toEqual([STRONG]);
 
     const off = new KnownBreaches([STRONG]);
-    const notOnCreation = createPasswordStrengthChecker({ settings: settings({ checkBreachOnCreation: false, checkBreachOnAuthentication: true }), breached: off });
+    const notOnCreation = createPasswordStrengthChecker({ zxcvbn, settings: settings({ checkBreachOnCreation: false, checkBreachOnAuthentication: true }), breached: off });
     expect(await notOnCreation.strengthCheck({ password: STRONG, emailAddress: 'ada@example.com' })).toMatchObject({ breachedPassword: false, breachDetectionOnCreate: false });
     expect(off.asked).toEqual([]);
     // Authentication's own check still reaches the source when asked.
@@ -153,14 +164,14 @@ describe('PasswordStrengthService', () => {
   });
 
   it('strengthCheck counts the address against the password', async () => {
-    const checker = createPasswordStrengthChecker({ settings: settings(), breached: undefined });
+    const checker = createPasswordStrengthChecker({ zxcvbn, settings: settings(), breached: undefined });
     expect(await checker.strengthCheck({ password: 'janedoe2024' })).toMatchObject({ validPassword: true });
     expect(await checker.strengthCheck({ password: 'janedoe2024', emailAddress: 'jane.doe@example.com' })).toMatchObject({ validPassword: false });
   });
 
   it('a source that cannot answer fails the check with server_unavailable, and the cause goes to the log only', async () => {
     const causes: unknown[] = [];
-    const checker = createPasswordStrengthChecker({ settings: settings(), breached: new FailingSource(), onBreachSourceFailure: (error) => causes.push(error) });
+    const checker = createPasswordStrengthChecker({ zxcvbn, settings: settings(), breached: new FailingSource(), onBreachSourceFailure: (error) => causes.push(error) });
     const failure = await checker.check(STRONG, { userInputs: [], checkBreach: true }).then(
       () => undefined,
       (error: unknown) => error,
@@ -170,5 +181,28 @@ describe('PasswordStrengthService', () => {
     expect(String(causes[0])).toMatch(/ECONNREFUSED/);
     // Without an address no lookup happens, so the failing source does not matter.
     expect(await checker.strengthCheck({ password: STRONG })).toMatchObject({ validPassword: true });
+  });
+});
+
+/** An estimator that refuses every estimate with `error`, as the pool does when full or failing. */
+class RefusingZxcvbn implements ZxcvbnEstimator {
+  constructor(private readonly error: Error) {}
+  async estimate(): Promise<never> {
+    throw this.error;
+  }
+  async close(): Promise<void> {}
+}
+
+describe('PasswordStrengthService, when zxcvbn refuses', () => {
+  it('passes the pool\'s refusal on as it is: 429 with its Retry-After, or 503', async () => {
+    const source = new KnownBreaches([STRONG]);
+    const full = createPasswordStrengthChecker({ zxcvbn: new RefusingZxcvbn(rateLimitError(3)), settings: settings(), breached: source });
+    const refusal = await full.strengthCheck({ password: STRONG, emailAddress: 'ada@example.com' }).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(RateLimitedError);
+    expect((refusal as RateLimitedError).retryAfterSeconds).toBe(3);
+
+    const failing = createPasswordStrengthChecker({ zxcvbn: new RefusingZxcvbn(sharedError('server_unavailable')), settings: settings(), breached: source });
+    const failure = await failing.check(STRONG, { userInputs: [], checkBreach: true }).catch((error: unknown) => error);
+    expect(isDomainError(failure) && { kind: failure.kind, code: failure.code }).toEqual({ kind: 'unavailable', code: 'server_unavailable' });
   });
 });

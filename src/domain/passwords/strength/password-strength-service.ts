@@ -4,7 +4,7 @@ import { emptyAsAbsent } from '../../common/optional-text.js';
 import type { PasswordSettings } from '../password-settings.js';
 import type { BreachedPasswords, PasswordStrength, PasswordStrengthChecker } from '../password-strength.js';
 import { ludsFeedback, meetsLuds } from './luds.js';
-import { zxcvbnEstimate } from './zxcvbn-estimate.js';
+import type { ZxcvbnEstimator } from './zxcvbn-estimator.js';
 
 /** zxcvbn's verdict: 3 ("safely unguessable") or more. */
 const ZXCVBN_MIN_SCORE = 3;
@@ -21,16 +21,20 @@ const ZXCVBN_MIN_SCORE = 3;
 export class PasswordStrengthService implements PasswordStrengthChecker {
   readonly #settings: PasswordSettings;
   readonly #breached: BreachedPasswords | undefined;
+  readonly #zxcvbn: ZxcvbnEstimator;
   readonly #onBreachSourceFailure: (error: unknown) => void;
 
   constructor(dependencies: {
     settings: PasswordSettings;
     breached: BreachedPasswords | undefined;
+    /** Runs zxcvbn off the event loop (src/passwords/zxcvbn/); its refusals (429, 503) reach the caller as they are. */
+    zxcvbn: ZxcvbnEstimator;
     /** Told why a breach lookup failed (for the server log); the client only sees server_unavailable. */
     onBreachSourceFailure?: ((error: unknown) => void) | undefined;
   }) {
     this.#settings = dependencies.settings;
     this.#breached = dependencies.breached;
+    this.#zxcvbn = dependencies.zxcvbn;
     this.#onBreachSourceFailure = dependencies.onBreachSourceFailure ?? (() => undefined);
   }
 
@@ -54,9 +58,9 @@ export class PasswordStrengthService implements PasswordStrengthChecker {
   }
 
   async check(password: string, options: { readonly userInputs: readonly string[]; readonly checkBreach: boolean }): Promise<PasswordStrength> {
-    // Started first so that the range request travels while zxcvbn computes.
+    // Both started before either is awaited, so that the range request travels while zxcvbn computes.
     const breachLookup = options.checkBreach && this.#breached !== undefined ? this.#lookUp(this.#breached, password) : Promise.resolve(false);
-    const estimate = zxcvbnEstimate(password, options.userInputs);
+    const estimate = await this.#zxcvbn.estimate(password, options.userInputs);
     const luds = ludsFeedback(password, {
       minLength: this.#settings.ludsMinPasswordLength,
       minComplexity: this.#settings.ludsMinPasswordComplexity,
@@ -75,7 +79,12 @@ export class PasswordStrengthService implements PasswordStrengthChecker {
     };
   }
 
-  /** Never rejects (it is awaited only after zxcvbn's synchronous work): a failure comes back as the error to throw. */
+  /** Stops zxcvbn's worker threads (server shutdown). */
+  close(): Promise<void> {
+    return this.#zxcvbn.close();
+  }
+
+  /** Never rejects (it may be left unawaited when zxcvbn refuses): a failure comes back as the error to throw. */
   async #lookUp(source: BreachedPasswords, password: string): Promise<boolean | DomainError> {
     try {
       return await source.isBreached(password);
