@@ -122,6 +122,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await app.http.close();
       // Pending SMTP retries are cancelled (recorded as failed), not waited for.
       await app.services.mail.close();
+      // Ends zxcvbn's worker threads; an estimate still running is answered 503.
+      await app.services.passwordStrength.close();
       await store.close();
     },
   };
@@ -248,7 +250,7 @@ function describeStoredProject(file: string): string {
 
 /** How often expired impersonated sessions are looked for, so each expiry lands in the audit trail. */
 const EXPIRY_SWEEP_MILLISECONDS = 30_000;
-/** Every this many sweeps (ten minutes), long-expired magic links, codes and intermediate sessions are deleted. */
+/** Every this many sweeps (ten minutes), long-expired magic links, codes and intermediate sessions are deleted, and stale password failures. */
 const PROOF_SWEEP_EVERY = 20;
 
 function startExpirySweeper(app: App, store: Store, logger: Logger): NodeJS.Timeout {
@@ -258,6 +260,7 @@ function startExpirySweeper(app: App, store: Store, logger: Logger): NodeJS.Time
     sweeps += 1;
     if (sweeps % PROOF_SWEEP_EVERY === 0) {
       app.services.emailProofs.deleteExpired(store).catch((error: unknown) => logger.warn({ err: error }, 'deleting expired magic links and codes failed'));
+      app.services.memberPasswords.forgetStaleFailures().catch((error: unknown) => logger.warn({ err: error }, 'forgetting stale password failures failed'));
     }
   }, EXPIRY_SWEEP_MILLISECONDS);
   timer.unref();

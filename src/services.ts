@@ -50,6 +50,7 @@ import { DEFAULT_ARGON2ID_PARAMETERS } from './domain/passwords/password-hashing
 import { DEFAULT_PASSWORD_SETTINGS, type PasswordSettings } from './domain/passwords/password-settings.js';
 import type { PasswordStrengthService } from './domain/passwords/strength/password-strength-service.js';
 import { createPasswordStrengthChecker } from './domain/passwords/strength/create-password-strength-checker.js';
+import { ZxcvbnWorkerPool } from './passwords/zxcvbn/zxcvbn-worker-pool.js';
 
 export interface Services {
   readonly ids: IdGenerator;
@@ -184,9 +185,10 @@ export function createServices(options: {
   events.subscribe('member.deleted', endEmailCredentials.memberDeleted);
   events.subscribe('member.email_changed', endEmailCredentials.memberEmailChanged);
   events.subscribe('organization.deleted', endEmailCredentials.organizationDeleted);
-  // Passwords die with their member or organization (the member row is locked already).
+  // Passwords die with their member, its address or its organization (the member row is locked already).
   const endPasswords = passwordEventHandlers(clock);
   events.subscribe('member.deleted', endPasswords.memberDeleted);
+  events.subscribe('member.email_changed', endPasswords.memberEmailChanged);
   events.subscribe('organization.deleted', endPasswords.organizationDeleted);
   events.subscribe('operator.disabled', endImpersonations.operatorDisabled);
   events.subscribe('operator.password_reset', endImpersonations.operatorPasswordReset);
@@ -203,6 +205,8 @@ export function createServices(options: {
   const passwordStrength = createPasswordStrengthChecker({
     settings: passwordOptions.settings,
     breached: createBreachedPasswords({ rangesDir: passwordOptions.breachRangesDir, rangeApiUrl: passwordOptions.breachRangeApiUrl }),
+    // zxcvbn off the event loop: one lazily started worker and a bounded queue (429 past it).
+    zxcvbn: new ZxcvbnWorkerPool(),
     onBreachSourceFailure: passwordOptions.onBreachSourceFailure,
   });
   const discovery = new DiscoveryService({ store, proofs: emailProofs, sessions, mail: mailServices.mail, redirectUrls, clock, random, ids, audit });

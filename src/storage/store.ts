@@ -56,7 +56,27 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
   };
 }
 
+/** Times a transaction PostgreSQL aborted to break a deadlock is run again. */
+const DEADLOCK_RETRIES = 2;
+
+/**
+ * Runs `work` in a transaction. Transactions take their row locks in one order (read-for-update.ts),
+ * but a few cannot know every row ahead (a cross-organization password change writes the address's
+ * members in other organizations after locking its own): when two of them cross, PostgreSQL aborts
+ * one (deadlock_detected, 40P01), which rolled back whole and is run again, now waiting its turn.
+ * A transaction's work therefore keeps its effects inside the transaction.
+ */
 async function inTransaction<T>(db: Kysely<Database>, dialect: Dialect, work: (tx: StorePorts) => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await runTransaction(db, dialect, work);
+    } catch (error) {
+      if (attempt >= DEADLOCK_RETRIES || (error as { code?: unknown }).code !== '40P01') throw error;
+    }
+  }
+}
+
+async function runTransaction<T>(db: Kysely<Database>, dialect: Dialect, work: (tx: StorePorts) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
     // SQLite starts a transaction as a reader; if another process (the CLI beside a server) writes
     // before this one's first write, that write fails at once with "database is locked" instead of

@@ -211,7 +211,9 @@ export class MembersService {
         occurredAt: now,
         details: { fields: changedFields(input) },
       });
-      return { member: updated, organization };
+      // As stored now: the email change's subscribers may have changed the row too (its password is deleted).
+      const stored = updated.emailAddress === current.emailAddress ? undefined : await tx.members.findMemberById(current.memberId);
+      return { member: stored ?? updated, organization };
     });
   }
 

@@ -179,7 +179,7 @@ export class DiscoveryPasswordsService {
     if (members.length === 0) throw new SignInRefusal(passwordError('unable_to_auth_password_reset_token'), 'no_member', { organizationId: null, memberId: null, method: METHOD.reset });
     const at = toTimestamp(this.#clock.now());
     // One password per address: saved for one member, it is saved for all of them (MemberPasswords.savePassword).
-    await this.#passwords.savePassword(tx, context, members[0] as Member, hash, 'discovery_email_reset');
+    await this.#passwords.savePassword(tx, context, members[0] as Member, hash, 'discovery_email_reset', { addressProved: true });
     for (const member of members) {
       if (member.status === 'active' && !member.emailAddressVerified) await tx.members.markSignedInByEmail(member.organizationId, member.memberId, at);
       await this.#sessions.revokeMemberSessionsIn(tx, context, member);

@@ -5,22 +5,24 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import { isDomainError } from '../common/domain-error.js';
 import type { OperationContext } from '../common/operation-context.js';
-import { FOR_UPDATE } from '../common/read-for-update.js';
+import { FOR_SHARE, FOR_UPDATE } from '../common/read-for-update.js';
 import type { Transactional } from '../common/transactional.js';
 import type { Member } from '../members/member.js';
 import type { MembersStore } from '../members/members-store.js';
 import type { Organization } from '../organizations/organization.js';
+import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import { checkMethodAllowed } from '../email-sign-in/email-member-rules.js';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import { passwordError, UserLockedError, wrongPasswordError } from './errors.js';
-import type { PasswordHashing } from './password-hashing.js';
+import type { PasswordCheck, PasswordHashing } from './password-hashing.js';
 import type { PasswordSettings } from './password-settings.js';
 import type { PasswordStrength, PasswordStrengthChecker } from './password-strength.js';
-import type { PasswordFailures, PasswordsStore } from './passwords-store.js';
+import type { PasswordsStore } from './passwords-store.js';
 import type { PasswordHash, StoredPassword } from './stored-password.js';
 
 /** What checking and writing members' passwords reads and writes. */
-export type PasswordPorts = { members: MembersStore; passwords: PasswordsStore; audit: AuditStore };
+export type PasswordPorts = { organizations: OrganizationsStore; members: MembersStore; passwords: PasswordsStore; audit: AuditStore };
 
 /**
  * A password found right, outside any transaction (hashing is slow, and a SQLite transaction holds
@@ -39,6 +41,9 @@ export interface PasswordProof {
  * organizations (passwords shared across organizations: discovery's password sign-in).
  */
 export const ACROSS_ORGANIZATIONS = '';
+
+/** Hours after their last attempt that an address's failures are forgotten (once its lock ended). */
+export const STALE_FAILURES_HOURS = 24;
 
 /** The factor a password adds to a session: `password`, delivered by `knowledge`, no sub-object. */
 export function passwordFactor(at: string): AuthenticationFactor {
@@ -89,23 +94,35 @@ export class MemberPasswords {
   }
 
   /**
+   * Forgets the failures of addresses nobody has tried for a day and whose lock (if any) ended
+   * (the server's expiry sweeper calls it): wrong passwords aimed at addresses that are nobody's
+   * would otherwise pile up for ever. A count older than a day is no longer "consecutive" in any
+   * sense a user would recognise. Returns how many were forgotten.
+   */
+  async forgetStaleFailures(): Promise<number> {
+    return this.#store.passwords.deleteStaleFailures(toTimestamp(new Date(this.#clock.now().getTime() - STALE_FAILURES_HOURS * 3_600_000)));
+  }
+
+  /**
    * Checks `password` for `emailAddress` (canonical) in `organization`, outside any transaction.
-   * Refused: a locked address (`user_lock_limit_reached`); a wrong password, an unknown address or
-   * one without a password (`unauthorized_credentials`, counted toward the lock in a transaction of
-   * its own, with its audit event); a right password the project's checks on authentication reject
-   * (`member_reset_password`: breached, or below the policy with validate-on-authentication).
+   * Refused: an organization whose `auth_methods` exclude passwords (403, before any hashing); a
+   * locked address (`user_lock_limit_reached`); a wrong password, an unknown address or one without
+   * a password (`unauthorized_credentials`, counted toward the lock, audited); a right password the
+   * project's checks on authentication reject (`member_reset_password`: breached, or below the
+   * policy with validate-on-authentication). Every attempt is counted before it is checked (#admit).
    */
   async prove(context: OperationContext, organization: Organization, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
     await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
     const scope = { organization, emailAddress, method };
     const member = await this.#store.members.findMemberByEmail(organization.organizationId, emailAddress);
-    await this.#refuseIfLockedAudited(context, scope, member);
+    await this.#refuseIfRestricted(context, scope, member);
+    await this.#admit(context, scope, member);
     const stored = member === undefined || member.memberPasswordId === '' ? undefined : await this.#store.passwords.findPassword(member.memberId);
     if (member === undefined || stored === undefined) {
       await this.#hashing.verifyNothing(password);
       return this.#fail(context, scope, member, member === undefined ? 'unknown_address' : 'no_password');
     }
-    const check = await this.#hashing.verify(stored, password);
+    const check = await this.#verifyPadded(stored, password);
     if (!check.matches) return this.#fail(context, scope, member, 'wrong_password');
     await this.#checkOnAuthentication(context, scope, member, password);
     return { member, matched: stored, rehash: check.needsRehash ? await this.#hashing.hash(password) : undefined };
@@ -120,14 +137,14 @@ export class MemberPasswords {
   async proveAcrossOrganizations(context: OperationContext, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
     await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
     const scope: FailureScope = { organization: null, emailAddress, method };
-    await this.#refuseIfLockedAudited(context, scope, undefined);
+    await this.#admit(context, scope, undefined);
     const members = await this.#store.members.findLiveMembersByEmail(emailAddress);
     const newest = await this.#newestPassword(members);
     if (newest === undefined) {
       await this.#hashing.verifyNothing(password);
       return this.#fail(context, scope, undefined, members.length === 0 ? 'unknown_address' : 'no_password');
     }
-    const check = await this.#hashing.verify(newest.matched, password);
+    const check = await this.#verifyPadded(newest.matched, password);
     if (!check.matches) return this.#fail(context, scope, undefined, 'wrong_password');
     await this.#checkOnAuthentication(context, scope, newest.member, password);
     return { ...newest, rehash: check.needsRehash ? await this.#hashing.hash(password) : undefined };
@@ -146,26 +163,25 @@ export class MemberPasswords {
     if (member === undefined || member.status === 'deleted' || member.emailAddress !== emailAddress || current === undefined || current.hash !== proof.matched.hash) {
       throw wrongPasswordError();
     }
-    const failures = await tx.passwords.findFailures(ACROSS_ORGANIZATIONS, emailAddress);
-    this.#refuseIfLocked(failures);
-    if (failures !== undefined) await tx.passwords.clearFailures(ACROSS_ORGANIZATIONS, emailAddress);
+    // Admitted within the lock's allowance (#admit): a lock set meanwhile by other attempts does not
+    // refuse it, or the lock would tell which of a burst of guesses was right.
+    await tx.passwords.clearFailures(ACROSS_ORGANIZATIONS, emailAddress);
     if (proof.rehash !== undefined) await tx.passwords.replaceHash(current.memberPasswordId, current, proof.rehash, at);
   }
 
   /**
    * Inside the sign-in's transaction, with the member locked: the password proved is still the
    * member's (a reset that committed meanwhile wins; this sign-in is then refused as a wrong
-   * password), the address is not locked, its failures are forgotten and a migrated or outdated hash
-   * is replaced by its argon2id rehash. Returns the member as now stored.
+   * password), the address's failures are forgotten (and a lock lifted) and a migrated or outdated
+   * hash is replaced by its argon2id rehash. Returns the member as now stored.
    */
   async confirm(tx: PasswordPorts, proof: PasswordProof, member: Member): Promise<Member> {
     const at = toTimestamp(this.#clock.now());
     const current = await tx.passwords.findPassword(member.memberId, FOR_UPDATE);
     if (current === undefined || current.hash !== proof.matched.hash || member.emailAddress !== proof.member.emailAddress) throw wrongPasswordError();
-    const key = this.#failureKey(member.organizationId);
-    const failures = await tx.passwords.findFailures(key, member.emailAddress);
-    this.#refuseIfLocked(failures);
-    if (failures !== undefined) await tx.passwords.clearFailures(key, member.emailAddress);
+    // Admitted within the lock's allowance (#admit): a lock set meanwhile by other attempts does not
+    // refuse it, or the lock would tell which of a burst of guesses was right.
+    await tx.passwords.clearFailures(this.#failureKey(member.organizationId), member.emailAddress);
     if (proof.rehash !== undefined) await tx.passwords.replaceHash(current.memberPasswordId, current, proof.rehash, at);
     if (!member.isLocked) return member;
     return (await tx.members.setMemberLock(member.organizationId, member.memberId, null, at)) ?? member;
@@ -189,14 +205,30 @@ export class MemberPasswords {
    * cross-organization passwords, the address's members in every other organization get it too.
    * Returns the member as now stored, or undefined when they are deleted.
    */
-  async savePassword(tx: PasswordPorts, context: OperationContext, member: Member, hash: PasswordHash, how: string): Promise<Member | undefined> {
+  async savePassword(
+    tx: PasswordPorts,
+    context: OperationContext,
+    member: Member,
+    hash: PasswordHash,
+    how: string,
+    options: SaveOptions = {},
+  ): Promise<Member | undefined> {
     const updated = await this.#saveOne(tx, context, member, hash, how);
-    if (updated === undefined || !this.#settings.crossOrgPasswordsEnabled) return updated;
-    // One password per address: the address's members in other organizations get the same hash.
-    // Their rows are written in member-id order, so two such writes for one address take their
-    // row locks in the same order.
+    // One password per address, but only from an address the member proved (a mailed link, a
+    // migration by the backend): an organization that merely names someone's address must not set
+    // that person's password everywhere.
+    if (updated === undefined || !this.#settings.crossOrgPasswordsEnabled || !(updated.emailAddressVerified || options.addressProved === true)) return updated;
     const others = (await tx.members.findLiveMembersByEmail(member.emailAddress)).filter((other) => other.memberId !== member.memberId);
-    for (const other of others.sort((a, b) => (a.memberId < b.memberId ? -1 : 1))) await this.#saveOne(tx, context, other, hash, `${how}_cross_org`);
+    // Each other member's organization (shared) and then the member (for update), as every
+    // transaction on them locks them, in member-id order. Two changes of one address started from
+    // different organizations can still lock each other's members in opposite orders: PostgreSQL
+    // then aborts one, and the store runs it again once the other has committed (store.ts).
+    for (const other of others.sort((a, b) => (a.memberId < b.memberId ? -1 : 1))) {
+      const organization = await tx.organizations.findOrganization(other.organizationId, FOR_SHARE);
+      const locked = organization === undefined ? undefined : await tx.members.findMemberById(other.memberId, FOR_UPDATE);
+      if (locked === undefined || locked.status === 'deleted' || locked.emailAddress !== member.emailAddress) continue;
+      if ((await this.#saveOne(tx, context, locked, hash, `${how}_cross_org`)) !== undefined) await options.alsoChanged?.(locked);
+    }
     return updated;
   }
 
@@ -251,23 +283,54 @@ export class MemberPasswords {
     return organizationId === null || this.#settings.crossOrgPasswordsEnabled ? ACROSS_ORGANIZATIONS : organizationId;
   }
 
-  /** Refuses a locked address before any hashing, auditing the refused attempt (not counted: the lock stands as it is). */
-  async #refuseIfLockedAudited(context: OperationContext, scope: FailureScope, member: Member | undefined): Promise<void> {
-    const failures = await this.#store.passwords.findFailures(this.#failureKey(scope.organization?.organizationId ?? null), scope.emailAddress);
+  /**
+   * Counts the attempt before its password is checked, in one atomic statement, and refuses it
+   * (429 `user_lock_limit_reached`, audited) when the address is locked or the attempts already
+   * under way reach the threshold. Counting first is what makes the lock hold under concurrency:
+   * of a burst of guesses, only `userLockThreshold` are ever checked, and since an admitted one is
+   * never refused afterwards by a lock the others set, no answer tells which guess was right. A
+   * right password forgets the count (`confirm`); a wrong one leaves it and, at the threshold,
+   * sets the lock (`#fail`).
+   */
+  async #admit(context: OperationContext, scope: FailureScope, member: Member | undefined): Promise<void> {
+    const now = this.#clock.now();
+    const counted = await this.#store.passwords.countAttempt(this.#failureKey(scope.organization?.organizationId ?? null), scope.emailAddress, toTimestamp(now));
+    const lockLeft = counted.lockExpiresAt === null ? 0 : Date.parse(counted.lockExpiresAt) - now.getTime();
+    if (lockLeft <= 0 && counted.failedAttempts <= this.#settings.userLockThreshold) return;
+    // Past the threshold without a lock yet: the attempts ahead are still being checked; one that
+    // fails sets the lock, one that succeeds forgets the count. Either way, try again in a moment.
+    const error = new UserLockedError(lockLeft > 0 ? Math.ceil(lockLeft / 1000) : 1);
+    await this.#store.transaction((tx) =>
+      this.#recordRefusal(tx, context, scope, member, 'locked', error.code, counted.lockExpiresAt === null ? {} : { locked_until: counted.lockExpiresAt }),
+    );
+    throw error;
+  }
+
+  /**
+   * An organization whose `auth_methods` exclude passwords refuses a password sign-in before any
+   * hashing (403, audited), for every address but a break-glass member's: refusing only after a
+   * right password would tell which guess was right, and refusing unknown addresses alike keeps
+   * them from being told apart from members.
+   */
+  async #refuseIfRestricted(context: OperationContext, scope: FailureScope & { readonly organization: Organization }, member: Member | undefined): Promise<void> {
     try {
-      this.#refuseIfLocked(failures);
+      checkMethodAllowed(scope.organization, member, 'password');
     } catch (error) {
-      if (!(error instanceof UserLockedError)) throw error;
-      await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, 'locked', error.code, { locked_until: failures?.lockExpiresAt }));
+      if (!isDomainError(error)) throw error;
+      await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, 'method_not_allowed', error.code));
       throw error;
     }
   }
 
-  #refuseIfLocked(failures: PasswordFailures | undefined): void {
-    const now = this.#clock.now().getTime();
-    if (failures?.lockExpiresAt == null) return;
-    const left = Date.parse(failures.lockExpiresAt) - now;
-    if (left > 0) throw new UserLockedError(Math.ceil(left / 1000));
+  /**
+   * Verifies, then spends a decoy verification too when the stored hash is not our own argon2id (a
+   * migrated md5 checks in microseconds): a sign-in never takes less than one argon2id
+   * verification, whichever hash the address has, or whether it has one.
+   */
+  async #verifyPadded(stored: StoredPassword, password: string): Promise<PasswordCheck> {
+    const check = await this.#hashing.verify(stored, password);
+    if (stored.hashType !== 'argon_2id' || stored.config !== null) await this.#hashing.verifyNothing(password);
+    return check;
   }
 
   /** The project's checks of a right password: breached (with a breach source), or below the policy (validate on authentication). */
@@ -285,14 +348,19 @@ export class MemberPasswords {
     }
     const why = strength.breachedPassword ? 'breached_password' : validateOnAuthentication && !strength.validPassword ? 'below_policy' : undefined;
     if (why === undefined) return;
-    await this.#store.transaction((tx) => this.#recordRefusal(tx, context, scope, member, why, 'member_reset_password'));
+    await this.#store.transaction(async (tx) => {
+      // The password was right: the attempt is no failure toward the lock (#admit counted it).
+      await tx.passwords.clearFailures(this.#failureKey(scope.organization?.organizationId ?? null), scope.emailAddress);
+      await this.#recordRefusal(tx, context, scope, member, why, 'member_reset_password');
+    });
     throw passwordError('member_reset_password');
   }
 
   /**
-   * A wrong password (or none to check): counted for the address in a transaction of its own,
-   * locking it at the threshold (and the member's lock columns, when there is a member), with the
-   * refusal's audit event; then the one answer for all three cases.
+   * A wrong password (or none to check), already counted by #admit: in a transaction of its own,
+   * the address is locked when its count has reached the threshold (and the member's lock columns
+   * set, when there is a member), with the refusal's audit event; then the one answer for all three
+   * cases.
    */
   async #fail(context: OperationContext, scope: FailureScope, member: Member | undefined, why: string): Promise<never> {
     const now = this.#clock.now();
@@ -300,19 +368,18 @@ export class MemberPasswords {
     const key = this.#failureKey(scope.organization?.organizationId ?? null);
     await this.#store.transaction(async (tx) => {
       // The member's row before the address's failures: the order a sign-in takes them in (its
-      // verifier locks the member, then confirm reads the failures). The other order deadlocks on
+      // verifier locks the member, then confirm clears the failures). The other order deadlocks on
       // PostgreSQL when a wrong and a right password for one member meet.
       if (member !== undefined) await tx.members.findMemberById(member.memberId, FOR_UPDATE);
+      // This attempt was counted when it was admitted (#admit); a right one since may have cleared it.
       const failures = await tx.passwords.findFailures(key, scope.emailAddress);
-      // A lock that expired starts the count again.
-      const expired = failures?.lockExpiresAt != null && failures.lockExpiresAt <= at;
-      const count = (failures === undefined || expired ? 0 : failures.failedAttempts) + 1;
-      const locks = count >= this.#settings.userLockThreshold;
-      const lock = locks ? { createdAt: at, expiresAt: toTimestamp(new Date(now.getTime() + this.#settings.userLockTtlSeconds * 1000)) } : null;
-      await tx.passwords.saveFailures(
-        { organizationId: key, emailAddress: scope.emailAddress, failedAttempts: count, lockedAt: lock?.createdAt ?? null, lockExpiresAt: lock?.expiresAt ?? null },
-        at,
-      );
+      const count = failures?.failedAttempts ?? 0;
+      const alreadyLocked = failures?.lockExpiresAt != null && failures.lockExpiresAt > at;
+      const lock =
+        failures !== undefined && !alreadyLocked && count >= this.#settings.userLockThreshold
+          ? { createdAt: at, expiresAt: toTimestamp(new Date(now.getTime() + this.#settings.userLockTtlSeconds * 1000)) }
+          : null;
+      if (failures !== undefined && lock !== null) await tx.passwords.saveFailures({ ...failures, lockedAt: lock.createdAt, lockExpiresAt: lock.expiresAt }, at);
       if (lock !== null && member !== undefined) await tx.members.setMemberLock(member.organizationId, member.memberId, lock, at);
       await this.#recordRefusal(tx, context, scope, member, why, 'unauthorized_credentials', { failed_attempts: count, ...(lock !== null && { locked_until: lock.expiresAt }) });
     });
@@ -347,6 +414,14 @@ export class MemberPasswords {
       details: { method: scope.method, why, error_type: errorType, ...(scope.organization === null && { email_address: scope.emailAddress }), ...extra },
     });
   }
+}
+
+/** What else a password change does to the address's members in other organizations (cross-organization passwords). */
+export interface SaveOptions {
+  /** The caller proved the address just now (a mailed reset token), whatever the member's `email_address_verified` says. */
+  readonly addressProved?: boolean;
+  /** Called in the transaction for each other member whose password changed with it (a reset ends their sessions too). */
+  readonly alsoChanged?: (member: Member) => Promise<void>;
 }
 
 /** Whose failures: an address in an organization, or across organizations (null). */

@@ -4,12 +4,13 @@ import { FOR_UPDATE } from '../common/read-for-update.js';
 import type { StorePorts } from '../ports.js';
 
 /**
- * Passwords die with their member or organization, inside that change's transaction: a deleted
- * member's password (and its address's failed attempts) would otherwise come back with a
- * reactivation, or sign in a new member given the same address.
+ * Passwords die with their member, their member's address or their organization, inside that
+ * change's transaction: a deleted member's password (and its address's failed attempts) would
+ * otherwise come back with a reactivation, or sign in a new member given the same address.
  */
 export interface PasswordEventHandlers {
   readonly memberDeleted: DomainEventHandler<StorePorts, 'member.deleted'>;
+  readonly memberEmailChanged: DomainEventHandler<StorePorts, 'member.email_changed'>;
   readonly organizationDeleted: DomainEventHandler<StorePorts, 'organization.deleted'>;
 }
 
@@ -23,6 +24,17 @@ export function passwordEventHandlers(clock: Clock): PasswordEventHandlers {
       if (member.memberPasswordId !== '' || member.isLocked) await tx.members.clearPasswordState(event.organizationId, member.memberId, toTimestamp(clock.now()));
       // The address's count starts again: a new member with it must not inherit a lock.
       await tx.passwords.clearFailures(event.organizationId, member.emailAddress);
+    },
+    async memberEmailChanged(tx, _context, event) {
+      // A password belongs to an address: kept across a change, it would let whoever may change
+      // addresses (an organization's admin) give someone else's address a password they know, which
+      // with cross-organization passwords signs in to that person's other organizations. The member
+      // sets a new one by a reset mailed to the new address.
+      const member = await tx.members.findMemberById(event.memberId, FOR_UPDATE);
+      await tx.passwords.deletePassword(event.memberId);
+      if (member !== undefined && (member.memberPasswordId !== '' || member.isLocked)) {
+        await tx.members.clearPasswordState(event.organizationId, member.memberId, toTimestamp(clock.now()));
+      }
     },
     async organizationDeleted(tx, _context, event) {
       await tx.passwords.deletePasswordsForOrganization(event.organizationId);

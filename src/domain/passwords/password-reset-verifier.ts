@@ -122,13 +122,18 @@ export class PasswordResetVerifier implements SignInVerifier<StorePorts> {
     }
     this.verified = { organizationId: credential.organizationId, memberId: credential.memberId };
     const at = toTimestamp(this.#clock.now());
-    const saved = await this.#passwords.savePassword(tx, context, member, this.#input.hash, 'email_reset');
-    if (saved === undefined) throw gone('member_deleted');
-    const settled = saved.status === 'active' && saved.emailAddressVerified;
-    const activated = settled ? saved : await tx.members.markSignedInByEmail(organization.organizationId, member.memberId, at);
+    // The mailed token proves the address: a cross-organization password is set for the address's
+    // other members too (MemberPasswords.savePassword), whose sessions end with it.
+    const settled = member.status === 'active' && member.emailAddressVerified;
+    const activated = settled ? member : await tx.members.markSignedInByEmail(organization.organizationId, member.memberId, at);
     if (activated === undefined) throw gone('member_deleted');
-    await this.#revokeSessions(tx, context, activated);
-    return { member: activated, organization, factor: passwordFactor(at), signInMethod: PASSWORD_EMAIL_RESET };
+    const saved = await this.#passwords.savePassword(tx, context, activated, this.#input.hash, 'email_reset', {
+      addressProved: true,
+      alsoChanged: (other) => this.#sessions.revokeMemberSessionsIn(tx, context, other),
+    });
+    if (saved === undefined) throw gone('member_deleted');
+    await this.#revokeSessions(tx, context, saved);
+    return { member: saved, organization, factor: passwordFactor(at), signInMethod: PASSWORD_EMAIL_RESET };
   }
 
   /** Every live session of the member ends, but the one presented with the reset, which gets the password factor (sessions.reset keeps its own the same way). */

@@ -99,7 +99,7 @@ export class PasswordsService {
   readonly #passwords: MemberPasswords;
   readonly #hashing: Pick<PasswordHashing, 'checkMigratedHash'>;
   readonly #migration: PasswordMigration;
-  readonly #sessions: Pick<SessionsService, 'resolveLive' | 'issueJwt' | 'revokeSessionsIn'>;
+  readonly #sessions: Pick<SessionsService, 'resolveLive' | 'issueJwt' | 'revokeSessionsIn' | 'revokeMemberSessionsIn'>;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
 
@@ -109,7 +109,7 @@ export class PasswordsService {
     passwords: MemberPasswords;
     hashing: Pick<PasswordHashing, 'checkMigratedHash'>;
     migration: PasswordMigration;
-    sessions: Pick<SessionsService, 'resolveLive' | 'issueJwt' | 'revokeSessionsIn'>;
+    sessions: Pick<SessionsService, 'resolveLive' | 'issueJwt' | 'revokeSessionsIn' | 'revokeMemberSessionsIn'>;
     clock: Clock;
     audit: AuditRecorder;
   }) {
@@ -155,7 +155,7 @@ export class PasswordsService {
       const newHash = hash;
       const keptId = kept;
       return async (tx, context, member) => {
-        const saved = await this.#passwords.savePassword(tx, context, member, newHash, 'existing_password_reset');
+        const saved = await this.#passwords.savePassword(tx, context, member, newHash, 'existing_password_reset', { alsoChanged: (other) => this.#endAllSessions(tx, context, other) });
         if (saved === undefined) throw new PasswordSignInRefusal(memberError('member_not_found'), 'member_deleted');
         await this.#endOtherSessions(tx, context, saved, keptId, 'existing_password_reset');
         return saved;
@@ -189,7 +189,7 @@ export class PasswordsService {
       const member = locked === undefined ? undefined : await tx.members.findMemberById(presented.member.memberId, FOR_UPDATE);
       if (locked === undefined || member === undefined || member.status === 'deleted') throw sessionError('session_not_found');
       checkMethodAllowed(locked, member, 'password');
-      const saved = await this.#passwords.savePassword(tx, context, member, hash, 'session_reset');
+      const saved = await this.#passwords.savePassword(tx, context, member, hash, 'session_reset', { alsoChanged: (other) => this.#endAllSessions(tx, context, other) });
       if (saved === undefined) throw sessionError('session_not_found');
       const at = toTimestamp(this.#clock.now());
       // As stored now: a revocation or another reset that committed meanwhile wins.
@@ -278,6 +278,8 @@ export class PasswordsService {
   /** The live member with this address named by organization and/or member id (or external id), unlocked; member_not_found otherwise. */
   async #namedMember(tx: StorePorts, emailAddress: string, organizationId: string | undefined, memberId: string | undefined): Promise<Member> {
     const byId = organizationId === undefined && memberId !== undefined ? await tx.members.findMemberById(memberId) : undefined;
+    // Only a member id, naming nobody: the member is what was not found.
+    if (organizationId === undefined && byId === undefined) throw memberError('member_not_found');
     const organization = await requireOrganization(tx, organizationId ?? byId?.organizationId ?? '');
     const found =
       memberId === undefined
@@ -332,6 +334,11 @@ export class PasswordsService {
       occurredAt: at,
       details: { how, revoked_member_session_ids: revoked, ...(kept !== undefined && { kept_member_session_id: kept }) },
     });
+  }
+
+  /** Every session of the address's member in another organization ends with the password they shared (cross-organization passwords). */
+  async #endAllSessions(tx: StorePorts, context: OperationContext, member: Member): Promise<void> {
+    await this.#sessions.revokeMemberSessionsIn(tx, context, member);
   }
 
   async #applySessionChanges(

@@ -32,10 +32,19 @@ export interface PasswordsStore {
   deletePassword(memberId: string): Promise<boolean>;
   /** Deletes the passwords of every member of the organization, and its addresses' failures (deleted). */
   deletePasswordsForOrganization(organizationId: string): Promise<void>;
-  /** The failures recorded for this address in this organization, locked for update; undefined when none. */
+  /** The failures recorded for this address under `key` (an organization's id, or '' across organizations), locked for update; undefined when none. */
   findFailures(organizationId: string, emailAddress: string): Promise<PasswordFailures | undefined>;
+  /**
+   * Counts one more attempt for the address, in one atomic statement, before its password is
+   * checked, and returns the row as now stored: a lock that expired by `at` is forgotten and the
+   * count starts again at 1; while a lock holds, the count stays as it is. Concurrent attempts
+   * therefore each get their own count, and none is lost.
+   */
+  countAttempt(key: string, emailAddress: string, at: string): Promise<PasswordFailures>;
   /** Writes the failures of an address (insert or replace). */
   saveFailures(failures: PasswordFailures, at: string): Promise<void>;
   /** Forgets the failures of an address (a successful sign-in or reset). */
   clearFailures(organizationId: string, emailAddress: string): Promise<void>;
+  /** Deletes failure rows untouched since `before` whose lock (if any) has ended by then; returns how many (the expiry sweeper). */
+  deleteStaleFailures(before: string): Promise<number>;
 }

@@ -52,7 +52,9 @@ export class MembersSqlStore implements MembersStore {
       .selectAll()
       .where('organization_id', '=', organizationId)
       .where('email_address', '=', emailAddress)
-      .where('status', '<>', 'deleted')
+      // A literal, not a parameter: SQLite uses the partial index members_live_email (status <> 'deleted')
+      // only when it can prove the condition at prepare time, and re-prepares a bound one at every call.
+      .where('status', '<>', sql.lit('deleted'))
       .executeTakeFirst();
     return row === undefined ? undefined : fromRow(row);
   }

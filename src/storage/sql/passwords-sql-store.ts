@@ -1,8 +1,8 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
 import type { PasswordFailures, PasswordsStore } from '../../domain/passwords/passwords-store.js';
 import type { PasswordHash, PasswordHashConfig, PasswordHashType, StoredPassword } from '../../domain/passwords/stored-password.js';
-import type { Database, MemberPasswordRow } from '../database.js';
+import type { Database, MemberPasswordRow, PasswordFailureRow } from '../database.js';
 import type { Dialect } from '../store.js';
 import { fromJson, toJson } from './json-column.js';
 
@@ -71,14 +71,35 @@ export class PasswordsSqlStore implements PasswordsStore {
     let select = this.#db.selectFrom('password_failures').selectAll().where('organization_id', '=', organizationId).where('email_address', '=', emailAddress);
     if (this.#dialect === 'postgres') select = select.forUpdate();
     const row = await select.executeTakeFirst();
-    if (row === undefined) return undefined;
-    return {
-      organizationId: row.organization_id,
-      emailAddress: row.email_address,
-      failedAttempts: Number(row.failed_attempts),
-      lockedAt: row.locked_at,
-      lockExpiresAt: row.lock_expires_at,
-    };
+    return row === undefined ? undefined : failuresFromRow(row);
+  }
+
+  async countAttempt(key: string, emailAddress: string, at: string): Promise<PasswordFailures> {
+    // In the update, `password_failures.<column>` is the row as stored (both dialects).
+    const expired = sql<boolean>`password_failures.lock_expires_at is not null and password_failures.lock_expires_at <= ${at}`;
+    const row = await this.#db
+      .insertInto('password_failures')
+      .values({ organization_id: key, email_address: emailAddress, failed_attempts: 1, locked_at: null, lock_expires_at: null, updated_at: at })
+      .onConflict((conflict) =>
+        conflict.columns(['organization_id', 'email_address']).doUpdateSet({
+          failed_attempts: sql<number>`case when ${expired} then 1 when password_failures.lock_expires_at is not null then password_failures.failed_attempts else password_failures.failed_attempts + 1 end`,
+          locked_at: sql<string | null>`case when ${expired} then null else password_failures.locked_at end`,
+          lock_expires_at: sql<string | null>`case when ${expired} then null else password_failures.lock_expires_at end`,
+          updated_at: at,
+        }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return failuresFromRow(row);
+  }
+
+  async deleteStaleFailures(before: string): Promise<number> {
+    const result = await this.#db
+      .deleteFrom('password_failures')
+      .where('updated_at', '<', before)
+      .where((eb) => eb.or([eb('lock_expires_at', 'is', null), eb('lock_expires_at', '<', before)]))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async saveFailures(failures: PasswordFailures, at: string): Promise<void> {
@@ -93,6 +114,16 @@ export class PasswordsSqlStore implements PasswordsStore {
   async clearFailures(organizationId: string, emailAddress: string): Promise<void> {
     await this.#db.deleteFrom('password_failures').where('organization_id', '=', organizationId).where('email_address', '=', emailAddress).execute();
   }
+}
+
+function failuresFromRow(row: Selectable<PasswordFailureRow>): PasswordFailures {
+  return {
+    organizationId: row.organization_id,
+    emailAddress: row.email_address,
+    failedAttempts: Number(row.failed_attempts),
+    lockedAt: row.locked_at,
+    lockExpiresAt: row.lock_expires_at,
+  };
 }
 
 function configColumn(config: PasswordHashConfig | null): string | null {

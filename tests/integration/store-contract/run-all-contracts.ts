@@ -6,6 +6,7 @@ import { describeImpersonationStoreContract } from './impersonation-store.contra
 import { describeMembersStoreContract } from './members-store.contract.js';
 import { describeOperatorsStoreContract } from './operators-store.contract.js';
 import { describeOrganizationsStoreContract } from './organizations-store.contract.js';
+import { describePasswordsStoreContract } from './passwords-store.contract.js';
 import { describeProjectsStoreContract } from './projects-store.contract.js';
 import { describeRateLimitsStoreContract } from './rate-limits-store.contract.js';
 import { describeSessionsStoreContract } from './sessions-store.contract.js';
@@ -26,4 +27,5 @@ export function describeAllStoreContracts(factory: StoreFactory): void {
   describeAuditSearchContract(factory);
   describeRateLimitsStoreContract(factory);
   describeEmailCredentialsStoreContract(factory);
+  describePasswordsStoreContract(factory);
 }

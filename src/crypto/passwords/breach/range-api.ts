@@ -34,20 +34,20 @@ export class RangeApiBreachedPasswords implements BreachRangeSource {
     });
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => undefined);
-      throw new Error(`the breach range API answered ${response.status} for range ${prefix}`);
+      throw new Error(`the breach range API answered ${response.status}`);
     }
-    return rangeListsSuffix(await boundedText(response, prefix), suffix);
+    return rangeListsSuffix(await boundedText(response), suffix);
   }
 }
 
-async function boundedText(response: Response, prefix: string): Promise<string> {
+async function boundedText(response: Response): Promise<string> {
   if (response.body === null) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of response.body) {
     size += chunk.byteLength;
     // Leaving the loop by throwing cancels the rest of the body.
-    if (size > MAX_RANGE_BYTES) throw new Error(`the breach range API answered more than ${MAX_RANGE_BYTES} bytes for range ${prefix}`);
+    if (size > MAX_RANGE_BYTES) throw new Error(`the breach range API answered more than ${MAX_RANGE_BYTES} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

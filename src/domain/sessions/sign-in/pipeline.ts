@@ -153,7 +153,8 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     const given = request.presentedIntermediate;
     const intermediate = given === undefined ? undefined : { token: given.token, session: await this.#lockIntermediate(tx, given.intermediateSession, verified, at) };
     const added = isExchange(verified) ? verified.carriedFactors : [verified.factor];
-    const factors = added.reduce((merged, factor) => withFactor(merged, factor), intermediate?.session.authenticationFactors ?? []);
+    const carried = intermediate === undefined ? [] : factorsInto(intermediate.session, organization.organizationId);
+    const factors = added.reduce((merged, factor) => withFactor(merged, factor), carried);
     const primaryRequired = isExchange(verified) ? verified.primaryRequired : null;
     if (isExchange(verified) && primaryRequired === null && factors.length === 0) throw new Error('an exchange with no factor must require a primary factor');
     if (primaryRequired !== null || requiresMfa(verified)) {
@@ -361,6 +362,17 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
 function requiresMfa<Tx>(verified: Verified<Tx>): boolean {
   if (!isExchange(verified) && verified.satisfiesMfa === true) return false;
   return verified.organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' || verified.member.mfaEnrolled;
+}
+
+/**
+ * The factors of an intermediate session that count in `organizationId`: all of them, except that
+ * a password proved in another organization stays there. A password is one organization's secret
+ * unless the project shares it across organizations, and then the discovery password sign-in, bound
+ * to no organization, is how it travels.
+ */
+function factorsInto(intermediate: IntermediateSession, organizationId: string): readonly AuthenticationFactor[] {
+  if (intermediate.organizationId === null || intermediate.organizationId === organizationId) return intermediate.authenticationFactors;
+  return intermediate.authenticationFactors.filter((factor) => factor.type !== 'password');
 }
 
 /** The member's own intermediate session, or one that proved only this member's address (discovery). */
