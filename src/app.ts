@@ -41,7 +41,7 @@ export interface AppOptions {
   /** Redirect URLs from configuration (UNDERSTUDY_REDIRECT_URLS, redirect_urls); none when omitted. */
   readonly redirectUrls?: readonly RedirectUrl[];
   /** Password policy, argon2id cost, hashing bounds, breach source; defaults when omitted. */
-  readonly passwords?: Omit<PasswordOptions, 'onBreachSourceFailure'>;
+  readonly passwords?: Omit<PasswordOptions, 'onBreachSourceFailure' | 'onStrengthCheckFailure'>;
 }
 
 export interface App {
@@ -65,7 +65,11 @@ export function createApp(options: AppOptions): App {
     mail: { ...options.mail, logger: options.logger },
     ...(options.redirectUrls && { redirectUrls: options.redirectUrls }),
     ...(options.passwords && {
-      passwords: { ...options.passwords, onBreachSourceFailure: (error: unknown) => options.logger.warn({ err: error }, 'the password breach source could not answer') },
+      passwords: {
+        ...options.passwords,
+        onBreachSourceFailure: (error: unknown) => options.logger.warn({ err: error }, 'the password breach source could not answer'),
+        onStrengthCheckFailure: (error: unknown) => options.logger.warn({ err: error }, 'a password strength check worker failed'),
+      },
     }),
   });
   const http = createHttpServer({

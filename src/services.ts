@@ -115,6 +115,8 @@ export interface PasswordOptions {
   readonly breachRangeApiUrl?: string | undefined;
   /** Told when the breach source cannot answer (for the log). */
   readonly onBreachSourceFailure?: ((error: unknown) => void) | undefined;
+  /** Told when a zxcvbn worker fails or exits (for the log). */
+  readonly onStrengthCheckFailure?: ((error: unknown) => void) | undefined;
 }
 
 /**
@@ -186,7 +188,8 @@ export function createServices(options: {
   events.subscribe('member.email_changed', endEmailCredentials.memberEmailChanged);
   events.subscribe('organization.deleted', endEmailCredentials.organizationDeleted);
   // Passwords die with their member, its address or its organization (the member row is locked already).
-  const endPasswords = passwordEventHandlers(clock);
+  // memberPasswords is built below; the handlers run only once services exist.
+  const endPasswords = passwordEventHandlers(clock, { deletePassword: (tx, context, member, how) => memberPasswords.deletePassword(tx, context, member, how) });
   events.subscribe('member.deleted', endPasswords.memberDeleted);
   events.subscribe('member.email_changed', endPasswords.memberEmailChanged);
   events.subscribe('organization.deleted', endPasswords.organizationDeleted);
@@ -206,7 +209,7 @@ export function createServices(options: {
     settings: passwordOptions.settings,
     breached: createBreachedPasswords({ rangesDir: passwordOptions.breachRangesDir, rangeApiUrl: passwordOptions.breachRangeApiUrl }),
     // zxcvbn off the event loop: one lazily started worker and a bounded queue (429 past it).
-    zxcvbn: new ZxcvbnWorkerPool(),
+    zxcvbn: new ZxcvbnWorkerPool({ onFailure: passwordOptions.onStrengthCheckFailure }),
     onBreachSourceFailure: passwordOptions.onBreachSourceFailure,
   });
   const discovery = new DiscoveryService({ store, proofs: emailProofs, sessions, mail: mailServices.mail, redirectUrls, clock, random, ids, audit });

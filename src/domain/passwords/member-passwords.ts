@@ -42,6 +42,9 @@ export interface PasswordProof {
  */
 export const ACROSS_ORGANIZATIONS = '';
 
+/** Migrated hash types that check far faster than argon2id, padded by a decoy verification. */
+const CHEAP_HASH_TYPES: ReadonlySet<string> = new Set(['md_5', 'sha_1', 'sha_512', 'phpass']);
+
 /** Hours after their last attempt that an address's failures are forgotten (once its lock ended). */
 export const STALE_FAILURES_HOURS = 24;
 
@@ -188,6 +191,16 @@ export class MemberPasswords {
   }
 
   /**
+   * A right password whose sign-in was then refused for a reason its answer shows (a weak new
+   * password, bad session options, a full hashing queue): the attempt is no failure, so its count
+   * is forgotten, in a transaction of its own. Refusals that answer like a wrong password (a
+   * member not yet active, a password changed meanwhile) are not forgiven: they must look like one.
+   */
+  async forgive(proof: PasswordProof): Promise<void> {
+    await this.#store.passwords.clearFailures(this.#failureKey(proof.member.organizationId), proof.member.emailAddress);
+  }
+
+  /**
    * A new password judged by the project's policy (zxcvbn or LUDS) and, when the project checks
    * breaches on creation, the breach source: `weak_password` or `breached_password` otherwise.
    * Then hashed (outside any transaction), ready for `savePassword`.
@@ -214,6 +227,8 @@ export class MemberPasswords {
     options: SaveOptions = {},
   ): Promise<Member | undefined> {
     const updated = await this.#saveOne(tx, context, member, hash, how);
+    if (updated !== undefined) await tx.passwords.clearFailures(this.#failureKey(member.organizationId), member.emailAddress);
+    if (options.thisMemberOnly === true) return updated;
     // One password per address, but only from an address the member proved (a mailed link, a
     // migration by the backend): an organization that merely names someone's address must not set
     // that person's password everywhere.
@@ -244,7 +259,6 @@ export class MemberPasswords {
       updatedAt: at,
     };
     await tx.passwords.savePassword(stored);
-    await tx.passwords.clearFailures(this.#failureKey(member.organizationId), member.emailAddress);
     let updated = await tx.members.setMemberPasswordId(member.organizationId, member.memberId, stored.memberPasswordId, at);
     if (updated?.isLocked === true) updated = await tx.members.setMemberLock(member.organizationId, member.memberId, null, at);
     if (updated === undefined) return undefined;
@@ -285,25 +299,31 @@ export class MemberPasswords {
 
   /**
    * Counts the attempt before its password is checked, in one atomic statement, and refuses it
-   * (429 `user_lock_limit_reached`, audited) when the address is locked or the attempts already
-   * under way reach the threshold. Counting first is what makes the lock hold under concurrency:
-   * of a burst of guesses, only `userLockThreshold` are ever checked, and since an admitted one is
-   * never refused afterwards by a lock the others set, no answer tells which guess was right. A
-   * right password forgets the count (`confirm`); a wrong one leaves it and, at the threshold,
-   * sets the lock (`#fail`).
+   * (429 `user_lock_limit_reached`, audited) when the address is locked, or when the attempts
+   * counted before it reach the threshold (which locks it from this one on). Counting first is
+   * what makes the lock hold under concurrency: of a burst of guesses, only `userLockThreshold`
+   * are ever checked, and since an admitted one is never refused afterwards by a lock the others
+   * set, no answer tells which guess was right. A right password forgets the count (`confirm`, or
+   * `forgive` when the sign-in is refused for another reason); a wrong one leaves it and, at the
+   * threshold, sets the lock (`#fail`).
    */
   async #admit(context: OperationContext, scope: FailureScope, member: Member | undefined): Promise<void> {
     const now = this.#clock.now();
-    const counted = await this.#store.passwords.countAttempt(this.#failureKey(scope.organization?.organizationId ?? null), scope.emailAddress, toTimestamp(now));
+    const counted = await this.#store.passwords.countAttempt(this.#failureKey(scope.organization?.organizationId ?? null), scope.emailAddress, toTimestamp(now), {
+      threshold: this.#settings.userLockThreshold,
+      expiresAt: this.#lockEnd(now),
+    });
     const lockLeft = counted.lockExpiresAt === null ? 0 : Date.parse(counted.lockExpiresAt) - now.getTime();
-    if (lockLeft <= 0 && counted.failedAttempts <= this.#settings.userLockThreshold) return;
-    // Past the threshold without a lock yet: the attempts ahead are still being checked; one that
-    // fails sets the lock, one that succeeds forgets the count. Either way, try again in a moment.
-    const error = new UserLockedError(lockLeft > 0 ? Math.ceil(lockLeft / 1000) : 1);
+    if (lockLeft <= 0) return;
+    const error = new UserLockedError(Math.ceil(lockLeft / 1000));
     await this.#store.transaction((tx) =>
       this.#recordRefusal(tx, context, scope, member, 'locked', error.code, counted.lockExpiresAt === null ? {} : { locked_until: counted.lockExpiresAt }),
     );
     throw error;
+  }
+
+  #lockEnd(now: Date): string {
+    return toTimestamp(new Date(now.getTime() + this.#settings.userLockTtlSeconds * 1000));
   }
 
   /**
@@ -323,13 +343,14 @@ export class MemberPasswords {
   }
 
   /**
-   * Verifies, then spends a decoy verification too when the stored hash is not our own argon2id (a
-   * migrated md5 checks in microseconds): a sign-in never takes less than one argon2id
-   * verification, whichever hash the address has, or whether it has one.
+   * Verifies, then spends a decoy verification too when the stored hash is of a type that checks in
+   * microseconds (a migrated md5): a sign-in never takes much less than one argon2id verification,
+   * whichever hash the address has, or whether it has one. (Slow migrated hashes, bcrypt say, are
+   * not padded: they take about as long already, and padding them would make them stand out.)
    */
   async #verifyPadded(stored: StoredPassword, password: string): Promise<PasswordCheck> {
     const check = await this.#hashing.verify(stored, password);
-    if (stored.hashType !== 'argon_2id' || stored.config !== null) await this.#hashing.verifyNothing(password);
+    if (CHEAP_HASH_TYPES.has(stored.hashType)) await this.#hashing.verifyNothing(password);
     return check;
   }
 
@@ -341,9 +362,10 @@ export class MemberPasswords {
     try {
       strength = await this.#strength.check(password, { userInputs: [member.emailAddress, member.name], checkBreach: checkBreachOnAuthentication });
     } catch (error) {
-      // The breach source cannot answer (logged where it failed): the password was right, and a
-      // source that is down must not lock every member out. A new password is refused instead.
-      if (isDomainError(error) && error.code === 'server_unavailable') return;
+      // The breach source cannot answer, or the strength checker is full (logged where it failed):
+      // the password was right, and checks that cannot run now must not lock every member out. A
+      // new password is refused instead.
+      if (isDomainError(error) && (error.code === 'server_unavailable' || error.code === 'too_many_requests')) return;
       throw error;
     }
     const why = strength.breachedPassword ? 'breached_password' : validateOnAuthentication && !strength.validPassword ? 'below_policy' : undefined;
@@ -375,10 +397,7 @@ export class MemberPasswords {
       const failures = await tx.passwords.findFailures(key, scope.emailAddress);
       const count = failures?.failedAttempts ?? 0;
       const alreadyLocked = failures?.lockExpiresAt != null && failures.lockExpiresAt > at;
-      const lock =
-        failures !== undefined && !alreadyLocked && count >= this.#settings.userLockThreshold
-          ? { createdAt: at, expiresAt: toTimestamp(new Date(now.getTime() + this.#settings.userLockTtlSeconds * 1000)) }
-          : null;
+      const lock = failures !== undefined && !alreadyLocked && count >= this.#settings.userLockThreshold ? { createdAt: at, expiresAt: this.#lockEnd(now) } : null;
       if (failures !== undefined && lock !== null) await tx.passwords.saveFailures({ ...failures, lockedAt: lock.createdAt, lockExpiresAt: lock.expiresAt }, at);
       if (lock !== null && member !== undefined) await tx.members.setMemberLock(member.organizationId, member.memberId, lock, at);
       await this.#recordRefusal(tx, context, scope, member, why, 'unauthorized_credentials', { failed_attempts: count, ...(lock !== null && { locked_until: lock.expiresAt }) });
@@ -418,6 +437,8 @@ export class MemberPasswords {
 
 /** What else a password change does to the address's members in other organizations (cross-organization passwords). */
 export interface SaveOptions {
+  /** Only this member, even with cross-organization passwords (passwords.migrate is per organization, as in Stytch). */
+  readonly thisMemberOnly?: boolean;
   /** The caller proved the address just now (a mailed reset token), whatever the member's `email_address_verified` says. */
   readonly addressProved?: boolean;
   /** Called in the transaction for each other member whose password changed with it (a reset ends their sessions too). */

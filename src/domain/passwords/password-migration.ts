@@ -82,14 +82,18 @@ export class PasswordMigration {
     // Checked whether or not the member exists: an import never drops a wrong role silently.
     const roles = input.roles === undefined ? undefined : checkAssignedRoles(input.roles, organization);
     const found = await tx.members.findMemberByEmail(organization.organizationId, given.emailAddress);
-    const existing = found === undefined ? undefined : await tx.members.findMemberById(found.memberId, FOR_UPDATE);
+    const locked = found === undefined ? undefined : await tx.members.findMemberById(found.memberId, FOR_UPDATE);
+    // As locked: a member whose address changed (or who was deleted) since the lookup is not this address's member.
+    const existing = locked !== undefined && locked.emailAddress === given.emailAddress && locked.status !== 'deleted' ? locked : undefined;
     const at = toTimestamp(this.#clock.now());
     const { member, created } =
       existing === undefined || existing.status === 'deleted'
         ? { member: await this.#create(tx, context, organization, given, roles, at), created: true }
         : { member: await this.#update(tx, context, organization, existing, given, roles, at), created: false };
     if (input.hash === undefined) return { member, organization, memberCreated: created };
-    const saved = await this.#passwords.savePassword(tx, context, member, input.hash, 'migrate');
+    // One member per call, as Stytch's migrate is (called once per organization for an address in
+    // several): a migration never overwrites the address's password in other organizations.
+    const saved = await this.#passwords.savePassword(tx, context, member, input.hash, 'migrate', { thisMemberOnly: true });
     if (saved === undefined) throw memberError('member_not_found');
     return { member: saved, organization, memberCreated: created };
   }

@@ -385,13 +385,16 @@ export class PasswordsService {
   ): Promise<AuthOutcome> {
     for (let attempt = 1; ; attempt += 1) {
       const proof = await this.#passwords.prove(context, organization, credentials.emailAddress, credentials.password, credentials.method);
-      const verifier = new PasswordVerifier({ passwords: this.#passwords, clock: this.#clock }, { proof, afterConfirm: await prepare(proof) });
       try {
+        const verifier = new PasswordVerifier({ passwords: this.#passwords, clock: this.#clock }, { proof, afterConfirm: await prepare(proof) });
         return await this.#signIn.signIn(context, verifier, options);
       } catch (error) {
         if (error instanceof PasswordSignInRefusal && error.why === 'password_changed' && attempt === 1) continue;
         const refusal = error instanceof PasswordSignInRefusal ? error : isDomainError(error) ? new PasswordSignInRefusal(error, error.code) : undefined;
         if (refusal === undefined) throw error;
+        // The password was right: a refusal whose answer shows it (a weak new password, bad session
+        // options) forgets the attempt's count; one that answers like a wrong password keeps it.
+        if (refusal.refusal.code !== 'unauthorized_credentials') await this.#passwords.forgive(proof);
         await this.#recordRefusal(context, proof.member, credentials.method, refusal.refusal, refusal.why);
         throw refusal.refusal;
       }

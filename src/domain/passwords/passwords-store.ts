@@ -37,10 +37,12 @@ export interface PasswordsStore {
   /**
    * Counts one more attempt for the address, in one atomic statement, before its password is
    * checked, and returns the row as now stored: a lock that expired by `at` is forgotten and the
-   * count starts again at 1; while a lock holds, the count stays as it is. Concurrent attempts
+   * count starts again at 1; while a lock holds, the count stays as it is; an attempt that takes
+   * the count past `lock.threshold` starts a lock until `lock.expiresAt` (so a count can never stay
+   * past the threshold unlocked, whatever became of the attempts before it). Concurrent attempts
    * therefore each get their own count, and none is lost.
    */
-  countAttempt(key: string, emailAddress: string, at: string): Promise<PasswordFailures>;
+  countAttempt(key: string, emailAddress: string, at: string, lock: { readonly threshold: number; readonly expiresAt: string }): Promise<PasswordFailures>;
   /** Writes the failures of an address (insert or replace). */
   saveFailures(failures: PasswordFailures, at: string): Promise<void>;
   /** Forgets the failures of an address (a successful sign-in or reset). */

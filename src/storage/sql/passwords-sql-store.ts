@@ -74,17 +74,27 @@ export class PasswordsSqlStore implements PasswordsStore {
     return row === undefined ? undefined : failuresFromRow(row);
   }
 
-  async countAttempt(key: string, emailAddress: string, at: string): Promise<PasswordFailures> {
+  async countAttempt(key: string, emailAddress: string, at: string, lock: { readonly threshold: number; readonly expiresAt: string }): Promise<PasswordFailures> {
     // In the update, `password_failures.<column>` is the row as stored (both dialects).
     const expired = sql<boolean>`password_failures.lock_expires_at is not null and password_failures.lock_expires_at <= ${at}`;
+    const held = sql<boolean>`password_failures.lock_expires_at is not null and password_failures.lock_expires_at > ${at}`;
+    // Unlocked, and this attempt takes the count past the threshold: a lock starts now.
+    const starts = sql<boolean>`password_failures.lock_expires_at is null and password_failures.failed_attempts + 1 > ${lock.threshold}`;
     const row = await this.#db
       .insertInto('password_failures')
-      .values({ organization_id: key, email_address: emailAddress, failed_attempts: 1, locked_at: null, lock_expires_at: null, updated_at: at })
+      .values({
+        organization_id: key,
+        email_address: emailAddress,
+        failed_attempts: 1,
+        locked_at: lock.threshold < 1 ? at : null,
+        lock_expires_at: lock.threshold < 1 ? lock.expiresAt : null,
+        updated_at: at,
+      })
       .onConflict((conflict) =>
         conflict.columns(['organization_id', 'email_address']).doUpdateSet({
-          failed_attempts: sql<number>`case when ${expired} then 1 when password_failures.lock_expires_at is not null then password_failures.failed_attempts else password_failures.failed_attempts + 1 end`,
-          locked_at: sql<string | null>`case when ${expired} then null else password_failures.locked_at end`,
-          lock_expires_at: sql<string | null>`case when ${expired} then null else password_failures.lock_expires_at end`,
+          failed_attempts: sql<number>`case when ${expired} then 1 when ${held} then password_failures.failed_attempts else password_failures.failed_attempts + 1 end`,
+          locked_at: sql<string | null>`case when ${expired} then null when ${starts} then ${at} else password_failures.locked_at end`,
+          lock_expires_at: sql<string | null>`case when ${expired} then null when ${starts} then ${lock.expiresAt} else password_failures.lock_expires_at end`,
           updated_at: at,
         }),
       )

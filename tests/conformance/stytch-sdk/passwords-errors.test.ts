@@ -69,7 +69,7 @@ for (const store of STORES) {
       expect(await sessionsOf(client, bare)).toEqual([]);
     });
 
-    it('an organization whose auth_methods leave out passwords refuses a right password (403, audited, not counted); break-glass members are exempt', async () => {
+    it('an organization whose auth_methods leave out passwords refuses every password sign-in before checking it (403, audited, not counted); break-glass members are exempt', async () => {
       const restricted = await createEmailOrganization(client, { auth_methods: 'RESTRICTED', allowed_auth_methods: ['magic_link'] });
       const email = restricted.address('plain');
       const { member } = await givePassword(client, restricted.organization, email);
@@ -82,8 +82,13 @@ for (const store of STORES) {
       await createMember(client, restricted.organization, glass, { is_breakglass: true });
       await givePassword(client, restricted.organization, glass);
       expect((await signIn(glass, PASSWORD, restricted.organization.organization_id)).member_authenticated).toBe(true);
-      // A wrong password there is the ordinary 401: whether passwords are allowed is decided only for a right one.
-      await expectStytchRejection(signIn(email, WRONG_PASSWORD, restricted.organization.organization_id), WRONG_CREDENTIALS);
+      // Refused before the password is checked, the same for a wrong password and for an unknown
+      // address: the answer never tells a right password from a wrong one, nor members from strangers.
+      await expectStytchRejection(signIn(email, WRONG_PASSWORD, restricted.organization.organization_id), RESTRICTED);
+      await expectStytchRejection(signIn(restricted.address('stranger'), WRONG_PASSWORD, restricted.organization.organization_id), RESTRICTED);
+      expect(await failuresOf(server, restricted.organization.organization_id, email)).toBeUndefined();
+      // The break-glass member's wrong password is an ordinary failure.
+      await expectStytchRejection(signIn(glass, WRONG_PASSWORD, restricted.organization.organization_id), WRONG_CREDENTIALS);
     });
 
     it('an invited member with a password (written to the database directly) cannot sign in with it: 401, audited', async () => {
@@ -99,7 +104,7 @@ for (const store of STORES) {
       await expectStytchRejection(signIn(acme.address(), PASSWORD, 'organization-test-00000000-0000-4000-8000-000000000000'), { status: 404, errorType: 'organization_not_found' });
     });
 
-    it('existingPassword.reset refuses a weak new password (400) and a wrong existing one (401, counted); nothing changes', async () => {
+    it('existingPassword.reset refuses a weak new password (400, audited, not counted) and a wrong existing one (401, counted); nothing changes', async () => {
       const email = acme.address('weak');
       const { member } = await givePassword(client, acme.organization, email);
       const other = await startSession(server, member);
@@ -107,7 +112,8 @@ for (const store of STORES) {
       const reset = (existing: string, next: string) =>
         client.passwords.existingPassword.reset({ organization_id: organizationId(), email_address: email, existing_password: existing, new_password: next });
       const weak = await expectStytchRejection(reset(PASSWORD, 'password'), WEAK);
-      expect(await auditOfRequest(server, weak.request_id)).toEqual([]);
+      // Audited as a refused attempt, and nothing else written.
+      await expectRefusalAudited(server, weak.request_id, { method: 'existing_password_reset', why: 'weak_password', error_type: 'weak_password' }, member.member_id);
       const wrong = await expectStytchRejection(reset(WRONG_PASSWORD, NEW_PASSWORD), WRONG_CREDENTIALS);
       await expectRefusalAudited(server, wrong.request_id, { method: 'existing_password_reset', why: 'wrong_password' }, member.member_id);
       expect(await storedPasswordOf(server, member.member_id)).toEqual(before);

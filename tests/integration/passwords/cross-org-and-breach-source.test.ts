@@ -35,11 +35,14 @@ for (const store of STORES) {
       const globex = await createEmailOrganization(client);
       const email = acme.address('cross');
       const inGlobex = await createMember(client, globex.organization, email);
+      // Migrated in Acme (a migration concerns that organization's member only), then changed there.
       await givePassword(client, acme.organization, email);
       const signIn = (organizationId: string, password: string) => client.passwords.authenticate({ organization_id: organizationId, email_address: email, password });
+      await expectStytchRejection(signIn(globex.organization.organization_id, PASSWORD), WRONG_CREDENTIALS);
+      await client.passwords.existingPassword.reset({ organization_id: acme.organization.organization_id, email_address: email, existing_password: PASSWORD, new_password: NEW_PASSWORD });
 
       // Set in Acme, it signs in to Globex, whose member never had one.
-      const globexSignIn = await signIn(globex.organization.organization_id, PASSWORD);
+      const globexSignIn = await signIn(globex.organization.organization_id, NEW_PASSWORD);
       expect(globexSignIn.member_id).toBe(inGlobex.member_id);
       expect(globexSignIn.member.member_password_id).not.toBe('');
 
@@ -47,8 +50,8 @@ for (const store of STORES) {
       for (const organization of [acme.organization, globex.organization, acme.organization, globex.organization]) {
         await expectStytchRejection(signIn(organization.organization_id, WRONG_PASSWORD), WRONG_CREDENTIALS);
       }
-      await expectStytchRejection(signIn(acme.organization.organization_id, PASSWORD), LOCKED);
-      await expectStytchRejection(signIn(globex.organization.organization_id, PASSWORD), LOCKED);
+      await expectStytchRejection(signIn(acme.organization.organization_id, NEW_PASSWORD), LOCKED);
+      await expectStytchRejection(signIn(globex.organization.organization_id, NEW_PASSWORD), LOCKED);
     });
 
     it('changes the password everywhere when it is changed in one organization', async () => {

@@ -5,7 +5,7 @@ import { DEFAULT_PASSWORD_SETTINGS } from '../../../src/domain/passwords/passwor
 import { expectStytchRejection } from '../../support/openapi.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
-import { createEmailOrganization, createMember, type EmailOrganization, sessionsOf } from '../../conformance/stytch-sdk/email-sign-in-fixtures.js';
+import { auditOfRequest, createEmailOrganization, createMember, type EmailOrganization, sessionsOf } from '../../conformance/stytch-sdk/email-sign-in-fixtures.js';
 import { givePassword, NEW_PASSWORD, PASSWORD, WRONG_CREDENTIALS, WRONG_PASSWORD } from '../../conformance/stytch-sdk/passwords-sign-in-fixtures.js';
 import { startSession } from '../../conformance/stytch-sdk/session-fixtures.js';
 
@@ -84,6 +84,31 @@ for (const store of STORES) {
       } finally {
         decoy.mockRestore();
       }
+    });
+
+    it('does not count a right password refused for another reason (a weak new one) toward the lock', async () => {
+      const email = acme.address('weak-tries');
+      await givePassword(client, acme.organization, email);
+      const organizationId = acme.organization.organization_id;
+      for (let attempt = 0; attempt <= THRESHOLD; attempt += 1) {
+        await expectStytchRejection(
+          client.passwords.existingPassword.reset({ organization_id: organizationId, email_address: email, existing_password: PASSWORD, new_password: 'password' }),
+          { status: 400, errorType: 'weak_password' },
+        );
+      }
+      expect((await client.passwords.authenticate({ organization_id: organizationId, email_address: email, password: PASSWORD })).member_authenticated).toBe(true);
+    });
+
+    it('records the password deleted by an address change', async () => {
+      const email = acme.address('audited-change');
+      const { member } = await givePassword(client, acme.organization, email);
+      const updated = await server.fetch(`/v1/b2b/organizations/${acme.organization.organization_id}/members/${member.member_id}`, {
+        method: 'PUT',
+        json: { email_address: acme.address('audited-new') },
+      });
+      expect(updated.status).toBe(200);
+      const events = await auditOfRequest(server, String(updated.body.request_id));
+      expect(events.map((event) => [event.type, event.details.how])).toContainEqual(['member.password_deleted', 'email_changed']);
     });
 
     it('answers member_not_found for requireReset with an unknown member_id alone', async () => {

@@ -5,6 +5,8 @@ import { useFreshStore } from './contract-support.js';
 
 const NOW = '2026-03-01T12:00:00Z';
 const at = (minutes: number): string => new Date(Date.parse(NOW) + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** A threshold no test here reaches, unless it means to. */
+const NO_LOCK = { threshold: 1000, expiresAt: at(60) };
 
 function aPassword(overrides: Partial<StoredPassword> = {}): StoredPassword {
   return {
@@ -50,8 +52,8 @@ export function describePasswordsStoreContract(factory: StoreFactory): void {
       await store().passwords.savePassword(aPassword({ memberPasswordId: 'member-password-test-2', memberId: 'member-test-2' }));
       expect(await store().passwords.deletePassword('member-test-1')).toBe(true);
       expect(await store().passwords.deletePassword('member-test-1')).toBe(false);
-      await store().passwords.countAttempt('organization-test-1', 'ada@example.com', NOW);
-      await store().passwords.countAttempt('organization-test-2', 'ada@example.com', NOW);
+      await store().passwords.countAttempt('organization-test-1', 'ada@example.com', NOW, NO_LOCK);
+      await store().passwords.countAttempt('organization-test-2', 'ada@example.com', NOW, NO_LOCK);
       await store().passwords.deletePasswordsForOrganization('organization-test-1');
       expect(await store().passwords.findPassword('member-test-2')).toBeUndefined();
       expect(await store().passwords.findFailures('organization-test-1', 'ada@example.com')).toBeUndefined();
@@ -59,17 +61,27 @@ export function describePasswordsStoreContract(factory: StoreFactory): void {
     });
 
     it('counts concurrent attempts without losing one, keeps the count while locked and starts again after the lock', async () => {
-      const counts = await Promise.all(Array.from({ length: 10 }, () => store().passwords.countAttempt('organization-test-1', 'ada@example.com', NOW)));
+      const counts = await Promise.all(Array.from({ length: 10 }, () => store().passwords.countAttempt('organization-test-1', 'ada@example.com', NOW, NO_LOCK)));
       expect(counts.map((failures) => failures.failedAttempts).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
       const locked = { organizationId: 'organization-test-1', emailAddress: 'ada@example.com', failedAttempts: 10, lockedAt: NOW, lockExpiresAt: at(60) };
       await store().passwords.saveFailures(locked, NOW);
-      expect(await store().passwords.countAttempt('organization-test-1', 'ada@example.com', at(30))).toEqual(locked);
-      expect(await store().passwords.countAttempt('organization-test-1', 'ada@example.com', at(61))).toEqual({ ...locked, failedAttempts: 1, lockedAt: null, lockExpiresAt: null });
+      expect(await store().passwords.countAttempt('organization-test-1', 'ada@example.com', at(30), NO_LOCK)).toEqual(locked);
+      expect(await store().passwords.countAttempt('organization-test-1', 'ada@example.com', at(61), NO_LOCK)).toEqual({ ...locked, failedAttempts: 1, lockedAt: null, lockExpiresAt: null });
+    });
+
+    it('starts a lock at the attempt that takes the count past the threshold, so the count never stays past it unlocked', async () => {
+      const lock = { threshold: 2, expiresAt: at(60) };
+      expect(await store().passwords.countAttempt('organization-test-1', 'bob@example.com', NOW, lock)).toMatchObject({ failedAttempts: 1, lockExpiresAt: null });
+      expect(await store().passwords.countAttempt('organization-test-1', 'bob@example.com', NOW, lock)).toMatchObject({ failedAttempts: 2, lockExpiresAt: null });
+      expect(await store().passwords.countAttempt('organization-test-1', 'bob@example.com', NOW, lock)).toMatchObject({ failedAttempts: 3, lockedAt: NOW, lockExpiresAt: at(60) });
+      // Held: the count stays; ended: it starts again.
+      expect(await store().passwords.countAttempt('organization-test-1', 'bob@example.com', at(1), lock)).toMatchObject({ failedAttempts: 3, lockExpiresAt: at(60) });
+      expect(await store().passwords.countAttempt('organization-test-1', 'bob@example.com', at(61), lock)).toMatchObject({ failedAttempts: 1, lockExpiresAt: null });
     });
 
     it('forgets failures untouched since a time, but not a lock that still holds then', async () => {
-      await store().passwords.countAttempt('organization-test-1', 'old@example.com', NOW);
-      await store().passwords.countAttempt('organization-test-1', 'recent@example.com', at(120));
+      await store().passwords.countAttempt('organization-test-1', 'old@example.com', NOW, NO_LOCK);
+      await store().passwords.countAttempt('organization-test-1', 'recent@example.com', at(120), NO_LOCK);
       await store().passwords.saveFailures({ organizationId: 'organization-test-1', emailAddress: 'locked@example.com', failedAttempts: 10, lockedAt: NOW, lockExpiresAt: at(600) }, NOW);
       expect(await store().passwords.deleteStaleFailures(at(60))).toBe(1);
       expect(await store().passwords.findFailures('organization-test-1', 'old@example.com')).toBeUndefined();
