@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: Understudy's hot paths against a bare node:http ceiling and two reference servers
 // (node:http and Fastify sending the same answer with no work), on SQLite and (when a URL is given)
-// PostgreSQL, including a 1,000,000-session database and two processes on one PostgreSQL, then
+// PostgreSQL, including password sign-ins against the machine's argon2id capacity, a 1,000,000-session
+// database and two processes on one PostgreSQL, then
 // (PostgreSQL only) a soak of mixed traffic on two processes. Load comes from wrk (bench/lib/wrk-worker.mjs).
 // Writes bench/results/*.json, docs/performance.md and bench/results/soak-*.md. See bench/README.md.
 //   node bench/run.mjs [--smoke] [--no-postgres] [--rounds N] [--duration S] [--warmup S]
@@ -20,7 +21,8 @@ import { runProfiles } from './lib/profiling.mjs';
 import { evaluate, renderMarkdown, renderTable, writeJson } from './lib/report.mjs';
 import { runSoak } from './lib/soak.mjs';
 import { summarizeSoak, writeSoakReport } from './lib/soak-report.mjs';
-import { benchmarkDatabase, measureCeiling, measureReferences, measureRs256, seedAll } from './lib/suite.mjs';
+import { PASSWORD_SCENARIOS } from './lib/passwords.mjs';
+import { benchmarkDatabase, measureArgon2, measureCeiling, measureReferences, measureRs256, seedAll } from './lib/suite.mjs';
 import { prepareRuntime } from './lib/understudy.mjs';
 import { requireWrk } from './lib/wrk.mjs';
 
@@ -66,6 +68,20 @@ const FULL = {
   signInsPerSecondBudget: 1_500,
   /** Seconds the RS256 signing reference signs for. */
   rs256Seconds: 3,
+  /**
+   * The password scenarios (bench/lib/passwords.mjs): members with a password (sharing a few dozen
+   * distinct passwords), argon2id's parameters (Understudy's defaults, OWASP's minimum; the server,
+   * the seed and the reference all use these), how long the raw capacity is measured, connections
+   * per hashing slot in the closed loop, the arrival rate beside sessions as a share of the raw
+   * capacity, and the short overload (by a few members, each retrying many times the user lock's
+   * threshold).
+   */
+  passwordMembers: 1_000,
+  argon2: { memoryKib: 19_456, iterations: 2, parallelism: 1 },
+  argon2ReferenceSeconds: 5,
+  passwordConnectionsPerSlot: 4,
+  passwordMixedShare: 0.5,
+  passwordOverload: { factor: 5, warmupSeconds: 1, durationSeconds: 5, members: 50 },
   /** The soak (bench/lib/soak.mjs): its length, how often memory is sampled, and its own database. */
   soak: {
     durationSeconds: 120,
@@ -88,6 +104,9 @@ const SMOKE = {
   redemptionsPerSecondBudget: 1_500,
   signInsPerSecondBudget: 1_000,
   rs256Seconds: 0.5,
+  passwordMembers: 20,
+  argon2ReferenceSeconds: 0.5,
+  passwordOverload: { factor: 5, warmupSeconds: 0.2, durationSeconds: 0.6, members: 10 },
   soak: { durationSeconds: 3, sampleSeconds: 0.5, timelineSeconds: 1, workers: 2, seed: { organizations: 1, members: 20, sessions: 100, benchmarkSessions: 100 } },
 };
 
@@ -177,6 +196,7 @@ try {
     let rows = [];
     let seeding = {};
     let rs256;
+    let argon2;
     // --soak-only: no scenario, so no ceiling and no scenario databases either.
     const databases = isSoakOnly ? [] : [{ dialect: 'sqlite' }];
     if (postgresUrl && !isSoakOnly) databases.push({ dialect: 'postgres' });
@@ -198,6 +218,11 @@ try {
       log(`ceiling: ${Math.round(rows[0].requests_per_second)} req/s`);
       rs256 = await measureRs256(context);
       log(`RS256 signing: ${Math.round(rs256.signatures_per_second)} signatures/s on one core`);
+      if (PASSWORD_SCENARIOS.some((scenario) => only === undefined || only.has(scenario))) {
+        argon2 = await measureArgon2(context);
+        context.argon2 = argon2;
+        log(`argon2id: ${argon2.verifications_per_second.toFixed(1)} verifications/s, ${argon2.concurrency} at once`);
+      }
       const references = [];
       for (const database of databases) {
         rows.push(...(await benchmarkDatabase(context, database)));
@@ -210,7 +235,7 @@ try {
     if (soakSkipReason !== undefined) log(`soak skipped: ${soakSkipReason}`);
     const soak = soakSkipReason === undefined ? await runSoak(context, postgresUrl) : { skipped: true, reason: soakSkipReason };
 
-    const evaluated = evaluate(rows, rs256);
+    const evaluated = evaluate(rows, rs256, argon2);
     const finishedAt = new Date();
     const result = {
       mode: settings.mode,
@@ -223,6 +248,7 @@ try {
       shapes: { small: settings.small, large: settings.large },
       seeding,
       rs256,
+      argon2: argon2 ?? null,
       rows: evaluated,
       soak,
     };

@@ -1,6 +1,6 @@
 // What a result depends on: versions, machine and settings, recorded with every run.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,15 @@ export function describeEnvironment(root, sourceRoot, postgresVersion, loadAtSta
     ...(sourceRoot !== root && { understudy_source: sourceRoot, harness_commit: gitCommit(root) }),
     sqlite,
     postgresql: postgresVersion ?? null,
-    packages: { fastify: packageVersion('fastify'), kysely: packageVersion('kysely'), 'better-sqlite3': packageVersion('better-sqlite3'), pg: packageVersion('pg'), autocannon: packageVersion('autocannon', root) },
+    packages: {
+      fastify: packageVersion('fastify'),
+      kysely: packageVersion('kysely'),
+      'better-sqlite3': packageVersion('better-sqlite3'),
+      pg: packageVersion('pg'),
+      // Older versions measured with --source have no password hashing.
+      ...(existsSync(join(sourceRoot, 'node_modules', '@node-rs/argon2', 'package.json')) && { '@node-rs/argon2': packageVersion('@node-rs/argon2') }),
+      autocannon: packageVersion('autocannon', root),
+    },
     wrk: wrkVersion() ?? null,
     machine: { nproc: availableParallelism(), cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), kernel: release() },
     pinning: PINNING ? { server_cpu: PINNING.server, load_cpu: PINNING.load, tool: 'taskset' } : null,

@@ -117,6 +117,21 @@ export function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds of a process's main thread (its JavaScript, Node's event loop) alone; undefined off
+ * Linux. With cpuSeconds, it tells what ran on the event loop from what ran on other threads
+ * (libuv's pool: password hashes, WebCrypto; V8's collector).
+ */
+export function mainThreadCpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
 /** How long ago a process started, in seconds (its `starttime` in /proc/<pid>/stat against /proc/uptime); undefined off Linux. */
 export function processAgeSeconds(pid) {
   try {
@@ -127,6 +142,12 @@ export function processAgeSeconds(pid) {
   } catch {
     return undefined;
   }
+}
+
+/** A process's resident memory now (`VmRSS`) in MB; null off Linux. */
+export function residentMemoryMb(pid) {
+  const kb = statusKb(pid, 'VmRSS');
+  return kb === undefined ? null : kb / 1024;
 }
 
 /** USER_HZ: 100 on every Linux architecture Node runs on. */

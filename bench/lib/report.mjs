@@ -2,17 +2,21 @@
 // docs/performance.md, followed by the hand-written analysis kept in bench/performance-notes.md.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PASSWORD_LOAD_GENERATOR } from './passwords.mjs';
 import { SCENARIO_TITLES, SIGN_IN_SCENARIOS, targetsFor } from './scenarios.mjs';
 
 /** The rows whose share of the Fastify reference is the figure tracked from run to run. */
 const TRACKED = ['session-token', 'session-jwt'];
 
-/** `rs256`: the machine's RS256 signing rate measured in the same run (rs256-reference.mjs), or undefined. */
-export function evaluate(rows, rs256) {
+/**
+ * `rs256`: the machine's RS256 signing rate measured in the same run (rs256-reference.mjs), or undefined;
+ * `argon2`: its argon2id verification rate (argon2-reference.mjs), or undefined.
+ */
+export function evaluate(rows, rs256, argon2) {
   const ceiling = rows.find((row) => row.scenario === 'ceiling');
   const fastify = rows.find((row) => row.scenario === 'reference-fastify');
   return rows.map((row) => {
-    const targets = ceiling ? targetsFor(row, { ceiling, rows, rs256 }) : [];
+    const targets = ceiling ? targetsFor(row, { ceiling, rows, rs256, argon2 }) : [];
     const isUnderstudy = row.scenario !== 'ceiling' && !row.scenario.startsWith('reference-');
     return {
       ...row,
@@ -28,6 +32,7 @@ export function evaluate(rows, rs256) {
           }
         : null,
       ratio_to_rs256: rs256 && SIGN_IN_SCENARIOS.includes(row.scenario) ? row.requests_per_second / rs256.signatures_per_second : null,
+      ratio_to_argon2: row.password && (row.argon2_reference ?? argon2) ? row.requests_per_second / (row.argon2_reference ?? argon2).verifications_per_second : null,
       targets,
     };
   });
@@ -50,6 +55,65 @@ export function renderSignIns(rows, rs256) {
     );
   }
   return lines.join('\n');
+}
+
+/** The password scenarios against the machine's raw argon2id capacity: each sign-in verifies one hash. */
+export function renderPasswords(result) {
+  const rows = result.rows.filter((row) => row.password);
+  const { argon2, settings } = result;
+  if (rows.length === 0 || !argon2) return 'No password scenario in this run.';
+  const number = (value, digits = 0) => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const { memory_kib: memoryKib, iterations, parallelism } = argon2.parameters;
+  const version = result.environment.packages['@node-rs/argon2'];
+  const slots = argon2.concurrency;
+  const lines = [
+    `The machine verifies **${number(argon2.verifications_per_second, 1)} argon2id hashes per second** with the server's parameters (m = ${number(memoryKib)} KiB, t = ${iterations}, p = ${parallelism}; @node-rs/argon2${version ? ` ${version}` : ''}), ${slots} at a time: as many as the server's hashing pool has slots, by default the CPUs the server may run on (${slots} here${result.environment.pinning ? ', the server being pinned to one core' : ''}). Measured in a process of its own pinned like the server (\`bench/lib/argon2-reference.mjs\`, ${argon2.seconds.toFixed(1)} s) before any server ran${besides(rows, number)}. Every password sign-in verifies one hash.`,
+    '',
+    '| Scenario | DB | Load | sign-ins/s | % of argon2id capacity | p50 ms | p99 ms | 429 (Retry-After) | sessions.authenticate beside: req/s, p99 ms (alone) | peak RSS MB | server CPU µs/sign-in (event loop) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |',
+  ];
+  for (const row of rows) {
+    const load = row.password;
+    const generator =
+      load.mode === 'closed' ? `closed loop, ${load.connections} connections` : `${number(load.rate, 1)}/s on schedule${load.factor ? ` (${load.factor}× capacity, ${load.members} members)` : ''}`;
+    const refused = load.too_many_requests_all + (load.user_locked_all ?? 0);
+    const locked = load.user_locked_all ? `; **${number(load.user_locked_all)} of them \`user_lock_limit_reached\`: right passwords refused as locked**` : '';
+    const retry =
+      refused === 0
+        ? '0'
+        : `${number(refused)} (${load.retry_after_missing === 0 ? 'all with' : `**${number(load.retry_after_missing)} without**`} Retry-After${load.retry_after_seconds ? `, ${load.retry_after_seconds.min}–${load.retry_after_seconds.max} s` : ''}${locked})`;
+    const sessions = row.sessions
+      ? `${number(row.sessions.requests_per_second)}, ${row.sessions.starved ? '**a round with no answer**' : row.sessions.latency_p99_ms.toFixed(1)}${row.sessions.alone ? ` (${number(row.sessions.alone.requests_per_second)}, ${row.sessions.alone.latency_p99_ms.toFixed(1)})` : ''}`
+      : '–';
+    lines.push(
+      `| ${SCENARIO_TITLES[row.scenario]} | ${row.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${generator} | ${number(row.requests_per_second, 1)}${load.offered_per_second ? ` of ${number(load.offered_per_second, 1)} arriving` : ''} | ${percent(row.ratio_to_argon2)} | ${row.latency_p50_ms.toFixed(0)} | ${row.latency_p99_ms.toFixed(0)} | ${retry} | ${sessions} | ${row.peak_rss_mb === null ? 'n/a' : row.peak_rss_mb.toFixed(0)} | ${row.server_cpu_us_per_request === null ? '' : number(row.server_cpu_us_per_request)}${
+        typeof load.event_loop_cpu_us_per_sign_in === 'number' ? ` (${number(load.event_loop_cpu_us_per_sign_in)})` : ''
+      } |`,
+    );
+  }
+  for (const row of rows.filter((candidate) => candidate.memory)) {
+    const memory = row.memory;
+    if (memory.baseline_peak_rss_mb === null || row.peak_rss_mb === null) continue;
+    lines.push(
+      '',
+      `Memory under overload (${row.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'}): peak ${row.peak_rss_mb.toFixed(0)} MB, against ${memory.baseline_peak_rss_mb.toFixed(0)} MB for the same server under the session load alone before any hashing, plus argon2's ${memory.argon2_memory_mb.toFixed(0)} MB × ${memory.hash_slots} slot${memory.hash_slots === 1 ? '' : 's'}: ≈ ${memory.expected_peak_rss_mb.toFixed(0)} MB expected (${memory.rss_before_mb?.toFixed(0) ?? 'n/a'} MB resident just before the overload).`,
+    );
+  }
+  const overload = settings.passwordOverload;
+  lines.push(
+    '',
+    `Sign-ins count only 200 answers that signed the member in (a session token, \`member_authenticated\`); latencies are those of the 200s, from the moment a request was sent (closed loop) or was due (on schedule, so a request that waited to leave is charged for it). Any answer other than a sign-in or the hashing pool's 429 \`too_many_requests\` fails the run, except in the overload, where a right password refused as locked (429 \`user_lock_limit_reached\`) is counted instead, and misses a target. Server CPU counts all the server's threads over the closed loop, warm-up included, per sign-in; "event loop" is its main thread alone, what a sign-in costs besides its hash (which runs on libuv's pool). Load: \`bench/lib/password-load.mjs\` (node:http, its own process, pinned to the load core), cycling through ${number(settings.passwordMembers)} seeded members with a password (the overload through the first ${overload.members ?? settings.passwordMembers}: a flood is the same people retrying, each many times the user lock's threshold, and none of them may end up locked); the closed loop and the scenario at half the capacity run ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.durationSeconds} s after ${settings.warmupSeconds} s of warm-up (medians reported), the overload ${overload.durationSeconds} s after ${overload.warmupSeconds} s. sessions.authenticate beside them is the \`session-token\` load (wrk, ${settings.connections} connections); "alone" is the same server under that load alone for one round, before any password. The server runs with the default configuration except for the argon2id parameters, written out (the same values as the defaults; the seed hashed the passwords with them, so no sign-in rehashes), and the per-client limit on password attempts, set to its maximum (1,000,000 a minute): all the load comes from one address, and the default (600 a minute) would refuse most of it; the counter is still written on every attempt.`,
+  );
+  return lines.join('\n');
+}
+
+/** The references measured right before each database's password scenarios, which their rows are held to. */
+function besides(rows, number) {
+  const seen = new Map();
+  for (const row of rows) if (row.argon2_reference && !seen.has(row.database)) seen.set(row.database, row.argon2_reference.verifications_per_second);
+  if (seen.size === 0) return '';
+  const list = [...seen].map(([database, rate]) => `${number(rate, 1)}/s before those on ${database === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`).join(', ');
+  return `, and again on the same core right before each database's password scenarios, with their server up and idle (${list}): "% of argon2id capacity" divides by the latter, the closer in time on a machine shared with other work`;
 }
 
 function safeRatio(value, base) {
@@ -105,7 +169,11 @@ function describeLoad(result) {
     const generator = row.load_generator ?? 'autocannon';
     byGenerator.set(generator, [...(byGenerator.get(generator) ?? []), row.scenario === 'ceiling' || row.scenario.startsWith('reference-') ? row.scenario : `${row.scenario} (${row.database})`]);
   }
-  const name = (generator) => (generator === 'wrk' ? `wrk ${env.wrk ?? ''} (${settings.wrkThreads ?? 1} thread, Lua script \`bench/lib/wrk-load.lua\`)` : `autocannon ${env.packages.autocannon} (in a Node process)`);
+  const name = (generator) => {
+    if (generator === 'wrk') return `wrk ${env.wrk ?? ''} (${settings.wrkThreads ?? 1} thread, Lua script \`bench/lib/wrk-load.lua\`)`;
+    if (generator === PASSWORD_LOAD_GENERATOR) return '`bench/lib/password-load.mjs` (node:http, closed loop or on schedule; see "Password sign-ins")';
+    return `autocannon ${env.packages.autocannon} (in a Node process)`;
+  };
   if (byGenerator.size === 1) return `${name([...byGenerator.keys()][0])} for every scenario`;
   return [...byGenerator].map(([generator, scenarios]) => `${name(generator)} for ${scenarios.join(', ')}`).join('; ');
 }
@@ -137,7 +205,11 @@ ${renderTracked(result.rows)}
 
 ${renderSignIns(result.rows, result.rs256)}
 
-${result.rows.some((row) => row.exhausted) ? '¹ the pre-minted tokens ran out before the end of a round; the rate counts successful redemptions over the time they lasted.\n\n' : ''}Every figure is the median of ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.durationSeconds} s, after ${settings.warmupSeconds} s of warm-up, with ${settings.connections} connections (split evenly between the processes in the scale-out row). "× ceiling" divides by the ceiling's figure: the ceiling is a bare \`node:http\` server in the same run that parses a small JSON POST, does one \`Map\` lookup and returns ~1 KB of JSON. "% of Fastify reference" divides by the Fastify reference row of the same run (one round). "Load" names the load generator of the row. Every response in every round was a 2xx (a run with any error fails)${
+### Password sign-ins
+
+${renderPasswords(result)}
+
+${result.rows.some((row) => row.exhausted) ? '¹ the pre-minted tokens ran out before the end of a round; the rate counts successful redemptions over the time they lasted.\n\n' : ''}Every figure is the median of ${settings.rounds} round${settings.rounds === 1 ? '' : 's'} of ${settings.durationSeconds} s, after ${settings.warmupSeconds} s of warm-up, with ${settings.connections} connections (split evenly between the processes in the scale-out row). "× ceiling" divides by the ceiling's figure: the ceiling is a bare \`node:http\` server in the same run that parses a small JSON POST, does one \`Map\` lookup and returns ~1 KB of JSON. "% of Fastify reference" divides by the Fastify reference row of the same run (one round). "Load" names the load generator of the row. Every response in every round was a 2xx (a run with any error fails), except the hashing pool's 429s in the password scenarios, counted there${
     result.rows.some((row) => row.load_generator === 'wrk')
       ? '; with wrk, the warm-up counts every status and a measured round counts the answers above 399, which wrk counts itself (a Lua hook on every answer would cost wrk about a tenth of its CPU). Latency percentiles under wrk are its own, corrected for coordinated omission; under autocannon they come from each response\'s own timing, so compare latencies only between rows of the same generator'
       : ''

@@ -14,8 +14,10 @@ const WORKERS = { wrk: join(HERE, 'wrk-worker.mjs'), autocannon: join(HERE, 'loa
 /**
  * `servers`: [{ url, pid }]; `values`: what the requests vary over (split between the servers).
  * `pinLoad` false leaves the load workers unpinned (several servers share the cores anyway).
+ * `emptyRoundsAllowed`: a measured round with no answer at all is recorded (`starved`) instead of
+ * failing the run: for a load that runs beside another one meant to crowd it out.
  */
-export async function runScenario({ scenario, database, servers, values, settings, workDir, pinLoad = true, label = scenario }) {
+export async function runScenario({ scenario, database, servers, values, settings, workDir, pinLoad = true, label = scenario, emptyRoundsAllowed = false }) {
   const watches = servers.map((server) => watchPeakMemory(server.pid));
   const cpuBefore = servers.map((server) => cpuSeconds(server.pid));
   const connections = Math.max(1, Math.floor(settings.connections / servers.length));
@@ -41,7 +43,7 @@ export async function runScenario({ scenario, database, servers, values, setting
   // The warm-up is judged too: with wrk it is where every status is counted exactly (wrk-worker.mjs).
   for (const run of runs.flat()) {
     const exhaustedStragglers = run.exhausted ? (run.statuses?.['400'] ?? 0) + (run.statuses?.['401'] ?? 0) : 0;
-    if (run.non_2xx - exhaustedStragglers > 0 || run.errors > 0 || run.timeouts > 0 || (run.round > 0 && run.responses_2xx === 0)) {
+    if (run.non_2xx - exhaustedStragglers > 0 || run.errors > 0 || run.timeouts > 0 || (run.round > 0 && run.responses_2xx === 0 && !emptyRoundsAllowed)) {
       throw new Error(`${label} on ${database} (${generator}, ${run.label}): ${JSON.stringify({ statuses: run.statuses, errors: run.errors, timeouts: run.timeouts })}`);
     }
   }
@@ -61,6 +63,7 @@ export async function runScenario({ scenario, database, servers, values, setting
     // Server CPU time (all threads) per response, warm-up included: steadier than req/s on a shared machine.
     server_cpu_us_per_request: Number.isFinite(cpuUsed) && answered > 0 ? (cpuUsed * 1e6) / answered : null,
     exhausted: rounds.some((round) => round.exhausted),
+    starved: rounds.some((round) => round.responses_2xx === 0),
     rounds,
   };
 }

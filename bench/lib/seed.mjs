@@ -218,6 +218,9 @@ try {
   }
   timings.one_time_codes_ms = lap();
 
+  const passwordSignIns = await seedPasswords(store, firstOrganization.organizationId, memberRow, at);
+  timings.passwords_ms = lap();
+
   // After a bulk load PostgreSQL's autovacuum would VACUUM and ANALYZE the new rows, and a checkpoint
   // would write them out, in the middle of the measurements; do all of it now instead (a first run
   // measured its ceiling 20% low while that went on). SQLite moves its WAL into the database file.
@@ -237,13 +240,75 @@ try {
     impersonationTokens,
     magicLinkTokens,
     oneTimeCodes,
+    passwordSignIns,
   };
   writeFileSync(job.output, JSON.stringify(fixtures));
   process.stdout.write(
-    `${JSON.stringify({ rows: { organizations: organizations.length, members: job.members, sessions: job.sessions, impersonation_tokens: job.impersonationTokens, magic_links: job.magicLinks ?? 0, one_time_codes: job.oneTimeCodes ?? 0 }, timings, total_ms: Math.round(performance.now() - started) })}\n`,
+    `${JSON.stringify({ rows: { organizations: organizations.length, members: job.members, sessions: job.sessions, impersonation_tokens: job.impersonationTokens, magic_links: job.magicLinks ?? 0, one_time_codes: job.oneTimeCodes ?? 0, member_passwords: passwordSignIns.length }, timings, total_ms: Math.round(performance.now() - started) })}\n`,
   );
 } finally {
   await db.destroy();
+}
+
+/**
+ * Members who sign in with a password: password-<i>@bench.example.com in the first organization,
+ * active with a verified address, each with an argon2id hash made with exactly the server's
+ * parameters (so no sign-in rehashes). The first member's password goes through the passwords
+ * store (with member_password_id set by the members store, in one transaction); the others are
+ * copies of that row. Hashing a thousand passwords would cost the seed half a minute of CPU, and a
+ * verification costs the same whatever the password, so the members share a few dozen distinct
+ * passwords, each hashed once with its own salt. Returns the request bodies the load sends:
+ * {organization_id, email_address, password}. Empty when the job asks for none, or when this
+ * version of Understudy has no passwords (no member_passwords table).
+ */
+async function seedPasswords(store, organizationId, memberRow, at) {
+  const count = job.passwordMembers ?? 0;
+  if (count === 0) return [];
+  const tables = await db.introspection.getTables();
+  if (!tables.some((table) => table.name === 'member_passwords')) return [];
+  const { hash } = await import('@node-rs/argon2');
+  const { memoryKib, iterations, parallelism } = job.argon2;
+  const distinct = Math.min(count, 48);
+  const secrets = [];
+  for (let index = 0; index < distinct; index += 1) {
+    const password = `bench-${randomBytes(9).toString('base64url')}-${index}`;
+    secrets.push({ password, hash: await hash(password, { algorithm: 2, memoryCost: memoryKib, timeCost: iterations, parallelism }) });
+  }
+  const passwordMembers = Array.from({ length: count }, (_value, index) => ({
+    memberId: ids.next('member'),
+    memberPasswordId: ids.next('member-password'),
+    emailAddress: `password-${index}@bench.example.com`,
+    secret: secrets[index % distinct],
+  }));
+  await insertRows('members', memberRow, count, (offset) => ({
+    member_id: passwordMembers[offset].memberId,
+    organization_id: organizationId,
+    email_address: passwordMembers[offset].emailAddress,
+    email_address_verified: 1,
+    name: `Bench Password Member ${offset}`,
+    // The first member's is set by the members store below, with its password.
+    member_password_id: offset === 0 ? '' : passwordMembers[offset].memberPasswordId,
+  }));
+  const first = passwordMembers[0];
+  await store.transaction(async (tx) => {
+    await tx.passwords.savePassword({
+      memberPasswordId: first.memberPasswordId,
+      memberId: first.memberId,
+      organizationId,
+      hashType: 'argon_2id',
+      hash: first.secret.hash,
+      config: null,
+      createdAt: at,
+      updatedAt: at,
+    });
+    await tx.members.setMemberPasswordId(organizationId, first.memberId, first.memberPasswordId, at);
+  });
+  const passwordRow = await db.selectFrom('member_passwords').selectAll().where('member_id', '=', first.memberId).executeTakeFirstOrThrow();
+  await insertRows('member_passwords', passwordRow, count - 1, (offset) => {
+    const member = passwordMembers[offset + 1];
+    return { member_password_id: member.memberPasswordId, member_id: member.memberId, hash: member.secret.hash };
+  });
+  return passwordMembers.map((member) => ({ organization_id: organizationId, email_address: member.emailAddress, password: member.secret.password }));
 }
 
 /** Inserts `count` copies of `template`, each overridden by `vary(offset)`, in multi-row INSERTs inside transactions. */

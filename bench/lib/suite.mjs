@@ -1,10 +1,12 @@
 // The scenarios of a run, server by server: the ceiling, then per database the nearly empty
-// database (token, JWT, members.get, JWKS, impersonation), the 1,000,000-session database, and on
-// PostgreSQL two processes sharing the load.
+// database (token, JWT, members.get, JWKS, impersonation, magic links, codes), the password
+// scenarios on that database (passwords.mjs), the 1,000,000-session database, and on PostgreSQL two
+// processes sharing the load.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedDatabase } from './databases.mjs';
 import { finished, freePort, PINNING, spawnPinned, stopProcess, waitForOutput } from './processes.mjs';
+import { benchmarkPasswords, measureArgon2 } from './passwords.mjs';
 import { runScenario } from './runner.mjs';
 import { AUTHORIZATION, startUnderstudy } from './understudy.mjs';
 
@@ -21,6 +23,8 @@ export async function seedAll(context, databases) {
         impersonationTokens: small ? settings.impersonationTokens : 0,
         magicLinks: small ? settings.emailSignIns : 0,
         oneTimeCodes: small ? settings.emailSignIns : 0,
+        passwordMembers: small ? settings.passwordMembers : 0,
+        argon2: settings.argon2,
       };
       log(`seeding ${name}: ${shape.sessions.toLocaleString('en-US')} sessions, ${shape.members.toLocaleString('en-US')} members`);
       jobs.push(
@@ -44,7 +48,7 @@ function checkFixtures(fixtures, name, seedScript) {
     }
   }
   // The sign-in lists are newer than some seeds a --source run may use: without them, those scenarios are skipped.
-  for (const key of ['magicLinkTokens', 'oneTimeCodes']) {
+  for (const key of ['magicLinkTokens', 'oneTimeCodes', 'passwordSignIns']) {
     if (fixtures[key] !== undefined && !Array.isArray(fixtures[key])) throw new Error(`the fixtures of ${name}, written by ${seedScript}, have a "${key}" that is not a list`);
   }
   if (fixtures.members.some((member) => typeof member.memberId !== 'string' || typeof member.organizationId !== 'string')) {
@@ -128,6 +132,8 @@ export async function benchmarkDatabase(context, database) {
   } finally {
     await server.stop();
   }
+  // On the same database, with a server of its own (its settings differ: see passwords.mjs).
+  if (context.argon2) rows.push(...(await benchmarkPasswords(context, database)));
   if (wanted(context, 'session-token-1m')) rows.push(await largeDatabase(context, database));
   if (dialect === 'postgres' && wanted(context, 'scale-out-2x')) rows.push(await scaleOut(context, database));
   return rows;
@@ -179,6 +185,7 @@ function start(context, database, options = {}) {
     masterKey: context.masterKey,
     cpu: options.cpu === null ? undefined : PINNING?.server,
     profileDir: options.profileDir,
+    env: options.env,
   });
 }
 
@@ -216,4 +223,4 @@ async function sessionJwts(url, tokens) {
   return jwts;
 }
 
-export { sessionJwts as sessionJwtsFor, start as startServerFor };
+export { measureArgon2, sessionJwts as sessionJwtsFor, start as startServerFor };

@@ -52,6 +52,8 @@ export async function startUnderstudy(root, runtime, options) {
       UNDERSTUDY_MASTER_KEY: options.masterKey,
       ...(options.databaseUrl && { UNDERSTUDY_DATABASE_URL: options.databaseUrl }),
       ...(options.logLevel && { UNDERSTUDY_LOG_LEVEL: options.logLevel }),
+      // Settings a scenario needs beyond the defaults (the password scenarios' limits, say).
+      ...options.env,
     },
   });
   closeSync(logFd);

@@ -127,6 +127,9 @@ const query = (operands: unknown, operator: unknown = 'AND'): { query: unknown }
 /** A members.search body over alpha with this query. */
 const alphaSearch = (operands: unknown, operator: unknown = 'AND'): Record<string, unknown> => ({ organization_ids: ['alpha-org'], ...query(operands, operator) });
 
+/** A password id no member has. */
+const UNKNOWN_PASSWORD = 'member-password-test-00000000-0000-4000-8000-000000000000';
+
 const ROUTES: Record<string, RouteTable> = {
   'POST /v1/b2b/organizations/:organization_id/members': {
     path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members`,
@@ -257,6 +260,17 @@ const ROUTES: Record<string, RouteTable> = {
     path: (fixture) => `${memberPath(fixture.alpha, fixture.ann)}/external_id`,
     cases: [...unknownTargets((organization, member) => `${memberPath(organization, member)}/external_id`, {}), malformed, plainText],
   },
+  'DELETE /v1/b2b/organizations/:organization_id/members/passwords/:member_password_id': {
+    path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members/passwords/${UNKNOWN_PASSWORD}`,
+    cases: [
+      { name: 'an unknown organization', path: () => `${ORGANIZATIONS}/${UNKNOWN_ORGANIZATION}/members/passwords/${UNKNOWN_PASSWORD}`, errorType: 'organization_not_found' },
+      { name: 'an unknown password', path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members/passwords/${UNKNOWN_PASSWORD}`, errorType: 'member_password_not_found' },
+      { name: "a member's id instead of a password's", path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members/passwords/${fixture.ann}`, errorType: 'member_password_not_found' },
+      { name: 'an encoded path', path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members/passwords/${encodeURIComponent('../../x')}`, errorType: 'member_password_not_found' },
+      malformed,
+      plainText,
+    ],
+  },
   'DELETE /v1/b2b/organizations/:organization_id/members/mfa_phone_numbers/:member_id': {
     path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members/mfa_phone_numbers/${fixture.ann}`,
     cases: [...unknownTargets((organization, member) => `${ORGANIZATIONS}/${organization}/members/mfa_phone_numbers/${member}`, {}), malformed, plainText],
@@ -325,7 +339,7 @@ describe.each(STORES)('members bad input ($name)', ({ name: store }) => {
         entry.raw === undefined
           ? await server.fetch(path, { method, ...(json !== undefined && { json }) })
           : await server.fetch(path, { method, headers: { 'content-type': entry.contentType ?? 'application/json' }, body: entry.raw });
-      const status = { organization_not_found: 404, member_not_found: 404, unsupported_content_type: 415 }[errorType as string] ?? 400;
+      const status = { organization_not_found: 404, member_not_found: 404, member_password_not_found: 404, unsupported_content_type: 415 }[errorType as string] ?? 400;
       expect({ status: reply.status, status_code: reply.body.status_code, error_type: reply.body.error_type }).toEqual({ status, status_code: status, error_type: errorType });
       if (entry.field !== undefined) expect(reply.body.error_message).toContain(entry.field);
       expect(await snapshot(server)).toEqual(before);
