@@ -39,6 +39,10 @@ export class PasswordHashingPool implements PasswordHashing {
     return { running: this.#running, waiting: this.#waiting.length };
   }
 
+  refuseIfFull(): void {
+    if (this.#running >= this.#concurrency && this.#waiting.length >= this.#queueLength) throw this.#refusal();
+  }
+
   async hash(password: string): Promise<PasswordHash> {
     const encoded = await this.#run(() => hash(password, this.#argon2Options()));
     return { hashType: 'argon_2id', hash: encoded, config: null };
@@ -82,13 +86,15 @@ export class PasswordHashingPool implements PasswordHashing {
     return { algorithm: ARGON2ID, memoryCost: memoryKib, timeCost: iterations, parallelism };
   }
 
+  /** 429 with how long the queue ahead would take to drain. */
+  #refusal(): Error {
+    const seconds = Math.ceil(((this.#waiting.length + this.#running) * this.#averageMs) / this.#concurrency / 1000);
+    return rateLimitError(Math.max(1, seconds));
+  }
+
   async #run<T>(work: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#concurrency) {
-      if (this.#waiting.length >= this.#queueLength) {
-        // The queue ahead would take about this long to drain.
-        const seconds = Math.ceil(((this.#waiting.length + this.#running) * this.#averageMs) / this.#concurrency / 1000);
-        throw rateLimitError(Math.max(1, seconds));
-      }
+      if (this.#waiting.length >= this.#queueLength) throw this.#refusal();
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running += 1;

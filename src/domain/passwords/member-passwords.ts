@@ -119,6 +119,8 @@ export class MemberPasswords {
     const scope = { organization, emailAddress, method };
     const member = await this.#store.members.findMemberByEmail(organization.organizationId, emailAddress);
     await this.#refuseIfRestricted(context, scope, member);
+    // Before counting the attempt: a refusal for a full pool must not count toward the user lock.
+    this.#hashing.refuseIfFull();
     await this.#admit(context, scope, member);
     const stored = member === undefined || member.memberPasswordId === '' ? undefined : await this.#store.passwords.findPassword(member.memberId);
     if (member === undefined || stored === undefined) {
@@ -140,6 +142,7 @@ export class MemberPasswords {
   async proveAcrossOrganizations(context: OperationContext, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
     await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
     const scope: FailureScope = { organization: null, emailAddress, method };
+    this.#hashing.refuseIfFull();
     await this.#admit(context, scope, undefined);
     const members = await this.#store.members.findLiveMembersByEmail(emailAddress);
     const newest = await this.#newestPassword(members);

@@ -25,6 +25,12 @@ export interface PasswordCheck {
  * hold more than (argon2 memory × concurrency) of memory.
  */
 export interface PasswordHashing {
+  /**
+   * Refuses at once (RateLimitedError, with Retry-After) when no hash could start or wait now: a
+   * sign-in asks before it counts its attempt toward the user lock, so a flood that fills the pool
+   * never locks out the members who retry.
+   */
+  refuseIfFull(): void;
   /** A new argon2id hash (PHC string) with the current parameters. */
   hash(password: string): Promise<PasswordHash>;
   /** Checks `password` against a stored hash of any supported type; a malformed hash never matches. */

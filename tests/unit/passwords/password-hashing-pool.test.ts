@@ -98,6 +98,15 @@ describe('PasswordHashingPool', () => {
     await Promise.all(running);
   });
 
+  it('says it is full, before anything is counted, exactly when a hash would be refused', async () => {
+    const pool = new PasswordHashingPool({ parameters: SMALL, concurrency: 1, queueLength: 1 });
+    expect(() => pool.refuseIfFull()).not.toThrow();
+    const accepted = [pool.hash('one'), pool.hash('two')];
+    expect(() => pool.refuseIfFull()).toThrow(RateLimitedError);
+    await Promise.all(accepted);
+    expect(() => pool.refuseIfFull()).not.toThrow();
+  });
+
   it('verifyNothing spends a verification and resolves, inside the same bounds', async () => {
     const pool = new PasswordHashingPool({ parameters: SMALL, concurrency: 1, queueLength: 0 });
     await expect(pool.verifyNothing(PASSWORD)).resolves.toBeUndefined();
