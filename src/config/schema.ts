@@ -152,7 +152,7 @@ export const CONFIG_KEYS = {
   rateLimitPasswordAttemptsPerClientPerMinute: {
     env: 'UNDERSTUDY_RATE_LIMIT_PASSWORD_ATTEMPTS_PER_CLIENT_PER_MINUTE',
     file: 'rate_limit_password_attempts_per_client_per_minute',
-    default: '600',
+    default: '6000',
     doc: 'Password sign-in attempts (right or wrong) per client address and minute, whatever addresses they try; 0 turns this limit off.',
   },
   redirectUrls: {

@@ -69,7 +69,7 @@ describe('loadConfig defaults', () => {
       headersTimeoutMs: 10000,
       requestTimeoutMs: 30000,
       keepAliveTimeoutMs: 72000,
-      rateLimitPasswordAttemptsPerClientPerMinute: 600,
+      rateLimitPasswordAttemptsPerClientPerMinute: 6000,
       passwords: {
         validationPolicy: 'zxcvbn',
         ludsMinPasswordLength: 8,
@@ -208,7 +208,7 @@ describe('loadConfig from the environment', () => {
       requestTimeoutMs: 20000,
       keepAliveTimeoutMs: 65000,
       // The password keys at their defaults (their own test below sets them).
-      rateLimitPasswordAttemptsPerClientPerMinute: 600,
+      rateLimitPasswordAttemptsPerClientPerMinute: 6000,
       passwords: DEFAULT_PASSWORD_SETTINGS,
       passwordBreachRangesDir: undefined,
       passwordBreachRangeApiUrl: undefined,
