@@ -18,7 +18,12 @@ export type IdPrefix =
   | 'console-session'
   | 'email-credential'
   | 'mail-message'
-  | 'member-password';
+  | 'member-password'
+  | 'member-totp'
+  | 'totp-recovery-code'
+  | 'phone-number'
+  | 'sms-code'
+  | 'sms-message';
 
 export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';

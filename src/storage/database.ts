@@ -24,6 +24,10 @@ export interface Database {
   redirect_urls: RedirectUrlRow;
   member_passwords: MemberPasswordRow;
   password_failures: PasswordFailureRow;
+  member_totps: MemberTotpRow;
+  member_recovery_codes: MemberRecoveryCodeRow;
+  mfa_sms_codes: MfaSmsCodeRow;
+  sms_outbox: SmsOutboxRow;
 }
 
 export interface ProjectRow {
@@ -289,5 +293,66 @@ export interface PasswordFailureRow {
   failed_attempts: number;
   locked_at: string | null;
   lock_expires_at: string | null;
+  updated_at: string;
+}
+
+/** A member's authenticator-app registration: `pending` until its first code, then `active`. */
+export interface MemberTotpRow {
+  totp_id: string;
+  member_id: string;
+  organization_id: string;
+  /** The base32 secret sealed with AES-256-GCM under the master key. */
+  sealed_secret: string;
+  status: string;
+  created_at: string;
+  /** When a pending registration lapses; null once active. */
+  expires_at: string | null;
+  activated_at: string | null;
+  /** The newest 30-second step accepted (bigint on PostgreSQL: read back as a string or number). */
+  last_used_step: string | number | bigint | null;
+}
+
+/** One recovery code of a registration, sealed; spent once. */
+export interface MemberRecoveryCodeRow {
+  recovery_code_id: string;
+  totp_id: string;
+  member_id: string;
+  organization_id: string;
+  sealed_code: string;
+  position: number;
+  created_at: string;
+  used_at: string | null;
+}
+
+/** The one live SMS code of a member: only its digest. */
+export interface MfaSmsCodeRow {
+  sms_code_id: string;
+  member_id: string;
+  organization_id: string;
+  phone_number: string;
+  digest: string;
+  failed_attempts: number;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
+/** One SMS sent: the message itself in outbox mode, only its delivery status with a provider. */
+export interface SmsOutboxRow {
+  message_id: string;
+  mode: string;
+  status: string;
+  template: string;
+  locale: string;
+  recipient: string;
+  organization_id: string | null;
+  member_id: string | null;
+  request_id: string;
+  expires_at: string;
+  code: string | null;
+  text_body: string | null;
+  attempts: number;
+  last_reply: string | null;
+  created_at: string;
   updated_at: string;
 }

@@ -32,6 +32,12 @@ export interface MembersStore {
    */
   setMemberPasswordId(organizationId: string, memberId: string, memberPasswordId: string, at: string): Promise<Member | undefined>;
   /**
+   * Sets the member's MFA columns that `changes` names (`mfa_enrolled`, `default_mfa_method`,
+   * `mfa_phone_number`, `mfa_phone_number_verified`, `totp_registration_id`) and nothing else, in one
+   * update; returns the member as now stored, or undefined when deleted or gone.
+   */
+  setMfaState(organizationId: string, memberId: string, changes: MfaStateChanges, at: string): Promise<Member | undefined>;
+  /**
    * Sets (or, with null, clears) the member's lock columns (`is_locked`, `lock_created_at`,
    * `lock_expires_at`) and nothing else; returns the member as now stored, or undefined when gone.
    */
@@ -51,3 +57,6 @@ export interface MembersStore {
    */
   findOrganizationsWithVerifiedMemberOnDomain(organizationIds: readonly string[], domain: string): Promise<string[]>;
 }
+
+/** The MFA columns of a member that MFA operations write. */
+export type MfaStateChanges = Partial<Pick<Member, 'mfaEnrolled' | 'defaultMfaMethod' | 'mfaPhoneNumber' | 'mfaPhoneNumberVerified' | 'totpRegistrationId'>>;

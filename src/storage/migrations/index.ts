@@ -13,6 +13,7 @@ import * as redirectUrls from './0011-redirect-urls.js';
 import * as discovery from './0012-discovery.js';
 import * as sweepAndLookupIndexes from './0013-sweep-and-lookup-indexes.js';
 import * as passwords from './0014-passwords.js';
+import * as mfa from './0015-mfa.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-discovery': discovery,
   '0013-sweep-and-lookup-indexes': sweepAndLookupIndexes,
   '0014-passwords': passwords,
+  '0015-mfa': mfa,
 };
 
 export const migrationProvider: MigrationProvider = {

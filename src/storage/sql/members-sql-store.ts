@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Member, MemberStatus, RetiredEmail } from '../../domain/members/member.js';
-import type { MembersStore } from '../../domain/members/members-store.js';
+import type { MembersStore, MfaStateChanges } from '../../domain/members/members-store.js';
 import type { PageRequest } from '../../domain/common/pagination.js';
 import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
 import type { SearchFilter, SearchQuery } from '../../domain/common/search.js';
@@ -96,6 +96,25 @@ export class MembersSqlStore implements MembersStore {
     const row = await this.#db
       .updateTable('members')
       .set({ member_password_id: memberPasswordId, updated_at: at })
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
+      .where('status', '<>', 'deleted')
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async setMfaState(organizationId: string, memberId: string, changes: MfaStateChanges, at: string): Promise<Member | undefined> {
+    const row = await this.#db
+      .updateTable('members')
+      .set({
+        ...(changes.mfaEnrolled !== undefined && { mfa_enrolled: toFlag(changes.mfaEnrolled) }),
+        ...(changes.defaultMfaMethod !== undefined && { default_mfa_method: changes.defaultMfaMethod }),
+        ...(changes.mfaPhoneNumber !== undefined && { mfa_phone_number: changes.mfaPhoneNumber }),
+        ...(changes.mfaPhoneNumberVerified !== undefined && { mfa_phone_number_verified: toFlag(changes.mfaPhoneNumberVerified) }),
+        ...(changes.totpRegistrationId !== undefined && { totp_registration_id: changes.totpRegistrationId }),
+        updated_at: at,
+      })
       .where('member_id', '=', memberId)
       .where('organization_id', '=', organizationId)
       .where('status', '<>', 'deleted')

@@ -16,6 +16,9 @@ import { requireUsableIntermediateSession } from '../find-intermediate-session.j
 import type { SessionsService } from '../sessions-service.js';
 import type { SessionRecord, SessionsStore } from '../sessions-store.js';
 import type { AuthOutcome, IntermediateSessionIssued, MfaRequirement, PrimaryRequirement } from './auth-outcome.js';
+import { mfaError } from '../../mfa/errors.js';
+import type { MfaPrompt } from './mfa-prompt.js';
+import { holdsAllowedPrimary } from './second-factor.js';
 import { isExchange, KeptRefusal, type SignInVerifier, type VerifiedExchange, type VerifiedFactor } from './verifier.js';
 
 /** The ports the pipeline writes itself; a verifier's transaction has its own ports besides. */
@@ -30,6 +33,8 @@ export interface SignInOptions {
   readonly sessionCustomClaims?: Record<string, unknown> | undefined;
   /** An intermediate session from an earlier sign-in (or from discovery), whose factors this one adds to. */
   readonly intermediateSessionToken?: string | undefined;
+  /** The language of an SMS code the sign-in sends when MFA is required (Stytch's `locale`). */
+  readonly locale?: string | undefined;
 }
 
 /** Runs one sign-in; what a sign-in method's service depends on. */
@@ -44,11 +49,14 @@ interface Request {
   readonly customClaims: Record<string, unknown> | undefined;
   readonly presentedSession: { readonly record: SessionRecord; readonly sessionToken: string } | undefined;
   readonly presentedIntermediate: { readonly intermediateSession: IntermediateSession; readonly token: string } | undefined;
+  readonly locale: string | undefined;
 }
 
 /** What a sign-in wrote, and the details of its write for its one audit event (see #recordWrite). */
 type Written = ({ readonly record: SessionRecord; readonly sessionToken: string } | { readonly intermediate: IntermediateSessionIssued }) & {
   readonly wrote?: Readonly<Record<string, unknown>>;
+  /** What runs once the transaction committed (an SMS code started by the sign-in is handed to delivery). */
+  readonly afterCommit?: () => void;
 };
 
 /** The event a write of the pipeline is recorded as, when it is not the member's own sign-in. */
@@ -79,6 +87,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   readonly #random: Random;
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
+  readonly #mfaPrompt: MfaPrompt<Tx> | undefined;
 
   constructor(dependencies: {
     store: Transactional<Tx>;
@@ -87,6 +96,8 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     random: Random;
     ids: IdGenerator;
     audit: AuditRecorder;
+    /** Starts a second factor (an SMS code) when a sign-in ends needing MFA; none when omitted. */
+    mfaPrompt?: MfaPrompt<Tx>;
   }) {
     this.#store = dependencies.store;
     this.#sessions = dependencies.sessions;
@@ -94,6 +105,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     this.#random = dependencies.random;
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
+    this.#mfaPrompt = dependencies.mfaPrompt;
   }
 
   async signIn(context: OperationContext, verifier: SignInVerifier<Tx>, options: SignInOptions = {}): Promise<AuthOutcome> {
@@ -101,6 +113,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     const request = await this.#prepare(options);
     const written = await this.#store.transaction((tx) => this.#run(tx, context, verifier, request));
     if ('kept' in written) throw written.kept.refusal;
+    written.afterCommit?.();
     if ('intermediate' in written) return written.intermediate;
     return { memberAuthenticated: true, ...written.record, sessionToken: written.sessionToken, sessionJwt: await this.#sessions.issueJwt(written.record) };
   }
@@ -119,6 +132,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       customClaims: options.sessionCustomClaims,
       presentedSession: presentsSession ? { record: await this.#sessions.resolveLive({ sessionToken, sessionJwt }), sessionToken: sessionToken ?? '' } : undefined,
       presentedIntermediate: intermediateSessionToken === undefined ? undefined : await this.#findIntermediate(intermediateSessionToken),
+      locale: options.locale,
     };
   }
 
@@ -147,34 +161,54 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     // Stytch silently ignores a presented session of another member: the sign-in goes on as if none was given.
     // An exchange is never given one (its service resolves the session it starts from itself).
     const presented = request.presentedSession;
+    const second = !isExchange(verified) && verified.secondFactor === true;
     if (!isExchange(verified) && presented !== undefined && presented.record.session.memberId === member.memberId) {
       return this.#addToSession(tx, context, verified, request, presented, at);
     }
+    // A second factor is never ignored into a sign-in of its own: it needs this member's session or intermediate session.
+    if (second && presented !== undefined) throw mfaError('member_session_member_id_mismatch');
+    if (second && request.presentedIntermediate === undefined) throw mfaError('mfa_session_arguments_required');
     const given = request.presentedIntermediate;
     const intermediate = given === undefined ? undefined : { token: given.token, session: await this.#lockIntermediate(tx, given.intermediateSession, verified, at) };
     const added = isExchange(verified) ? verified.carriedFactors : [verified.factor];
     const carried = intermediate === undefined ? [] : factorsInto(intermediate.session, organization.organizationId);
+    // Only an intermediate session of this organization that met its primary requirement may be completed by a second factor
+    // (a discovery one is exchanged into the organization first; one that still needs a primary factor gets it first).
+    if (second && (intermediate?.session.organizationId !== organization.organizationId || !holdsAllowedPrimary(carried, member, organization))) {
+      throw mfaError('action_available_only_once_primary_authentication_is_met');
+    }
     const factors = added.reduce((merged, factor) => withFactor(merged, factor), carried);
     const primaryRequired = isExchange(verified) ? verified.primaryRequired : null;
     if (isExchange(verified) && primaryRequired === null && factors.length === 0) throw new Error('an exchange with no factor must require a primary factor');
     if (primaryRequired !== null || requiresMfa(verified)) {
       // onSession would never run: its single-use credential would stay unclaimed (verifier.ts).
       if (!isExchange(verified) && verified.onSession !== undefined) throw new Error('a sign-in method that records its session must satisfy MFA');
-      const requirement: Requirement = { mfaRequired: requiresMfa(verified) ? mfaRequirement(member) : null, primaryRequired };
-      if (intermediate === undefined) return this.#startIntermediate(tx, context, verified, factors, requirement);
+      const prompt = await this.#prompt(tx, context, verified, primaryRequired, request);
+      const requirement: Requirement = { mfaRequired: requiresMfa(verified) ? mfaRequirement(member, prompt) : null, primaryRequired };
+      const afterCommit = prompt?.afterCommit;
+      if (intermediate === undefined) return { ...(await this.#startIntermediate(tx, context, verified, factors, requirement)), afterCommit };
       if (isExchange(verified) && verified.spendsIntermediateSession === true) {
         if (!(await tx.sessions.consumeIntermediateSession(intermediate.session.intermediateSessionId, at))) throw sessionError('intermediate_session_not_found');
-        return this.#startIntermediate(tx, context, verified, factors, requirement);
+        return { ...(await this.#startIntermediate(tx, context, verified, factors, requirement)), afterCommit };
       }
       // An exchange proves nothing new: the intermediate session comes back as it is, to be completed by what is required.
-      if (isExchange(verified)) return { intermediate: intermediateIssued(verified, intermediate.token, intermediate.session.expiresAt, requirement) };
-      return this.#addToIntermediate(tx, context, verified, intermediate, factors, at, requirement);
+      if (isExchange(verified)) return { intermediate: intermediateIssued(verified, intermediate.token, intermediate.session.expiresAt, requirement), afterCommit };
+      return { ...(await this.#addToIntermediate(tx, context, verified, intermediate, factors, at, requirement)), afterCommit };
     }
     // Single use: of two exchanges of one intermediate session, only the one whose update claims it goes on.
     if (intermediate !== undefined && !(await tx.sessions.consumeIntermediateSession(intermediate.session.intermediateSessionId, at))) {
       throw sessionError('intermediate_session_not_found');
     }
     return this.#startSession(tx, context, verified, factors, request, intermediate?.session.intermediateSessionId);
+  }
+
+  /**
+   * MFA is required and no primary factor is: the organization's second factor may start now (an
+   * SMS code to the member's phone). Never while a primary factor is still required.
+   */
+  async #prompt(tx: Tx, context: OperationContext, verified: Verified<Tx>, primaryRequired: PrimaryRequirement | null, request: Request) {
+    if (primaryRequired !== null || !requiresMfa(verified) || this.#mfaPrompt === undefined) return undefined;
+    return this.#mfaPrompt.start(tx, context, verified.member, verified.organization, request.locale);
   }
 
   async #startSession(
@@ -360,7 +394,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
 
 /** MFA is required when the organization requires it for all or the member enrolled, unless this factor satisfies it (an exchanged one never does). */
 function requiresMfa<Tx>(verified: Verified<Tx>): boolean {
-  if (!isExchange(verified) && verified.satisfiesMfa === true) return false;
+  if (!isExchange(verified) && (verified.satisfiesMfa === true || verified.secondFactor === true)) return false;
   return verified.organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' || verified.member.mfaEnrolled;
 }
 
@@ -404,11 +438,11 @@ function intermediateIssued<Tx>(verified: Verified<Tx>, token: string, expiresAt
   };
 }
 
-/** The member's enrolled second factors, as Stytch lists them in `mfa_required.member_options`; no SMS is sent yet. */
-function mfaRequirement(member: Member): MfaRequirement {
+/** The member's enrolled second factors, as Stytch lists them in `mfa_required.member_options`, and the one the sign-in started. */
+function mfaRequirement(member: Member, prompt: { readonly initiated: string } | undefined): MfaRequirement {
   const enrolled = member.mfaPhoneNumber !== '' || member.totpRegistrationId !== '';
   return {
     memberOptions: enrolled ? { mfaPhoneNumber: member.mfaPhoneNumber, totpRegistrationId: member.totpRegistrationId } : null,
-    secondaryAuthInitiated: null,
+    secondaryAuthInitiated: prompt?.initiated ?? null,
   };
 }

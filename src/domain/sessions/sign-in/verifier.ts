@@ -18,6 +18,13 @@ export interface VerifiedFactor<Tx> {
    */
   readonly satisfiesMfa?: boolean;
   /**
+   * A second factor (TOTP, an SMS code, a recovery code): it never starts a session alone. It
+   * completes the presented intermediate session of this member and organization, which must hold a
+   * primary factor the organization allows, or joins a presented session of the member (step-up).
+   * Implies satisfiesMfa.
+   */
+  readonly secondFactor?: boolean;
+  /**
    * The member signed themselves in (a magic link, a code, a password): the pipeline records one
    * `member.signed_in` event naming this method and the outcome (a session, or an intermediate
    * session still needing MFA). Unset for sign-ins that are not the member's own (impersonation).

@@ -1,0 +1,121 @@
+import type { Clock } from '../../platform/clock.js';
+import { toTimestamp } from '../../platform/clock.js';
+import type { Member } from '../members/member.js';
+import type { Organization } from '../organizations/organization.js';
+import { requireUsableIntermediateSession } from '../sessions/find-intermediate-session.js';
+import type { AuthenticationFactor } from '../sessions/session.js';
+import type { SessionsService } from '../sessions/sessions-service.js';
+import type { SessionsStore } from '../sessions/sessions-store.js';
+import { isSecondFactor } from '../sessions/sign-in/second-factor.js';
+import { sessionError } from '../sessions/errors.js';
+import { mfaError } from './errors.js';
+
+/*
+ * What every MFA operation shares (TOTP, recovery codes, SMS codes): who may be given a second
+ * factor, which methods the organization allows, who may enrol one, and what a successful second
+ * factor changes on the member.
+ */
+
+export type MfaMethod = 'sms_otp' | 'totp';
+
+/** Stytch: "You may not attach an MFA factor to a member that is not active." */
+export function requireActiveMember(member: Member): void {
+  if (member.status !== 'active') throw mfaError('action_available_only_for_active_members');
+}
+
+/** The organization's `mfa_methods`: RESTRICTED without the method refuses it; break-glass members are exempt. */
+export function requireMfaMethodAllowed(organization: Organization, member: Member, method: MfaMethod): void {
+  const { mfaMethods, allowedMfaMethods } = organization.settings;
+  if (mfaMethods === 'RESTRICTED' && !member.isBreakglass && !allowedMfaMethods.includes(method)) {
+    throw mfaError('operation_restricted_by_organization_mfa_methods');
+  }
+}
+
+/** Whether the member has a second factor in use: a verified phone or an active TOTP registration. */
+export function hasActiveMfaFactor(member: Member): boolean {
+  return member.mfaPhoneNumberVerified || member.totpRegistrationId !== '';
+}
+
+/** The tokens an enrolment call (totps.create, otps.sms.send) may carry: at most one. */
+export interface PresentedProof {
+  readonly intermediateSessionToken?: string | undefined;
+  readonly sessionToken?: string | undefined;
+  readonly sessionJwt?: string | undefined;
+}
+
+/**
+ * Stytch's guard against enrolling around MFA: a token is optional, but when one is given it must
+ * be this member's; and a member who already has an active second factor must give one that holds
+ * a second factor (else anyone past the primary step could add a factor of their own and skip the
+ * one the member has). Checked before anything is written.
+ */
+export class EnrolmentGuard {
+  readonly #sessionsStore: Pick<SessionsStore, 'findIntermediateSessionByTokenLookupId'>;
+  readonly #sessions: Pick<SessionsService, 'resolveLive'>;
+  readonly #clock: Clock;
+
+  constructor(dependencies: { sessionsStore: Pick<SessionsStore, 'findIntermediateSessionByTokenLookupId'>; sessions: Pick<SessionsService, 'resolveLive'>; clock: Clock }) {
+    this.#sessionsStore = dependencies.sessionsStore;
+    this.#sessions = dependencies.sessions;
+    this.#clock = dependencies.clock;
+  }
+
+  /** The factors of the token presented (undefined for none), after checking it is the member's. */
+  async presentedFactors(proof: PresentedProof, member: Member): Promise<readonly AuthenticationFactor[] | undefined> {
+    const given = [proof.intermediateSessionToken, proof.sessionToken, proof.sessionJwt].filter((token) => token !== undefined);
+    if (given.length > 1) throw sessionError('too_many_session_arguments', 'Provide at most one of intermediate_session_token, session_token and session_jwt.');
+    if (proof.intermediateSessionToken !== undefined) {
+      const intermediate = await requireUsableIntermediateSession(this.#sessionsStore, proof.intermediateSessionToken, toTimestamp(this.#clock.now()));
+      if (intermediate.memberId !== member.memberId || intermediate.organizationId !== member.organizationId) throw mfaError('member_session_member_id_mismatch');
+      return intermediate.authenticationFactors;
+    }
+    if (proof.sessionToken !== undefined || proof.sessionJwt !== undefined) {
+      const record = await this.#sessions.resolveLive({ sessionToken: proof.sessionToken, sessionJwt: proof.sessionJwt });
+      if (record.session.memberId !== member.memberId) throw mfaError('member_session_member_id_mismatch');
+      return record.session.authenticationFactors;
+    }
+    return undefined;
+  }
+
+  /** Refuses an enrolment by `proof` for `member` unless the rules above allow it. */
+  async check(proof: PresentedProof, member: Member): Promise<void> {
+    const factors = await this.presentedFactors(proof, member);
+    if (hasActiveMfaFactor(member) && !(factors ?? []).some(isSecondFactor)) throw mfaError('mfa_factor_required_to_enroll');
+  }
+}
+
+/** `set_mfa_enrollment` as Stytch takes it. */
+export function checkSetMfaEnrollment(value: string | undefined): 'enroll' | 'unenroll' | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'enroll' || value === 'unenroll') return value;
+  throw mfaError('invalid_set_mfa_enrollment');
+}
+
+/**
+ * The member after a successful second factor of `method`: `mfa_enrolled` follows
+ * `set_mfa_enrollment` (ignored, and set to true, under REQUIRED_FOR_ALL); `default_mfa_method`
+ * becomes the method when asked, or when it is the member's first.
+ */
+export function afterSecondFactor(
+  member: Member,
+  organization: Organization,
+  method: MfaMethod,
+  options: { readonly setMfaEnrollment?: 'enroll' | 'unenroll' | undefined; readonly setDefaultMfa?: boolean | undefined },
+  at: string,
+): Member {
+  const mfaEnrolled =
+    organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' ? true : options.setMfaEnrollment === undefined ? member.mfaEnrolled : options.setMfaEnrollment === 'enroll';
+  const defaultMfaMethod = options.setDefaultMfa === true || member.defaultMfaMethod === '' ? method : member.defaultMfaMethod;
+  return { ...member, mfaEnrolled, defaultMfaMethod, updatedAt: at };
+}
+
+/** The changes afterSecondFactor made, for MembersStore.setMfaState. */
+export function mfaStateAfterSecondFactor(
+  member: Member,
+  organization: Organization,
+  method: MfaMethod,
+  options: { readonly setMfaEnrollment?: 'enroll' | 'unenroll' | undefined; readonly setDefaultMfa?: boolean | undefined },
+): { mfaEnrolled: boolean; defaultMfaMethod: string } {
+  const after = afterSecondFactor(member, organization, method, options, member.updatedAt);
+  return { mfaEnrolled: after.mfaEnrolled, defaultMfaMethod: after.defaultMfaMethod };
+}
