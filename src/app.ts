@@ -11,6 +11,7 @@ import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
 import { rbacError } from './domain/rbac/errors.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { MailSettings } from './mail/mail-services.js';
+import type { SmsSettings } from './sms/sms-services.js';
 import type { Logger } from './platform/logger.js';
 import { cryptoRandom, type Random } from './platform/random.js';
 import { createServices, type PasswordOptions, type Services } from './services.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   readonly auditExportStallSeconds?: number;
   /** Sign-in email (UNDERSTUDY_PROJECT_NAME, UNDERSTUDY_SMTP_*); the outbox when omitted. Failures go to `logger`. */
   readonly mail?: Omit<MailSettings, 'logger'>;
+  /** SMS codes (UNDERSTUDY_SMS_PROVIDER and its keys); the outbox when omitted. Failures go to `logger`. */
+  readonly sms?: Omit<SmsSettings, 'logger'>;
   /** Redirect URLs from configuration (UNDERSTUDY_REDIRECT_URLS, redirect_urls); none when omitted. */
   readonly redirectUrls?: readonly RedirectUrl[];
   /** Password policy, argon2id cost, hashing bounds, breach source; defaults when omitted. */
@@ -63,6 +66,7 @@ export function createApp(options: AppOptions): App {
     ...(options.auditExportConcurrency !== undefined && { auditExportConcurrency: options.auditExportConcurrency }),
     ...(options.auditExportStallSeconds !== undefined && { auditExportStallSeconds: options.auditExportStallSeconds }),
     mail: { ...options.mail, logger: options.logger },
+    sms: { ...options.sms, logger: options.logger },
     ...(options.redirectUrls && { redirectUrls: options.redirectUrls }),
     ...(options.passwords && {
       passwords: {

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import type { MailSettings } from './mail/mail-services.js';
+import type { SmsSettings } from './sms/sms-services.js';
 import { createServices, type PasswordOptions, type Services } from './services.js';
 import { cryptoRandom, type Random } from './platform/random.js';
 import { openStore, sqliteFileIn } from './storage/open-store.js';
@@ -31,6 +32,8 @@ export interface StartOptions {
   readonly announce?: (text: string) => void;
   /** Waits before SMTP retries; the production 1, 2, 4, 8 s when omitted (tests shorten them). */
   readonly mailRetryDelaysMs?: readonly number[];
+  /** Waits before SMS provider retries; the production 1, 2, 4, 8 s when omitted (tests shorten them). */
+  readonly smsRetryDelaysMs?: readonly number[];
 }
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -77,6 +80,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       auditExportConcurrency: config.auditExportConcurrency,
       auditExportStallSeconds: config.auditExportStallSeconds,
       mail: mailSettings(config, options),
+      sms: smsSettings(config, options),
       redirectUrls: config.redirectUrls,
       passwords: passwordOptions(config),
       logger,
@@ -94,6 +98,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     if (app.services.outbox.mode === 'smtp') {
       const erased = await store.mailOutbox.eraseOutboxSecrets();
       if (erased > 0) logger.info({ messages: erased }, 'erased the links and codes of messages kept in the outbox before SMTP was configured');
+    }
+    // Likewise SMS codes kept while there was no provider (docs/sms.md).
+    if (app.services.smsOutbox.mode !== 'outbox') {
+      const erased = await store.smsOutbox.eraseOutboxSecrets();
+      if (erased > 0) logger.info({ messages: erased }, 'erased the codes of SMS kept in the outbox before an SMS provider was configured');
     }
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -122,6 +131,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await app.http.close();
       // Pending SMTP retries are cancelled (recorded as failed), not waited for.
       await app.services.mail.close();
+      await app.services.sms.close();
       // Ends zxcvbn's worker threads; an estimate still running is answered 503.
       await app.services.passwordStrength.close();
       await store.close();
@@ -150,6 +160,7 @@ export async function openServices(
       impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
       redirectUrls: config.redirectUrls,
       mail: mailSettings(config, options),
+      sms: smsSettings(config, options),
       passwords: passwordOptions(config),
     });
     return { services, store, masterKey, close: () => store.close() };
@@ -170,6 +181,9 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     emailSendsPerAddressPerMinute: config.rateLimitEmailSendsPerAddressPerMinute,
     emailSendsPerClientPerMinute: config.rateLimitEmailSendsPerClientPerMinute,
     passwordAttemptsPerClientPerMinute: config.rateLimitPasswordAttemptsPerClientPerMinute,
+    smsSendsPerNumberPerHour: config.rateLimitSmsSendsPerNumberPerHour,
+    smsSendsPerMemberPerHour: config.rateLimitSmsSendsPerMemberPerHour,
+    smsSendsPerProjectPerHour: config.rateLimitSmsSendsPerProjectPerHour,
   };
 }
 
@@ -190,6 +204,10 @@ function mailSettings(config: Config, options: StartOptions): MailSettings {
     smtp: config.smtpUrl === undefined ? undefined : { url: config.smtpUrl, from: config.smtpFrom ?? '', replyTo: config.smtpReplyTo },
     retryDelaysMs: options.mailRetryDelaysMs,
   };
+}
+
+function smsSettings(config: Config, options: StartOptions): SmsSettings {
+  return { provider: config.sms, retryDelaysMs: options.smsRetryDelaysMs };
 }
 
 function masterKeyFor(config: Config, store: Store, options: StartOptions): LoadedMasterKey {

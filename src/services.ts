@@ -9,12 +9,17 @@ import { SessionExchange } from './domain/sessions/session-exchange.js';
 import type { MailDispatcher } from './domain/mail/mail-dispatcher.js';
 import type { Outbox } from './domain/mail/outbox.js';
 import { createMailServices, type MailSettings } from './mail/mail-services.js';
+import type { SmsDispatcher } from './domain/sms/sms-dispatcher.js';
+import type { SmsOutbox } from './domain/sms/sms-outbox.js';
+import { createSmsServices, type SmsSettings } from './sms/sms-services.js';
 import { emailSignInEventHandlers } from './domain/email-sign-in/email-sign-in-event-handlers.js';
 import { DiscoveryService } from './domain/discovery/discovery-service.js';
 import { EmailOtpsService } from './domain/email-sign-in/email-otps-service.js';
 import { MagicLinksService } from './domain/email-sign-in/magic-links-service.js';
 import { ConsoleAuthService } from './domain/operators/console-auth-service.js';
 import { OperatorsService } from './domain/operators/operators-service.js';
+import { OperatorTotpService } from './domain/operators/operator-totp-service.js';
+import { ConsoleAuditTrail } from './domain/operators/console-audit-trail.js';
 import { AuditExports } from './domain/impersonation/audit-export.js';
 import { ImpersonationAdminService } from './domain/impersonation/impersonation-admin-service.js';
 import { ImpersonationEndings } from './domain/impersonation/impersonation-endings.js';
@@ -43,6 +48,17 @@ import { MemberPasswords } from './domain/passwords/member-passwords.js';
 import { PasswordResetsService } from './domain/passwords/password-resets-service.js';
 import { DiscoveryPasswordsService } from './domain/passwords/discovery-passwords-service.js';
 import { passwordEventHandlers } from './domain/passwords/password-event-handlers.js';
+import { mfaEventHandlers } from './domain/mfa/mfa-event-handlers.js';
+import { MfaGuessLimit } from './domain/mfa/mfa-guess-limit.js';
+import { EnrolmentGuard } from './domain/mfa/mfa-rules.js';
+import { MfaSealer } from './domain/mfa/mfa-sealer.js';
+import { RecoveryCodesService } from './domain/mfa/recovery-codes-service.js';
+import { SecondFactorProof } from './domain/mfa/second-factor-proof.js';
+import { TotpsService } from './domain/mfa/totps-service.js';
+import { SmsCodeSender } from './domain/mfa/sms-code-sender.js';
+import { SmsMfaPrompt } from './domain/mfa/sms-mfa-prompt.js';
+import { SmsOtpsService } from './domain/mfa/sms-otps-service.js';
+import type { MfaPrompt } from './domain/sessions/sign-in/mfa-prompt.js';
 import { PasswordMigration } from './domain/passwords/password-migration.js';
 import { PasswordsService } from './domain/passwords/passwords-service.js';
 import type { Argon2idParameters } from './domain/passwords/password-hashing.js';
@@ -67,6 +83,10 @@ export interface Services {
   readonly impersonationLedger: ImpersonationLedger;
   readonly operators: OperatorsService;
   readonly consoleAuth: ConsoleAuthService;
+  /** Operators' own TOTP: replaced after re-authenticating, or set up at sign-in after an admin reset it. */
+  readonly operatorTotp: OperatorTotpService;
+  /** The member and operator audit trails as the console shows them. */
+  readonly consoleAudit: ConsoleAuditTrail;
   readonly rateLimits: RateLimiter;
   /** Magic links and one-time codes: issued, redeemed and refused the same way by every email sign-in method. */
   readonly emailProofs: EmailProofs;
@@ -78,6 +98,10 @@ export interface Services {
   readonly mail: MailDispatcher;
   /** What was sent (outbox mode: with its link or code) and how delivery went, newest first. */
   readonly outbox: Outbox;
+  /** SMS codes: `deliver` after the sending transaction commits; the outbox, a signed webhook or a Twilio-shaped API, with retries. */
+  readonly sms: SmsDispatcher;
+  /** What was sent by SMS (outbox mode: with its code and text) and how delivery went, newest first. */
+  readonly smsOutbox: SmsOutbox;
   /** Magic links of an organization: login_or_signup, invite, authenticate. */
   readonly magicLinks: MagicLinksService;
   /** One-time codes by email for an organization: login_or_signup, authenticate. */
@@ -102,6 +126,12 @@ export interface Services {
   readonly passwordResets: PasswordResetsService;
   /** passwords.discovery.*: one password per address, proved (or reset by email) before an organization is chosen. */
   readonly discoveryPasswords: DiscoveryPasswordsService;
+  /** Members' authenticator apps: totps.create, .authenticate (a second factor), .migrate, organizations.members.deleteTOTP. */
+  readonly totps: TotpsService;
+  /** Recovery codes of a member's active TOTP registration: recover (a second factor), get, rotate. */
+  readonly recoveryCodes: RecoveryCodesService;
+  /** SMS one-time codes as a second factor: otps.sms.send, otps.sms.authenticate (and the SMS a sign-in starts). */
+  readonly smsOtps: SmsOtpsService;
 }
 
 /** Passwords: the project's policy, argon2id's cost, the hashing pool's bounds and the breach source (src/config). */
@@ -143,6 +173,8 @@ export function createServices(options: {
   redirectUrls?: readonly RedirectUrl[];
   /** Sign-in email: project name, SMTP (the outbox when omitted), retry waits, logger. */
   mail?: MailSettings;
+  /** SMS codes: provider (the outbox when omitted), retry waits, timeout, logger. */
+  sms?: SmsSettings;
   /** Stytch's default policy and OWASP's argon2id minimum when omitted. */
   passwords?: PasswordOptions;
 }): Services {
@@ -170,7 +202,9 @@ export function createServices(options: {
   const hasher = options.passwordHasher ?? argon2idHasher;
   const rateLimits = new RateLimiter({ store: store.rateLimits, clock, policies: policiesOf(options.rateLimits) });
   const sessions = new SessionsService({ store, jwt, clock, audit, projectId, events });
-  const signIn = new SignInPipeline<StorePorts>({ store, sessions, clock, random, ids, audit });
+  // A sign-in that ends needing MFA may send an SMS code at once; its sender and delivery are built below.
+  const mfaPrompt: MfaPrompt<StorePorts> = { start: (tx, context, member, organization, locale) => smsMfaPrompt.start(tx, context, member, organization, locale) };
+  const signIn = new SignInPipeline<StorePorts>({ store, sessions, clock, random, ids, audit, mfaPrompt });
   // Ends impersonations inside the transaction of whatever causes it (operators, members, organizations, policies).
   const endings = new ImpersonationEndings({ sessions, ledger, audit, clock });
   // Per event, impersonations end before member sessions: the lock order (read-for-update.ts).
@@ -193,16 +227,39 @@ export function createServices(options: {
   events.subscribe('member.deleted', endPasswords.memberDeleted);
   events.subscribe('member.email_changed', endPasswords.memberEmailChanged);
   events.subscribe('organization.deleted', endPasswords.organizationDeleted);
+  // Second factors (TOTP registrations, recovery codes, SMS codes) die with their member or organization.
+  const endMfa = mfaEventHandlers();
+  events.subscribe('member.deleted', endMfa.memberDeleted);
+  events.subscribe('organization.deleted', endMfa.organizationDeleted);
   events.subscribe('operator.disabled', endImpersonations.operatorDisabled);
   events.subscribe('operator.password_reset', endImpersonations.operatorPasswordReset);
   // Sessions publish it after revoking the session row, so the ledger's row is locked after it.
   events.subscribe('member_sessions.revoked', (tx, context, event) => ledger.sessionsRevoked(tx, context, event.memberSessionIds, event.at, event.why));
   const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, events });
+  const consoleAuth = new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') });
   const redirectUrls = new RedirectUrlsService({ store, clock, audit, configured: options.redirectUrls });
   const impersonationAdmin = new ImpersonationAdminService({ store, clock, audit, project, endings });
   // Shared by every email sign-in method (one rate limiter, one mail queue).
   const emailProofs = new EmailProofs({ store, clock, random, ids, audit, rateLimits });
   const mailServices = createMailServices({ store, clock, ids, settings: options.mail });
+  const smsServices = createSmsServices({ store, clock, ids, settings: options.sms });
+  // Every second factor judges enrolment tokens and session arguments the same way (src/domain/mfa).
+  const enrolmentGuard = new EnrolmentGuard({ sessionsStore: store.sessions, sessions, clock });
+  const secondFactorProof = new SecondFactorProof({ sessionsStore: store.sessions, sessions, clock });
+  // SMS codes, sent by otps.sms.send and by sign-ins alike: one sender, under the costly-abuse limits.
+  const smsCodeSender = new SmsCodeSender({ rateLimits, clock, random, ids, audit, projectId });
+  const smsMfaPrompt = new SmsMfaPrompt({ sender: smsCodeSender, delivery: smsServices.sms });
+  const smsOtps = new SmsOtpsService({
+    store,
+    signIn,
+    sender: smsCodeSender,
+    delivery: smsServices.sms,
+    guard: enrolmentGuard,
+    proof: secondFactorProof,
+    clock,
+    ids,
+    audit,
+  });
   const passwordOptions = options.passwords ?? { settings: DEFAULT_PASSWORD_SETTINGS, argon2: DEFAULT_ARGON2ID_PARAMETERS, hashQueueLength: 64 };
   const passwordHashing = new PasswordHashingPool({ parameters: passwordOptions.argon2, concurrency: passwordOptions.hashConcurrency, queueLength: passwordOptions.hashQueueLength });
   const passwordStrength = createPasswordStrengthChecker({
@@ -223,6 +280,20 @@ export function createServices(options: {
     audit,
     rateLimits,
   });
+  // TOTP and recovery codes share the sealing key, the wrong-code bound and the enrolment guard.
+  const totpDependencies = {
+    store,
+    signIn,
+    guard: enrolmentGuard,
+    proof: secondFactorProof,
+    guesses: new MfaGuessLimit({ clock }),
+    sealer: new MfaSealer({ masterKey: options.masterKey, random }),
+    clock,
+    random,
+    ids,
+    audit,
+  };
+  const totpServices = { totps: new TotpsService(totpDependencies), recoveryCodes: new RecoveryCodesService(totpDependencies) };
   const passwordMigration = new PasswordMigration({ passwords: memberPasswords, ids, clock, audit });
   return {
     ids,
@@ -236,12 +307,15 @@ export function createServices(options: {
     auditExports: new AuditExports({ trail: impersonationAdmin, maxConcurrent: options.auditExportConcurrency, stallSeconds: options.auditExportStallSeconds }),
     impersonationLedger: ledger,
     operators,
-    consoleAuth: new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') }),
+    consoleAuth,
+    operatorTotp: new OperatorTotpService({ store, consoleAuth, operators, clock, random, ids, audit, masterKey: options.masterKey }),
+    consoleAudit: new ConsoleAuditTrail({ store }),
     rateLimits,
     emailProofs,
     redirectUrls,
     redirectUrlsAdmin: redirectUrls,
     ...mailServices,
+    ...smsServices,
     magicLinks: new MagicLinksService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, redirectUrls, clock, ids, audit }),
     emailOtps: new EmailOtpsService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, clock, ids, audit }),
     discoveryExchange: new DiscoveryExchange({ signIn, ids, clock, audit }),
@@ -254,5 +328,7 @@ export function createServices(options: {
     passwordMigration,
     passwordResets: new PasswordResetsService({ store, signIn, proofs: emailProofs, passwords: memberPasswords, sessions, mail: mailServices.mail, redirectUrls, clock, ids, audit }),
     discoveryPasswords: new DiscoveryPasswordsService({ store, proofs: emailProofs, passwords: memberPasswords, sessions, discovery, mail: mailServices.mail, redirectUrls, clock, audit }),
+    ...totpServices,
+    smsOtps,
   };
 }

@@ -12,6 +12,8 @@ import { html, page } from './html.mjs';
  *   - a one-time code for one organization         (otps.email.loginOrSignup -> otps.email.authenticate)
  *   - discovery: email -> pick an organization     (magicLinks.email.discovery.send -> magicLinks.discovery.authenticate
  *                                                    -> discovery.intermediateSessions.exchange)
+ *   - MFA, when a sign-in answers mfa_required     (totps.create on first use -> totps.authenticate;
+ *                                                    recoveryCodes.recover; otps.sms.send -> otps.sms.authenticate)
  *
  * The member session token lives in an HttpOnly cookie; every page load checks it with
  * sessions.authenticate, and signing out revokes it with sessions.revoke.
@@ -39,6 +41,9 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
     'POST /discovery/send': sendDiscoveryLink,
     'POST /discovery/select': selectOrganization,
     'POST /discovery/create': createOrganization,
+    'POST /mfa/totp': verifyTotp,
+    'POST /mfa/recovery-code': useRecoveryCode,
+    'POST /mfa/sms': verifySms,
     'POST /logout': signOut,
   };
 
@@ -122,7 +127,7 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
         password: form.password ?? '',
         session_duration_minutes: sessionMinutes,
       });
-      return signedIn(response, result);
+      return signedIn(response, result, csrf);
     } catch (error) {
       const problem = passwordSignInProblem(error);
       if (problem === undefined) throw error;
@@ -178,7 +183,7 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
     const token = form.token ?? '';
     try {
       const result = await client.passwords.email.reset({ password_reset_token: token, password: form.password ?? '', session_duration_minutes: sessionMinutes });
-      return signedIn(response, result);
+      return signedIn(response, result, csrf);
     } catch (error) {
       switch (error?.error_type) {
         // The link still works: the same form again, with why and how to do better.
@@ -265,7 +270,7 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
         code: (form.code ?? '').trim(),
         session_duration_minutes: sessionMinutes,
       });
-      return signedIn(response, result);
+      return signedIn(response, result, csrf);
     } catch (error) {
       // A wrong code may be tried again (a few times): show the form with the error.
       if (error?.error_type !== 'unable_to_auth_otp_code') throw error;
@@ -286,7 +291,7 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
     const token = url.searchParams.get('token') ?? '';
     switch (type) {
       case 'multi_tenant_magic_links':
-        return signedIn(response, await client.magicLinks.authenticate({ magic_links_token: token, session_duration_minutes: sessionMinutes }));
+        return signedIn(response, await client.magicLinks.authenticate({ magic_links_token: token, session_duration_minutes: sessionMinutes }), csrf);
       case 'discovery': {
         const result = await client.magicLinks.discovery.authenticate({ discovery_magic_links_token: token });
         // Short-lived (10 minutes): it only lets this browser pick or create an organization.
@@ -294,23 +299,23 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
         return send(response, 200, page('Choose an organization', discoveredOrganizations(result, csrf)));
       }
       case 'multi_tenant_impersonation':
-        return signedIn(response, await client.impersonation.authenticate({ impersonation_token: token }));
+        return signedIn(response, await client.impersonation.authenticate({ impersonation_token: token }), csrf);
       default:
         return send(response, 400, page('Unknown link', html`<p>This app does not handle links of type <code>${type ?? '(none)'}</code>.</p>`));
     }
   }
 
-  async function selectOrganization({ response, cookies, form }) {
+  async function selectOrganization({ response, cookies, form, csrf }) {
     const result = await client.discovery.intermediateSessions.exchange({
       intermediate_session_token: intermediateSessionOf(cookies),
       organization_id: form.organization_id ?? '',
       session_duration_minutes: sessionMinutes,
     });
     clearCookie(response, 'example_intermediate_session');
-    return signedIn(response, result);
+    return signedIn(response, result, csrf);
   }
 
-  async function createOrganization({ response, cookies, form }) {
+  async function createOrganization({ response, cookies, form, csrf }) {
     const result = await client.discovery.organizations.create({
       intermediate_session_token: intermediateSessionOf(cookies),
       organization_name: form.organization_name ?? '',
@@ -318,21 +323,102 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
       session_duration_minutes: sessionMinutes,
     });
     clearCookie(response, 'example_intermediate_session');
-    return signedIn(response, result);
+    return signedIn(response, result, csrf);
+  }
+
+  // --- The second factor (MFA) -----------------------------------------------------------------
+
+  /**
+   * A sign-in that answered `mfa_required`: the organization requires MFA (or the member enrolled).
+   * The intermediate session token it returned waits in a short-lived HttpOnly cookie: it is no
+   * session, it only lets this browser finish the sign-in with a second factor. A member with an
+   * authenticator app enters its code; a member whose phone the sign-in already texted enters that
+   * code; a member with no second factor yet sets up an authenticator app (totps.create) first.
+   */
+  async function secondFactor(response, result, csrf) {
+    const token = result.intermediate_session_token;
+    setCookie(response, 'example_mfa', token, { maxAge: 600 });
+    const who = { organizationId: result.organization.organization_id, memberId: result.member.member_id, csrf };
+    const options = result.mfa_required.member_options;
+    if (result.mfa_required.secondary_auth_initiated === 'sms_otp') return send(response, 200, page('Enter the code we texted you', smsForm({ ...who, phone: options?.mfa_phone_number })));
+    if (options?.totp_registration_id) return send(response, 200, page('Enter your authenticator code', totpForm(who)));
+    if (options?.mfa_phone_number) {
+      await client.otps.sms.send({ organization_id: who.organizationId, member_id: who.memberId, intermediate_session_token: token });
+      return send(response, 200, page('Enter the code we texted you', smsForm({ ...who, phone: options.mfa_phone_number })));
+    }
+    // No second factor yet: the intermediate session, which holds the first, lets the member enrol one.
+    const created = await client.totps.create({ organization_id: who.organizationId, member_id: who.memberId, intermediate_session_token: token });
+    return send(response, 200, page('Set up your authenticator app', totpEnrolment({ ...who, created, organizationName: result.organization.organization_name })));
+  }
+
+  async function verifyTotp({ response, cookies, form, csrf }) {
+    const who = { organizationId: form.organization_id ?? '', memberId: form.member_id ?? '', csrf };
+    try {
+      const result = await client.totps.authenticate({
+        organization_id: who.organizationId,
+        member_id: who.memberId,
+        code: (form.code ?? '').trim(),
+        intermediate_session_token: mfaSessionOf(cookies),
+        session_duration_minutes: sessionMinutes,
+      });
+      clearCookie(response, 'example_mfa');
+      return signedIn(response, result, csrf);
+    } catch (error) {
+      // A wrong, malformed or already used code may be tried again: the form with the error.
+      if (!['unable_to_authenticate_totp', 'invalid_totp_code', 'totp_code_already_authenticated'].includes(error?.error_type)) throw error;
+      return send(response, error.status_code ?? 400, page('Enter your authenticator code', html`<p class="error" role="alert">${error.error_message}</p>${totpForm(who)}`));
+    }
+  }
+
+  async function useRecoveryCode({ response, cookies, form, csrf }) {
+    const who = { organizationId: form.organization_id ?? '', memberId: form.member_id ?? '', csrf };
+    try {
+      const result = await client.recoveryCodes.recover({
+        organization_id: who.organizationId,
+        member_id: who.memberId,
+        recovery_code: (form.recovery_code ?? '').trim(),
+        intermediate_session_token: mfaSessionOf(cookies),
+        session_duration_minutes: sessionMinutes,
+      });
+      clearCookie(response, 'example_mfa');
+      return signedIn(response, result, csrf);
+    } catch (error) {
+      if (!['unable_to_authenticate_recovery_code', 'invalid_recovery_code'].includes(error?.error_type)) throw error;
+      return send(response, error.status_code ?? 400, page('Enter your authenticator code', html`<p class="error" role="alert">${error.error_message}</p>${totpForm(who)}`));
+    }
+  }
+
+  async function verifySms({ response, cookies, form, csrf }) {
+    const who = { organizationId: form.organization_id ?? '', memberId: form.member_id ?? '', csrf };
+    try {
+      const result = await client.otps.sms.authenticate({
+        organization_id: who.organizationId,
+        member_id: who.memberId,
+        code: (form.code ?? '').trim(),
+        intermediate_session_token: mfaSessionOf(cookies),
+        session_duration_minutes: sessionMinutes,
+      });
+      clearCookie(response, 'example_mfa');
+      return signedIn(response, result, csrf);
+    } catch (error) {
+      if (error?.error_type !== 'unable_to_auth_otp_code') throw error;
+      return send(response, error.status_code ?? 400, page('Enter the code we texted you', html`<p class="error" role="alert">${error.error_message}</p>${smsForm(who)}`));
+    }
   }
 
   // --- Helpers ----------------------------------------------------------------------------------
 
-  /** Keeps the member session in an HttpOnly cookie, or explains why there is none yet. */
-  function signedIn(response, result) {
-    if (!result.member_authenticated || !result.session_token) {
+  /**
+   * Keeps the member session in an HttpOnly cookie; a sign-in that still needs MFA goes on to the
+   * second factor. (The second factors' answers always carry a session and no `member_authenticated`.)
+   */
+  async function signedIn(response, result, csrf) {
+    if (result.member_authenticated === false || !result.session_token) {
+      if (result.mfa_required && !result.primary_required && result.intermediate_session_token) return secondFactor(response, result, csrf);
       return send(
         response,
         200,
-        page(
-          'One more step',
-          html`<p>${result.organization?.organization_name ?? 'This organization'} requires another factor (${result.mfa_required ? 'MFA' : 'another sign-in method'}) that this example does not implement.</p>`,
-        ),
+        page('One more step', html`<p>${result.organization?.organization_name ?? 'This organization'} requires another sign-in method that this example does not implement.</p>`),
       );
     }
     const expiresAt = Date.parse(result.member_session?.expires_at ?? '');
@@ -351,6 +437,12 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
     const found = organizations[0];
     if (found === undefined) throw Object.assign(new Error(`No organization has the slug "${text}".`), { status_code: 404, error_type: 'organization_not_found' });
     return found.organization_id;
+  }
+
+  function mfaSessionOf(cookies) {
+    const token = cookies.example_mfa;
+    if (token === undefined) throw Object.assign(new Error('This sign-in has expired: sign in again.'), { status_code: 400, error_type: 'no_intermediate_session' });
+    return token;
   }
 
   function intermediateSessionOf(cookies) {
@@ -471,6 +563,46 @@ ${
 </form></section>`;
 }
 
+/** The member and organization a second factor is for; the intermediate session in the cookie must be theirs. */
+function memberFields({ organizationId, memberId }) {
+  return html`<input type="hidden" name="organization_id" value="${organizationId}"><input type="hidden" name="member_id" value="${memberId}">`;
+}
+
+function totpCodeForm(who, button) {
+  return html`<form method="post" action="/mfa/totp">${csrfField(who.csrf)}${memberFields(who)}
+  <label for="totp-code">6-digit code from your authenticator app</label><input id="totp-code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required>
+  <button type="submit">${button}</button>
+</form>`;
+}
+
+function totpForm(who) {
+  return html`${totpCodeForm(who, 'Verify')}
+<section><h2>Lost your device?</h2>
+<form method="post" action="/mfa/recovery-code">${csrfField(who.csrf)}${memberFields(who)}
+  <label for="recovery-code">Recovery code</label><input id="recovery-code" name="recovery_code" autocomplete="off" required>
+  <button type="submit">Use recovery code</button>
+</form></section>`;
+}
+
+/** totps.create's answer: the QR code (a data: URL) to scan, the key to type in instead, and the recovery codes, shown once. */
+function totpEnrolment({ created, organizationName, ...who }) {
+  return html`<p>${organizationName} requires a second factor. Scan this QR code with your authenticator app, or enter the key by hand, then type the code it shows.</p>
+<p><img src="${created.qr_code}" alt="QR code for your authenticator app" width="180" height="180"></p>
+<p>Key: <code id="totp-secret">${created.secret}</code></p>
+${totpCodeForm(who, 'Verify and sign in')}
+<section aria-label="Recovery codes"><h2>Your recovery codes</h2>
+<p class="muted">Keep them somewhere safe: each one signs you in once if you lose your device. They are not shown again.</p>
+<ul id="recovery-codes">${created.recovery_codes.map((code) => html`<li><code>${code}</code></li>`)}</ul></section>`;
+}
+
+function smsForm({ phone, ...who }) {
+  return html`${phone ? html`<p>We texted a code to <strong>${phone}</strong>.</p>` : ''}
+<form method="post" action="/mfa/sms">${csrfField(who.csrf)}${memberFields(who)}
+  <label for="sms-code">Code from the text message</label><input id="sms-code" name="code" inputmode="numeric" autocomplete="one-time-code" required>
+  <button type="submit">Verify</button>
+</form>`;
+}
+
 function membershipText(type) {
   switch (type) {
     case 'active_member':
@@ -496,7 +628,7 @@ function send(response, status, body) {
   response.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
     'referrer-policy': 'no-referrer',
   });
   response.end(body);

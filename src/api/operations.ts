@@ -16,6 +16,13 @@ import organizationsMembersDangerouslyGet from './organizations/members/dangerou
 import organizationsMembersDelete from './organizations/members/delete.js';
 import organizationsMembersDeleteExternalId from './organizations/members/delete-external-id.js';
 import organizationsMembersDeleteMFAPhoneNumber from './organizations/members/delete-mfa-phone-number.js';
+import organizationsMembersDeleteTOTP from './organizations/members/delete-totp.js';
+import totpsCreate from './totps/create.js';
+import totpsAuthenticate from './totps/authenticate.js';
+import totpsMigrate from './totps/migrate.js';
+import recoveryCodesRecover from './recovery-codes/recover.js';
+import recoveryCodesGet from './recovery-codes/get.js';
+import recoveryCodesRotate from './recovery-codes/rotate.js';
 import organizationsMembersGet from './organizations/members/get.js';
 import organizationsMembersReactivate from './organizations/members/reactivate.js';
 import organizationsMembersSearch from './organizations/members/search.js';
@@ -35,6 +42,8 @@ import magicLinksEmailInvite from './magic-links/email/invite.js';
 import magicLinksEmailLoginOrSignup from './magic-links/email/login-or-signup.js';
 import otpsEmailAuthenticate from './otps/email/authenticate.js';
 import otpsEmailLoginOrSignup from './otps/email/login-or-signup.js';
+import otpsSmsSend from './otps/sms/send.js';
+import otpsSmsAuthenticate from './otps/sms/authenticate.js';
 import magicLinksEmailDiscoverySend from './magic-links/email/discovery/send.js';
 import magicLinksDiscoveryAuthenticate from './magic-links/discovery/authenticate.js';
 import otpsEmailDiscoverySend from './otps/email/discovery/send.js';
@@ -81,6 +90,7 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   organizationsMembersReactivate,
   organizationsMembersDeleteExternalId,
   organizationsMembersDeleteMFAPhoneNumber,
+  organizationsMembersDeleteTOTP,
   // rbac
   rbacPolicy,
   rbacOrganizationsGetOrgPolicy,
@@ -103,6 +113,8 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   otpsEmailAuthenticate,
   otpsEmailDiscoverySend,
   otpsEmailDiscoveryAuthenticate,
+  otpsSmsSend,
+  otpsSmsAuthenticate,
   // discovery
   discoveryOrganizationsList,
   discoveryIntermediateSessionsExchange,
@@ -121,6 +133,13 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   passwordsDiscoveryAuthenticate,
   passwordsDiscoveryEmailResetStart,
   passwordsDiscoveryEmailReset,
+  // TOTP and recovery codes (second factors)
+  totpsCreate,
+  totpsAuthenticate,
+  totpsMigrate,
+  recoveryCodesRecover,
+  recoveryCodesGet,
+  recoveryCodesRotate,
   // Each module is a StytchOperation of its own operation id, whose handler takes that operation's
   // request types; the table holds them under the common type, and register-operations.ts gives each
   // handler only requests its own operation's generated schema has validated.

@@ -25,12 +25,12 @@ Commands:
   impersonation policy|sessions|revoke|audit
                 An organization's impersonation policy, the impersonated sessions going on now, ending them,
                 and the audit trail; \`understudy impersonation --help\` and docs/impersonation.md tell more.
-  operators create|list|disable|reset-password
+  operators create|list|disable|reset-password|reset-totp
                 Console operators; \`understudy operators --help\` and docs/console.md tell more.
   redirect-urls list|add|remove
                 The redirect URLs magic links may use; \`understudy redirect-urls --help\` and
                 docs/redirect-urls.md tell more.
-  outbox        Sign-in email newest first: links and codes kept without SMTP, delivery status with it
+  outbox        Sign-in email and SMS newest first: links and codes kept without a provider, delivery status with one
                 [--to <email>] [--limit <n>] [--json]; see docs/email.md.
   import members --file <members.ndjson>
                 Members and their password hashes from another system, in bulk, resumable;

@@ -1,14 +1,14 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
-import { OPERATOR_ROLES, type Operator, type OperatorRole } from '../domain/operators/operator.js';
+import { needsTotpEnrolment, OPERATOR_ROLES, type Operator, type OperatorRole } from '../domain/operators/operator.js';
 import type { OperatorCredentials } from '../domain/operators/operators-service.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import type { Services } from '../services.js';
 import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
-/** `understudy operators create|list|disable|reset-password`: console operators, managed from the shell. */
+/** `understudy operators create|list|disable|reset-password|reset-totp`: console operators, managed from the shell. */
 export const OPERATORS_USAGE = `Usage: understudy operators <subcommand> [options] [--config <file>]
 
   create          --email <address> --name <name> --role admin|support|viewer [--with-totp]
@@ -19,23 +19,28 @@ export const OPERATORS_USAGE = `Usage: understudy operators <subcommand> [option
                   Disable the operator; their console sessions end at once.
   reset-password  --email <address>
                   Print a new generated password (shown once), clear any lockout, end their sessions.
+  reset-totp      --email <address> --reason <text>
+                  Clear their TOTP and end their sessions; admins and support set up a new
+                  authenticator at their next sign-in. The reason is recorded in the audit trail.
 
 See docs/console.md.`;
 
-type Subcommand = 'create' | 'list' | 'disable' | 'reset-password';
+type Subcommand = 'create' | 'list' | 'disable' | 'reset-password' | 'reset-totp';
 
 export type OperatorsArguments = { readonly help: boolean; readonly config: string | undefined } & (
   | { readonly subcommand: 'create'; readonly emailAddress: string; readonly name: string; readonly role: OperatorRole; readonly withTotp: boolean }
   | { readonly subcommand: 'list' }
   | { readonly subcommand: 'disable' | 'reset-password'; readonly emailAddress: string }
+  | { readonly subcommand: 'reset-totp'; readonly emailAddress: string; readonly reason: string }
 );
 
-const SUBCOMMANDS: readonly Subcommand[] = ['create', 'list', 'disable', 'reset-password'];
+const SUBCOMMANDS: readonly Subcommand[] = ['create', 'list', 'disable', 'reset-password', 'reset-totp'];
 const ALLOWED_FLAGS: Record<Subcommand, readonly string[]> = {
   create: ['email', 'name', 'role', 'with-totp'],
   list: [],
   disable: ['email'],
   'reset-password': ['email'],
+  'reset-totp': ['email', 'reason'],
 };
 
 /** Checks the arguments before anything is opened; `argv` starts with `operators <subcommand>`. */
@@ -50,6 +55,7 @@ export function parseOperatorsArguments(argv: readonly string[]): OperatorsArgum
       name: { type: 'string' },
       role: { type: 'string' },
       'with-totp': { type: 'boolean' },
+      reason: { type: 'string' },
     },
   });
   const common = { help: values.help === true, config: values.config };
@@ -63,6 +69,7 @@ export function parseOperatorsArguments(argv: readonly string[]): OperatorsArgum
   if (stray !== undefined) throw new UsageError(`--${stray} does not apply to \`operators ${subcommand}\`.`);
   if (common.help || subcommand === 'list') return { ...common, subcommand: 'list' };
   const emailAddress = required(values.email, '--email');
+  if (subcommand === 'reset-totp') return { ...common, subcommand, emailAddress, reason: required(values.reason, '--reason') };
   if (subcommand !== 'create') return { ...common, subcommand, emailAddress };
   const role = required(values.role, '--role');
   if (!(OPERATOR_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be admin, support or viewer (got "${role}").`);
@@ -142,7 +149,19 @@ async function runSubcommand(services: Services, context: OperationContext, args
       );
       return 0;
     }
+    case 'reset-totp': {
+      out(describeTotpReset(await services.operators.resetTotp(context, args.emailAddress, args.reason)));
+      return 0;
+    }
   }
+}
+
+function describeTotpReset(operator: Operator): string {
+  const email = printable(operator.emailAddress);
+  const next = needsTotpEnrolment(operator)
+    ? 'At their next sign-in, after their password, they set up a new authenticator in the console.'
+    : 'As a viewer they sign in with their password alone, and may add an authenticator on their account page.';
+  return [`Reset the TOTP of ${email}; their console sessions have ended.`, next].join('\n');
 }
 
 /** The one time a password and TOTP secret are shown. */

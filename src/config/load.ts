@@ -4,6 +4,7 @@ import { parseMasterKey } from '../crypto/keys/master-key.js';
 import { redirectUrlProblem } from '../domain/impersonation/impersonation-text.js';
 import { parseConfiguredRedirectUrls } from '../domain/redirect-urls/configured-redirect-urls.js';
 import { loadPasswordConfig } from './password-config.js';
+import { loadSmsConfig } from './sms-config.js';
 import { CONFIG_KEYS, LOG_LEVELS, REMOVED_FILE_KEYS, type Config, type ConfigName } from './schema.js';
 
 export class ConfigError extends Error {
@@ -103,25 +104,31 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (rateLimitsEnabled !== 'true' && rateLimitsEnabled !== 'false') {
     problems.push(`${CONFIG_KEYS.rateLimitsEnabled.env} must be true or false (got "${rateLimitsEnabled}")`);
   }
-  const perMinute = (
+  const rateLimitSetting = (
     name:
       | 'rateLimitMintsPerMinute'
       | 'rateLimitSearchesPerMinute'
       | 'rateLimitConsoleSignInsPerMinute'
       | 'rateLimitEmailSendsPerAddressPerMinute'
       | 'rateLimitEmailSendsPerClientPerMinute'
-      | 'rateLimitPasswordAttemptsPerClientPerMinute',
+      | 'rateLimitPasswordAttemptsPerClientPerMinute'
+      | 'rateLimitSmsSendsPerNumberPerHour'
+      | 'rateLimitSmsSendsPerMemberPerHour'
+      | 'rateLimitSmsSendsPerProjectPerHour',
   ): number => {
     const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
     if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be an integer from 0 (no limit) to 1000000 (got "${raw(name)}")`);
     return value ?? 0;
   };
-  const rateLimitMintsPerMinute = perMinute('rateLimitMintsPerMinute');
-  const rateLimitSearchesPerMinute = perMinute('rateLimitSearchesPerMinute');
-  const rateLimitConsoleSignInsPerMinute = perMinute('rateLimitConsoleSignInsPerMinute');
-  const rateLimitEmailSendsPerAddressPerMinute = perMinute('rateLimitEmailSendsPerAddressPerMinute');
-  const rateLimitEmailSendsPerClientPerMinute = perMinute('rateLimitEmailSendsPerClientPerMinute');
-  const rateLimitPasswordAttemptsPerClientPerMinute = perMinute('rateLimitPasswordAttemptsPerClientPerMinute');
+  const rateLimitMintsPerMinute = rateLimitSetting('rateLimitMintsPerMinute');
+  const rateLimitSearchesPerMinute = rateLimitSetting('rateLimitSearchesPerMinute');
+  const rateLimitConsoleSignInsPerMinute = rateLimitSetting('rateLimitConsoleSignInsPerMinute');
+  const rateLimitEmailSendsPerAddressPerMinute = rateLimitSetting('rateLimitEmailSendsPerAddressPerMinute');
+  const rateLimitEmailSendsPerClientPerMinute = rateLimitSetting('rateLimitEmailSendsPerClientPerMinute');
+  const rateLimitPasswordAttemptsPerClientPerMinute = rateLimitSetting('rateLimitPasswordAttemptsPerClientPerMinute');
+  const rateLimitSmsSendsPerNumberPerHour = rateLimitSetting('rateLimitSmsSendsPerNumberPerHour');
+  const rateLimitSmsSendsPerMemberPerHour = rateLimitSetting('rateLimitSmsSendsPerMemberPerHour');
+  const rateLimitSmsSendsPerProjectPerHour = rateLimitSetting('rateLimitSmsSendsPerProjectPerHour');
   const passwordConfig = loadPasswordConfig(raw, problems);
   const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
   if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
@@ -154,6 +161,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     const value = name === 'smtpFrom' ? smtpFrom : smtpReplyTo;
     if (value !== undefined && !isMailbox(value)) problems.push(`${CONFIG_KEYS[name].env} must be an email address, optionally with a name: "Acme <login@acme.example>" (got "${value}")`);
   }
+  const smsConfig = loadSmsConfig(raw, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -183,11 +191,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     smtpUrl,
     smtpFrom,
     smtpReplyTo,
+    ...smsConfig,
     bodyLimitBytes: bodyLimitBytes as number,
     headersTimeoutMs: headersTimeoutMs as number,
     requestTimeoutMs: requestTimeoutMs as number,
     keepAliveTimeoutMs: keepAliveTimeoutMs as number,
     rateLimitPasswordAttemptsPerClientPerMinute,
+    rateLimitSmsSendsPerNumberPerHour,
+    rateLimitSmsSendsPerMemberPerHour,
+    rateLimitSmsSendsPerProjectPerHour,
     ...passwordConfig,
   });
 }

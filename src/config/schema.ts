@@ -1,6 +1,7 @@
 import type { Argon2idParameters } from '../domain/passwords/password-hashing.js';
 import type { PasswordSettings } from '../domain/passwords/password-settings.js';
 import type { RedirectUrl } from '../domain/redirect-urls/redirect-url.js';
+import type { SmsProviderSettings } from '../sms/sms-settings.js';
 
 /**
  * Every configuration key in one place (style rule 20): its environment variable, its key in the
@@ -155,6 +156,24 @@ export const CONFIG_KEYS = {
     default: '6000',
     doc: 'Password sign-in attempts (right or wrong) per client address and minute, whatever addresses they try; 0 turns this limit off.',
   },
+  rateLimitSmsSendsPerNumberPerHour: {
+    env: 'UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_NUMBER_PER_HOUR',
+    file: 'rate_limit_sms_sends_per_number_per_hour',
+    default: '5',
+    doc: 'SMS codes sent to one phone number per hour (otps.sms.send and the SMS a sign-in starts), across members and organizations; 0 turns this limit off.',
+  },
+  rateLimitSmsSendsPerMemberPerHour: {
+    env: 'UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_MEMBER_PER_HOUR',
+    file: 'rate_limit_sms_sends_per_member_per_hour',
+    default: '10',
+    doc: 'SMS codes sent to one member per hour; 0 turns this limit off.',
+  },
+  rateLimitSmsSendsPerProjectPerHour: {
+    env: 'UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_PROJECT_PER_HOUR',
+    file: 'rate_limit_sms_sends_per_project_per_hour',
+    default: '1000',
+    doc: 'SMS codes the whole project sends per hour: a ceiling on what SMS pumping can cost; 0 turns this limit off.',
+  },
   redirectUrls: {
     env: 'UNDERSTUDY_REDIRECT_URLS',
     file: 'redirect_urls',
@@ -190,6 +209,32 @@ export const CONFIG_KEYS = {
   },
   smtpFrom: { env: 'UNDERSTUDY_SMTP_FROM', file: 'smtp_from', doc: 'The From address of sent email, e.g. "Acme <login@acme.example>"; required with UNDERSTUDY_SMTP_URL.' },
   smtpReplyTo: { env: 'UNDERSTUDY_SMTP_REPLY_TO', file: 'smtp_reply_to', doc: 'An optional Reply-To address for sent email.' },
+  smsProvider: {
+    env: 'UNDERSTUDY_SMS_PROVIDER',
+    file: 'sms_provider',
+    default: 'outbox',
+    doc: 'How SMS codes leave: outbox (kept in the database with their code, development only), webhook (a signed POST to your endpoint) or twilio (a Twilio-shaped Messages API).',
+  },
+  smsWebhookUrl: { env: 'UNDERSTUDY_SMS_WEBHOOK_URL', file: 'sms_webhook_url', doc: 'Where the webhook provider posts each SMS: https:// (http:// only to this machine); required with UNDERSTUDY_SMS_PROVIDER=webhook.' },
+  smsWebhookSecret: {
+    env: 'UNDERSTUDY_SMS_WEBHOOK_SECRET',
+    file: 'sms_webhook_secret',
+    doc: 'Signs each webhook the Standard Webhooks way: whsec_ followed by a base64 key of 24 to 64 bytes; required with UNDERSTUDY_SMS_PROVIDER=webhook.',
+  },
+  twilioAccountSid: { env: 'UNDERSTUDY_TWILIO_ACCOUNT_SID', file: 'twilio_account_sid', doc: 'The Twilio account SID (AC followed by 32 hex digits); required with UNDERSTUDY_SMS_PROVIDER=twilio.' },
+  twilioAuthToken: { env: 'UNDERSTUDY_TWILIO_AUTH_TOKEN', file: 'twilio_auth_token', doc: "The account's auth token (HTTP Basic password); required with UNDERSTUDY_SMS_PROVIDER=twilio." },
+  twilioFrom: { env: 'UNDERSTUDY_TWILIO_FROM', file: 'twilio_from', doc: 'The sending number in E.164 (+14155550100); set it or UNDERSTUDY_TWILIO_MESSAGING_SERVICE_SID, not both.' },
+  twilioMessagingServiceSid: {
+    env: 'UNDERSTUDY_TWILIO_MESSAGING_SERVICE_SID',
+    file: 'twilio_messaging_service_sid',
+    doc: 'A messaging service (MG followed by 32 hex digits) that picks the sender; set it or UNDERSTUDY_TWILIO_FROM, not both.',
+  },
+  twilioBaseUrl: {
+    env: 'UNDERSTUDY_TWILIO_BASE_URL',
+    file: 'twilio_base_url',
+    default: 'https://api.twilio.com',
+    doc: 'Where the Messages API is: https:// (http:// only to this machine), e.g. a stand-in for tests.',
+  },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
     env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
@@ -255,11 +300,16 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   readonly smtpFrom: string | undefined;
   readonly smtpReplyTo: string | undefined;
+  /** How SMS codes leave, with the chosen provider's settings (holds its secret: never log it). */
+  readonly sms: SmsProviderSettings;
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly rateLimitPasswordAttemptsPerClientPerMinute: number;
+  readonly rateLimitSmsSendsPerNumberPerHour: number;
+  readonly rateLimitSmsSendsPerMemberPerHour: number;
+  readonly rateLimitSmsSendsPerProjectPerHour: number;
   /** The project's password policy and user lock (docs/passwords.md). */
   readonly passwords: PasswordSettings;
   /** Breach source: a directory of range files, or a range API; neither means no breach checks. */

@@ -45,6 +45,7 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 code, .token { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .9rem; overflow-wrap: anywhere; }
 .login { max-width: 26rem; margin: 4rem auto; }
+svg.qr { display: block; max-width: 100%; height: auto; }
 .login input { width: 100%; }
 .stack > * + * { margin-top: .75rem; }
 @media (max-width: 640px) { main { padding: 1rem; } input, select { min-width: 0; width: 100%; } td code { white-space: nowrap; overflow-wrap: normal; } }

@@ -6,8 +6,10 @@ import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { ANONYMOUS, type ConsoleDependencies, cookieOptions, SESSION_COOKIE } from './console-context.js';
 import { newPreSessionToken, PRE_SESSION_COOKIE } from './csrf.js';
+import { registerAccountPages } from './routes/account-pages.js';
 import { registerAuditPages } from './routes/audit-pages.js';
 import { registerImpersonationPages } from './routes/impersonation-pages.js';
+import { registerMemberMfaPages } from './routes/member-mfa-pages.js';
 import { registerOperatorPages } from './routes/operator-pages.js';
 import { registerOrganizationPages } from './routes/organization-pages.js';
 import { registerOutboxPages } from './routes/outbox-pages.js';
@@ -59,6 +61,8 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
 
       registerSignInPages(scope, dependencies);
       registerOrganizationPages(scope, dependencies);
+      registerMemberMfaPages(scope, dependencies);
+      registerAccountPages(scope, dependencies);
       registerImpersonationPages(scope, dependencies);
       registerAuditPages(scope, dependencies);
       registerOperatorPages(scope, dependencies);

@@ -8,8 +8,8 @@ export function newTotpSecret(bytes: Buffer): string {
   return new Secret({ buffer: new Uint8Array(bytes).buffer }).base32;
 }
 
-function totpFor(secretBase32: string, label = 'operator'): TOTP {
-  return new TOTP({ issuer: 'Understudy', label, algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secretBase32) });
+function totpFor(secretBase32: string, label = 'operator', issuer = 'Understudy'): TOTP {
+  return new TOTP({ issuer, label, algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secretBase32) });
 }
 
 /** The 30-second step a code matched, so a code can be refused when replayed; undefined when it matches none. */
@@ -23,7 +23,7 @@ export function totpCode(secretBase32: string, at: Date): string {
   return totpFor(secretBase32).generate({ timestamp: at.getTime() });
 }
 
-/** The otpauth:// URI an authenticator app scans or imports. */
-export function totpUri(secretBase32: string, accountName: string): string {
-  return totpFor(secretBase32, accountName).toString();
+/** The otpauth:// URI an authenticator app scans or imports; the app lists it under `issuer` and `accountName`. */
+export function totpUri(secretBase32: string, accountName: string, issuer = 'Understudy'): string {
+  return totpFor(secretBase32, accountName, issuer).toString();
 }

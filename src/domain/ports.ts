@@ -11,6 +11,9 @@ import type { ProjectsStore } from './projects/projects-store.js';
 import type { RateLimitsStore } from './rate-limits/rate-limits-store.js';
 import type { RedirectUrlsStore } from './redirect-urls/redirect-urls-store.js';
 import type { SessionsStore } from './sessions/sessions-store.js';
+import type { SmsOutboxStore } from './sms/sms-outbox-store.js';
+import type { TotpsStore } from './mfa/totps-store.js';
+import type { SmsCodesStore } from './mfa/sms-codes-store.js';
 
 /**
  * Every capability's storage port, bound to one connection or one transaction: the one list of them
@@ -30,5 +33,8 @@ export interface StorePorts {
   readonly emailCredentials: EmailCredentialsStore;
   readonly redirectUrls: RedirectUrlsStore;
   readonly mailOutbox: MailOutboxStore;
+  readonly smsOutbox: SmsOutboxStore;
   readonly passwords: PasswordsStore;
+  readonly totps: TotpsStore;
+  readonly smsCodes: SmsCodesStore;
 }

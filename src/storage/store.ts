@@ -14,6 +14,9 @@ import { RateLimitsSqlStore } from './sql/rate-limits-sql-store.js';
 import { RedirectUrlsSqlStore } from './sql/redirect-urls-sql-store.js';
 import { SessionsSqlStore } from './sql/sessions-sql-store.js';
 import { SigningKeysSqlStore } from './sql/signing-keys-sql-store.js';
+import { SmsOutboxSqlStore } from './sql/sms-outbox-sql-store.js';
+import { TotpsSqlStore } from './sql/totps-sql-store.js';
+import { SmsCodesSqlStore } from './sql/sms-codes-sql-store.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -52,7 +55,10 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     emailCredentials: new EmailCredentialsSqlStore(db, dialect),
     redirectUrls: new RedirectUrlsSqlStore(db, dialect),
     mailOutbox: new MailOutboxSqlStore(db),
+    smsOutbox: new SmsOutboxSqlStore(db),
     passwords: new PasswordsSqlStore(db, dialect),
+    totps: new TotpsSqlStore(db, dialect),
+    smsCodes: new SmsCodesSqlStore(db, dialect),
   };
 }
 

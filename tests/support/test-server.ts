@@ -44,6 +44,8 @@ export interface TestServerOptions {
   readonly logger?: Logger;
   /** Waits before SMTP retries; 10, 20, 40, 80 ms when omitted, so retry tests take milliseconds. */
   readonly mailRetryDelaysMs?: readonly number[];
+  /** Waits before SMS provider retries; 10, 20, 40, 80 ms when omitted. */
+  readonly smsRetryDelaysMs?: readonly number[];
   /**
    * The database of another running test server, to start a second server on it (as a restart with
    * other settings would find it); the other server keeps owning it and cleans it up.
@@ -88,11 +90,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     smtpUrl: undefined,
     smtpFrom: undefined,
     smtpReplyTo: undefined,
+    // The outbox: every SMS kept with its code (services.smsOutbox); tests of the providers set `sms`.
+    sms: { provider: 'outbox' },
     bodyLimitBytes: 1024 * 1024,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
     keepAliveTimeoutMs: 72_000,
     rateLimitPasswordAttemptsPerClientPerMinute: 600,
+    rateLimitSmsSendsPerNumberPerHour: 5,
+    rateLimitSmsSendsPerMemberPerHour: 10,
+    rateLimitSmsSendsPerProjectPerHour: 1000,
     passwords: DEFAULT_PASSWORD_SETTINGS,
     // No breach source: nothing is looked up (tests that check breaches give a range directory).
     passwordBreachRangesDir: undefined,
@@ -109,6 +116,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.clock && { clock: options.clock }),
     ...(options.random && { random: options.random }),
     mailRetryDelaysMs: options.mailRetryDelaysMs ?? [10, 20, 40, 80],
+    smsRetryDelaysMs: options.smsRetryDelaysMs ?? [10, 20, 40, 80],
   });
   const baseUrl = server.url.replace('127.0.0.1', 'localhost');
   const client = new B2BClient(

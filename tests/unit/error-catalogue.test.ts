@@ -70,6 +70,8 @@ const UNDERSTUDY_SPECIFIC = [
   'invalid_operator_credentials',
   'operator_locked',
   'operator_forbidden',
+  'invalid_operator_reason',
+  'operator_totp_enrolment_invalid',
   // Signing in by email.
   'email_invites_not_allowed',
   'member_already_active',
@@ -80,6 +82,11 @@ const UNDERSTUDY_SPECIFIC = [
   'allowed_redirect_url_from_configuration',
   // Passwords: a configuration object sent with a hash type that takes another one.
   'invalid_hash_config',
+  // MFA (TOTP, recovery codes): a second factor without session arguments; enrolling around an active factor.
+  'mfa_session_arguments_required',
+  'mfa_factor_required_to_enroll',
+  // SMS codes: a member's number changes only after deleteMFAPhoneNumber.
+  'mfa_phone_number_mismatch',
 ];
 /** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [
@@ -209,6 +216,25 @@ const STYTCH_CODES = [
   'no_default_invite_redirect_url_set',
   'no_default_discovery_redirect_url_set',
   'no_password_reset_redirect_url',
+  // MFA: SMS codes
+  'member_phone_number_not_found',
+  'duplicate_member_phone_number',
+  // MFA: TOTP and recovery codes, and what every second factor shares
+  'action_available_only_for_active_members',
+  'action_available_only_once_primary_authentication_is_met',
+  'member_session_member_id_mismatch',
+  'operation_restricted_by_organization_mfa_methods',
+  'invalid_set_mfa_enrollment',
+  'invalid_expiration_totp',
+  'active_totp_exists',
+  'totp_not_found',
+  'invalid_totp_code',
+  'unable_to_authenticate_totp',
+  'totp_code_already_authenticated',
+  'invalid_totp_secret',
+  'invalid_recovery_code',
+  'unable_to_authenticate_recovery_code',
+  'recovery_codes_not_found',
   // rate limits
   'too_many_requests',
   // RBAC

@@ -1,23 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import { checkCsrf, type ConsoleDependencies, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
 import { html } from '../html.js';
-import { csrfField, page } from '../views/layout.js';
+import { isDomainError } from '../../domain/common/domain-error.js';
+import type { ConsoleIdentity } from '../../domain/operators/console-auth-service.js';
+import { operatorError } from '../../domain/operators/errors.js';
+import { needsTotpEnrolment, type Operator } from '../../domain/operators/operator.js';
+import { csrfField, notice, page } from '../views/layout.js';
+import { operatorTotpResetConfirmation } from '../views/totp-views.js';
 
-/** Operators, for admins: list, create (credentials shown once), disable. */
+/** Operators, for admins: list, create (credentials shown once), disable, reset another's TOTP. */
 export function registerOperatorPages(scope: FastifyInstance, dependencies: ConsoleDependencies): void {
   const { operators } = dependencies.services;
 
-  scope.get('/operators', async (request, reply) => {
+  scope.get<{ Querystring: { totp_reset?: string } }>('/operators', async (request, reply) => {
     const identity = requireOperator(request, reply, ['admin']);
     if (identity === undefined) return reply;
     const all = await operators.list();
     const csrf = csrfFor(request);
-    const body = html`<div class="table-wrap"><table><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">TOTP</th><th scope="col">Status</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${all.map(
-      (operator) => html`<tr><td>${operator.emailAddress}</td><td>${operator.name}</td><td>${operator.role}</td><td>${operator.sealedTotpSecret === null ? 'no' : 'yes'}</td>
+    const reset = all.find((operator) => operator.operatorId === request.query.totp_reset);
+    const body = html`${notice('success', reset === undefined ? undefined : `TOTP of ${reset.emailAddress} reset; their console sessions have ended.`)}
+<div class="table-wrap"><table><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">TOTP</th><th scope="col">Status</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${all.map(
+      (operator) => html`<tr><td>${operator.emailAddress}</td><td>${operator.name}</td><td>${operator.role}</td><td>${operator.sealedTotpSecret !== null ? 'yes' : needsTotpEnrolment(operator) ? html`<span class="badge warn">reset: set up at next sign-in</span>` : 'no'}</td>
 <td>${operator.disabledAt === null ? html`<span class="badge ok">active</span>` : html`<span class="badge warn">disabled</span>`}</td>
 <td>${
         operator.disabledAt === null && operator.operatorId !== identity.operator.operatorId
-          ? html`<form method="post" action="/console/operators/${encodeURIComponent(operator.operatorId)}/disable" data-confirm="Disable this operator and end their sessions?">${csrfField(csrf)}<button class="danger" type="submit">Disable</button></form>`
+          ? html`<form method="post" action="/console/operators/${encodeURIComponent(operator.operatorId)}/disable" data-confirm="Disable this operator and end their sessions?">${csrfField(csrf)}<button class="danger" type="submit">Disable</button></form>${
+              operator.sealedTotpSecret === null ? '' : html` <a class="button secondary" href="/console/operators/${encodeURIComponent(operator.operatorId)}/reset-totp">Reset TOTP…</a>`
+            }`
           : ''
       }</td></tr>`,
     )}</tbody></table></div>
@@ -49,6 +58,40 @@ export function registerOperatorPages(scope: FastifyInstance, dependencies: Cons
 </dl></div><p><a href="/console/operators">Back to operators</a></p>`;
     return reply.type('text/html; charset=utf-8').send(page({ title: 'Operator created', identity, csrf: csrfFor(request), body }).value);
   });
+
+  // An admin resets another operator's TOTP (a lost or exposed authenticator): a page that says
+  // what happens and asks for a reason, then the post. Their own they replace on their account page.
+  scope.get<{ Params: { operator: string } }>('/operators/:operator/reset-totp', async (request, reply) => {
+    const identity = requireOperator(request, reply, ['admin']);
+    if (identity === undefined) return reply;
+    const target = await otherOperator(identity, request.params.operator);
+    const body = operatorTotpResetConfirmation({ operator: target, csrf: csrfFor(request) });
+    return reply.type('text/html; charset=utf-8').send(page({ title: 'Reset TOTP', identity, csrf: csrfFor(request), current: '/console/operators', body }).value);
+  });
+
+  scope.post<{ Params: { operator: string } }>('/operators/:operator/reset-totp', async (request, reply) => {
+    const identity = requireOperator(request, reply, ['admin']);
+    if (identity === undefined) return reply;
+    checkCsrf(request);
+    const target = await otherOperator(identity, request.params.operator);
+    const reason = field(request.body, 'reason');
+    try {
+      await operators.resetTotp(operatorContext(request, identity), target.operatorId, reason);
+    } catch (error) {
+      if (!isDomainError(error) || error.code !== 'invalid_operator_reason') throw error;
+      const body = operatorTotpResetConfirmation({ operator: target, csrf: csrfFor(request), reason, error: error.message });
+      return reply.code(400).type('text/html; charset=utf-8').send(page({ title: 'Reset TOTP', identity, csrf: csrfFor(request), current: '/console/operators', body }).value);
+    }
+    return reply.redirect(`/console/operators?totp_reset=${encodeURIComponent(target.operatorId)}`, 303);
+  });
+
+  /** The operator named in the path, never the signed-in one (who replaces their own TOTP on their account page). */
+  async function otherOperator(identity: ConsoleIdentity, operatorId: string): Promise<Operator> {
+    if (operatorId === identity.operator.operatorId) throw operatorError('operator_forbidden', 'Replace your own authenticator on your account page.');
+    const found = (await operators.list()).find((operator) => operator.operatorId === operatorId);
+    if (found === undefined) throw operatorError('operator_not_found');
+    return found;
+  }
 
   scope.post<{ Params: { operator: string } }>('/operators/:operator/disable', async (request, reply) => {
     const identity = requireOperator(request, reply, ['admin']);

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { canImpersonate, canManageOperators } from '../../domain/operators/operator.js';
+import { canImpersonate, canManageOperators, canResetMemberFactors } from '../../domain/operators/operator.js';
 import { operatorError } from '../../domain/operators/errors.js';
 import { checkCsrf, type ConsoleDependencies, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
 import { page } from '../views/layout.js';
+import { MEMBER_FACTOR_RESETS, type MemberFactorReset } from '../views/member-mfa-views.js';
 import { memberDetail, type ImpersonateAbility } from '../views/member-views.js';
 import { organizationDetail, organizationsList } from '../views/organization-views.js';
 
@@ -65,7 +66,7 @@ export function registerOrganizationPages(scope: FastifyInstance, dependencies: 
     return reply.redirect(`/console/organizations/${encodeURIComponent(view.organization.organizationId)}?saved=1`, 303);
   });
 
-  scope.get<{ Params: { organization: string; member: string } }>('/organizations/:organization/members/:member', async (request, reply) => {
+  scope.get<{ Params: { organization: string; member: string }; Querystring: { reset?: string } }>('/organizations/:organization/members/:member', async (request, reply) => {
     const identity = requireOperator(request, reply);
     if (identity === undefined) return reply;
     const organization = await organizations.get(request.params.organization);
@@ -84,7 +85,17 @@ export function registerOrganizationPages(scope: FastifyInstance, dependencies: 
             : null,
       needsTotp: consoleAuth.needsFreshTotp(identity),
     };
-    const body = memberDetail({ organization, member, sessions: live, history: history.events, ability, csrf: csrfFor(request) });
+    const reset = request.query.reset;
+    const body = memberDetail({
+      organization,
+      member,
+      sessions: live,
+      history: history.events,
+      ability,
+      canResetFactors: canResetMemberFactors(identity.operator.role),
+      mfaMessage: reset !== undefined && Object.hasOwn(MEMBER_FACTOR_RESETS, reset) ? MEMBER_FACTOR_RESETS[reset as MemberFactorReset].done : undefined,
+      csrf: csrfFor(request),
+    });
     return reply.type('text/html; charset=utf-8').send(page({ title: member.emailAddress, identity, csrf: csrfFor(request), current: '/console/organizations', body }).value);
   });
 }

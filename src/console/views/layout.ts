@@ -31,7 +31,7 @@ export function page(options: { title: string; identity?: ConsoleIdentity | unde
       ? html`<nav aria-label="Sections">${sections.map(
           (section) => html`<a href="${section.path}" ${options.current === section.path ? html`aria-current="page"` : ''}>${section.label}</a>`,
         )}</nav>
-  <span>${identity.operator.name} <span class="badge">${identity.operator.role}</span>
+  <span>${identity.operator.name} <span class="badge">${identity.operator.role}</span> <a href="/console/account" ${options.current === '/console/account' ? html`aria-current="page"` : ''}>Your account</a>
   <form method="post" action="/console/logout"><input type="hidden" name="_csrf" value="${options.csrf ?? ''}"><button class="secondary" type="submit">Sign out</button></form></span>`
       : ''
   }

@@ -5,6 +5,7 @@ import type { Organization } from '../../domain/organizations/organization.js';
 import type { MemberSession } from '../../domain/sessions/session.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField } from './layout.js';
+import { mfaSection } from './member-mfa-views.js';
 import { statusBadge } from './organization-views.js';
 
 export interface ImpersonateAbility {
@@ -19,6 +20,10 @@ export function memberDetail(options: {
   sessions: readonly MemberSession[];
   history: readonly AuditEvent[];
   ability: ImpersonateAbility;
+  /** Admins may reset the member's TOTP and MFA phone. */
+  canResetFactors: boolean;
+  /** Said after a factor was reset. */
+  mfaMessage?: string | undefined;
   csrf: string;
 }): SafeHtml {
   const { organization, member } = options;
@@ -32,9 +37,9 @@ export function memberDetail(options: {
   <dt>Roles</dt><dd>${effectiveRoles(member, organization).map((role) => role.roleId).join(', ')}</dd>
   <dt>Member id</dt><dd><code>${member.memberId}</code></dd>
   <dt>External id</dt><dd>${member.externalId ?? '—'}</dd>
-  <dt>MFA</dt><dd>${member.mfaEnrolled ? 'enrolled' : 'not enrolled'}</dd>
   <dt>Created</dt><dd>${member.createdAt}</dd>
 </dl></section>
+${mfaSection({ organization, member, canReset: options.canResetFactors, message: options.mfaMessage })}
 ${impersonateSection(base, options.ability, options.csrf)}
 <section aria-labelledby="sessions"><h2 id="sessions">Active sessions</h2>
 ${

@@ -1,6 +1,8 @@
-import { LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS } from '../../domain/operators/operator.js';
+import { LOCKOUT_MINUTES, MAX_FAILED_ATTEMPTS, TOTP_STEP_MINUTES } from '../../domain/operators/operator.js';
+import type { TotpEnrolment } from '../../domain/operators/operator-totp-service.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, notice, page } from './layout.js';
+import { totpEnrolmentBody } from './totp-views.js';
 
 export function signInPage(options: { csrf: string; error?: string | undefined; emailAddress?: string | undefined; next?: string | undefined }): SafeHtml {
   return page({
@@ -33,6 +35,21 @@ ${notice('error', options.error)}
   <button type="submit">Sign in</button>
 </form>
 </div>`,
+  });
+}
+
+/** Signing in after an admin reset the operator's TOTP: a new authenticator to set up, shown once. */
+export function totpEnrolmentPage(options: { enrolment: TotpEnrolment; csrf: string; next?: string | undefined; error?: string | undefined }): SafeHtml {
+  return page({
+    title: 'Set up your authenticator',
+    body: html`<div class="login stack">${totpEnrolmentBody({
+      enrolment: options.enrolment,
+      action: '/console/login/totp/enrol',
+      csrf: options.csrf,
+      next: options.next ?? '',
+      error: options.error,
+      intro: `Your TOTP was reset by an admin. Set up a new authenticator to finish signing in, within ${TOTP_STEP_MINUTES} minutes of entering your password.`,
+    })}</div>`,
   });
 }
 

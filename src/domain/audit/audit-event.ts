@@ -34,6 +34,10 @@ export type AuditEventType =
   | 'operator.sign_in_failed'
   | 'operator.locked'
   | 'operator.signed_out'
+  // Operators' TOTP: reset by an admin or the CLI, set up again at sign-in, or replaced by its operator.
+  | 'operator.totp_reset'
+  | 'operator.totp_enrolled'
+  | 'operator.totp_replaced'
   // Signing in by email (magic links, one-time codes, invitations, discovery).
   | 'member.signed_in'
   | 'member.sign_in_refused'
@@ -46,6 +50,13 @@ export type AuditEventType =
   | 'member.password_deleted'
   | 'password_reset.sent'
   | 'member.sessions_reset'
+  // TOTP and recovery codes (a second factor): registered (totps.create, totps.migrate), deleted, codes rotated.
+  | 'member.totp_created'
+  | 'member.totp_deleted'
+  | 'member.recovery_codes_rotated'
+  // SMS codes (a second factor): sent by otps.sms.send or by a sign-in that ended needing MFA.
+  | 'member.sms_code_sent'
+  | 'member.mfa_phone_number_deleted'
   // Redirect URLs edited in the console or the CLI.
   | 'redirect_url.added'
   | 'redirect_url.updated'

@@ -1,10 +1,7 @@
+import type { SendResult } from '../common/delivery-queue.js';
 import type { RenderedEmail } from './mail-message.js';
 
-/** What a transport reports for one attempt. It never throws: a failure is an answer too. */
-export type SendResult =
-  | { readonly ok: true; readonly reply: string }
-  /** `permanent`: retrying cannot help (SMTP 5xx, refused credentials); otherwise try again later. */
-  | { readonly ok: false; readonly permanent: boolean; readonly reply: string };
+export type { SendResult } from '../common/delivery-queue.js';
 
 /** The way out of the process for a rendered message (SMTP, implemented in src/mail). */
 export interface MailTransport {

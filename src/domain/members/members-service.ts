@@ -265,13 +265,28 @@ export class MembersService {
     }));
   }
 
-  async deleteMFAPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
-    return this.#updateField(context, organizationReference, memberReference, 'member.updated', (member) => ({
-      ...member,
-      mfaPhoneNumber: '',
-      mfaPhoneNumberVerified: false,
-      defaultMfaMethod: member.defaultMfaMethod === 'sms_otp' ? '' : member.defaultMfaMethod,
-    }));
+  /**
+   * organizations.members.deleteMFAPhoneNumber: the member's number, its verification and an
+   * `sms_otp` default MFA method are cleared (those columns only), and a code sent to it stops
+   * working; the member's sessions stay. `reason` (the console asks for one) is recorded with the event.
+   */
+  async deleteMFAPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string, reason?: string): Promise<MemberWithOrganization> {
+    return this.#store.transaction(async (tx) => {
+      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const now = toTimestamp(this.#clock.now());
+      const changes = { mfaPhoneNumber: '', mfaPhoneNumberVerified: false, defaultMfaMethod: member.defaultMfaMethod === 'sms_otp' ? '' : member.defaultMfaMethod };
+      const updated = await tx.members.setMfaState(organization.organizationId, member.memberId, changes, now);
+      if (updated === undefined) throw memberError('member_not_found');
+      await tx.smsCodes.deleteSmsCode(member.memberId);
+      await this.#audit.record(tx.audit, context, {
+        type: 'member.mfa_phone_number_deleted',
+        organizationId: organization.organizationId,
+        memberId: member.memberId,
+        occurredAt: now,
+        details: { phone_number: member.mfaPhoneNumber, ...(reason !== undefined && reason !== '' && { reason }) },
+      });
+      return { member: updated, organization };
+    });
   }
 
   async search(input: SearchMembersInput): Promise<Page<Member> & { organizations: Organization[] }> {

@@ -13,6 +13,11 @@ export interface MembersStore {
   findMember(organizationId: string, reference: string, options?: ReadForUpdate): Promise<Member | undefined>;
   /** The live (not deleted) member of `organizationId` with this normalized email address, or undefined. */
   findMemberByEmail(organizationId: string, emailAddress: string): Promise<Member | undefined>;
+  /**
+   * The live members of `organizationId` who verified this E.164 `mfa_phone_number` (otps.sms.authenticate):
+   * a number verified by one member cannot be linked or verified by another. [] when none.
+   */
+  findMembersWithVerifiedPhoneNumber(organizationId: string, phoneNumber: string): Promise<Member[]>;
   /** The member with this id in any organization, or undefined. `forUpdate` (here and in findMember) locks it (ReadForUpdate). */
   findMemberById(memberId: string, options?: ReadForUpdate): Promise<Member | undefined>;
   /**

@@ -32,14 +32,16 @@ export const MFA_ERRORS = {
   unable_to_authenticate_recovery_code: { kind: 'unauthenticated', message: 'The recovery code could not be authenticated: it is wrong or already used.' },
   recovery_codes_not_found: { kind: 'not_found', message: 'The member has no active TOTP registration, so no recovery codes.' },
   invalid_expiration_totp: { kind: 'invalid_argument', message: 'expiration_minutes must be a whole number from 5 to 1440.' },
-  member_phone_number_not_found: { kind: 'not_found', message: 'The member has no MFA phone number.' },
+  member_phone_number_not_found: {
+    kind: 'not_found',
+    message: 'The member has no MFA phone number: pass mfa_phone_number to link one and send it a code.',
+  },
   // Ours: a member's number changes only after organizations.members.deleteMFAPhoneNumber.
   mfa_phone_number_mismatch: {
     kind: 'invalid_argument',
     message: 'mfa_phone_number differs from the member\'s phone number; delete it first with organizations.members.deleteMFAPhoneNumber.',
   },
   duplicate_member_phone_number: { kind: 'invalid_argument', message: 'Another member of this organization already uses this phone number.' },
-  invalid_sms_locale: { kind: 'invalid_argument', message: 'locale must be one of en, es, pt-br, fr, it, de-DE, zh-Hans or ca-ES.' },
   invalid_set_mfa_enrollment: { kind: 'invalid_argument', message: 'set_mfa_enrollment must be enroll or unenroll.' },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;
 

@@ -79,9 +79,16 @@ export class EnrolmentGuard {
 
   /** Refuses an enrolment by `proof` for `member` unless the rules above allow it. */
   async check(proof: PresentedProof, member: Member): Promise<void> {
-    const factors = await this.presentedFactors(proof, member);
-    if (hasActiveMfaFactor(member) && !(factors ?? []).some(isSecondFactor)) throw mfaError('mfa_factor_required_to_enroll');
+    requireEnrolmentProof(member, await this.presentedFactors(proof, member));
   }
+}
+
+/**
+ * The rule of EnrolmentGuard.check, given the factors of the token presented (presentedFactors, read
+ * before the transaction): judged again on the member as locked, should they have gained a factor since.
+ */
+export function requireEnrolmentProof(member: Member, factors: readonly AuthenticationFactor[] | undefined): void {
+  if (hasActiveMfaFactor(member) && !(factors ?? []).some(isSecondFactor)) throw mfaError('mfa_factor_required_to_enroll');
 }
 
 /** `set_mfa_enrollment` as Stytch takes it. */

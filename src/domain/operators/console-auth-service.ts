@@ -12,8 +12,11 @@ import type { Transactional } from '../common/transactional.js';
 import { operatorError } from './errors.js';
 import {
   FRESH_TOTP_MINUTES,
+  hasSecondStep,
   LOCKOUT_MINUTES,
   MAX_FAILED_ATTEMPTS,
+  needsTotpEnrolment,
+  newConsoleSession,
   SESSION_ABSOLUTE_HOURS,
   SESSION_IDLE_MINUTES,
   TOTP_STEP_MINUTES,
@@ -25,7 +28,10 @@ import type { OperatorsStore, SignInClaim } from './operators-store.js';
 
 type Ports = { operators: OperatorsStore; audit: AuditStore };
 
-/** A console request's signed-in operator. `isFullySignedIn` is false between password and TOTP. */
+/**
+ * A console request's signed-in operator. `isFullySignedIn` is false between password and TOTP (or,
+ * after an admin reset the operator's TOTP, until they have set up a new authenticator).
+ */
 export interface ConsoleIdentity {
   readonly operator: Operator;
   readonly session: ConsoleSession;
@@ -135,14 +141,14 @@ export class ConsoleAuthService {
     }
     const verified = await this.#store.transaction(async (tx): Promise<VerifiedIdentity | undefined> => {
       // Still enabled, still the same password, and this step not used meanwhile (replay in a race).
-      const stored = await tx.operators.acceptTotp(operator.operatorId, { passwordHash: operator.passwordHash, step, at });
+      const stored = await tx.operators.acceptTotp(operator.operatorId, { passwordHash: operator.passwordHash, sealedTotpSecret: operator.sealedTotpSecret ?? '', step, at });
       if (stored === undefined) return undefined;
       // Finishing a sign-in and a step-up before impersonating both raise what the cookie can do:
       // each gets a new token and the old one is revoked, so a token seen before never gains that.
       if (!(await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at))) return undefined;
       const token = createOpaqueToken(this.#random);
       // The new session keeps the absolute end counted from the password step.
-      const session: ConsoleSession = { ...this.#newSession(operator, at, identity.session.expiresAt), totpVerifiedAt: at };
+      const session = newConsoleSession(this.#ids, operator.operatorId, at, identity.session.expiresAt, at);
       await tx.operators.insertConsoleSession(session, { lookupId: token.lookupId, digest: token.digest });
       if (!identity.isFullySignedIn) {
         await this.#audit.record(tx.audit, context, { type: 'operator.signed_in', organizationId: null, occurredAt: at, details: { operator_id: operator.operatorId } });
@@ -151,6 +157,50 @@ export class ConsoleAuthService {
     });
     if (verified === undefined) {
       await this.#recordFailure(context, operator, 'totp', claim);
+      throw operatorError('invalid_operator_credentials');
+    }
+    return verified;
+  }
+
+  /**
+   * Proving both factors again while signed in, before replacing them (one's own authenticator): the
+   * password and, when the operator has TOTP, a current code. Counted like sign-in attempts (a wrong
+   * one towards the lockout, replays refused), and, as after any step up, the session is replaced:
+   * the old cookie is revoked, so one copied before never carries what this proof allows next.
+   */
+  async reauthenticate(context: OperationContext, identity: ConsoleIdentity, password: string, code: string): Promise<VerifiedIdentity> {
+    const now = this.#clock.now();
+    const at = toTimestamp(now);
+    const operator = identity.operator;
+    const claim = await this.#claim(operator, now);
+    if (claim === undefined) {
+      await this.#recordFailure(context, operator, 'locked', undefined);
+      throw operatorError('operator_locked');
+    }
+    if (!(await this.#hasher.verify(operator.passwordHash, password))) {
+      await this.#recordFailure(context, operator, 'password', claim);
+      throw operatorError('invalid_operator_credentials');
+    }
+    const secret = this.#operators.totpSecretOf(operator);
+    const step = secret === null ? undefined : verifyTotp(secret, code.trim(), now);
+    if (secret !== null && (step === undefined || (operator.lastTotpStep !== null && step <= operator.lastTotpStep))) {
+      await this.#recordFailure(context, operator, 'totp', claim);
+      throw operatorError('invalid_operator_credentials');
+    }
+    const verified = await this.#store.transaction(async (tx): Promise<VerifiedIdentity | undefined> => {
+      // Still enabled with the password (and secret) just checked; the code's step not used meanwhile.
+      const stored =
+        step === undefined
+          ? await tx.operators.acceptPassword(operator.operatorId, { passwordHash: operator.passwordHash, at, completesSignIn: true, claim })
+          : await tx.operators.acceptTotp(operator.operatorId, { passwordHash: operator.passwordHash, sealedTotpSecret: operator.sealedTotpSecret ?? '', step, at });
+      if (stored === undefined || !(await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at))) return undefined;
+      const token = createOpaqueToken(this.#random);
+      const session = newConsoleSession(this.#ids, operator.operatorId, at, identity.session.expiresAt, at);
+      await tx.operators.insertConsoleSession(session, { lookupId: token.lookupId, digest: token.digest });
+      return { operator: stored, session, isFullySignedIn: true, token: token.token };
+    });
+    if (verified === undefined) {
+      await this.#recordFailure(context, operator, step === undefined ? 'password' : 'totp', claim);
       throw operatorError('invalid_operator_credentials');
     }
     return verified;
@@ -169,7 +219,9 @@ export class ConsoleAuthService {
     if (session.revokedAt !== null || toTimestamp(now) >= session.expiresAt || now >= idleLimit) return undefined;
     const operator = await this.#store.operators.findOperatorById(session.operatorId);
     if (operator === undefined || operator.disabledAt !== null) return undefined;
-    const isFullySignedIn = session.totpVerifiedAt !== null || operator.sealedTotpSecret === null;
+    // An operator who must set up a new authenticator is never fully signed in, whatever a session
+    // started before the reset recorded.
+    const isFullySignedIn = !needsTotpEnrolment(operator) && (session.totpVerifiedAt !== null || !hasSecondStep(operator));
     // A half-signed-in session (password only) must finish TOTP quickly or start over.
     if (!isFullySignedIn && now.getTime() - new Date(session.createdAt).getTime() > TOTP_STEP_MINUTES * 60_000) return undefined;
     const refreshed = { ...session, lastSeenAt: toTimestamp(now) };
@@ -195,8 +247,9 @@ export class ConsoleAuthService {
   async #startSession(context: OperationContext, operator: Operator, claim: SignInClaim, now: Date): Promise<{ token: string; identity: ConsoleIdentity }> {
     const at = toTimestamp(now);
     const token = createOpaqueToken(this.#random);
-    const hasTotp = operator.sealedTotpSecret !== null;
-    const session = this.#newSession(operator, at, toTimestamp(new Date(now.getTime() + SESSION_ABSOLUTE_HOURS * 3_600_000)));
+    // A code to enter, or (after an admin reset the operator's TOTP) a new authenticator to set up.
+    const hasTotp = hasSecondStep(operator);
+    const session = newConsoleSession(this.#ids, operator.operatorId, at, toTimestamp(new Date(now.getTime() + SESSION_ABSOLUTE_HOURS * 3_600_000)));
     const stored = await this.#store.transaction(async (tx) => {
       // Failures are cleared only when sign-in is complete: clearing them after the password step
       // would let someone holding the password guess TOTP codes forever, 4 at a time. With TOTP to
@@ -211,10 +264,6 @@ export class ConsoleAuthService {
     });
     if (stored === undefined) throw operatorError('invalid_operator_credentials');
     return { token: token.token, identity: { operator: stored, session, isFullySignedIn: !hasTotp } };
-  }
-
-  #newSession(operator: Operator, at: string, expiresAt: string): ConsoleSession {
-    return { consoleSessionId: this.#ids.next('console-session'), operatorId: operator.operatorId, createdAt: at, lastSeenAt: at, expiresAt, totpVerifiedAt: null, revokedAt: null };
   }
 
   /** One of the operator's attempts, taken atomically; undefined while they are locked (or disabled). */

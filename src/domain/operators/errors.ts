@@ -10,6 +10,11 @@ export const OPERATOR_ERRORS = {
   invalid_operator_credentials: { kind: 'unauthenticated', message: 'The email address, password or code is wrong.' },
   operator_locked: { kind: 'rate_limited', message: 'Too many failed attempts. Try again later.' },
   operator_forbidden: { kind: 'permission_denied', message: 'Your role does not allow this.' },
+  invalid_operator_reason: { kind: 'invalid_argument', message: 'A reason is required, up to 1024 characters.' },
+  operator_totp_enrolment_invalid: {
+    kind: 'invalid_argument',
+    message: 'This authenticator setup has expired, was finished already or belongs to another session. Start again.',
+  },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;
 
 export type OperatorErrorCode = keyof typeof OPERATOR_ERRORS;

@@ -1,3 +1,5 @@
+import type { IdGenerator } from '../../platform/ids.js';
+
 /** Console users: support staff and admins, separate from the members of customers' organizations. */
 export type OperatorRole = 'admin' | 'support' | 'viewer';
 
@@ -33,6 +35,11 @@ export interface ConsoleSession {
   readonly revokedAt: string | null;
 }
 
+/** A new console session of the operator, live from `at`; `totpVerifiedAt` when a code (or a new authenticator) was just proven. */
+export function newConsoleSession(ids: IdGenerator, operatorId: string, at: string, expiresAt: string, totpVerifiedAt: string | null = null): ConsoleSession {
+  return { consoleSessionId: ids.next('console-session'), operatorId, createdAt: at, lastSeenAt: at, expiresAt, totpVerifiedAt, revokedAt: null };
+}
+
 /** Who may do what in the console. */
 export function canImpersonate(role: OperatorRole): boolean {
   return role === 'admin' || role === 'support';
@@ -42,9 +49,27 @@ export function canManageOperators(role: OperatorRole): boolean {
   return role === 'admin';
 }
 
+/** Resetting a member's TOTP or MFA phone number (support cases: a lost phone or authenticator). */
+export function canResetMemberFactors(role: OperatorRole): boolean {
+  return role === 'admin';
+}
+
 /** Impersonation needs TOTP, so anyone who can impersonate must have it. */
 export function requiresTotp(role: OperatorRole): boolean {
   return canImpersonate(role);
+}
+
+/**
+ * An operator whose role requires TOTP but who has none (an admin reset it): signing in then ends
+ * with setting up a new authenticator instead of entering a code. Viewers' TOTP is optional.
+ */
+export function needsTotpEnrolment(operator: Pick<Operator, 'role' | 'sealedTotpSecret'>): boolean {
+  return operator.sealedTotpSecret === null && requiresTotp(operator.role);
+}
+
+/** Whether signing in takes a second step after the password: a code, or setting up an authenticator. */
+export function hasSecondStep(operator: Pick<Operator, 'role' | 'sealedTotpSecret'>): boolean {
+  return operator.sealedTotpSecret !== null || needsTotpEnrolment(operator);
 }
 
 export const MAX_FAILED_ATTEMPTS = 5;
@@ -56,3 +81,7 @@ export const TOTP_STEP_MINUTES = 5;
 /** Impersonating asks for a fresh TOTP code when the last one is older than this. */
 export const FRESH_TOTP_MINUTES = 5;
 export const MIN_PASSWORD_LENGTH = 12;
+/** A new authenticator shown after re-authenticating (or at sign-in) must be confirmed with a code within this time. */
+export const TOTP_ENROLMENT_MINUTES = 10;
+/** Reasons an operator gives for resetting someone's factors, as for impersonating. */
+export const MAX_REASON_LENGTH = 1024;

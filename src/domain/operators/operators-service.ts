@@ -13,6 +13,7 @@ import type { Transactional } from '../common/transactional.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import type { StorePorts } from '../ports.js';
 import { operatorError } from './errors.js';
+import { checkReason } from './reason.js';
 import { MIN_PASSWORD_LENGTH, OPERATOR_ROLES, requiresTotp, type Operator, type OperatorRole } from './operator.js';
 
 /** Transactions bind every port: a published event's subscribers (impersonation) write theirs in it. */
@@ -132,6 +133,38 @@ export class OperatorsService {
     return { operator, password: next };
   }
 
+  /**
+   * An admin (or the CLI) clears the operator's TOTP, e.g. when they lost their authenticator. Their
+   * console sessions end at once; at their next sign-in, after the password, they set up a new
+   * authenticator (viewers, whose TOTP is optional, sign in with their password alone). What they
+   * are impersonating keeps running: disable them or reset their password to end that too.
+   */
+  async resetTotp(context: OperationContext, emailOrId: string, reason: string | undefined): Promise<Operator> {
+    const why = checkReason(reason);
+    return this.#store.transaction(async (tx) => {
+      const current = await findOperator(tx, emailOrId);
+      if (current === undefined) throw operatorError('operator_not_found');
+      const now = toTimestamp(this.#clock.now());
+      // The row first, then the sessions: a sign-in finishing meanwhile either committed its session
+      // before (revoked here) or finds the secret gone and must set up a new one.
+      const updated = await tx.operators.clearTotpSecret(current.operatorId, now);
+      if (updated === undefined) throw operatorError('operator_not_found');
+      await tx.operators.revokeConsoleSessionsOf(current.operatorId, now);
+      await this.#audit.record(tx.audit, context, {
+        type: 'operator.totp_reset',
+        organizationId: null,
+        occurredAt: now,
+        details: { operator_id: current.operatorId, email_address: current.emailAddress, reason: why },
+      });
+      return updated;
+    });
+  }
+
+  /** Seals a TOTP secret for the operator's row (AES-256-GCM under the master key, bound to the operator id). */
+  sealTotpSecret(operatorId: string, secret: string): string {
+    return this.#seal(operatorId, secret);
+  }
+
   /** The operator's TOTP secret in clear, for verification; null when they have none. */
   totpSecretOf(operator: Operator): string | null {
     return operator.sealedTotpSecret === null ? null : decryptPrivateKey(operator.sealedTotpSecret, { masterKey: this.#masterKey, kid: operator.operatorId });
@@ -150,7 +183,7 @@ export class OperatorsService {
     change: (operator: Operator, tx: StorePorts, now: string) => Promise<Operator | undefined>,
   ): Promise<Operator> {
     return this.#store.transaction(async (tx) => {
-      const current = emailOrId.includes('@') ? await tx.operators.findOperatorByEmail(emailOrId.trim().toLowerCase()) : await tx.operators.findOperatorById(emailOrId);
+      const current = await findOperator(tx, emailOrId);
       if (current === undefined) throw operatorError('operator_not_found');
       const now = toTimestamp(this.#clock.now());
       const updated = await change(current, tx, now);
@@ -169,6 +202,11 @@ export class OperatorsService {
   #generatedPassword(): string {
     return this.#random.bytes(24).toString('base64url');
   }
+}
+
+/** By email address (any case) when it holds an @, else by id. */
+function findOperator(tx: StorePorts, emailOrId: string): Promise<Operator | undefined> {
+  return emailOrId.includes('@') ? tx.operators.findOperatorByEmail(emailOrId.trim().toLowerCase()) : tx.operators.findOperatorById(emailOrId);
 }
 
 function checkRole(role: string): OperatorRole {

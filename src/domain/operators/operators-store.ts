@@ -28,10 +28,21 @@ export interface OperatorsStore {
   acceptPassword(operatorId: string, accepted: { passwordHash: string; at: string; completesSignIn: boolean; claim: SignInClaim }): Promise<Operator | undefined>;
   /**
    * The TOTP code of `step` was right: records the step and clears failures and lockout, only while the
-   * operator is enabled, still has `passwordHash` and has not accepted this step or a later one yet.
+   * operator is enabled, still has `passwordHash` and the `sealedTotpSecret` the code was checked
+   * against (not reset or replaced meanwhile), and has not accepted this step or a later one yet.
    * The operator as stored after, else undefined.
    */
-  acceptTotp(operatorId: string, accepted: { passwordHash: string; step: number; at: string }): Promise<Operator | undefined>;
+  acceptTotp(operatorId: string, accepted: { passwordHash: string; sealedTotpSecret: string; step: number; at: string }): Promise<Operator | undefined>;
+  /**
+   * Puts the sealed `secret` in place of `expectedSealed` (null: none) and records `step`, whose code
+   * from the new secret confirmed it, as the last one accepted; clears failures and any lockout (both
+   * factors were just proven). Only while the operator is enabled, still has `passwordHash` and still
+   * has `expectedSealed` (so a setup is finished once, and never over a reset made meanwhile): the
+   * operator as stored after, else undefined.
+   */
+  replaceTotpSecret(operatorId: string, replacement: { expectedSealed: string | null; sealed: string; passwordHash: string; step: number; at: string }): Promise<Operator | undefined>;
+  /** Removes the operator's TOTP secret (an admin reset it); the operator as stored after, or undefined when unknown. */
+  clearTotpSecret(operatorId: string, at: string): Promise<Operator | undefined>;
   /** The operator with this (lower-case) email address, or undefined. */
   findOperatorByEmail(emailAddress: string): Promise<Operator | undefined>;
   /** The operator with this id, or undefined; `forUpdate` or `forShare` locks it (ReadForUpdate), so a disable or password reset waits or is waited for. */

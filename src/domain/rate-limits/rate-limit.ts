@@ -3,7 +3,16 @@
  * `Retry-After` header (ours: Stytch does not document one). Windows are fixed and aligned to the epoch,
  * so every process computes the same window for the same instant and shares one counter.
  */
-export type RateLimitName = 'mints' | 'searches' | 'console_sign_ins' | 'email_sends_per_address' | 'email_sends_per_client' | 'password_attempts_per_client';
+export type RateLimitName =
+  | 'mints'
+  | 'searches'
+  | 'console_sign_ins'
+  | 'email_sends_per_address'
+  | 'email_sends_per_client'
+  | 'password_attempts_per_client'
+  | 'sms_sends_per_number'
+  | 'sms_sends_per_member'
+  | 'sms_sends_per_project';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitName;
@@ -27,6 +36,13 @@ export interface RateLimitSettings {
   readonly emailSendsPerClientPerMinute: number;
   /** Password sign-in attempts per client address and minute (optional: 0 when omitted). */
   readonly passwordAttemptsPerClientPerMinute?: number;
+  /**
+   * SMS codes sent per hour (optional: 0 when omitted): to one phone number, to one member, and by
+   * the whole project. Each SMS costs money, so these bound what toll-fraud ("SMS pumping") can send.
+   */
+  readonly smsSendsPerNumberPerHour?: number;
+  readonly smsSendsPerMemberPerHour?: number;
+  readonly smsSendsPerProjectPerHour?: number;
 }
 
 /** The limits in force: none when disabled, and none for a limit set to 0. */
@@ -39,6 +55,9 @@ export function policiesOf(settings: RateLimitSettings | undefined): RateLimitPo
     { name: 'email_sends_per_address', limit: settings.emailSendsPerAddressPerMinute, windowSeconds: 60 },
     { name: 'email_sends_per_client', limit: settings.emailSendsPerClientPerMinute, windowSeconds: 60 },
     { name: 'password_attempts_per_client', limit: settings.passwordAttemptsPerClientPerMinute ?? 0, windowSeconds: 60 },
+    { name: 'sms_sends_per_number', limit: settings.smsSendsPerNumberPerHour ?? 0, windowSeconds: 3600 },
+    { name: 'sms_sends_per_member', limit: settings.smsSendsPerMemberPerHour ?? 0, windowSeconds: 3600 },
+    { name: 'sms_sends_per_project', limit: settings.smsSendsPerProjectPerHour ?? 0, windowSeconds: 3600 },
   ];
   return all.filter((policy) => policy.limit > 0);
 }

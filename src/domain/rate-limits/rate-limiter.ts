@@ -21,7 +21,16 @@ const WHAT: Record<RateLimitName, string> = {
   email_sends_per_address: 'emails sent to one address',
   email_sends_per_client: 'emails sent per client address',
   password_attempts_per_client: 'password sign-in attempts per client address',
+  sms_sends_per_number: 'SMS codes sent to one phone number',
+  sms_sends_per_member: 'SMS codes sent to one member',
+  sms_sends_per_project: 'SMS codes sent by the project',
 };
+
+/** One request to count: the limit, and who is limited. */
+export interface RateLimitRequest {
+  readonly name: RateLimitName;
+  readonly key: string;
+}
 
 /**
  * Counts requests per limit and key in the shared `rate_limit_counters` table, so every process on
@@ -59,6 +68,30 @@ export class RateLimiter {
   }
 
   /**
+   * Counts one request against each of several limits at once, in `store` (a transaction's port, so
+   * the counts commit or roll back with what they limit, and a refused request leaves none behind).
+   * None is counted when one is already used up; only two requests racing for the last unit of a
+   * limit can leave the loser's counts in place (PostgreSQL serializes them on the counter row).
+   * Always read from the table, never from this process's memory: a count remembered from a
+   * transaction that rolled back would refuse a request the table allows.
+   */
+  async consumeAllIn(store: RateLimitsStore, requests: readonly RateLimitRequest[]): Promise<void> {
+    const now = this.#clock.now();
+    const active = requests.flatMap((request) => {
+      const policy = this.#policies.get(request.name);
+      return policy === undefined ? [] : [{ policy, counter: counterKey(policy, request.key, windowAt(now, policy.windowSeconds)) }];
+    });
+    if (active.length === 0) return;
+    for (const { policy, counter } of active) {
+      if ((await store.readCounter(counter)) >= policy.limit) throw refusal(policy, windowAt(now, policy.windowSeconds), now);
+    }
+    await this.#prune(store, windowAt(now, 60), now);
+    for (const { policy, counter } of active) {
+      if ((await store.incrementCounter(counter)) > policy.limit) throw refusal(policy, windowAt(now, policy.windowSeconds), now);
+    }
+  }
+
+  /**
    * A limit on attempts per client address (IPv6 by /64): each call counts before any work, whatever
    * its outcome, so a concurrent burst cannot get past it; none for calls without a client (CLI, internal).
    */
@@ -70,15 +103,18 @@ export class RateLimiter {
   }
 
   async #increment(policy: RateLimitPolicy, key: string, window: RateLimitWindow, now: Date): Promise<number> {
-    if (window.startMillis > this.#prunedWindowStart) {
-      // Once per window and process: expired counters go, so the table holds about one window of rows.
-      this.#prunedWindowStart = window.startMillis;
-      this.#forgetBefore(window.startMillis);
-      await this.#store.deleteExpiredCounters(toTimestamp(now));
-    }
+    await this.#prune(this.#store, window, now);
     const count = await this.#store.incrementCounter(counterKey(policy, key, window));
     this.#remember(policy.name, key, { windowStart: window.startMillis, count });
     return count;
+  }
+
+  /** Once per window and process: expired counters go, so the table holds about one window of rows. */
+  async #prune(store: RateLimitsStore, window: RateLimitWindow, now: Date): Promise<void> {
+    if (window.startMillis <= this.#prunedWindowStart) return;
+    this.#prunedWindowStart = window.startMillis;
+    this.#forgetBefore(window.startMillis);
+    await store.deleteExpiredCounters(toTimestamp(now));
   }
 
   #forgetBefore(windowStart: number): void {
@@ -115,6 +151,6 @@ function counterKey(policy: RateLimitPolicy, key: string, window: RateLimitWindo
 
 function refusal(policy: RateLimitPolicy, window: RateLimitWindow, now: Date): RateLimitedError {
   const seconds = secondsUntilEnd(window, now);
-  const span = policy.windowSeconds === 60 ? 'minute' : `${policy.windowSeconds} seconds`;
+  const span = policy.windowSeconds === 60 ? 'minute' : policy.windowSeconds === 3600 ? 'hour' : `${policy.windowSeconds} seconds`;
   return rateLimitError(seconds, `Too many requests have been made: at most ${policy.limit} ${WHAT[policy.name]} per ${span}. Retry after ${seconds} seconds.`);
 }

@@ -59,6 +59,19 @@ export class MembersSqlStore implements MembersStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  async findMembersWithVerifiedPhoneNumber(organizationId: string, phoneNumber: string): Promise<Member[]> {
+    // Within one organization (members_organization_created_at narrows it to its members).
+    const rows = await this.#db
+      .selectFrom('members')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .where('mfa_phone_number', '=', phoneNumber)
+      .where('mfa_phone_number_verified', '=', toFlag(true))
+      .where('status', '<>', sql.lit('deleted'))
+      .execute();
+    return rows.map(fromRow);
+  }
+
   async findMemberById(memberId: string, options: ReadForUpdate = {}): Promise<Member | undefined> {
     const select = this.#db.selectFrom('members').selectAll().where('member_id', '=', memberId);
     const row = await this.#locked(select, options).executeTakeFirst();

@@ -77,16 +77,39 @@ export class OperatorsSqlStore implements OperatorsStore {
     return row === undefined ? undefined : operatorFromRow(row);
   }
 
-  async acceptTotp(operatorId: string, accepted: { passwordHash: string; step: number; at: string }): Promise<Operator | undefined> {
+  async acceptTotp(operatorId: string, accepted: { passwordHash: string; sealedTotpSecret: string; step: number; at: string }): Promise<Operator | undefined> {
     const row = await this.#db
       .updateTable('operators')
       .set({ last_totp_step: accepted.step, failed_attempts: 0, locked_until: null, updated_at: accepted.at })
       .where('operator_id', '=', operatorId)
       .where('disabled_at', 'is', null)
       .where('password_hash', '=', accepted.passwordHash)
+      .where('sealed_totp_secret', '=', accepted.sealedTotpSecret)
       .where((eb) => eb.or([eb('last_totp_step', 'is', null), eb('last_totp_step', '<', accepted.step)]))
       .returningAll()
       .executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
+  }
+
+  async replaceTotpSecret(
+    operatorId: string,
+    replacement: { expectedSealed: string | null; sealed: string; passwordHash: string; step: number; at: string },
+  ): Promise<Operator | undefined> {
+    const expected = replacement.expectedSealed;
+    const row = await this.#db
+      .updateTable('operators')
+      .set({ sealed_totp_secret: replacement.sealed, last_totp_step: replacement.step, failed_attempts: 0, locked_until: null, updated_at: replacement.at })
+      .where('operator_id', '=', operatorId)
+      .where('disabled_at', 'is', null)
+      .where('password_hash', '=', replacement.passwordHash)
+      .where((eb) => (expected === null ? eb('sealed_totp_secret', 'is', null) : eb('sealed_totp_secret', '=', expected)))
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : operatorFromRow(row);
+  }
+
+  async clearTotpSecret(operatorId: string, at: string): Promise<Operator | undefined> {
+    const row = await this.#db.updateTable('operators').set({ sealed_totp_secret: null, updated_at: at }).where('operator_id', '=', operatorId).returningAll().executeTakeFirst();
     return row === undefined ? undefined : operatorFromRow(row);
   }
 

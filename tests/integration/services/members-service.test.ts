@@ -238,7 +238,7 @@ describe.each(STORES)('MembersService on $name', (factory) => {
       expect(await store.members.findMemberById(member.memberId)).toMatchObject({ externalId: null, mfaPhoneNumber: '' });
       expect((await auditTrail(store)).slice(-2).map((event) => [event.type, event.memberId])).toEqual([
         ['member.external_id_deleted', member.memberId],
-        ['member.updated', member.memberId],
+        ['member.mfa_phone_number_deleted', member.memberId],
       ]);
     });
 

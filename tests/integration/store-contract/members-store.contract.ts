@@ -216,6 +216,19 @@ export function describeMembersStoreContract(factory: StoreFactory): void {
         expect((await store().members.findMemberById(member.memberId))?.organizationId).toBe(first.organizationId);
       });
     });
+
+    describe('findMembersWithVerifiedPhoneNumber', () => {
+      it('finds the live members of the organization who verified the number, not those who only linked it', async () => {
+        const [first, second] = await twoOrganizations();
+        const verified = await insert(aMember({ organizationId: first.organizationId, mfaPhoneNumber: '+14155550100', mfaPhoneNumberVerified: true }));
+        await insert(aMember({ organizationId: first.organizationId, mfaPhoneNumber: '+14155550100', mfaPhoneNumberVerified: false }));
+        await insert(aMember({ organizationId: first.organizationId, mfaPhoneNumber: '+14155550100', mfaPhoneNumberVerified: true, status: 'deleted' }));
+        await insert(aMember({ organizationId: first.organizationId, mfaPhoneNumber: '+14155550101', mfaPhoneNumberVerified: true }));
+        await insert(aMember({ organizationId: second.organizationId, mfaPhoneNumber: '+14155550100', mfaPhoneNumberVerified: true }));
+        expect(await store().members.findMembersWithVerifiedPhoneNumber(first.organizationId, '+14155550100')).toEqual([verified]);
+        expect(await store().members.findMembersWithVerifiedPhoneNumber(first.organizationId, '+14155550199')).toEqual([]);
+      });
+    });
   });
 
   describeMembersSearchContract(factory);

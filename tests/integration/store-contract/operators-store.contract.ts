@@ -174,19 +174,51 @@ export function describeOperatorsStoreContract(factory: StoreFactory): void {
         expect(await store().operators.listOperators()).toEqual([operator, disabled]);
       });
 
-      it('acceptTotp records a later step and clears failures and lockout; the same or an earlier step, another hash or a disabled operator change nothing', async () => {
+      it('acceptTotp records a later step and clears failures and lockout; the same or an earlier step, another hash or secret or a disabled operator change nothing', async () => {
         const operator = anOperator({ failedAttempts: 3, lockedUntil: at(40), lastTotpStep: 59_000_010 });
         const fresh = anOperator({ failedAttempts: 1 });
         const disabled = anOperator({ disabledAt: at(1) });
         for (const each of [operator, fresh, disabled]) await store().operators.insertOperator(each);
-        const accept = (target: Operator, step: number, passwordHash = target.passwordHash) => store().operators.acceptTotp(target.operatorId, { passwordHash, step, at: at(30) });
+        const accept = (target: Operator, step: number, passwordHash = target.passwordHash, sealedTotpSecret = target.sealedTotpSecret ?? '') =>
+          store().operators.acceptTotp(target.operatorId, { passwordHash, sealedTotpSecret, step, at: at(30) });
         expect(await accept(operator, 59_000_010)).toBeUndefined();
         expect(await accept(operator, 59_000_009)).toBeUndefined();
         expect(await accept(operator, 59_000_011, '$argon2id$other')).toBeUndefined();
+        expect(await accept(operator, 59_000_011, operator.passwordHash, 'v1.replaced.secret.tag')).toBeUndefined();
         expect(await accept(disabled, 59_000_011)).toBeUndefined();
         expect(await store().operators.listOperators()).toEqual([operator, fresh, disabled]);
         expect(await accept(operator, 59_000_011)).toEqual({ ...operator, lastTotpStep: 59_000_011, failedAttempts: 0, lockedUntil: null, updatedAt: at(30) });
         expect(await accept(fresh, 59_000_001)).toEqual({ ...fresh, lastTotpStep: 59_000_001, failedAttempts: 0, updatedAt: at(30) });
+      });
+
+      it('replaceTotpSecret swaps the expected secret (or none) for the new one once, records the step and clears failures; a stale secret, another hash or a disabled operator change nothing', async () => {
+        const operator = anOperator({ failedAttempts: 2, lockedUntil: at(40), lastTotpStep: 59_000_020 });
+        const reset = anOperator({ sealedTotpSecret: null, lastTotpStep: 59_000_020 });
+        const disabled = anOperator({ disabledAt: at(1) });
+        for (const each of [operator, reset, disabled]) await store().operators.insertOperator(each);
+        const replace = (target: Operator, expectedSealed: string | null, passwordHash = target.passwordHash) =>
+          store().operators.replaceTotpSecret(target.operatorId, { expectedSealed, sealed: 'v1.new.secret.tag', passwordHash, step: 59_000_015, at: at(31) });
+        expect(await replace(operator, null)).toBeUndefined();
+        expect(await replace(operator, 'v1.other.secret.tag')).toBeUndefined();
+        expect(await replace(operator, operator.sealedTotpSecret, '$argon2id$other')).toBeUndefined();
+        expect(await replace(reset, 'v1.nonce.ciphertext.tag')).toBeUndefined();
+        expect(await replace(disabled, disabled.sealedTotpSecret)).toBeUndefined();
+        expect(await store().operators.listOperators()).toEqual([operator, reset, disabled]);
+        const replaced = { ...operator, sealedTotpSecret: 'v1.new.secret.tag', lastTotpStep: 59_000_015, failedAttempts: 0, lockedUntil: null, updatedAt: at(31) };
+        expect(await replace(operator, operator.sealedTotpSecret)).toEqual(replaced);
+        // Finished once: the same replacement again finds the new secret, not the expected one.
+        expect(await replace(operator, operator.sealedTotpSecret)).toBeUndefined();
+        expect(await replace(reset, null)).toEqual({ ...reset, sealedTotpSecret: 'v1.new.secret.tag', lastTotpStep: 59_000_015, updatedAt: at(31) });
+        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(replaced);
+      });
+
+      it('clearTotpSecret removes the secret and keeps everything else; undefined for an unknown operator', async () => {
+        const operator = anOperator({ failedAttempts: 1, lastTotpStep: 59_000_030 });
+        await store().operators.insertOperator(operator);
+        const cleared = { ...operator, sealedTotpSecret: null, updatedAt: at(32) };
+        expect(await store().operators.clearTotpSecret(operator.operatorId, at(32))).toEqual(cleared);
+        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(cleared);
+        expect(await store().operators.clearTotpSecret(`operator-test-${randomUUID()}`, at(32))).toBeUndefined();
       });
 
       it('listOperators returns [] when there are none, then every operator oldest first', async () => {

@@ -11,6 +11,8 @@ import { describeProjectsStoreContract } from './projects-store.contract.js';
 import { describeRateLimitsStoreContract } from './rate-limits-store.contract.js';
 import { describeSessionsStoreContract } from './sessions-store.contract.js';
 import { describeSigningKeysStoreContract } from './signing-keys-store.contract.js';
+import { describeSmsCodesStoreContract } from './sms-codes-store.contract.js';
+import { describeTotpsStoreContract } from './totps-store.contract.js';
 import { describeTransactionContract } from './transaction.contract.js';
 
 /** Every storage port's contract suite, registered against one adapter (style rule 12). */
@@ -28,4 +30,6 @@ export function describeAllStoreContracts(factory: StoreFactory): void {
   describeRateLimitsStoreContract(factory);
   describeEmailCredentialsStoreContract(factory);
   describePasswordsStoreContract(factory);
+  describeTotpsStoreContract(factory);
+  describeSmsCodesStoreContract(factory);
 }

@@ -18,7 +18,7 @@ import type { SessionRecord, SessionsStore } from '../sessions-store.js';
 import type { AuthOutcome, IntermediateSessionIssued, MfaRequirement, PrimaryRequirement } from './auth-outcome.js';
 import { mfaError } from '../../mfa/errors.js';
 import type { MfaPrompt } from './mfa-prompt.js';
-import { holdsAllowedPrimary } from './second-factor.js';
+import { factorsInto, secondFactorStanding } from './second-factor.js';
 import { isExchange, KeptRefusal, type SignInVerifier, type VerifiedExchange, type VerifiedFactor } from './verifier.js';
 
 /** The ports the pipeline writes itself; a verifier's transaction has its own ports besides. */
@@ -172,9 +172,8 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     const intermediate = given === undefined ? undefined : { token: given.token, session: await this.#lockIntermediate(tx, given.intermediateSession, verified, at) };
     const added = isExchange(verified) ? verified.carriedFactors : [verified.factor];
     const carried = intermediate === undefined ? [] : factorsInto(intermediate.session, organization.organizationId);
-    // Only an intermediate session of this organization that met its primary requirement may be completed by a second factor
-    // (a discovery one is exchanged into the organization first; one that still needs a primary factor gets it first).
-    if (second && (intermediate?.session.organizationId !== organization.organizationId || !holdsAllowedPrimary(carried, member, organization))) {
+    // A second factor completes only an intermediate session that met the organization's primary requirement (second-factor.ts).
+    if (second && intermediate !== undefined && secondFactorStanding(intermediate.session, member, organization) !== 'ok') {
       throw mfaError('action_available_only_once_primary_authentication_is_met');
     }
     const factors = added.reduce((merged, factor) => withFactor(merged, factor), carried);
@@ -396,17 +395,6 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
 function requiresMfa<Tx>(verified: Verified<Tx>): boolean {
   if (!isExchange(verified) && (verified.satisfiesMfa === true || verified.secondFactor === true)) return false;
   return verified.organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' || verified.member.mfaEnrolled;
-}
-
-/**
- * The factors of an intermediate session that count in `organizationId`: all of them, except that
- * a password proved in another organization stays there. A password is one organization's secret
- * unless the project shares it across organizations, and then the discovery password sign-in, bound
- * to no organization, is how it travels.
- */
-function factorsInto(intermediate: IntermediateSession, organizationId: string): readonly AuthenticationFactor[] {
-  if (intermediate.organizationId === null || intermediate.organizationId === organizationId) return intermediate.authenticationFactors;
-  return intermediate.authenticationFactors.filter((factor) => factor.type !== 'password');
 }
 
 /** The member's own intermediate session, or one that proved only this member's address (discovery). */

@@ -1,0 +1,10 @@
+import { stytchOperation } from '../../operation.js';
+import { encodeMemberResponse } from './member-response.js';
+
+/** organizations.members.deleteTOTP: the member's TOTP registration and recovery codes; their sessions stay. */
+export default stytchOperation({
+  operationId: 'api_organization_v1_organizations_members_DeleteTOTP',
+  async handle({ params, context }, { totps }) {
+    return encodeMemberResponse(await totps.deleteTotp(context, params.organization_id, params.member_id));
+  },
+});

@@ -1,0 +1,22 @@
+import { stytchOperation } from '../../operation.js';
+import { encodeSecondFactorSession } from '../../sessions/encode-second-factor-session.js';
+
+/** otps.sms.authenticate: the code sent to the member's phone, completing their sign-in or stepping up their session. */
+export default stytchOperation({
+  operationId: 'api_b2b_otp_v1_b2b_otp_sms_Authenticate',
+  async handle({ body, context }, { smsOtps }) {
+    const outcome = await smsOtps.authenticate(context, {
+      organizationId: body.organization_id,
+      memberId: body.member_id,
+      code: body.code,
+      intermediateSessionToken: body.intermediate_session_token,
+      sessionToken: body.session_token,
+      sessionJwt: body.session_jwt,
+      sessionDurationMinutes: body.session_duration_minutes,
+      sessionCustomClaims: body.session_custom_claims,
+      setMfaEnrollment: body.set_mfa_enrollment,
+      setDefaultMfa: body.set_default_mfa,
+    });
+    return encodeSecondFactorSession(outcome);
+  },
+});

@@ -1,0 +1,65 @@
+import { toTimestamp, type Clock } from '../../platform/clock.js';
+import { rateLimitError } from '../rate-limits/errors.js';
+import { secondsUntilEnd, windowAt } from '../rate-limits/rate-limit.js';
+import type { RateLimitsStore } from '../rate-limits/rate-limits-store.js';
+
+/**
+ * Wrong TOTP and recovery codes a member may send per window before every code is refused, the
+ * right one too (429 `too_many_requests`): a six-digit code is one of a million, and without a
+ * bound a caller holding the member's primary sign-in could simply try them all. Counted per
+ * member, whichever organization or client the guesses come from.
+ */
+export const MFA_GUESS_LIMIT = { failures: 5, windowSeconds: 600 } as const;
+
+const BUCKET = 'mfa_code_failures';
+
+/**
+ * The guess bound, on the rate limiter's shared counters (`rate_limit_counters`, fixed windows
+ * aligned to the epoch, so every process counts into one total). Always on, unlike the request
+ * rate limits (UNDERSTUDY_RATE_LIMITS_ENABLED): it is part of what makes a code a second factor.
+ *
+ * Checked and counted inside the sign-in's transaction, after the member's row is locked: guesses
+ * for one member are judged one at a time, so a burst of them cannot all read the count below
+ * the bound, and a wrong guess's count commits with its audit event.
+ */
+export class MfaGuessLimit {
+  readonly #clock: Clock;
+  #prunedWindowStart = 0;
+
+  constructor(dependencies: { clock: Clock }) {
+    this.#clock = dependencies.clock;
+  }
+
+  /** Refuses when the member's wrong codes in this window reached the bound. */
+  async check(ports: { rateLimits: RateLimitsStore }, memberId: string): Promise<void> {
+    const now = this.#clock.now();
+    const window = windowAt(now, MFA_GUESS_LIMIT.windowSeconds);
+    if ((await ports.rateLimits.readCounter(this.#counter(memberId, window))) < MFA_GUESS_LIMIT.failures) return;
+    const seconds = secondsUntilEnd(window, now);
+    throw rateLimitError(
+      seconds,
+      `Too many wrong TOTP or recovery codes: at most ${MFA_GUESS_LIMIT.failures} per member every ${MFA_GUESS_LIMIT.windowSeconds / 60} minutes. Retry after ${seconds} seconds.`,
+    );
+  }
+
+  /** Counts one wrong code of the member. */
+  async countFailure(ports: { rateLimits: RateLimitsStore }, memberId: string): Promise<void> {
+    await ports.rateLimits.incrementCounter(this.#counter(memberId, windowAt(this.#clock.now(), MFA_GUESS_LIMIT.windowSeconds)));
+  }
+
+  /**
+   * Deletes counters whose window ended, once per window and process (as the rate limiter does,
+   * which prunes only while a request limit is on). Run outside any transaction.
+   */
+  async prune(ports: { rateLimits: RateLimitsStore }): Promise<void> {
+    const now = this.#clock.now();
+    const window = windowAt(now, MFA_GUESS_LIMIT.windowSeconds);
+    if (window.startMillis <= this.#prunedWindowStart) return;
+    this.#prunedWindowStart = window.startMillis;
+    await ports.rateLimits.deleteExpiredCounters(toTimestamp(now));
+  }
+
+  #counter(memberId: string, window: { startMillis: number; endMillis: number }) {
+    return { bucket: BUCKET, key: memberId, windowStart: toTimestamp(new Date(window.startMillis)), expiresAt: toTimestamp(new Date(window.endMillis)) };
+  }
+}

@@ -1,0 +1,26 @@
+import { FOR_SHARE, FOR_UPDATE } from '../common/read-for-update.js';
+import { memberError } from '../members/errors.js';
+import type { Member } from '../members/member.js';
+import type { MembersStore } from '../members/members-store.js';
+import type { Organization } from '../organizations/organization.js';
+import type { OrganizationsStore } from '../organizations/organizations-store.js';
+import { requireOrganization } from '../organizations/require-organization.js';
+
+export type MfaMemberPorts = { readonly organizations: Pick<OrganizationsStore, 'findOrganization'>; readonly members: Pick<MembersStore, 'findMember'> };
+
+/**
+ * The organization and live member a TOTP or recovery-code call names. Inside a transaction that
+ * writes, `locked` takes the lock order (read-for-update.ts): the organization shared, then the
+ * member for update, so every change of one member's second factors runs one at a time.
+ */
+export async function requireMfaMember(
+  ports: MfaMemberPorts,
+  organizationReference: string,
+  memberReference: string,
+  options: { readonly locked?: boolean } = {},
+): Promise<{ organization: Organization; member: Member }> {
+  const organization = await requireOrganization(ports, organizationReference, options.locked === true ? FOR_SHARE : undefined);
+  const member = memberReference === '' ? undefined : await ports.members.findMember(organization.organizationId, memberReference, options.locked === true ? FOR_UPDATE : undefined);
+  if (member === undefined || member.status === 'deleted') throw memberError('member_not_found');
+  return { organization, member };
+}

@@ -1,0 +1,227 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { B2BClient, type Member, type Organization } from 'stytch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExampleApp } from '../../examples/b2b-email-sign-in/app.mjs';
+import { totpCode } from '../../src/crypto/totp.js';
+import { ManualClock } from '../../src/platform/clock.js';
+import { allTypes } from '../../src/domain/redirect-urls/redirect-url.js';
+import { linkToken, listEmails, waitForEmail } from '../support/outbox.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { argon2idOf, PASSWORD } from '../conformance/stytch-sdk/passwords-sign-in-fixtures.js';
+import { collectPageErrors, HAS_CHROMIUM, launchBrowser, screenshot, visibleText } from './support/browser.js';
+
+const ADA = 'ada@secure.example';
+
+/**
+ * The example customer app (examples/b2b-email-sign-in) driven in Chromium for an organization that
+ * requires MFA of every member: Ada, added by an admin with no second factor, signs in with an
+ * emailed link (read from Understudy's outbox), is asked to set up an authenticator app, and types
+ * the code her app would show for the key on the page (computed here from that key at the server's
+ * clock); she lands signed in with both factors. Signing in again asks only for the app's code (or
+ * takes a recovery code shown at set-up); a member with a verified phone is texted a code at once
+ * (read from the SMS outbox). The app talks to Understudy only through its own official SDK client.
+ * SQLite only, like the other browser suites.
+ */
+describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in Chromium (needs /usr/bin/chromium)', () => {
+  let server: TestServer;
+  let clock: ManualClock;
+  let app: Server;
+  let appUrl: string;
+  let browser: Browser;
+  let organization: Organization;
+  let ada: Member;
+  /** The key Ada's authenticator app holds once she has set it up, and the recovery codes shown with it. */
+  let secret = '';
+  let recoveryCodes: string[] = [];
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    appUrl = `http://localhost:${port}`;
+    clock = new ManualClock(new Date());
+    server = await startTestServer({ clock, config: { redirectUrls: [{ url: `${appUrl}/authenticate`, types: allTypes(true) }] } });
+    organization = (await server.client.organizations.create({ organization_name: 'Secure Co', organization_slug: 'secure-co', mfa_policy: 'REQUIRED_FOR_ALL' })).organization;
+    ada = (await server.client.organizations.members.create({ organization_id: organization.organization_id, email_address: ADA, name: 'Ada Lovelace' })).member;
+    expect(ada).toMatchObject({ status: 'active', totp_registration_id: '', mfa_phone_number: '' });
+    const client = new B2BClient({ project_id: server.projectId, secret: server.secret, env: `${server.baseUrl}/` });
+    app = createExampleApp({ client, appUrl });
+    await new Promise<void>((resolve, reject) => {
+      app.once('error', reject);
+      app.listen(port, '127.0.0.1', () => resolve());
+    });
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await Promise.all(contexts.map((context) => context.close()));
+    await browser?.close();
+    if (app?.listening) {
+      app.closeAllConnections();
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+    }
+    await server?.stop();
+  });
+
+  async function newPage(): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+    contexts.push(context);
+    context.setDefaultTimeout(10_000);
+    const errors = collectPageErrors(context);
+    return { page: await context.newPage(), errors };
+  }
+
+  /** Fills the email-link form and follows the link the outbox received, as the member opening their email would. */
+  async function signInByLink(page: Page, address = ADA): Promise<void> {
+    const [latest] = await listEmails(server, address);
+    await page.goto(`${appUrl}/`);
+    const form = page.locator('form[action="/login/magic-link"]');
+    await form.getByLabel('Organization (slug or ID)').fill('secure-co');
+    await form.getByLabel('Email').fill(address);
+    await form.getByRole('button', { name: 'Email me a link' }).click();
+    await page.waitForURL(`${appUrl}/login/magic-link`);
+    expect(await visibleText(page.locator('h1'))).toBe('Check your email');
+    const message = await waitForEmail(server, address, { template: 'login', ...(latest && { after: latest }) });
+    const link = message.link as string;
+    expect(link.startsWith(`${appUrl}/authenticate?`)).toBe(true);
+    expect(linkToken(link)).not.toBe('');
+    await page.goto(link);
+  }
+
+  /** The code of the newest text to `phone` in Understudy's SMS outbox, waiting for delivery to store it. */
+  async function textedCode(phone: string): Promise<string> {
+    const deadline = performance.now() + 5000;
+    for (;;) {
+      const [latest] = await server.server.app.services.smsOutbox.list({ to: phone });
+      if (latest?.code) return latest.code;
+      if (performance.now() >= deadline) throw new Error(`no SMS to ${phone} arrived in time`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async function expectSignedInWithBothFactors(page: Page, factors: string, member: Member = ada): Promise<void> {
+    await page.waitForURL(`${appUrl}/`);
+    expect(await visibleText(page.locator('h1'))).toBe('Signed in');
+    const details = await visibleText(page.locator('dl'));
+    expect(details).toContain(member.email_address);
+    expect(details).toContain('Secure Co (secure-co)');
+    expect(details).toContain(`${member.member_id} (active)`);
+    expect(details).toContain(factors);
+  }
+
+  it('first sign-in: the link leads to setting up an authenticator app (QR code, key, recovery codes); its code signs Ada in with both factors', async () => {
+    const { page, errors } = await newPage();
+    await signInByLink(page);
+
+    expect(await visibleText(page.locator('h1'))).toBe('Set up your authenticator app');
+    // The QR code is totps.create's data: URL, and the browser renders it (the page's CSP allows data: images).
+    const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64, /);
+    expect(
+      await qr.evaluate((element) => {
+        const image = element as unknown as { complete: boolean; naturalWidth: number };
+        return image.complete && image.naturalWidth > 0;
+      }),
+    ).toBe(true);
+    secret = (await visibleText(page.locator('#totp-secret'))).trim();
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    recoveryCodes = await page.locator('#recovery-codes li').allInnerTexts();
+    expect(recoveryCodes).toHaveLength(10);
+    for (const code of recoveryCodes) expect(code).toMatch(/^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
+    await screenshot(page, 'example-mfa-totp-enrolment');
+    // Pending until its first code: nobody is signed in yet.
+    expect((await server.client.sessions.get({ organization_id: organization.organization_id, member_id: ada.member_id })).member_sessions).toEqual([]);
+
+    await page.getByLabel('6-digit code from your authenticator app').fill(totpCode(secret, clock.now()));
+    await page.getByRole('button', { name: 'Verify and sign in' }).click();
+    await expectSignedInWithBothFactors(page, 'magic_link (email), totp (authenticator_app)');
+    await screenshot(page, 'example-mfa-signed-in');
+
+    // What Understudy holds: one session with both factors, and Ada's app registered.
+    const { member_sessions: sessions } = await server.client.sessions.get({ organization_id: organization.organization_id, member_id: ada.member_id });
+    expect(sessions.map((session) => session.authentication_factors.map((factor) => [factor.type, factor.delivery_method]))).toEqual([
+      [
+        ['magic_link', 'email'],
+        ['totp', 'authenticator_app'],
+      ],
+    ]);
+    const { member } = await server.client.organizations.members.get({ organization_id: organization.organization_id, member_id: ada.member_id });
+    expect(member.totp_registration_id).not.toBe('');
+    expect(errors).toEqual([]);
+  });
+
+  it('next sign-in: only the code is asked for; a wrong one shows an error and signs nobody in, the right one signs Ada in', async () => {
+    expect(secret).not.toBe('');
+    const { page, errors } = await newPage();
+    await signInByLink(page);
+    expect(await visibleText(page.locator('h1'))).toBe('Enter your authenticator code');
+    expect(await page.getByRole('img').count()).toBe(0);
+    expect(await page.locator('#totp-secret').count()).toBe(0);
+
+    // The code of the step after the one the first test used: a code is accepted once.
+    const code = totpCode(secret, new Date(clock.now().getTime() + 30_000));
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    await page.getByLabel('6-digit code from your authenticator app').fill(wrong);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.waitForURL(`${appUrl}/mfa/totp`);
+    expect(await visibleText(page.locator('h1'))).toBe('Enter your authenticator code');
+    expect(await visibleText(page.getByRole('alert'))).not.toBe('');
+    await screenshot(page, 'example-mfa-wrong-code');
+    expect(errors).toEqual([`401 ${appUrl}/mfa/totp`]);
+    errors.length = 0;
+
+    await page.getByLabel('6-digit code from your authenticator app').fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expectSignedInWithBothFactors(page, 'magic_link (email), totp (authenticator_app)');
+    expect(errors).toEqual([]);
+  });
+
+  it('a lost device: one of the recovery codes shown at set-up signs Ada in instead of the app\'s code', async () => {
+    expect(recoveryCodes).toHaveLength(10);
+    const { page, errors } = await newPage();
+    await signInByLink(page);
+    expect(await visibleText(page.locator('h1'))).toBe('Enter your authenticator code');
+    await page.getByLabel('Recovery code').fill(recoveryCodes[0] as string);
+    await page.getByRole('button', { name: 'Use recovery code' }).click();
+    await expectSignedInWithBothFactors(page, 'magic_link (email), recovery_codes (recovery_code)');
+    expect(errors).toEqual([]);
+  });
+
+  it('a member with a verified phone: the sign-in texts a code at once (read from the SMS outbox); it signs her in', async () => {
+    const grace = 'grace@secure.example';
+    const phone = '+14155550142';
+    // Imported from another system with a phone already verified there.
+    const { member } = await server.client.passwords.migrate({
+      organization_id: organization.organization_id,
+      email_address: grace,
+      hash: await argon2idOf(PASSWORD),
+      hash_type: 'argon_2id',
+      mfa_phone_number: phone,
+      set_phone_number_verified: true,
+    });
+    const { page, errors } = await newPage();
+    await signInByLink(page, grace);
+    expect(await visibleText(page.locator('h1'))).toBe('Enter the code we texted you');
+    expect(await visibleText(page.locator('body'))).toContain(`We texted a code to ${phone}.`);
+    const code = await textedCode(phone);
+    expect(code).toMatch(/^\d{6}$/);
+    await page.getByLabel('Code from the text message').fill(code);
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await expectSignedInWithBothFactors(page, 'magic_link (email), otp (sms)', member);
+    await screenshot(page, 'example-mfa-sms-signed-in');
+    expect(errors).toEqual([]);
+  });
+});
+
+/** A port nothing listens on right now (the app listens on it a moment later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
