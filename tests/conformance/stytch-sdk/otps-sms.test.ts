@@ -242,7 +242,7 @@ for (const store of STORES) {
       const theirs = await primarySignIn(stranger);
       await expectStytchRejection(
         client.otps.sms.authenticate({ organization_id: organizationId(), member_id: member.member_id, code, intermediate_session_token: theirs.intermediate_session_token }),
-        { status: 400, errorType: 'member_session_member_id_mismatch' },
+        { status: 400, errorType: 'invalid_intermediate_session_token_for_organization' },
       );
       // Neither counted against the code nor spent it.
       const { intermediate_session_token: ist } = await primarySignIn(email);

@@ -275,6 +275,10 @@ const ROUTES: Record<string, RouteTable> = {
     path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members/mfa_phone_numbers/${fixture.ann}`,
     cases: [...unknownTargets((organization, member) => `${ORGANIZATIONS}/${organization}/members/mfa_phone_numbers/${member}`, {}), malformed, plainText],
   },
+  'DELETE /v1/b2b/organizations/:organization_id/members/:member_id/totp': {
+    path: (fixture) => `${ORGANIZATIONS}/${fixture.alpha}/members/${fixture.ann}/totp`,
+    cases: [...unknownTargets((organization, member) => `${ORGANIZATIONS}/${organization}/members/${member}/totp`, {}), malformed, plainText],
+  },
 };
 
 /** `METHOD path` of every implemented operation of an SDK namespace (`organizations.members`), from the operation table. */

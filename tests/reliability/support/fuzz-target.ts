@@ -135,6 +135,10 @@ export async function startFuzzTarget(store: StoreFactory['name']): Promise<Fuzz
       counts.requests += 1;
       if (outcome.kind !== 'response') return expect.fail(`${label}: the server must answer, never hang or drop the connection (${outcome.kind})`);
       const { status, headers, text } = outcome.response;
+      // Mail and SMS are recorded after the answer: wait for them, so a message of an earlier,
+      // successful request is never taken for a write of this one.
+      await server.server.app.services.mail.idle();
+      await server.server.app.services.sms.idle();
       const after = await probe.snapshot();
       if (status < 400) {
         counts.successes += 1;
