@@ -183,6 +183,7 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     passwordAttemptsPerClientPerMinute: config.rateLimitPasswordAttemptsPerClientPerMinute,
     smsSendsPerNumberPerHour: config.rateLimitSmsSendsPerNumberPerHour,
     smsSendsPerMemberPerHour: config.rateLimitSmsSendsPerMemberPerHour,
+    smsSendsPerOrganizationPerHour: config.rateLimitSmsSendsPerOrganizationPerHour,
     smsSendsPerProjectPerHour: config.rateLimitSmsSendsPerProjectPerHour,
   };
 }
@@ -207,7 +208,7 @@ function mailSettings(config: Config, options: StartOptions): MailSettings {
 }
 
 function smsSettings(config: Config, options: StartOptions): SmsSettings {
-  return { provider: config.sms, retryDelaysMs: options.smsRetryDelaysMs };
+  return { provider: config.sms, allowedCountryCodes: config.smsAllowedCountryCodes, retryDelaysMs: options.smsRetryDelaysMs };
 }
 
 function masterKeyFor(config: Config, store: Store, options: StartOptions): LoadedMasterKey {

@@ -233,6 +233,7 @@ export function createServices(options: {
   events.subscribe('organization.deleted', endMfa.organizationDeleted);
   events.subscribe('operator.disabled', endImpersonations.operatorDisabled);
   events.subscribe('operator.password_reset', endImpersonations.operatorPasswordReset);
+  events.subscribe('operator.totp_reset', endImpersonations.operatorTotpReset);
   // Sessions publish it after revoking the session row, so the ledger's row is locked after it.
   events.subscribe('member_sessions.revoked', (tx, context, event) => ledger.sessionsRevoked(tx, context, event.memberSessionIds, event.at, event.why));
   const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, events });
@@ -245,9 +246,11 @@ export function createServices(options: {
   const smsServices = createSmsServices({ store, clock, ids, settings: options.sms });
   // Every second factor judges enrolment tokens and session arguments the same way (src/domain/mfa).
   const enrolmentGuard = new EnrolmentGuard({ sessionsStore: store.sessions, sessions, clock });
-  const secondFactorProof = new SecondFactorProof({ sessionsStore: store.sessions, sessions, clock });
+  const secondFactorProof = new SecondFactorProof({ store, sessionsStore: store.sessions, sessions, clock, audit });
   // SMS codes, sent by otps.sms.send and by sign-ins alike: one sender, under the costly-abuse limits.
-  const smsCodeSender = new SmsCodeSender({ rateLimits, clock, random, ids, audit, projectId });
+  const smsCodeSender = new SmsCodeSender({ rateLimits, clock, random, ids, audit, projectId, allowedCountryCodes: options.sms?.allowedCountryCodes });
+  // Wrong codes of every kind (TOTP, recovery, SMS) count against one bound per member.
+  const mfaGuesses = new MfaGuessLimit({ clock });
   const smsMfaPrompt = new SmsMfaPrompt({ sender: smsCodeSender, delivery: smsServices.sms });
   const smsOtps = new SmsOtpsService({
     store,
@@ -256,6 +259,7 @@ export function createServices(options: {
     delivery: smsServices.sms,
     guard: enrolmentGuard,
     proof: secondFactorProof,
+    guesses: mfaGuesses,
     clock,
     ids,
     audit,
@@ -286,7 +290,7 @@ export function createServices(options: {
     signIn,
     guard: enrolmentGuard,
     proof: secondFactorProof,
-    guesses: new MfaGuessLimit({ clock }),
+    guesses: mfaGuesses,
     sealer: new MfaSealer({ masterKey: options.masterKey, random }),
     clock,
     random,

@@ -161,7 +161,7 @@ function describeTotpReset(operator: Operator): string {
   const next = needsTotpEnrolment(operator)
     ? 'At their next sign-in, after their password, they set up a new authenticator in the console.'
     : 'As a viewer they sign in with their password alone, and may add an authenticator on their account page.';
-  return [`Reset the TOTP of ${email}; their console sessions have ended.`, next].join('\n');
+  return [`Reset the TOTP of ${email}; their console sessions and impersonations have ended.`, next].join('\n');
 }
 
 /** The one time a password and TOTP secret are shown. */

@@ -114,6 +114,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       | 'rateLimitPasswordAttemptsPerClientPerMinute'
       | 'rateLimitSmsSendsPerNumberPerHour'
       | 'rateLimitSmsSendsPerMemberPerHour'
+      | 'rateLimitSmsSendsPerOrganizationPerHour'
       | 'rateLimitSmsSendsPerProjectPerHour',
   ): number => {
     const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
@@ -128,6 +129,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const rateLimitPasswordAttemptsPerClientPerMinute = rateLimitSetting('rateLimitPasswordAttemptsPerClientPerMinute');
   const rateLimitSmsSendsPerNumberPerHour = rateLimitSetting('rateLimitSmsSendsPerNumberPerHour');
   const rateLimitSmsSendsPerMemberPerHour = rateLimitSetting('rateLimitSmsSendsPerMemberPerHour');
+  const rateLimitSmsSendsPerOrganizationPerHour = rateLimitSetting('rateLimitSmsSendsPerOrganizationPerHour');
   const rateLimitSmsSendsPerProjectPerHour = rateLimitSetting('rateLimitSmsSendsPerProjectPerHour');
   const passwordConfig = loadPasswordConfig(raw, problems);
   const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
@@ -199,6 +201,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimitPasswordAttemptsPerClientPerMinute,
     rateLimitSmsSendsPerNumberPerHour,
     rateLimitSmsSendsPerMemberPerHour,
+    rateLimitSmsSendsPerOrganizationPerHour,
     rateLimitSmsSendsPerProjectPerHour,
     ...passwordConfig,
   });

@@ -168,6 +168,12 @@ export const CONFIG_KEYS = {
     default: '10',
     doc: 'SMS codes sent to one member per hour; 0 turns this limit off.',
   },
+  rateLimitSmsSendsPerOrganizationPerHour: {
+    env: 'UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_ORGANIZATION_PER_HOUR',
+    file: 'rate_limit_sms_sends_per_organization_per_hour',
+    default: '100',
+    doc: "SMS codes sent to the members of one organization per hour: one organization cannot spend the project's budget; 0 turns this limit off.",
+  },
   rateLimitSmsSendsPerProjectPerHour: {
     env: 'UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_PROJECT_PER_HOUR',
     file: 'rate_limit_sms_sends_per_project_per_hour',
@@ -220,6 +226,11 @@ export const CONFIG_KEYS = {
     env: 'UNDERSTUDY_SMS_WEBHOOK_SECRET',
     file: 'sms_webhook_secret',
     doc: 'Signs each webhook the Standard Webhooks way: whsec_ followed by a base64 key of 24 to 64 bytes; required with UNDERSTUDY_SMS_PROVIDER=webhook.',
+  },
+  smsAllowedCountryCodes: {
+    env: 'UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES',
+    file: 'sms_allowed_country_codes',
+    doc: 'Country calling codes SMS codes may go to, comma-separated (1,44); unset: every country. A number of another country is refused with 400 phone_number_country_not_allowed.',
   },
   twilioAccountSid: { env: 'UNDERSTUDY_TWILIO_ACCOUNT_SID', file: 'twilio_account_sid', doc: 'The Twilio account SID (AC followed by 32 hex digits); required with UNDERSTUDY_SMS_PROVIDER=twilio.' },
   twilioAuthToken: { env: 'UNDERSTUDY_TWILIO_AUTH_TOKEN', file: 'twilio_auth_token', doc: "The account's auth token (HTTP Basic password); required with UNDERSTUDY_SMS_PROVIDER=twilio." },
@@ -302,6 +313,8 @@ export interface Config {
   readonly smtpReplyTo: string | undefined;
   /** How SMS codes leave, with the chosen provider's settings (holds its secret: never log it). */
   readonly sms: SmsProviderSettings;
+  /** Country calling codes (digits) SMS codes may go to; empty: every country. */
+  readonly smsAllowedCountryCodes: readonly string[];
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -309,6 +322,7 @@ export interface Config {
   readonly rateLimitPasswordAttemptsPerClientPerMinute: number;
   readonly rateLimitSmsSendsPerNumberPerHour: number;
   readonly rateLimitSmsSendsPerMemberPerHour: number;
+  readonly rateLimitSmsSendsPerOrganizationPerHour: number;
   readonly rateLimitSmsSendsPerProjectPerHour: number;
   /** The project's password policy and user lock (docs/passwords.md). */
   readonly passwords: PasswordSettings;

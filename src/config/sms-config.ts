@@ -12,11 +12,15 @@ const TWILIO_KEYS = ['twilioAccountSid', 'twilioAuthToken', 'twilioFrom', 'twili
  * provider must not fall back to the outbox, which keeps every code in the database. Secrets are
  * never repeated in a problem.
  */
-export function loadSmsConfig(raw: (name: ConfigName) => string | undefined, problems: string[]): { sms: SmsProviderSettings } {
+export function loadSmsConfig(raw: (name: ConfigName) => string | undefined, problems: string[]): { sms: SmsProviderSettings; smsAllowedCountryCodes: readonly string[] } {
+  return { sms: loadSmsProvider(raw, problems), smsAllowedCountryCodes: allowedCountryCodes(raw, problems) };
+}
+
+function loadSmsProvider(raw: (name: ConfigName) => string | undefined, problems: string[]): SmsProviderSettings {
   const provider = raw('smsProvider');
   if (!SMS_PROVIDERS.includes(provider as (typeof SMS_PROVIDERS)[number])) {
     problems.push(`${CONFIG_KEYS.smsProvider.env} must be one of ${SMS_PROVIDERS.join(', ')} (got "${provider}")`);
-    return { sms: { provider: 'outbox' } };
+    return { provider: 'outbox' };
   }
   const unused = (keys: readonly ConfigName[]): void => {
     for (const name of keys) {
@@ -25,14 +29,30 @@ export function loadSmsConfig(raw: (name: ConfigName) => string | undefined, pro
   };
   if (provider === 'webhook') {
     unused(TWILIO_KEYS);
-    return { sms: { provider, webhook: { url: httpUrl('smsWebhookUrl', raw, problems, 'webhook') ?? '', secret: webhookSecret(raw, problems) ?? '' } } };
+    return { provider, webhook: { url: httpUrl('smsWebhookUrl', raw, problems, 'webhook') ?? '', secret: webhookSecret(raw, problems) ?? '' } };
   }
   if (provider === 'twilio') {
     unused(WEBHOOK_KEYS);
-    return { sms: { provider, twilio: twilioSettings(raw, problems) } };
+    return { provider, twilio: twilioSettings(raw, problems) };
   }
   unused([...WEBHOOK_KEYS, ...TWILIO_KEYS]);
-  return { sms: { provider: 'outbox' } };
+  return { provider: 'outbox' };
+}
+
+/**
+ * UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES: country calling codes of one to three digits (a leading +
+ * is dropped), comma-separated; unset or empty allows every country. In the file also a list.
+ */
+function allowedCountryCodes(raw: (name: ConfigName) => string | undefined, problems: string[]): readonly string[] {
+  const value = raw('smsAllowedCountryCodes');
+  if (value === undefined || value.trim() === '') return [];
+  const codes = value.split(',').map((entry) => entry.trim().replace(/^\+/, ''));
+  const bad = codes.filter((code) => !/^[1-9]\d{0,2}$/.test(code));
+  if (bad.length > 0) {
+    problems.push(`${CONFIG_KEYS.smsAllowedCountryCodes.env} must be country calling codes of 1 to 3 digits, comma-separated, such as 1,44 (got "${value}")`);
+    return [];
+  }
+  return [...new Set(codes)];
 }
 
 function twilioSettings(raw: (name: ConfigName) => string | undefined, problems: string[]): Extract<SmsProviderSettings, { provider: 'twilio' }>['twilio'] {

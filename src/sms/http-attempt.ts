@@ -6,6 +6,13 @@ export const DEFAULT_SMS_TIMEOUT_MS = 10_000;
 /** The longest reply kept: a provider's answer can be long, and it is stored and shown as is. */
 const MAX_REPLY_LENGTH = 500;
 
+/**
+ * The most of an answer's body read: enough for any provider's error, while a provider (or whatever
+ * answers at its address) sending megabytes, or a body that never ends, costs neither memory nor
+ * the whole timeout.
+ */
+export const MAX_BODY_BYTES = 4096;
+
 /** What came back from one request: an HTTP answer, or why there was none. */
 export type HttpAnswer = { readonly status: number; readonly text: string } | { readonly failure: string };
 
@@ -16,7 +23,7 @@ export type HttpAnswer = { readonly status: number; readonly text: string } | { 
 export async function postOnce(url: string, init: { readonly headers: Record<string, string>; readonly body: string }, timeoutMs: number): Promise<HttpAnswer> {
   try {
     const response = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    return { status: response.status, text: await response.text() };
+    return { status: response.status, text: await readAtMost(response, MAX_BODY_BYTES) };
   } catch (error) {
     const failure = error as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
     if (failure.name === 'TimeoutError' || failure.name === 'AbortError') return { failure: `no answer within ${timeoutMs} ms` };
@@ -25,6 +32,27 @@ export async function postOnce(url: string, init: { readonly headers: Record<str
     const message = typeof cause?.message === 'string' ? cause.message : typeof failure.message === 'string' ? failure.message : String(error);
     return { failure: code === undefined ? message : `${code}: ${message}` };
   }
+}
+
+/** The body's first `limit` bytes as text; the rest is never read (the stream is cancelled, closing the connection). */
+async function readAtMost(response: Response, limit: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    // Once the limit is reached, or when reading failed: the rest of the body is not wanted.
+    await reader.cancel().catch(() => {});
+  }
+  // A character cut at the limit decodes as U+FFFD.
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
 }
 
 /**

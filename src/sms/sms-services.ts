@@ -16,6 +16,8 @@ import { WebhookTransport } from './webhook-transport.js';
 export interface SmsSettings {
   /** Omitted: the outbox (development). */
   readonly provider?: SmsProviderSettings | undefined;
+  /** Country calling codes (digits) codes may be sent to (UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES); every country when omitted or empty. */
+  readonly allowedCountryCodes?: readonly string[] | undefined;
   /** Waits before each retry of a temporary failure; 1, 2, 4 and 8 seconds when omitted (tests shorten them). */
   readonly retryDelaysMs?: readonly number[] | undefined;
   /** How long one provider request may take; 10 seconds when omitted. */

@@ -92,6 +92,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     smtpReplyTo: undefined,
     // The outbox: every SMS kept with its code (services.smsOutbox); tests of the providers set `sms`.
     sms: { provider: 'outbox' },
+    // Every country (tests of the allow-list set some).
+    smsAllowedCountryCodes: [],
     bodyLimitBytes: 1024 * 1024,
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
@@ -99,6 +101,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     rateLimitPasswordAttemptsPerClientPerMinute: 600,
     rateLimitSmsSendsPerNumberPerHour: 5,
     rateLimitSmsSendsPerMemberPerHour: 10,
+    rateLimitSmsSendsPerOrganizationPerHour: 100,
     rateLimitSmsSendsPerProjectPerHour: 1000,
     passwords: DEFAULT_PASSWORD_SETTINGS,
     // No breach source: nothing is looked up (tests that check breaches give a range directory).

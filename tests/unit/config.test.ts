@@ -63,6 +63,7 @@ describe('loadConfig defaults', () => {
       smtpFrom: undefined,
       smtpReplyTo: undefined,
       sms: { provider: 'outbox' },
+      smsAllowedCountryCodes: [],
       trustProxy: undefined,
       auditExportConcurrency: 2,
       auditExportStallSeconds: 30,
@@ -73,6 +74,7 @@ describe('loadConfig defaults', () => {
       rateLimitPasswordAttemptsPerClientPerMinute: 6000,
       rateLimitSmsSendsPerNumberPerHour: 5,
       rateLimitSmsSendsPerMemberPerHour: 10,
+      rateLimitSmsSendsPerOrganizationPerHour: 100,
       rateLimitSmsSendsPerProjectPerHour: 1000,
       passwords: {
         validationPolicy: 'zxcvbn',
@@ -208,6 +210,7 @@ describe('loadConfig from the environment', () => {
       smtpFrom: 'Acme <login@acme.example>',
       smtpReplyTo: 'support@acme.example',
       sms: { provider: 'webhook', webhook: { url: 'https://app.example.com/hooks/sms', secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}` } },
+      smsAllowedCountryCodes: [],
       trustProxy: '10.0.0.1, 192.168.0.0/16,::1',
       auditExportConcurrency: 4,
       auditExportStallSeconds: 45,
@@ -219,6 +222,7 @@ describe('loadConfig from the environment', () => {
       rateLimitPasswordAttemptsPerClientPerMinute: 6000,
       rateLimitSmsSendsPerNumberPerHour: 5,
       rateLimitSmsSendsPerMemberPerHour: 10,
+      rateLimitSmsSendsPerOrganizationPerHour: 100,
       rateLimitSmsSendsPerProjectPerHour: 1000,
       passwords: DEFAULT_PASSWORD_SETTINGS,
       passwordBreachRangesDir: undefined,
@@ -411,6 +415,21 @@ describe('loadConfig validation', () => {
       'UNDERSTUDY_TRUST_PROXY must be a comma-separated list of IP addresses or CIDR ranges (got "10.0.0.0/33,proxy.internal")',
     ]);
     expect(loadConfig({ env: { UNDERSTUDY_TRUST_PROXY: '2001:db8::/32' } }).trustProxy).toBe('2001:db8::/32');
+  });
+
+  it('reads the SMS limit per organization and the countries SMS may go to, from the environment or the file, and refuses bad codes', () => {
+    const env = { UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_ORGANIZATION_PER_HOUR: '40', UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES: '1, +44,33,44' };
+    expect(loadConfig({ env })).toMatchObject({ rateLimitSmsSendsPerOrganizationPerHour: 40, smsAllowedCountryCodes: ['1', '44', '33'] });
+    expect(loadConfig({ env: {}, configFile: configFile({ sms_allowed_country_codes: [1, 49] }) }).smsAllowedCountryCodes).toEqual(['1', '49']);
+    expect(loadConfig({ env: { UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES: ' ' } }).smsAllowedCountryCodes).toEqual([]);
+    for (const value of ['44,', 'UK', '1234', '0', '+', '44;33']) {
+      expect(problemsOf({ env: { UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES: value } })).toEqual([
+        `UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES must be country calling codes of 1 to 3 digits, comma-separated, such as 1,44 (got "${value}")`,
+      ]);
+    }
+    expect(problemsOf({ env: { UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_ORGANIZATION_PER_HOUR: '-3' } })).toEqual([
+      'UNDERSTUDY_RATE_LIMIT_SMS_SENDS_PER_ORGANIZATION_PER_HOUR must be an integer from 0 (no limit) to 1000000 (got "-3")',
+    ]);
   });
 
   it.each(['0', '-1', '1.5', 'two', '1001'])('refuses the audit export concurrency %s', (value) => {

@@ -71,6 +71,7 @@ const UNDERSTUDY_SPECIFIC = [
   'operator_locked',
   'operator_forbidden',
   'invalid_operator_reason',
+  'operator_totp_not_set',
   'operator_totp_enrolment_invalid',
   // Signing in by email.
   'email_invites_not_allowed',
@@ -87,6 +88,8 @@ const UNDERSTUDY_SPECIFIC = [
   'mfa_factor_required_to_enroll',
   // SMS codes: a member's number changes only after deleteMFAPhoneNumber.
   'mfa_phone_number_mismatch',
+  // SMS codes: the operator restricted the countries codes go to.
+  'phone_number_country_not_allowed',
 ];
 /** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [

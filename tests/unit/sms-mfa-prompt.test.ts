@@ -20,11 +20,14 @@ class RecordingDelivery implements SmsDelivery {
   }
 }
 
-/** A sender that issues a code (or refuses, as a limit reached does) and records what it was asked. */
-function aSender(outcome: 'issue' | 'limited' = 'issue') {
+/** A sender that issues a code (or refuses, as a limit reached does, or allows no country) and records what it was asked. */
+function aSender(outcome: 'issue' | 'limited' | 'no_country' = 'issue') {
   const asked: { member: Member; locale: string; phoneNumber: string }[] = [];
   return {
     asked,
+    allowsCountryOf(_phoneNumber: string): boolean {
+      return outcome !== 'no_country';
+    },
     async issue(_tx: SmsCodePorts, _context: OperationContext, member: Member, organization: Organization, request: { phoneNumber: string; locale: OutgoingSms['locale'] }): Promise<OutgoingSms> {
       asked.push({ member, locale: request.locale, phoneNumber: request.phoneNumber });
       if (outcome === 'limited') throw rateLimitError(60);
@@ -87,5 +90,11 @@ describe('SmsMfaPrompt (the SMS a sign-in needing MFA sends itself)', () => {
     const delivery = new RecordingDelivery();
     expect(await new SmsMfaPrompt({ sender: aSender('limited'), delivery }).start(TX, CONTEXT, verified, organization, undefined)).toBeUndefined();
     expect(delivery.delivered).toEqual([]);
+  });
+
+  it('a number outside the countries SMS may go to gets no SMS, and nothing is issued', async () => {
+    const sender = aSender('no_country');
+    expect(await new SmsMfaPrompt({ sender, delivery: new RecordingDelivery() }).start(TX, CONTEXT, verified, organization, undefined)).toBeUndefined();
+    expect(sender.asked).toEqual([]);
   });
 });

@@ -50,9 +50,12 @@ export function registerMemberMfaPages(scope: FastifyInstance, dependencies: Con
         return reply.code(400).type('text/html; charset=utf-8').send(page({ title, identity, csrf: csrfFor(request), current: '/console/organizations', body }).value);
       }
       const context = operatorContext(request, identity);
-      if (reset === 'reset-totp') await services.totps.deleteTotp(context, organization.organizationId, member.memberId, reason);
-      else await services.members.deleteMFAPhoneNumber(context, organization.organizationId, member.memberId, reason);
-      return reply.redirect(`${memberPath(organization, member)}?reset=${reset}`, 303);
+      const { deleted } =
+        reset === 'reset-totp'
+          ? await services.totps.deleteTotp(context, organization.organizationId, member.memberId, reason)
+          : await services.members.deleteMFAPhoneNumber(context, organization.organizationId, member.memberId, reason);
+      // A factor already gone (a crafted or repeated post) is said to be so, not reported as reset.
+      return reply.redirect(`${memberPath(organization, member)}?${deleted ? 'reset' : 'unchanged'}=${reset}`, 303);
     });
   }
 }

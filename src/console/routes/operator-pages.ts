@@ -18,7 +18,7 @@ export function registerOperatorPages(scope: FastifyInstance, dependencies: Cons
     const all = await operators.list();
     const csrf = csrfFor(request);
     const reset = all.find((operator) => operator.operatorId === request.query.totp_reset);
-    const body = html`${notice('success', reset === undefined ? undefined : `TOTP of ${reset.emailAddress} reset; their console sessions have ended.`)}
+    const body = html`${notice('success', reset === undefined ? undefined : `TOTP of ${reset.emailAddress} reset; their console sessions and impersonations have ended.`)}
 <div class="table-wrap"><table><thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">TOTP</th><th scope="col">Status</th><th scope="col"><span class="muted">Action</span></th></tr></thead><tbody>${all.map(
       (operator) => html`<tr><td>${operator.emailAddress}</td><td>${operator.name}</td><td>${operator.role}</td><td>${operator.sealedTotpSecret !== null ? 'yes' : needsTotpEnrolment(operator) ? html`<span class="badge warn">reset: set up at next sign-in</span>` : 'no'}</td>
 <td>${operator.disabledAt === null ? html`<span class="badge ok">active</span>` : html`<span class="badge warn">disabled</span>`}</td>
@@ -65,6 +65,8 @@ export function registerOperatorPages(scope: FastifyInstance, dependencies: Cons
     const identity = requireOperator(request, reply, ['admin']);
     if (identity === undefined) return reply;
     const target = await otherOperator(identity, request.params.operator);
+    // The list offers no reset without a secret; a typed or stale link gets the reason, not a form.
+    if (target.sealedTotpSecret === null) throw operatorError('operator_totp_not_set');
     const body = operatorTotpResetConfirmation({ operator: target, csrf: csrfFor(request) });
     return reply.type('text/html; charset=utf-8').send(page({ title: 'Reset TOTP', identity, csrf: csrfFor(request), current: '/console/operators', body }).value);
   });

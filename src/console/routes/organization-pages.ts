@@ -66,7 +66,7 @@ export function registerOrganizationPages(scope: FastifyInstance, dependencies: 
     return reply.redirect(`/console/organizations/${encodeURIComponent(view.organization.organizationId)}?saved=1`, 303);
   });
 
-  scope.get<{ Params: { organization: string; member: string }; Querystring: { reset?: string } }>('/organizations/:organization/members/:member', async (request, reply) => {
+  scope.get<{ Params: { organization: string; member: string }; Querystring: { reset?: string; unchanged?: string } }>('/organizations/:organization/members/:member', async (request, reply) => {
     const identity = requireOperator(request, reply);
     if (identity === undefined) return reply;
     const organization = await organizations.get(request.params.organization);
@@ -86,6 +86,7 @@ export function registerOrganizationPages(scope: FastifyInstance, dependencies: 
       needsTotp: consoleAuth.needsFreshTotp(identity),
     };
     const reset = request.query.reset;
+    const unchanged = request.query.unchanged;
     const body = memberDetail({
       organization,
       member,
@@ -93,9 +94,16 @@ export function registerOrganizationPages(scope: FastifyInstance, dependencies: 
       history: history.events,
       ability,
       canResetFactors: canResetMemberFactors(identity.operator.role),
-      mfaMessage: reset !== undefined && Object.hasOwn(MEMBER_FACTOR_RESETS, reset) ? MEMBER_FACTOR_RESETS[reset as MemberFactorReset].done : undefined,
+      mfaMessage: mfaMessageOf(reset, unchanged),
       csrf: csrfFor(request),
     });
     return reply.type('text/html; charset=utf-8').send(page({ title: member.emailAddress, identity, csrf: csrfFor(request), current: '/console/organizations', body }).value);
   });
+}
+
+/** After a factor reset, what the member page says: that it was reset, or that there was nothing to reset. */
+function mfaMessageOf(reset: string | undefined, unchanged: string | undefined): string | undefined {
+  if (reset !== undefined && Object.hasOwn(MEMBER_FACTOR_RESETS, reset)) return MEMBER_FACTOR_RESETS[reset as MemberFactorReset].done;
+  if (unchanged !== undefined && Object.hasOwn(MEMBER_FACTOR_RESETS, unchanged)) return MEMBER_FACTOR_RESETS[unchanged as MemberFactorReset].unchanged;
+  return undefined;
 }

@@ -10,11 +10,13 @@ export const MEMBER_FACTOR_RESETS = {
     title: 'Reset TOTP',
     what: "The member's authenticator app registration and its recovery codes are deleted, and TOTP stops being their default MFA method.",
     done: 'TOTP reset.',
+    unchanged: 'There was no TOTP to reset; nothing changed.',
   },
   'reset-mfa-phone': {
     title: 'Remove MFA phone number',
     what: "The member's MFA phone number is removed, and SMS stops being their default MFA method.",
     done: 'MFA phone number removed.',
+    unchanged: 'There was no MFA phone number to remove; nothing changed.',
   },
 } as const;
 

@@ -69,11 +69,11 @@ export function operatorTotpResetConfirmation(options: { operator: Operator; csr
   return html`<p><a href="/console/operators">← Operators</a></p>
 ${notice('error', options.error)}
 <section class="card stack" aria-labelledby="confirm"><h2 id="confirm">Reset the TOTP of ${operator.emailAddress} (${operator.role})?</h2>
-<p>Their authenticator stops working and their console sessions end now. ${
+<p>Their authenticator stops working, and their console sessions and the impersonations they started end now. ${
     operator.role === 'viewer'
       ? 'As a viewer they then sign in with their password alone, and may add a new authenticator on their account page.'
       : 'At their next sign-in, after their password, they set up a new authenticator before they can do anything else.'
-  } Impersonations they started keep running: end them on the Active impersonations page.</p>
+  }</p>
 <p class="muted">Whoever knows their password can set up the new authenticator: if the password may be known to someone else too, reset it as well (<code>understudy operators reset-password</code>).</p>
 <form method="post" action="/console/operators/${encodeURIComponent(operator.operatorId)}/reset-totp" class="stack">
   ${csrfField(options.csrf)}

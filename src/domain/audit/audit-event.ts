@@ -34,6 +34,8 @@ export type AuditEventType =
   | 'operator.sign_in_failed'
   | 'operator.locked'
   | 'operator.signed_out'
+  /** An operator proved their password (and code, when they have TOTP) again, before replacing their authenticator. */
+  | 'operator.reauthenticated'
   // Operators' TOTP: reset by an admin or the CLI, set up again at sign-in, or replaced by its operator.
   | 'operator.totp_reset'
   | 'operator.totp_enrolled'
@@ -53,6 +55,7 @@ export type AuditEventType =
   // TOTP and recovery codes (a second factor): registered (totps.create, totps.migrate), deleted, codes rotated.
   | 'member.totp_created'
   | 'member.totp_deleted'
+  | 'member.mfa_updated'
   | 'member.recovery_codes_rotated'
   // SMS codes (a second factor): sent by otps.sms.send or by a sign-in that ended needing MFA.
   | 'member.sms_code_sent'

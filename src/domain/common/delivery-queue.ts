@@ -32,6 +32,9 @@ export interface DispatcherProblem {
 /** Waits before the 2nd, 3rd, … attempt: 1 s, 2 s, 4 s, 8 s, so five attempts in all. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 2000, 4000, 8000];
 
+/** The reply recorded for a message whose time ran out before an attempt: it was not sent again. */
+export const EXPIRED_REPLY = 'expired before it could be sent';
+
 /** How long `close` waits for attempts already under way before it lets them go. */
 const CLOSE_GRACE_MS = 5000;
 
@@ -102,12 +105,19 @@ export class DeliveryQueue {
   /**
    * Attempts `send` until it succeeds, fails permanently or runs out of attempts (one more than the
    * retry delays). `retrying` is told of each temporary failure before the wait (to record it as
-   * still queued).
+   * still queued). With `expired`, asked before each attempt (the first too, once a slot is free):
+   * a message that says it expired is not sent, and fails with EXPIRED_REPLY (a code past its
+   * lifetime would only reach its recipient useless, and cost money).
    */
-  async deliver(send: () => Promise<SendResult>, retrying: (attempts: number, reply: string) => Promise<void>): Promise<DeliveryOutcome> {
+  async deliver(
+    send: () => Promise<SendResult>,
+    retrying: (attempts: number, reply: string) => Promise<void>,
+    options: { readonly expired?: (() => boolean) | undefined } = {},
+  ): Promise<DeliveryOutcome> {
     const maxAttempts = this.#retryDelaysMs.length + 1;
     for (let attempt = 1; ; attempt++) {
-      const result = await this.#attempt(send);
+      const result = await this.#attempt(send, options.expired);
+      if (result === 'expired') return { ok: false, attempts: attempt - 1, reply: EXPIRED_REPLY };
       if (result.ok) return { ok: true, attempts: attempt, reply: result.reply };
       const delay = this.#retryDelaysMs[attempt - 1];
       if (result.permanent || attempt >= maxAttempts || delay === undefined || this.#closed) return { ok: false, attempts: attempt, reply: result.reply };
@@ -116,12 +126,13 @@ export class DeliveryQueue {
     }
   }
 
-  /** One attempt, in one of the `maxConcurrent` slots (waiting for one to be free). */
-  async #attempt(send: () => Promise<SendResult>): Promise<SendResult> {
+  /** One attempt, in one of the `maxConcurrent` slots (waiting for one to be free); none once `expired` says so. */
+  async #attempt(send: () => Promise<SendResult>, expired: (() => boolean) | undefined): Promise<SendResult | 'expired'> {
     // A finishing attempt hands its slot straight to the next in line, so none is ever over the limit.
     if (this.#sending >= this.#maxConcurrent) await new Promise<void>((resolve) => this.#slotQueue.push(resolve));
     else this.#sending += 1;
     try {
+      if (expired?.() === true) return 'expired';
       return await send();
     } finally {
       const next = this.#slotQueue.shift();

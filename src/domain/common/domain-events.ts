@@ -16,6 +16,8 @@ export type DomainEvent =
   | { readonly type: 'operator.disabled'; readonly operatorId: string; readonly emailAddress: string }
   /** A console operator's password was reset (it may have been compromised): as for `operator.disabled`. */
   | { readonly type: 'operator.password_reset'; readonly operatorId: string; readonly emailAddress: string }
+  /** A console operator's TOTP was reset by an admin (lost or exposed authenticator): as for `operator.disabled`. */
+  | { readonly type: 'operator.totp_reset'; readonly operatorId: string; readonly emailAddress: string }
   /**
    * Member sessions were revoked (by sessions.revoke or because of one of the events above). `why` is
    * the cause when something else caused it (an operator disabled, an organization deleted).

@@ -14,6 +14,7 @@ export interface ImpersonationEventHandlers {
   readonly organizationDeleted: DomainEventHandler<StorePorts, 'organization.deleted'>;
   readonly operatorDisabled: DomainEventHandler<StorePorts, 'operator.disabled'>;
   readonly operatorPasswordReset: DomainEventHandler<StorePorts, 'operator.password_reset'>;
+  readonly operatorTotpReset: DomainEventHandler<StorePorts, 'operator.totp_reset'>;
 }
 
 export function impersonationEventHandlers(endings: Pick<ImpersonationEndings, 'endIn' | 'revokeTokensIn'>): ImpersonationEventHandlers {
@@ -35,6 +36,10 @@ export function impersonationEventHandlers(endings: Pick<ImpersonationEndings, '
     },
     async operatorPasswordReset(tx, context, event) {
       await endings.endIn(tx, context, { impersonator: impersonatorOf(event) }, 'operator_password_reset');
+    },
+    // Whoever held the lost or exposed authenticator may have started them: they end with the reset.
+    async operatorTotpReset(tx, context, event) {
+      await endings.endIn(tx, context, { impersonator: impersonatorOf(event) }, 'operator_totp_reset');
     },
   };
 }

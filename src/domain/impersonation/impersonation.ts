@@ -71,6 +71,7 @@ export type ImpersonationEndCause =
   | 'revoked'
   | 'operator_disabled'
   | 'operator_password_reset'
+  | 'operator_totp_reset'
   | 'organization_deleted'
   | 'member_deleted'
   | 'member_email_changed'

@@ -222,7 +222,10 @@ export class MembersService {
     return this.#store.transaction(async (tx) => {
       const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
       const now = toTimestamp(this.#clock.now());
-      await tx.members.updateMember({ ...member, status: 'deleted', updatedAt: now });
+      // Its second factors are deleted with it (mfa-event-handlers.ts), so nothing may name them: a
+      // reactivated member enrols again, and verifies its phone number again.
+      const second = { totpRegistrationId: '', mfaPhoneNumberVerified: false, defaultMfaMethod: '' };
+      await tx.members.updateMember({ ...member, ...second, status: 'deleted', updatedAt: now });
       // The member's sessions end and its unredeemed impersonation tokens are revoked, for good.
       await this.#events.publish(tx, context, { type: 'member.deleted', organizationId: organization.organizationId, memberId: member.memberId });
       await this.#audit.record(tx.audit, context, {
@@ -269,10 +272,14 @@ export class MembersService {
    * organizations.members.deleteMFAPhoneNumber: the member's number, its verification and an
    * `sms_otp` default MFA method are cleared (those columns only), and a code sent to it stops
    * working; the member's sessions stay. `reason` (the console asks for one) is recorded with the event.
+   * A member with none of these gets the same answer, and nothing is written; `deleted` (not on the
+   * wire) tells the console whether there was a number.
    */
-  async deleteMFAPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string, reason?: string): Promise<MemberWithOrganization> {
+  async deleteMFAPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string, reason?: string): Promise<MemberWithOrganization & { readonly deleted: boolean }> {
     return this.#store.transaction(async (tx) => {
       const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      // Nothing to clear: a retried delete is safe and audits nothing (as deleteTOTP).
+      if (member.mfaPhoneNumber === '' && !member.mfaPhoneNumberVerified && member.defaultMfaMethod !== 'sms_otp') return { member, organization, deleted: false };
       const now = toTimestamp(this.#clock.now());
       const changes = { mfaPhoneNumber: '', mfaPhoneNumberVerified: false, defaultMfaMethod: member.defaultMfaMethod === 'sms_otp' ? '' : member.defaultMfaMethod };
       const updated = await tx.members.setMfaState(organization.organizationId, member.memberId, changes, now);
@@ -285,7 +292,7 @@ export class MembersService {
         occurredAt: now,
         details: { phone_number: member.mfaPhoneNumber, ...(reason !== undefined && reason !== '' && { reason }) },
       });
-      return { member: updated, organization };
+      return { member: updated, organization, deleted: member.mfaPhoneNumber !== '' };
     });
   }
 

@@ -41,6 +41,11 @@ export const MFA_ERRORS = {
     kind: 'invalid_argument',
     message: 'mfa_phone_number differs from the member\'s phone number; delete it first with organizations.members.deleteMFAPhoneNumber.',
   },
+  // Ours: the operator restricted SMS to some countries (UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES).
+  phone_number_country_not_allowed: {
+    kind: 'invalid_argument',
+    message: 'SMS codes are not sent to phone numbers of this country on this server: its country calling code is not in UNDERSTUDY_SMS_ALLOWED_COUNTRY_CODES.',
+  },
   duplicate_member_phone_number: { kind: 'invalid_argument', message: 'Another member of this organization already uses this phone number.' },
   invalid_set_mfa_enrollment: { kind: 'invalid_argument', message: 'set_mfa_enrollment must be enroll or unenroll.' },
 } as const satisfies Record<string, { kind: ErrorKind; message: string }>;

@@ -10,8 +10,15 @@ import type { RateLimitsStore } from '../rate-limits/rate-limits-store.js';
  * member, whichever organization or client the guesses come from.
  */
 export const MFA_GUESS_LIMIT = { failures: 5, windowSeconds: 600 } as const;
+/**
+ * And per day: five every ten minutes alone would let a caller who keeps the member's primary factor
+ * make 720 guesses a day (three steps each), a fair chance within a year; twenty a day keeps that
+ * below one in ten thousand a year while a member mistyping still gets through.
+ */
+export const MFA_DAILY_GUESS_LIMIT = { failures: 20, windowSeconds: 86_400 } as const;
 
 const BUCKET = 'mfa_code_failures';
+const DAILY_BUCKET = 'mfa_code_failures_daily';
 
 /**
  * The guess bound, on the rate limiter's shared counters (`rate_limit_counters`, fixed windows
@@ -30,21 +37,25 @@ export class MfaGuessLimit {
     this.#clock = dependencies.clock;
   }
 
-  /** Refuses when the member's wrong codes in this window reached the bound. */
+  /** Refuses when the member's wrong codes in this window, or this day, reached their bound. */
   async check(ports: { rateLimits: RateLimitsStore }, memberId: string): Promise<void> {
     const now = this.#clock.now();
-    const window = windowAt(now, MFA_GUESS_LIMIT.windowSeconds);
-    if ((await ports.rateLimits.readCounter(this.#counter(memberId, window))) < MFA_GUESS_LIMIT.failures) return;
-    const seconds = secondsUntilEnd(window, now);
-    throw rateLimitError(
-      seconds,
-      `Too many wrong TOTP or recovery codes: at most ${MFA_GUESS_LIMIT.failures} per member every ${MFA_GUESS_LIMIT.windowSeconds / 60} minutes. Retry after ${seconds} seconds.`,
-    );
+    for (const [bucket, limit] of [[BUCKET, MFA_GUESS_LIMIT], [DAILY_BUCKET, MFA_DAILY_GUESS_LIMIT]] as const) {
+      const window = windowAt(now, limit.windowSeconds);
+      if ((await ports.rateLimits.readCounter(this.#counter(bucket, memberId, window))) < limit.failures) continue;
+      const seconds = secondsUntilEnd(window, now);
+      throw rateLimitError(
+        seconds,
+        `Too many wrong one-time codes: at most ${limit.failures} per member every ${describe(limit.windowSeconds)}. Retry after ${seconds} seconds.`,
+      );
+    }
   }
 
-  /** Counts one wrong code of the member. */
+  /** Counts one wrong code of the member, in both windows. */
   async countFailure(ports: { rateLimits: RateLimitsStore }, memberId: string): Promise<void> {
-    await ports.rateLimits.incrementCounter(this.#counter(memberId, windowAt(this.#clock.now(), MFA_GUESS_LIMIT.windowSeconds)));
+    const now = this.#clock.now();
+    await ports.rateLimits.incrementCounter(this.#counter(BUCKET, memberId, windowAt(now, MFA_GUESS_LIMIT.windowSeconds)));
+    await ports.rateLimits.incrementCounter(this.#counter(DAILY_BUCKET, memberId, windowAt(now, MFA_DAILY_GUESS_LIMIT.windowSeconds)));
   }
 
   /**
@@ -59,7 +70,11 @@ export class MfaGuessLimit {
     await ports.rateLimits.deleteExpiredCounters(toTimestamp(now));
   }
 
-  #counter(memberId: string, window: { startMillis: number; endMillis: number }) {
-    return { bucket: BUCKET, key: memberId, windowStart: toTimestamp(new Date(window.startMillis)), expiresAt: toTimestamp(new Date(window.endMillis)) };
+  #counter(bucket: string, memberId: string, window: { startMillis: number; endMillis: number }) {
+    return { bucket, key: memberId, windowStart: toTimestamp(new Date(window.startMillis)), expiresAt: toTimestamp(new Date(window.endMillis)) };
   }
+}
+
+function describe(seconds: number): string {
+  return seconds >= 86_400 ? 'day' : `${seconds / 60} minutes`;
 }

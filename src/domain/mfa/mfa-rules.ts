@@ -3,10 +3,10 @@ import { toTimestamp } from '../../platform/clock.js';
 import type { Member } from '../members/member.js';
 import type { Organization } from '../organizations/organization.js';
 import { requireUsableIntermediateSession } from '../sessions/find-intermediate-session.js';
-import type { AuthenticationFactor } from '../sessions/session.js';
+import { isImpersonated, type AuthenticationFactor } from '../sessions/session.js';
 import type { SessionsService } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
-import { isSecondFactor } from '../sessions/sign-in/second-factor.js';
+import { factorsInto, isSecondFactor } from '../sessions/sign-in/second-factor.js';
 import { sessionError } from '../sessions/errors.js';
 import { mfaError } from './errors.js';
 
@@ -31,9 +31,16 @@ export function requireMfaMethodAllowed(organization: Organization, member: Memb
   }
 }
 
-/** Whether the member has a second factor in use: a verified phone or an active TOTP registration. */
-export function hasActiveMfaFactor(member: Member): boolean {
-  return member.mfaPhoneNumberVerified || member.totpRegistrationId !== '';
+/**
+ * Whether the member has a second factor they can use in the organization: a verified phone or an
+ * active TOTP registration, of a method the organization's `mfa_methods` allow (break-glass
+ * members: any). A factor the organization refuses cannot prove anything there, so it must not
+ * stand in the way of enrolling one it accepts.
+ */
+export function hasActiveMfaFactor(member: Member, organization: Organization): boolean {
+  const { mfaMethods, allowedMfaMethods } = organization.settings;
+  const allows = (method: MfaMethod): boolean => mfaMethods !== 'RESTRICTED' || member.isBreakglass || allowedMfaMethods.includes(method);
+  return (member.mfaPhoneNumberVerified && allows('sms_otp')) || (member.totpRegistrationId !== '' && allows('totp'));
 }
 
 /** The tokens an enrolment call (totps.create, otps.sms.send) may carry: at most one. */
@@ -66,29 +73,32 @@ export class EnrolmentGuard {
     if (given.length > 1) throw sessionError('too_many_session_arguments', 'Provide at most one of intermediate_session_token, session_token and session_jwt.');
     if (proof.intermediateSessionToken !== undefined) {
       const intermediate = await requireUsableIntermediateSession(this.#sessionsStore, proof.intermediateSessionToken, toTimestamp(this.#clock.now()));
-      if (intermediate.memberId !== member.memberId || intermediate.organizationId !== member.organizationId) throw mfaError('member_session_member_id_mismatch');
-      return intermediate.authenticationFactors;
+      // The member's own, or discovery's for the member's address (as a second factor accepts it: second-factor.ts).
+      const discovered = intermediate.memberId === null && intermediate.organizationId === null && intermediate.emailAddress === member.emailAddress;
+      const members = intermediate.memberId === member.memberId && intermediate.organizationId === member.organizationId;
+      if (!discovered && !members) throw mfaError('member_session_member_id_mismatch');
+      return factorsInto(intermediate, member.organizationId);
     }
     if (proof.sessionToken !== undefined || proof.sessionJwt !== undefined) {
       const record = await this.#sessions.resolveLive({ sessionToken: proof.sessionToken, sessionJwt: proof.sessionJwt });
       if (record.session.memberId !== member.memberId) throw mfaError('member_session_member_id_mismatch');
+      // Support acting as the member may not give the member a factor of its own choosing.
+      if (isImpersonated(record.session)) throw sessionError('session_not_mutable_impersonated');
       return record.session.authenticationFactors;
     }
     return undefined;
   }
 
-  /** Refuses an enrolment by `proof` for `member` unless the rules above allow it. */
-  async check(proof: PresentedProof, member: Member): Promise<void> {
-    requireEnrolmentProof(member, await this.presentedFactors(proof, member));
-  }
 }
 
 /**
- * The rule of EnrolmentGuard.check, given the factors of the token presented (presentedFactors, read
- * before the transaction): judged again on the member as locked, should they have gained a factor since.
+ * Stytch's rule against enrolling around MFA, given the factors of the token presented
+ * (EnrolmentGuard.presentedFactors, read before the transaction): a member with a second factor in
+ * use gets another only with a token that holds one. Judged again on the member as locked, should
+ * they have gained a factor since.
  */
-export function requireEnrolmentProof(member: Member, factors: readonly AuthenticationFactor[] | undefined): void {
-  if (hasActiveMfaFactor(member) && !(factors ?? []).some(isSecondFactor)) throw mfaError('mfa_factor_required_to_enroll');
+export function requireEnrolmentProof(member: Member, organization: Organization, factors: readonly AuthenticationFactor[] | undefined): void {
+  if (hasActiveMfaFactor(member, organization) && !(factors ?? []).some(isSecondFactor)) throw mfaError('mfa_factor_required_to_enroll');
 }
 
 /** `set_mfa_enrollment` as Stytch takes it. */

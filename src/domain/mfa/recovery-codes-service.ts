@@ -99,11 +99,12 @@ export class RecoveryCodesService {
       throw mfaError('invalid_recovery_code', totpLike ? 'This is a TOTP code: send it to totps.authenticate. A recovery code looks like xxxx-xxxx-xxxx.' : undefined);
     }
     const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
-    await this.#proof.require(input, member, organization);
+    await this.#proof.require(input, member, organization, { context, method: 'recovery_code' });
     await this.#guesses.prune(this.#store);
+    // The member and organization as resolved here: a slug or external id moved meanwhile must not point the code at another member.
     const verifier = new RecoveryCodeVerifier(
       { clock: this.#clock, sealer: this.#sealer, guesses: this.#guesses, audit: this.#audit },
-      { organizationId: input.organizationId, memberId: input.memberId, recoveryCode },
+      { organizationId: organization.organizationId, memberId: member.memberId, recoveryCode },
     );
     const outcome = await this.#signIn.signIn(context, verifier, input);
     if (!outcome.memberAuthenticated || verifier.remaining === undefined) throw new Error('a second factor always ends in a member session');

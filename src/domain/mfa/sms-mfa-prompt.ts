@@ -10,20 +10,21 @@ import type { SmsCodePorts, SmsCodeSender } from './sms-code-sender.js';
  * Stytch's automatic SMS: when a primary sign-in ends needing MFA, a member with a verified phone
  * gets a code at once (`secondary_auth_initiated: "sms_otp"`), unless their default MFA method is
  * TOTP or the organization's `mfa_methods` leave SMS out (break-glass members are exempt). Written
- * in the sign-in's transaction and delivered after it commits. An abuse limit reached means no SMS,
- * never a refused sign-in: the member can ask for one with otps.sms.send.
+ * in the sign-in's transaction and delivered after it commits. An abuse limit reached, or a number
+ * outside the countries SMS may go to, means no SMS, never a refused sign-in: the member can use
+ * another factor, or ask for a code with otps.sms.send (which says why it is refused).
  */
 export class SmsMfaPrompt implements MfaPrompt<SmsCodePorts> {
-  readonly #sender: Pick<SmsCodeSender, 'issue'>;
+  readonly #sender: Pick<SmsCodeSender, 'issue' | 'allowsCountryOf'>;
   readonly #delivery: SmsDelivery;
 
-  constructor(dependencies: { sender: Pick<SmsCodeSender, 'issue'>; delivery: SmsDelivery }) {
+  constructor(dependencies: { sender: Pick<SmsCodeSender, 'issue' | 'allowsCountryOf'>; delivery: SmsDelivery }) {
     this.#sender = dependencies.sender;
     this.#delivery = dependencies.delivery;
   }
 
   async start(tx: SmsCodePorts, context: OperationContext, member: Member, organization: Organization, locale: string | undefined): Promise<PromptStarted | undefined> {
-    if (!promptsSms(member, organization)) return undefined;
+    if (!promptsSms(member, organization) || !this.#sender.allowsCountryOf(member.mfaPhoneNumber)) return undefined;
     try {
       const sms = await this.#sender.issue(tx, context, member, organization, { phoneNumber: member.mfaPhoneNumber, locale: smsLocaleOf(locale), trigger: 'sign_in', linked: false });
       return { initiated: 'sms_otp', afterCommit: () => this.#delivery.deliver(context, sms) };

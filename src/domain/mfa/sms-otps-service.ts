@@ -14,6 +14,7 @@ import type { SignIn, SignInOptions } from '../sessions/sign-in/pipeline.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import { SMS_LOCALES, type SmsDelivery, type SmsLocale } from '../sms/outgoing-sms.js';
 import { mfaError } from './errors.js';
+import type { MfaGuessLimit } from './mfa-guess-limit.js';
 import { requireMfaMember } from './mfa-member.js';
 import { checkSetMfaEnrollment, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed, type EnrolmentGuard, type PresentedProof } from './mfa-rules.js';
 import { checkMfaPhoneNumber } from './phone-numbers.js';
@@ -45,10 +46,11 @@ export interface SmsAuthenticateInput extends Omit<SignInOptions, 'locale'> {
 export class SmsOtpsService {
   readonly #store: Transactional<StorePorts>;
   readonly #signIn: SignIn<StorePorts>;
-  readonly #sender: Pick<SmsCodeSender, 'issue'>;
+  readonly #sender: Pick<SmsCodeSender, 'issue' | 'requireAllowedCountry' | 'prune'>;
   readonly #delivery: SmsDelivery;
   readonly #guard: Pick<EnrolmentGuard, 'presentedFactors'>;
   readonly #proof: Pick<SecondFactorProof, 'require'>;
+  readonly #guesses: MfaGuessLimit;
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
@@ -56,11 +58,13 @@ export class SmsOtpsService {
   constructor(dependencies: {
     store: Transactional<StorePorts>;
     signIn: SignIn<StorePorts>;
-    sender: Pick<SmsCodeSender, 'issue'>;
+    sender: Pick<SmsCodeSender, 'issue' | 'requireAllowedCountry' | 'prune'>;
     delivery: SmsDelivery;
     guard: Pick<EnrolmentGuard, 'presentedFactors'>;
     /** Judges an authenticate's session arguments before its code is (second-factor-proof.ts). */
     proof: Pick<SecondFactorProof, 'require'>;
+    /** The member's bound on wrong codes, shared with TOTP and recovery codes. */
+    guesses: MfaGuessLimit;
     clock: Clock;
     ids: IdGenerator;
     audit: AuditRecorder;
@@ -71,6 +75,7 @@ export class SmsOtpsService {
     this.#delivery = dependencies.delivery;
     this.#guard = dependencies.guard;
     this.#proof = dependencies.proof;
+    this.#guesses = dependencies.guesses;
     this.#clock = dependencies.clock;
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
@@ -79,23 +84,29 @@ export class SmsOtpsService {
   /**
    * otps.sms.send: a code to the member's number. A member without one must give `mfa_phone_number`,
    * which is linked now (unverified until a code sent to it is authenticated): that is enrolment, so
-   * a member who already has an active second factor must present a token holding one. A number
-   * other than the member's is refused (deleteMFAPhoneNumber first), as is one another member of
-   * the organization verified. A token, if given, must be this member's.
+   * a member who already has an active second factor must present a token holding one. Sending to a
+   * linked number that is still unverified is enrolment too (its code would verify it), judged the
+   * same way. A number other than the member's is refused (deleteMFAPhoneNumber first), as is one
+   * another member of the organization verified, or one outside the configured countries. A token,
+   * if given, must be this member's.
    */
   async send(context: OperationContext, input: SmsSendInput): Promise<MemberWithOrganization> {
     const locale = checkSmsLocale(input.locale);
     const given = checkMfaPhoneNumber(input.mfaPhoneNumber);
+    if (given !== undefined) this.#sender.requireAllowedCountry(given);
     // Tokens are resolved before the transaction (their reads are not the transaction's); the rule is judged on the member as locked.
     const seen = await requireMfaMember(this.#store, input.organizationId, input.memberId);
     const factors = await this.#guard.presentedFactors(input, seen.member);
+    await this.#sender.prune();
     const { member, organization, sms } = await this.#store.transaction(async (tx) => {
       const { organization, member } = await requireMfaMember(tx, seen.organization.organizationId, seen.member.memberId, { locked: true });
       requireActiveMember(member);
       requireMfaMethodAllowed(organization, member, 'sms_otp');
       const linking = member.mfaPhoneNumber === '';
       if (!linking && given !== undefined && given !== member.mfaPhoneNumber) throw mfaError('mfa_phone_number_mismatch');
-      const phoneNumber = linking ? await this.#linkable(tx, member, given, factors) : member.mfaPhoneNumber;
+      // A code to an unverified number is the first step of enrolling it, whoever linked it and when.
+      if (!linking && !member.mfaPhoneNumberVerified) requireEnrolmentProof(member, organization, factors);
+      const phoneNumber = linking ? await this.#linkable(tx, organization, member, given, factors) : member.mfaPhoneNumber;
       const linked = linking ? await this.#link(tx, organization, member, phoneNumber) : member;
       // A limit reached (429) rolls the link back with the rest: a refused send changes nothing.
       const sms = await this.#sender.issue(tx, context, linked, organization, { phoneNumber, locale, trigger: 'otps.sms.send', linked: linking });
@@ -109,15 +120,17 @@ export class SmsOtpsService {
    * otps.sms.authenticate: the member's live code, for a full session (the pipeline requires this
    * member's intermediate session holding an allowed primary factor, or their session). The
    * session arguments are checked before the code is judged, so a caller without the member's own
-   * proof uses up none of the code's attempts.
+   * proof uses up none of the code's attempts; their factors go to the verifier, which needs one
+   * holding a second factor to verify a number of a member who has another one (enrolment).
    */
   async authenticate(context: OperationContext, input: SmsAuthenticateInput): Promise<SessionIssued> {
     const setMfaEnrollment = checkSetMfaEnrollment(input.setMfaEnrollment);
     const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
-    await this.#proof.require(input, member, organization);
+    const presentedFactors = await this.#proof.require(input, member, organization, { context, method: 'sms_otp' });
+    await this.#guesses.prune(this.#store);
     const verifier = new SmsOtpVerifier(
-      { clock: this.#clock, environment: this.#ids.environment, audit: this.#audit },
-      { organizationId: organization.organizationId, memberId: member.memberId, code: input.code, setMfaEnrollment, setDefaultMfa: input.setDefaultMfa },
+      { clock: this.#clock, environment: this.#ids.environment, guesses: this.#guesses, audit: this.#audit },
+      { organizationId: organization.organizationId, memberId: member.memberId, code: input.code, setMfaEnrollment, setDefaultMfa: input.setDefaultMfa, presentedFactors },
     );
     const outcome = await this.#signIn.signIn(context, verifier, input);
     // A second factor always ends in a member session (the pipeline refuses it otherwise).
@@ -126,9 +139,9 @@ export class SmsOtpsService {
   }
 
   /** The number a member without one may link: given, E.164, theirs to enrol, and no other member's. */
-  async #linkable(tx: StorePorts, member: Member, given: string | undefined, factors: readonly AuthenticationFactor[] | undefined): Promise<string> {
+  async #linkable(tx: StorePorts, organization: Organization, member: Member, given: string | undefined, factors: readonly AuthenticationFactor[] | undefined): Promise<string> {
     if (given === undefined) throw mfaError('member_phone_number_not_found');
-    requireEnrolmentProof(member, factors);
+    requireEnrolmentProof(member, organization, factors);
     const holders = await tx.members.findMembersWithVerifiedPhoneNumber(member.organizationId, given);
     if (holders.some((holder) => holder.memberId !== member.memberId)) throw mfaError('duplicate_member_phone_number');
     return given;

@@ -12,7 +12,7 @@ import { KeptRefusal, type SignInVerifier, type VerifiedFactor } from '../sessio
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
 import { requireMfaMember } from './mfa-member.js';
-import { mfaStateAfterSecondFactor, requireActiveMember, requireMfaMethodAllowed } from './mfa-rules.js';
+import { mfaStateAfterSecondFactor, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed } from './mfa-rules.js';
 import type { MfaSealer } from './mfa-sealer.js';
 import type { MemberTotp } from './totp-registration.js';
 
@@ -24,6 +24,8 @@ export interface PresentedTotp {
   readonly code: string;
   readonly setMfaEnrollment: 'enroll' | 'unenroll' | undefined;
   readonly setDefaultMfa: boolean | undefined;
+  /** The factors of the session or intermediate session presented (SecondFactorProof.require). */
+  readonly presentedFactors: readonly AuthenticationFactor[];
 }
 
 /** The factor a TOTP code adds to a session, as Stytch lists it. */
@@ -77,6 +79,10 @@ export class TotpVerifier implements SignInVerifier<StorePorts> {
     const at = toTimestamp(now);
     const totp = await tx.totps.findTotp(member.memberId, { forUpdate: true });
     if (totp === undefined || !isUsableTotp(totp, at)) throw mfaError('totp_not_found');
+    // Activating a pending registration is enrolment: a member who meanwhile got another second
+    // factor (a verified phone) activates it only with a proof holding that factor, or a pending
+    // registration made while they had none would be a way around it.
+    if (totp.status === 'pending') requireEnrolmentProof(member, organization, this.#presented.presentedFactors);
     const step = verifyTotp(this.#sealer.open(totp.totpId, totp.sealedSecret), this.#presented.code, now);
     if (step === undefined) {
       await this.#guesses.countFailure(tx, member.memberId);
@@ -96,6 +102,7 @@ export class TotpVerifier implements SignInVerifier<StorePorts> {
       totpRegistrationId: totp.totpId,
     };
     const updated = await applyMfaChanges(tx, member, changes, at);
+    await recordMfaUpdate(tx, this.#audit, context, member, updated, { method: 'totp', ...(totp.status === 'pending' && { activated_totp_registration_id: totp.totpId }) });
     return { member: updated, organization, factor: totpFactor(totp.totpId, at), secondFactor: true, signInMethod: 'totp' };
   }
 }
@@ -107,4 +114,32 @@ export async function applyMfaChanges(tx: Pick<StorePorts, 'members'>, member: M
   const updated = await tx.members.setMfaState(member.organizationId, member.memberId, differing, at);
   if (updated === undefined) throw memberError('member_not_found');
   return updated;
+}
+
+/**
+ * What a second factor changed of the member's MFA settings (`mfa_enrolled` on or off, the default
+ * method, a registration activated), as `member.mfa_updated`: a sign-in that turns MFA off for the
+ * member must show in the trail as more than a sign-in. Nothing when nothing changed.
+ */
+export async function recordMfaUpdate(
+  tx: Pick<StorePorts, 'audit'>,
+  audit: AuditRecorder,
+  context: OperationContext,
+  before: Member,
+  after: Member,
+  details: Readonly<Record<string, string>>,
+): Promise<void> {
+  const changed = {
+    ...(before.mfaEnrolled !== after.mfaEnrolled && { mfa_enrolled: after.mfaEnrolled }),
+    ...(before.defaultMfaMethod !== after.defaultMfaMethod && { default_mfa_method: after.defaultMfaMethod }),
+    ...(before.mfaPhoneNumberVerified !== after.mfaPhoneNumberVerified && { mfa_phone_number_verified: after.mfaPhoneNumberVerified }),
+    ...(before.totpRegistrationId !== after.totpRegistrationId && { totp_registration_id: after.totpRegistrationId }),
+  };
+  if (Object.keys(changed).length === 0) return;
+  await audit.record(tx.audit, context, {
+    type: 'member.mfa_updated',
+    organizationId: after.organizationId,
+    memberId: after.memberId,
+    details: { ...details, ...changed },
+  });
 }

@@ -114,9 +114,9 @@ export class TotpsService {
     const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'totp');
-    // The enrolment guard (EnrolmentGuard.check), split: the proof is resolved now, and judged again on the member as locked.
+    // The enrolment rule: the proof is resolved now, and judged again on the member as locked.
     const factors = await this.#guard.presentedFactors(input, member);
-    requireEnrolmentProof(member, factors);
+    requireEnrolmentProof(member, organization, factors);
     // Made before the transaction, which then holds its locks only for the writes.
     const secret = newTotpSecret(this.#random.bytes(20));
     const recoveryCodes = newRecoveryCodes(this.#random, RECOVERY_CODE_COUNT);
@@ -125,7 +125,7 @@ export class TotpsService {
       const locked = await requireMfaMember(tx, organization.organizationId, member.memberId, { locked: true });
       requireActiveMember(locked.member);
       requireMfaMethodAllowed(locked.organization, locked.member, 'totp');
-      requireEnrolmentProof(locked.member, factors);
+      requireEnrolmentProof(locked.member, locked.organization, factors);
       const existing = await tx.totps.findTotp(member.memberId, { forUpdate: true });
       if (existing?.status === 'active') throw mfaError('active_totp_exists');
       const now = this.#clock.now();
@@ -152,11 +152,12 @@ export class TotpsService {
     if (!/^\d{6}$/.test(input.code)) throw mfaError('invalid_totp_code');
     const setMfaEnrollment = checkSetMfaEnrollment(input.setMfaEnrollment);
     const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
-    await this.#proof.require(input, member, organization);
+    const presentedFactors = await this.#proof.require(input, member, organization, { context, method: 'totp' });
     await this.#guesses.prune(this.#store);
+    // The member and organization as resolved here: a slug or external id moved meanwhile must not point the code at another member.
     const verifier = new TotpVerifier(
       { clock: this.#clock, sealer: this.#sealer, guesses: this.#guesses, audit: this.#audit },
-      { organizationId: input.organizationId, memberId: input.memberId, code: input.code, setMfaEnrollment, setDefaultMfa: input.setDefaultMfa },
+      { organizationId: organization.organizationId, memberId: member.memberId, code: input.code, setMfaEnrollment, setDefaultMfa: input.setDefaultMfa, presentedFactors },
     );
     const outcome = await this.#signIn.signIn(context, verifier, input);
     if (!outcome.memberAuthenticated) throw new Error('a second factor always ends in a member session');
@@ -197,14 +198,15 @@ export class TotpsService {
    * organizations.members.deleteTOTP (and the console's reset, which gives a `reason`): the
    * registration, pending or active, and its recovery codes are deleted; `totp_registration_id` is
    * cleared, and a `totp` default MFA method with it. Sessions already holding a TOTP factor stay.
-   * A member without one gets the same answer, and nothing is written.
+   * A member without one gets the same answer, and nothing is written; `deleted` (not on the wire)
+   * tells the console which of the two happened.
    */
-  async deleteTotp(context: OperationContext, organizationReference: string, memberReference: string, reason?: string): Promise<MemberWithOrganization> {
+  async deleteTotp(context: OperationContext, organizationReference: string, memberReference: string, reason?: string): Promise<MemberWithOrganization & { readonly deleted: boolean }> {
     return this.#store.transaction(async (tx) => {
       const { organization, member } = await requireMfaMember(tx, organizationReference, memberReference, { locked: true });
       const existing = await tx.totps.findTotp(member.memberId, { forUpdate: true });
       // Nothing to delete: the same success, and nothing written (a retried delete is safe, as deleteMFAPhoneNumber).
-      if (existing === undefined && member.totpRegistrationId === '') return { member, organization };
+      if (existing === undefined && member.totpRegistrationId === '') return { member, organization, deleted: false };
       await tx.totps.deleteTotp(member.memberId);
       const at = toTimestamp(this.#clock.now());
       const updated = await applyMfaChanges(tx, member, { totpRegistrationId: '', defaultMfaMethod: member.defaultMfaMethod === 'totp' ? '' : member.defaultMfaMethod }, at);
@@ -215,7 +217,7 @@ export class TotpsService {
         occurredAt: at,
         details: { totp_registration_id: existing?.totpId ?? member.totpRegistrationId, status: existing?.status ?? 'missing', ...(reason !== undefined && reason !== '' && { reason }) },
       });
-      return { member: updated, organization };
+      return { member: updated, organization, deleted: true };
     });
   }
 

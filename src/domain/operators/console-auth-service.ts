@@ -195,8 +195,15 @@ export class ConsoleAuthService {
           : await tx.operators.acceptTotp(operator.operatorId, { passwordHash: operator.passwordHash, sealedTotpSecret: operator.sealedTotpSecret ?? '', step, at });
       if (stored === undefined || !(await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at))) return undefined;
       const token = createOpaqueToken(this.#random);
-      const session = newConsoleSession(this.#ids, operator.operatorId, at, identity.session.expiresAt, at);
+      // A code checked now counts as a fresh TOTP (as after a step-up); a password alone does not.
+      const session = newConsoleSession(this.#ids, operator.operatorId, at, identity.session.expiresAt, step === undefined ? null : at);
       await tx.operators.insertConsoleSession(session, { lookupId: token.lookupId, digest: token.digest });
+      await this.#audit.record(tx.audit, context, {
+        type: 'operator.reauthenticated',
+        organizationId: null,
+        occurredAt: at,
+        details: { operator_id: operator.operatorId, with_totp: step !== undefined },
+      });
       return { operator: stored, session, isFullySignedIn: true, token: token.token };
     });
     if (verified === undefined) {

@@ -11,6 +11,7 @@ export const OPERATOR_ERRORS = {
   operator_locked: { kind: 'rate_limited', message: 'Too many failed attempts. Try again later.' },
   operator_forbidden: { kind: 'permission_denied', message: 'Your role does not allow this.' },
   invalid_operator_reason: { kind: 'invalid_argument', message: 'A reason is required, up to 1024 characters.' },
+  operator_totp_not_set: { kind: 'precondition_failed', message: 'This operator has no TOTP to reset.' },
   operator_totp_enrolment_invalid: {
     kind: 'invalid_argument',
     message: 'This authenticator setup has expired, was finished already or belongs to another session. Start again.',

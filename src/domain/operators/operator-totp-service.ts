@@ -105,13 +105,20 @@ export class OperatorTotpService {
     const step = verifyTotp(opened.secret, code.trim(), now);
     if (step === undefined) throw operatorError('invalid_operator_credentials', 'That code does not match the new authenticator entry. Enter the code your app shows for it now.');
     const atSignIn = !identity.isFullySignedIn;
+    // Setting up at sign-in stands in for the code step only for an operator who has no code to
+    // enter (an admin reset their TOTP); anyone else half-signed-in enters a code from the one they have.
+    if (atSignIn && !needsTotpEnrolment(operator)) throw operatorError('operator_totp_enrolment_invalid');
     const sealed = this.#operators.sealTotpSecret(operator.operatorId, opened.secret);
     return this.#store.transaction(async (tx) => {
-      // This browser's session first: a sign-out, reset or disable committed meanwhile refuses the
-      // setup; throwing rolls back whatever this transaction wrote.
-      if (!(await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at))) throw operatorError('operator_totp_enrolment_invalid');
+      // The operator row first, then sessions, as every other change of an operator (a reset,
+      // disable or sign-in) locks them: the other order deadlocks against a reset. Only while the
+      // secret is still the one the setup started from (none, at sign-in), with the same password
+      // and not disabled.
       const stored = await tx.operators.replaceTotpSecret(operator.operatorId, { expectedSealed: operator.sealedTotpSecret, sealed, passwordHash: operator.passwordHash, step, at });
       if (stored === undefined) throw operatorError('operator_totp_enrolment_invalid');
+      // This browser's session: a sign-out committed meanwhile refuses the setup; throwing rolls
+      // back the secret written above.
+      if (!(await tx.operators.revokeConsoleSession(identity.session.consoleSessionId, at))) throw operatorError('operator_totp_enrolment_invalid');
       // Whoever held the old authenticator (or a copied cookie) is signed out everywhere.
       await tx.operators.revokeConsoleSessionsOf(operator.operatorId, at);
       const token = createOpaqueToken(this.#random);

@@ -113,7 +113,7 @@ export class OperatorsService {
 
   /** Disables the operator and ends their console sessions and impersonations at once. */
   async disable(context: OperationContext, emailOrId: string): Promise<Operator> {
-    return this.#change(context, emailOrId, 'operator.disabled', async (operator, tx, now) => {
+    return this.#change(context, emailOrId, 'operator.disabled', {}, async (operator, tx, now) => {
       const updated = await tx.operators.disableOperator(operator.operatorId, now);
       await tx.operators.revokeConsoleSessionsOf(operator.operatorId, now);
       return updated;
@@ -125,7 +125,7 @@ export class OperatorsService {
     const next = password ?? this.#generatedPassword();
     if (next.length < MIN_PASSWORD_LENGTH) throw operatorError('weak_operator_password');
     const passwordHash = await this.#hasher.hash(next);
-    const operator = await this.#change(context, emailOrId, 'operator.password_reset', async (current, tx, now) => {
+    const operator = await this.#change(context, emailOrId, 'operator.password_reset', {}, async (current, tx, now) => {
       const updated = await tx.operators.replacePassword(current.operatorId, passwordHash, now);
       await tx.operators.revokeConsoleSessionsOf(current.operatorId, now);
       return updated;
@@ -135,27 +135,21 @@ export class OperatorsService {
 
   /**
    * An admin (or the CLI) clears the operator's TOTP, e.g. when they lost their authenticator. Their
-   * console sessions end at once; at their next sign-in, after the password, they set up a new
-   * authenticator (viewers, whose TOTP is optional, sign in with their password alone). What they
-   * are impersonating keeps running: disable them or reset their password to end that too.
+   * console sessions and the impersonations they started end at once (whoever holds the lost
+   * authenticator may have started them); at their next sign-in, after the password, they set up a
+   * new authenticator (viewers, whose TOTP is optional, sign in with their password alone). An
+   * operator without TOTP is refused with operator_totp_not_set, and nothing is written.
    */
   async resetTotp(context: OperationContext, emailOrId: string, reason: string | undefined): Promise<Operator> {
     const why = checkReason(reason);
-    return this.#store.transaction(async (tx) => {
-      const current = await findOperator(tx, emailOrId);
-      if (current === undefined) throw operatorError('operator_not_found');
-      const now = toTimestamp(this.#clock.now());
-      // The row first, then the sessions: a sign-in finishing meanwhile either committed its session
-      // before (revoked here) or finds the secret gone and must set up a new one.
+    // The row first, then the sessions: a sign-in finishing meanwhile either committed its session
+    // before (revoked here) or finds the secret gone and must set up a new one.
+    return this.#change(context, emailOrId, 'operator.totp_reset', { reason: why }, async (current, tx, now) => {
+      if (current.sealedTotpSecret === null) throw operatorError('operator_totp_not_set');
+      // Only while it still has one: a reset committed meanwhile leaves nothing to clear, and nothing is written.
       const updated = await tx.operators.clearTotpSecret(current.operatorId, now);
-      if (updated === undefined) throw operatorError('operator_not_found');
+      if (updated === undefined) throw operatorError('operator_totp_not_set');
       await tx.operators.revokeConsoleSessionsOf(current.operatorId, now);
-      await this.#audit.record(tx.audit, context, {
-        type: 'operator.totp_reset',
-        organizationId: null,
-        occurredAt: now,
-        details: { operator_id: current.operatorId, email_address: current.emailAddress, reason: why },
-      });
       return updated;
     });
   }
@@ -173,7 +167,9 @@ export class OperatorsService {
   async #change(
     context: OperationContext,
     emailOrId: string,
-    type: 'operator.disabled' | 'operator.password_reset',
+    type: 'operator.disabled' | 'operator.password_reset' | 'operator.totp_reset',
+    /** Recorded with the audit event beside the operator's id and address (a reset's reason). */
+    details: Readonly<Record<string, string>>,
     /**
      * Changes only the columns it means to, in one statement, before anything else: a sign-in
      * attempt running meanwhile can then neither undo the change nor slip a session past it (the
@@ -189,7 +185,7 @@ export class OperatorsService {
       const updated = await change(current, tx, now);
       if (updated === undefined) throw operatorError('operator_not_found');
       await this.#events.publish(tx, context, { type, operatorId: current.operatorId, emailAddress: current.emailAddress });
-      await this.#audit.record(tx.audit, context, { type, organizationId: null, occurredAt: now, details: { operator_id: current.operatorId, email_address: current.emailAddress } });
+      await this.#audit.record(tx.audit, context, { type, organizationId: null, occurredAt: now, details: { operator_id: current.operatorId, email_address: current.emailAddress, ...details } });
       return updated;
     });
   }

@@ -41,7 +41,10 @@ export interface OperatorsStore {
    * operator as stored after, else undefined.
    */
   replaceTotpSecret(operatorId: string, replacement: { expectedSealed: string | null; sealed: string; passwordHash: string; step: number; at: string }): Promise<Operator | undefined>;
-  /** Removes the operator's TOTP secret (an admin reset it); the operator as stored after, or undefined when unknown. */
+  /**
+   * Removes the operator's TOTP secret (an admin reset it), only while they have one: the operator as
+   * stored after, or undefined (nothing written) when unknown or without a secret.
+   */
   clearTotpSecret(operatorId: string, at: string): Promise<Operator | undefined>;
   /** The operator with this (lower-case) email address, or undefined. */
   findOperatorByEmail(emailAddress: string): Promise<Operator | undefined>;

@@ -12,6 +12,7 @@ export type RateLimitName =
   | 'password_attempts_per_client'
   | 'sms_sends_per_number'
   | 'sms_sends_per_member'
+  | 'sms_sends_per_organization'
   | 'sms_sends_per_project';
 
 export interface RateLimitPolicy {
@@ -42,6 +43,8 @@ export interface RateLimitSettings {
    */
   readonly smsSendsPerNumberPerHour?: number;
   readonly smsSendsPerMemberPerHour?: number;
+  /** Per organization: one tenant's members (or whoever has its members' passwords) cannot spend the whole project's budget. */
+  readonly smsSendsPerOrganizationPerHour?: number;
   readonly smsSendsPerProjectPerHour?: number;
 }
 
@@ -57,6 +60,7 @@ export function policiesOf(settings: RateLimitSettings | undefined): RateLimitPo
     { name: 'password_attempts_per_client', limit: settings.passwordAttemptsPerClientPerMinute ?? 0, windowSeconds: 60 },
     { name: 'sms_sends_per_number', limit: settings.smsSendsPerNumberPerHour ?? 0, windowSeconds: 3600 },
     { name: 'sms_sends_per_member', limit: settings.smsSendsPerMemberPerHour ?? 0, windowSeconds: 3600 },
+    { name: 'sms_sends_per_organization', limit: settings.smsSendsPerOrganizationPerHour ?? 0, windowSeconds: 3600 },
     { name: 'sms_sends_per_project', limit: settings.smsSendsPerProjectPerHour ?? 0, windowSeconds: 3600 },
   ];
   return all.filter((policy) => policy.limit > 0);

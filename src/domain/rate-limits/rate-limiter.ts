@@ -23,6 +23,7 @@ const WHAT: Record<RateLimitName, string> = {
   password_attempts_per_client: 'password sign-in attempts per client address',
   sms_sends_per_number: 'SMS codes sent to one phone number',
   sms_sends_per_member: 'SMS codes sent to one member',
+  sms_sends_per_organization: 'SMS codes sent to members of one organization',
   sms_sends_per_project: 'SMS codes sent by the project',
 };
 
@@ -85,10 +86,19 @@ export class RateLimiter {
     for (const { policy, counter } of active) {
       if ((await store.readCounter(counter)) >= policy.limit) throw refusal(policy, windowAt(now, policy.windowSeconds), now);
     }
-    await this.#prune(store, windowAt(now, 60), now);
+    // No pruning here: it would delete other keys' rows inside the caller's transaction (see prune).
     for (const { policy, counter } of active) {
       if ((await store.incrementCounter(counter)) > policy.limit) throw refusal(policy, windowAt(now, policy.windowSeconds), now);
     }
+  }
+
+  /**
+   * Deletes expired counters, once per minute and process, outside any transaction: for callers of
+   * consumeAllIn, which counts inside theirs and must not lock every expired row while it does.
+   */
+  async prune(): Promise<void> {
+    const now = this.#clock.now();
+    await this.#prune(this.#store, windowAt(now, 60), now);
   }
 
   /**

@@ -24,8 +24,9 @@ export const MAX_PENDING_SMS = 1000;
  * The SMS port's implementation. `deliver` returns at once; the message is rendered and recorded in
  * the background. Without a transport (no provider configured) the record, code and text included,
  * is the outbox and that is the end of it. With one, only the status is recorded and the message is
- * sent, retried after temporary failures with growing waits; a permanent failure, or running out of
- * attempts, marks it failed and is reported through `onFailure` (without the code or the text).
+ * sent, retried after temporary failures with growing waits, but never once its code expired; a
+ * permanent failure, running out of attempts, or the code expiring first marks it failed and is
+ * reported through `onFailure` (without the code or the text).
  */
 export class SmsDispatcher implements SmsDelivery {
   readonly #store: Transactional<Ports>;
@@ -134,6 +135,8 @@ export class SmsDispatcher implements SmsDelivery {
           expiresAt: message.expiresAt,
         }),
       (attempts, reply) => this.#record(message.messageId, { status: 'queued', attempts, lastReply: redact(reply), at: toTimestamp(this.#clock.now()) }),
+      // A code past its expiry cannot be used: sending it (again) would only cost money.
+      { expired: () => this.#clock.now().getTime() >= Date.parse(message.expiresAt) },
     );
     if (outcome.ok) await this.#record(message.messageId, { status: 'sent', attempts: outcome.attempts, lastReply: redact(outcome.reply), at: toTimestamp(this.#clock.now()) });
     else await this.#fail(message, outcome.attempts, redact(outcome.reply));

@@ -28,10 +28,15 @@ export function renderSms(sms: OutgoingSms, now: Date): string {
   return TEMPLATES[locale]({ organization: organizationName(sms.organizationName), code: sms.code, minutes });
 }
 
-/** Control characters and line breaks become spaces (a name must not add lines to the text); long names are cut. */
+/**
+ * Control characters and line breaks become spaces (a name must not add lines to the text). Format
+ * characters (Unicode Cf: bidirectional overrides such as U+202E, zero-width spaces and joiners) and
+ * lone surrogates are dropped: invisible, they would let a name reorder or hide the text around it,
+ * making a code look like another or like someone else's. Long names are cut.
+ */
 function organizationName(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  const oneLine = name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const visible = name.replace(/[\p{Cf}\p{Cs}]+/gu, '');
+  const oneLine = visible.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ').replace(/\s+/g, ' ').trim();
   const characters = [...oneLine];
   return characters.length > MAX_NAME_LENGTH ? `${characters.slice(0, MAX_NAME_LENGTH - 1).join('')}…` : oneLine;
 }

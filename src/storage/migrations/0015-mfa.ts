@@ -43,6 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('used_at', 'text')
     .execute();
   await db.schema.createIndex('member_recovery_codes_by_member').on('member_recovery_codes').column('member_id').execute();
+  await db.schema.createIndex('member_recovery_codes_by_totp').on('member_recovery_codes').columns(['totp_id', 'position']).execute();
   await db.schema.createIndex('member_recovery_codes_by_organization').on('member_recovery_codes').column('organization_id').execute();
   await db.schema
     .createTable('mfa_sms_codes')

@@ -109,7 +109,13 @@ export class OperatorsSqlStore implements OperatorsStore {
   }
 
   async clearTotpSecret(operatorId: string, at: string): Promise<Operator | undefined> {
-    const row = await this.#db.updateTable('operators').set({ sealed_totp_secret: null, updated_at: at }).where('operator_id', '=', operatorId).returningAll().executeTakeFirst();
+    const row = await this.#db
+      .updateTable('operators')
+      .set({ sealed_totp_secret: null, updated_at: at })
+      .where('operator_id', '=', operatorId)
+      .where('sealed_totp_secret', 'is not', null)
+      .returningAll()
+      .executeTakeFirst();
     return row === undefined ? undefined : operatorFromRow(row);
   }
 

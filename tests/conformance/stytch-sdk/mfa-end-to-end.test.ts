@@ -348,9 +348,13 @@ for (const store of STORES) {
     });
 
     describe('attempts to get around MFA', () => {
-      /** The refused request wrote nothing, its audit event included: the server audits wrong codes, not refused tokens. */
-      async function expectNothingAudited(requestId: string): Promise<void> {
-        expect(await auditOfRequest(server, requestId)).toEqual([]);
+      /**
+       * The refused request wrote nothing but its audit event: one `member.sign_in_refused` for the
+       * member whose MFA it tried to get past, naming the session arguments and the error.
+       */
+      async function expectRefusalAudited(requestId: string, memberId: string, errorType: string): Promise<void> {
+        const events = await auditOfRequest(server, requestId);
+        expect(events.map((event) => [event.type, event.memberId, event.details.why, event.details.error_type])).toEqual([['member.sign_in_refused', memberId, 'session_arguments', errorType]]);
       }
 
       it('a wrong code with the intermediate session is refused and audited as a refused sign-in; the token still completes with the right code', async () => {
@@ -383,7 +387,7 @@ for (const store of STORES) {
           status: 400,
           errorType: 'mfa_session_arguments_required',
         });
-        await expectNothingAudited(refused.request_id);
+        await expectRefusalAudited(refused.request_id, who.member.member_id, 'mfa_session_arguments_required');
         expect(await liveSessionIds(who.member)).toEqual([]);
         const token = expectMfaRequired(await signInFirst('password', who), requirementOf(who));
         const done = await completeWith('totp', who, { intermediate_session_token: token }, { code });
@@ -396,7 +400,7 @@ for (const store of STORES) {
         const adasToken = expectMfaRequired(await signInFirst('password', ada), requirementOf(ada));
         // Eve, holding her own app, presents Ada's first factor as if it were hers.
         const refused = await expectStytchRejection(completeWith('totp', eve, { intermediate_session_token: adasToken }), NOT_THIS_MEMBERS_IST);
-        await expectNothingAudited(refused.request_id);
+        await expectRefusalAudited(refused.request_id, eve.member.member_id, NOT_THIS_MEMBERS_IST.errorType);
         expect(await liveSessionIds(eve.member)).toEqual([]);
         expect(await liveSessionIds(ada.member)).toEqual([]);
         const done = await completeWith('totp', ada, { intermediate_session_token: adasToken });
@@ -409,7 +413,7 @@ for (const store of STORES) {
         const there = await memberWith('totp', elsewhere, address);
         const thereToken = expectMfaRequired(await signInFirst('magic_link', there, { inOrganization: elsewhere }), requirementOf(there));
         const refused = await expectStytchRejection(completeWith('totp', here, { intermediate_session_token: thereToken }), NOT_THIS_MEMBERS_IST);
-        await expectNothingAudited(refused.request_id);
+        await expectRefusalAudited(refused.request_id, here.member.member_id, NOT_THIS_MEMBERS_IST.errorType);
         expect(await liveSessionIds(here.member)).toEqual([]);
         expect(await liveSessionIds(there.member)).toEqual([]);
 
@@ -431,7 +435,7 @@ for (const store of STORES) {
         const evesToken = expectMfaRequired(await signInFirst('password', eve), requirementOf(eve));
         const eves = await completeWith('totp', eve, { intermediate_session_token: evesToken });
         const refused = await expectStytchRejection(completeWith('totp', ada, { session_token: eves.session_token }), { status: 400, errorType: 'member_session_member_id_mismatch' });
-        await expectNothingAudited(refused.request_id);
+        await expectRefusalAudited(refused.request_id, ada.member.member_id, 'member_session_member_id_mismatch');
         expect(await liveSessionIds(ada.member)).toEqual([]);
         expect((await client.sessions.authenticate({ session_token: eves.session_token })).member_session.authentication_factors.map((factor) => factor.type)).toEqual(['password', 'totp']);
       });
@@ -441,7 +445,7 @@ for (const store of STORES) {
         const { redeemed } = await impersonate(server, who.member);
         const impersonatedId = redeemed.member_session?.member_session_id as string;
         const refused = await expectStytchRejection(completeWith('totp', who, { session_token: redeemed.session_token }), { status: 400, errorType: 'session_not_mutable_impersonated' });
-        await expectNothingAudited(refused.request_id);
+        await expectRefusalAudited(refused.request_id, who.member.member_id, 'session_not_mutable_impersonated');
         const after = await client.sessions.authenticate({ session_token: redeemed.session_token });
         expect(after.member_session.authentication_factors.map((factor) => factor.type)).toEqual(['impersonated']);
         expect(await liveSessionIds(who.member)).toEqual([impersonatedId]);

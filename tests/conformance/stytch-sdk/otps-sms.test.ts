@@ -9,6 +9,7 @@ import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { auditOfRequest, createEmailOrganization, createMember, type EmailOrganization, OTP_AUTHENTICATE, sessionsOf } from './email-sign-in-fixtures.js';
 import { AUTHENTICATE, startSession } from './session-fixtures.js';
+import { codeAt, newMemberSignedIn, signInWithPassword } from './mfa-fixtures.js';
 
 /**
  * client.otps.sms.send and client.otps.sms.authenticate as Stytch answers them: an SMS code as a
@@ -129,8 +130,10 @@ for (const store of STORES) {
       expectToMatchResponseSchema('post', AUTHENTICATE, checked);
       expect(checked.member_session.authentication_factors).toEqual(factors);
       const signInEvents = await auditOfRequest(server, signedIn.request_id);
-      expect(signInEvents.map((event) => event.type)).toEqual(['member.signed_in']);
-      expect(signInEvents[0]?.details).toMatchObject({ method: 'sms_otp', factor: 'otp', member_authenticated: true });
+      // The number is verified, and the member enrolled with SMS as default, by the sign-in: recorded as such.
+      expect(signInEvents.map((event) => event.type)).toEqual(['member.mfa_updated', 'member.signed_in']);
+      expect(signInEvents[0]?.details).toMatchObject({ method: 'sms_otp', mfa_phone_number_verified: true, default_mfa_method: 'sms_otp' });
+      expect(signInEvents[1]?.details).toMatchObject({ method: 'sms_otp', factor: 'otp', member_authenticated: true });
 
       // The intermediate session was exchanged for the session; the code was spent.
       await expectStytchRejection(
@@ -194,7 +197,7 @@ for (const store of STORES) {
       expect(signedIn.member.mfa_phone_number_verified).toBe(true);
     });
 
-    it('five wrong codes void the code; each is refused, counted and audited', async () => {
+    it('five wrong codes are refused, counted and audited; then the member’s wrong-code bound refuses even the right one, writing nothing', async () => {
       const email = strict.address('guesses');
       const member = await createMember(client, strict.organization, email);
       const phone = aPhoneNumber();
@@ -206,8 +209,9 @@ for (const store of STORES) {
         const events = await auditOfRequest(server, refused.request_id as string);
         expect(events.map((event) => [event.type, event.details.why, event.details.failed_attempts])).toEqual([['member.sign_in_refused', 'wrong_code', guess]]);
       }
-      const refused = await expectStytchRejection(attempt(code), CODE_NOT_FOUND);
-      expect((await auditOfRequest(server, refused.request_id as string))[0]?.details).toMatchObject({ why: 'too_many_attempts', error_type: 'otp_code_not_found' });
+      // The five also voided the code; the bound (shared with TOTP and recovery codes, docs/mfa.md "Guessing") answers first.
+      const refused = await expectStytchRejection(attempt(code), { status: 429, errorType: 'too_many_requests' });
+      expect(await auditOfRequest(server, refused.request_id as string)).toEqual([]);
       expect(await sessionsOf(client, member)).toEqual([]);
     });
 
@@ -326,6 +330,50 @@ for (const store of STORES) {
       const full = await startSession(server, member, { factor: { type: 'totp', deliveryMethod: 'authenticator_app', createdAt: '2026-01-01T00:00:00Z', lastAuthenticatedAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' } });
       const sent = await client.otps.sms.send({ organization_id: organizationId(), member_id: member.member_id, mfa_phone_number: phone, session_token: full.sessionToken });
       expect(sent.member.mfa_phone_number).toBe(phone);
+    });
+
+    it('a number linked with the password before the member enrolled a TOTP, never verified, is no way past the TOTP', async () => {
+      // The attack: someone with the member's password links their own number while the member has
+      // no second factor; the member then sets up an authenticator app and turns MFA on; the
+      // attacker signs in with the password again and sends a code to the still unverified number.
+      const optional = await createEmailOrganization(client);
+      const victim = await newMemberSignedIn(client, optional, 'victim');
+      expect(victim.sessionToken).not.toBe('');
+      const ids = { organization_id: optional.organization.organization_id, member_id: victim.member.member_id };
+      const attackerPhone = aPhoneNumber();
+      const before = await signInWithPassword(client, optional, victim.emailAddress);
+      const linked = await client.otps.sms.send({ ...ids, mfa_phone_number: attackerPhone, session_token: before.sessionToken });
+      expect(linked.member).toMatchObject({ mfa_phone_number: attackerPhone, mfa_phone_number_verified: false });
+      const early = await waitForSms(server, attackerPhone);
+
+      const created = await client.totps.create({ ...ids, session_token: victim.sessionToken });
+      const enrolled = await client.totps.authenticate({ ...ids, code: codeAt(created.secret, clock), session_token: victim.sessionToken, set_mfa_enrollment: 'enroll' });
+      expect(enrolled.member).toMatchObject({ mfa_enrolled: true, totp_registration_id: created.totp_registration_id, mfa_phone_number_verified: false });
+      const attacker = await signInWithPassword(client, optional, victim.emailAddress);
+      expect(attacker.response.member_authenticated).toBe(false);
+      expect(attacker.response.mfa_required?.member_options).toEqual({ mfa_phone_number: attackerPhone, totp_registration_id: created.totp_registration_id });
+
+      // Verifying the number is enrolling it: the password's intermediate session holds no second factor.
+      const refused = await expectStytchRejection(
+        client.otps.sms.authenticate({ ...ids, code: early.code as string, intermediate_session_token: attacker.intermediateSessionToken }),
+        { status: 403, errorType: 'mfa_factor_required_to_enroll' },
+      );
+      expect(await auditOfRequest(server, refused.request_id as string)).toEqual([]);
+      // Sending a new code there is enrolling too, with or without the intermediate session.
+      for (const proof of [{ intermediate_session_token: attacker.intermediateSessionToken }, {}]) {
+        const sent = await expectStytchRejection(client.otps.sms.send({ ...ids, ...proof }), { status: 403, errorType: 'mfa_factor_required_to_enroll' });
+        expect(await auditOfRequest(server, sent.request_id as string)).toEqual([]);
+      }
+      await settleSms(server);
+      expect(await listSms(server, attackerPhone)).toHaveLength(1);
+      const member = (await client.organizations.members.get(ids)).member;
+      expect(member).toMatchObject({ mfa_phone_number: attackerPhone, mfa_phone_number_verified: false });
+      const sessions = await sessionsOf(client, member);
+      expect(sessions.flatMap((session) => session.authentication_factors.map((factor) => factor.type))).not.toContain('otp');
+
+      // The member's own session holding the TOTP may verify it, with that same code: it was neither spent nor counted.
+      const verified = await client.otps.sms.authenticate({ ...ids, code: early.code as string, session_token: victim.sessionToken });
+      expect(verified.member.mfa_phone_number_verified).toBe(true);
     });
 
     it('deleteMFAPhoneNumber clears the number and its live code, keeps sessions; the next sign-in needs enrolment again', async () => {

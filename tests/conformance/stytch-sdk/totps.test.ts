@@ -24,6 +24,7 @@ import {
   TOTP_MIGRATE,
   wrongCodeAt,
 } from './mfa-fixtures.js';
+import { argon2idOf, PASSWORD } from './passwords-sign-in-fixtures.js';
 import { AUTHENTICATE, minutesFrom } from './session-fixtures.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -106,8 +107,9 @@ for (const store of STORES) {
       expect(await storedTotpOf(ada.member.member_id)).toMatchObject({ status: 'active', expiresAt: null, activatedAt: at });
 
       const events = await auditOfRequest(server, done.request_id);
-      expect(events.map((event) => event.type)).toEqual(['member.signed_in']);
-      expect(events[0]?.details).toMatchObject({ method: 'totp', factor: 'totp', member_authenticated: true, wrote: 'session.started' });
+      expect(events.map((event) => event.type)).toEqual(['member.mfa_updated', 'member.signed_in']);
+      expect(events[0]?.details).toMatchObject({ method: 'totp', activated_totp_registration_id: created.totp_registration_id, totp_registration_id: created.totp_registration_id });
+      expect(events[1]?.details).toMatchObject({ method: 'totp', factor: 'totp', member_authenticated: true, wrote: 'session.started' });
 
       // The intermediate session is spent, and the next primary sign-in names the registration.
       nextTotpStep(clock);
@@ -245,6 +247,47 @@ for (const store of STORES) {
       expect(done.member_id).toBe(ada.member.member_id);
     });
 
+    it('a registration left pending before the member verified a phone is not activated by the primary factor alone', async () => {
+      // Someone holding only the member's password sets up an app of their own while the member has no second factor…
+      const ada = await newMemberSignedIn(client, acme, 'pending-bypass');
+      const target = targetOf(ada.member);
+      const planted = await client.totps.create({ ...target, intermediate_session_token: ada.intermediateSessionToken, expiration_minutes: 1440 });
+      // …then the member verifies a phone number (here as an import from another system would).
+      await client.passwords.migrate({
+        organization_id: acme.organization.organization_id,
+        email_address: ada.emailAddress,
+        hash: await argon2idOf(PASSWORD),
+        hash_type: 'argon_2id',
+        mfa_phone_number: '+15005550177',
+        set_phone_number_verified: true,
+      });
+      const withPrimaryOnly = await signInAgain(client, acme, ada);
+      const refused = await expectStytchRejection(client.totps.authenticate({ ...target, code: codeAt(planted.secret, clock), intermediate_session_token: withPrimaryOnly }), {
+        status: 403,
+        errorType: 'mfa_factor_required_to_enroll',
+      });
+      expect(await storedTotpOf(ada.member.member_id)).toMatchObject({ status: 'pending' });
+      expect(await sessionsOf(client, ada.member)).toEqual([]);
+      expect((await auditOfRequest(server, refused.request_id)).map((event) => event.type)).toEqual([]);
+    });
+
+    it('a verified phone the organization does not accept (TOTP only) does not stand in the way of enrolling TOTP', async () => {
+      const totpOnly = await createMfaOrganization(client, { mfa_methods: 'RESTRICTED', allowed_mfa_methods: ['totp'] });
+      const grace = await newMemberSignedIn(client, totpOnly, 'grace');
+      await client.passwords.migrate({
+        organization_id: totpOnly.organization.organization_id,
+        email_address: grace.emailAddress,
+        hash: await argon2idOf(PASSWORD),
+        hash_type: 'argon_2id',
+        mfa_phone_number: '+15005550178',
+        set_phone_number_verified: true,
+      });
+      const token = await signInAgain(client, totpOnly, grace);
+      const created = await client.totps.create({ ...targetOf(grace.member), intermediate_session_token: token });
+      const done = await client.totps.authenticate({ ...targetOf(grace.member), code: codeAt(created.secret, clock), intermediate_session_token: token });
+      expect(done.member_session?.authentication_factors.map((factor) => factor.type)).toEqual(['password', 'totp']);
+    });
+
     it('refuses, before judging the code, session arguments that cannot complete this member’s sign-in', async () => {
       const ada = await newMemberWithTotp(client, clock, acme);
       const eve = await newMemberWithTotp(client, clock, acme, 'eve');
@@ -259,9 +302,13 @@ for (const store of STORES) {
         [{ intermediate_session_token: 'not-a-token' }, { status: 404, errorType: 'intermediate_session_not_found' }],
       ] as const;
       for (const [proof, expected] of cases) {
-        // Wrong codes: had they been judged, they would be counted and audited.
+        // Wrong codes: had they been judged, they would be counted and audited as wrong codes. The
+        // refusal of the session arguments is audited instead, as an attempt to get past MFA.
         const refused = await expectStytchRejection(client.totps.authenticate({ ...target, code: wrongCodeAt(ada.secret, clock), ...proof }), expected);
-        expect(await auditOfRequest(server, refused.request_id)).toEqual([]);
+        const events = await auditOfRequest(server, refused.request_id);
+        expect(events.map((event) => [event.type, event.memberId, event.details.why, event.details.error_type])).toEqual([
+          ['member.sign_in_refused', ada.member.member_id, 'session_arguments', expected.errorType],
+        ]);
       }
       // None of them was a guess: six of them would have exhausted the member's guesses (five).
       const done = await client.totps.authenticate({ ...target, code: codeAt(ada.secret, clock), intermediate_session_token: adasToken });

@@ -317,6 +317,30 @@ describe('understudy impersonate and impersonation beside a running server (SQLi
     expect(ended.map((event) => event.type).sort()).toEqual(['impersonation.session_revoked', 'impersonation.session_revoked', 'impersonation.token_revoked']);
   });
 
+  it("operators reset-totp ends the operator's live impersonated sessions and revokes their unredeemed tokens in the same run, audited", async () => {
+    const created = await cli(['operators', 'create', '--email', 'lee@ops.example', '--name', 'Lee', '--role', 'support']);
+    expect(created.code, created.stderr).toBe(0);
+    const mint = async () => {
+      const minted = await cli(['impersonate', '--organization', 'acme', '--member', 'ann@acme.com', '--operator', 'lee@ops.example', '--reason', REASON, '--json']);
+      expect(minted.code, minted.stderr).toBe(0);
+      return (JSON.parse(minted.stdout) as { impersonation_token: string }).impersonation_token;
+    };
+    const live = await served.client.impersonation.authenticate({ impersonation_token: await mint() });
+    const pendingToken = await mint();
+    const reset = await cli(['operators', 'reset-totp', '--email', 'lee@ops.example', '--reason', 'Ticket 5152: phone stolen']);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toContain('Reset the TOTP of lee@ops.example; their console sessions and impersonations have ended.');
+    expect((await cli(['impersonation', 'sessions', '--impersonator', 'lee@ops.example'])).stdout).toBe('No active impersonated sessions.\n');
+    await expectStytchRejection(served.client.sessions.authenticate({ session_token: live.session_token }), { status: 404, errorType: 'session_not_found' });
+    await expectStytchRejection(served.client.impersonation.authenticate({ impersonation_token: pendingToken }), UNABLE);
+    const trail = (await cli(['impersonation', 'audit', '--impersonator', 'lee@ops.example', '--ndjson'])).stdout.trimEnd().split('\n');
+    const ended = trail.map((line) => JSON.parse(line) as { type: string; actor: { type: string }; details: { why?: string } }).filter((event) => event.details.why === 'operator_totp_reset');
+    expect(ended.map((event) => [event.type, event.actor.type]).sort()).toEqual([
+      ['impersonation.session_revoked', 'cli'],
+      ['impersonation.token_revoked', 'cli'],
+    ]);
+  });
+
   it('impersonation revoke --member takes an email address with --organization, as impersonate --member does', async () => {
     await redeem((await cliMint()).token);
     const pending = await cliMint();

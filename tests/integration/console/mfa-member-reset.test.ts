@@ -159,6 +159,44 @@ describe.each(STORES)('console: admins reset a member’s TOTP or MFA phone on $
     expect(page.text).toContain('<dt>MFA phone</dt><dd>none</dd>');
   });
 
+  it('a reset of a factor the member does not have (a crafted or repeated post) says there was nothing to reset, and writes nothing', async () => {
+    const who = await enrolledMember();
+    const reason = 'Ticket 7006: lost phone';
+    for (const [reset, done, unchanged] of [
+      ['reset-totp', 'TOTP reset.', 'There was no TOTP to reset; nothing changed.'],
+      ['reset-mfa-phone', 'MFA phone number removed.', 'There was no MFA phone number to remove; nothing changed.'],
+    ] as const) {
+      const path = `${memberPath(who)}/${reset}`;
+      const first = await admin.post(path, { _csrf: await admin.csrfFrom(path), reason });
+      expect(first.location).toBe(`${memberPath(who)}?reset=${reset}`);
+      const eventsAfterFirst = (await harness.auditEvents()).length;
+      const memberAfterFirst = await current(who);
+
+      const again = await admin.post(path, { _csrf: await admin.csrfFrom(memberPath(who)), reason });
+      expect(again.status).toBe(303);
+      expect(again.location).toBe(`${memberPath(who)}?unchanged=${reset}`);
+      const page = await admin.get(again.location ?? '');
+      expect(page.text).toContain(unchanged);
+      expect(page.text).not.toContain(done);
+      expect((await harness.auditEvents()).length).toBe(eventsAfterFirst);
+      expect(await current(who)).toEqual(memberAfterFirst);
+    }
+    expect((await resetEvents(who)).map((event) => event.type)).toEqual(RESET_TYPES);
+
+    // A member who never had either factor: the same, with nothing written at all.
+    const suffix = uniqueSuffix();
+    const { organization } = await client().organizations.create({ organization_name: `No MFA ${suffix}`, organization_slug: `no-mfa-${suffix}` });
+    const { member } = await client().organizations.members.create({ organization_id: organization.organization_id, email_address: `bo-${suffix}@members.example` });
+    const plain = { organization, member, phone: '', secret: '', recoveryCodes: [] };
+    const eventsBefore = (await harness.auditEvents()).length;
+    for (const reset of ['reset-totp', 'reset-mfa-phone']) {
+      const crafted = await admin.post(`${memberPath(plain)}/${reset}`, { _csrf: await admin.csrfFrom(memberPath(plain)), reason });
+      expect(crafted.location).toBe(`${memberPath(plain)}?unchanged=${reset}`);
+    }
+    expect((await harness.auditEvents()).length).toBe(eventsBefore);
+    expect(await current(plain)).toEqual(member);
+  });
+
   it('support and viewers are refused (403) with a valid CSRF token and a reason; nothing is written', async () => {
     const who = await enrolledMember();
     for (const role of ['support', 'viewer'] as const) {

@@ -1,5 +1,8 @@
+import type { Member } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../../src/crypto/totp.js';
+import { createImpersonationCast, type ImpersonationCast } from '../../support/impersonation.js';
+import { expectStytchRejection } from '../../support/openapi.js';
 import { STORES } from '../../support/stores.js';
 import { TEST_MASTER_KEY, TEST_PROJECT_ID, TEST_PROJECT_SECRET } from '../../support/test-server.js';
 import { killLeftoverProcesses, runCliToExit } from '../cli/cli-process.js';
@@ -12,6 +15,16 @@ const BASE32 = /^[A-Z2-7]{32}$/;
 const NOT_ALLOWED = 'Your role does not allow this.';
 const SETUP_INVALID = 'This authenticator setup has expired, was finished already or belongs to another session. Start again.';
 const REASON = 'Ticket 5150: lost phone';
+const NO_TOTP = 'This operator has no TOTP to reset.';
+const UNABLE = { status: 401, errorType: 'unable_to_auth_impersonation_token' } as const;
+const SESSION_NOT_FOUND = { status: 404, errorType: 'session_not_found' } as const;
+const ROUNDS = 40;
+/**
+ * PostgreSQL's default deadlock_timeout: two transactions waiting for each other are only found out
+ * (and one aborted and run again by the store) after one has waited this long, so a round that
+ * deadlocked takes at least this long, however it ends.
+ */
+const DEADLOCK_TIMEOUT_MS = 1000;
 
 afterAll(() => killLeftoverProcesses());
 
@@ -39,8 +52,10 @@ function setupPage(response: ConsoleResponse, status = 200): SetupPage {
 
 describe.each(STORES)('operators replace and reset their TOTP on $name', (factory) => {
   let harness: ConsoleHarness;
+  let cast: ImpersonationCast;
   beforeAll(async () => {
     harness = await startConsoleHarness({ store: factory.name });
+    cast = await createImpersonationCast(harness.server.client);
   });
   afterAll(() => harness.stop());
 
@@ -66,6 +81,36 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
   }
   async function startReplacement(browser: ConsoleClient, password: string, code: string): Promise<ConsoleResponse> {
     return browser.post('/console/account/totp', { _csrf: await browser.csrfFrom('/console/account'), password, code });
+  }
+  const envOf = () => ({
+    UNDERSTUDY_DATA_DIR: harness.server.dataDir,
+    ...(harness.server.databaseUrl !== undefined && { UNDERSTUDY_DATABASE_URL: harness.server.databaseUrl }),
+    UNDERSTUDY_PROJECT_ID: TEST_PROJECT_ID,
+    UNDERSTUDY_PROJECT_SECRET: TEST_PROJECT_SECRET,
+    UNDERSTUDY_MASTER_KEY: TEST_MASTER_KEY,
+  });
+  /** Impersonates `member` from the console as the signed-in operator; answers the token the page shows. */
+  async function consoleMint(browser: ConsoleClient, member: Member): Promise<string> {
+    const page = `/console/organizations/${member.organization_id}/members/${member.member_id}`;
+    const response = await browser.post(`${page}/impersonate`, { _csrf: await browser.csrfFrom(page), reason: 'Ticket 5151: checking invoices' });
+    expect(response.status, response.text.slice(0, 300)).toBe(200);
+    return /<p class="token" id="token">([A-Za-z0-9_-]{44})<\/p>/.exec(response.text)?.[1] ?? '';
+  }
+  const redeem = (token: string) => harness.server.client.impersonation.authenticate({ impersonation_token: token });
+  /** A live impersonated session (redeemed) and an unredeemed token, both started from the console in `browser`. */
+  async function impersonating(browser: ConsoleClient): Promise<{ sessionToken: string; pendingToken: string }> {
+    const live = await redeem(await consoleMint(browser, cast.member));
+    return { sessionToken: live.session_token, pendingToken: await consoleMint(browser, cast.admin) };
+  }
+  /** Both are dead, ended by the reset of `requestId` (audited with why operator_totp_reset, in that request). */
+  async function expectEndedBy(requestId: string, ended: { sessionToken: string; pendingToken: string }): Promise<void> {
+    await expectStytchRejection(harness.server.client.sessions.authenticate({ session_token: ended.sessionToken }), SESSION_NOT_FOUND);
+    await expectStytchRejection(redeem(ended.pendingToken), UNABLE);
+    const caused = (await harness.auditEvents()).filter((event) => event.requestId === requestId && event.type.startsWith('impersonation.'));
+    expect(caused.map((event) => [event.type, event.details.why]).sort()).toEqual([
+      ['impersonation.session_revoked', 'operator_totp_reset'],
+      ['impersonation.token_revoked', 'operator_totp_reset'],
+    ]);
   }
 
   describe('replacing one’s own authenticator', () => {
@@ -96,6 +141,10 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
       const started = await startReplacement(browser, operator.password, nextCode(oldSecret));
       const setup = setupPage(started);
       expect(browser.cookies.get('understudy_console')).not.toBe(cookieBefore);
+      // Only the proof that succeeded is recorded as one, with whether a code was part of it.
+      const proofs = await harness.operatorEvents(operator.operatorId, 'operator.reauthenticated');
+      expect(proofs.map((event) => event.details)).toEqual([{ operator_id: operator.operatorId, with_totp: true }]);
+      expect(proofs[0]?.actor).toEqual({ type: 'operator', operatorId: operator.operatorId, emailAddress: operator.emailAddress });
       expect(setup.action).toBe('/console/account/totp/confirm');
       expect(setup.secret).not.toBe(oldSecret);
       const uri = new URL(setup.uri);
@@ -190,6 +239,7 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
       const account = await browser.get('/console/account');
       expect(account.text).toContain('Add an authenticator');
       const setup = setupPage(await startReplacement(browser, viewer.password, ''));
+      expect((await harness.operatorEvents(viewer.operatorId, 'operator.reauthenticated')).map((event) => event.details)).toEqual([{ operator_id: viewer.operatorId, with_totp: false }]);
       expect((await browser.post(setup.action, { _csrf: setup.csrf, ticket: setup.ticket, code: nextCode(setup.secret) })).status).toBe(303);
       const fresh = harness.browser();
       const password = await fresh.submitPassword(viewer.emailAddress, viewer.password);
@@ -202,16 +252,21 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
     it('asks for a reason first, then clears it, ends their sessions and audits it; they set up a new one at their next sign-in', async () => {
       const admin = await harness.createOperator('admin');
       const support = await harness.createOperator('support');
+      const bystander = await harness.createOperator('support');
       harness.clock.advance(STEP);
       const adminBrowser = await harness.signedIn(admin);
       const supportBrowser = await harness.signedIn(support);
       const path = `/console/operators/${support.operatorId}/reset-totp`;
+      const theirs = await impersonating(supportBrowser);
+      const others = await impersonating(await harness.signedIn(bystander));
 
       const list = await adminBrowser.get('/console/operators');
       expect(list.text).toContain(`href="${path}"`);
       const confirmation = await adminBrowser.get(path);
       expect(confirmation.status).toBe(200);
       expect(confirmation.text).toContain(`Reset the TOTP of ${support.emailAddress} (support)?`);
+      expect(confirmation.text).toContain('their console sessions and the impersonations they started end now.');
+      expect(confirmation.text).not.toContain('keep running');
       const csrf = csrfIn(confirmation.text) ?? '';
 
       // No reason, a blank one or one too long: 400 on the same page, nothing written.
@@ -223,12 +278,14 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
       expect(await sealedOf(support)).not.toBeNull();
       expect(await harness.operatorEvents(support.operatorId, 'operator.totp_reset')).toEqual([]);
       expect(await seesOrganizations(supportBrowser)).toBe(true);
+      // Refused resets end no impersonation either.
+      await harness.server.client.sessions.authenticate({ session_token: theirs.sessionToken });
 
       const reset = await adminBrowser.post(path, { _csrf: csrf, reason: REASON });
       expect(reset.status).toBe(303);
       expect(reset.location).toBe(`/console/operators?totp_reset=${support.operatorId}`);
       const after = await adminBrowser.get(reset.location ?? '');
-      expect(after.text).toContain(`TOTP of ${support.emailAddress} reset; their console sessions have ended.`);
+      expect(after.text).toContain(`TOTP of ${support.emailAddress} reset; their console sessions and impersonations have ended.`);
       expect(after.text).toContain('reset: set up at next sign-in');
       expect(await sealedOf(support)).toBeNull();
       const events = await harness.operatorEvents(support.operatorId, 'operator.totp_reset');
@@ -236,6 +293,10 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
       expect(events[0]?.details).toEqual({ operator_id: support.operatorId, email_address: support.emailAddress, reason: REASON });
       expect(events[0]?.actor).toEqual({ type: 'operator', operatorId: admin.operatorId, emailAddress: admin.emailAddress });
       expect(await seesOrganizations(supportBrowser)).toBe(false);
+      // What they impersonated ended in the reset's transaction; a colleague's impersonations run on.
+      await expectEndedBy(events[0]?.requestId ?? '', theirs);
+      await harness.server.client.sessions.authenticate({ session_token: others.sessionToken });
+      expect((await redeem(others.pendingToken)).member_id).toBe(cast.admin.member_id);
 
       // Their next sign-in: the password, then setting up an authenticator; no page before that.
       const browser = harness.browser();
@@ -312,13 +373,7 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
       const support = await harness.createOperator('support');
       harness.clock.advance(STEP);
       const browser = await harness.signedIn(support);
-      const env = {
-        UNDERSTUDY_DATA_DIR: harness.server.dataDir,
-        ...(harness.server.databaseUrl !== undefined && { UNDERSTUDY_DATABASE_URL: harness.server.databaseUrl }),
-        UNDERSTUDY_PROJECT_ID: TEST_PROJECT_ID,
-        UNDERSTUDY_PROJECT_SECRET: TEST_PROJECT_SECRET,
-        UNDERSTUDY_MASTER_KEY: TEST_MASTER_KEY,
-      };
+      const env = envOf();
       const noReason = await runCliToExit(['operators', 'reset-totp', '--email', support.emailAddress], env);
       expect(noReason.code).toBe(2);
       expect(noReason.stderr).toContain('Missing --reason.');
@@ -329,7 +384,7 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
 
       const run = await runCliToExit(['operators', 'reset-totp', '--email', support.emailAddress.toUpperCase(), '--reason', REASON], env);
       expect(run.code, run.stderr).toBe(0);
-      expect(run.stdout).toContain(`Reset the TOTP of ${support.emailAddress}; their console sessions have ended.`);
+      expect(run.stdout).toContain(`Reset the TOTP of ${support.emailAddress}; their console sessions and impersonations have ended.`);
       expect(run.stdout).toContain('they set up a new authenticator');
       expect(await sealedOf(support)).toBeNull();
       const [event] = await harness.operatorEvents(support.operatorId, 'operator.totp_reset');
@@ -338,6 +393,75 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
       expect(await seesOrganizations(browser)).toBe(false);
       const list = await runCliToExit(['operators', 'list'], env);
       expect(list.stdout.split('\n').find((line) => line.startsWith(support.emailAddress))).toMatch(/ {2}no {2}/);
+      // Run again: nothing left to reset, refused, and nothing more written.
+      const again = await runCliToExit(['operators', 'reset-totp', '--email', support.emailAddress, '--reason', REASON], env);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('operator_totp_not_set');
+      expect(await harness.operatorEvents(support.operatorId, 'operator.totp_reset')).toHaveLength(1);
+    });
+
+    it('an operator without TOTP has nothing to reset: the page, a crafted post and the CLI refuse (operator_totp_not_set) and write nothing', async () => {
+      const admin = await harness.createOperator('admin');
+      const viewer = await harness.createOperator('viewer');
+      const support = await harness.createOperator('support');
+      harness.clock.advance(STEP);
+      const adminBrowser = await harness.signedIn(admin);
+      const viewerBrowser = await harness.signedIn(viewer);
+      // A support operator reset once already, not set up again since.
+      expect((await runCliToExit(['operators', 'reset-totp', '--email', support.emailAddress, '--reason', REASON], envOf())).code).toBe(0);
+      const list = await adminBrowser.get('/console/operators');
+      const before = await Promise.all([viewer, support].map((operator) => store().operators.findOperatorById(operator.operatorId)));
+      const eventsBefore = (await harness.auditEvents()).length;
+
+      for (const target of [viewer, support]) {
+        const path = `/console/operators/${target.operatorId}/reset-totp`;
+        expect(list.text).not.toContain(`href="${path}"`);
+        const shown = await adminBrowser.get(path);
+        expect(shown.status).toBe(400);
+        expect(shown.text).toContain(NO_TOTP);
+        expect(shown.text).not.toContain('name="reason"');
+        const crafted = await adminBrowser.post(path, { _csrf: await adminBrowser.csrfFrom('/console/operators'), reason: REASON });
+        expect(crafted.status).toBe(400);
+        expect(crafted.text).toContain(NO_TOTP);
+        const cli = await runCliToExit(['operators', 'reset-totp', '--email', target.emailAddress, '--reason', REASON], envOf());
+        expect(cli.code).toBe(1);
+        expect(cli.stderr).toContain('operator_totp_not_set');
+      }
+      expect(await Promise.all([viewer, support].map((operator) => store().operators.findOperatorById(operator.operatorId)))).toEqual(before);
+      expect((await harness.auditEvents()).length).toBe(eventsBefore);
+      expect(await seesOrganizations(viewerBrowser)).toBe(true);
+    });
+
+    it(`a setup confirmed while an admin resets the same operator's TOTP ends one way or the other, without a deadlock or a 500 (${ROUNDS} rounds)`, async () => {
+      const admin = await harness.createOperator('admin');
+      harness.clock.advance(STEP);
+      const adminBrowser = await harness.signedIn(admin);
+      const csrf = await adminBrowser.csrfFrom('/console/operators');
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const support = await harness.createOperator('support');
+        harness.clock.advance(STEP);
+        const browser = await harness.signedIn(support);
+        const setup = setupPage(await startReplacement(browser, support.password, nextCode(support.totpSecret ?? '')));
+        const code = nextCode(setup.secret);
+        // The confirmation locks the operator row before its session, as the reset does: neither waits
+        // for the other in a cycle. The confirmation starts 0 to 5 ms later from round to round, so
+        // that in some rounds each has taken its first lock when the other asks for it.
+        const started = performance.now();
+        const [confirmed, reset] = await Promise.all([
+          new Promise((resolve) => setTimeout(resolve, round % 6)).then(() => browser.post(setup.action, { _csrf: setup.csrf, ticket: setup.ticket, code })),
+          adminBrowser.post(`/console/operators/${support.operatorId}/reset-totp`, { _csrf: csrf, reason: REASON }),
+        ]);
+        const elapsed = performance.now() - started;
+        if (factory.name === 'postgres') expect(elapsed, `round ${round} waited for PostgreSQL to break a deadlock`).toBeLessThan(DEADLOCK_TIMEOUT_MS);
+        expect(reset.status, `round ${round}: ${reset.text.slice(0, 300)}`).toBe(303);
+        expect([303, 400], `round ${round}: ${confirmed.text.slice(0, 300)}`).toContain(confirmed.status);
+        // Whichever committed first, the reset has the last word: no secret, no session of theirs.
+        expect(await sealedOf(support)).toBeNull();
+        expect(await seesOrganizations(browser)).toBe(false);
+        const replaced = await harness.operatorEvents(support.operatorId, 'operator.totp_replaced');
+        expect(replaced).toHaveLength(confirmed.location === '/console/account?totp=replaced' ? 1 : 0);
+        expect(await harness.operatorEvents(support.operatorId, 'operator.totp_reset')).toHaveLength(1);
+      }
     });
 
     it('operator events appear in the console’s audit trail with who did it and why', async () => {
@@ -347,8 +471,10 @@ describe.each(STORES)('operators replace and reset their TOTP on $name', (factor
       const browser = await harness.signedIn(admin);
       const path = `/console/operators/${target.operatorId}/reset-totp`;
       const reason = 'Ticket <b>42</b> & "phone" stolen';
+      // This test's events only: the suite has written more than a page of operator events before it.
+      const since = harness.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
       expect((await browser.post(path, { _csrf: await browser.csrfFrom(path), reason })).status).toBe(303);
-      const trail = await browser.get('/console/audit?trail=operator');
+      const trail = await browser.get(`/console/audit?${new URLSearchParams({ trail: 'operator', since })}`);
       expect(trail.status).toBe(200);
       const row = trail.text.split('<tr>').find((candidate) => candidate.includes('operator.totp_reset') && candidate.includes(target.emailAddress)) ?? '';
       expect(row).toContain(`operator ${admin.emailAddress}`);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { decryptPrivateKey } from '../../../src/crypto/keys/key-encryption.js';
 import type { PasswordHasher } from '../../../src/crypto/passwords/password-hasher.js';
-import { totpCode } from '../../../src/crypto/totp.js';
+import { newTotpSecret, totpCode } from '../../../src/crypto/totp.js';
+import { sealEnrolmentTicket } from '../../../src/domain/operators/totp-enrolment-ticket.js';
 import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import type { OperatorRole } from '../../../src/domain/operators/operator.js';
 import type { OperationContext } from '../../../src/domain/common/operation-context.js';
@@ -259,6 +260,69 @@ describe.each(STORES)('OperatorsService and ConsoleAuthService on $name', (facto
       expect(after !== undefined && services.consoleAuth.needsFreshTotp(after)).toBe(false);
       // The absolute end stays the one counted from the password step.
       expect(after?.session.expiresAt).toBe(signedIn.identity.session.expiresAt);
+    });
+  });
+
+  describe('OperatorTotpService and reauthentication', () => {
+    it('reauthenticate counts as a fresh TOTP only when a code was checked, and audits operator.reauthenticated', async () => {
+      const viewer = await create('viewer');
+      const signedIn = await services.consoleAuth.signIn(WEB, viewer.operator.emailAddress, viewer.password);
+      const byPassword = await services.consoleAuth.reauthenticate(WEB, signedIn.identity, viewer.password, '');
+      expect(byPassword.session.totpVerifiedAt).toBeNull();
+      const resolved = await services.consoleAuth.resolve(byPassword.token);
+      expect(resolved?.isFullySignedIn).toBe(true);
+      expect(resolved?.session.totpVerifiedAt).toBeNull();
+      expect(resolved !== undefined && services.consoleAuth.needsFreshTotp(resolved)).toBe(true);
+
+      const support = await create('support');
+      const half = await services.consoleAuth.signIn(WEB, support.operator.emailAddress, support.password);
+      const full = await services.consoleAuth.verifyTotp(WEB, half.identity, code(support.totpSecret));
+      clock.advance(6 * MINUTE);
+      const byCode = await services.consoleAuth.reauthenticate(WEB, full, support.password, code(support.totpSecret));
+      expect(byCode.session.totpVerifiedAt).toBe('2026-03-01T12:06:00Z');
+      expect(services.consoleAuth.needsFreshTotp(byCode)).toBe(false);
+
+      // A wrong password records a failure, not a proof.
+      expect(await domainErrorCode(services.consoleAuth.reauthenticate(WEB, byCode, 'wrong password!', ''))).toBe('invalid_operator_credentials');
+      expect((await events('operator.reauthenticated')).map((event) => event.details)).toEqual([
+        { operator_id: viewer.operator.operatorId, with_totp: false },
+        { operator_id: support.operator.operatorId, with_totp: true },
+      ]);
+    });
+
+    it('setting up an authenticator at sign-in is refused for an operator who has one (they enter its code), writing nothing', async () => {
+      const support = await create('support');
+      const half = await services.consoleAuth.signIn(WEB, support.operator.emailAddress, support.password);
+      expect(half.identity.isFullySignedIn).toBe(false);
+      // A setup bound to this half-signed-in session and the secret it has (only the server can seal one).
+      const secret = newTotpSecret(cryptoRandom.bytes(20));
+      const binding = { operatorId: support.operator.operatorId, consoleSessionId: half.identity.session.consoleSessionId, currentSealed: half.identity.operator.sealedTotpSecret };
+      const ticket = sealEnrolmentTicket(secret, binding, new Date(clock.now().getTime() + 5 * MINUTE), { masterKey: MASTER_KEY, random: cryptoRandom });
+      const trailBefore = await auditTrail(store);
+      expect(await domainErrorCode(services.operatorTotp.confirm(WEB, half.identity, ticket, code(secret)))).toBe('operator_totp_enrolment_invalid');
+      expect(await store.operators.findOperatorById(support.operator.operatorId)).toEqual(half.identity.operator);
+      expect(await auditTrail(store)).toEqual(trailBefore);
+      expect((await services.consoleAuth.resolve(half.token))?.isFullySignedIn).toBe(false);
+
+      // After an admin reset it, the same setup at sign-in goes through.
+      await services.operators.resetTotp(CLI, support.operator.operatorId, 'Ticket 12: lost phone');
+      const again = await services.consoleAuth.signIn(WEB, support.operator.emailAddress, support.password);
+      const enrolment = services.operatorTotp.startEnrolment(again.identity);
+      const enrolled = await services.operatorTotp.confirm(WEB, again.identity, enrolment.ticket, code(enrolment.secret));
+      expect(enrolled.isFullySignedIn).toBe(true);
+    });
+
+    it('resetTotp refuses an operator without TOTP (operator_totp_not_set), writing nothing', async () => {
+      const viewer = await create('viewer');
+      const support = await create('support');
+      await services.operators.resetTotp(CLI, support.operator.emailAddress, 'Ticket 13');
+      const trailBefore = await auditTrail(store);
+      const stored = await Promise.all([viewer, support].map(({ operator }) => store.operators.findOperatorById(operator.operatorId)));
+      for (const { operator } of [viewer, support]) {
+        expect(await domainErrorCode(services.operators.resetTotp(CLI, operator.operatorId, 'Ticket 14'))).toBe('operator_totp_not_set');
+      }
+      expect(await Promise.all([viewer, support].map(({ operator }) => store.operators.findOperatorById(operator.operatorId)))).toEqual(stored);
+      expect(await auditTrail(store)).toEqual(trailBefore);
     });
   });
 

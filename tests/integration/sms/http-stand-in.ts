@@ -9,8 +9,11 @@ export interface ReceivedRequest {
   readonly body: string;
 }
 
-/** What the stand-in answers to the n-th request (0-based): a status and a body, or `hang` to never answer. */
-export type Answer = { readonly status: number; readonly json?: unknown; readonly text?: string } | 'hang';
+/**
+ * What the stand-in answers to the n-th request (0-based): a status and a body; a status and a body
+ * that never ends (`endless` repeated for as long as the client reads); or `hang` to never answer.
+ */
+export type Answer = { readonly status: number; readonly json?: unknown; readonly text?: string } | { readonly status: number; readonly endless: string } | 'hang';
 
 export interface HttpStandIn {
   readonly url: string;
@@ -32,6 +35,16 @@ export async function startHttpStandIn(answer: (request: ReceivedRequest, index:
       requests.push(request);
       const reply = answer(request, requests.length - 1);
       if (reply === 'hang') return;
+      if ('endless' in reply) {
+        response.writeHead(reply.status, { 'content-type': 'text/plain' });
+        // As fast as the client reads, until it goes away.
+        const pump = (): void => {
+          while (!response.destroyed && response.write(reply.endless)) {}
+        };
+        response.on('drain', pump);
+        pump();
+        return;
+      }
       const body = reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? '');
       response.writeHead(reply.status, reply.json !== undefined ? { 'content-type': 'application/json' } : { 'content-type': 'text/plain' });
       response.end(body);

@@ -101,5 +101,14 @@ for (const store of STORES) {
       const sms = await waitForSms(server, '+14155550199');
       expect(sms.text).toBe('Your Evil Corp verification code is 654321. It expires in 2 minutes.');
     });
+
+    it('drops invisible format characters from the organization name: a right-to-left override cannot reorder the text, zero-width ones cannot hide in it', async () => {
+      const services = server.server.app.services;
+      // U+202E would show what follows backwards ("... code is 123456" read as another code or sender); U+200B, U+2060, U+FEFF, U+00AD are invisible.
+      services.sms.deliver(CONTEXT, { ...codeSms('+14155550198', '246810'), organizationName: 'Ev\u200bil\u2060 Co\u00adrp\u202e \ufeffBank\u202c' });
+      const sms = await waitForSms(server, '+14155550198');
+      expect(sms.text).toBe('Your Evil Corp Bank verification code is 246810. It expires in 2 minutes.');
+      expect(sms.text).not.toMatch(/\p{Cf}/u);
+    });
   });
 }

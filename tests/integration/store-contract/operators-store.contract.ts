@@ -212,13 +212,16 @@ export function describeOperatorsStoreContract(factory: StoreFactory): void {
         expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(replaced);
       });
 
-      it('clearTotpSecret removes the secret and keeps everything else; undefined for an unknown operator', async () => {
+      it('clearTotpSecret removes the secret and keeps everything else; undefined, writing nothing, for an unknown operator or one without a secret', async () => {
         const operator = anOperator({ failedAttempts: 1, lastTotpStep: 59_000_030 });
         await store().operators.insertOperator(operator);
         const cleared = { ...operator, sealedTotpSecret: null, updatedAt: at(32) };
         expect(await store().operators.clearTotpSecret(operator.operatorId, at(32))).toEqual(cleared);
         expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(cleared);
         expect(await store().operators.clearTotpSecret(`operator-test-${randomUUID()}`, at(32))).toBeUndefined();
+        // Cleared already (or never set): nothing to clear, and updated_at stays.
+        expect(await store().operators.clearTotpSecret(operator.operatorId, at(33))).toBeUndefined();
+        expect(await store().operators.findOperatorById(operator.operatorId)).toEqual(cleared);
       });
 
       it('listOperators returns [] when there are none, then every operator oldest first', async () => {
