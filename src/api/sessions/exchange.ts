@@ -3,8 +3,8 @@ import { encodeExchangeOutcome } from './encode-auth-outcome.js';
 
 /**
  * sessions.exchange: a member session (token or JWT, exactly one) moved into another organization
- * where the address is a member; the source session stays. `locale` is accepted and unused: no SMS
- * code is sent ahead of MFA.
+ * where the address is a member; the source session stays. `locale` is the language of the SMS code
+ * sent when MFA is required and the member has a verified phone.
  */
 export default stytchOperation({
   operationId: 'api_b2b_session_v1_Exchange',
@@ -15,6 +15,7 @@ export default stytchOperation({
       sessionJwt: body.session_jwt,
       sessionDurationMinutes: body.session_duration_minutes,
       sessionCustomClaims: body.session_custom_claims,
+      locale: body.locale,
     });
     return encodeExchangeOutcome(outcome);
   },

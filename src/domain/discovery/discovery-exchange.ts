@@ -22,6 +22,8 @@ interface SessionOptions {
   readonly intermediateSessionToken: string;
   readonly sessionDurationMinutes?: number | undefined;
   readonly sessionCustomClaims?: Record<string, unknown> | undefined;
+  /** The language of an SMS code sent when MFA is required (one of Stytch's SMS locales). */
+  readonly locale?: string | undefined;
 }
 
 export interface ExchangeIntermediateSessionInput extends SessionOptions {
@@ -149,6 +151,7 @@ function sessionOptions(input: SessionOptions) {
     intermediateSessionToken: input.intermediateSessionToken,
     sessionDurationMinutes: input.sessionDurationMinutes,
     sessionCustomClaims: input.sessionCustomClaims,
+    locale: input.locale,
   };
 }
 

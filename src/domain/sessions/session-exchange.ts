@@ -23,6 +23,8 @@ export interface ExchangeSessionInput {
   readonly sessionJwt?: string | undefined;
   readonly sessionDurationMinutes?: number | undefined;
   readonly sessionCustomClaims?: Record<string, unknown> | undefined;
+  /** The language of an SMS code sent when MFA is required (one of Stytch's SMS locales). */
+  readonly locale?: string | undefined;
 }
 
 /**
@@ -57,7 +59,7 @@ export class SessionExchange {
     // Someone acting as the member must not carry that access into the member's other organizations.
     if (isImpersonated(source.session)) throw sessionError('session_not_mutable_impersonated', 'An impersonated session cannot be exchanged for a session in another organization.');
     const verifier: SignInVerifier<StorePorts> = { verify: (tx, verifyContext) => this.#verify(tx, verifyContext, source, input.organizationId) };
-    return this.#signIn.signIn(context, verifier, { sessionDurationMinutes: input.sessionDurationMinutes, sessionCustomClaims: input.sessionCustomClaims });
+    return this.#signIn.signIn(context, verifier, { sessionDurationMinutes: input.sessionDurationMinutes, sessionCustomClaims: input.sessionCustomClaims, locale: input.locale });
   }
 
   async #verify(tx: StorePorts, context: OperationContext, source: SessionRecord, reference: string): Promise<VerifiedExchange> {

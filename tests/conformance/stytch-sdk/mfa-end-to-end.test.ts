@@ -166,7 +166,8 @@ for (const store of STORES) {
           const message = await waitForEmail(server, who.address, { template: 'discovery', ...after });
           const discovered = await client.magicLinks.discovery.authenticate({ discovery_magic_links_token: linkToken(message.link as string) });
           expect(discovered.discovered_organizations.map((entry) => entry.organization?.organization_id)).toContain(organizationId);
-          answer = await client.discovery.intermediateSessions.exchange({ intermediate_session_token: discovered.intermediate_session_token, organization_id: organizationId });
+          // The exchange's locale is the language of the SMS code it sends (checked in the SMS cells).
+          answer = await client.discovery.intermediateSessions.exchange({ intermediate_session_token: discovered.intermediate_session_token, organization_id: organizationId, locale: 'de-DE' });
           break;
         }
       }
@@ -190,11 +191,11 @@ for (const store of STORES) {
     }
 
     /** The newest texted code to `phone`, from the SMS outbox; waits for one newer than `after` (a message id) when given. */
-    async function smsCode(phone: string, after?: string): Promise<{ code: string; messageId: string }> {
+    async function smsCode(phone: string, after?: string): Promise<{ code: string; messageId: string; locale: string }> {
       const deadline = performance.now() + 5000;
       for (;;) {
         const [latest] = await server.server.app.services.smsOutbox.list({ to: phone });
-        if (latest !== undefined && latest.messageId !== after && latest.code !== null) return { code: latest.code, messageId: latest.messageId };
+        if (latest !== undefined && latest.messageId !== after && latest.code !== null) return { code: latest.code, messageId: latest.messageId, locale: latest.locale };
         if (performance.now() >= deadline) throw new Error(`no new SMS to ${phone} arrived in time`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -270,6 +271,8 @@ for (const store of STORES) {
           const started = await signInFirst(method, who);
           const token = expectMfaRequired(started, requirementOf(who));
           expect(await liveSessionIds(who.member)).toEqual([]);
+          // The code texted by the sign-in itself is in the sign-in's language (the discovery exchange passes de-DE; the others none).
+          if (second === 'sms_otp') expect((await smsCode(who.phone as string)).locale).toBe(method === 'discovery' ? 'de-DE' : 'en');
 
           const done = await completeWith(second, who, { intermediate_session_token: token });
           // A second factor's answer is always a full session: no intermediate-session fields.
