@@ -6,13 +6,14 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { OperationContext } from '../common/operation-context.js';
 import type { StorePorts } from '../ports.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
-import { KeptRefusal, type SignInVerifier, type VerifiedFactor } from '../sessions/sign-in/verifier.js';
+import type { SignInVerifier, VerifiedFactor } from '../sessions/sign-in/verifier.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
 import { requireMfaMember } from './mfa-member.js';
 import { requireActiveMember, requireMfaMethodAllowed } from './mfa-rules.js';
 import type { MfaSealer } from './mfa-sealer.js';
 import type { RecoveryCode } from './totp-registration.js';
+import { checkGuessBound, keptMfaRefusal } from './mfa-refusals.js';
 
 /** What recoveryCodes.recover presents besides the session arguments. */
 export interface PresentedRecoveryCode {
@@ -64,32 +65,29 @@ export class RecoveryCodeVerifier implements SignInVerifier<StorePorts> {
     const { organization, member } = await requireMfaMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'totp');
-    await this.#guesses.check(tx, member.memberId);
+    await checkGuessBound(tx, { guesses: this.#guesses, audit: this.#audit }, context, member, 'recovery_code');
     const at = toTimestamp(this.#clock.now());
     const totp = await tx.totps.findTotp(member.memberId, { forUpdate: true });
     if (totp === undefined || totp.status !== 'active') throw mfaError('recovery_codes_not_found');
-    const unused = (await tx.totps.listRecoveryCodes(totp.totpId)).filter((code) => code.usedAt === null);
-    const matched = this.#match(unused);
-    if (matched === undefined) {
+    const codes = await tx.totps.listRecoveryCodes(totp.totpId);
+    const unused = codes.filter((code) => code.usedAt === null);
+    const matched = this.#match(codes);
+    if (matched === undefined || matched.usedAt !== null) {
+      // A code used before counts as a wrong one, and says so: someone else may hold the member's codes.
       await this.#guesses.countFailure(tx, member.memberId);
-      await this.#audit.record(tx.audit, context, {
-        type: 'member.sign_in_refused',
-        organizationId: organization.organizationId,
-        memberId: member.memberId,
-        details: { method: 'recovery_code', why: 'wrong_code', error_type: 'unable_to_authenticate_recovery_code', totp_registration_id: totp.totpId },
-      });
-      throw new KeptRefusal(mfaError('unable_to_authenticate_recovery_code'));
+      const why = matched === undefined ? 'wrong_code' : 'reused_code';
+      throw await keptMfaRefusal(tx, this.#audit, context, member, 'recovery_code', mfaError('unable_to_authenticate_recovery_code'), { why, totp_registration_id: totp.totpId });
     }
     if (!(await tx.totps.useRecoveryCode(matched.recoveryCodeId, at))) throw mfaError('unable_to_authenticate_recovery_code');
     this.remaining = unused.length - 1;
     return { member, organization, factor: recoveryCodeFactor(matched.recoveryCodeId, at), secondFactor: true, signInMethod: 'recovery_code' };
   }
 
-  /** The unused code equal to the one presented; every code is opened and compared, so the time taken says nothing of which matched. */
-  #match(unused: readonly RecoveryCode[]): RecoveryCode | undefined {
+  /** The code (used or not) equal to the one presented; every code is opened and compared, so the time taken says nothing of which matched. */
+  #match(codes: readonly RecoveryCode[]): RecoveryCode | undefined {
     const presented = secretDigestBytes(this.#presented.recoveryCode);
     let matched: RecoveryCode | undefined;
-    for (const code of unused) {
+    for (const code of codes) {
       if (digestsMatch(secretDigestBytes(this.#sealer.open(code.recoveryCodeId, code.sealedCode)), presented) && matched === undefined) matched = code;
     }
     return matched;

@@ -17,6 +17,7 @@ import { requireMfaMember } from './mfa-member.js';
 import { mfaStateAfterSecondFactor, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed } from './mfa-rules.js';
 import { phoneIdOf, smsFactor } from './phone-numbers.js';
 import { SMS_CODE_MAX_ATTEMPTS, type SmsCode } from './sms-code.js';
+import { checkGuessBound } from './mfa-refusals.js';
 
 /** What otps.sms.authenticate presents besides the session arguments (the pipeline's SignInOptions). */
 export interface PresentedSmsCode {
@@ -72,7 +73,7 @@ export class SmsOtpVerifier implements SignInVerifier<StorePorts> {
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'sms_otp');
     if (!member.mfaPhoneNumberVerified) requireEnrolmentProof(member, organization, this.#presented.presentedFactors);
-    await this.#guesses.check(tx, member.memberId);
+    await checkGuessBound(tx, { guesses: this.#guesses, audit: this.#audit }, context, member, 'sms_otp');
     const at = toTimestamp(this.#clock.now());
     const code = await tx.smsCodes.findSmsCodeForUpdate(member.memberId);
     const dead = code === undefined ? 'not_found' : whyDead(code, member, at);

@@ -11,6 +11,7 @@ import type { AuthenticationFactor } from '../sessions/session.js';
 import { KeptRefusal, type SignInVerifier, type VerifiedFactor } from '../sessions/sign-in/verifier.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
+import { checkGuessBound, keptMfaRefusal } from './mfa-refusals.js';
 import { requireMfaMember } from './mfa-member.js';
 import { mfaStateAfterSecondFactor, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed } from './mfa-rules.js';
 import type { MfaSealer } from './mfa-sealer.js';
@@ -74,7 +75,7 @@ export class TotpVerifier implements SignInVerifier<StorePorts> {
     const { organization, member } = await requireMfaMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'totp');
-    await this.#guesses.check(tx, member.memberId);
+    await checkGuessBound(tx, { guesses: this.#guesses, audit: this.#audit }, context, member, 'totp');
     const now = this.#clock.now();
     const at = toTimestamp(now);
     const totp = await tx.totps.findTotp(member.memberId, { forUpdate: true });
@@ -95,7 +96,11 @@ export class TotpVerifier implements SignInVerifier<StorePorts> {
       throw new KeptRefusal(mfaError('unable_to_authenticate_totp'));
     }
     // This step or a later one was accepted already: the same code twice (or an older one) is a replay.
-    if (!(await tx.totps.acceptStep(totp.totpId, step, at))) throw mfaError('totp_code_already_authenticated');
+    if (!(await tx.totps.acceptStep(totp.totpId, step, at))) {
+      // Not a guess (the code was right once), but someone may have read it over the member's shoulder: recorded.
+      const replayed = { why: 'replayed_code', totp_registration_id: totp.totpId };
+      throw await keptMfaRefusal(tx, this.#audit, context, member, 'totp', mfaError('totp_code_already_authenticated'), replayed);
+    }
     const changes: MfaStateChanges = {
       ...mfaStateAfterSecondFactor(member, organization, 'totp', { setMfaEnrollment: this.#presented.setMfaEnrollment, setDefaultMfa: this.#presented.setDefaultMfa }),
       // member.totp_registration_id names the registration once it is active, never a pending one.

@@ -279,7 +279,7 @@ describe.each(STORES.map((factory) => factory.name))('SMS abuse limits (%s)', (s
       const limited = await authenticate(server, member, code, ist);
       expect({ status: limited.status, error_type: limited.body.error_type }).toEqual({ status: 429, error_type: 'too_many_requests' });
       expect(limited.headers.get('retry-after')).toBe('600');
-      expect(await auditOfRequest(server, limited.body.request_id as string)).toEqual([]);
+expect((await auditOfRequest(server, limited.body.request_id as string)).map((event) => [event.type, event.details.why, event.details.error_type])).toEqual([['member.sign_in_refused', 'guess_limit', 'too_many_requests']]);
 
       clock.set('2026-03-01T12:20:00Z');
       const again = await primarySignIn(server, organization, email);
