@@ -1,13 +1,15 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { B2BClient, type Member, type Organization } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExampleApp } from '../../examples/b2b-email-sign-in/app.mjs';
-import { totpCode } from '../../src/crypto/totp.js';
+import { newTotpSecret, totpCode } from '../../src/crypto/totp.js';
 import { ManualClock } from '../../src/platform/clock.js';
 import { allTypes } from '../../src/domain/redirect-urls/redirect-url.js';
 import { linkToken, listEmails, waitForEmail } from '../support/outbox.js';
+import { waitForSms } from '../support/sms.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { argon2idOf, PASSWORD } from '../conformance/stytch-sdk/passwords-sign-in-fixtures.js';
 import { collectPageErrors, HAS_CHROMIUM, launchBrowser, screenshot, visibleText } from './support/browser.js';
@@ -19,9 +21,9 @@ const ADA = 'ada@secure.example';
  * requires MFA of every member: Ada, added by an admin with no second factor, signs in with an
  * emailed link (read from Understudy's outbox), is asked to set up an authenticator app, and types
  * the code her app would show for the key on the page (computed here from that key at the server's
- * clock); she lands signed in with both factors. Signing in again asks only for the app's code (or
- * takes a recovery code shown at set-up); a member with a verified phone is texted a code at once
- * (read from the SMS outbox). The app talks to Understudy only through its own official SDK client.
+ * clock); she lands signed in with both factors. A member whose app was set up before (totps.migrate)
+ * is asked only for its code, or takes one of their recovery codes; a member with a verified phone is
+ * texted a code at once (read from the SMS outbox). Each test sets up the member it signs in. The app talks to Understudy only through its own official SDK client.
  * SQLite only, like the other browser suites.
  */
 describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in Chromium (needs /usr/bin/chromium)', () => {
@@ -32,25 +34,25 @@ describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in C
   let browser: Browser;
   let organization: Organization;
   let ada: Member;
-  /** The key Ada's authenticator app holds once she has set it up, and the recovery codes shown with it. */
-  let secret = '';
-  let recoveryCodes: string[] = [];
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    appUrl = `http://localhost:${port}`;
+    // The app's address is part of its redirect URLs, so its port is bound first (port 0: whichever is
+    // free) and the example app, created once the address is known, answers that server's requests.
+    app = createServer();
+    await new Promise<void>((resolve, reject) => {
+      app.once('error', reject);
+      app.listen(0, '127.0.0.1', () => resolve());
+    });
+    appUrl = `http://localhost:${(app.address() as AddressInfo).port}`;
     clock = new ManualClock(new Date());
     server = await startTestServer({ clock, config: { redirectUrls: [{ url: `${appUrl}/authenticate`, types: allTypes(true) }] } });
     organization = (await server.client.organizations.create({ organization_name: 'Secure Co', organization_slug: 'secure-co', mfa_policy: 'REQUIRED_FOR_ALL' })).organization;
     ada = (await server.client.organizations.members.create({ organization_id: organization.organization_id, email_address: ADA, name: 'Ada Lovelace' })).member;
     expect(ada).toMatchObject({ status: 'active', totp_registration_id: '', mfa_phone_number: '' });
     const client = new B2BClient({ project_id: server.projectId, secret: server.secret, env: `${server.baseUrl}/` });
-    app = createExampleApp({ client, appUrl });
-    await new Promise<void>((resolve, reject) => {
-      app.once('error', reject);
-      app.listen(port, '127.0.0.1', () => resolve());
-    });
+    const example = createExampleApp({ client, appUrl });
+    app.on('request', (request, response) => example.emit('request', request, response));
     browser = await launchBrowser();
   });
 
@@ -89,15 +91,16 @@ describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in C
     await page.goto(link);
   }
 
-  /** The code of the newest text to `phone` in Understudy's SMS outbox, waiting for delivery to store it. */
-  async function textedCode(phone: string): Promise<string> {
-    const deadline = performance.now() + 5000;
-    for (;;) {
-      const [latest] = await server.server.app.services.smsOutbox.list({ to: phone });
-      if (latest?.code) return latest.code;
-      if (performance.now() >= deadline) throw new Error(`no SMS to ${phone} arrived in time`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  /**
+   * A member whose authenticator app was set up before (imported with totps.migrate, active at once):
+   * the key the app holds and the recovery codes minted for it.
+   */
+  async function memberWithAuthenticatorApp(emailAddress: string): Promise<{ member: Member; secret: string; recoveryCodes: string[] }> {
+    const { member } = await server.client.organizations.members.create({ organization_id: organization.organization_id, email_address: emailAddress });
+    const secret = newTotpSecret(randomBytes(20));
+    const migrated = await server.client.totps.migrate({ organization_id: organization.organization_id, member_id: member.member_id, secret, recovery_codes: [] });
+    expect(migrated.recovery_codes).toHaveLength(10);
+    return { member: migrated.member, secret, recoveryCodes: migrated.recovery_codes };
   }
 
   async function expectSignedInWithBothFactors(page: Page, factors: string, member: Member = ada): Promise<void> {
@@ -124,9 +127,9 @@ describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in C
         return image.complete && image.naturalWidth > 0;
       }),
     ).toBe(true);
-    secret = (await visibleText(page.locator('#totp-secret'))).trim();
+    const secret = (await visibleText(page.locator('#totp-secret'))).trim();
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
-    recoveryCodes = await page.locator('#recovery-codes li').allInnerTexts();
+    const recoveryCodes = await page.locator('#recovery-codes li').allInnerTexts();
     expect(recoveryCodes).toHaveLength(10);
     for (const code of recoveryCodes) expect(code).toMatch(/^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
     await screenshot(page, 'example-mfa-totp-enrolment');
@@ -151,17 +154,16 @@ describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in C
     expect(errors).toEqual([]);
   });
 
-  it('next sign-in: only the code is asked for; a wrong one shows an error and signs nobody in, the right one signs Ada in', async () => {
-    expect(secret).not.toBe('');
+  it('next sign-in: only the code is asked for; a wrong one shows an error and signs nobody in, the right one signs the member in', async () => {
+    const bob = await memberWithAuthenticatorApp('bob@secure.example');
     const { page, errors } = await newPage();
-    await signInByLink(page);
+    await signInByLink(page, bob.member.email_address);
     expect(await visibleText(page.locator('h1'))).toBe('Enter your authenticator code');
     expect(await page.getByRole('img').count()).toBe(0);
     expect(await page.locator('#totp-secret').count()).toBe(0);
 
-    // The code of the step after the one the first test used: a code is accepted once.
-    const code = totpCode(secret, new Date(clock.now().getTime() + 30_000));
-    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    const code = totpCode(bob.secret, clock.now());
+    const wrong = String((Number(code) + 500_000) % 1_000_000).padStart(6, '0');
     await page.getByLabel('6-digit code from your authenticator app').fill(wrong);
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL(`${appUrl}/mfa/totp`);
@@ -170,21 +172,22 @@ describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in C
     await screenshot(page, 'example-mfa-wrong-code');
     expect(errors).toEqual([`401 ${appUrl}/mfa/totp`]);
     errors.length = 0;
+    expect((await server.client.sessions.get({ organization_id: organization.organization_id, member_id: bob.member.member_id })).member_sessions).toEqual([]);
 
     await page.getByLabel('6-digit code from your authenticator app').fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();
-    await expectSignedInWithBothFactors(page, 'magic_link (email), totp (authenticator_app)');
+    await expectSignedInWithBothFactors(page, 'magic_link (email), totp (authenticator_app)', bob.member);
     expect(errors).toEqual([]);
   });
 
-  it('a lost device: one of the recovery codes shown at set-up signs Ada in instead of the app\'s code', async () => {
-    expect(recoveryCodes).toHaveLength(10);
+  it("a lost device: one of the member's recovery codes signs them in instead of the app's code", async () => {
+    const carol = await memberWithAuthenticatorApp('carol@secure.example');
     const { page, errors } = await newPage();
-    await signInByLink(page);
+    await signInByLink(page, carol.member.email_address);
     expect(await visibleText(page.locator('h1'))).toBe('Enter your authenticator code');
-    await page.getByLabel('Recovery code').fill(recoveryCodes[0] as string);
+    await page.getByLabel('Recovery code').fill(carol.recoveryCodes[0] as string);
     await page.getByRole('button', { name: 'Use recovery code' }).click();
-    await expectSignedInWithBothFactors(page, 'magic_link (email), recovery_codes (recovery_code)');
+    await expectSignedInWithBothFactors(page, 'magic_link (email), recovery_codes (recovery_code)', carol.member);
     expect(errors).toEqual([]);
   });
 
@@ -204,7 +207,7 @@ describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in C
     await signInByLink(page, grace);
     expect(await visibleText(page.locator('h1'))).toBe('Enter the code we texted you');
     expect(await visibleText(page.locator('body'))).toContain(`We texted a code to ${phone}.`);
-    const code = await textedCode(phone);
+    const code = (await waitForSms(server, phone)).code as string;
     expect(code).toMatch(/^\d{6}$/);
     await page.getByLabel('Code from the text message').fill(code);
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -213,15 +216,3 @@ describe.skipIf(!HAS_CHROMIUM)('example app: MFA with an authenticator app, in C
     expect(errors).toEqual([]);
   });
 });
-
-/** A port nothing listens on right now (the app listens on it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -213,7 +213,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           }
         }
       }
@@ -265,7 +265,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "prompt": {
             "type": "string",
@@ -345,7 +345,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "prompt": {
             "type": "string",
@@ -405,7 +405,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_duration_minutes": {
             "type": "integer"
@@ -641,7 +641,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_custom_claims": {
             "type": "object",
@@ -692,7 +692,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_custom_claims": {
             "type": "object",
@@ -1996,7 +1996,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "intermediate_session_token": {
             "type": "string",
@@ -2159,7 +2159,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_duration_minutes": {
             "type": "integer"
@@ -2223,7 +2223,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           }
         },
         "required": [
@@ -2263,7 +2263,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_custom_claims": {
             "type": "object",
@@ -2445,7 +2445,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "code_verifier": {
             "type": "string",
@@ -2561,7 +2561,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_custom_claims": {
             "type": "object",
@@ -2809,7 +2809,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_duration_minutes": {
             "type": "integer"
@@ -3024,7 +3024,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_duration_minutes": {
             "type": "integer"
@@ -3360,7 +3360,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "telemetry_id": {
             "type": "string",
@@ -3429,7 +3429,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_duration_minutes": {
             "type": "integer"
@@ -3613,7 +3613,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_duration_minutes": {
             "type": "integer"
@@ -4220,7 +4220,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           },
           "session_duration_minutes": {
             "type": "integer"
@@ -4279,7 +4279,7 @@ export const CONTRACT_OPERATIONS = [
           },
           "session_jwt": {
             "type": "string",
-            "maxLength": 4096
+            "maxLength": 65536
           }
         },
         "required": [

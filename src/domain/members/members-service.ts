@@ -2,7 +2,6 @@ import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import type { AuditStore } from '../audit/audit-store.js';
 import type { DomainEventPublisher } from '../common/domain-events.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
@@ -31,11 +30,13 @@ import {
 } from './member.js';
 import { sharedError } from '../common/errors.js';
 import type { MembersStore } from './members-store.js';
+import { requireLiveMember } from './require-live-member.js';
+
+/** Changes lock the member's row until their transaction ends: the whole row is written back. */
+const LOCKED = { locked: true } as const;
 
 const MEMBER_STATUSES: readonly MemberStatus[] = ['pending', 'invited', 'active', 'deleted'];
 
-/** The ports members read and write themselves. */
-type MembersPorts = { organizations: OrganizationsStore; members: MembersStore; audit: AuditStore };
 /** Transactions bind every port: a published event's subscribers (sessions, impersonation) write theirs in it. */
 export type MembersServiceStore = Transactional<StorePorts>;
 
@@ -174,7 +175,7 @@ export class MembersService {
     input: UpdateMemberInput,
   ): Promise<MemberWithOrganization> {
     return this.#store.transaction(async (tx) => {
-      const { member: current, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const { member: current, organization } = await requireLiveMember(tx, organizationReference, memberReference, LOCKED);
       const now = toTimestamp(this.#clock.now());
       const updated: Member = {
         ...current,
@@ -220,7 +221,7 @@ export class MembersService {
   /** Deleting a member marks it `deleted`; members.reactivate can bring it back. */
   async delete(context: OperationContext, organizationReference: string, memberReference: string): Promise<string> {
     return this.#store.transaction(async (tx) => {
-      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference, LOCKED);
       const now = toTimestamp(this.#clock.now());
       // Its second factors are deleted with it (mfa-event-handlers.ts), so nothing may name them: a
       // reactivated member enrols again, and verifies its phone number again.
@@ -277,7 +278,7 @@ export class MembersService {
    */
   async deleteMFAPhoneNumber(context: OperationContext, organizationReference: string, memberReference: string, reason?: string): Promise<MemberWithOrganization & { readonly deleted: boolean }> {
     return this.#store.transaction(async (tx) => {
-      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference, LOCKED);
       // Nothing to clear: a retried delete is safe and audits nothing (as deleteTOTP).
       if (member.mfaPhoneNumber === '' && !member.mfaPhoneNumberVerified && member.defaultMfaMethod !== 'sms_otp') return { member, organization, deleted: false };
       const now = toTimestamp(this.#clock.now());
@@ -292,7 +293,8 @@ export class MembersService {
         occurredAt: now,
         details: { phone_number: member.mfaPhoneNumber, ...(reason !== undefined && reason !== '' && { reason }) },
       });
-      return { member: updated, organization, deleted: member.mfaPhoneNumber !== '' };
+      // Something was cleared (a number, its verification or an sms_otp default), written and audited.
+      return { member: updated, organization, deleted: true };
     });
   }
 
@@ -322,7 +324,7 @@ export class MembersService {
     change: (member: Member) => Member,
   ): Promise<MemberWithOrganization> {
     return this.#store.transaction(async (tx) => {
-      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference);
+      const { member, organization } = await requireLiveMember(tx, organizationReference, memberReference, LOCKED);
       const now = toTimestamp(this.#clock.now());
       const updated = { ...change(member), updatedAt: now };
       await tx.members.updateMember(updated);
@@ -330,14 +332,6 @@ export class MembersService {
       return { member: updated, organization };
     });
   }
-}
-
-/** For a change inside a transaction: the member's row stays locked until it ends, as the whole row is written back. */
-async function requireLiveMember(ports: MembersPorts, organizationReference: string, memberReference: string): Promise<MemberWithOrganization> {
-  const organization = await requireOrganization(ports, organizationReference, FOR_SHARE);
-  const member = await ports.members.findMember(organization.organizationId, memberReference, FOR_UPDATE);
-  if (member === undefined || member.status === 'deleted') throw memberError('member_not_found');
-  return { member, organization };
 }
 
 /** Ids are matched exactly first; whatever is left may be a slug or an external id. */

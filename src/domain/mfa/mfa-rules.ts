@@ -3,6 +3,7 @@ import { toTimestamp } from '../../platform/clock.js';
 import type { Member } from '../members/member.js';
 import type { Organization } from '../organizations/organization.js';
 import { requireUsableIntermediateSession } from '../sessions/find-intermediate-session.js';
+import { belongsToMember } from '../sessions/intermediate-session.js';
 import { isImpersonated, type AuthenticationFactor } from '../sessions/session.js';
 import type { SessionsService } from '../sessions/sessions-service.js';
 import type { SessionsStore } from '../sessions/sessions-store.js';
@@ -73,10 +74,8 @@ export class EnrolmentGuard {
     if (given.length > 1) throw sessionError('too_many_session_arguments', 'Provide at most one of intermediate_session_token, session_token and session_jwt.');
     if (proof.intermediateSessionToken !== undefined) {
       const intermediate = await requireUsableIntermediateSession(this.#sessionsStore, proof.intermediateSessionToken, toTimestamp(this.#clock.now()));
-      // The member's own, or discovery's for the member's address (as a second factor accepts it: second-factor.ts).
-      const discovered = intermediate.memberId === null && intermediate.organizationId === null && intermediate.emailAddress === member.emailAddress;
-      const members = intermediate.memberId === member.memberId && intermediate.organizationId === member.organizationId;
-      if (!discovered && !members) throw mfaError('member_session_member_id_mismatch');
+      // The member's own, or discovery's for the member's address (as a second factor accepts it), answered as the sign-in pipeline does.
+      if (!belongsToMember(intermediate, member)) throw sessionError('invalid_intermediate_session_token_for_organization');
       return factorsInto(intermediate, member.organizationId);
     }
     if (proof.sessionToken !== undefined || proof.sessionJwt !== undefined) {
@@ -109,30 +108,18 @@ export function checkSetMfaEnrollment(value: string | undefined): 'enroll' | 'un
 }
 
 /**
- * The member after a successful second factor of `method`: `mfa_enrolled` follows
- * `set_mfa_enrollment` (ignored, and set to true, under REQUIRED_FOR_ALL); `default_mfa_method`
- * becomes the method when asked, or when it is the member's first.
+ * The member's MFA settings after a successful second factor of `method` (for applyMfaChanges):
+ * `mfa_enrolled` follows `set_mfa_enrollment` (ignored, and set to true, under REQUIRED_FOR_ALL);
+ * `default_mfa_method` becomes the method when asked, or when it is the member's first.
  */
-export function afterSecondFactor(
-  member: Member,
-  organization: Organization,
-  method: MfaMethod,
-  options: { readonly setMfaEnrollment?: 'enroll' | 'unenroll' | undefined; readonly setDefaultMfa?: boolean | undefined },
-  at: string,
-): Member {
-  const mfaEnrolled =
-    organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' ? true : options.setMfaEnrollment === undefined ? member.mfaEnrolled : options.setMfaEnrollment === 'enroll';
-  const defaultMfaMethod = options.setDefaultMfa === true || member.defaultMfaMethod === '' ? method : member.defaultMfaMethod;
-  return { ...member, mfaEnrolled, defaultMfaMethod, updatedAt: at };
-}
-
-/** The changes afterSecondFactor made, for MembersStore.setMfaState. */
 export function mfaStateAfterSecondFactor(
   member: Member,
   organization: Organization,
   method: MfaMethod,
   options: { readonly setMfaEnrollment?: 'enroll' | 'unenroll' | undefined; readonly setDefaultMfa?: boolean | undefined },
 ): { mfaEnrolled: boolean; defaultMfaMethod: string } {
-  const after = afterSecondFactor(member, organization, method, options, member.updatedAt);
-  return { mfaEnrolled: after.mfaEnrolled, defaultMfaMethod: after.defaultMfaMethod };
+  const mfaEnrolled =
+    organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' ? true : options.setMfaEnrollment === undefined ? member.mfaEnrolled : options.setMfaEnrollment === 'enroll';
+  const defaultMfaMethod = options.setDefaultMfa === true || member.defaultMfaMethod === '' ? method : member.defaultMfaMethod;
+  return { mfaEnrolled, defaultMfaMethod };
 }

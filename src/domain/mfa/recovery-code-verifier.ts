@@ -9,7 +9,7 @@ import type { AuthenticationFactor } from '../sessions/session.js';
 import type { SignInVerifier, VerifiedFactor } from '../sessions/sign-in/verifier.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
-import { requireMfaMember } from './mfa-member.js';
+import { requireLiveMember } from '../members/require-live-member.js';
 import { requireActiveMember, requireMfaMethodAllowed } from './mfa-rules.js';
 import type { MfaSealer } from './mfa-sealer.js';
 import type { RecoveryCode } from './totp-registration.js';
@@ -62,7 +62,7 @@ export class RecoveryCodeVerifier implements SignInVerifier<StorePorts> {
   }
 
   async verify(tx: StorePorts, context: OperationContext): Promise<VerifiedFactor<StorePorts>> {
-    const { organization, member } = await requireMfaMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
+    const { organization, member } = await requireLiveMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'totp');
     await checkGuessBound(tx, { guesses: this.#guesses, audit: this.#audit }, context, member, 'recovery_code');

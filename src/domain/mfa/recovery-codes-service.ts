@@ -11,7 +11,7 @@ import type { SessionIssued } from '../sessions/sign-in/auth-outcome.js';
 import type { SignIn, SignInOptions } from '../sessions/sign-in/pipeline.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
-import { requireMfaMember } from './mfa-member.js';
+import { requireLiveMember } from '../members/require-live-member.js';
 import type { MfaSealer } from './mfa-sealer.js';
 import { newRecoveryCodes, normaliseRecoveryCode } from './recovery-code-format.js';
 import { RecoveryCodeVerifier } from './recovery-code-verifier.js';
@@ -98,7 +98,7 @@ export class RecoveryCodesService {
       const totpLike = /^\s*\d{6}\s*$/.test(input.recoveryCode);
       throw mfaError('invalid_recovery_code', totpLike ? 'This is a TOTP code: send it to totps.authenticate. A recovery code looks like xxxx-xxxx-xxxx.' : undefined);
     }
-    const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
+    const { organization, member } = await requireLiveMember(this.#store, input.organizationId, input.memberId);
     await this.#proof.require(input, member, organization, { context, method: 'recovery_code' });
     await this.#guesses.prune(this.#store);
     // The member and organization as resolved here: a slug or external id moved meanwhile must not point the code at another member.
@@ -113,7 +113,7 @@ export class RecoveryCodesService {
 
   /** recoveryCodes.get: the active registration's unused codes, in the order they were shown. */
   async get(organizationReference: string, memberReference: string): Promise<RecoveryCodesShown> {
-    const { organization, member } = await requireMfaMember(this.#store, organizationReference, memberReference);
+    const { organization, member } = await requireLiveMember(this.#store, organizationReference, memberReference);
     const totp = await this.#store.totps.findTotp(member.memberId);
     if (totp === undefined || totp.status !== 'active') throw mfaError('recovery_codes_not_found');
     const codes = (await this.#store.totps.listRecoveryCodes(totp.totpId)).filter((code) => code.usedAt === null);
@@ -124,7 +124,7 @@ export class RecoveryCodesService {
   async rotate(context: OperationContext, organizationReference: string, memberReference: string): Promise<RecoveryCodesShown> {
     const codes = newRecoveryCodes(this.#random, RECOVERY_CODE_COUNT);
     return this.#store.transaction(async (tx) => {
-      const { organization, member } = await requireMfaMember(tx, organizationReference, memberReference, { locked: true });
+      const { organization, member } = await requireLiveMember(tx, organizationReference, memberReference, { locked: true });
       const totp = await tx.totps.findTotp(member.memberId, { forUpdate: true });
       if (totp === undefined || totp.status !== 'active') throw mfaError('recovery_codes_not_found');
       const at = toTimestamp(this.#clock.now());

@@ -2,18 +2,17 @@ import { oneTimeCodeMatches } from '../../crypto/one-time-code.js';
 import { toTimestamp, type Clock } from '../../platform/clock.js';
 import type { Environment } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
-import { recordMfaUpdate } from './totp-verifier.js';
+import { applyMfaChanges, recordMfaUpdate } from './member-mfa-state.js';
 import type { DomainError } from '../common/domain-error.js';
 import type { OperationContext } from '../common/operation-context.js';
 import { emailSignInError } from '../email-sign-in/errors.js';
-import { memberError } from '../members/errors.js';
 import type { Member } from '../members/member.js';
 import type { StorePorts } from '../ports.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import { KeptRefusal, type SignInVerifier, type VerifiedFactor } from '../sessions/sign-in/verifier.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
-import { requireMfaMember } from './mfa-member.js';
+import { requireLiveMember } from '../members/require-live-member.js';
 import { mfaStateAfterSecondFactor, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed } from './mfa-rules.js';
 import { phoneIdOf, smsFactor } from './phone-numbers.js';
 import { SMS_CODE_MAX_ATTEMPTS, type SmsCode } from './sms-code.js';
@@ -69,7 +68,7 @@ export class SmsOtpVerifier implements SignInVerifier<StorePorts> {
   }
 
   async verify(tx: StorePorts, context: OperationContext): Promise<VerifiedFactor<StorePorts>> {
-    const { organization, member } = await requireMfaMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
+    const { organization, member } = await requireLiveMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'sms_otp');
     if (!member.mfaPhoneNumberVerified) requireEnrolmentProof(member, organization, this.#presented.presentedFactors);
@@ -87,8 +86,7 @@ export class SmsOtpVerifier implements SignInVerifier<StorePorts> {
     if (!(await tx.smsCodes.consumeSmsCode(code.smsCodeId, at))) throw emailSignInError('otp_code_not_found', CODE_GONE);
     if (!member.mfaPhoneNumberVerified) await requireNumberUnclaimed(tx, member);
     const changes = { mfaPhoneNumberVerified: true, ...mfaStateAfterSecondFactor(member, organization, 'sms_otp', this.#presented) };
-    const stored = await tx.members.setMfaState(organization.organizationId, member.memberId, changes, at);
-    if (stored === undefined) throw memberError('member_not_found');
+    const stored = await applyMfaChanges(tx, member, changes, at);
     await recordMfaUpdate(tx, this.#audit, context, member, stored, { method: 'sms_otp' });
     return {
       member: stored,

@@ -15,7 +15,7 @@ import type { AuthenticationFactor } from '../sessions/session.js';
 import { SMS_LOCALES, type SmsDelivery, type SmsLocale } from '../sms/outgoing-sms.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
-import { requireMfaMember } from './mfa-member.js';
+import { requireLiveMember } from '../members/require-live-member.js';
 import { checkSetMfaEnrollment, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed, type EnrolmentGuard, type PresentedProof } from './mfa-rules.js';
 import { checkMfaPhoneNumber } from './phone-numbers.js';
 import type { SecondFactorProof } from './second-factor-proof.js';
@@ -95,11 +95,11 @@ export class SmsOtpsService {
     const given = checkMfaPhoneNumber(input.mfaPhoneNumber);
     if (given !== undefined) this.#sender.requireAllowedCountry(given);
     // Tokens are resolved before the transaction (their reads are not the transaction's); the rule is judged on the member as locked.
-    const seen = await requireMfaMember(this.#store, input.organizationId, input.memberId);
+    const seen = await requireLiveMember(this.#store, input.organizationId, input.memberId);
     const factors = await this.#guard.presentedFactors(input, seen.member);
     await this.#sender.prune();
     const { member, organization, sms } = await this.#store.transaction(async (tx) => {
-      const { organization, member } = await requireMfaMember(tx, seen.organization.organizationId, seen.member.memberId, { locked: true });
+      const { organization, member } = await requireLiveMember(tx, seen.organization.organizationId, seen.member.memberId, { locked: true });
       requireActiveMember(member);
       requireMfaMethodAllowed(organization, member, 'sms_otp');
       const linking = member.mfaPhoneNumber === '';
@@ -125,7 +125,7 @@ export class SmsOtpsService {
    */
   async authenticate(context: OperationContext, input: SmsAuthenticateInput): Promise<SessionIssued> {
     const setMfaEnrollment = checkSetMfaEnrollment(input.setMfaEnrollment);
-    const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
+    const { organization, member } = await requireLiveMember(this.#store, input.organizationId, input.memberId);
     const presentedFactors = await this.#proof.require(input, member, organization, { context, method: 'sms_otp' });
     await this.#guesses.prune(this.#store);
     const verifier = new SmsOtpVerifier(

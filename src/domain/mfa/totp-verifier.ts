@@ -3,16 +3,15 @@ import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { OperationContext } from '../common/operation-context.js';
-import { memberError } from '../members/errors.js';
-import type { Member } from '../members/member.js';
 import type { MfaStateChanges } from '../members/members-store.js';
 import type { StorePorts } from '../ports.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import { KeptRefusal, type SignInVerifier, type VerifiedFactor } from '../sessions/sign-in/verifier.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
+import { applyMfaChanges, recordMfaUpdate } from './member-mfa-state.js';
 import { checkGuessBound, keptMfaRefusal } from './mfa-refusals.js';
-import { requireMfaMember } from './mfa-member.js';
+import { requireLiveMember } from '../members/require-live-member.js';
 import { mfaStateAfterSecondFactor, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed } from './mfa-rules.js';
 import type { MfaSealer } from './mfa-sealer.js';
 import type { MemberTotp } from './totp-registration.js';
@@ -72,7 +71,7 @@ export class TotpVerifier implements SignInVerifier<StorePorts> {
   }
 
   async verify(tx: StorePorts, context: OperationContext): Promise<VerifiedFactor<StorePorts>> {
-    const { organization, member } = await requireMfaMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
+    const { organization, member } = await requireLiveMember(tx, this.#presented.organizationId, this.#presented.memberId, { locked: true });
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'totp');
     await checkGuessBound(tx, { guesses: this.#guesses, audit: this.#audit }, context, member, 'totp');
@@ -110,41 +109,4 @@ export class TotpVerifier implements SignInVerifier<StorePorts> {
     await recordMfaUpdate(tx, this.#audit, context, member, updated, { method: 'totp', ...(totp.status === 'pending' && { activated_totp_registration_id: totp.totpId }) });
     return { member: updated, organization, factor: totpFactor(totp.totpId, at), secondFactor: true, signInMethod: 'totp' };
   }
-}
-
-/** Writes only the MFA columns that change (none: no write), and returns the member as stored. */
-export async function applyMfaChanges(tx: Pick<StorePorts, 'members'>, member: Member, changes: MfaStateChanges, at: string): Promise<Member> {
-  const differing = Object.fromEntries(Object.entries(changes).filter(([key, value]) => member[key as keyof MfaStateChanges] !== value)) as MfaStateChanges;
-  if (Object.keys(differing).length === 0) return member;
-  const updated = await tx.members.setMfaState(member.organizationId, member.memberId, differing, at);
-  if (updated === undefined) throw memberError('member_not_found');
-  return updated;
-}
-
-/**
- * What a second factor changed of the member's MFA settings (`mfa_enrolled` on or off, the default
- * method, a registration activated), as `member.mfa_updated`: a sign-in that turns MFA off for the
- * member must show in the trail as more than a sign-in. Nothing when nothing changed.
- */
-export async function recordMfaUpdate(
-  tx: Pick<StorePorts, 'audit'>,
-  audit: AuditRecorder,
-  context: OperationContext,
-  before: Member,
-  after: Member,
-  details: Readonly<Record<string, string>>,
-): Promise<void> {
-  const changed = {
-    ...(before.mfaEnrolled !== after.mfaEnrolled && { mfa_enrolled: after.mfaEnrolled }),
-    ...(before.defaultMfaMethod !== after.defaultMfaMethod && { default_mfa_method: after.defaultMfaMethod }),
-    ...(before.mfaPhoneNumberVerified !== after.mfaPhoneNumberVerified && { mfa_phone_number_verified: after.mfaPhoneNumberVerified }),
-    ...(before.totpRegistrationId !== after.totpRegistrationId && { totp_registration_id: after.totpRegistrationId }),
-  };
-  if (Object.keys(changed).length === 0) return;
-  await audit.record(tx.audit, context, {
-    type: 'member.mfa_updated',
-    organizationId: after.organizationId,
-    memberId: after.memberId,
-    details: { ...details, ...changed },
-  });
 }

@@ -13,14 +13,15 @@ import type { SessionIssued } from '../sessions/sign-in/auth-outcome.js';
 import type { SignIn, SignInOptions } from '../sessions/sign-in/pipeline.js';
 import { mfaError } from './errors.js';
 import type { MfaGuessLimit } from './mfa-guess-limit.js';
-import { requireMfaMember } from './mfa-member.js';
+import { requireLiveMember } from '../members/require-live-member.js';
 import { checkSetMfaEnrollment, requireActiveMember, requireEnrolmentProof, requireMfaMethodAllowed, type EnrolmentGuard, type PresentedProof } from './mfa-rules.js';
 import type { MfaSealer } from './mfa-sealer.js';
 import { newRecoveryCodes, normaliseRecoveryCode } from './recovery-code-format.js';
 import { sealRecoveryCodes } from './recovery-codes-service.js';
 import type { SecondFactorProof } from './second-factor-proof.js';
 import { RECOVERY_CODE_COUNT, TOTP_REGISTRATION_MINUTES, type MemberTotp } from './totp-registration.js';
-import { applyMfaChanges, TotpVerifier } from './totp-verifier.js';
+import { applyMfaChanges } from './member-mfa-state.js';
+import { TotpVerifier } from './totp-verifier.js';
 
 export interface CreateTotpInput extends PresentedProof {
   readonly organizationId: string;
@@ -111,7 +112,7 @@ export class TotpsService {
    */
   async create(context: OperationContext, input: CreateTotpInput): Promise<TotpCreated> {
     const minutes = checkExpirationMinutes(input.expirationMinutes);
-    const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
+    const { organization, member } = await requireLiveMember(this.#store, input.organizationId, input.memberId);
     requireActiveMember(member);
     requireMfaMethodAllowed(organization, member, 'totp');
     // The enrolment rule: the proof is resolved now, and judged again on the member as locked.
@@ -122,7 +123,7 @@ export class TotpsService {
     const recoveryCodes = newRecoveryCodes(this.#random, RECOVERY_CODE_COUNT);
     const qrCode = await qrCodePngDataUrl(totpUri(secret, member.emailAddress, organization.organizationName || DEFAULT_ISSUER));
     return this.#store.transaction(async (tx) => {
-      const locked = await requireMfaMember(tx, organization.organizationId, member.memberId, { locked: true });
+      const locked = await requireLiveMember(tx, organization.organizationId, member.memberId, { locked: true });
       requireActiveMember(locked.member);
       requireMfaMethodAllowed(locked.organization, locked.member, 'totp');
       requireEnrolmentProof(locked.member, locked.organization, factors);
@@ -151,7 +152,7 @@ export class TotpsService {
   async authenticate(context: OperationContext, input: AuthenticateTotpInput): Promise<SessionIssued> {
     if (!/^\d{6}$/.test(input.code)) throw mfaError('invalid_totp_code');
     const setMfaEnrollment = checkSetMfaEnrollment(input.setMfaEnrollment);
-    const { organization, member } = await requireMfaMember(this.#store, input.organizationId, input.memberId);
+    const { organization, member } = await requireLiveMember(this.#store, input.organizationId, input.memberId);
     const presentedFactors = await this.#proof.require(input, member, organization, { context, method: 'totp' });
     await this.#guesses.prune(this.#store);
     // The member and organization as resolved here: a slug or external id moved meanwhile must not point the code at another member.
@@ -174,7 +175,7 @@ export class TotpsService {
     const given = checkRecoveryCodes(input.recoveryCodes);
     const recoveryCodes = given.length === 0 ? newRecoveryCodes(this.#random, RECOVERY_CODE_COUNT) : given;
     return this.#store.transaction(async (tx) => {
-      const { organization, member } = await requireMfaMember(tx, input.organizationId, input.memberId, { locked: true });
+      const { organization, member } = await requireLiveMember(tx, input.organizationId, input.memberId, { locked: true });
       requireActiveMember(member);
       requireMfaMethodAllowed(organization, member, 'totp');
       const existing = await tx.totps.findTotp(member.memberId, { forUpdate: true });
@@ -203,7 +204,7 @@ export class TotpsService {
    */
   async deleteTotp(context: OperationContext, organizationReference: string, memberReference: string, reason?: string): Promise<MemberWithOrganization & { readonly deleted: boolean }> {
     return this.#store.transaction(async (tx) => {
-      const { organization, member } = await requireMfaMember(tx, organizationReference, memberReference, { locked: true });
+      const { organization, member } = await requireLiveMember(tx, organizationReference, memberReference, { locked: true });
       const existing = await tx.totps.findTotp(member.memberId, { forUpdate: true });
       // Nothing to delete: the same success, and nothing written (a retried delete is safe, as deleteMFAPhoneNumber).
       if (existing === undefined && member.totpRegistrationId === '') return { member, organization, deleted: false };

@@ -1,3 +1,4 @@
+import type { Member } from '../members/member.js';
 import type { AuthenticationFactor } from './session.js';
 
 /** Stytch's fixed lifetime of an intermediate session token. */
@@ -26,4 +27,13 @@ export interface IntermediateSession {
 /** Neither spent nor expired at `now`. */
 export function isUsable(session: IntermediateSession, now: string): boolean {
   return session.consumedAt === null && session.expiresAt > now;
+}
+
+/**
+ * The member's own intermediate session (of their organization), or a discovery one that proved the
+ * member's address: what a sign-in of `member` may add its factor to.
+ */
+export function belongsToMember(intermediate: IntermediateSession, member: Pick<Member, 'memberId' | 'organizationId' | 'emailAddress'>): boolean {
+  if (intermediate.memberId === null) return intermediate.organizationId === null && intermediate.emailAddress === member.emailAddress;
+  return intermediate.memberId === member.memberId && intermediate.organizationId === member.organizationId;
 }

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { B2BClient, Member, MemberSession, Organization } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTotpSecret, totpCode } from '../../../src/crypto/totp.js';
+import type { SmsMessage } from '../../../src/domain/sms/sms-message.js';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { impersonate } from '../../support/impersonation.js';
 import { expectStytchRejection, expectToMatchResponseSchema } from '../../support/openapi.js';
 import { linkToken, listEmails, waitForEmail, type OutboxEmail } from '../../support/outbox.js';
+import { listSms, waitForSms } from '../../support/sms.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { uniqueSuffix } from '../../support/wire-formats.js';
@@ -190,20 +192,15 @@ for (const store of STORES) {
       return { member_options: { mfa_phone_number: '', totp_registration_id: who.totpRegistrationId }, secondary_auth_initiated: null };
     }
 
-    /** The newest texted code to `phone`, from the SMS outbox; waits for one newer than `after` (a message id) when given. */
-    async function smsCode(phone: string, after?: string): Promise<{ code: string; messageId: string; locale: string }> {
-      const deadline = performance.now() + 5000;
-      for (;;) {
-        const [latest] = await server.server.app.services.smsOutbox.list({ to: phone });
-        if (latest !== undefined && latest.messageId !== after && latest.code !== null) return { code: latest.code, messageId: latest.messageId, locale: latest.locale };
-        if (performance.now() >= deadline) throw new Error(`no new SMS to ${phone} arrived in time`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+    /** The newest text to `phone` in the SMS outbox (its code and locale); one newer than `after` when given. */
+    async function smsCode(phone: string, after?: SmsMessage): Promise<{ code: string; locale: string }> {
+      const sms = await waitForSms(server, phone, after === undefined ? {} : { after });
+      expect(sms.code).toMatch(/^\d{6}$/);
+      return { code: sms.code as string, locale: sms.locale };
     }
 
-    async function latestSmsId(phone: string): Promise<string | undefined> {
-      const [latest] = await server.server.app.services.smsOutbox.list({ to: phone });
-      return latest?.messageId;
+    async function latestSms(phone: string): Promise<SmsMessage | undefined> {
+      return (await listSms(server, phone))[0];
     }
 
     /** Completes the sign-in with the second factor and the given token(s), checking the answer against the contract. */
@@ -230,7 +227,7 @@ for (const store of STORES) {
     async function unusedCredential(second: SecondFactor, who: Enrolled, sessionToken: string): Promise<{ code?: string; recoveryCode?: string }> {
       if (second === 'totp') return { code: codeOf(who.secret as string, 1) };
       if (second === 'recovery_code') return { recoveryCode: who.recoveryCodes?.[1] as string };
-      const before = await latestSmsId(who.phone as string);
+      const before = await latestSms(who.phone as string);
       await client.otps.sms.send({ organization_id: who.member.organization_id, member_id: who.member.member_id, session_token: sessionToken });
       return { code: (await smsCode(who.phone as string, before)).code };
     }
@@ -342,7 +339,7 @@ for (const store of STORES) {
         await expectStytchRejection(completeWith('sms_otp', enrolled, { intermediate_session_token: token }, await unusedCredential('sms_otp', enrolled, done.session_token)), IST_NOT_FOUND);
 
         // Verified now: the next sign-in texts a code as it asks for MFA, and that code completes it.
-        const before = await latestSmsId(phone);
+        const before = await latestSms(phone);
         const next = expectMfaRequired(await signInFirst('magic_link', enrolled), requirementOf(enrolled));
         const texted = await smsCode(phone, before);
         const again = await completeWith('sms_otp', enrolled, { intermediate_session_token: next }, { code: texted.code });

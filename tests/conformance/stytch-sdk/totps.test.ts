@@ -144,6 +144,15 @@ for (const store of STORES) {
       expect(unenrolled.member_session?.authentication_factors.map((factor) => factor.type)).toEqual(['password', 'totp']);
     });
 
+    it('steps up a session presented as a JWT longer than 4 KB (its custom claims make it so)', async () => {
+      const ada = await newMemberWithTotp(client, clock, acme, 'long-jwt');
+      const claims = { profile: 'x'.repeat(3500) };
+      const { session_jwt: longJwt } = await client.sessions.authenticate({ session_token: ada.sessionToken, session_custom_claims: claims });
+      expect(longJwt.length).toBeGreaterThan(4096);
+      const done = await client.totps.authenticate({ ...targetOf(ada.member), code: codeAt(ada.secret, clock), session_jwt: longJwt });
+      expect(done.member_session?.custom_claims).toMatchObject(claims);
+    });
+
     it('a code is accepted once: the same code again, or the previous step’s, is refused; the next step’s is accepted', async () => {
       const ada = await newMemberWithTotp(client, clock, acme);
       const target = targetOf(ada.member);
@@ -246,6 +255,12 @@ for (const store of STORES) {
       // Another member's token is refused too, whoever's factor it holds.
       const eve = await newMemberWithTotp(client, clock, acme, 'eve');
       await expectStytchRejection(client.totps.create({ ...target, session_token: eve.sessionToken }), { status: 400, errorType: 'member_session_member_id_mismatch' });
+      const evesIntermediate = await signInAgain(client, acme, eve);
+      await expectStytchRejection(client.totps.create({ ...target, intermediate_session_token: evesIntermediate }), {
+        status: 400,
+        errorType: 'invalid_intermediate_session_token_for_organization',
+      });
+      expect(await storedTotpOf(ada.member.member_id)).toEqual(before);
       // The primary sign-in still completes with the member's own app.
       const done = await client.totps.authenticate({ ...target, code: codeAt(ada.secret, clock), intermediate_session_token: withPrimaryOnly });
       expect(done.member_id).toBe(ada.member.member_id);

@@ -1,6 +1,5 @@
 import type { B2BClient } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MFA_GUESS_LIMIT } from '../../../src/domain/mfa/mfa-guess-limit.js';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { expectStytchRejection } from '../../support/openapi.js';
 import { STORES } from '../../support/stores.js';
@@ -9,6 +8,11 @@ import { auditOfRequest, sessionsOf, type EmailOrganization } from '../../confor
 import { codeAt, createMfaOrganization, newMemberWithTotp, nextTotpStep, signInAgain, wrongCodeAt } from '../../conformance/stytch-sdk/mfa-fixtures.js';
 
 const TOO_MANY = { status: 429, errorType: 'too_many_requests' } as const;
+/** The documented bounds on wrong codes per member (docs/mfa.md): five per ten-minute window, twenty per UTC day. */
+const GUESSES_PER_WINDOW = 5;
+const WINDOW_SECONDS = 600;
+const GUESSES_PER_DAY = 20;
+const DAY_MS = 86_400_000;
 
 /**
  * Attacks on the second factor a customer's security team would try: guessing codes, replaying a
@@ -32,7 +36,7 @@ for (const store of STORES) {
     const targetOf = (member: { organization_id: string; member_id: string }) => ({ organization_id: member.organization_id, member_id: member.member_id });
     /** Moves the clock into the next guess window (and to a fresh TOTP step). */
     const nextGuessWindow = () => {
-      const windowMs = MFA_GUESS_LIMIT.windowSeconds * 1000;
+      const windowMs = WINDOW_SECONDS * 1000;
       clock.advance(windowMs - (clock.now().getTime() % windowMs) + 1_000);
     };
 
@@ -43,7 +47,7 @@ for (const store of STORES) {
       nextGuessWindow();
       const target = targetOf(ada.member);
       const token = await signInAgain(client, acme, ada);
-      for (let guess = 0; guess < MFA_GUESS_LIMIT.failures; guess += 1) {
+      for (let guess = 0; guess < GUESSES_PER_WINDOW; guess += 1) {
         const wrong =
           guess % 2 === 0
             ? client.totps.authenticate({ ...target, code: wrongCodeAt(ada.secret, clock), intermediate_session_token: token })
@@ -59,7 +63,7 @@ for (const store of STORES) {
       expect(raw.status).toBe(429);
       const retryAfter = Number(raw.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThan(0);
-      expect(retryAfter).toBeLessThanOrEqual(MFA_GUESS_LIMIT.windowSeconds);
+      expect(retryAfter).toBeLessThanOrEqual(WINDOW_SECONDS);
       expect(await sessionsOf(client, ada.member)).toHaveLength(1);
 
       // Another member of the organization signs in as usual.
@@ -83,8 +87,8 @@ for (const store of STORES) {
         Array.from({ length: 12 }, () => client.totps.authenticate({ ...target, code: wrong, intermediate_session_token: token })),
       );
       const statuses = outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as { status_code: number }).status_code : 200));
-      expect(statuses.filter((status) => status === 401)).toHaveLength(MFA_GUESS_LIMIT.failures);
-      expect(statuses.filter((status) => status === 429)).toHaveLength(12 - MFA_GUESS_LIMIT.failures);
+      expect(statuses.filter((status) => status === 401)).toHaveLength(GUESSES_PER_WINDOW);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(12 - GUESSES_PER_WINDOW);
       await expectStytchRejection(client.totps.authenticate({ ...target, code: codeAt(ada.secret, clock), intermediate_session_token: token }), TOO_MANY);
       nextGuessWindow();
     });
@@ -150,6 +154,42 @@ for (const store of STORES) {
       await client.organizations.delete({ organization_id: doomed.organization.organization_id });
       expect(await server.server.store.totps.findTotp(grace.member.member_id)).toBeUndefined();
       expect(await server.server.store.totps.listRecoveryCodes(grace.totpRegistrationId)).toEqual([]);
+    });
+
+    // Last: it moves the shared clock two days on.
+    it('twenty wrong codes in a UTC day, five in each of four windows, stop every code until the day ends', async () => {
+      const ada = await newMemberWithTotp(client, clock, acme);
+      const target = targetOf(ada.member);
+      // Just after midnight UTC, so the four windows and the fifth fall in one day.
+      const nextDay = () => clock.advance(DAY_MS - (clock.now().getTime() % DAY_MS) + 1_000);
+      nextDay();
+      const dayEnd = clock.now().getTime() - 1_000 + DAY_MS;
+      for (let window = 0; window < GUESSES_PER_DAY / GUESSES_PER_WINDOW; window += 1) {
+        const token = await signInAgain(client, acme, ada);
+        for (let guess = 0; guess < GUESSES_PER_WINDOW; guess += 1) {
+          await expectStytchRejection(client.totps.authenticate({ ...target, code: wrongCodeAt(ada.secret, clock), intermediate_session_token: token }), {
+            status: 401,
+            errorType: 'unable_to_authenticate_totp',
+          });
+        }
+        nextGuessWindow();
+      }
+
+      // A fresh ten-minute window, no wrong code in it: the day's twenty still refuse the right code.
+      const token = await signInAgain(client, acme, ada);
+      await expectStytchRejection(client.totps.authenticate({ ...target, code: codeAt(ada.secret, clock), intermediate_session_token: token }), TOO_MANY);
+      await expectStytchRejection(client.recoveryCodes.recover({ ...target, recovery_code: ada.recoveryCodes[0] as string, intermediate_session_token: token }), TOO_MANY);
+      const raw = await server.fetch('/v1/b2b/totp/authenticate', { method: 'POST', json: { ...target, code: codeAt(ada.secret, clock), intermediate_session_token: token } });
+      expect(raw.status).toBe(429);
+      expect(Number(raw.headers.get('retry-after'))).toBe((dayEnd - clock.now().getTime()) / 1000);
+      // No session came of it (the one from setup lapsed hours ago).
+      expect(await sessionsOf(client, ada.member)).toEqual([]);
+
+      // The next day the right code works again.
+      nextDay();
+      const fresh = await signInAgain(client, acme, ada);
+      const done = await client.totps.authenticate({ ...target, code: codeAt(ada.secret, clock), intermediate_session_token: fresh });
+      expect(done.member_session?.authentication_factors.map((factor) => factor.type)).toEqual(['password', 'totp']);
     });
   });
 }

@@ -41,20 +41,22 @@ for (const store of STORES) {
       provider = undefined;
     });
 
-    async function start(clock: ManualClock): Promise<{ provider: HttpStandIn; server: TestServer }> {
-      provider = await startHttpStandIn(() => ({ status: 500, text: 'busy' }));
-      // A retry waits long enough for the test to move the clock past the code's expiry in between.
-      server = await startTestServer({ store: store.name, clock, config: { sms: { provider: 'webhook', webhook: { url: provider.url, secret: SECRET } } }, smsRetryDelaysMs: [400, 400] });
+    /** `onAttempt` runs as the provider receives each attempt, before it answers 500. */
+    async function start(clock: ManualClock, onAttempt: () => void = () => {}): Promise<{ provider: HttpStandIn; server: TestServer }> {
+      provider = await startHttpStandIn(() => {
+        onAttempt();
+        return { status: 500, text: 'busy' };
+      });
+      server = await startTestServer({ store: store.name, clock, config: { sms: { provider: 'webhook', webhook: { url: provider.url, secret: SECRET } } }, smsRetryDelaysMs: [50, 50] });
       return { provider, server };
     }
 
     it('is not retried once the code expired: failed, with the reply saying so', async () => {
       const clock = new ManualClock(new Date());
-      const { provider, server } = await start(clock);
+      // The provider takes the code's whole lifetime to answer its first attempt (with a 500).
+      const { provider, server } = await start(clock, () => clock.advance(2 * 60_000));
       const to = '+14155550401';
       server.server.app.services.sms.deliver(CONTEXT, codeSms(to, new Date(clock.now().getTime() + 2 * 60_000)));
-      while ((await listSms(server, to))[0]?.attempts !== 1) await new Promise((resolve) => setTimeout(resolve, 10));
-      clock.advance(2 * 60_000);
       await settleSms(server);
       expect(provider.requests).toHaveLength(1);
       expect((await listSms(server, to))[0]).toMatchObject({ status: 'failed', attempts: 1, lastReply: 'expired before it could be sent' });

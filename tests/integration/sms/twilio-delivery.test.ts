@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { OutgoingSms } from '../../../src/domain/sms/outgoing-sms.js';
 import type { TwilioSettings } from '../../../src/sms/sms-settings.js';
 import { createLogger } from '../../../src/platform/logger.js';
+import { expectStytchRejection } from '../../support/openapi.js';
 import { listSms, settleSms } from '../../support/sms.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { createMfaOrganization, newMemberSignedIn } from '../../conformance/stytch-sdk/mfa-fixtures.js';
 import { startHttpStandIn, type Answer, type HttpStandIn, type ReceivedRequest } from './http-stand-in.js';
 
 const CONTEXT = { requestId: 'request-test-sms-twilio', actor: { type: 'system' } } as const;
@@ -83,6 +85,33 @@ for (const store of STORES) {
       expect(form.get('Body')).toBe('Ihr Bestätigungscode für Acme & Co lautet 246810. Er läuft in 2 Minuten ab.');
       const [recorded] = await listSms(server, '+4915112345678');
       expect(recorded).toMatchObject({ mode: 'twilio', status: 'sent', attempts: 1, lastReply: '201 SM0123456789abcdef0123456789abcdef (queued)', code: null, text: null });
+    });
+
+    it('a code otps.sms.send sends reaches Twilio in the Body, and that code completes the MFA sign-in', async () => {
+      const { twilio, server } = await start(() => CREATED('SMdddd'));
+      const client = server.client;
+      const ada = await newMemberSignedIn(client, await createMfaOrganization(client));
+      const target = { organization_id: ada.member.organization_id, member_id: ada.member.member_id };
+      const phone = '+4915112345690';
+      await client.otps.sms.send({ ...target, mfa_phone_number: phone, locale: 'de-DE', intermediate_session_token: ada.intermediateSessionToken });
+      await settleSms(server);
+
+      // Only well-formed, authenticated requests get past the stand-in to the scripted 201.
+      expect(twilio.requests).toHaveLength(1);
+      const form = new URLSearchParams(twilio.requests[0]?.body);
+      expect(form.get('To')).toBe(phone);
+      const code = /Bestätigungscode für .* lautet (\d{6})\./.exec(form.get('Body') ?? '')?.[1] as string;
+      expect(code).toMatch(/^\d{6}$/);
+      const wrong = code === '000000' ? '111111' : '000000';
+      await expectStytchRejection(client.otps.sms.authenticate({ ...target, code: wrong, intermediate_session_token: ada.intermediateSessionToken }), { status: 401, errorType: 'unable_to_auth_otp_code' });
+      const done = await client.otps.sms.authenticate({ ...target, code, intermediate_session_token: ada.intermediateSessionToken });
+      expect(done.session_token).not.toBe('');
+      expect(done.member_session?.authentication_factors.map((factor) => factor.type)).toEqual(['password', 'otp']);
+      expect(done.member).toMatchObject({ mfa_phone_number: phone, mfa_phone_number_verified: true });
+
+      const rows = await listSms(server, phone);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ mode: 'twilio', status: 'sent', attempts: 1, lastReply: '201 SMdddd (queued)', code: null, text: null, locale: 'de-DE' });
     });
 
     it('names the messaging service instead of a number when configured so', async () => {

@@ -4,9 +4,11 @@ import type { OutgoingSms } from '../../../src/domain/sms/outgoing-sms.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { systemClock } from '../../../src/platform/clock.js';
 import { WebhookTransport } from '../../../src/sms/webhook-transport.js';
+import { expectStytchRejection } from '../../support/openapi.js';
 import { listSms, settleSms } from '../../support/sms.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { createMfaOrganization, newMemberSignedIn } from '../../conformance/stytch-sdk/mfa-fixtures.js';
 import { startHttpStandIn, type Answer, type HttpStandIn, type ReceivedRequest } from './http-stand-in.js';
 
 const CONTEXT = { requestId: 'request-test-sms-webhook', actor: { type: 'system' } } as const;
@@ -107,7 +109,34 @@ for (const store of STORES) {
       expect(recorded).toMatchObject({ mode: 'webhook', status: 'sent', attempts: 1, lastReply: 'HTTP 204', code: null, text: null });
     });
 
-    it("fails the receiver's check when the body is altered, the signature made with another key, or the timestamp is old", async () => {
+    it('a code otps.sms.send sends reaches the receiver signed, and that code completes the MFA sign-in', async () => {
+      const { receiver, server } = await start(() => ({ status: 204 }));
+      const client = server.client;
+      const ada = await newMemberSignedIn(client, await createMfaOrganization(client));
+      const target = { organization_id: ada.member.organization_id, member_id: ada.member.member_id };
+      const phone = '+33612345690';
+      await client.otps.sms.send({ ...target, mfa_phone_number: phone, intermediate_session_token: ada.intermediateSessionToken });
+      await settleSms(server);
+
+      // Only requests whose signature holds get past the receiver (see start).
+      expect(receiver.requests.map((request) => request.path)).toEqual(['/hooks/sms']);
+      const event = JSON.parse((receiver.requests[0] as ReceivedRequest).body) as { type: string; data: { to: string; body: string; member_id: string } };
+      expect(event).toMatchObject({ type: 'sms.send', data: { to: phone, member_id: ada.member.member_id } });
+      const code = /verification code is (\d{6})\./.exec(event.data.body)?.[1] as string;
+      expect(code).toMatch(/^\d{6}$/);
+      const wrong = code === '000000' ? '111111' : '000000';
+      await expectStytchRejection(client.otps.sms.authenticate({ ...target, code: wrong, intermediate_session_token: ada.intermediateSessionToken }), { status: 401, errorType: 'unable_to_auth_otp_code' });
+      const done = await client.otps.sms.authenticate({ ...target, code, intermediate_session_token: ada.intermediateSessionToken });
+      expect(done.session_token).not.toBe('');
+      expect(done.member_session?.authentication_factors.map((factor) => factor.type)).toEqual(['password', 'otp']);
+      expect(done.member).toMatchObject({ mfa_phone_number: phone, mfa_phone_number_verified: true });
+
+      const rows = await listSms(server, phone);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ mode: 'webhook', status: 'sent', attempts: 1, code: null, text: null, memberId: ada.member.member_id });
+    });
+
+    it("the receiver's check holds for the server's signature only: not with the body, id or timestamp altered, another key, or an old timestamp", async () => {
       const { receiver, server } = await start(() => ({ status: 200, text: 'ok' }));
       server.server.app.services.sms.deliver(CONTEXT, codeSms('+33612345679', '111222'));
       await settleSms(server);
@@ -122,6 +151,16 @@ for (const store of STORES) {
       expect(verifyStandardWebhook(SECRET, parts, request.body, now + 600)).toBe(false);
       // A timestamp moved back into the window breaks the signature instead.
       expect(verifyStandardWebhook(SECRET, { ...parts, timestamp: String(now + 600) }, request.body, now + 600)).toBe(false);
+
+      // A server configured with another secret is refused by this receiver (401), which fails the message for good.
+      const other = await startTestServer({ store: store.name, config: { sms: { provider: 'webhook', webhook: { url: `${receiver.url}/hooks/sms`, secret: `whsec_${randomBytes(32).toString('base64')}` } } } });
+      try {
+        other.server.app.services.sms.deliver(CONTEXT, codeSms('+33612345691', '111333'));
+        await settleSms(other);
+        expect((await listSms(other, '+33612345691'))[0]).toMatchObject({ status: 'failed', attempts: 1, lastReply: 'HTTP 401: bad signature' });
+      } finally {
+        await other.stop();
+      }
     });
 
     it('retries after a 500 and delivers once, with the same webhook-id', async () => {

@@ -10,7 +10,7 @@ import type { Transactional } from '../../common/transactional.js';
 import { memberError } from '../../members/errors.js';
 import { effectiveRoles, type Member } from '../../members/member.js';
 import { sessionError } from '../errors.js';
-import { INTERMEDIATE_SESSION_MINUTES, isUsable, type IntermediateSession } from '../intermediate-session.js';
+import { belongsToMember, INTERMEDIATE_SESSION_MINUTES, isUsable, type IntermediateSession } from '../intermediate-session.js';
 import { DEFAULT_SESSION_MINUTES, checkSessionDuration, isImpersonated, isLive, mergeCustomClaims, type AuthenticationFactor, type MemberSession } from '../session.js';
 import { requireUsableIntermediateSession } from '../find-intermediate-session.js';
 import type { SessionsService } from '../sessions-service.js';
@@ -332,7 +332,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
   async #lockIntermediate(tx: Tx, presented: IntermediateSession, verified: Verified<Tx>, at: string): Promise<IntermediateSession> {
     const current = await tx.sessions.findIntermediateSessionForUpdate(presented.intermediateSessionId);
     if (current === undefined || !isUsable(current, at)) throw sessionError('intermediate_session_not_found');
-    if (!isExchange(verified) && !belongsTo(current, verified.member)) throw sessionError('invalid_intermediate_session_token_for_organization');
+    if (!isExchange(verified) && !belongsToMember(current, verified.member)) throw sessionError('invalid_intermediate_session_token_for_organization');
     return current;
   }
 
@@ -397,11 +397,6 @@ function requiresMfa<Tx>(verified: Verified<Tx>): boolean {
   return verified.organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' || verified.member.mfaEnrolled;
 }
 
-/** The member's own intermediate session, or one that proved only this member's address (discovery). */
-function belongsTo(intermediate: IntermediateSession, member: Member): boolean {
-  if (intermediate.memberId === null) return intermediate.organizationId === null && intermediate.emailAddress === member.emailAddress;
-  return intermediate.memberId === member.memberId && intermediate.organizationId === member.organizationId;
-}
 
 /** The factor an audit event names: the one proved, or for an exchange the last of those it moved ("none" when it moved none). */
 function factorName<Tx>(verified: Verified<Tx>, factors: readonly AuthenticationFactor[]): string {

@@ -1,6 +1,6 @@
 import type { Member } from '../../members/member.js';
 import type { Organization } from '../../organizations/organization.js';
-import type { IntermediateSession } from '../intermediate-session.js';
+import { belongsToMember, type IntermediateSession } from '../intermediate-session.js';
 import type { AuthenticationFactor } from '../session.js';
 
 /** Factor types that are second factors (TOTP, an SMS code, a recovery code): they never stand for a primary sign-in. */
@@ -53,8 +53,6 @@ export function factorsInto(intermediate: IntermediateSession, organizationId: s
  * not). The sign-in pipeline decides by this, and the MFA services check it before judging a code.
  */
 export function secondFactorStanding(intermediate: IntermediateSession, member: Member, organization: Organization): 'ok' | 'another_member' | 'primary_unmet' {
-  const discovered = intermediate.memberId === null && intermediate.organizationId === null && intermediate.emailAddress === member.emailAddress;
-  const members = intermediate.memberId === member.memberId && intermediate.organizationId === member.organizationId;
-  if (!discovered && !members) return 'another_member';
+  if (!belongsToMember(intermediate, member)) return 'another_member';
   return holdsAllowedPrimary(factorsInto(intermediate, organization.organizationId), member, organization) ? 'ok' : 'primary_unmet';
 }

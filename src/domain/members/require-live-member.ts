@@ -1,20 +1,21 @@
 import { FOR_SHARE, FOR_UPDATE } from '../common/read-for-update.js';
-import { memberError } from '../members/errors.js';
-import type { Member } from '../members/member.js';
-import type { MembersStore } from '../members/members-store.js';
+import { memberError } from './errors.js';
+import type { Member } from './member.js';
+import type { MembersStore } from './members-store.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import { requireOrganization } from '../organizations/require-organization.js';
 
-export type MfaMemberPorts = { readonly organizations: Pick<OrganizationsStore, 'findOrganization'>; readonly members: Pick<MembersStore, 'findMember'> };
+export type LiveMemberPorts = { readonly organizations: Pick<OrganizationsStore, 'findOrganization'>; readonly members: Pick<MembersStore, 'findMember'> };
 
 /**
- * The organization and live member a TOTP or recovery-code call names. Inside a transaction that
- * writes, `locked` takes the lock order (read-for-update.ts): the organization shared, then the
- * member for update, so every change of one member's second factors runs one at a time.
+ * The organization and live (not deleted) member a call names, by id, slug or external id; else
+ * `member_not_found`. Inside a transaction that writes, `locked` takes the lock order
+ * (read-for-update.ts): the organization shared, then the member for update, so changes of one
+ * member run one at a time.
  */
-export async function requireMfaMember(
-  ports: MfaMemberPorts,
+export async function requireLiveMember(
+  ports: LiveMemberPorts,
   organizationReference: string,
   memberReference: string,
   options: { readonly locked?: boolean } = {},
