@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
-import type { Argon2idParameters, PasswordCheck, PasswordHashing } from '../domain/passwords/password-hashing.js';
+import type { Argon2idParameters, HashingAdmission, PasswordCheck, PasswordHashing } from '../domain/passwords/password-hashing.js';
 import type { PasswordHash, PasswordHashConfig, PasswordHashType } from '../domain/passwords/stored-password.js';
 import { passwordError } from '../domain/passwords/errors.js';
 import { rateLimitError } from '../domain/rate-limits/errors.js';
@@ -23,6 +23,11 @@ export class PasswordHashingPool implements PasswordHashing {
   readonly #queueLength: number;
   readonly #waiting: Array<() => void> = [];
   #running = 0;
+  /**
+   * Places taken, out of concurrency + queueLength: one per open admission (a sign-in, whatever it
+   * is doing) and one per hash under way or waiting without one.
+   */
+  #places = 0;
   /** Moving average of one hash's duration in milliseconds, for Retry-After. */
   #averageMs = 50;
   /** A hash of a fixed password with the current parameters: what verifyNothing verifies against. */
@@ -39,21 +44,29 @@ export class PasswordHashingPool implements PasswordHashing {
     return { running: this.#running, waiting: this.#waiting.length };
   }
 
-  refuseIfFull(): void {
-    if (this.#running >= this.#concurrency && this.#waiting.length >= this.#queueLength) throw this.#refusal();
+  admit(): HashingAdmission {
+    this.#takePlace();
+    let open = true;
+    return {
+      release: () => {
+        if (!open) return;
+        open = false;
+        this.#places -= 1;
+      },
+    };
   }
 
-  async hash(password: string): Promise<PasswordHash> {
-    const encoded = await this.#run(() => hash(password, this.#argon2Options()));
+  async hash(password: string, admission?: HashingAdmission): Promise<PasswordHash> {
+    const encoded = await this.#run(() => hash(password, this.#argon2Options()), admission);
     return { hashType: 'argon_2id', hash: encoded, config: null };
   }
 
-  async verify(stored: PasswordHash, password: string): Promise<PasswordCheck> {
-    const matches = await this.#run(() => verifyMigratedHash(stored, password));
+  async verify(stored: PasswordHash, password: string, admission?: HashingAdmission): Promise<PasswordCheck> {
+    const matches = await this.#run(() => verifyMigratedHash(stored, password), admission);
     return { matches, needsRehash: matches && !this.#isCurrent(stored) };
   }
 
-  async verifyNothing(password: string): Promise<void> {
+  async verifyNothing(password: string, admission?: HashingAdmission): Promise<void> {
     // The decoy's password need not be secret: what it verifies to is thrown away (argon2 salts it
     // at random anyway). A failed decoy is forgotten, not cached, or one failure would fail every call.
     this.#decoy ??= hash('understudy decoy password', this.#argon2Options()).catch((error: unknown) => {
@@ -61,7 +74,7 @@ export class PasswordHashingPool implements PasswordHashing {
       throw error;
     });
     const decoy = await this.#decoy;
-    await this.#run(() => verify(decoy, password).catch(() => false));
+    await this.#run(() => verify(decoy, password).catch(() => false), admission);
   }
 
   checkMigratedHash(hashType: PasswordHashType, hashText: string, config: PasswordHashConfig | null): PasswordHash {
@@ -92,9 +105,16 @@ export class PasswordHashingPool implements PasswordHashing {
     return rateLimitError(Math.max(1, seconds));
   }
 
-  async #run<T>(work: () => Promise<T>): Promise<T> {
+  /** One place, or 429 when all concurrency + queueLength are taken. */
+  #takePlace(): void {
+    if (this.#places >= this.#concurrency + this.#queueLength) throw this.#refusal();
+    this.#places += 1;
+  }
+
+  /** A hash on a slot, waiting for one if need be; one that comes with an admission already holds its place. */
+  async #run<T>(work: () => Promise<T>, admission?: HashingAdmission): Promise<T> {
+    if (admission === undefined) this.#takePlace();
     if (this.#running >= this.#concurrency) {
-      if (this.#waiting.length >= this.#queueLength) throw this.#refusal();
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running += 1;
@@ -103,6 +123,7 @@ export class PasswordHashingPool implements PasswordHashing {
     try {
       return await work();
     } finally {
+      if (admission === undefined) this.#places -= 1;
       this.#averageMs = this.#averageMs * 0.9 + (performance.now() - started) * 0.1;
       const next = this.#waiting.shift();
       // The slot passes straight to the next waiter; otherwise it is freed.

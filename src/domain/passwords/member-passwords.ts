@@ -15,7 +15,7 @@ import { checkMethodAllowed } from '../email-sign-in/email-member-rules.js';
 import type { RateLimiter } from '../rate-limits/rate-limiter.js';
 import type { AuthenticationFactor } from '../sessions/session.js';
 import { passwordError, UserLockedError, wrongPasswordError } from './errors.js';
-import type { PasswordCheck, PasswordHashing } from './password-hashing.js';
+import type { HashingAdmission, PasswordCheck, PasswordHashing } from './password-hashing.js';
 import type { PasswordSettings } from './password-settings.js';
 import type { PasswordStrength, PasswordStrengthChecker } from './password-strength.js';
 import type { PasswordsStore } from './passwords-store.js';
@@ -119,18 +119,24 @@ export class MemberPasswords {
     const scope = { organization, emailAddress, method };
     const member = await this.#store.members.findMemberByEmail(organization.organizationId, emailAddress);
     await this.#refuseIfRestricted(context, scope, member);
-    // Before counting the attempt: a refusal for a full pool must not count toward the user lock.
-    this.#hashing.refuseIfFull();
-    await this.#admit(context, scope, member);
-    const stored = member === undefined || member.memberPasswordId === '' ? undefined : await this.#store.passwords.findPassword(member.memberId);
-    if (member === undefined || stored === undefined) {
-      await this.#hashing.verifyNothing(password);
-      return this.#fail(context, scope, member, member === undefined ? 'unknown_address' : 'no_password');
+    // A place in the hashing pool before the attempt is counted: a full pool refuses it uncounted,
+    // and once counted none of its hashes is refused, so a flood never locks out a member who retries.
+    const admission = this.#hashing.admit();
+    try {
+      await this.#admit(context, scope, member);
+      const stored = member === undefined || member.memberPasswordId === '' ? undefined : await this.#store.passwords.findPassword(member.memberId);
+      if (member === undefined || stored === undefined) {
+        await this.#hashing.verifyNothing(password, admission);
+        return this.#fail(context, scope, member, member === undefined ? 'unknown_address' : 'no_password');
+      }
+      const check = await this.#verifyPadded(stored, password, admission);
+      if (!check.matches) return this.#fail(context, scope, member, 'wrong_password');
+      await this.#checkOnAuthentication(context, scope, member, password);
+      await this.#forgetOnMatch(scope);
+      return { member, matched: stored, rehash: check.needsRehash ? await this.#hashing.hash(password, admission) : undefined };
+    } finally {
+      admission.release();
     }
-    const check = await this.#verifyPadded(stored, password);
-    if (!check.matches) return this.#fail(context, scope, member, 'wrong_password');
-    await this.#checkOnAuthentication(context, scope, member, password);
-    return { member, matched: stored, rehash: check.needsRehash ? await this.#hashing.hash(password) : undefined };
   }
 
   /**
@@ -142,18 +148,23 @@ export class MemberPasswords {
   async proveAcrossOrganizations(context: OperationContext, emailAddress: string, password: string, method: string): Promise<PasswordProof> {
     await this.#rateLimits.clientLimit('password_attempts_per_client')(context);
     const scope: FailureScope = { organization: null, emailAddress, method };
-    this.#hashing.refuseIfFull();
-    await this.#admit(context, scope, undefined);
-    const members = await this.#store.members.findLiveMembersByEmail(emailAddress);
-    const newest = await this.#newestPassword(members);
-    if (newest === undefined) {
-      await this.#hashing.verifyNothing(password);
-      return this.#fail(context, scope, undefined, members.length === 0 ? 'unknown_address' : 'no_password');
+    const admission = this.#hashing.admit();
+    try {
+      await this.#admit(context, scope, undefined);
+      const members = await this.#store.members.findLiveMembersByEmail(emailAddress);
+      const newest = await this.#newestPassword(members);
+      if (newest === undefined) {
+        await this.#hashing.verifyNothing(password, admission);
+        return this.#fail(context, scope, undefined, members.length === 0 ? 'unknown_address' : 'no_password');
+      }
+      const check = await this.#verifyPadded(newest.matched, password, admission);
+      if (!check.matches) return this.#fail(context, scope, undefined, 'wrong_password');
+      await this.#checkOnAuthentication(context, scope, newest.member, password);
+      await this.#forgetOnMatch(scope);
+      return { ...newest, rehash: check.needsRehash ? await this.#hashing.hash(password, admission) : undefined };
+    } finally {
+      admission.release();
     }
-    const check = await this.#verifyPadded(newest.matched, password);
-    if (!check.matches) return this.#fail(context, scope, undefined, 'wrong_password');
-    await this.#checkOnAuthentication(context, scope, newest.member, password);
-    return { ...newest, rehash: check.needsRehash ? await this.#hashing.hash(password) : undefined };
   }
 
   /**
@@ -325,6 +336,16 @@ export class MemberPasswords {
     throw error;
   }
 
+  /**
+   * A right password: the address's failures are forgotten at once, as `confirm` forgets them again
+   * in the sign-in's transaction. Not only then: until that commits, the attempt would still count,
+   * and a member's own burst of right passwords (a double-clicked button, a retrying client) would
+   * pile up counted attempts and lock them out.
+   */
+  async #forgetOnMatch(scope: FailureScope): Promise<void> {
+    await this.#store.passwords.clearFailures(this.#failureKey(scope.organization?.organizationId ?? null), scope.emailAddress);
+  }
+
   #lockEnd(now: Date): string {
     return toTimestamp(new Date(now.getTime() + this.#settings.userLockTtlSeconds * 1000));
   }
@@ -351,9 +372,9 @@ export class MemberPasswords {
    * whichever hash the address has, or whether it has one. (Slow migrated hashes, bcrypt say, are
    * not padded: they take about as long already, and padding them would make them stand out.)
    */
-  async #verifyPadded(stored: StoredPassword, password: string): Promise<PasswordCheck> {
-    const check = await this.#hashing.verify(stored, password);
-    if (CHEAP_HASH_TYPES.has(stored.hashType)) await this.#hashing.verifyNothing(password);
+  async #verifyPadded(stored: StoredPassword, password: string, admission: HashingAdmission): Promise<PasswordCheck> {
+    const check = await this.#hashing.verify(stored, password, admission);
+    if (CHEAP_HASH_TYPES.has(stored.hashType)) await this.#hashing.verifyNothing(password, admission);
     return check;
   }
 

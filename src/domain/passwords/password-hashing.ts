@@ -26,24 +26,30 @@ export interface PasswordCheck {
  */
 export interface PasswordHashing {
   /**
-   * Refuses at once (RateLimitedError, with Retry-After) when no hash could start or wait now: a
-   * sign-in asks before it counts its attempt toward the user lock, so a flood that fills the pool
-   * never locks out the members who retry.
+   * A place in the pool for one sign-in, held until released: refused at once (RateLimitedError,
+   * with Retry-After) when the pool is full. A sign-in takes it before it counts its attempt toward
+   * the user lock, and its hashes then never get that refusal: a flood that fills the pool never
+   * counts an attempt it then turns away, so it never locks out the members who retry.
    */
-  refuseIfFull(): void;
+  admit(): HashingAdmission;
   /** A new argon2id hash (PHC string) with the current parameters. */
-  hash(password: string): Promise<PasswordHash>;
+  hash(password: string, admission?: HashingAdmission): Promise<PasswordHash>;
   /** Checks `password` against a stored hash of any supported type; a malformed hash never matches. */
-  verify(stored: PasswordHash, password: string): Promise<PasswordCheck>;
+  verify(stored: PasswordHash, password: string, admission?: HashingAdmission): Promise<PasswordCheck>;
   /**
    * Spends the time of one verification and matches nothing: for an address with no password, so a
    * caller cannot tell it from a wrong password by the time it takes.
    */
-  verifyNothing(password: string): Promise<void>;
+  verifyNothing(password: string, admission?: HashingAdmission): Promise<void>;
   /**
    * Checks a hash to be migrated (its form for `hashType`, and the configuration that type needs)
    * and returns it as it will be stored; throws the Stytch `invalid_*` error otherwise. Cheap: no
    * hashing.
    */
   checkMigratedHash(hashType: PasswordHashType, hash: string, config: PasswordHashConfig | null): PasswordHash;
+}
+
+/** A sign-in's place in the hashing pool (PasswordHashing.admit); `release` is idempotent. */
+export interface HashingAdmission {
+  release(): void;
 }

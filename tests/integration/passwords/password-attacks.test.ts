@@ -160,4 +160,33 @@ for (const store of STORES) {
       expect(statuses.sort()).toEqual([200, 401]);
     });
   });
+
+  describe(`a flood of right passwords past the hashing pool (${store.name})`, () => {
+    let server: TestServer;
+
+    beforeAll(async () => {
+      // One hash at a time, one waiting: a burst of sign-ins overflows it at once.
+      server = await startTestServer({
+        store: store.name,
+        config: { passwords: { ...DEFAULT_PASSWORD_SETTINGS, userLockThreshold: THRESHOLD }, passwordHashConcurrency: 1, passwordHashQueueLength: 1 },
+      });
+    });
+    afterAll(async () => server?.stop());
+
+    it('refuses what the pool cannot take with 429 and Retry-After, never counting it: the member is never locked out', async () => {
+      const organization = await createEmailOrganization(server.client);
+      const email = organization.address('flooded');
+      await givePassword(server.client, organization.organization, email);
+      const signIn = () =>
+        server.fetch(AUTHENTICATE_PATH, { method: 'POST', json: { organization_id: organization.organization.organization_id, email_address: email, password: PASSWORD } });
+      const answers = await Promise.all(Array.from({ length: 8 * THRESHOLD }, signIn));
+      const outcomes = answers.map((answer) => (answer.status === 200 ? 200 : `${answer.status} ${String(answer.body.error_type)}`));
+      // Every refusal is the pool's (too_many_requests, with Retry-After), never the user lock.
+      expect(outcomes.filter((outcome) => outcome !== 200 && outcome !== '429 too_many_requests')).toEqual([]);
+      expect(outcomes).toContain(200);
+      expect(answers.filter((answer) => answer.status === 429).every((answer) => Number(answer.headers.get('retry-after')) >= 1)).toBe(true);
+      // And the member signs in right after, as after any burst of their own right passwords.
+      expect((await signIn()).status).toBe(200);
+    });
+  });
 }

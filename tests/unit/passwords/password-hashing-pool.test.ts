@@ -98,13 +98,25 @@ describe('PasswordHashingPool', () => {
     await Promise.all(running);
   });
 
-  it('says it is full, before anything is counted, exactly when a hash would be refused', async () => {
+  it('admits a sign-in exactly when a hash would be accepted, and never refuses the hashes of one it admitted', async () => {
     const pool = new PasswordHashingPool({ parameters: SMALL, concurrency: 1, queueLength: 1 });
-    expect(() => pool.refuseIfFull()).not.toThrow();
-    const accepted = [pool.hash('one'), pool.hash('two')];
-    expect(() => pool.refuseIfFull()).toThrow(RateLimitedError);
-    await Promise.all(accepted);
-    expect(() => pool.refuseIfFull()).not.toThrow();
+    const admitted = pool.admit();
+    // The admission holds one of the two places (one slot, one in the queue); a hash takes the other.
+    const accepted = pool.hash('one');
+    expect(() => pool.admit()).toThrow(RateLimitedError);
+    await expect(pool.hash('two')).rejects.toBeInstanceOf(RateLimitedError);
+    // The admitted sign-in's hashes wait their turn, however full the pool is: its attempt was counted.
+    await expect(pool.verifyNothing(PASSWORD, admitted)).resolves.toBeUndefined();
+    await expect(pool.hash('three', admitted)).resolves.toMatchObject({ hashType: 'argon_2id' });
+    admitted.release();
+    admitted.release();
+    await accepted;
+    const again = pool.admit();
+    const second = pool.admit();
+    expect(() => pool.admit()).toThrow(RateLimitedError);
+    again.release();
+    second.release();
+    expect(pool.load).toEqual({ running: 0, waiting: 0 });
   });
 
   it('verifyNothing spends a verification and resolves, inside the same bounds', async () => {
