@@ -246,7 +246,7 @@ export function createServices(options: {
   const smsServices = createSmsServices({ store, clock, ids, settings: options.sms });
   // Every second factor judges enrolment tokens and session arguments the same way (src/domain/mfa).
   const enrolmentGuard = new EnrolmentGuard({ sessionsStore: store.sessions, sessions, clock });
-  const secondFactorProof = new SecondFactorProof({ store, sessionsStore: store.sessions, sessions, clock, audit });
+  const secondFactorProof = new SecondFactorProof({ store, guard: enrolmentGuard, audit });
   // SMS codes, sent by otps.sms.send and by sign-ins alike: one sender, under the costly-abuse limits.
   const smsCodeSender = new SmsCodeSender({ rateLimits, clock, random, ids, audit, projectId, allowedCountryCodes: options.sms?.allowedCountryCodes });
   // Wrong codes of every kind (TOTP, recovery, SMS) count against one bound per member.

@@ -93,16 +93,14 @@ export async function runOutboxCli(argv: readonly string[], io: Output): Promise
 
 type Entry = { readonly channel: 'email'; readonly message: MailMessage } | { readonly channel: 'sms'; readonly message: SmsMessage };
 
-function messageJson(message: MailMessage): unknown {
+/** What an email and an SMS share in the JSON output, in the same order. */
+function commonJson(channel: 'email' | 'sms', message: MailMessage | SmsMessage): Record<string, unknown> {
+  return { channel, message_id: message.messageId, created_at: message.createdAt, to: message.to, template: message.template, locale: message.locale };
+}
+
+/** Where the message is: its delivery and who it was for (no secrets beyond the outbox's own). */
+function deliveryJson(message: MailMessage | SmsMessage): Record<string, unknown> {
   return {
-    channel: 'email',
-    message_id: message.messageId,
-    created_at: message.createdAt,
-    to: message.to,
-    template: message.template,
-    locale: message.locale,
-    subject: message.subject,
-    link: message.link,
     code: message.code,
     expires_at: message.expiresAt,
     mode: message.mode,
@@ -112,65 +110,48 @@ function messageJson(message: MailMessage): unknown {
     organization_id: message.organizationId,
     member_id: message.memberId,
     request_id: message.requestId,
-    text: message.text,
-    html: message.html,
   };
 }
 
-/** One block per message; every stored value made safe for a terminal. */
+function messageJson(message: MailMessage): unknown {
+  return { ...commonJson('email', message), subject: message.subject, link: message.link, ...deliveryJson(message), text: message.text, html: message.html };
+}
+
+function smsJson(message: SmsMessage): unknown {
+  return { ...commonJson('sms', message), ...deliveryJson(message), text: message.text };
+}
+
+/** A labelled line of a block, its value made safe for a terminal. */
+function line(label: string, value: string): string {
+  return `  ${label.padEnd(9)}${printable(value)}`;
+}
+
+/** One block per message. */
 function messageBlock(message: MailMessage): string {
-  const line = (label: string, value: string): string => `  ${label.padEnd(9)}${printable(value)}`;
   return [
     `${message.createdAt}  ${message.template} (${message.locale})  to ${printable(message.to)}`,
     line('Subject', message.subject),
     ...(message.link === null ? [] : [line('Link', message.link)]),
     ...(message.code === null ? [] : [line('Code', message.code)]),
     line('Expires', message.expiresAt),
-    line('Status', statusOf(message)),
+    line('Status', statusOf(message, 'no SMTP configured', '')),
   ].join('\n');
-}
-
-function smsJson(message: SmsMessage): unknown {
-  return {
-    channel: 'sms',
-    message_id: message.messageId,
-    created_at: message.createdAt,
-    to: message.to,
-    template: message.template,
-    locale: message.locale,
-    code: message.code,
-    expires_at: message.expiresAt,
-    mode: message.mode,
-    status: message.status,
-    attempts: message.attempts,
-    last_reply: message.lastReply,
-    organization_id: message.organizationId,
-    member_id: message.memberId,
-    request_id: message.requestId,
-    text: message.text,
-  };
 }
 
 /** Like an email's block, marked SMS; the text shown only where the outbox kept it. */
 function smsBlock(message: SmsMessage): string {
-  const line = (label: string, value: string): string => `  ${label.padEnd(9)}${printable(value)}`;
   return [
     `${message.createdAt}  SMS ${message.template} (${message.locale})  to ${printable(message.to)}`,
     ...(message.text === null ? [] : [line('Text', message.text)]),
     ...(message.code === null ? [] : [line('Code', message.code)]),
     line('Expires', message.expiresAt),
-    line('Status', smsStatusOf(message)),
+    line('Status', statusOf(message, 'no SMS provider configured', ` via ${message.mode}`)),
   ].join('\n');
 }
 
-function smsStatusOf(message: SmsMessage): string {
-  if (message.status === 'stored') return 'kept in the outbox (no SMS provider configured)';
+/** `kept in the outbox (…)`, or the delivery status with its attempts and the last reply. */
+function statusOf(message: MailMessage | SmsMessage, outboxWhy: string, via: string): string {
+  if (message.status === 'stored') return `kept in the outbox (${outboxWhy})`;
   const attempts = `${message.attempts} attempt${message.attempts === 1 ? '' : 's'}`;
-  return `${message.status} via ${message.mode} (${attempts}${message.lastReply === null ? '' : `; ${message.lastReply}`})`;
-}
-
-function statusOf(message: MailMessage): string {
-  if (message.status === 'stored') return 'kept in the outbox (no SMTP configured)';
-  const attempts = `${message.attempts} attempt${message.attempts === 1 ? '' : 's'}`;
-  return `${message.status} (${attempts}${message.lastReply === null ? '' : `; ${message.lastReply}`})`;
+  return `${message.status}${via} (${attempts}${message.lastReply === null ? '' : `; ${message.lastReply}`})`;
 }

@@ -1,21 +1,14 @@
-import type { Clock } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import { isDomainError } from '../common/domain-error.js';
 import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
-import type { AuthenticationFactor } from '../sessions/session.js';
-import { toTimestamp } from '../../platform/clock.js';
 import type { Member } from '../members/member.js';
 import type { Organization } from '../organizations/organization.js';
-import { sessionError } from '../sessions/errors.js';
-import { requireUsableIntermediateSession } from '../sessions/find-intermediate-session.js';
-import { isImpersonated } from '../sessions/session.js';
-import type { SessionsService } from '../sessions/sessions-service.js';
-import type { SessionsStore } from '../sessions/sessions-store.js';
-import { factorsInto, secondFactorStanding } from '../sessions/sign-in/second-factor.js';
+import type { AuthenticationFactor } from '../sessions/session.js';
+import { holdsAllowedPrimary } from '../sessions/sign-in/second-factor.js';
 import { mfaError } from './errors.js';
-import type { PresentedProof } from './mfa-rules.js';
+import type { EnrolmentGuard, PresentedProof } from './mfa-rules.js';
 
 /** Where a refused proof is recorded: the call's context and the second factor it came with. */
 export interface ProofRefusalRecord {
@@ -37,22 +30,12 @@ export interface ProofRefusalRecord {
  */
 export class SecondFactorProof {
   readonly #store: Transactional<{ audit: AuditStore }>;
-  readonly #sessionsStore: Pick<SessionsStore, 'findIntermediateSessionByTokenLookupId'>;
-  readonly #sessions: Pick<SessionsService, 'resolveLive'>;
-  readonly #clock: Clock;
+  readonly #guard: Pick<EnrolmentGuard, 'presentedFactors'>;
   readonly #audit: AuditRecorder;
 
-  constructor(dependencies: {
-    store: Transactional<{ audit: AuditStore }>;
-    sessionsStore: Pick<SessionsStore, 'findIntermediateSessionByTokenLookupId'>;
-    sessions: Pick<SessionsService, 'resolveLive'>;
-    clock: Clock;
-    audit: AuditRecorder;
-  }) {
+  constructor(dependencies: { store: Transactional<{ audit: AuditStore }>; guard: Pick<EnrolmentGuard, 'presentedFactors'>; audit: AuditRecorder }) {
     this.#store = dependencies.store;
-    this.#sessionsStore = dependencies.sessionsStore;
-    this.#sessions = dependencies.sessions;
-    this.#clock = dependencies.clock;
+    this.#guard = dependencies.guard;
     this.#audit = dependencies.audit;
   }
 
@@ -69,25 +52,14 @@ export class SecondFactorProof {
     }
   }
 
+  /** The enrolment guard's resolution (at most one token, the member's, never an impersonation), made stricter: one is required, and an intermediate session must hold an allowed primary factor. */
   async #judge(proof: PresentedProof, member: Member, organization: Organization): Promise<readonly AuthenticationFactor[]> {
-    const { intermediateSessionToken, sessionToken, sessionJwt } = proof;
-    if (sessionToken !== undefined && sessionJwt !== undefined) throw sessionError('too_many_session_arguments');
-    const presentsSession = sessionToken !== undefined || sessionJwt !== undefined;
-    if (presentsSession && intermediateSessionToken !== undefined) {
-      throw sessionError('too_many_session_arguments', 'Provide only one of session_token, session_jwt and intermediate_session_token.');
+    const factors = await this.#guard.presentedFactors(proof, member);
+    if (factors === undefined) throw mfaError('mfa_session_arguments_required');
+    if (proof.intermediateSessionToken !== undefined && !holdsAllowedPrimary(factors, member, organization)) {
+      throw mfaError('action_available_only_once_primary_authentication_is_met');
     }
-    if (presentsSession) {
-      const { session } = await this.#sessions.resolveLive({ sessionToken, sessionJwt });
-      if (session.memberId !== member.memberId) throw mfaError('member_session_member_id_mismatch');
-      if (isImpersonated(session)) throw sessionError('session_not_mutable_impersonated');
-      return session.authenticationFactors;
-    }
-    if (intermediateSessionToken === undefined) throw mfaError('mfa_session_arguments_required');
-    const intermediate = await requireUsableIntermediateSession(this.#sessionsStore, intermediateSessionToken, toTimestamp(this.#clock.now()));
-    const standing = secondFactorStanding(intermediate, member, organization);
-    if (standing === 'another_member') throw sessionError('invalid_intermediate_session_token_for_organization');
-    if (standing === 'primary_unmet') throw mfaError('action_available_only_once_primary_authentication_is_met');
-    return factorsInto(intermediate, organization.organizationId);
+    return factors;
   }
 
   async #recordRefusal(record: ProofRefusalRecord, member: Member, errorType: string): Promise<void> {
