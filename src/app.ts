@@ -8,7 +8,6 @@ import { registerConsole } from './console/console-plugin.js';
 import { registerOperations } from './api/register-operations.js';
 import { registerRateLimitHook } from './http/rate-limit-hook.js';
 import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
-import { rbacError } from './domain/rbac/errors.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { MailSettings } from './mail/mail-services.js';
 import type { SmsSettings } from './sms/sms-services.js';
@@ -84,12 +83,6 @@ export function createApp(options: AppOptions): App {
     authenticator: new ProjectAuthenticator(options.project),
     https: options.https,
     trustProxy: options.trustProxy,
-    // TODO(RBAC issue): run the call with the member's permissions. Until then a live session is
-    // refused rather than the call running with the project's full rights; a dead one is session_not_found.
-    memberSessionHeaders: async (headers) => {
-      await services.sessions.resolveLive(headers);
-      throw rbacError('unauthorized_action');
-    },
   });
   registerRateLimitHook(http, { rateLimits: services.rateLimits, projectId });
   registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined });

@@ -66,6 +66,8 @@ import { DEFAULT_ARGON2ID_PARAMETERS } from './domain/passwords/password-hashing
 import { DEFAULT_PASSWORD_SETTINGS, type PasswordSettings } from './domain/passwords/password-settings.js';
 import type { PasswordStrengthService } from './domain/passwords/strength/password-strength-service.js';
 import { createPasswordStrengthChecker } from './domain/passwords/strength/create-password-strength-checker.js';
+import { ImpersonatedCalls } from './domain/impersonation/impersonated-calls.js';
+import { RbacPolicyService } from './domain/rbac/policy-service.js';
 import { ZxcvbnWorkerPool } from './passwords/zxcvbn/zxcvbn-worker-pool.js';
 
 export interface Services {
@@ -132,6 +134,10 @@ export interface Services {
   readonly recoveryCodes: RecoveryCodesService;
   /** SMS one-time codes as a second factor: otps.sms.send, otps.sms.authenticate (and the SMS a sign-in starts). */
   readonly smsOtps: SmsOtpsService;
+  /** The project's RBAC policy: served by rbac.policy, edited by the policy file, console and CLI, read by every authorization. */
+  readonly rbacPolicy: RbacPolicyService;
+  /** The impersonation trail's record of each admin call an impersonated session's headers made. */
+  readonly impersonatedCalls: ImpersonatedCalls;
 }
 
 /** Passwords: the project's policy, argon2id's cost, the hashing pool's bounds and the breach source (src/config). */
@@ -201,7 +207,9 @@ export function createServices(options: {
   const project = options.impersonation ?? { enabled: true, redirectUrl: null };
   const hasher = options.passwordHasher ?? argon2idHasher;
   const rateLimits = new RateLimiter({ store: store.rateLimits, clock, policies: policiesOf(options.rateLimits) });
-  const sessions = new SessionsService({ store, jwt, clock, audit, projectId, events });
+  // The project's RBAC policy (Stytch's defaults plus what the policy file, console or CLI applied).
+  const rbacPolicy = new RbacPolicyService({ store, clock, audit });
+  const sessions = new SessionsService({ store, jwt, clock, audit, projectId, events, rbacPolicy });
   // A sign-in that ends needing MFA may send an SMS code at once; its sender and delivery are built below.
   const mfaPrompt: MfaPrompt<StorePorts> = { start: (tx, context, member, organization, locale) => smsMfaPrompt.start(tx, context, member, organization, locale) };
   const signIn = new SignInPipeline<StorePorts>({ store, sessions, clock, random, ids, audit, mfaPrompt });
@@ -298,12 +306,14 @@ export function createServices(options: {
     audit,
   };
   const totpServices = { totps: new TotpsService(totpDependencies), recoveryCodes: new RecoveryCodesService(totpDependencies) };
-  const passwordMigration = new PasswordMigration({ passwords: memberPasswords, ids, clock, audit });
+  const passwordMigration = new PasswordMigration({ passwords: memberPasswords, ids, clock, audit, rbacPolicy });
   return {
+    rbacPolicy,
+    impersonatedCalls: new ImpersonatedCalls({ store, audit }),
     ids,
     keystore,
     organizations: new OrganizationsService({ store, ids, clock, audit, events }),
-    members: new MembersService({ store, ids, clock, audit, events }),
+    members: new MembersService({ store, ids, clock, audit, events, rbacPolicy }),
     sessions,
     signIn,
     impersonation: new ImpersonationService({ store, signIn, clock, random, ids, audit, project }),
@@ -320,7 +330,7 @@ export function createServices(options: {
     redirectUrlsAdmin: redirectUrls,
     ...mailServices,
     ...smsServices,
-    magicLinks: new MagicLinksService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, redirectUrls, clock, ids, audit }),
+    magicLinks: new MagicLinksService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, redirectUrls, clock, ids, audit, rbacPolicy }),
     emailOtps: new EmailOtpsService({ store, signIn, proofs: emailProofs, mail: mailServices.mail, clock, ids, audit }),
     discoveryExchange: new DiscoveryExchange({ signIn, ids, clock, audit }),
     sessionExchange: new SessionExchange({ signIn, sessions, ids, clock, audit }),

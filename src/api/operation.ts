@@ -1,6 +1,7 @@
 import type { FastifyContextConfig, FastifyReply, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import type { Services } from '../services.js';
+import type { MemberAuthorization } from './member-session-call.js';
 import type { operations } from './generated/contract-types.js';
 import type { OperationId } from './generated/operations.js';
 
@@ -51,6 +52,11 @@ export interface StytchOperation<Id extends OperationId = OperationId> {
   readonly operationId: Id;
   /** Route options beyond the contract's: access, rate limits, member-session handling. */
   readonly config?: FastifyContextConfig;
+  /**
+   * For the admin endpoints Stytch lets a backend call on behalf of a member (member-session
+   * headers): what a call needs from that member's roles. Without it the headers are refused.
+   */
+  readonly memberAuthorization?: MemberAuthorization<OperationCall<RequestBodyOf<Id>, QueryOf<Id>, PathOf<Id>>>;
   handle(call: OperationCall<RequestBodyOf<Id>, QueryOf<Id>, PathOf<Id>>, services: ApiServices): Promise<ResponseOf<Id>>;
 }
 
@@ -68,6 +74,8 @@ export interface ExtensionOperation<Body = unknown, Query = unknown, Params = un
   readonly config?: FastifyContextConfig;
   /** attachValidation: a body that fails the schema still reaches the handler (a refusal it audits). */
   readonly attachValidation?: boolean;
+  /** As StytchOperation's: what a call made with member-session headers needs; without it they are refused. */
+  readonly memberAuthorization?: MemberAuthorization<OperationCall<Body, Query, Params>>;
   handle(call: OperationCall<Body, Query, Params>, services: ApiServices): Promise<object | FastifyReply>;
 }
 

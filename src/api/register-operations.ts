@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
 import { sharedError } from '../domain/common/errors.js';
 import { ok, projectContext } from '../http/respond.js';
 import { answerJson } from '../http/wire/answer-json.js';
 import { CONTRACT_OPERATIONS, type ContractOperation } from './generated/operations.js';
 import type { ApiServices, ExtensionOperation, OperationCall, StytchOperation } from './operation.js';
 import { EXTENSION_OPERATIONS, STYTCH_OPERATIONS } from './operations.js';
+import { runAsCaller } from './member-session-call.js';
 
 /**
  * Registers every operation of the contract, implemented or not, and every extension of ours.
@@ -48,7 +49,13 @@ function registerStytchOperation(app: FastifyInstance, contract: ContractOperati
     // The generated schemas are plain JSON schema; Fastify's types want mutable objects.
     schema: contract.schema as FastifySchema,
     ...(operation.config && { config: operation.config }),
-    handler: async (request, reply) => sendAnswer(reply, ok(request, await operation.handle(callOf(request, reply, services.projectId), services))),
+    handler: async (request, reply) => {
+      const call = callOf(request, reply, services.projectId);
+      const result = readsHeadersItself(operation.config)
+        ? await operation.handle(call, services)
+        : await runAsCaller(call, { name: contract.sdkMethod, memberAuthorization: operation.memberAuthorization }, services, (asCaller) => operation.handle(asCaller, services));
+      return sendAnswer(reply, ok(request, result));
+    },
   });
 }
 
@@ -60,10 +67,21 @@ function registerExtension(app: FastifyInstance, extension: ExtensionOperation, 
     ...(extension.attachValidation && { attachValidation: true }),
     ...(extension.config && { config: extension.config }),
     handler: async (request, reply) => {
-      const result = await extension.handle(callOf(request, reply, services.projectId), services);
+      const call = callOf(request, reply, services.projectId);
+      const result = readsHeadersItself(extension.config)
+          ? await extension.handle(call, services)
+          : await runAsCaller(call, { name: extension.name, memberAuthorization: extension.memberAuthorization }, services, (asCaller) => extension.handle(asCaller, services));
       return result === reply ? reply : sendAnswer(reply, ok(request, result));
     },
   });
+}
+
+/**
+ * Routes open to all (health checks, the JWKS) and those that read member-session headers
+ * themselves (impersonation minting and policies) are not under the member-session rule.
+ */
+function readsHeadersItself(config: FastifyContextConfig | undefined): boolean {
+  return config?.handlesMemberSessionHeaders === true || (config?.access ?? 'project') !== 'project';
 }
 
 /** Sends the answer as the JSON text Fastify would make of it, with shared parts spliced in (answer-json.ts). */

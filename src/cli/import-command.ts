@@ -116,6 +116,7 @@ export async function runImportCli(argv: readonly string[], io: ImportOutput): P
       store,
       migration: services.passwordMigration,
       hashing: services.passwordHashing,
+      rbacPolicy: services.rbacPolicy,
       context,
     });
     const progress = new ProgressReport({ write: (text) => io.progress.write(text), terminal: io.progress.isTTY === true, now: () => performance.now(), firstLine: resume?.line ?? 0 });

@@ -14,6 +14,7 @@ import type { SessionsStore } from './sessions/sessions-store.js';
 import type { SmsOutboxStore } from './sms/sms-outbox-store.js';
 import type { TotpsStore } from './mfa/totps-store.js';
 import type { SmsCodesStore } from './mfa/sms-codes-store.js';
+import type { RbacStore } from './rbac/rbac-store.js';
 
 /**
  * Every capability's storage port, bound to one connection or one transaction: the one list of them
@@ -37,4 +38,5 @@ export interface StorePorts {
   readonly passwords: PasswordsStore;
   readonly totps: TotpsStore;
   readonly smsCodes: SmsCodesStore;
+  readonly rbac: RbacStore;
 }

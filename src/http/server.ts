@@ -20,11 +20,6 @@ export interface HttpServerOptions {
   readonly timeouts?: ConnectionTimeouts | undefined;
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For sets `request.ip`; none when omitted. */
   readonly trustProxy?: readonly string[] | undefined;
-  /**
-   * Called when a request carries `X-Stytch-Member-Session` / `X-Stytch-Member-SessionJWT`, which ask
-   * for the call to run with that member's permissions. It throws to refuse the call.
-   */
-  readonly memberSessionHeaders: (headers: { sessionToken: string | undefined; sessionJwt: string | undefined }) => Promise<void>;
 }
 
 /** Slow or stalled clients are disconnected so they cannot hold sockets (docs/reliability.md, "Slow clients"). */
@@ -133,15 +128,13 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // unknown path (404) runs no handler and reveals nothing.
     const access = request.routeOptions.config?.access ?? 'project';
     if (access !== 'project' || request.is404) return done();
+    // Member-session headers are judged per operation, once its request is decoded (api/member-session-call.ts).
     try {
       options.authenticator.authenticate(request.headers.authorization);
     } catch (error) {
       return done(error as Error);
     }
-    const sessionToken = headerValue(request.headers['x-stytch-member-session']);
-    const sessionJwt = headerValue(request.headers['x-stytch-member-sessionjwt']);
-    if (request.routeOptions.config?.handlesMemberSessionHeaders === true || (sessionToken === undefined && sessionJwt === undefined)) return done();
-    options.memberSessionHeaders({ sessionToken, sessionJwt }).then(() => done(), done);
+    done();
   });
 
   // PostgreSQL cannot store or compare text holding U+0000; refuse it everywhere, on both databases alike.
@@ -206,10 +199,6 @@ function containsNul(body: unknown): boolean {
     }
   }
   return false;
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {

@@ -28,6 +28,7 @@ export interface Database {
   member_recovery_codes: MemberRecoveryCodeRow;
   mfa_sms_codes: MfaSmsCodeRow;
   sms_outbox: SmsOutboxRow;
+  rbac_policy_versions: RbacPolicyVersionRow;
 }
 
 export interface ProjectRow {
@@ -355,4 +356,12 @@ export interface SmsOutboxRow {
   last_reply: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** One version of the project's RBAC policy: the policy in its domain form, as JSON. */
+export interface RbacPolicyVersionRow {
+  version: number;
+  policy: string;
+  source: 'file' | 'console' | 'cli';
+  created_at: string;
 }

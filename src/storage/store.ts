@@ -17,6 +17,7 @@ import { SigningKeysSqlStore } from './sql/signing-keys-sql-store.js';
 import { SmsOutboxSqlStore } from './sql/sms-outbox-sql-store.js';
 import { TotpsSqlStore } from './sql/totps-sql-store.js';
 import { SmsCodesSqlStore } from './sql/sms-codes-sql-store.js';
+import { RbacSqlStore } from './sql/rbac-sql-store.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -59,6 +60,7 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     passwords: new PasswordsSqlStore(db, dialect),
     totps: new TotpsSqlStore(db, dialect),
     smsCodes: new SmsCodesSqlStore(db, dialect),
+    rbac: new RbacSqlStore(db, dialect),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RbacPolicyService } from '../../domain/rbac/policy-service.js';
 import { isDomainError } from '../../domain/common/domain-error.js';
 import type { OperationContext } from '../../domain/common/operation-context.js';
 import type { Transactional } from '../../domain/common/transactional.js';
@@ -91,6 +92,7 @@ export class MembersImport {
   readonly #store: Transactional<MigrationPorts>;
   readonly #migration: Pick<PasswordMigration, 'migrateMember'>;
   readonly #hashing: Pick<PasswordHashing, 'checkMigratedHash'>;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
   readonly #context: OperationContext;
   readonly #organizations = new Map<string, Organization | undefined>();
 
@@ -98,11 +100,14 @@ export class MembersImport {
     store: Transactional<MigrationPorts>;
     migration: Pick<PasswordMigration, 'migrateMember'>;
     hashing: Pick<PasswordHashing, 'checkMigratedHash'>;
+    /** The roles lines may assign (checked before a batch opens its transaction). */
+    rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
     context: OperationContext;
   }) {
     this.#store = dependencies.store;
     this.#migration = dependencies.migration;
     this.#hashing = dependencies.hashing;
+    this.#rbacPolicy = dependencies.rbacPolicy;
     this.#context = dependencies.context;
   }
 
@@ -177,7 +182,7 @@ export class MembersImport {
     if (organization === undefined) return lineFailure(fileLine.number, organizationError('organization_not_found'));
     if (decoded.fields.roles !== undefined) {
       try {
-        checkAssignedRoles(decoded.fields.roles, organization);
+        checkAssignedRoles(decoded.fields.roles, await this.#rbacPolicy.rolesOf(organization));
       } catch (error) {
         if (!isDomainError(error)) throw error;
         return lineFailure(fileLine.number, error);

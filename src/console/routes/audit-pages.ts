@@ -119,6 +119,8 @@ function actorLabel(actor: Actor): string {
       return 'command line';
     case 'system':
       return 'Understudy';
+    case 'member_session':
+      return actor.impersonator === undefined ? `member ${actor.memberId} (session headers)` : `${actor.impersonator.emailAddress} as member ${actor.memberId}`;
   }
 }
 

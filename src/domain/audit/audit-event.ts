@@ -63,7 +63,12 @@ export type AuditEventType =
   // Redirect URLs edited in the console or the CLI.
   | 'redirect_url.added'
   | 'redirect_url.updated'
-  | 'redirect_url.removed';
+  | 'redirect_url.removed'
+  // RBAC: the project's policy (file, console, CLI) and organizations' custom roles, each with its diff.
+  | 'rbac.policy_updated'
+  | 'organization.rbac_policy_updated'
+  /** A call made with an impersonated session's member-session headers, allowed or refused: what, by whom, as whom. */
+  | 'impersonation.session_acted';
 
 export interface AuditEvent {
   readonly eventId: string;

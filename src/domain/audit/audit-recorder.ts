@@ -37,7 +37,8 @@ export class AuditRecorder {
       actor: context.actor,
       organizationId: event.organizationId,
       memberId: event.memberId ?? null,
-      impersonatorId: event.impersonatorId ?? null,
+      // A call made as an impersonated member is the impersonator's act, whatever it changed.
+      impersonatorId: event.impersonatorId ?? (context.actor.type === 'member_session' ? (context.actor.impersonator?.id ?? null) : null),
       client: context.client ?? null,
       details: event.details ?? {},
     };

@@ -1,3 +1,4 @@
+import type { RbacStore } from '../rbac/rbac-store.js';
 import type { Environment } from '../../platform/ids.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import { isDomainError, type DomainError } from '../common/domain-error.js';
@@ -19,6 +20,8 @@ export type EmailSignInPorts = {
   members: MembersStore;
   emailCredentials: EmailCredentialsStore;
   audit: AuditStore;
+  /** The project's RBAC policy, read when an invitation assigns roles. */
+  rbac: RbacStore;
 };
 
 /** The organization and member a proof was sent for, as read (locked) inside the sign-in's transaction. */

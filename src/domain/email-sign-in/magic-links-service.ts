@@ -1,3 +1,4 @@
+import type { RbacPolicyService } from '../rbac/policy-service.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -77,6 +78,7 @@ export class MagicLinksService {
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
 
   constructor(dependencies: {
     store: Transactional<EmailSignInPorts>;
@@ -87,6 +89,8 @@ export class MagicLinksService {
     clock: Clock;
     ids: IdGenerator;
     audit: AuditRecorder;
+    /** The roles members may be given (the project's policy and the organization's own). */
+    rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
   }) {
     this.#store = dependencies.store;
     this.#signIn = dependencies.signIn;
@@ -96,6 +100,7 @@ export class MagicLinksService {
     this.#clock = dependencies.clock;
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
+    this.#rbacPolicy = dependencies.rbacPolicy;
   }
 
   /** magicLinks.email.loginOrSignup. */
@@ -240,7 +245,7 @@ export class MagicLinksService {
     given: { name: string; trustedMetadata: Record<string, unknown>; untrustedMetadata: Record<string, unknown>; roles: readonly string[] },
   ): Promise<{ member: Member; created: boolean }> {
     // Checked whether or not the member exists: an invitation never ignores a wrong role silently.
-    const roles = checkAssignedRoles(given.roles, organization);
+    const roles = checkAssignedRoles(given.roles, await this.#rbacPolicy.rolesOf(organization, tx));
     const found = await tx.members.findMemberByEmail(organization.organizationId, emailAddress);
     const existing = found === undefined ? undefined : await tx.members.findMemberById(found.memberId, FOR_UPDATE);
     if (existing !== undefined && existing.status !== 'deleted') {

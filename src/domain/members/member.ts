@@ -2,6 +2,7 @@ import type { Organization } from '../organizations/organization.js';
 import { assertFiniteNumbers } from '../common/json-values.js';
 import { mapFilterValues, type SearchQuery } from '../common/search.js';
 import { memberError } from './errors.js';
+import { STYTCH_ADMIN, STYTCH_MEMBER, type PolicyRole } from '../rbac/policy.js';
 
 export type MemberStatus = 'pending' | 'invited' | 'active' | 'deleted';
 
@@ -87,8 +88,7 @@ export interface MemberRole {
   readonly sources: readonly RoleSource[];
 }
 
-export const STYTCH_MEMBER = 'stytch_member';
-export const STYTCH_ADMIN = 'stytch_admin';
+export { STYTCH_ADMIN, STYTCH_MEMBER } from '../rbac/policy.js';
 
 /**
  * The member's roles with where each comes from, as Stytch lists them: `stytch_member` always,
@@ -184,9 +184,12 @@ export function checkMetadata(metadata: Record<string, unknown>, field: string):
   return metadata;
 }
 
-/** Roles a member can be given directly: `stytch_admin` and the organization's custom roles. */
-export function checkAssignedRoles(roles: readonly string[], organization: Organization): string[] {
-  const known = new Set([STYTCH_ADMIN, ...organization.settings.customRoles.map((role) => role.roleId)]);
+/**
+ * Roles a member can be given directly: every role of `definitions` (the project's policy and the
+ * organization's custom roles, RbacPolicyService.rolesOf) but `stytch_member`, which all hold.
+ */
+export function checkAssignedRoles(roles: readonly string[], definitions: readonly PolicyRole[]): string[] {
+  const known = new Set(definitions.map((role) => role.roleId));
   for (const roleId of roles) {
     if (roleId === STYTCH_MEMBER) throw memberError('cannot_assign_default_rbac_role_id');
     if (!known.has(roleId)) throw memberError('invalid_rbac_role_id', `Role "${roleId}" does not exist.`);

@@ -1,3 +1,4 @@
+import type { RbacPolicyService } from '../rbac/policy-service.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -97,6 +98,7 @@ export class MembersService {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
   readonly #events: DomainEventPublisher<StorePorts>;
 
   constructor(dependencies: {
@@ -104,6 +106,8 @@ export class MembersService {
     ids: IdGenerator;
     clock: Clock;
     audit: AuditRecorder;
+    /** The roles members may be given (the project's policy and the organization's own). */
+    rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
     /** Told of deletions and address changes, in their transaction: the member's sessions and impersonation tokens end with them. */
     events: DomainEventPublisher<StorePorts>;
   }) {
@@ -111,6 +115,7 @@ export class MembersService {
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
+    this.#rbacPolicy = dependencies.rbacPolicy;
     this.#events = dependencies.events;
   }
 
@@ -130,7 +135,7 @@ export class MembersService {
           isBreakglass: input.isBreakglass ?? false,
           mfaPhoneNumber: checkPhoneNumber(input.mfaPhoneNumber ?? ''),
           mfaEnrolled: input.mfaEnrolled ?? false,
-          assignedRoles: checkAssignedRoles(input.roles ?? [], organization),
+          assignedRoles: checkAssignedRoles(input.roles ?? [], await this.#rbacPolicy.rolesOf(organization, tx)),
           trustedMetadata: checkMetadata(input.trustedMetadata ?? {}, 'trusted_metadata'),
           untrustedMetadata: checkMetadata(input.untrustedMetadata ?? {}, 'untrusted_metadata'),
         },
@@ -188,7 +193,7 @@ export class MembersService {
           input.mfaPhoneNumber === undefined || input.mfaPhoneNumber === current.mfaPhoneNumber ? current.mfaPhoneNumberVerified : false,
         mfaEnrolled: input.mfaEnrolled ?? current.mfaEnrolled,
         defaultMfaMethod: input.defaultMfaMethod === undefined ? current.defaultMfaMethod : checkDefaultMfaMethod(input.defaultMfaMethod),
-        assignedRoles: input.roles === undefined ? current.assignedRoles : checkAssignedRoles(input.roles, organization),
+        assignedRoles: input.roles === undefined ? current.assignedRoles : checkAssignedRoles(input.roles, await this.#rbacPolicy.rolesOf(organization, tx)),
         trustedMetadata: input.trustedMetadata === undefined ? current.trustedMetadata : checkMetadata(input.trustedMetadata, 'trusted_metadata'),
         untrustedMetadata:
           input.untrustedMetadata === undefined ? current.untrustedMetadata : checkMetadata(input.untrustedMetadata, 'untrusted_metadata'),

@@ -1,3 +1,5 @@
+import type { RbacStore } from '../rbac/rbac-store.js';
+import type { RbacPolicyService } from '../rbac/policy-service.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -15,7 +17,7 @@ import type { MemberPasswords, PasswordPorts } from './member-passwords.js';
 import type { PasswordHash } from './stored-password.js';
 
 /** What migrating one member reads and writes: the organization, the member, their password, the audit trail. */
-export type MigrationPorts = PasswordPorts & { organizations: OrganizationsStore };
+export type MigrationPorts = PasswordPorts & { organizations: OrganizationsStore; rbac: RbacStore };
 
 /**
  * One member's password brought over from another system, as plain values: what passwords.migrate
@@ -68,19 +70,21 @@ export class PasswordMigration {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
 
-  constructor(dependencies: { passwords: Pick<MemberPasswords, 'savePassword'>; ids: IdGenerator; clock: Clock; audit: AuditRecorder }) {
+  constructor(dependencies: { passwords: Pick<MemberPasswords, 'savePassword'>; ids: IdGenerator; clock: Clock; audit: AuditRecorder; rbacPolicy: Pick<RbacPolicyService, 'rolesOf'> }) {
     this.#passwords = dependencies.passwords;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
+    this.#rbacPolicy = dependencies.rbacPolicy;
   }
 
   async migrateMember(tx: MigrationPorts, context: OperationContext, input: MemberMigrationInput): Promise<MemberMigrated> {
     const given = checkGiven(input);
     const organization = await requireOrganization(tx, input.organizationId, FOR_SHARE);
     // Checked whether or not the member exists: an import never drops a wrong role silently.
-    const roles = input.roles === undefined ? undefined : checkAssignedRoles(input.roles, organization);
+    const roles = input.roles === undefined ? undefined : checkAssignedRoles(input.roles, await this.#rbacPolicy.rolesOf(organization, tx));
     const found = await tx.members.findMemberByEmail(organization.organizationId, given.emailAddress);
     const locked = found === undefined ? undefined : await tx.members.findMemberById(found.memberId, FOR_UPDATE);
     // As locked: a member whose address changed (or who was deleted) since the lookup is not this address's member.

@@ -1,6 +1,5 @@
-import type { Organization } from '../organizations/organization.js';
 import { rbacError } from './errors.js';
-import { DEFAULT_POLICY, type PolicyRole } from './policy.js';
+import { ANY_ACTION, type PolicyRole } from './policy.js';
 
 export interface AuthorizationCheck {
   readonly organizationId: string;
@@ -13,30 +12,30 @@ export interface AuthorizationVerdict {
   readonly grantingRoles: string[];
 }
 
-/** The project policy's roles plus the organization's custom roles, as the SDK's local check sees them. */
-export function rolesOf(organization: Organization): PolicyRole[] {
-  return [...DEFAULT_POLICY.roles, ...organization.settings.customRoles];
+/**
+ * The roles among `held` whose permissions grant `action` (or `*`) on `resourceId`, in the order
+ * of `definitions` (the project's roles, then the organization's). The SDK's local check uses the
+ * same rule, so local and remote answers agree: a role that is held but defined nowhere grants nothing.
+ */
+export function grantingRoles(definitions: readonly PolicyRole[], held: readonly string[], resourceId: string, action: string): string[] {
+  const heldSet = new Set(held);
+  return definitions
+    .filter((role) => heldSet.has(role.roleId))
+    .filter((role) =>
+      role.permissions.some((permission) => permission.resourceId === resourceId && (permission.actions.includes(action) || permission.actions.includes(ANY_ACTION))),
+    )
+    .map((role) => role.roleId);
 }
 
 /**
- * `authorization_check` on sessions.authenticate: another organization is a
- * tenancy error; otherwise the check passes when some session role grants the action (or `*`)
- * on the resource, and the verdict names every such role.
+ * `authorization_check` on sessions.authenticate: another organization is a tenancy error;
+ * otherwise the check passes when some session role grants the action (or `*`) on the resource,
+ * and the verdict names every such role.
  */
-export function authorize(check: AuthorizationCheck, session: { organizationId: string; roles: readonly string[] }, organization: Organization): AuthorizationVerdict {
+export function authorize(check: AuthorizationCheck, session: { organizationId: string; roles: readonly string[] }, definitions: readonly PolicyRole[]): AuthorizationVerdict {
   // The id exactly, as the SDK's local check compares it, so local and remote checks agree.
-  if (check.organizationId !== session.organizationId) {
-    throw rbacError('session_authorization_tenancy_error');
-  }
-  const held = new Set(session.roles);
-  const grantingRoles = rolesOf(organization)
-    .filter((role) => held.has(role.roleId))
-    .filter((role) =>
-      role.permissions.some(
-        (permission) => permission.resourceId === check.resourceId && (permission.actions.includes(check.action) || permission.actions.includes('*')),
-      ),
-    )
-    .map((role) => role.roleId);
-  if (grantingRoles.length === 0) throw rbacError('session_authorization_error');
-  return { authorized: true, grantingRoles };
+  if (check.organizationId !== session.organizationId) throw rbacError('session_authorization_tenancy_error');
+  const granting = grantingRoles(definitions, session.roles, check.resourceId, check.action);
+  if (granting.length === 0) throw rbacError('session_authorization_error');
+  return { authorized: true, grantingRoles: granting };
 }

@@ -1,10 +1,12 @@
+import { sessionRoleIds } from '../rbac/session-roles.js';
+import type { RbacPolicyService } from '../rbac/policy-service.js';
 import { findByOpaqueToken } from '../../crypto/opaque-token.js';
 import { textDigest } from '../../crypto/secret-digest.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import { memberError } from '../members/errors.js';
-import { effectiveRoles, type Member } from '../members/member.js';
+import type { Member } from '../members/member.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { DomainEventOf, DomainEventPublisher } from '../common/domain-events.js';
@@ -67,6 +69,7 @@ export class SessionsService {
   readonly #audit: AuditRecorder;
   readonly #projectId: string;
   readonly #events: DomainEventPublisher<StorePorts>;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
   readonly #jwtCache = new SessionJwtCache();
 
   constructor(dependencies: {
@@ -76,6 +79,8 @@ export class SessionsService {
     audit: AuditRecorder;
     projectId: string;
     events: DomainEventPublisher<StorePorts>;
+    /** The role definitions `authorization_check` is decided against. */
+    rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
   }) {
     this.#store = dependencies.store;
     this.#jwt = dependencies.jwt;
@@ -83,6 +88,7 @@ export class SessionsService {
     this.#audit = dependencies.audit;
     this.#projectId = dependencies.projectId;
     this.#events = dependencies.events;
+    this.#rbacPolicy = dependencies.rbacPolicy;
   }
 
   /** sessions.authenticate. Revocation is seen at once: every call reads the database. */
@@ -97,8 +103,10 @@ export class SessionsService {
     const record = await this.#findPresented(input);
     if (record === undefined || !isLive(record.session, toTimestamp(now)) || record.member.status === 'deleted') throw sessionError('session_not_found');
     // The check runs on the member's current roles and before any write, so a refusal changes nothing.
-    const roles = effectiveRoles(record.member, record.organization).map((role) => role.roleId);
-    const verdict = input.authorizationCheck && authorize(input.authorizationCheck, { organizationId: record.session.organizationId, roles }, record.organization);
+    const roles = sessionRoleIds(record.member, record.organization, record.session.authenticationFactors);
+    const verdict =
+      input.authorizationCheck &&
+      authorize(input.authorizationCheck, { organizationId: record.session.organizationId, roles }, await this.#rbacPolicy.rolesOf(record.organization));
     const updated = await this.#applyChanges(context, record, { duration, customClaims: input.sessionCustomClaims, roles, now });
     return { ...updated, sessionToken: input.sessionToken ?? '', sessionJwt: await this.issueJwt(updated), ...(verdict && { verdict }) };
   }

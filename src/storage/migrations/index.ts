@@ -14,6 +14,7 @@ import * as discovery from './0012-discovery.js';
 import * as sweepAndLookupIndexes from './0013-sweep-and-lookup-indexes.js';
 import * as passwords from './0014-passwords.js';
 import * as mfa from './0015-mfa.js';
+import * as rbac from './0016-rbac.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013-sweep-and-lookup-indexes': sweepAndLookupIndexes,
   '0014-passwords': passwords,
   '0015-mfa': mfa,
+  '0016-rbac': rbac,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -43,15 +43,17 @@ for (const store of STORES) {
       expectToMatchResponseSchema('get', RBAC_POLICY, response);
       expect(response.request_id).toMatch(idPattern('request-id'));
       const policy = response.policy;
-      expect(policy?.resources.map((resource) => resource.resource_id).sort()).toEqual(['stytch.member', 'stytch.organization', 'stytch.self', 'stytch.sso']);
+      expect(policy?.resources.map((resource) => resource.resource_id).sort()).toEqual(['stytch.custom-org-roles', 'stytch.member', 'stytch.organization', 'stytch.scim', 'stytch.self', 'stytch.sso']);
       for (const resource of policy?.resources ?? []) expect(resource.actions.length).toBeGreaterThan(0);
       expect(policy?.resources.find((resource) => resource.resource_id === 'stytch.member')?.actions).toContain('delete');
       const roles = new Map(policy?.roles.map((role) => [role.role_id, role]));
       expect([...roles.keys()].sort()).toEqual(['stytch_admin', 'stytch_member']);
       expect(roles.get('stytch_member')?.permissions).toEqual([{ resource_id: 'stytch.self', actions: ['*'] }]);
       expect(roles.get('stytch_admin')?.permissions.map((permission) => permission.resource_id).sort()).toEqual([
+        'stytch.custom-org-roles',
         'stytch.member',
         'stytch.organization',
+        'stytch.scim',
         'stytch.sso',
       ]);
       expect(policy?.scopes).toEqual([]);

@@ -1,3 +1,4 @@
+import { sessionRoleIds } from '../../rbac/session-roles.js';
 import { createOpaqueToken } from '../../../crypto/opaque-token.js';
 import type { Clock } from '../../../platform/clock.js';
 import { toTimestamp } from '../../../platform/clock.js';
@@ -8,7 +9,7 @@ import type { AuditStore } from '../../audit/audit-store.js';
 import type { OperationContext } from '../../common/operation-context.js';
 import type { Transactional } from '../../common/transactional.js';
 import { memberError } from '../../members/errors.js';
-import { effectiveRoles, type Member } from '../../members/member.js';
+import type { Member } from '../../members/member.js';
 import { sessionError } from '../errors.js';
 import { belongsToMember, INTERMEDIATE_SESSION_MINUTES, isUsable, type IntermediateSession } from '../intermediate-session.js';
 import { DEFAULT_SESSION_MINUTES, checkSessionDuration, isImpersonated, isLive, mergeCustomClaims, type AuthenticationFactor, type MemberSession } from '../session.js';
@@ -232,7 +233,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       authenticationFactors: factors,
       customClaims: mergeCustomClaims({}, request.customClaims ?? {}),
       attributes: { ipAddress: context.client?.ipAddress ?? '', userAgent: context.client?.userAgent ?? '' },
-      roles: effectiveRoles(member, organization).map((role) => role.roleId),
+      roles: sessionRoleIds(member, organization, factors),
       revokedAt: null,
     };
     await tx.sessions.insertSession(session, { lookupId: token.lookupId, digest: token.digest });
@@ -270,12 +271,13 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
     if (isImpersonated(current)) throw sessionError('session_not_mutable_impersonated');
     if (!isLive(current, at)) throw sessionError('session_not_found');
     const minutes = request.durationMinutes;
+    const authenticationFactors = withFactor(current.authenticationFactors, factor);
     const session: MemberSession = {
       ...current,
-      authenticationFactors: withFactor(current.authenticationFactors, factor),
+      authenticationFactors,
       expiresAt: minutes === undefined ? current.expiresAt : toTimestamp(new Date(Date.parse(at) + minutes * 60_000)),
       customClaims: request.customClaims === undefined ? current.customClaims : mergeCustomClaims(current.customClaims, request.customClaims),
-      roles: effectiveRoles(member, organization).map((role) => role.roleId),
+      roles: sessionRoleIds(member, organization, authenticationFactors),
       lastAccessedAt: at,
     };
     await tx.sessions.updateSession(session);

@@ -1,0 +1,328 @@
+import {
+  ANY_ACTION,
+  DEFAULT_ROLES,
+  isDefaultRole,
+  STYTCH_RESOURCES,
+  type Policy,
+  type PolicyPermission,
+  type PolicyResource,
+  type PolicyRole,
+  type PolicyScope,
+} from './policy.js';
+import type { RbacErrorCode } from './errors.js';
+import type { PolicyCheck, PolicyProblem } from './policy-problems.js';
+
+// Ids people type and SDKs send back: letters, digits and a few separators, never whitespace.
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const ACTION = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const MAX_DESCRIPTION = 1024;
+const MAX_ITEMS = 500;
+
+/**
+ * Checks a project policy in its wire form (`{resources, roles, scopes}`, snake_case fields, as
+ * `rbac.policy` answers it and a policy file holds it) and lists every problem, not the first.
+ * Stytch's default resources are always present and cannot be changed (listing one is allowed
+ * only as it is); `stytch_member` and `stytch_admin` are always present and keep their built-in
+ * permissions unless the document gives them others. Custom resources may not start with `stytch`.
+ */
+export function checkPolicyDocument(document: unknown): PolicyCheck<Policy> {
+  const problems: PolicyProblem[] = [];
+  const report: Report = (path, code, message) => {
+    problems.push({ path, code, message });
+  };
+  if (!isRecord(document)) {
+    report('', 'invalid_rbac_policy', 'The policy must be an object with resources, roles and scopes.');
+    return { ok: false, problems };
+  }
+  unknownKeys(document, ['resources', 'roles', 'scopes'], '', report);
+
+  const resources: PolicyResource[] = [...STYTCH_RESOURCES];
+  const custom = listAt(document, 'resources', '', report);
+  const seenResources = new Set<string>();
+  for (const [index, item] of custom.entries()) {
+    const path = `resources[${index}]`;
+    if (!isRecord(item)) {
+      report(path, 'invalid_rbac_policy', 'A resource must be an object with resource_id, description and actions.');
+      continue;
+    }
+    unknownKeys(item, ['resource_id', 'description', 'actions'], path, report);
+    const resourceId = idAt(item, 'resource_id', path, report);
+    const description = descriptionAt(item, path, report);
+    const actions = stringsAt(item, 'actions', path, report);
+    if (resourceId === undefined) continue;
+    if (seenResources.has(resourceId)) {
+      report(`${path}.resource_id`, 'invalid_rbac_policy', `Resource "${resourceId}" is listed twice.`);
+      continue;
+    }
+    seenResources.add(resourceId);
+    const builtIn = STYTCH_RESOURCES.find((resource) => resource.resourceId === resourceId);
+    if (builtIn !== undefined) {
+      if (actions !== undefined && !sameSet(actions, builtIn.actions)) {
+        report(`${path}.actions`, 'invalid_rbac_policy', `${resourceId} is one of Stytch's resources; its actions cannot be changed.`);
+      }
+      continue;
+    }
+    if (resourceId.toLowerCase().startsWith('stytch')) {
+      report(`${path}.resource_id`, 'invalid_stytch_prefixed_resource', `Resource "${resourceId}": custom resource ids may not start with "stytch".`);
+      continue;
+    }
+    if (actions === undefined) continue;
+    if (actions.length === 0) report(`${path}.actions`, 'invalid_rbac_policy', `Resource "${resourceId}" needs at least one action.`);
+    for (const [actionIndex, action] of actions.entries()) {
+      if (action === ANY_ACTION) report(`${path}.actions[${actionIndex}]`, 'invalid_rbac_policy', `"*" is not an action a resource can define; roles use it to grant every action.`);
+      else if (!ACTION.test(action)) report(`${path}.actions[${actionIndex}]`, 'invalid_rbac_policy', `Action "${action}" must be 1 to 128 letters, digits, ".", "_", ":" or "-".`);
+    }
+    if (new Set(actions).size !== actions.length) report(`${path}.actions`, 'invalid_rbac_policy', `Resource "${resourceId}" lists an action twice.`);
+    resources.push({ resourceId, description: description ?? '', actions });
+  }
+
+  const byResource = new Map(resources.map((resource) => [resource.resourceId, resource]));
+  const roles: PolicyRole[] = [];
+  const givenRoles = listAt(document, 'roles', '', report);
+  const seenRoles = new Set<string>();
+  for (const [index, item] of givenRoles.entries()) {
+    const path = `roles[${index}]`;
+    if (!isRecord(item)) {
+      report(path, 'invalid_rbac_policy', 'A role must be an object with role_id, description and permissions.');
+      continue;
+    }
+    unknownKeys(item, ['role_id', 'description', 'permissions'], path, report);
+    const roleId = idAt(item, 'role_id', path, report);
+    const description = descriptionAt(item, path, report);
+    const permissions = permissionsAt(item, path, byResource, report);
+    if (roleId === undefined) continue;
+    if (seenRoles.has(roleId)) {
+      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}" is listed twice.`);
+      continue;
+    }
+    seenRoles.add(roleId);
+    if (!isDefaultRole(roleId) && roleId.toLowerCase().startsWith('stytch')) {
+      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}": custom role ids may not start with "stytch".`);
+      continue;
+    }
+    const builtIn = DEFAULT_ROLES.find((role) => role.roleId === roleId);
+    roles.push({ roleId, description: description ?? builtIn?.description ?? '', permissions: permissions ?? builtIn?.permissions ?? [] });
+  }
+  // The default roles come first, as Stytch lists them, whether or not the document names them.
+  const ordered = [...DEFAULT_ROLES.map((role) => roles.find((given) => given.roleId === role.roleId) ?? role), ...roles.filter((role) => !isDefaultRole(role.roleId))];
+
+  const scopes: PolicyScope[] = [];
+  const seenScopes = new Set<string>();
+  for (const [index, item] of listAt(document, 'scopes', '', report).entries()) {
+    const path = `scopes[${index}]`;
+    if (!isRecord(item)) {
+      report(path, 'invalid_rbac_policy', 'A scope must be an object with scope, description and permissions.');
+      continue;
+    }
+    unknownKeys(item, ['scope', 'description', 'permissions'], path, report);
+    const scope = idAt(item, 'scope', path, report);
+    const description = descriptionAt(item, path, report);
+    const permissions = permissionsAt(item, path, byResource, report);
+    if (scope === undefined) continue;
+    if (seenScopes.has(scope)) {
+      report(`${path}.scope`, 'invalid_rbac_policy', `Scope "${scope}" is listed twice.`);
+      continue;
+    }
+    seenScopes.add(scope);
+    scopes.push({ scope, description: description ?? '', permissions: permissions ?? [] });
+  }
+
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: { resources, roles: ordered, scopes } };
+}
+
+/**
+ * Checks an organization's custom roles (`rbac.organizations.setOrgPolicy`'s `org_policy.roles`)
+ * against the project's policy: their permissions name the project's resources and actions, and
+ * their ids are neither the project's roles nor reserved.
+ */
+export function checkOrganizationRoles(document: unknown, project: Policy): PolicyCheck<PolicyRole[]> {
+  const problems: PolicyProblem[] = [];
+  const report: Report = (path, code, message) => {
+    problems.push({ path, code, message });
+  };
+  if (!Array.isArray(document)) {
+    report('roles', 'invalid_rbac_policy', 'org_policy.roles must be a list of roles.');
+    return { ok: false, problems };
+  }
+  if (document.length > MAX_ITEMS) report('roles', 'invalid_rbac_policy', `At most ${MAX_ITEMS} roles.`);
+  const byResource = new Map(project.resources.map((resource) => [resource.resourceId, resource]));
+  const projectRoles = new Set(project.roles.map((role) => role.roleId));
+  const roles: PolicyRole[] = [];
+  const seen = new Set<string>();
+  for (const [index, item] of document.entries()) {
+    const path = `roles[${index}]`;
+    if (!isRecord(item)) {
+      report(path, 'invalid_rbac_policy', 'A role must be an object with role_id, description and permissions.');
+      continue;
+    }
+    unknownKeys(item, ['role_id', 'description', 'permissions'], path, report);
+    const roleId = idAt(item, 'role_id', path, report);
+    const description = descriptionAt(item, path, report);
+    const permissions = permissionsAt(item, path, byResource, report);
+    if (roleId === undefined) continue;
+    if (seen.has(roleId)) {
+      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}" is listed twice.`);
+      continue;
+    }
+    seen.add(roleId);
+    if (roleId.toLowerCase().startsWith('stytch')) {
+      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}": role ids starting with "stytch" are reserved.`);
+      continue;
+    }
+    if (projectRoles.has(roleId)) {
+      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}" is already a role of the project's policy.`);
+      continue;
+    }
+    roles.push({ roleId, description: description ?? '', permissions: permissions ?? [] });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: roles };
+}
+
+type Report = (path: string, code: RbacErrorCode, message: string) => void;
+
+function permissionsAt(item: Record<string, unknown>, path: string, resources: ReadonlyMap<string, PolicyResource>, report: Report): PolicyPermission[] | undefined {
+  if (item.permissions === undefined) return undefined;
+  const list = listAt(item, 'permissions', path, report);
+  const permissions: PolicyPermission[] = [];
+  const seen = new Set<string>();
+  for (const [index, entry] of list.entries()) {
+    const at = `${path}.permissions[${index}]`;
+    if (!isRecord(entry)) {
+      report(at, 'invalid_rbac_policy', 'A permission must be an object with resource_id and actions.');
+      continue;
+    }
+    unknownKeys(entry, ['resource_id', 'actions'], at, report);
+    const resourceId = typeof entry.resource_id === 'string' ? entry.resource_id : undefined;
+    if (resourceId === undefined) {
+      report(`${at}.resource_id`, 'invalid_rbac_policy', 'resource_id is required.');
+      continue;
+    }
+    const resource = resources.get(resourceId);
+    if (resource === undefined) {
+      report(`${at}.resource_id`, 'invalid_rbac_policy', `Resource "${resourceId}" is not in the policy.`);
+      continue;
+    }
+    if (seen.has(resourceId)) {
+      report(`${at}.resource_id`, 'invalid_rbac_policy', `Resource "${resourceId}" has two permissions; list its actions once.`);
+      continue;
+    }
+    seen.add(resourceId);
+    const actions = stringsAt(entry, 'actions', at, report);
+    if (actions === undefined) continue;
+    if (actions.length === 0) {
+      report(`${at}.actions`, 'invalid_rbac_policy', `The permission on "${resourceId}" needs at least one action.`);
+      continue;
+    }
+    if (actions.includes(ANY_ACTION) && actions.length > 1) {
+      report(`${at}.actions`, 'cannot_specify_wildcard_with_other_actions', `"*" grants every action on "${resourceId}" and cannot be listed with others.`);
+      continue;
+    }
+    const unknown = actions.filter((action) => action !== ANY_ACTION && !resource.actions.includes(action));
+    if (unknown.length > 0) {
+      report(`${at}.actions`, 'invalid_rbac_policy', `"${resourceId}" has no action ${unknown.map((action) => `"${action}"`).join(', ')}.`);
+      continue;
+    }
+    if (new Set(actions).size !== actions.length) {
+      report(`${at}.actions`, 'invalid_rbac_policy', 'An action is listed twice.');
+      continue;
+    }
+    permissions.push({ resourceId, actions });
+  }
+  return permissions;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unknownKeys(item: Record<string, unknown>, known: readonly string[], path: string, report: Report): void {
+  for (const key of Object.keys(item)) {
+    if (!known.includes(key)) report(path === '' ? key : `${path}.${key}`, 'invalid_rbac_policy', `Unknown field "${key}"; expected ${known.join(', ')}.`);
+  }
+}
+
+function listAt(item: Record<string, unknown>, key: string, path: string, report: Report): unknown[] {
+  const value = item[key];
+  const at = path === '' ? key : `${path}.${key}`;
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    report(at, 'invalid_rbac_policy', `${key} must be a list.`);
+    return [];
+  }
+  if (value.length > MAX_ITEMS) {
+    report(at, 'invalid_rbac_policy', `${key} may hold at most ${MAX_ITEMS} entries.`);
+    return [];
+  }
+  return value;
+}
+
+function idAt(item: Record<string, unknown>, key: string, path: string, report: Report): string | undefined {
+  const value = item[key];
+  if (typeof value !== 'string') {
+    report(`${path}.${key}`, 'invalid_rbac_policy', `${key} is required and must be text.`);
+    return undefined;
+  }
+  if (!ID.test(value)) {
+    report(`${path}.${key}`, 'invalid_rbac_policy', `${key} "${value.slice(0, 140)}" must be 1 to 128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit.`);
+    return undefined;
+  }
+  return value;
+}
+
+function descriptionAt(item: Record<string, unknown>, path: string, report: Report): string | undefined {
+  const value = item.description;
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length > MAX_DESCRIPTION) {
+    report(`${path}.description`, 'invalid_rbac_policy', `description must be text of at most ${MAX_DESCRIPTION} characters.`);
+    return undefined;
+  }
+  return value;
+}
+
+function stringsAt(item: Record<string, unknown>, key: string, path: string, report: Report): string[] | undefined {
+  const value = item[key];
+  if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
+    report(`${path}.${key}`, 'invalid_rbac_policy', `${key} is required and must be a list of text.`);
+    return undefined;
+  }
+  if (value.length > MAX_ITEMS) {
+    report(`${path}.${key}`, 'invalid_rbac_policy', `${key} may hold at most ${MAX_ITEMS} entries.`);
+    return undefined;
+  }
+  return value as string[];
+}
+
+function sameSet(left: readonly string[], right: readonly string[]): boolean {
+  const set = new Set(left);
+  return set.size === right.length && right.every((entry) => set.has(entry));
+}
+
+/** The policy in its wire (and file) form. */
+export interface PolicyDocument {
+  resources: { resource_id: string; description: string; actions: string[] }[];
+  roles: RoleDocument[];
+  scopes: { scope: string; description: string; permissions: { resource_id: string; actions: string[] }[] }[];
+}
+
+export interface RoleDocument {
+  role_id: string;
+  description: string;
+  permissions: { resource_id: string; actions: string[] }[];
+}
+
+export function policyDocument(policy: Policy): PolicyDocument {
+  return {
+    resources: policy.resources.map((resource) => ({ resource_id: resource.resourceId, description: resource.description, actions: [...resource.actions] })),
+    roles: policy.roles.map(roleDocument),
+    scopes: policy.scopes.map((scope) => ({ scope: scope.scope, description: scope.description, permissions: scope.permissions.map(permissionDocument) })),
+  };
+}
+
+export function roleDocument(role: PolicyRole): RoleDocument {
+  return { role_id: role.roleId, description: role.description, permissions: role.permissions.map(permissionDocument) };
+}
+
+function permissionDocument(permission: PolicyPermission): { resource_id: string; actions: string[] } {
+  return { resource_id: permission.resourceId, actions: [...permission.actions] };
+}
