@@ -44,6 +44,8 @@ export interface AppOptions {
   readonly redirectUrls?: readonly RedirectUrl[];
   /** Password policy, argon2id cost, hashing bounds, breach source; defaults when omitted. */
   readonly passwords?: Omit<PasswordOptions, 'onBreachSourceFailure' | 'onStrengthCheckFailure'>;
+  /** The RBAC policy file `serve` applied at start (UNDERSTUDY_RBAC_POLICY_FILE), which the console's RBAC page names; none when omitted. */
+  readonly rbacPolicyFile?: string | undefined;
 }
 
 export interface App {
@@ -85,7 +87,7 @@ export function createApp(options: AppOptions): App {
     trustProxy: options.trustProxy,
   });
   registerRateLimitHook(http, { rateLimits: services.rateLimits, projectId });
-  registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined });
+  registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined, policyFile: options.rbacPolicyFile });
   registerOperations(http, { ...services, projectId, ping: () => options.store.ping() });
   return { http, services };
 }

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from './app.js';
 import { MASTER_KEY_FILE, loadMasterKey } from './crypto/keys/master-key.js';
+import { applyPolicyFileAtStart, checkPolicyFileAtStart, type CheckedPolicyFile } from './config/rbac-policy-file.js';
 import type { Config } from './config/schema.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { bootstrapProject, type BootstrapResult } from './domain/projects/project-bootstrap.js';
@@ -64,6 +65,8 @@ export async function initialize(config: Config, options: StartOptions = {}): Pr
 /** Starts serving: the `understudy serve` / `npm start` path. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // Read and checked before the database is opened: a wrong file stops the start at once, listing every problem.
+  const policyFile = config.rbacPolicyFile === undefined ? undefined : checkPolicyFileAtStart(config.rbacPolicyFile);
   const { store, bootstrap } = await initialize(config, options);
   let app: App;
   let masterKey: LoadedMasterKey;
@@ -83,6 +86,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       sms: smsSettings(config, options),
       redirectUrls: config.redirectUrls,
       passwords: passwordOptions(config),
+      rbacPolicyFile: policyFile?.path,
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
@@ -94,6 +98,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await app.services.keystore.ensureSigningKey();
     // With the project's impersonation switch off, nothing allowed before may go on (docs/impersonation.md, "Policy").
     await app.services.impersonationAdmin.endWhileProjectDisabled();
+    // The policy file wins at every start: authorization must never run on another policy than it (docs/rbac.md).
+    if (policyFile !== undefined) await applyPolicyFile(app, policyFile, logger);
     // Links and codes kept while there was no SMTP server must not outlive the switch to one (docs/email.md).
     if (app.services.outbox.mode === 'smtp') {
       const erased = await store.mailOutbox.eraseOutboxSecrets();
@@ -171,6 +177,21 @@ export async function openServices(
 }
 
 type LoadedMasterKey = ReturnType<typeof loadMasterKey>;
+
+async function applyPolicyFile(app: App, file: CheckedPolicyFile, logger: Logger): Promise<void> {
+  const outcome = await applyPolicyFileAtStart(app.services.rbacPolicy, file);
+  if (!outcome.changed) {
+    logger.info({ file: file.path, version: outcome.version.version }, 'the RBAC policy file matches the policy in force');
+    return;
+  }
+  const fields = { file: file.path, version: outcome.version.version, previous_version: outcome.replaced.version, previous_source: outcome.replaced.source };
+  // An edit made in the console or with the CLI since the last start is gone now: said loudly.
+  if (outcome.replaced.source === 'console' || outcome.replaced.source === 'cli') {
+    logger.warn(fields, `the RBAC policy file replaced version ${outcome.replaced.version}, which the ${outcome.replaced.source === 'cli' ? 'CLI' : 'console'} had applied`);
+  } else {
+    logger.info(fields, 'applied the RBAC policy file');
+  }
+}
 
 function rateLimitSettings(config: Config): RateLimitSettings {
   return {

@@ -68,6 +68,7 @@ import type { PasswordStrengthService } from './domain/passwords/strength/passwo
 import { createPasswordStrengthChecker } from './domain/passwords/strength/create-password-strength-checker.js';
 import { ImpersonatedCalls } from './domain/impersonation/impersonated-calls.js';
 import { RbacPolicyService } from './domain/rbac/policy-service.js';
+import { OrganizationRolesService } from './domain/rbac/organization-roles-service.js';
 import { ZxcvbnWorkerPool } from './passwords/zxcvbn/zxcvbn-worker-pool.js';
 
 export interface Services {
@@ -136,6 +137,8 @@ export interface Services {
   readonly smsOtps: SmsOtpsService;
   /** The project's RBAC policy: served by rbac.policy, edited by the policy file, console and CLI, read by every authorization. */
   readonly rbacPolicy: RbacPolicyService;
+  /** Organizations' own custom roles (rbac.organizations.setOrgPolicy), checked against the project's policy. */
+  readonly organizationRoles: OrganizationRolesService;
   /** The impersonation trail's record of each admin call an impersonated session's headers made. */
   readonly impersonatedCalls: ImpersonatedCalls;
 }
@@ -309,6 +312,7 @@ export function createServices(options: {
   const passwordMigration = new PasswordMigration({ passwords: memberPasswords, ids, clock, audit, rbacPolicy });
   return {
     rbacPolicy,
+    organizationRoles: new OrganizationRolesService({ store, clock, audit, rbacPolicy }),
     impersonatedCalls: new ImpersonatedCalls({ store, audit }),
     ids,
     keystore,

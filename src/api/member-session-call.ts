@@ -29,7 +29,15 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
 ): Promise<Result> {
   const headers = memberSessionHeaders(call.request);
   if (headers === undefined) return run(call);
-  if (operation.memberAuthorization === undefined) throw rbacError('unauthorized_action');
+  if (operation.memberAuthorization === undefined) {
+    // Refused whatever the session; an impersonator's attempt is still put on the impersonation trail.
+    const record = await resolveCaller(headers, services).catch(() => undefined);
+    if (record !== undefined) {
+      const context: OperationContext = { ...call.context, actor: memberActor(record, services.projectId) };
+      await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'refused', errorType: 'unauthorized_action' });
+    }
+    throw rbacError('unauthorized_action');
+  }
   const record = await resolveCaller(headers, services);
   const context: OperationContext = { ...call.context, actor: memberActor(record, services.projectId) };
   const asMember = { ...call, context };

@@ -28,6 +28,7 @@ import organizationsMembersReactivate from './organizations/members/reactivate.j
 import organizationsMembersSearch from './organizations/members/search.js';
 import organizationsMembersUpdate from './organizations/members/update.js';
 import rbacOrganizationsGetOrgPolicy from './rbac/organizations/get-org-policy.js';
+import rbacOrganizationsSetOrgPolicy from './rbac/organizations/set-org-policy.js';
 import rbacPolicy from './rbac/policy.js';
 import impersonationAudit from './impersonation/audit.js';
 import impersonationAuthenticate from './impersonation/authenticate.js';
@@ -94,6 +95,7 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   // rbac
   rbacPolicy,
   rbacOrganizationsGetOrgPolicy,
+  rbacOrganizationsSetOrgPolicy,
   // impersonation
   impersonationAuthenticate,
   // sessions

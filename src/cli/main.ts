@@ -9,6 +9,7 @@ import { runImportCli } from './import-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 import { runInitAdmin, runOperatorsCli } from './operators-command.js';
 import { runOutboxCli } from './outbox-command.js';
+import { runRbacCli } from './rbac-command.js';
 import { runRedirectUrlsCli } from './redirect-urls-command.js';
 import { printable } from './cli-support.js';
 
@@ -30,6 +31,9 @@ Commands:
   redirect-urls list|add|remove
                 The redirect URLs magic links may use; \`understudy redirect-urls --help\` and
                 docs/redirect-urls.md tell more.
+  rbac policy show|apply|history
+                The project's RBAC policy: the one in force, applying one from a JSON or YAML file,
+                and its versions; \`understudy rbac --help\` and docs/rbac.md tell more.
   outbox        Sign-in email and SMS newest first: links and codes kept without a provider, delivery status with one
                 [--to <email>] [--limit <n>] [--json]; see docs/email.md.
   import members --file <members.ndjson>
@@ -49,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
   if (first === 'operators') return runOperatorsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'outbox') return runOutboxCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'redirect-urls') return runRedirectUrlsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  if (first === 'rbac') return runRbacCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'import') return runImportCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr), progress: process.stderr });
   const { positionals, values } = parseArgs({
     args: argv,

@@ -10,8 +10,9 @@ import { CONFIG_KEYS, LOG_LEVELS, REMOVED_FILE_KEYS, type Config, type ConfigNam
 export class ConfigError extends Error {
   readonly problems: readonly string[];
 
-  constructor(problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  /** `heading` introduces the list: what was being checked (the settings, or a file they name). */
+  constructor(problems: readonly string[], heading = 'Invalid configuration:') {
+    super(`${heading}\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -164,6 +165,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     if (value !== undefined && !isMailbox(value)) problems.push(`${CONFIG_KEYS[name].env} must be an email address, optionally with a name: "Acme <login@acme.example>" (got "${value}")`);
   }
   const smsConfig = loadSmsConfig(raw, problems);
+  // Only the path here: the file is read, checked and applied by `serve` at start (src/config/rbac-policy-file.ts).
+  const rbacPolicyFile = raw('rbacPolicyFile');
+  if (rbacPolicyFile !== undefined && rbacPolicyFile.trim() === '') problems.push(`${CONFIG_KEYS.rbacPolicyFile.env} must be a path to a JSON or YAML file`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -194,6 +198,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     smtpFrom,
     smtpReplyTo,
     ...smsConfig,
+    rbacPolicyFile,
     bodyLimitBytes: bodyLimitBytes as number,
     headersTimeoutMs: headersTimeoutMs as number,
     requestTimeoutMs: requestTimeoutMs as number,

@@ -246,6 +246,11 @@ export const CONFIG_KEYS = {
     default: 'https://api.twilio.com',
     doc: 'Where the Messages API is: https:// (http:// only to this machine), e.g. a stand-in for tests.',
   },
+  rbacPolicyFile: {
+    env: 'UNDERSTUDY_RBAC_POLICY_FILE',
+    file: 'rbac_policy_file',
+    doc: "A JSON or YAML file holding the project's RBAC policy ({resources, roles, scopes}); applied at every start when it differs from the policy in force.",
+  },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
     env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
@@ -315,6 +320,11 @@ export interface Config {
   readonly sms: SmsProviderSettings;
   /** Country calling codes (digits) SMS codes may go to; empty: every country. */
   readonly smsAllowedCountryCodes: readonly string[];
+  /**
+   * The RBAC policy file, applied by `serve` at every start (docs/rbac.md); unset: the policy is
+   * edited only by the console and the CLI. Optional so code that builds a Config by hand may omit it.
+   */
+  readonly rbacPolicyFile?: string | undefined;
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;

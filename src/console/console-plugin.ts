@@ -13,16 +13,22 @@ import { registerMemberMfaPages } from './routes/member-mfa-pages.js';
 import { registerOperatorPages } from './routes/operator-pages.js';
 import { registerOrganizationPages } from './routes/organization-pages.js';
 import { registerOutboxPages } from './routes/outbox-pages.js';
+import { registerRbacPages } from './routes/rbac-pages.js';
 import { registerRedirectUrlPages } from './routes/redirect-url-pages.js';
 import { registerSignInPages } from './routes/sign-in-pages.js';
 import { errorPage } from './views/sign-in.js';
+
+export interface ConsoleOptions {
+  /** The RBAC policy file the server applies at start (UNDERSTUDY_RBAC_POLICY_FILE): the RBAC page warns that it replaces console edits. */
+  readonly policyFile?: string | undefined;
+}
 
 /**
  * The operator console under /console: server-rendered pages, form posts with CSRF tokens, a
  * strict Content-Security-Policy, and cookies that scripts cannot read. Its own scope, so its
  * form parsing and HTML errors never touch the Stytch API.
  */
-export function registerConsole(app: FastifyInstance, dependencies: ConsoleDependencies): void {
+export function registerConsole(app: FastifyInstance, dependencies: ConsoleDependencies & ConsoleOptions): void {
   void app.register(
     async (scope) => {
       // The console signs its operators in itself (cookies, not the project's credentials); inside it,
@@ -68,6 +74,7 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
       registerOperatorPages(scope, dependencies);
       registerOutboxPages(scope, dependencies);
       registerRedirectUrlPages(scope, dependencies);
+      registerRbacPages(scope, dependencies, { policyFile: dependencies.policyFile });
     },
     { prefix: '/console' },
   );

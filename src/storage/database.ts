@@ -70,6 +70,8 @@ export interface MemberRow {
   mfa_enrolled: number;
   default_mfa_method: string;
   assigned_roles: string;
+  /** JSON: connection id → the groups its IdP last asserted (0017). */
+  sso_groups: string;
   trusted_metadata: string;
   untrusted_metadata: string;
   retired_email_addresses: string;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { loadPolicyFile, readPolicyFile } from '../../src/config/rbac-policy-file.js';
 import { CONFIG_KEYS } from '../../src/config/schema.js';
 import { DEFAULT_ARGON2ID_PARAMETERS } from '../../src/domain/passwords/password-hashing.js';
 import { DEFAULT_PASSWORD_SETTINGS } from '../../src/domain/passwords/password-settings.js';
@@ -64,6 +65,7 @@ describe('loadConfig defaults', () => {
       smtpReplyTo: undefined,
       sms: { provider: 'outbox' },
       smsAllowedCountryCodes: [],
+      rbacPolicyFile: undefined,
       trustProxy: undefined,
       auditExportConcurrency: 2,
       auditExportStallSeconds: 30,
@@ -180,6 +182,7 @@ describe('loadConfig from the environment', () => {
         UNDERSTUDY_KEEP_ALIVE_TIMEOUT_MS: '65000',
         UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY: '4',
         UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS: '45',
+        UNDERSTUDY_RBAC_POLICY_FILE: '/etc/understudy/rbac-policy.yaml',
       },
     });
     expect(config).toEqual({
@@ -211,6 +214,7 @@ describe('loadConfig from the environment', () => {
       smtpReplyTo: 'support@acme.example',
       sms: { provider: 'webhook', webhook: { url: 'https://app.example.com/hooks/sms', secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}` } },
       smsAllowedCountryCodes: [],
+      rbacPolicyFile: '/etc/understudy/rbac-policy.yaml',
       trustProxy: '10.0.0.1, 192.168.0.0/16,::1',
       auditExportConcurrency: 4,
       auditExportStallSeconds: 45,
@@ -448,6 +452,69 @@ describe('loadConfig validation', () => {
     expect(problemsOf({ env: { UNDERSTUDY_DATABASE_URL: url } })).toEqual([
       'UNDERSTUDY_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use SQLite)',
     ]);
+  });
+});
+
+describe('the RBAC policy file', () => {
+  const policyFile = (name: string, text: string): string => {
+    const path = join(directory, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const EDITOR = {
+    resources: [{ resource_id: 'documents', description: 'Team documents', actions: ['read', 'write'] }],
+    roles: [{ role_id: 'editor', description: 'Edits documents', permissions: [{ resource_id: 'documents', actions: ['read', 'write'] }] }],
+    scopes: [],
+  };
+
+  it('is a path read from the environment or the config file; a blank one is refused', () => {
+    expect(loadConfig({ env: { UNDERSTUDY_RBAC_POLICY_FILE: 'policy.yaml' } }).rbacPolicyFile).toBe('policy.yaml');
+    expect(loadConfig({ env: {}, configFile: configFile({ rbac_policy_file: '/srv/rbac.json' }) }).rbacPolicyFile).toBe('/srv/rbac.json');
+    expect(problemsOf({ env: {}, configFile: configFile({ rbac_policy_file: '  ' }) })).toEqual(['UNDERSTUDY_RBAC_POLICY_FILE must be a path to a JSON or YAML file']);
+  });
+
+  it('reads JSON and YAML by extension, and either by content when the extension says neither', () => {
+    const yaml = 'resources:\n  - resource_id: documents\n    description: Team documents\n    actions: [read, write]\nroles:\n  - role_id: editor\n    description: Edits documents\n    permissions:\n      - { resource_id: documents, actions: [read, write] }\nscopes: []\n';
+    for (const path of [policyFile('p.json', JSON.stringify(EDITOR)), policyFile('p.yaml', yaml), policyFile('p.yml', yaml), policyFile('p.policy', yaml), policyFile('q.policy', JSON.stringify(EDITOR))]) {
+      expect(readPolicyFile(path), path).toEqual({ ok: true, document: EDITOR });
+    }
+    expect(readPolicyFile(policyFile('bom.json', `\uFEFF${JSON.stringify(EDITOR)}`))).toEqual({ ok: true, document: EDITOR });
+    // A .json file is JSON only, though the text would be valid YAML.
+    expect(readPolicyFile(policyFile('yaml.json', yaml))).toMatchObject({ ok: false, problems: [expect.stringMatching(/^not valid JSON: line 1, column 1: /)] });
+  });
+
+  it('names the line and column of every parse error', () => {
+    expect(readPolicyFile(policyFile('broken.json', '{\n  "roles": [\n    {"role_id": "x",,}\n  ]\n}'))).toEqual({
+      ok: false,
+      problems: ['not valid JSON: line 3, column 21: Expected double-quoted property name'],
+    });
+    // The token V8 names is a line break here: written as an escape, so the problem stays on one line.
+    expect(readPolicyFile(policyFile('token.json', '{\n  "roles": tru\n}'))).toEqual({ ok: false, problems: [expect.stringMatching(/^not valid JSON: line 2, column 15: Unexpected token [^\n]*$/)] });
+    expect(readPolicyFile(policyFile('empty.json', ''))).toEqual({ ok: false, problems: ['not valid JSON: line 1, column 1: Unexpected end of JSON input'] });
+    const yaml = readPolicyFile(policyFile('broken.yaml', 'roles:\n  - role_id: x\n    role_id: y\n  bad: [\n'));
+    expect(yaml.ok).toBe(false);
+    if (yaml.ok) return;
+    expect(yaml.problems[0]).toBe('not valid YAML: line 3, column 5: Map keys must be unique');
+    expect(yaml.problems.length).toBeGreaterThan(1);
+    for (const problem of yaml.problems) expect(problem).toMatch(/^not valid YAML: line \d+, column \d+: /);
+    expect(readPolicyFile(join(directory, 'absent.yaml'))).toEqual({ ok: false, problems: [expect.stringMatching(/^could not be read: ENOENT/)] });
+  });
+
+  it('refuses YAML whose aliases would expand far beyond its size', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, index) => `${String.fromCharCode(98 + index)}: &${String.fromCharCode(98 + index)} [${Array(10).fill(`*${String.fromCharCode(97 + index)}`).join(', ')}]`)].join('\n');
+    const read = readPolicyFile(policyFile('bomb.yaml', bomb));
+    expect(read).toMatchObject({ ok: false, problems: [expect.stringMatching(/^not valid YAML: .*alias/i)] });
+  });
+
+  it('checks what it read, listing every problem as path: message', () => {
+    expect(loadPolicyFile(policyFile('ok.json', JSON.stringify(EDITOR)))).toMatchObject({ ok: true, document: EDITOR });
+    const bad = loadPolicyFile(policyFile('bad.json', JSON.stringify({ ...EDITOR, roles: [{ role_id: 'editor', permissions: [{ resource_id: 'documents', actions: ['*', 'read'] }] }], extra: true })));
+    expect(bad).toEqual({
+      ok: false,
+      code: 'invalid_rbac_policy',
+      problems: ['extra: Unknown field "extra"; expected resources, roles, scopes.', 'roles[0].permissions[0].actions: "*" grants every action on "documents" and cannot be listed with others.'],
+    });
+    expect(loadPolicyFile(policyFile('list.json', '[]'))).toEqual({ ok: false, code: 'invalid_rbac_policy', problems: ['The policy must be an object with resources, roles and scopes.'] });
   });
 });
 

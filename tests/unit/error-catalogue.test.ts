@@ -90,6 +90,12 @@ const UNDERSTUDY_SPECIFIC = [
   'mfa_phone_number_mismatch',
   // SMS codes: the operator restricted the countries codes go to.
   'phone_number_country_not_allowed',
+  // RBAC: Stytch edits the project's policy in its dashboard; these answer our policy file, console and CLI
+  // (and org custom roles, whose checks share the policy's), and the in-use and stale-edit guards.
+  'invalid_rbac_policy',
+  'rbac_role_in_use',
+  'rbac_resource_in_use',
+  'rbac_policy_changed',
 ];
 /** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [
@@ -244,6 +250,8 @@ const STYTCH_CODES = [
   'session_authorization_error',
   'session_authorization_tenancy_error',
   'unauthorized_action',
+  'invalid_stytch_prefixed_resource',
+  'cannot_specify_wildcard_with_other_actions',
 ];
 
 const REQUEST_ID = 'request-id-test-b05c992f-ebdc-489d-a754-c7e70ba13141';

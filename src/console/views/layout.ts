@@ -7,6 +7,7 @@ const SECTIONS = [
   { path: '/console/impersonations', label: 'Active impersonations' },
   { path: '/console/audit', label: 'Audit trail' },
   { path: '/console/redirect-urls', label: 'Redirect URLs' },
+  { path: '/console/rbac', label: 'RBAC' },
 ] as const;
 
 /** Every page: a skip link, the navigation for the signed-in operator, and the content. */

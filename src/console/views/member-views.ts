@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
 import type { Member } from '../../domain/members/member.js';
-import { effectiveRoles } from '../../domain/members/member.js';
+import { effectiveRoles, type RoleSource } from '../../domain/members/member.js';
 import type { Organization } from '../../domain/organizations/organization.js';
 import type { MemberSession } from '../../domain/sessions/session.js';
 import { html, type SafeHtml } from '../html.js';
@@ -34,7 +34,7 @@ export function memberDetail(options: {
   <dt>Email</dt><dd>${member.emailAddress}</dd>
   <dt>Name</dt><dd>${member.name || '—'}</dd>
   <dt>Status</dt><dd>${statusBadge(member.status)}</dd>
-  <dt>Roles</dt><dd>${effectiveRoles(member, organization).map((role) => role.roleId).join(', ')}</dd>
+  <dt>Roles</dt><dd><ul id="member-roles">${effectiveRoles(member, organization).map((role) => html`<li><code>${role.roleId}</code> <span class="muted">(${role.sources.map(sourceLabel).join('; ')})</span></li>`)}</ul></dd>
   <dt>Member id</dt><dd><code>${member.memberId}</code></dd>
   <dt>External id</dt><dd>${member.externalId ?? '—'}</dd>
   <dt>Created</dt><dd>${member.createdAt}</dd>
@@ -70,6 +70,20 @@ ${disabled ? html`<p class="notice error" role="note">${ability.blockedBecause}<
   ${ability.needsTotp ? html`<div><label for="totp">Current code from your authenticator app</label><input id="totp" name="totp" inputmode="numeric" pattern="[0-9]{6}" autocomplete="one-time-code" required ${disabled ? html`disabled` : ''}></div>` : ''}
   <button type="submit" ${disabled ? html`disabled` : ''}>Impersonate</button>
 </form></section>`;
+}
+
+/** Where a member's role comes from, as member.roles[].sources[] names it. */
+function sourceLabel(source: RoleSource): string {
+  switch (source.type) {
+    case 'direct_assignment':
+      return 'direct assignment';
+    case 'email_assignment':
+      return `email domain ${source.details.email_domain}`;
+    case 'sso_connection':
+      return `SSO connection ${source.details.connection_id}`;
+    case 'sso_connection_group':
+      return `group ${source.details.group} of SSO connection ${source.details.connection_id}`;
+  }
 }
 
 function factorLabel(factor: MemberSession['authenticationFactors'][number]): string {

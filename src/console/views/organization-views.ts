@@ -4,6 +4,7 @@ import type { Organization } from '../../domain/organizations/organization.js';
 import type { PolicyView } from '../../domain/impersonation/impersonation-admin-service.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField } from './layout.js';
+import { permissionsList } from './rbac-views.js';
 
 export function organizationsList(options: { query: string; organizations: readonly Organization[]; nextCursor: string | null; total: number }): SafeHtml {
   const rows = options.organizations.map(
@@ -58,6 +59,7 @@ export function organizationDetail(options: {
   <dt>Allowed email domains</dt><dd>${settings.emailAllowedDomains.join(', ') || '—'}</dd>
   <dt>Created</dt><dd>${organization.createdAt}</dd>
 </dl></section>
+${rolesSection(organization)}
 <section class="card" aria-labelledby="policy"><h2 id="policy">Impersonation policy</h2>
 <dl class="facts">
   <dt>Effective</dt><dd>${policy.effective.enabled ? html`<span class="badge ok">allowed</span>` : html`<span class="badge warn">not allowed</span> (disabled by the ${policy.effective.disabledBy})`}</dd>
@@ -88,6 +90,34 @@ ${
 }
 ${pager(`/console/organizations/${encodeURIComponent(organization.organizationId)}`, { q: options.memberQuery }, options.nextCursor)}
 </section>`;
+}
+
+/**
+ * The organization's own custom roles (its RBAC org policy, set with rbac.organizations.setOrgPolicy)
+ * and its email-domain role assignments, read-only: the project's roles are on the RBAC page.
+ */
+function rolesSection(organization: Organization): SafeHtml {
+  const { customRoles, rbacEmailImplicitRoleAssignments: byEmail, ssoImplicitRoleAssignments: bySso } = organization.settings;
+  return html`<section class="card" aria-labelledby="custom-roles"><h2 id="custom-roles">Custom roles</h2>
+<p class="muted">Roles of this organization alone, beside the project's roles (<a href="/console/rbac">RBAC policy</a>). Members' sessions are judged against both. They are set with <code>rbac.organizations.setOrgPolicy</code>.</p>
+${
+  customRoles.length === 0
+    ? html`<p class="empty">This organization has no custom roles.</p>`
+    : html`<div class="table-wrap"><table><thead><tr><th scope="col">Role</th><th scope="col">Permissions</th><th scope="col">Description</th></tr></thead><tbody>${customRoles.map(
+        (role) => html`<tr><td><code>${role.roleId}</code></td><td>${permissionsList(role.permissions)}</td><td>${role.description}</td></tr>`,
+      )}</tbody></table></div>`
+}
+<dl class="facts">
+  <dt>Roles by email domain</dt><dd>${byEmail.length === 0 ? '—' : byEmail.map((assignment, index) => html`${index === 0 ? '' : ', '}<code>${assignment.roleId}</code> for @${assignment.domain}`)}</dd>
+  <dt>Roles by SSO connection</dt><dd>${
+    bySso.length === 0
+      ? '—'
+      : bySso.map(
+          (assignment, index) =>
+            html`${index === 0 ? '' : ', '}<code>${assignment.roleId}</code> for ${assignment.group === undefined ? '' : html`group ${assignment.group} of `}<code>${assignment.connectionId}</code>`,
+        )
+  }</dd>
+</dl></section>`;
 }
 
 export function statusBadge(status: string): SafeHtml {

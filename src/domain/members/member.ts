@@ -27,6 +27,12 @@ export interface Member {
   readonly defaultMfaMethod: string;
   /** Roles granted by direct assignment (never `stytch_member`, which every member holds implicitly). */
   readonly assignedRoles: readonly string[];
+  /**
+   * The groups each SSO connection's identity provider last asserted for the member, by connection
+   * id. A connection is listed once the member has signed in through it (an empty list when the IdP
+   * asserted no groups): the organization's SSO implicit role assignments are matched against it.
+   */
+  readonly ssoGroups: Readonly<Record<string, readonly string[]>>;
   readonly trustedMetadata: Readonly<Record<string, unknown>>;
   readonly untrustedMetadata: Readonly<Record<string, unknown>>;
   readonly retiredEmailAddresses: readonly RetiredEmail[];
@@ -65,6 +71,7 @@ export function newMember(input: {
     mfaEnrolled: false,
     defaultMfaMethod: '',
     assignedRoles: [],
+    ssoGroups: {},
     trustedMetadata: {},
     untrustedMetadata: {},
     retiredEmailAddresses: [],
@@ -81,7 +88,14 @@ export function newMember(input: {
 
 export type RoleSource =
   | { readonly type: 'direct_assignment'; readonly details: Record<string, never> }
-  | { readonly type: 'email_assignment'; readonly details: { readonly email_domain: string } };
+  | { readonly type: 'email_assignment'; readonly details: { readonly email_domain: string } }
+  | { readonly type: 'sso_connection'; readonly details: { readonly connection_id: string } }
+  | { readonly type: 'sso_connection_group'; readonly details: { readonly connection_id: string; readonly group: string } };
+
+/** The connection an SSO-granted role comes from; undefined for sources every session of the member holds. */
+export function ssoConnectionOf(source: RoleSource): string | undefined {
+  return source.type === 'sso_connection' || source.type === 'sso_connection_group' ? source.details.connection_id : undefined;
+}
 
 export interface MemberRole {
   readonly roleId: string;
@@ -92,7 +106,10 @@ export { STYTCH_ADMIN, STYTCH_MEMBER } from '../rbac/policy.js';
 
 /**
  * The member's roles with where each comes from, as Stytch lists them: `stytch_member` always,
- * direct assignments, and the organization's email-domain implicit assignments.
+ * direct assignments, the organization's email-domain implicit assignments, and its SSO implicit
+ * assignments for every connection the member has signed in through (a whole connection, or one
+ * group the connection's IdP last asserted for them). An SSO source is listed here whatever the
+ * session; a session holds its role only when it signed in through that connection (session-roles.ts).
  */
 export function effectiveRoles(member: Member, organization: Organization): MemberRole[] {
   const roles = new Map<string, RoleSource[]>([[STYTCH_MEMBER, [{ type: 'direct_assignment', details: {} }]]]);
@@ -105,6 +122,14 @@ export function effectiveRoles(member: Member, organization: Organization): Memb
   const domain = emailDomain(member.emailAddress);
   for (const assignment of organization.settings.rbacEmailImplicitRoleAssignments) {
     if (assignment.domain === domain) add(assignment.roleId, { type: 'email_assignment', details: { email_domain: domain } });
+  }
+  for (const assignment of organization.settings.ssoImplicitRoleAssignments) {
+    const groups = Object.hasOwn(member.ssoGroups, assignment.connectionId) ? member.ssoGroups[assignment.connectionId] : undefined;
+    if (groups === undefined) continue;
+    if (assignment.group === undefined) add(assignment.roleId, { type: 'sso_connection', details: { connection_id: assignment.connectionId } });
+    else if (groups.includes(assignment.group)) {
+      add(assignment.roleId, { type: 'sso_connection_group', details: { connection_id: assignment.connectionId, group: assignment.group } });
+    }
   }
   return [...roles].map(([roleId, sources]) => ({ roleId, sources }));
 }

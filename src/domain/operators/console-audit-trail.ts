@@ -23,6 +23,7 @@ export interface ConsoleTrailQuery {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const EVENT_ID = /^audit-event-(test|live)-[0-9a-f-]{36}$/;
+const RBAC_PAGE = 100;
 
 /**
  * Reading the audit trail of members (`member.*`: sign-ins, changes, factors reset by operators)
@@ -55,6 +56,28 @@ export class ConsoleAuditTrail {
     const page = events.slice(0, query.limit);
     const last = page[page.length - 1];
     return { events: page, nextCursor: events.length > query.limit && last !== undefined ? Buffer.from(last.eventId).toString('base64url') : null };
+  }
+
+  /**
+   * The audit events (`rbac.policy_updated`) of these project RBAC policy versions, by version,
+   * read from `since` (RFC 3339, the oldest version's time) on: the console's RBAC history shows
+   * each version's changes from them. A version without one is left out.
+   */
+  async rbacPolicyChanges(versions: readonly number[], since: string): Promise<Map<number, AuditEvent>> {
+    const wanted = new Set(versions);
+    const found = new Map<number, AuditEvent>();
+    let afterEventId: string | null = null;
+    while (found.size < wanted.size) {
+      const page = await this.#store.audit.searchEvents({ typePrefix: 'rbac.policy_updated', since }, { limit: RBAC_PAGE, afterEventId });
+      for (const event of page) {
+        const version = event.details.version;
+        if (event.type === 'rbac.policy_updated' && typeof version === 'number' && wanted.has(version)) found.set(version, event);
+      }
+      const last = page[page.length - 1];
+      if (page.length < RBAC_PAGE || last === undefined) break;
+      afterEventId = last.eventId;
+    }
+    return found;
   }
 
   async #organizationId(reference: string): Promise<string> {

@@ -9,6 +9,16 @@ export interface EmailImplicitRoleAssignment {
   readonly roleId: string;
 }
 
+/**
+ * A role every member signing in through an SSO connection holds (no `group`), or only those the
+ * connection's IdP places in `group`. A session holds it only when it signed in through that connection.
+ */
+export interface SsoImplicitRoleAssignment {
+  readonly connectionId: string;
+  readonly group?: string;
+  readonly roleId: string;
+}
+
 export interface CustomRole {
   readonly roleId: string;
   readonly description: string;
@@ -29,6 +39,8 @@ export interface OrganizationSettings {
   readonly mfaMethods: 'ALL_ALLOWED' | 'RESTRICTED';
   readonly allowedMfaMethods: readonly string[];
   readonly rbacEmailImplicitRoleAssignments: readonly EmailImplicitRoleAssignment[];
+  /** Set with the organization's SSO connections (not through organizations.update); [] until then. */
+  readonly ssoImplicitRoleAssignments: readonly SsoImplicitRoleAssignment[];
   readonly oauthTenantJitProvisioning: 'RESTRICTED' | 'NOT_ALLOWED';
   readonly allowedOauthTenants: Readonly<Record<string, readonly string[]>>;
   readonly claimedEmailDomains: readonly string[];
@@ -57,7 +69,7 @@ export interface Organization {
  * unknown value with Stytch's own error code, and only its result carries the narrow type.
  */
 export type OrganizationSettingsInput = {
-  readonly [Key in Exclude<keyof OrganizationSettings, 'customRoles'>]?: OrganizationSettings[Key] extends string ? string : OrganizationSettings[Key];
+  readonly [Key in Exclude<keyof OrganizationSettings, 'customRoles' | 'ssoImplicitRoleAssignments'>]?: OrganizationSettings[Key] extends string ? string : OrganizationSettings[Key];
 };
 
 export const AUTH_METHODS = [
@@ -90,6 +102,7 @@ export const DEFAULT_SETTINGS: OrganizationSettings = {
   mfaMethods: 'ALL_ALLOWED',
   allowedMfaMethods: [],
   rbacEmailImplicitRoleAssignments: [],
+  ssoImplicitRoleAssignments: [],
   oauthTenantJitProvisioning: 'NOT_ALLOWED',
   allowedOauthTenants: {},
   claimedEmailDomains: [],
@@ -99,6 +112,14 @@ export const DEFAULT_SETTINGS: OrganizationSettings = {
   allowedThirdPartyConnectedApps: [],
   customRoles: [],
 };
+
+/**
+ * Settings as stored (JSON): a key added after a row was written is missing from it and reads as
+ * its default, so older organizations need no rewrite.
+ */
+export function storedSettings(stored: Partial<OrganizationSettings>): OrganizationSettings {
+  return { ...DEFAULT_SETTINGS, ...stored };
+}
 
 /**
  * Stytch: "If no Organization authentication parameters are passed in, `email_invites` defaults to

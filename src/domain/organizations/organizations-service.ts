@@ -12,6 +12,7 @@ import type { Transactional } from '../common/transactional.js';
 import type { StorePorts } from '../ports.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { organizationError } from './errors.js';
+import { checkImplicitRoleIds } from './implicit-roles.js';
 import {
   DEFAULT_SETTINGS,
   checkLogoUrl,
@@ -126,6 +127,7 @@ export class OrganizationsService {
         slug: updated.organizationSlug !== current.organizationSlug,
         externalId: updated.organizationExternalId !== current.organizationExternalId,
       };
+      if (input.rbacEmailImplicitRoleAssignments !== undefined) await checkImplicitRoleIds(tx, updated);
       if (changed.slug || changed.externalId) {
         await tx.organizations.lockReferences();
         await assertReferencesFree(tx.organizations, updated, changed);
@@ -225,12 +227,13 @@ export function draftOrganization(input: CreateOrganizationInput, dependencies: 
  * (organizations.create's own, or discovery's, which adds the first member and session to it).
  */
 export async function insertOrganizationDraft(
-  tx: Pick<StorePorts, 'organizations' | 'audit'>,
+  tx: Pick<StorePorts, 'organizations' | 'audit' | 'rbac'>,
   dependencies: { audit: AuditRecorder },
   context: OperationContext,
   draft: OrganizationDraft,
 ): Promise<Organization> {
   let organization = draft.organization;
+  await checkImplicitRoleIds(tx, organization);
   await tx.organizations.lockReferences();
   // Stytch documents the slug as optional on create. A slug we derived from the name must not
   // make the create fail, so a taken one gets a suffix from the new id; a slug the caller chose does.

@@ -175,6 +175,23 @@ export class SessionsService {
     this.#jwtCache.forget(record.session.memberSessionId);
   }
 
+  /**
+   * Whose session a sessions.revoke argument names (id, token or JWT), live or not, read-only;
+   * undefined when it names none. A call made with member-session headers is judged by it before
+   * anything is revoked. A JWT this server cannot verify is refused as sessions.revoke refuses it.
+   */
+  async ownerOf(input: Omit<RevokeSessionInput, 'memberId'>): Promise<{ organizationId: string; memberId: string } | undefined> {
+    const record =
+      input.memberSessionId !== undefined
+        ? await this.#store.sessions.findSessionById(input.memberSessionId)
+        : input.sessionToken !== undefined
+          ? await this.#findByToken(input.sessionToken)
+          : input.sessionJwt !== undefined
+            ? await this.#findByJwt(input.sessionJwt)
+            : undefined;
+    return record === undefined ? undefined : { organizationId: record.session.organizationId, memberId: record.session.memberId };
+  }
+
   async revokeMemberSessions(context: OperationContext, memberId: string): Promise<void> {
     const member = await this.#store.members.findMemberById(memberId);
     if (member === undefined) throw memberError('member_not_found');

@@ -15,6 +15,7 @@ import * as sweepAndLookupIndexes from './0013-sweep-and-lookup-indexes.js';
 import * as passwords from './0014-passwords.js';
 import * as mfa from './0015-mfa.js';
 import * as rbac from './0016-rbac.js';
+import * as memberSsoGroups from './0017-member-sso-groups.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014-passwords': passwords,
   '0015-mfa': mfa,
   '0016-rbac': rbac,
+  '0017-member-sso-groups': memberSsoGroups,
 };
 
 export const migrationProvider: MigrationProvider = {

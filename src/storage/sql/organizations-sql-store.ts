@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
-import type { Organization, OrganizationSettings } from '../../domain/organizations/organization.js';
+import { storedSettings, type Organization, type OrganizationSettings } from '../../domain/organizations/organization.js';
 import type { OrganizationsStore } from '../../domain/organizations/organizations-store.js';
 import type { PageRequest } from '../../domain/common/pagination.js';
 import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
@@ -211,7 +211,7 @@ function fromRow(row: Selectable<OrganizationRow>): Organization {
     organizationLogoUrl: row.organization_logo_url,
     organizationExternalId: row.organization_external_id,
     trustedMetadata: fromJson<Record<string, unknown>>(row.trusted_metadata),
-    settings: fromJson<OrganizationSettings>(row.settings),
+    settings: storedSettings(fromJson<Partial<OrganizationSettings>>(row.settings)),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -19,16 +19,14 @@ export class RbacSqlStore implements RbacStore {
   }
 
   async appendPolicy(version: StoredPolicyVersion): Promise<boolean> {
-    try {
-      await this.#db
-        .insertInto('rbac_policy_versions')
-        .values({ version: version.version, policy: toJson(version.policy), source: version.source, created_at: version.createdAt })
-        .execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
+    // ON CONFLICT rather than catching the violation: on PostgreSQL a failed insert aborts the
+    // enclosing transaction, so nothing else (not even a commit) could follow an answer of false.
+    const result = await this.#db
+      .insertInto('rbac_policy_versions')
+      .values({ version: version.version, policy: toJson(version.policy), source: version.source, created_at: version.createdAt })
+      .onConflict((conflict) => conflict.column('version').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   async listPolicyVersions(limit: number): Promise<StoredPolicyVersion[]> {
@@ -100,10 +98,4 @@ function likeQuoted(text: string): string {
 
 function toVersion(row: RbacPolicyVersionRow): StoredPolicyVersion {
   return { version: Number(row.version), policy: fromJson<Policy>(row.policy), source: row.source, createdAt: row.created_at };
-}
-
-/** Another writer appended this version first (SQLite names the primary key; PostgreSQL answers 23505). */
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -5,7 +5,7 @@ import { SigningKeysSqlStore } from '../../../src/storage/sql/signing-keys-sql-s
 import { aSession, aSessionToken } from '../../support/builders/session-builder.js';
 import { STORES } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
-import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, snapshotTables } from './migration-support.js';
+import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, migrateToLatest, snapshotTables } from './migration-support.js';
 
 const TABLES_0001 = ['projects', 'organizations', 'organization_domains', 'members', 'audit_events'] as const;
 
@@ -58,6 +58,8 @@ describe.each(STORES)('migration 0002-sessions-and-signing-keys on $name', (fact
     await migrateTo(db, '0001-initial');
     for (const statement of FIXTURE_0001_INITIAL) await sql.raw(statement).execute(db);
     await migrateTo(db, '0002-sessions-and-signing-keys');
+    // The current stores select the current columns (members gained sso_groups in 0017).
+    await migrateToLatest(db);
 
     const sessions = new SessionsSqlStore(db, factory.name);
     const session = aSession({ organizationId: 'organization-test-fixture-1', memberId: 'member-test-fixture-live' });

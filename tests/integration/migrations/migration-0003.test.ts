@@ -4,7 +4,7 @@ import type { Database } from '../../../src/storage/database.js';
 import { createSqlStore } from '../../../src/storage/store.js';
 import { STORES, type StoreFactory } from '../../support/stores.js';
 import { FIXTURE_0001_INITIAL } from './fixtures/0001-initial.js';
-import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, snapshotTables } from './migration-support.js';
+import { bareDatabase, closeBareDatabases, columnsOf, migrateTo, migrateToLatest, snapshotTables } from './migration-support.js';
 
 /**
  * Rows exactly as Understudy wrote them at schema 0002-sessions-and-signing-keys: literal SQL,
@@ -51,7 +51,9 @@ describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
     const after = await snapshotTables(db, TABLES_0002);
     expect(after).toEqual({ ...before, audit_events: before.audit_events?.map((row) => ({ ...row, ...NEW_AUDIT_COLUMNS })) });
 
-    // The current stores read the old rows: the session with its member, and the events with no impersonator or client.
+    // The current stores read the old rows: the session with its member, and the events with no impersonator or client
+    // (after the later migrations, as the current stores select the current columns).
+    await migrateToLatest(db);
     const store = createSqlStore(db, factory.name);
     const found = await store.sessions.findSessionById('session-test-fixture-1');
     expect(found?.session).toMatchObject({ memberId: 'member-test-fixture-live', customClaims: { plan: 'pro' }, roles: ['stytch_member', 'stytch_admin'], revokedAt: null });

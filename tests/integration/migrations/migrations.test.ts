@@ -119,6 +119,8 @@ describe.each(STORES)('migrations on $name', (factory) => {
       mfaEnrolled: true,
       defaultMfaMethod: 'sms_otp',
       assignedRoles: ['stytch_admin'],
+      // Added by 0017: members from before it have signed in through no SSO connection.
+      ssoGroups: {},
       trustedMetadata: { employee_id: 7 },
       untrustedMetadata: { theme: 'dark' },
       retiredEmailAddresses: [{ emailId: 'email-test-fixture-1', emailAddress: 'ada@old.example' }],

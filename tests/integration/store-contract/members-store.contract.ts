@@ -22,6 +22,7 @@ function aFullyPopulatedMember(organizationId: string): Member {
     mfaEnrolled: true,
     defaultMfaMethod: 'totp',
     assignedRoles: ['stytch_admin', 'billing'],
+    ssoGroups: { 'saml-connection-test-1': ['engineering', 'Ünïcode "group"'], 'oidc-connection-test-2': [] },
     trustedMetadata: { plan: 'pro', seats: 3, flag: false, none: null, nested: { deep: [1, { two: true }] } },
     untrustedMetadata: { theme: 'dark' },
     retiredEmailAddresses: [{ emailId: 'email-test-1', emailAddress: 'old@example.com' }],

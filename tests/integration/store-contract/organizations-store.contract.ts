@@ -27,6 +27,10 @@ function aFullyPopulatedOrganization(): Organization {
       mfaMethods: 'RESTRICTED',
       allowedMfaMethods: ['totp'],
       rbacEmailImplicitRoleAssignments: [{ domain: 'full.example', roleId: 'stytch_admin' }],
+      ssoImplicitRoleAssignments: [
+        { connectionId: 'saml-connection-test-1', roleId: 'stytch_admin' },
+        { connectionId: 'saml-connection-test-1', group: 'finance', roleId: 'billing' },
+      ],
       oauthTenantJitProvisioning: 'RESTRICTED',
       allowedOauthTenants: { slack: ['T123'], github: ['acme'] },
       claimedEmailDomains: ['claimed.example'],

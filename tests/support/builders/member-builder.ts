@@ -25,6 +25,7 @@ export function aMember(overrides: Partial<Member> & { readonly organizationId: 
     mfaEnrolled: false,
     defaultMfaMethod: '',
     assignedRoles: [],
+    ssoGroups: {},
     trustedMetadata: {},
     untrustedMetadata: {},
     retiredEmailAddresses: [],

@@ -1,10 +1,13 @@
 import type { CreateMemberInput } from '../../../domain/members/members-service.js';
+import { newMemberRequirement, organizationIdOf } from '../../member-requirements.js';
 import { type RequestBodyOf, stytchOperation } from '../../operation.js';
 import { encodeMemberResponse } from './member-response.js';
 
 /** organizations.members.create: adds a member (active, or pending when asked) to an organization. */
 export default stytchOperation({
   operationId: 'api_organization_v1_organizations_members_Create',
+  /** create, plus update.settings.roles for roles and update.settings.is-breakglass for a break-glass member; never trusted_metadata. */
+  memberAuthorization: async ({ body, params }, services) => ({ organizationIds: [await organizationIdOf(services, params.organization_id)], ...newMemberRequirement(body) }),
   async handle({ body, params, context }, { members }) {
     return encodeMemberResponse(await members.create(context, params.organization_id, decodeCreateMember(body)));
   },

@@ -1,5 +1,6 @@
 import { encodeMember } from '../../../http/wire/members.js';
 import { encodeOrganization } from '../../../http/wire/organizations.js';
+import { requireResetCall } from '../../member-requirements.js';
 import { stytchOperation } from '../../operation.js';
 
 /**
@@ -9,6 +10,7 @@ import { stytchOperation } from '../../operation.js';
  */
 export default stytchOperation({
   operationId: 'api_b2b_password_v1_b2b_passwords_email_RequireReset',
+  memberAuthorization: ({ body }, services) => requireResetCall(services, body),
   async handle({ body, context }, { passwords }) {
     const required = await passwords.requireReset(context, { emailAddress: body.email_address, organizationId: body.organization_id, memberId: body.member_id });
     if (!('member' in required)) return {};

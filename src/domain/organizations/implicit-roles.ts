@@ -1,0 +1,31 @@
+import { memberError } from '../members/errors.js';
+import { DEFAULT_POLICY, STYTCH_MEMBER } from '../rbac/policy.js';
+import type { RbacStore } from '../rbac/rbac-store.js';
+import type { Organization } from './organization.js';
+
+/**
+ * Every role an organization's email-domain implicit assignments name must exist for it: a role of
+ * the project's policy or one of the organization's custom roles. `stytch_member` is refused as
+ * members.update refuses it: every member holds it already. The same codes as members' `roles`
+ * (an implicit assignment gives a role exactly as a direct one does).
+ *
+ * The policy is read through `ports` (the caller's transaction), not a cached copy: a role removed
+ * from the project's policy a moment ago must not be named by a new assignment.
+ */
+export async function checkImplicitRoleIds(ports: { readonly rbac: Pick<RbacStore, 'latestPolicy'> }, organization: Organization): Promise<void> {
+  const assignments = organization.settings.rbacEmailImplicitRoleAssignments;
+  if (assignments.length === 0) return;
+  const project = (await ports.rbac.latestPolicy())?.policy ?? DEFAULT_POLICY;
+  const known = new Set([...project.roles, ...organization.settings.customRoles].map((role) => role.roleId));
+  for (const assignment of assignments) {
+    if (assignment.roleId === STYTCH_MEMBER) {
+      throw memberError('cannot_assign_default_rbac_role_id', 'rbac_email_implicit_role_assignments cannot name stytch_member, which every member holds.');
+    }
+    if (!known.has(assignment.roleId)) {
+      throw memberError(
+        'invalid_rbac_role_id',
+        `rbac_email_implicit_role_assignments: role "${assignment.roleId}" is neither a role of the project's policy nor a custom role of the organization.`,
+      );
+    }
+  }
+}
