@@ -2,7 +2,11 @@ import { isDomainError } from '../domain/common/domain-error.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import type { MemberCallRequirement, RequiredPermission } from '../domain/rbac/member-call.js';
 import { ANY_ACTION, STYTCH_RESOURCES } from '../domain/rbac/policy.js';
+import { canonicalEmail, effectiveRoles, emailDomain } from '../domain/members/member.js';
 import type { ApiServices, RequestBodyOf } from './operation.js';
+
+/** A requirement, and the path's references as the ids it was decided on (member-session-call.ts). */
+type Requirement = MemberCallRequirement & { readonly resolvedParams?: Readonly<Record<string, string>> };
 
 /**
  * What the admin endpoints that accept member-session headers need from the member they run as
@@ -139,8 +143,14 @@ export async function organizationCall(
   organizationReference: string,
   actions: readonly string[],
   forbiddenFields: readonly string[] = [],
-): Promise<MemberCallRequirement> {
-  return { organizationIds: [await organizationIdOf(services, organizationReference)], permissions: actions.map(organizationPermission), forbiddenFields };
+): Promise<Requirement> {
+  const organizationId = await organizationIdOf(services, organizationReference);
+  return {
+    organizationIds: [organizationId],
+    permissions: actions.map(organizationPermission),
+    forbiddenFields,
+    ...(organizationId !== undefined && { resolvedParams: { organization_id: organizationId } }),
+  };
 }
 
 /** A call on one member of an organization (path organization_id and member_id): stytch.member, or stytch.self on oneself. */
@@ -150,13 +160,15 @@ export async function memberCall(
   memberReference: string,
   actions: readonly string[],
   forbiddenFields: readonly string[] = [],
-): Promise<MemberCallRequirement> {
+): Promise<Requirement> {
   const organizationId = await organizationIdOf(services, organizationReference);
+  const targetMemberId = await memberIdOf(services, organizationId, memberReference);
   return {
     organizationIds: [organizationId],
-    targetMemberId: await memberIdOf(services, organizationId, memberReference),
+    targetMemberId,
     permissions: actions.map(memberPermission),
     forbiddenFields,
+    ...(organizationId !== undefined && { resolvedParams: { organization_id: organizationId, ...(targetMemberId !== undefined && { member_id: targetMemberId }) } }),
   };
 }
 
@@ -180,11 +192,65 @@ export async function memberUpdateCall(
   context: OperationContext,
   path: { organization_id: string; member_id: string },
   body: RequestBodyOf<'api_organization_v1_organizations_members_Update'>,
-): Promise<MemberCallRequirement> {
+): Promise<Requirement> {
   const { actions, forbiddenFields } = fieldRequirements(body, MEMBER_UPDATE_RULES);
   const requirement = await memberCall(services, path.organization_id, path.member_id, actions, forbiddenFields);
-  if (actions.length > 0 || requirement.targetMemberId === callerOf(context).memberId) return requirement;
-  return { ...requirement, permissions: [memberPermission('search')] };
+  if (actions.length === 0 && requirement.targetMemberId !== callerOf(context).memberId) return { ...requirement, permissions: [memberPermission('search')] };
+  if (body.email_address === undefined || requirement.targetMemberId === undefined) return requirement;
+  return { ...requirement, permissions: [...requirement.permissions, ...(await rolesByNewAddress(services, requirement.targetMemberId, body.email_address))] };
+}
+
+/**
+ * A new address whose domain the organization's implicit assignments give roles to gives the member
+ * those roles (at once, to sessions kept with preserve_existing_sessions): that is giving roles, so
+ * it needs update.settings.roles on stytch.member, which stytch.self never grants. Otherwise a member
+ * allowed to change their own address could make themselves an admin.
+ */
+async function rolesByNewAddress(services: Pick<ApiServices, 'members'>, memberId: string, emailAddress: string): Promise<RequiredPermission[]> {
+  const found = await unlessNotFound(services.members.dangerouslyGet(memberId, { includeDeleted: false }));
+  if (found === undefined) return [];
+  const held = new Set(effectiveRoles(found.member, found.organization).map((role) => role.roleId));
+  const domain = emailDomain(canonicalEmail(emailAddress));
+  const gained = found.organization.settings.rbacEmailImplicitRoleAssignments.some((assignment) => assignment.domain === domain && !held.has(assignment.roleId));
+  return gained ? [{ resourceId: MEMBER_RESOURCE, action: 'update.settings.roles' }] : [];
+}
+
+/**
+ * organizations.members.reactivate brings a member back with the roles and break-glass they had:
+ * that needs what creating them with those would (create, update.settings.roles, update.settings.is-breakglass).
+ */
+export async function reactivateCall(services: Pick<ApiServices, 'organizations' | 'members'>, path: { organization_id: string; member_id: string }): Promise<Requirement> {
+  const organizationId = await organizationIdOf(services, path.organization_id);
+  const found = await unlessNotFound(services.members.dangerouslyGet(path.member_id, { includeDeleted: true }));
+  const member = found !== undefined && found.member.organizationId === organizationId ? found.member : undefined;
+  const { permissions } = newMemberRequirement({ roles: member?.assignedRoles ?? [], is_breakglass: member?.isBreakglass ?? false });
+  return { organizationIds: [organizationId], permissions, ...(organizationId !== undefined && { resolvedParams: { organization_id: organizationId } }) };
+}
+
+/**
+ * rbac.organizations.setOrgPolicy with member-session headers: besides stytch.custom-org-roles
+ * update, a member may only grant what they hold themselves. Every permission a role gains (a
+ * resource and action it did not have before under that role id) must be granted to the caller,
+ * or an organization role editor could write themselves a role with every permission.
+ */
+export async function setOrgPolicyCall(services: Pick<ApiServices, 'organizations'>, organizationReference: string, roles: readonly { role_id: string; permissions: readonly { resource_id: string; actions: readonly string[] }[] }[]): Promise<Requirement> {
+  const organization = await unlessNotFound(services.organizations.get(organizationReference));
+  const before = new Map((organization?.settings.customRoles ?? []).map((role) => [role.roleId, role]));
+  const gained = new Map<string, RequiredPermission>();
+  for (const role of roles) {
+    const had = before.get(role.role_id)?.permissions ?? [];
+    for (const permission of role.permissions) {
+      for (const action of permission.actions) {
+        const held = had.some((old) => old.resourceId === permission.resource_id && (old.actions.includes(action) || old.actions.includes(ANY_ACTION)));
+        if (!held) gained.set(`${permission.resource_id}\u0000${action}`, { resourceId: permission.resource_id, action });
+      }
+    }
+  }
+  return {
+    organizationIds: [organization?.organizationId],
+    permissions: [{ resourceId: 'stytch.custom-org-roles', action: 'update' }, ...gained.values()],
+    ...(organization !== undefined && { resolvedParams: { organization_id: organization.organizationId } }),
+  };
 }
 
 /** What adds a member (members.create, magicLinks.email.invite): create, plus what any roles or break-glass given need. */

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { isDomainError } from '../domain/common/domain-error.js';
+import { type DomainError, isDomainError } from '../domain/common/domain-error.js';
 import type { Actor, OperationContext } from '../domain/common/operation-context.js';
 import { rbacError } from '../domain/rbac/errors.js';
 import { authorizeMemberCall, type MemberCallRequirement } from '../domain/rbac/member-call.js';
@@ -8,8 +8,13 @@ import { sessionError } from '../domain/sessions/errors.js';
 import type { SessionRecord } from '../domain/sessions/sessions-store.js';
 import type { ApiServices, OperationCall } from './operation.js';
 
-/** What an operation module declares to accept member-session headers: what a call needs from the member it runs as. */
-export type MemberAuthorization<Call> = (call: Call, services: ApiServices) => Promise<MemberCallRequirement>;
+/**
+ * What an operation module declares to accept member-session headers: what a call needs from the
+ * member it runs as. `resolvedParams` are the path's references (a slug, an external id) as the ids
+ * the decision was made on: the operation then runs on those, so a reference that comes to name
+ * something else between the check and the write (a slug renamed and taken) cannot redirect it.
+ */
+export type MemberAuthorization<Call> = (call: Call, services: ApiServices) => Promise<MemberCallRequirement & { readonly resolvedParams?: Readonly<Record<string, string>> }>;
 
 /**
  * Runs an operation, as the project or, when the request carries `X-Stytch-Member-Session` /
@@ -29,18 +34,26 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
 ): Promise<Result> {
   const headers = memberSessionHeaders(call.request);
   if (headers === undefined) return run(call);
-  if (operation.memberAuthorization === undefined) {
-    // Refused whatever the session; an impersonator's attempt is still put on the impersonation trail.
-    const record = await resolveCaller(headers, services).catch(() => undefined);
-    if (record !== undefined) {
+  const resolved = await resolveCaller(headers, services);
+  // An impersonator's attempt is put on the impersonation trail whatever becomes of it, also when
+  // the headers disagree (each impersonated session they name is recorded).
+  const recordRefusal = async (errorType: string) => {
+    for (const record of resolved.records) {
       const context: OperationContext = { ...call.context, actor: memberActor(record, services.projectId) };
-      await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'refused', errorType: 'unauthorized_action' });
+      await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'refused', errorType });
     }
+  };
+  if (operation.memberAuthorization === undefined) {
+    await recordRefusal('unauthorized_action');
     throw rbacError('unauthorized_action');
   }
-  const record = await resolveCaller(headers, services);
+  if (resolved.caller === undefined) {
+    await recordRefusal(resolved.error.code);
+    throw resolved.error;
+  }
+  const record = resolved.caller;
   const context: OperationContext = { ...call.context, actor: memberActor(record, services.projectId) };
-  const asMember = { ...call, context };
+  let asMember = { ...call, context };
   try {
     const requirement = await operation.memberAuthorization(asMember, services);
     const caller = {
@@ -49,18 +62,21 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
       roles: sessionRoleIds(record.member, record.organization, record.session.authenticationFactors),
     };
     authorizeMemberCall(requirement, caller, await services.rbacPolicy.rolesOf(record.organization));
+    if (requirement.resolvedParams !== undefined) asMember = { ...asMember, params: { ...(call.params as object), ...requirement.resolvedParams } };
   } catch (error) {
-    await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'refused', errorType: errorTypeOf(error) });
+    await recordRefusal(errorTypeOf(error));
     throw error;
   }
+  let result: Result;
   try {
-    const result = await run(asMember);
-    await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'completed' });
-    return result;
+    result = await run(asMember);
   } catch (error) {
     await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'failed', errorType: errorTypeOf(error) });
     throw error;
   }
+  // Outside the try: the call's changes are committed; a failure to record must not report it as failed.
+  await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'completed' });
+  return result;
 }
 
 interface Headers {
@@ -78,16 +94,39 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The session both headers name (the SDK sends both when given both: they must agree). */
-async function resolveCaller(headers: Headers, services: ApiServices): Promise<SessionRecord> {
-  const byToken = headers.sessionToken === undefined ? undefined : await services.sessions.resolveLive({ sessionToken: headers.sessionToken });
-  const byJwt = headers.sessionJwt === undefined ? undefined : await services.sessions.resolveLive({ sessionJwt: headers.sessionJwt });
-  if (byToken !== undefined && byJwt !== undefined && byToken.session.memberSessionId !== byJwt.session.memberSessionId) {
-    throw sessionError('session_not_found', 'X-Stytch-Member-Session and X-Stytch-Member-SessionJWT name different sessions.');
+/**
+ * The session the headers name: the caller when every header given names the same live session
+ * (the SDK sends both when given both), otherwise the error to answer. `records` are the live
+ * sessions found, for the impersonation trail.
+ */
+async function resolveCaller(
+  headers: Headers,
+  services: ApiServices,
+): Promise<{ readonly records: SessionRecord[]; readonly caller: SessionRecord; readonly error?: undefined } | { readonly records: SessionRecord[]; readonly caller?: undefined; readonly error: DomainError }> {
+  const found = await Promise.all(
+    [headers.sessionToken === undefined ? undefined : { sessionToken: headers.sessionToken }, headers.sessionJwt === undefined ? undefined : { sessionJwt: headers.sessionJwt }].map(
+      async (given) => (given === undefined ? undefined : await liveOrError(services, given)),
+    ),
+  );
+  const records = found.flatMap((entry) => (entry !== undefined && 'record' in entry ? [entry.record] : []));
+  const failed = found.find((entry) => entry !== undefined && 'error' in entry);
+  if (failed !== undefined && 'error' in failed) return { records, error: failed.error };
+  const [first, second] = records;
+  if (first === undefined) return { records, error: sessionError('session_not_found') };
+  if (second !== undefined && second.session.memberSessionId !== first.session.memberSessionId) {
+    return { records, error: sessionError('session_not_found', 'X-Stytch-Member-Session and X-Stytch-Member-SessionJWT name different sessions.') };
   }
-  const record = byToken ?? byJwt;
-  if (record === undefined) throw sessionError('session_not_found');
-  return record;
+  return { records: [first], caller: first };
+}
+
+/** The live session a header names, or the client error saying why it names none (a bad JWT's own error); other failures propagate. */
+async function liveOrError(services: ApiServices, given: { sessionToken?: string; sessionJwt?: string }): Promise<{ record: SessionRecord } | { error: DomainError }> {
+  try {
+    return { record: await services.sessions.resolveLive(given) };
+  } catch (error) {
+    if (isDomainError(error) && error.kind !== 'unavailable' && error.kind !== 'internal') return { error };
+    throw error;
+  }
 }
 
 function memberActor(record: SessionRecord, projectId: string): Actor {

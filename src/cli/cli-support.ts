@@ -61,3 +61,18 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   const widths = header.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
   return cells.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
 }
+
+/**
+ * A command's arguments, parsed before anything is opened; on a mistake (a UsageError, or one of
+ * node:util parseArgs' own) the message and the usage go to stderr and the exit code is 2.
+ */
+export function parsedOrUsage<T>(parse: () => T, usage: string, io: Output): { readonly args: T } | { readonly exitCode: 2 } {
+  try {
+    return { args: parse() };
+  } catch (error) {
+    const isUsage = error instanceof Error && (error.name === 'UsageError' || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_'));
+    if (!isUsage) throw error;
+    io.err(`${printable(error.message)}\n\n${usage}`);
+    return { exitCode: 2 };
+  }
+}

@@ -6,7 +6,7 @@ import { isDomainError } from '../domain/common/domain-error.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import { openServices } from '../main.js';
 import { systemClock, toTimestamp } from '../platform/clock.js';
-import { type Output, printable } from './cli-support.js';
+import { type Output, printable, parsedOrUsage } from './cli-support.js';
 import { CheckpointError, checkpointPathOf, readCheckpoint, removeCheckpoint, writeCheckpoint } from './import/checkpoint.js';
 import { MembersImport } from './import/members-import.js';
 import { FileChangedError } from './import/ndjson-lines.js';
@@ -75,14 +75,9 @@ export function parseImportArguments(argv: readonly string[]): ImportArguments {
 export type ImportOutput = Output & { readonly progress: { write(text: string): unknown; readonly isTTY?: boolean } };
 
 export async function runImportCli(argv: readonly string[], io: ImportOutput): Promise<number> {
-  let args: ImportArguments;
-  try {
-    args = parseImportArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
-    io.err(`${printable((error as Error).message)}\n\n${IMPORT_USAGE}`);
-    return 2;
-  }
+  const parsed = parsedOrUsage(() => parseImportArguments(argv), IMPORT_USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const args = parsed.args;
   if (args.help) {
     io.out(IMPORT_USAGE);
     return 0;

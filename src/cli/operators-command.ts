@@ -5,7 +5,7 @@ import { needsTotpEnrolment, OPERATOR_ROLES, type Operator, type OperatorRole } 
 import type { OperatorCredentials } from '../domain/operators/operators-service.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import type { Services } from '../services.js';
-import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
+import { formatTable, type Output, printable, withCliServices, parsedOrUsage } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy operators create|list|disable|reset-password|reset-totp`: console operators, managed from the shell. */
@@ -86,14 +86,9 @@ function required(value: string | undefined, flag: string): string {
  * `serve` uses, calls them as the `cli` actor and prints. A domain error exits 1 with its code.
  */
 export async function runOperatorsCli(argv: readonly string[], io: Output): Promise<number> {
-  let args: OperatorsArguments;
-  try {
-    args = parseOperatorsArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
-    io.err(`${printable((error as Error).message)}\n\n${OPERATORS_USAGE}`);
-    return 2;
-  }
+  const parsed = parsedOrUsage(() => parseOperatorsArguments(argv), OPERATORS_USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const args = parsed.args;
   if (args.help) {
     io.out(OPERATORS_USAGE);
     return 0;

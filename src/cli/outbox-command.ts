@@ -4,7 +4,7 @@ import type { MailMessage } from '../domain/mail/mail-message.js';
 import { MAIL_MESSAGES_KEPT } from '../domain/mail/mail-message.js';
 import type { SmsMessage } from '../domain/sms/sms-message.js';
 import { printableJson } from '../http/wire/json-text.js';
-import { type Output, printable, withCliServices } from './cli-support.js';
+import { type Output, printable, withCliServices, parsedOrUsage } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy outbox`: the messages the server kept or sent, newest first, read from the database. */
@@ -60,14 +60,9 @@ export function parseOutboxArguments(argv: readonly string[]): OutboxArguments {
 }
 
 export async function runOutboxCli(argv: readonly string[], io: Output): Promise<number> {
-  let args: OutboxArguments;
-  try {
-    args = parseOutboxArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
-    io.err(`${printable((error as Error).message)}\n\n${OUTBOX_USAGE}`);
-    return 2;
-  }
+  const parsed = parsedOrUsage(() => parseOutboxArguments(argv), OUTBOX_USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const args = parsed.args;
   if (args.help) {
     io.out(OUTBOX_USAGE);
     return 0;

@@ -9,7 +9,7 @@ import { DEFAULT_POLICY, type Policy, type PolicyPermission, type PolicyVersion 
 import { diffPolicies, type ItemDiff, type PolicyDiff } from '../domain/rbac/policy-diff.js';
 import { policyDocument } from '../domain/rbac/policy-rules.js';
 import type { Services } from '../services.js';
-import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
+import { formatTable, type Output, printable, withCliServices, parsedOrUsage } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 const MAX_HISTORY = 1000;
@@ -95,14 +95,9 @@ export function parseRbacArguments(argv: readonly string[]): RbacArguments {
  * every problem; another domain error exits 1 with its code.
  */
 export async function runRbacCli(argv: readonly string[], io: Output): Promise<number> {
-  let args: RbacArguments;
-  try {
-    args = parseRbacArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
-    io.err(`${printable((error as Error).message)}\n\n${RBAC_USAGE}`);
-    return 2;
-  }
+  const parsed = parsedOrUsage(() => parseRbacArguments(argv), RBAC_USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const args = parsed.args;
   if (args.help) {
     io.out(RBAC_USAGE);
     return 0;

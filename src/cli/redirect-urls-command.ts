@@ -5,7 +5,7 @@ import { REDIRECT_URL_TYPES, type RedirectUrlType } from '../domain/redirect-url
 import type { RedirectUrlListing } from '../domain/redirect-urls/redirect-urls-service.js';
 import { printableJson } from '../http/wire/json-text.js';
 import type { Services } from '../services.js';
-import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
+import { formatTable, type Output, printable, withCliServices, parsedOrUsage } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
 /** `understudy redirect-urls list|add|remove`: the project's allowed redirect URLs, from the shell. */
@@ -79,14 +79,9 @@ function parseTypes(text: string | undefined): RedirectUrlType[] {
  * `serve` uses, calls them as the `cli` actor and prints. A domain error exits 1 with its code.
  */
 export async function runRedirectUrlsCli(argv: readonly string[], io: Output): Promise<number> {
-  let args: RedirectUrlsArguments;
-  try {
-    args = parseRedirectUrlsArguments(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw error;
-    io.err(`${printable((error as Error).message)}\n\n${REDIRECT_URLS_USAGE}`);
-    return 2;
-  }
+  const parsed = parsedOrUsage(() => parseRedirectUrlsArguments(argv), REDIRECT_URLS_USAGE, io);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const args = parsed.args;
   if (args.help) {
     io.out(REDIRECT_URLS_USAGE);
     return 0;

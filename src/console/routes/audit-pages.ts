@@ -6,8 +6,8 @@ import { encodeAuditEvent } from '../../http/wire/impersonation.js';
 import { type ConsoleDependencies, csrfFor, requireOperator } from '../console-context.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
-import type { Actor } from '../../domain/common/operation-context.js';
 import { CONSOLE_TRAILS, type ConsoleTrail } from '../../domain/operators/console-audit-trail.js';
+import { actorLabel } from '../views/actor-label.js';
 import { page } from '../views/layout.js';
 import { pager } from '../views/organization-views.js';
 
@@ -109,20 +109,6 @@ function otherTrailTable(trail: ConsoleTrail, events: readonly AuditEvent[]): Sa
   )}</tbody></table></div>`;
 }
 
-function actorLabel(actor: Actor): string {
-  switch (actor.type) {
-    case 'operator':
-      return `operator ${actor.emailAddress}`;
-    case 'project':
-      return 'API (project secret)';
-    case 'cli':
-      return 'command line';
-    case 'system':
-      return 'Understudy';
-    case 'member_session':
-      return actor.impersonator === undefined ? `member ${actor.memberId} (session headers)` : `${actor.impersonator.emailAddress} as member ${actor.memberId}`;
-  }
-}
 
 function cleaned(query: Filters): Record<string, string> {
   const keys = ['organization', 'member', 'operator', 'since', 'until'] as const;

@@ -1,8 +1,8 @@
 import type { AuditEvent } from '../../domain/audit/audit-event.js';
-import type { Actor } from '../../domain/common/operation-context.js';
 import { isDefaultRole, isStytchResource, type PolicyPermission, type PolicySource, type PolicyVersion } from '../../domain/rbac/policy.js';
 import type { PolicyProblem } from '../../domain/rbac/policy-problems.js';
 import { html, type SafeHtml } from '../html.js';
+import { actorLabel } from './actor-label.js';
 import { csrfField, notice } from './layout.js';
 
 const SOURCE_LABELS: Record<PolicySource, string> = { default: 'built-in default', file: 'policy file', console: 'console', cli: 'command line' };
@@ -186,20 +186,6 @@ function permissionsByResource(permissions: unknown): Map<string, string[]> {
   return byResource;
 }
 
-function actorLabel(actor: Actor): string {
-  switch (actor.type) {
-    case 'operator':
-      return `operator ${actor.emailAddress}`;
-    case 'project':
-      return 'API (project secret)';
-    case 'cli':
-      return 'command line';
-    case 'system':
-      return 'Understudy';
-    case 'member_session':
-      return `member ${actor.memberId}`;
-  }
-}
 
 // Audit details are JSON read back from the database: read them without trusting their shape.
 function record(value: unknown): Record<string, unknown> {

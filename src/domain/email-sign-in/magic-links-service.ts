@@ -9,7 +9,7 @@ import { FOR_SHARE, FOR_UPDATE } from '../common/read-for-update.js';
 import type { Transactional } from '../common/transactional.js';
 import type { MailDelivery } from '../mail/outgoing-email.js';
 import { memberError } from '../members/errors.js';
-import { checkAssignedRoles, checkMemberName, checkMetadata, newMember, normalizeEmail, type Member } from '../members/member.js';
+import { checkMemberName, checkMetadata, newMember, normalizeEmail, type Member } from '../members/member.js';
 import type { Organization } from '../organizations/organization.js';
 import type { RedirectUrlResolver } from '../redirect-urls/redirect-urls.js';
 import type { AuthOutcome } from '../sessions/sign-in/auth-outcome.js';
@@ -78,7 +78,7 @@ export class MagicLinksService {
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
-  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'checkAssignable'>;
 
   constructor(dependencies: {
     store: Transactional<EmailSignInPorts>;
@@ -90,7 +90,7 @@ export class MagicLinksService {
     ids: IdGenerator;
     audit: AuditRecorder;
     /** The roles members may be given (the project's policy and the organization's own). */
-    rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
+    rbacPolicy: Pick<RbacPolicyService, 'checkAssignable'>;
   }) {
     this.#store = dependencies.store;
     this.#signIn = dependencies.signIn;
@@ -245,7 +245,7 @@ export class MagicLinksService {
     given: { name: string; trustedMetadata: Record<string, unknown>; untrustedMetadata: Record<string, unknown>; roles: readonly string[] },
   ): Promise<{ member: Member; created: boolean }> {
     // Checked whether or not the member exists: an invitation never ignores a wrong role silently.
-    const roles = checkAssignedRoles(given.roles, await this.#rbacPolicy.rolesOf(organization, tx));
+    const roles = await this.#rbacPolicy.checkAssignable(given.roles, organization, tx);
     const found = await tx.members.findMemberByEmail(organization.organizationId, emailAddress);
     const existing = found === undefined ? undefined : await tx.members.findMemberById(found.memberId, FOR_UPDATE);
     if (existing !== undefined && existing.status !== 'deleted') {

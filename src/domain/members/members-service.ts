@@ -17,7 +17,6 @@ import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { requireOrganization } from '../organizations/require-organization.js';
 import { memberError } from './errors.js';
 import {
-  checkAssignedRoles,
   checkDefaultMfaMethod,
   checkMemberExternalId,
   checkMemberName,
@@ -98,7 +97,7 @@ export class MembersService {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
-  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'checkAssignable' | 'existingRoles'>;
   readonly #events: DomainEventPublisher<StorePorts>;
 
   constructor(dependencies: {
@@ -107,7 +106,7 @@ export class MembersService {
     clock: Clock;
     audit: AuditRecorder;
     /** The roles members may be given (the project's policy and the organization's own). */
-    rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
+    rbacPolicy: Pick<RbacPolicyService, 'checkAssignable' | 'existingRoles'>;
     /** Told of deletions and address changes, in their transaction: the member's sessions and impersonation tokens end with them. */
     events: DomainEventPublisher<StorePorts>;
   }) {
@@ -135,7 +134,7 @@ export class MembersService {
           isBreakglass: input.isBreakglass ?? false,
           mfaPhoneNumber: checkPhoneNumber(input.mfaPhoneNumber ?? ''),
           mfaEnrolled: input.mfaEnrolled ?? false,
-          assignedRoles: checkAssignedRoles(input.roles ?? [], await this.#rbacPolicy.rolesOf(organization, tx)),
+          assignedRoles: await this.#rbacPolicy.checkAssignable(input.roles ?? [], organization, tx),
           trustedMetadata: checkMetadata(input.trustedMetadata ?? {}, 'trusted_metadata'),
           untrustedMetadata: checkMetadata(input.untrustedMetadata ?? {}, 'untrusted_metadata'),
         },
@@ -193,7 +192,7 @@ export class MembersService {
           input.mfaPhoneNumber === undefined || input.mfaPhoneNumber === current.mfaPhoneNumber ? current.mfaPhoneNumberVerified : false,
         mfaEnrolled: input.mfaEnrolled ?? current.mfaEnrolled,
         defaultMfaMethod: input.defaultMfaMethod === undefined ? current.defaultMfaMethod : checkDefaultMfaMethod(input.defaultMfaMethod),
-        assignedRoles: input.roles === undefined ? current.assignedRoles : checkAssignedRoles(input.roles, await this.#rbacPolicy.rolesOf(organization, tx)),
+        assignedRoles: input.roles === undefined ? current.assignedRoles : await this.#rbacPolicy.checkAssignable(input.roles, organization, tx),
         trustedMetadata: input.trustedMetadata === undefined ? current.trustedMetadata : checkMetadata(input.trustedMetadata, 'trusted_metadata'),
         untrustedMetadata:
           input.untrustedMetadata === undefined ? current.untrustedMetadata : checkMetadata(input.untrustedMetadata, 'untrusted_metadata'),
@@ -252,7 +251,10 @@ export class MembersService {
       if (member === undefined || member.organizationId !== organization.organizationId) throw memberError('member_not_found');
       if (member.status !== 'deleted') throw memberError('no_deleted_member_found_for_reactivation');
       const now = toTimestamp(this.#clock.now());
-      const reactivated: Member = { ...member, status: 'active', updatedAt: now };
+      // Roles removed from the policies while the member was deleted do not come back with them
+      // (nor later, should a role of that id be defined again).
+      const { kept: assignedRoles, dropped: droppedRoles } = await this.#rbacPolicy.existingRoles(member.assignedRoles, organization, tx);
+      const reactivated: Member = { ...member, assignedRoles, status: 'active', updatedAt: now };
       const holder = await tx.members.findMemberByEmail(organization.organizationId, member.emailAddress);
       if (holder !== undefined) throw memberError('reactivation_email_belongs_to_another_member');
       await assertUniqueWithinOrganization(tx.members, reactivated);
@@ -262,6 +264,7 @@ export class MembersService {
         organizationId: organization.organizationId,
         memberId: member.memberId,
         occurredAt: now,
+        ...(droppedRoles.length > 0 && { details: { dropped_roles: droppedRoles } }),
       });
       return { member: reactivated, organization };
     });

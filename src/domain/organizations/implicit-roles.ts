@@ -12,9 +12,11 @@ import type { Organization } from './organization.js';
  * The policy is read through `ports` (the caller's transaction), not a cached copy: a role removed
  * from the project's policy a moment ago must not be named by a new assignment.
  */
-export async function checkImplicitRoleIds(ports: { readonly rbac: Pick<RbacStore, 'latestPolicy'> }, organization: Organization): Promise<void> {
+export async function checkImplicitRoleIds(ports: { readonly rbac: Pick<RbacStore, 'latestPolicy' | 'lockPolicy'> }, organization: Organization): Promise<void> {
   const assignments = organization.settings.rbacEmailImplicitRoleAssignments;
   if (assignments.length === 0) return;
+  // The shared policy lock (RbacStore.lockPolicy): a policy change removing one of these roles waits for this transaction, or this for it.
+  await ports.rbac.lockPolicy('shared');
   const project = (await ports.rbac.latestPolicy())?.policy ?? DEFAULT_POLICY;
   const known = new Set([...project.roles, ...organization.settings.customRoles].map((role) => role.roleId));
   for (const assignment of assignments) {

@@ -8,7 +8,7 @@ import type { OperationContext } from '../common/operation-context.js';
 import { FOR_SHARE, FOR_UPDATE } from '../common/read-for-update.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { memberError } from '../members/errors.js';
-import { checkAssignedRoles, checkMemberExternalId, checkMemberName, checkMetadata, checkPhoneNumber, newMember, normalizeEmail, type Member } from '../members/member.js';
+import { checkMemberExternalId, checkMemberName, checkMetadata, checkPhoneNumber, newMember, normalizeEmail, type Member } from '../members/member.js';
 import type { MembersStore } from '../members/members-store.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
@@ -70,9 +70,9 @@ export class PasswordMigration {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
-  readonly #rbacPolicy: Pick<RbacPolicyService, 'rolesOf'>;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'checkAssignable'>;
 
-  constructor(dependencies: { passwords: Pick<MemberPasswords, 'savePassword'>; ids: IdGenerator; clock: Clock; audit: AuditRecorder; rbacPolicy: Pick<RbacPolicyService, 'rolesOf'> }) {
+  constructor(dependencies: { passwords: Pick<MemberPasswords, 'savePassword'>; ids: IdGenerator; clock: Clock; audit: AuditRecorder; rbacPolicy: Pick<RbacPolicyService, 'checkAssignable'> }) {
     this.#passwords = dependencies.passwords;
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
@@ -84,7 +84,7 @@ export class PasswordMigration {
     const given = checkGiven(input);
     const organization = await requireOrganization(tx, input.organizationId, FOR_SHARE);
     // Checked whether or not the member exists: an import never drops a wrong role silently.
-    const roles = input.roles === undefined ? undefined : checkAssignedRoles(input.roles, await this.#rbacPolicy.rolesOf(organization, tx));
+    const roles = input.roles === undefined ? undefined : await this.#rbacPolicy.checkAssignable(input.roles, organization, tx);
     const found = await tx.members.findMemberByEmail(organization.organizationId, given.emailAddress);
     const locked = found === undefined ? undefined : await tx.members.findMemberById(found.memberId, FOR_UPDATE);
     // As locked: a member whose address changed (or who was deleted) since the lookup is not this address's member.

@@ -77,55 +77,23 @@ export function checkPolicyDocument(document: unknown): PolicyCheck<Policy> {
   }
 
   const byResource = new Map(resources.map((resource) => [resource.resourceId, resource]));
-  const roles: PolicyRole[] = [];
-  const givenRoles = listAt(document, 'roles', '', report);
-  const seenRoles = new Set<string>();
-  for (const [index, item] of givenRoles.entries()) {
-    const path = `roles[${index}]`;
-    if (!isRecord(item)) {
-      report(path, 'invalid_rbac_policy', 'A role must be an object with role_id, description and permissions.');
-      continue;
-    }
-    unknownKeys(item, ['role_id', 'description', 'permissions'], path, report);
-    const roleId = idAt(item, 'role_id', path, report);
-    const description = descriptionAt(item, path, report);
-    const permissions = permissionsAt(item, path, byResource, report);
-    if (roleId === undefined) continue;
-    if (seenRoles.has(roleId)) {
-      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}" is listed twice.`);
-      continue;
-    }
-    seenRoles.add(roleId);
-    if (!isDefaultRole(roleId) && roleId.toLowerCase().startsWith('stytch')) {
-      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}": custom role ids may not start with "stytch".`);
-      continue;
-    }
-    const builtIn = DEFAULT_ROLES.find((role) => role.roleId === roleId);
-    roles.push({ roleId, description: description ?? builtIn?.description ?? '', permissions: permissions ?? builtIn?.permissions ?? [] });
-  }
+  const isReserved = (role: GrantingItem): boolean => {
+    if (isDefaultRole(role.id) || !role.id.toLowerCase().startsWith('stytch')) return false;
+    report(`${role.path}.role_id`, 'invalid_rbac_policy', `Role "${role.id}": custom role ids may not start with "stytch".`);
+    return true;
+  };
+  const roles: PolicyRole[] = grantingItems(listAt(document, 'roles', '', report), 'role_id', byResource, report, (role) => !isReserved(role)).map((role) => {
+    const builtIn = DEFAULT_ROLES.find((candidate) => candidate.roleId === role.id);
+    return { roleId: role.id, description: role.description ?? builtIn?.description ?? '', permissions: role.permissions ?? builtIn?.permissions ?? [] };
+  });
   // The default roles come first, as Stytch lists them, whether or not the document names them.
   const ordered = [...DEFAULT_ROLES.map((role) => roles.find((given) => given.roleId === role.roleId) ?? role), ...roles.filter((role) => !isDefaultRole(role.roleId))];
 
-  const scopes: PolicyScope[] = [];
-  const seenScopes = new Set<string>();
-  for (const [index, item] of listAt(document, 'scopes', '', report).entries()) {
-    const path = `scopes[${index}]`;
-    if (!isRecord(item)) {
-      report(path, 'invalid_rbac_policy', 'A scope must be an object with scope, description and permissions.');
-      continue;
-    }
-    unknownKeys(item, ['scope', 'description', 'permissions'], path, report);
-    const scope = idAt(item, 'scope', path, report);
-    const description = descriptionAt(item, path, report);
-    const permissions = permissionsAt(item, path, byResource, report);
-    if (scope === undefined) continue;
-    if (seenScopes.has(scope)) {
-      report(`${path}.scope`, 'invalid_rbac_policy', `Scope "${scope}" is listed twice.`);
-      continue;
-    }
-    seenScopes.add(scope);
-    scopes.push({ scope, description: description ?? '', permissions: permissions ?? [] });
-  }
+  const scopes: PolicyScope[] = grantingItems(listAt(document, 'scopes', '', report), 'scope', byResource, report).map((scope) => ({
+    scope: scope.id,
+    description: scope.description ?? '',
+    permissions: scope.permissions ?? [],
+  }));
 
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: { resources, roles: ordered, scopes } };
@@ -148,38 +116,66 @@ export function checkOrganizationRoles(document: unknown, project: Policy): Poli
   if (document.length > MAX_ITEMS) report('roles', 'invalid_rbac_policy', `At most ${MAX_ITEMS} roles.`);
   const byResource = new Map(project.resources.map((resource) => [resource.resourceId, resource]));
   const projectRoles = new Set(project.roles.map((role) => role.roleId));
-  const roles: PolicyRole[] = [];
-  const seen = new Set<string>();
-  for (const [index, item] of document.entries()) {
-    const path = `roles[${index}]`;
-    if (!isRecord(item)) {
-      report(path, 'invalid_rbac_policy', 'A role must be an object with role_id, description and permissions.');
-      continue;
-    }
-    unknownKeys(item, ['role_id', 'description', 'permissions'], path, report);
-    const roleId = idAt(item, 'role_id', path, report);
-    const description = descriptionAt(item, path, report);
-    const permissions = permissionsAt(item, path, byResource, report);
-    if (roleId === undefined) continue;
-    if (seen.has(roleId)) {
-      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}" is listed twice.`);
-      continue;
-    }
-    seen.add(roleId);
-    if (roleId.toLowerCase().startsWith('stytch')) {
-      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}": role ids starting with "stytch" are reserved.`);
-      continue;
-    }
-    if (projectRoles.has(roleId)) {
-      report(`${path}.role_id`, 'invalid_rbac_policy', `Role "${roleId}" is already a role of the project's policy.`);
-      continue;
-    }
-    roles.push({ roleId, description: description ?? '', permissions: permissions ?? [] });
-  }
+  const isTaken = (role: GrantingItem): boolean => {
+    if (role.id.toLowerCase().startsWith('stytch')) report(`${role.path}.role_id`, 'invalid_rbac_policy', `Role "${role.id}": role ids starting with "stytch" are reserved.`);
+    else if (projectRoles.has(role.id)) report(`${role.path}.role_id`, 'invalid_rbac_policy', `Role "${role.id}" is already a role of the project's policy.`);
+    else return false;
+    return true;
+  };
+  const roles: PolicyRole[] = grantingItems(document, 'role_id', byResource, report, (role) => !isTaken(role)).map((role) => ({
+    roleId: role.id,
+    description: role.description ?? '',
+    permissions: role.permissions ?? [],
+  }));
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: roles };
 }
 
 type Report = (path: string, code: RbacErrorCode, message: string) => void;
+
+/** A role or scope as given: its id, where it is, and its description and permissions when valid (undefined when absent). */
+interface GrantingItem {
+  readonly id: string;
+  readonly path: string;
+  readonly description: string | undefined;
+  readonly permissions: PolicyPermission[] | undefined;
+}
+
+/**
+ * Roles and scopes share a shape (an id, a description, permissions on the policy's resources):
+ * each is checked, problems reported, and those with a valid id given once come back in order.
+ */
+function grantingItems(
+  list: readonly unknown[],
+  idKey: 'role_id' | 'scope',
+  resources: ReadonlyMap<string, PolicyResource>,
+  report: Report,
+  // The caller's own checks of an item, run in turn so problems come out in the document's order; false drops it.
+  accept: (item: GrantingItem) => boolean = () => true,
+): GrantingItem[] {
+  const noun = idKey === 'role_id' ? 'role' : 'scope';
+  const items: GrantingItem[] = [];
+  const seen = new Set<string>();
+  for (const [index, item] of list.entries()) {
+    const path = `${noun === 'role' ? 'roles' : 'scopes'}[${index}]`;
+    if (!isRecord(item)) {
+      report(path, 'invalid_rbac_policy', `A ${noun} must be an object with ${idKey}, description and permissions.`);
+      continue;
+    }
+    unknownKeys(item, [idKey, 'description', 'permissions'], path, report);
+    const id = idAt(item, idKey, path, report);
+    const description = descriptionAt(item, path, report);
+    const permissions = permissionsAt(item, path, resources, report);
+    if (id === undefined) continue;
+    if (seen.has(id)) {
+      report(`${path}.${idKey}`, 'invalid_rbac_policy', `${noun === 'role' ? 'Role' : 'Scope'} "${id}" is listed twice.`);
+      continue;
+    }
+    seen.add(id);
+    const entry = { id, path, description, permissions };
+    if (accept(entry)) items.push(entry);
+  }
+  return items;
+}
 
 function permissionsAt(item: Record<string, unknown>, path: string, resources: ReadonlyMap<string, PolicyResource>, report: Report): PolicyPermission[] | undefined {
   if (item.permissions === undefined) return undefined;

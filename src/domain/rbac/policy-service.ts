@@ -2,10 +2,11 @@ import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
+import { checkAssignedRoles } from '../members/member.js';
 import type { Organization } from '../organizations/organization.js';
 import { toTimestamp, type Clock } from '../../platform/clock.js';
 import { PolicyProblemsError, rbacError } from './errors.js';
-import { DEFAULT_POLICY_VERSION, type Policy, type PolicyRole, type PolicySource, type PolicyVersion } from './policy.js';
+import { DEFAULT_POLICY_VERSION, isStytchResource, STYTCH_RESOURCES, type Policy, type PolicyRole, type PolicySource, type PolicyVersion } from './policy.js';
 import { diffPolicies, isEmptyDiff, removedActions, removedIds, type PolicyDiff } from './policy-diff.js';
 import type { PolicyProblem } from './policy-problems.js';
 import { checkPolicyDocument } from './policy-rules.js';
@@ -38,13 +39,18 @@ export class RbacPolicyService {
   }
 
   /**
-   * The policy in force. When the cached copy is old it is read again: through `ports` inside a
-   * transaction (SQLite has one connection, which the transaction holds), through the pool otherwise.
+   * The policy in force. Without `ports`: the per-process copy while it is fresh, read again through
+   * the pool when it is old (authorization decisions, which write nothing). With a transaction's
+   * `ports`: read in that transaction, never from the cache, after taking the shared policy lock, so
+   * a transaction that assigns roles decides on the policy that will still be in force at its commit.
    */
   async current(ports?: { readonly rbac: RbacStore }): Promise<PolicyVersion> {
+    if (ports !== undefined) {
+      await ports.rbac.lockPolicy('shared');
+      return this.#read(ports);
+    }
     const cached = this.#cached;
     if (cached !== undefined && this.#clock.now().getTime() - cached.readAt < this.#cacheMs) return cached.version;
-    if (ports !== undefined) return this.#read(ports);
     // One read for every caller that finds the copy old at the same moment.
     this.#reading ??= this.#read(this.#store).finally(() => {
       this.#reading = undefined;
@@ -59,6 +65,23 @@ export class RbacPolicyService {
   async rolesOf(organization: Organization, ports?: { readonly rbac: RbacStore }): Promise<PolicyRole[]> {
     const { policy } = await this.current(ports);
     return [...policy.roles, ...organization.settings.customRoles];
+  }
+
+  /**
+   * The roles a member is given directly, checked against the roles that exist for the organization
+   * now (checkAssignedRoles), in the caller's transaction under the shared policy lock. An empty
+   * list reads nothing.
+   */
+  async checkAssignable(roles: readonly string[], organization: Organization, ports: { readonly rbac: RbacStore }): Promise<string[]> {
+    if (roles.length === 0) return [];
+    return checkAssignedRoles(roles, await this.rolesOf(organization, ports));
+  }
+
+  /** Of a member's direct roles, those still defined for the organization and those no longer (read as checkAssignable). */
+  async existingRoles(roles: readonly string[], organization: Organization, ports: { readonly rbac: RbacStore }): Promise<{ kept: string[]; dropped: string[] }> {
+    if (roles.length === 0) return { kept: [], dropped: [] };
+    const known = new Set((await this.rolesOf(organization, ports)).map((role) => role.roleId));
+    return { kept: roles.filter((roleId) => known.has(roleId)), dropped: roles.filter((roleId) => !known.has(roleId)) };
   }
 
   /** Stored versions, newest first (the built-in default, version 0, is not stored). */
@@ -77,6 +100,8 @@ export class RbacPolicyService {
     if (!checked.ok) throw new PolicyProblemsError(checked.problems);
     const next = checked.value;
     const result = await this.#store.transaction(async (tx) => {
+      // Taken first: role assignments wait (or this waits for them), so the in-use checks below stay true until commit.
+      await tx.rbac.lockPolicy('exclusive');
       const current = await this.#read(tx);
       if (options.basedOn !== undefined && options.basedOn !== current.version) throw rbacError('rbac_policy_changed');
       const diff = diffPolicies(current.policy, next);
@@ -95,15 +120,22 @@ export class RbacPolicyService {
       });
       return { version, changed: true, diff };
     });
-    this.#cached = { version: result.version, readAt: this.#clock.now().getTime() };
+    this.#remember(result.version);
     return result;
   }
 
   async #read(ports: { readonly rbac: RbacStore }): Promise<PolicyVersion> {
     const stored = await ports.rbac.latestPolicy();
-    const version = stored ?? DEFAULT_POLICY_VERSION;
-    this.#cached = { version, readAt: this.#clock.now().getTime() };
+    const version = stored === undefined ? DEFAULT_POLICY_VERSION : { ...stored, policy: withCurrentStytchResources(stored.policy) };
+    this.#remember(version);
     return version;
+  }
+
+  /** Keeps the newest version seen: a read that started before an apply committed must not put the older one back. */
+  #remember(version: PolicyVersion): void {
+    const cached = this.#cached;
+    if (cached !== undefined && cached.version.version > version.version) return;
+    this.#cached = { version, readAt: this.#clock.now().getTime() };
   }
 
   /** Removals that would leave assignments or organizations' custom roles pointing at nothing. */
@@ -141,4 +173,12 @@ export class RbacPolicyService {
     }
     return problems;
   }
+}
+
+/**
+ * Stytch's resources as this release defines them, whatever a stored version copied: a release that
+ * adds an action to one of them serves it at once, and the policy in force applies again unchanged.
+ */
+function withCurrentStytchResources(policy: Policy): Policy {
+  return { ...policy, resources: [...STYTCH_RESOURCES, ...policy.resources.filter((resource) => !isStytchResource(resource.resourceId))] };
 }

@@ -18,6 +18,13 @@ export interface RoleUsage {
 
 /** Storage port for the project's RBAC policy versions (style rule 11). */
 export interface RbacStore {
+  /**
+   * Inside a transaction: orders it against changes of the project's policy. `exclusive` (a policy
+   * change) waits for every `shared` holder (a transaction checking role ids against the policy) and
+   * keeps them waiting until it ends, so neither decides on a policy the other is changing. Only
+   * PostgreSQL needs it; SQLite runs one write transaction at a time.
+   */
+  lockPolicy(mode: 'exclusive' | 'shared'): Promise<void>;
   /** The newest stored version, or undefined while the project has the built-in default. */
   latestPolicy(): Promise<StoredPolicyVersion | undefined>;
   /** Appends a version; false (and nothing written) when that version number exists already. */

@@ -9,8 +9,17 @@ import { fromJson, toJson } from './json-column.js';
 export class RbacSqlStore implements RbacStore {
   readonly #db: Kysely<Database>;
 
-  constructor(db: Kysely<Database>, _dialect: Dialect) {
+  readonly #dialect: Dialect;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
     this.#db = db;
+    this.#dialect = dialect;
+  }
+
+  async lockPolicy(mode: 'exclusive' | 'shared'): Promise<void> {
+    if (this.#dialect !== 'postgres') return;
+    if (mode === 'exclusive') await sql`select pg_advisory_xact_lock(hashtext('understudy.rbac_policy'))`.execute(this.#db);
+    else await sql`select pg_advisory_xact_lock_shared(hashtext('understudy.rbac_policy'))`.execute(this.#db);
   }
 
   async latestPolicy(): Promise<StoredPolicyVersion | undefined> {

@@ -1,4 +1,4 @@
-import { type B2BClient, ClientError, type Member } from 'stytch';
+import type { B2BClient, Member } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { impersonate } from '../../support/impersonation.js';
@@ -7,6 +7,7 @@ import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { uniqueSuffix } from '../../support/wire-formats.js';
 import { type Cast, createCast, decodeSessionJwt, liveSessions, minutesFrom, SESSION_CLAIM, startSession } from './session-fixtures.js';
+import { localCode } from '../../support/sdk-client-errors.js';
 
 /**
  * What `authorization_check` on sessions.authenticate guarantees beyond its decision: a refusal
@@ -28,16 +29,6 @@ const POLICY = {
   scopes: [],
 };
 
-async function localCode(call: Promise<unknown>): Promise<string> {
-  const error = await call.then(
-    (value) => {
-      throw new Error(`expected a ClientError, but the local check passed: ${JSON.stringify(value)}`);
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return (error as ClientError).code;
-}
 
 const check = (organizationId: string, resourceId: string, action: string) => ({ organization_id: organizationId, resource_id: resourceId, action });
 

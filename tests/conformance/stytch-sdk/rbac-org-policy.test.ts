@@ -1,4 +1,4 @@
-import { type B2BClient, ClientError } from 'stytch';
+import type { B2BClient } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import { expectStytchRejection, expectToMatchResponseSchema } from '../../support/openapi.js';
@@ -7,6 +7,7 @@ import { STORES } from '../../support/stores.js';
 import { TEST_PROJECT_ID, TEST_PROJECT_SECRET } from '../../support/test-server.js';
 import { idPattern, uniqueSuffix } from '../../support/wire-formats.js';
 import { AUTHENTICATE, type Cast, createCast, RBAC_ORG_POLICY, startSession } from './session-fixtures.js';
+import { localCode } from '../../support/sdk-client-errors.js';
 
 /**
  * rbac.organizations.setOrgPolicy through the SDK: an organization's own roles, checked against the
@@ -25,16 +26,6 @@ const DENIED = { status: 403, errorType: 'session_authorization_error' };
 const ROLE_IN_USE = { status: 400, errorType: 'rbac_role_in_use' };
 const UPDATED = 'organization.rbac_policy_updated';
 
-async function localCode(call: Promise<unknown>): Promise<string> {
-  const error = await call.then(
-    (value) => {
-      throw new Error(`expected a ClientError, but the local check passed: ${JSON.stringify(value)}`);
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return (error as ClientError).code;
-}
 
 for (const store of STORES) {
   describe(`rbac.organizations.setOrgPolicy (${store.name})`, () => {
@@ -189,26 +180,33 @@ for (const store of STORES) {
       expect(removed?.details).toEqual({ changes: { roles: { added: [], removed: [widened, SEARCHER], changed: [] } } });
     });
 
-    it('with member-session headers, needs stytch.custom-org-roles update in the session\'s own organization', async () => {
+    it('with member-session headers, needs stytch.custom-org-roles update in the session\'s own organization and grants only what the caller holds', async () => {
       const organizationId = cast.organization.organization_id;
       const path = (id: string) => `/v1/b2b/rbac/organizations/${encodeURIComponent(id)}`;
       const put = (id: string, sessionToken: string, roles: unknown[]) =>
         target.server.fetch(path(id), { method: 'PUT', headers: { 'x-stytch-member-session': sessionToken }, json: { org_policy: { roles } } });
       const admin = await startSession(target.server, cast.admin);
       const member = await startSession(target.server, cast.member);
-      const allowed = await put(organizationId, admin.sessionToken, [READER, SEARCHER]);
+      // Roles kept as they are grant nothing new; a new role may grant only what the caller holds:
+      // stytch_admin holds stytch.member search, but not documents:write.
+      const kept = await rolesOf(organizationId);
+      const finder = { role_id: 'member-finder', description: 'Finds members', permissions: [{ resource_id: 'stytch.member', actions: ['search'] }] };
+      const writer = { role_id: 'doc-writer', description: 'Writes documents', permissions: [{ resource_id: 'documents', actions: ['write'] }] };
+      const beyondOwn = await put(organizationId, admin.sessionToken, [...kept, finder, writer]);
+      expect([beyondOwn.status, beyondOwn.body.error_type]).toEqual([403, 'session_authorization_error']);
+      const allowed = await put(organizationId, admin.sessionToken, [...kept, finder]);
       expect(allowed.status).toBe(200);
-      expect(allowed.body.org_policy).toEqual({ roles: [READER, SEARCHER] });
+      expect(allowed.body.org_policy).toEqual({ roles: [...kept, finder] });
       const [event] = await auditedChanges(organizationId);
       expect(event?.actor).toMatchObject({ type: 'member_session', memberId: cast.admin.member_id, memberSessionId: admin.memberSessionId });
 
-      const denied = await put(organizationId, member.sessionToken, [READER]);
+      const denied = await put(organizationId, member.sessionToken, kept);
       expect([denied.status, denied.body.error_type]).toEqual([403, 'session_authorization_error']);
       const otherTenant = await put(elsewhere.organization.organization_id, admin.sessionToken, []);
       expect([otherTenant.status, otherTenant.body.error_type]).toEqual([403, 'session_authorization_tenancy_error']);
       const unknown = await put('organization-test-00000000-0000-4000-8000-000000000000', admin.sessionToken, []);
       expect([unknown.status, unknown.body.error_type]).toEqual([403, 'session_authorization_tenancy_error']);
-      expect(await rolesOf(organizationId)).toEqual([READER, SEARCHER]);
+      expect(await rolesOf(organizationId)).toEqual([...kept, finder]);
       expect(await rolesOf(elsewhere.organization.organization_id)).toEqual([]);
     });
   });

@@ -1,25 +1,16 @@
-import { type B2BClient, ClientError } from 'stytch';
+import type { B2BClient } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectStytchRejection, expectToMatchResponseSchema } from '../../support/openapi.js';
 import { startSdkTarget, type SdkTarget } from '../../support/sdk-targets.js';
 import { STORES } from '../../support/stores.js';
 import { idPattern } from '../../support/wire-formats.js';
 import { AUTHENTICATE, authenticateToken, type Cast, createCast, RBAC_ORG_POLICY, RBAC_POLICY, startSession } from './session-fixtures.js';
+import { clientErrorOf } from '../../support/sdk-client-errors.js';
 
 /** `client.rbac.*` and `authorization_check` on sessions, remote (sessions.authenticate) and local (authenticateJwtLocal). */
 const DENIED = { status: 403, errorType: 'session_authorization_error' };
 const OTHER_TENANT = { status: 403, errorType: 'session_authorization_tenancy_error' };
 
-async function clientErrorOf(call: Promise<unknown>): Promise<ClientError> {
-  const error = await call.then(
-    (value) => {
-      throw new Error(`expected a ClientError, but the call succeeded: ${JSON.stringify(value)}`);
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ClientError);
-  return error as ClientError;
-}
 
 for (const store of STORES) {
   describe(`client.rbac and authorization_check (${store.name})`, () => {
