@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createApp, type App } from './app.js';
 import { MASTER_KEY_FILE, loadMasterKey } from './crypto/keys/master-key.js';
-import { applyPolicyFileAtStart, checkPolicyFileAtStart, type CheckedPolicyFile } from './config/rbac-policy-file.js';
+import type { CheckedPolicyFile } from './config/rbac-policy-file.js';
 import type { Config } from './config/schema.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { bootstrapProject, type BootstrapResult } from './domain/projects/project-bootstrap.js';
@@ -66,7 +66,8 @@ export async function initialize(config: Config, options: StartOptions = {}): Pr
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   // Read and checked before the database is opened: a wrong file stops the start at once, listing every problem.
-  const policyFile = config.rbacPolicyFile === undefined ? undefined : checkPolicyFileAtStart(config.rbacPolicyFile);
+  // The module (and its YAML parser) is loaded only when a policy file is configured.
+  const policyFile = config.rbacPolicyFile === undefined ? undefined : (await import('./config/rbac-policy-file.js')).checkPolicyFileAtStart(config.rbacPolicyFile);
   const { store, bootstrap } = await initialize(config, options);
   let app: App;
   let masterKey: LoadedMasterKey;
@@ -179,6 +180,7 @@ export async function openServices(
 type LoadedMasterKey = ReturnType<typeof loadMasterKey>;
 
 async function applyPolicyFile(app: App, file: CheckedPolicyFile, logger: Logger): Promise<void> {
+  const { applyPolicyFileAtStart } = await import('./config/rbac-policy-file.js');
   const outcome = await applyPolicyFileAtStart(app.services.rbacPolicy, file);
   if (!outcome.changed) {
     logger.info({ file: file.path, version: outcome.version.version }, 'the RBAC policy file matches the policy in force');

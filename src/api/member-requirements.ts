@@ -2,11 +2,11 @@ import { isDomainError } from '../domain/common/domain-error.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import type { MemberCallRequirement, RequiredPermission } from '../domain/rbac/member-call.js';
 import { ANY_ACTION, STYTCH_RESOURCES } from '../domain/rbac/policy.js';
-import { canonicalEmail, effectiveRoles, emailDomain } from '../domain/members/member.js';
+import { canonicalEmail } from '../domain/members/member.js';
+import { addedImplicitAssignments, gainedPermissions, rolesGainedByAddress } from '../domain/rbac/role-gains.js';
 import type { ApiServices, RequestBodyOf } from './operation.js';
 
-/** A requirement, and the path's references as the ids it was decided on (member-session-call.ts). */
-type Requirement = MemberCallRequirement & { readonly resolvedParams?: Readonly<Record<string, string>> };
+import type { CallRequirement as Requirement } from './member-session-call.js';
 
 /**
  * What the admin endpoints that accept member-session headers need from the member they run as
@@ -18,6 +18,8 @@ type Requirement = MemberCallRequirement & { readonly resolvedParams?: Readonly<
 
 export const ORGANIZATION_RESOURCE = 'stytch.organization';
 export const MEMBER_RESOURCE = 'stytch.member';
+/** Giving a member a role, by whatever route: never a stytch.self action. */
+const GIVING_ROLES: RequiredPermission = { resourceId: MEMBER_RESOURCE, action: 'update.settings.roles' };
 
 /** A field no member session may set, whatever its roles (Stytch: trusted_metadata is the backend's alone). */
 export const FORBIDDEN = Symbol('forbidden');
@@ -177,9 +179,19 @@ export async function memberCall(
  * but its timestamp and answers the caller's own organization, which its session shows anyway, so
  * it needs only membership.
  */
-export function organizationUpdateCall(services: Pick<ApiServices, 'organizations'>, organizationReference: string, body: RequestBodyOf<'api_organization_v1_Update'>) {
+export async function organizationUpdateCall(
+  services: Pick<ApiServices, 'organizations'>,
+  organizationReference: string,
+  body: RequestBodyOf<'api_organization_v1_Update'>,
+): Promise<Requirement> {
   const { actions, forbiddenFields } = fieldRequirements(body, ORGANIZATION_UPDATE_RULES);
-  return organizationCall(services, organizationReference, actions, forbiddenFields);
+  const requirement = await organizationCall(services, organizationReference, actions, forbiddenFields);
+  const given = body.rbac_email_implicit_role_assignments;
+  if (given === undefined) return requirement;
+  // A new implicit assignment gives its role to every member at that domain, the caller's own included: that is giving roles.
+  const organization = await unlessNotFound(services.organizations.get(organizationReference));
+  const added = addedImplicitAssignments(organization?.settings.rbacEmailImplicitRoleAssignments ?? [], given.map((assignment) => ({ domain: assignment.domain.toLowerCase(), roleId: assignment.role_id })));
+  return added.length > 0 ? { ...requirement, permissions: [...requirement.permissions, GIVING_ROLES] } : requirement;
 }
 
 /**
@@ -209,10 +221,7 @@ export async function memberUpdateCall(
 async function rolesByNewAddress(services: Pick<ApiServices, 'members'>, memberId: string, emailAddress: string): Promise<RequiredPermission[]> {
   const found = await unlessNotFound(services.members.dangerouslyGet(memberId, { includeDeleted: false }));
   if (found === undefined) return [];
-  const held = new Set(effectiveRoles(found.member, found.organization).map((role) => role.roleId));
-  const domain = emailDomain(canonicalEmail(emailAddress));
-  const gained = found.organization.settings.rbacEmailImplicitRoleAssignments.some((assignment) => assignment.domain === domain && !held.has(assignment.roleId));
-  return gained ? [{ resourceId: MEMBER_RESOURCE, action: 'update.settings.roles' }] : [];
+  return rolesGainedByAddress(found.member, found.organization, canonicalEmail(emailAddress)).length > 0 ? [GIVING_ROLES] : [];
 }
 
 /**
@@ -233,22 +242,15 @@ export async function reactivateCall(services: Pick<ApiServices, 'organizations'
  * resource and action it did not have before under that role id) must be granted to the caller,
  * or an organization role editor could write themselves a role with every permission.
  */
-export async function setOrgPolicyCall(services: Pick<ApiServices, 'organizations'>, organizationReference: string, roles: readonly { role_id: string; permissions: readonly { resource_id: string; actions: readonly string[] }[] }[]): Promise<Requirement> {
+export async function setOrgPolicyCall(
+  services: Pick<ApiServices, 'organizations'>,
+  organizationReference: string,
+  roles: readonly { role_id: string; permissions: readonly { resource_id: string; actions: readonly string[] }[] }[],
+): Promise<Requirement> {
   const organization = await unlessNotFound(services.organizations.get(organizationReference));
-  const before = new Map((organization?.settings.customRoles ?? []).map((role) => [role.roleId, role]));
-  const gained = new Map<string, RequiredPermission>();
-  for (const role of roles) {
-    const had = before.get(role.role_id)?.permissions ?? [];
-    for (const permission of role.permissions) {
-      for (const action of permission.actions) {
-        const held = had.some((old) => old.resourceId === permission.resource_id && (old.actions.includes(action) || old.actions.includes(ANY_ACTION)));
-        if (!held) gained.set(`${permission.resource_id}\u0000${action}`, { resourceId: permission.resource_id, action });
-      }
-    }
-  }
   return {
     organizationIds: [organization?.organizationId],
-    permissions: [{ resourceId: 'stytch.custom-org-roles', action: 'update' }, ...gained.values()],
+    permissions: [{ resourceId: 'stytch.custom-org-roles', action: 'update' }, ...gainedPermissions(organization?.settings.customRoles ?? [], roles)],
     ...(organization !== undefined && { resolvedParams: { organization_id: organization.organizationId } }),
   };
 }
@@ -262,6 +264,17 @@ export function newMemberRequirement(body: { roles?: readonly string[] | undefin
   if ((body.roles ?? []).length > 0) actions.push('update.settings.roles');
   if (body.is_breakglass === true) actions.push('update.settings.is-breakglass');
   return { permissions: actions.map((action) => ({ resourceId: MEMBER_RESOURCE, action })), forbiddenFields: body.trusted_metadata === undefined ? [] : ['trusted_metadata'] };
+}
+
+/** organizations.members.create: what adding a member needs (newMemberRequirement), in the organization the path names. */
+export async function newMemberCall(
+  services: Pick<ApiServices, 'organizations'>,
+  organizationReference: string,
+  body: RequestBodyOf<'api_organization_v1_organizations_members_Create'>,
+): Promise<Requirement> {
+  const { permissions, forbiddenFields } = newMemberRequirement(body);
+  const requirement = await organizationCall(services, organizationReference, [], forbiddenFields);
+  return { ...requirement, permissions };
 }
 
 /**
@@ -279,7 +292,12 @@ export async function passwordOwnerCall(
   const organizationId = await organizationIdOf(services, organizationReference);
   const own = organizationId === caller.organizationId ? await unlessNotFound(services.members.get(organizationId, { memberId: caller.memberId })) : undefined;
   const isOwn = own !== undefined && memberPasswordId !== '' && own.member.memberPasswordId === memberPasswordId;
-  return { organizationIds: [organizationId], targetMemberId: isOwn ? caller.memberId : undefined, permissions: [memberPermission('update.info.delete.password')] };
+  return {
+    organizationIds: [organizationId],
+    targetMemberId: isOwn ? caller.memberId : undefined,
+    permissions: [memberPermission('update.info.delete.password')],
+    ...(organizationId !== undefined && { resolvedParams: { organization_id: organizationId } }),
+  };
 }
 
 /**

@@ -5,6 +5,7 @@ import { rbacError } from '../domain/rbac/errors.js';
 import { authorizeMemberCall, type MemberCallRequirement } from '../domain/rbac/member-call.js';
 import { sessionRoleIds } from '../domain/rbac/session-roles.js';
 import { sessionError } from '../domain/sessions/errors.js';
+import type { SessionsService } from '../domain/sessions/sessions-service.js';
 import type { SessionRecord } from '../domain/sessions/sessions-store.js';
 import type { ApiServices, OperationCall } from './operation.js';
 
@@ -14,7 +15,10 @@ import type { ApiServices, OperationCall } from './operation.js';
  * the decision was made on: the operation then runs on those, so a reference that comes to name
  * something else between the check and the write (a slug renamed and taken) cannot redirect it.
  */
-export type MemberAuthorization<Call> = (call: Call, services: ApiServices) => Promise<MemberCallRequirement & { readonly resolvedParams?: Readonly<Record<string, string>> }>;
+export type MemberAuthorization<Call> = (call: Call, services: ApiServices) => Promise<CallRequirement>;
+
+/** A requirement, and the path's references as the ids it was decided on. */
+export type CallRequirement = MemberCallRequirement & { readonly resolvedParams?: Readonly<Record<string, string>> };
 
 /**
  * Runs an operation, as the project or, when the request carries `X-Stytch-Member-Session` /
@@ -34,7 +38,7 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
 ): Promise<Result> {
   const headers = memberSessionHeaders(call.request);
   if (headers === undefined) return run(call);
-  const resolved = await resolveCaller(headers, services);
+  const resolved = await resolveCaller(headers, services.sessions);
   // An impersonator's attempt is put on the impersonation trail whatever becomes of it, also when
   // the headers disagree (each impersonated session they name is recorded).
   const recordRefusal = async (errorType: string) => {
@@ -79,12 +83,13 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
   return result;
 }
 
-interface Headers {
+export interface MemberSessionHeaders {
   readonly sessionToken: string | undefined;
   readonly sessionJwt: string | undefined;
 }
 
-function memberSessionHeaders(request: FastifyRequest): Headers | undefined {
+/** The member-session headers of a request, or undefined when it sends neither. */
+export function memberSessionHeaders(request: FastifyRequest): MemberSessionHeaders | undefined {
   const sessionToken = first(request.headers['x-stytch-member-session']);
   const sessionJwt = first(request.headers['x-stytch-member-sessionjwt']);
   return sessionToken === undefined && sessionJwt === undefined ? undefined : { sessionToken, sessionJwt };
@@ -99,13 +104,13 @@ function first(value: string | string[] | undefined): string | undefined {
  * (the SDK sends both when given both), otherwise the error to answer. `records` are the live
  * sessions found, for the impersonation trail.
  */
-async function resolveCaller(
-  headers: Headers,
-  services: ApiServices,
+export async function resolveCaller(
+  headers: MemberSessionHeaders,
+  sessions: Pick<SessionsService, 'resolveLive'>,
 ): Promise<{ readonly records: SessionRecord[]; readonly caller: SessionRecord; readonly error?: undefined } | { readonly records: SessionRecord[]; readonly caller?: undefined; readonly error: DomainError }> {
   const found = await Promise.all(
     [headers.sessionToken === undefined ? undefined : { sessionToken: headers.sessionToken }, headers.sessionJwt === undefined ? undefined : { sessionJwt: headers.sessionJwt }].map(
-      async (given) => (given === undefined ? undefined : await liveOrError(services, given)),
+      async (given) => (given === undefined ? undefined : await liveOrError(sessions, given)),
     ),
   );
   const records = found.flatMap((entry) => (entry !== undefined && 'record' in entry ? [entry.record] : []));
@@ -120,9 +125,9 @@ async function resolveCaller(
 }
 
 /** The live session a header names, or the client error saying why it names none (a bad JWT's own error); other failures propagate. */
-async function liveOrError(services: ApiServices, given: { sessionToken?: string; sessionJwt?: string }): Promise<{ record: SessionRecord } | { error: DomainError }> {
+async function liveOrError(sessions: Pick<SessionsService, 'resolveLive'>, given: { sessionToken?: string; sessionJwt?: string }): Promise<{ record: SessionRecord } | { error: DomainError }> {
   try {
-    return { record: await services.sessions.resolveLive(given) };
+    return { record: await sessions.resolveLive(given) };
   } catch (error) {
     if (isDomainError(error) && error.kind !== 'unavailable' && error.kind !== 'internal') return { error };
     throw error;

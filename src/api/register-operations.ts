@@ -69,8 +69,8 @@ function registerExtension(app: FastifyInstance, extension: ExtensionOperation, 
     handler: async (request, reply) => {
       const call = callOf(request, reply, services.projectId);
       const result = readsHeadersItself(extension.config)
-          ? await extension.handle(call, services)
-          : await runAsCaller(call, { name: extension.name, memberAuthorization: extension.memberAuthorization }, services, (asCaller) => extension.handle(asCaller, services));
+        ? await extension.handle(call, services)
+        : await runAsCaller(call, { name: extension.name, memberAuthorization: extension.memberAuthorization }, services, (asCaller) => extension.handle(asCaller, services));
       return result === reply ? reply : sendAnswer(reply, ok(request, result));
     },
   });

@@ -9,7 +9,6 @@ import { runImportCli } from './import-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 import { runInitAdmin, runOperatorsCli } from './operators-command.js';
 import { runOutboxCli } from './outbox-command.js';
-import { runRbacCli } from './rbac-command.js';
 import { runRedirectUrlsCli } from './redirect-urls-command.js';
 import { printable } from './cli-support.js';
 
@@ -53,7 +52,11 @@ async function main(argv: string[]): Promise<number> {
   if (first === 'operators') return runOperatorsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'outbox') return runOutboxCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'redirect-urls') return runRedirectUrlsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
-  if (first === 'rbac') return runRbacCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  if (first === 'rbac') {
+    // Loaded only here: it brings the YAML parser, which no other command needs at start.
+    const { runRbacCli } = await import('./rbac-command.js');
+    return runRbacCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  }
   if (first === 'import') return runImportCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr), progress: process.stderr });
   const { positionals, values } = parseArgs({
     args: argv,

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { isDomainError } from '../domain/common/domain-error.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import { PolicyProblemsError, type RbacErrorCode } from '../domain/rbac/errors.js';
 import type { Policy, PolicyVersion } from '../domain/rbac/policy.js';
-import type { PolicyProblem } from '../domain/rbac/policy-problems.js';
+import { problemLine, type PolicyProblem } from '../domain/rbac/policy-problems.js';
 import { checkPolicyDocument } from '../domain/rbac/policy-rules.js';
 import type { RbacPolicyService } from '../domain/rbac/policy-service.js';
 import type { PolicyDiff } from '../domain/rbac/policy-diff.js';
 import { ConfigError } from './load.js';
 import { CONFIG_KEYS } from './schema.js';
+import { jsonErrorOffset, lineColumn } from './json-error-position.js';
 
 /** Read and parsed: the document as written, or each reason it could not be (with line and column where it has one). */
 export type PolicyFileRead = { readonly ok: true; readonly document: unknown } | { readonly ok: false; readonly problems: readonly string[] };
@@ -49,9 +49,9 @@ export function loadPolicyFile(
   return { ok: true, document: read.document, policy: checked.value };
 }
 
-/** One line per problem, `path: message` (the path is left out for a problem of the whole document). */
+/** One line per problem (problemLine). */
 export function problemLines(problems: readonly PolicyProblem[]): string[] {
-  return problems.map((problem) => (problem.path === '' ? problem.message : `${problem.path}: ${problem.message}`));
+  return problems.map(problemLine);
 }
 
 /** The policy file could not be applied at start: a configuration problem, so `serve` stops (exit 78) listing every reason. */
@@ -88,18 +88,14 @@ export type PolicyFileOutcome =
  */
 export async function applyPolicyFileAtStart(service: RbacPolicyService, file: CheckedPolicyFile): Promise<PolicyFileOutcome> {
   const context: OperationContext = { requestId: 'startup', actor: { type: 'system' } };
-  // Several processes starting together on one database race to write the next version; the
-  // loser reads again and finds the file's policy already in force.
-  for (let attempt = 1; ; attempt += 1) {
-    const before = await service.current();
-    try {
-      const result = await service.apply(context, file.document, { source: 'file' });
-      return result.changed ? { changed: true, version: result.version, replaced: before, diff: result.diff } : { changed: false, version: result.version };
-    } catch (error) {
-      if (error instanceof PolicyProblemsError) throw new PolicyFileError(file.path, problemLines(error.problems));
-      if (isDomainError(error) && error.code === 'rbac_policy_changed' && attempt < 3) continue;
-      throw error;
-    }
+  // Several processes starting together on one database take turns (the policy lock): the later
+  // ones find the file's policy already in force and change nothing.
+  try {
+    const result = await service.apply(context, file.document, { source: 'file' });
+    return result.changed ? { changed: true, version: result.version, replaced: result.previous, diff: result.diff } : { changed: false, version: result.version };
+  } catch (error) {
+    if (error instanceof PolicyProblemsError) throw new PolicyFileError(file.path, problemLines(error.problems));
+    throw error;
   }
 }
 
@@ -116,89 +112,7 @@ function parseJson(text: string): PolicyFileRead {
       .replace(/ at position \d+/, '')
       // The unexpected character may be a line break: written as an escape, so the problem stays one line.
       .replace(/\p{Cc}/gu, (character) => `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
-    return { ok: false, problems: [`not valid JSON: ${lineColumn(text, jsonErrorOffset(text))}: ${reason}`] };
-  }
-}
-
-/** Where JSON.parse stops reading `text`: the offset of the first character that is not valid JSON there. */
-function jsonErrorOffset(text: string): number {
-  let at = 0;
-  const fail = (): never => {
-    throw at;
-  };
-  const space = () => {
-    while (at < text.length && ' \t\n\r'.includes(text[at] as string)) at += 1;
-  };
-  const literal = (word: string) => {
-    for (const character of word) {
-      if (text[at] !== character) fail();
-      at += 1;
-    }
-  };
-  const string = () => {
-    at += 1;
-    for (;;) {
-      const character = text[at];
-      if (character === undefined || character < ' ') fail();
-      if (character === '"') break;
-      if (character === '\\') {
-        at += 1;
-        if (text[at] === 'u') {
-          for (let digit = 0; digit < 4; digit += 1) {
-            at += 1;
-            if (!/[0-9a-fA-F]/.test(text[at] ?? '')) fail();
-          }
-        } else if (!'"\\/bfnrt'.includes(text[at] ?? 'x')) fail();
-      }
-      at += 1;
-    }
-    at += 1;
-  };
-  const number = () => {
-    const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(at));
-    if (match === null) fail();
-    at += (match as RegExpExecArray)[0].length;
-  };
-  const value = (): void => {
-    space();
-    const character = text[at];
-    if (character === '{' || character === '[') {
-      const close = character === '{' ? '}' : ']';
-      at += 1;
-      space();
-      if (text[at] === close) {
-        at += 1;
-        return;
-      }
-      for (;;) {
-        if (close === '}') {
-          space();
-          if (text[at] !== '"') fail();
-          string();
-          space();
-          if (text[at] !== ':') fail();
-          at += 1;
-        }
-        value();
-        space();
-        if (text[at] === close) break;
-        if (text[at] !== ',') fail();
-        at += 1;
-      }
-      at += 1;
-    } else if (character === '"') string();
-    else if (character === 't') literal('true');
-    else if (character === 'f') literal('false');
-    else if (character === 'n') literal('null');
-    else number();
-  };
-  try {
-    value();
-    space();
-    // Read to the end without an error: JSON.parse refused what follows the value (or nothing).
-    return Math.min(at, text.length);
-  } catch (offset) {
-    return offset as number;
+    return { ok: false, problems: [`not valid JSON: ${lineColumn(text, jsonErrorOffset(text, error) ?? text.length)}: ${reason}`] };
   }
 }
 
@@ -213,11 +127,4 @@ function parseYaml(text: string): PolicyFileRead {
   } catch (error) {
     return { ok: false, problems: [`not valid YAML: ${(error as Error).message}`] };
   }
-}
-
-/** `line L, column C` (both from 1) of a character offset. */
-function lineColumn(text: string, offset: number): string {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
-  const lines = before.split('\n');
-  return `line ${lines.length}, column ${(lines.at(-1)?.length ?? 0) + 1}`;
 }

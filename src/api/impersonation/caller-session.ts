@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { sessionRoleIds } from '../../domain/rbac/session-roles.js';
-import { sessionError } from '../../domain/sessions/errors.js';
 import { isImpersonated } from '../../domain/sessions/session.js';
 import type { SessionsService } from '../../domain/sessions/sessions-service.js';
+import { memberSessionHeaders, resolveCaller } from '../member-session-call.js';
 
 /** What the impersonation operations need to know of the member session a call names. */
 export interface CallerSession {
@@ -13,28 +13,19 @@ export interface CallerSession {
 }
 
 /**
- * The live session named by the call's member-session headers (X-Stytch-Member-Session or
- * X-Stytch-Member-SessionJWT; both must name the same session when both are sent), or undefined
- * when it names none. A session that is unknown or ended, or a bad JWT, is the sessions service's error.
+ * The live session named by the call's member-session headers, by the rule every member-session
+ * call follows (both headers, when both are sent, must name the same session), or undefined when
+ * the call sends neither. A session that is unknown or ended, or a bad JWT, is refused with its error.
  */
 export async function callerSession(request: FastifyRequest, sessions: SessionsService): Promise<CallerSession | undefined> {
-  const sessionToken = first(request.headers['x-stytch-member-session']);
-  const sessionJwt = first(request.headers['x-stytch-member-sessionjwt']);
-  if (sessionToken === undefined && sessionJwt === undefined) return undefined;
-  const byToken = sessionToken === undefined ? undefined : await sessions.resolveLive({ sessionToken });
-  const byJwt = sessionJwt === undefined ? undefined : await sessions.resolveLive({ sessionJwt });
-  if (byToken !== undefined && byJwt !== undefined && byToken.session.memberSessionId !== byJwt.session.memberSessionId) {
-    throw sessionError('session_not_found', 'X-Stytch-Member-Session and X-Stytch-Member-SessionJWT name different sessions.');
-  }
-  const record = byToken ?? byJwt;
-  if (record === undefined) throw sessionError('session_not_found');
+  const headers = memberSessionHeaders(request);
+  if (headers === undefined) return undefined;
+  const resolved = await resolveCaller(headers, sessions);
+  if (resolved.caller === undefined) throw resolved.error;
+  const record = resolved.caller;
   return {
     isImpersonated: isImpersonated(record.session),
     organizationId: record.session.organizationId,
     roles: sessionRoleIds(record.member, record.organization, record.session.authenticationFactors),
   };
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

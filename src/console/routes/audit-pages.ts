@@ -109,7 +109,6 @@ function otherTrailTable(trail: ConsoleTrail, events: readonly AuditEvent[]): Sa
   )}</tbody></table></div>`;
 }
 
-
 function cleaned(query: Filters): Record<string, string> {
   const keys = ['organization', 'member', 'operator', 'since', 'until'] as const;
   return Object.fromEntries(keys.map((key) => [key, (query[key] ?? '').trim()]).filter(([, value]) => value !== ''));

@@ -10,6 +10,7 @@ import { policyDocument } from '../../domain/rbac/policy-rules.js';
 import { checkCsrf, type ConsoleDependencies, csrfFor, field, operatorContext, requireOperator } from '../console-context.js';
 import { page } from '../views/layout.js';
 import { type RbacDraft, rbacPage } from '../views/rbac-views.js';
+import { jsonErrorOffset, lineColumn } from '../../config/json-error-position.js';
 
 /** How many stored versions the history shows. */
 const HISTORY_LIMIT = 20;
@@ -103,43 +104,8 @@ export function registerRbacPages(scope: FastifyInstance, dependencies: ConsoleD
 /** Where JSON.parse stopped, as a line and column, with its message. */
 export function jsonErrorWhere(text: string, error: unknown): string {
   const raw = error instanceof Error ? error.message : String(error);
-  const position = errorPosition(text, raw);
   // V8 quotes the text around the token (all of it when short): the line and column say where instead.
   const message = raw.replace(/^(Unexpected token '.*?'), .* is not valid JSON$/s, '$1');
-  if (position === undefined) return message;
-  const before = text.slice(0, position);
-  const line = before.split('\n').length;
-  const column = before.length - before.lastIndexOf('\n');
-  return `${message} (line ${line}, column ${column}).`;
-}
-
-/**
- * The offset of the character JSON.parse refused. Some of V8's messages name it ("at position 12");
- * for the others ("Unexpected token ','"), it is found as the shortest prefix of the text that fails
- * for a reason other than ending too soon: the parser reads left to right, so every longer prefix
- * fails there too. Undefined when the text only ends too soon.
- */
-function errorPosition(text: string, message: string): number | undefined {
-  const named = /at position (\d+)/.exec(message)?.[1];
-  if (named !== undefined) return Number(named);
-  const failsBeforeEnd = (length: number): boolean => {
-    try {
-      JSON.parse(text.slice(0, length));
-      return false;
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : '';
-      if (reason.includes('Unexpected end of JSON input')) return false;
-      const at = /at position (\d+)/.exec(reason)?.[1];
-      return at === undefined || Number(at) < length;
-    }
-  };
-  if (!failsBeforeEnd(text.length)) return undefined;
-  let low = 0;
-  let high = text.length;
-  while (low < high) {
-    const middle = Math.floor((low + high) / 2);
-    if (failsBeforeEnd(middle)) high = middle;
-    else low = middle + 1;
-  }
-  return Math.max(0, low - 1);
+  const offset = jsonErrorOffset(text, error);
+  return offset === undefined ? message : `${message} (${lineColumn(text, offset)}).`;
 }

@@ -186,7 +186,6 @@ function permissionsByResource(permissions: unknown): Map<string, string[]> {
   return byResource;
 }
 
-
 // Audit details are JSON read back from the database: read them without trusting their shape.
 function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};

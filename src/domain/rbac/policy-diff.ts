@@ -1,4 +1,4 @@
-import type { Policy, PolicyPermission } from './policy.js';
+import type { Policy } from './policy.js';
 import { policyDocument } from './policy-rules.js';
 
 /** What one policy change did, by id, in wire form: the audit event's details and the console's history. */
@@ -37,16 +37,6 @@ export function removedIds(diff: ItemDiff, key: string): string[] {
 /** Actions a resource or role had before and no longer has (per id), for the in-use checks. */
 export function removedActions(before: readonly string[], after: readonly string[]): string[] {
   return before.filter((action) => !after.includes(action));
-}
-
-/** Permissions compared as sets: the order of actions and of permissions is not a change. */
-export function samePermissions(left: readonly PolicyPermission[], right: readonly PolicyPermission[]): boolean {
-  const key = (permissions: readonly PolicyPermission[]) =>
-    permissions
-      .map((permission) => `${permission.resourceId}=${[...permission.actions].sort().join(',')}`)
-      .sort()
-      .join(';');
-  return key(left) === key(right);
 }
 
 function diffItems(before: readonly unknown[], after: readonly unknown[], key: string): ItemDiff {

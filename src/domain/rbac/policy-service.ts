@@ -95,7 +95,7 @@ export class RbacPolicyService {
    * role uses; with `basedOn`, refused when another change was applied since that version was read.
    * An unchanged policy writes nothing.
    */
-  async apply(context: OperationContext, document: unknown, options: { source: Exclude<PolicySource, 'default'>; basedOn?: number | undefined }): Promise<{ version: PolicyVersion; changed: boolean; diff: PolicyDiff }> {
+  async apply(context: OperationContext, document: unknown, options: { source: Exclude<PolicySource, 'default'>; basedOn?: number | undefined }): Promise<{ version: PolicyVersion; previous: PolicyVersion; changed: boolean; diff: PolicyDiff }> {
     const checked = checkPolicyDocument(document);
     if (!checked.ok) throw new PolicyProblemsError(checked.problems);
     const next = checked.value;
@@ -105,7 +105,7 @@ export class RbacPolicyService {
       const current = await this.#read(tx);
       if (options.basedOn !== undefined && options.basedOn !== current.version) throw rbacError('rbac_policy_changed');
       const diff = diffPolicies(current.policy, next);
-      if (isEmptyDiff(diff)) return { version: current, changed: false, diff };
+      if (isEmptyDiff(diff)) return { version: current, previous: current, changed: false, diff };
       const blocked = await this.#removalProblems(tx.rbac, current.policy, next, diff);
       if (blocked.length > 0) throw new PolicyProblemsError(blocked);
       const now = this.#clock.now();
@@ -118,7 +118,7 @@ export class RbacPolicyService {
         occurredAt: version.createdAt,
         details: { version: version.version, previous_version: current.version, source: options.source, changes: diff },
       });
-      return { version, changed: true, diff };
+      return { version, previous: current, changed: true, diff };
     });
     this.#remember(result.version);
     return result;

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/platform/clock.js';
 import { impersonate } from '../../support/impersonation.js';
 import { expectStytchRejection } from '../../support/openapi.js';
+import { localCode } from '../../support/sdk-client-errors.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { uniqueSuffix } from '../../support/wire-formats.js';
 import { type Cast, createCast, decodeSessionJwt, liveSessions, minutesFrom, SESSION_CLAIM, startSession } from './session-fixtures.js';
-import { localCode } from '../../support/sdk-client-errors.js';
 
 /**
  * What `authorization_check` on sessions.authenticate guarantees beyond its decision: a refusal
@@ -28,7 +28,6 @@ const POLICY = {
   ],
   scopes: [],
 };
-
 
 const check = (organizationId: string, resourceId: string, action: string) => ({ organization_id: organizationId, resource_id: resourceId, action });
 

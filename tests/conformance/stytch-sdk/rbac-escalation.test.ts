@@ -51,6 +51,13 @@ const CREATE_ROLES_BREAKGLASS: readonly Grant[] = [
   [MEMBER, 'update.settings.is-breakglass'],
 ];
 
+/** Implicit role assignments: editing them alone, and with the right to give roles. */
+const IMPLICIT_ONLY: readonly Grant[] = [['stytch.organization', 'update.settings.implicit-roles']];
+const IMPLICIT_AND_ROLES: readonly Grant[] = [
+  ['stytch.organization', 'update.settings.implicit-roles'],
+  [MEMBER, 'update.settings.roles'],
+];
+
 /** The domain whose implicit assignment gives stytch_admin. */
 const BOSS_DOMAIN = 'boss.example.com';
 
@@ -69,7 +76,7 @@ for (const store of STORES) {
     beforeAll(async () => {
       server = await startTestServer({ store: store.name });
       client = server.client;
-      roleFor = await applyProjectRoles(server, [EMAIL_ONLY, EMAIL_AND_ROLES, CREATE_ONLY, CREATE_AND_ROLES, CREATE_ROLES_BREAKGLASS]);
+      roleFor = await applyProjectRoles(server, [EMAIL_ONLY, EMAIL_AND_ROLES, CREATE_ONLY, CREATE_AND_ROLES, CREATE_ROLES_BREAKGLASS, IMPLICIT_ONLY, IMPLICIT_AND_ROLES]);
       stage = await createStage(server, 'escalation');
       probe = await openWriteProbe(server);
     });
@@ -108,6 +115,30 @@ for (const store of STORES) {
     async function auditOf(organization: string, type: string): Promise<AuditEvent[]> {
       return (await server.server.store.audit.searchEvents({ organizationId: organization }, { limit: 100_000, afterEventId: null })).filter((event) => event.type === type);
     }
+
+    describe('organizations.update adding an implicit role assignment', () => {
+      it('needs the right to give roles: an assignment editor cannot give their own domain stytch_admin, but may remove assignments', async () => {
+        const current = async () => (await client.organizations.get({ organization_id: organizationId() })).organization.rbac_email_implicit_role_assignments ?? [];
+        const { member, session } = await signedIn([roleFor(IMPLICIT_ONLY)]);
+        const ownDomain = member.email_address.slice(member.email_address.indexOf('@') + 1);
+        const before = await current();
+        const withOwn = [...before, { domain: ownDomain, role_id: 'stytch_admin' }];
+        const setAssignments = (assignments: typeof before, caller: StartedSession) =>
+          client.organizations.update({ organization_id: organizationId(), rbac_email_implicit_role_assignments: assignments }, byToken(caller));
+        await probe.expectNothingWritten(() => expectStytchRejection(setAssignments(withOwn, session), DENIED));
+        expect(roleIds(await memberNow(member))).not.toContain('stytch_admin');
+        // Sending the assignments as they are adds none: allowed.
+        await setAssignments(before, session);
+
+        const { session: giver } = await signedIn([roleFor(IMPLICIT_AND_ROLES)]);
+        const probeDomain = `gift-${uniqueSuffix()}.example.net`;
+        const given = await setAssignments([...before, { domain: probeDomain, role_id: 'stytch_admin' }], giver);
+        expect(given.organization.rbac_email_implicit_role_assignments).toContainEqual({ domain: probeDomain, role_id: 'stytch_admin' });
+        // Taking an assignment away gives nothing: the editor alone may.
+        const removed = await setAssignments(before, session);
+        expect(removed.organization.rbac_email_implicit_role_assignments).toEqual(before);
+      });
+    });
 
     describe('members.update of an address whose domain the organization gives a role to', () => {
       beforeAll(async () => {

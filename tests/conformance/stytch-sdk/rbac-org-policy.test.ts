@@ -2,12 +2,12 @@ import type { B2BClient } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../../src/domain/audit/audit-event.js';
 import { expectStytchRejection, expectToMatchResponseSchema } from '../../support/openapi.js';
+import { localCode } from '../../support/sdk-client-errors.js';
 import { startSdkTarget, type SdkTarget } from '../../support/sdk-targets.js';
 import { STORES } from '../../support/stores.js';
 import { TEST_PROJECT_ID, TEST_PROJECT_SECRET } from '../../support/test-server.js';
 import { idPattern, uniqueSuffix } from '../../support/wire-formats.js';
 import { AUTHENTICATE, type Cast, createCast, RBAC_ORG_POLICY, startSession } from './session-fixtures.js';
-import { localCode } from '../../support/sdk-client-errors.js';
 
 /**
  * rbac.organizations.setOrgPolicy through the SDK: an organization's own roles, checked against the
@@ -25,7 +25,6 @@ const SEARCHER = { role_id: 'member-searcher', description: 'Finds colleagues', 
 const DENIED = { status: 403, errorType: 'session_authorization_error' };
 const ROLE_IN_USE = { status: 400, errorType: 'rbac_role_in_use' };
 const UPDATED = 'organization.rbac_policy_updated';
-
 
 for (const store of STORES) {
   describe(`rbac.organizations.setOrgPolicy (${store.name})`, () => {

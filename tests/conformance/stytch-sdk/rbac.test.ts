@@ -1,16 +1,15 @@
 import type { B2BClient } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectStytchRejection, expectToMatchResponseSchema } from '../../support/openapi.js';
+import { clientErrorOf } from '../../support/sdk-client-errors.js';
 import { startSdkTarget, type SdkTarget } from '../../support/sdk-targets.js';
 import { STORES } from '../../support/stores.js';
 import { idPattern } from '../../support/wire-formats.js';
 import { AUTHENTICATE, authenticateToken, type Cast, createCast, RBAC_ORG_POLICY, RBAC_POLICY, startSession } from './session-fixtures.js';
-import { clientErrorOf } from '../../support/sdk-client-errors.js';
 
 /** `client.rbac.*` and `authorization_check` on sessions, remote (sessions.authenticate) and local (authenticateJwtLocal). */
 const DENIED = { status: 403, errorType: 'session_authorization_error' };
 const OTHER_TENANT = { status: 403, errorType: 'session_authorization_tenancy_error' };
-
 
 for (const store of STORES) {
   describe(`client.rbac and authorization_check (${store.name})`, () => {

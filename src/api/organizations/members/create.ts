@@ -1,5 +1,5 @@
 import type { CreateMemberInput } from '../../../domain/members/members-service.js';
-import { newMemberRequirement, organizationIdOf } from '../../member-requirements.js';
+import { newMemberCall } from '../../member-requirements.js';
 import { type RequestBodyOf, stytchOperation } from '../../operation.js';
 import { encodeMemberResponse } from './member-response.js';
 
@@ -7,7 +7,7 @@ import { encodeMemberResponse } from './member-response.js';
 export default stytchOperation({
   operationId: 'api_organization_v1_organizations_members_Create',
   /** create, plus update.settings.roles for roles and update.settings.is-breakglass for a break-glass member; never trusted_metadata. */
-  memberAuthorization: async ({ body, params }, services) => ({ organizationIds: [await organizationIdOf(services, params.organization_id)], ...newMemberRequirement(body) }),
+  memberAuthorization: ({ body, params }, services) => newMemberCall(services, params.organization_id, body),
   async handle({ body, params, context }, { members }) {
     return encodeMemberResponse(await members.create(context, params.organization_id, decodeCreateMember(body)));
   },

@@ -1,6 +1,6 @@
 import { setOrgPolicyCall } from '../../member-requirements.js';
 import { stytchOperation } from '../../operation.js';
-import { encodeRole } from '../encode-role.js';
+import { roleDocument } from '../../../domain/rbac/policy-rules.js';
 
 /**
  * rbac.organizations.setOrgPolicy: replaces the organization's custom roles (Stytch's semantics: the
@@ -14,6 +14,6 @@ export default stytchOperation({
   memberAuthorization: ({ params, body }, services) => setOrgPolicyCall(services, params.organization_id, body.org_policy.roles),
   async handle({ params, body, context }, { organizationRoles }) {
     const { roles } = await organizationRoles.setOrgPolicy(context, params.organization_id, body.org_policy.roles);
-    return { org_policy: { roles: roles.map(encodeRole) } };
+    return { org_policy: { roles: roles.map(roleDocument) } };
   },
 });
