@@ -146,7 +146,11 @@ export async function organizationCall(
   actions: readonly string[],
   forbiddenFields: readonly string[] = [],
 ): Promise<Requirement> {
-  const organizationId = await organizationIdOf(services, organizationReference);
+  return organizationRequirement(await organizationIdOf(services, organizationReference), actions, forbiddenFields);
+}
+
+/** The requirement of a call on the organization `organizationId` names (undefined: none, a tenancy refusal), run on that id. */
+function organizationRequirement(organizationId: string | undefined, actions: readonly string[], forbiddenFields: readonly string[]): Requirement {
   return {
     organizationIds: [organizationId],
     permissions: actions.map(organizationPermission),
@@ -185,11 +189,12 @@ export async function organizationUpdateCall(
   body: RequestBodyOf<'api_organization_v1_Update'>,
 ): Promise<Requirement> {
   const { actions, forbiddenFields } = fieldRequirements(body, ORGANIZATION_UPDATE_RULES);
-  const requirement = await organizationCall(services, organizationReference, actions, forbiddenFields);
   const given = body.rbac_email_implicit_role_assignments;
-  if (given === undefined) return requirement;
-  // A new implicit assignment gives its role to every member at that domain, the caller's own included: that is giving roles.
+  if (given === undefined) return organizationCall(services, organizationReference, actions, forbiddenFields);
+  // The organization is read once: its id for the check, its assignments for what the call adds.
   const organization = await unlessNotFound(services.organizations.get(organizationReference));
+  const requirement = organizationRequirement(organization?.organizationId, actions, forbiddenFields);
+  // A new implicit assignment gives its role to every member at that domain, the caller's own included: that is giving roles.
   const added = addedImplicitAssignments(organization?.settings.rbacEmailImplicitRoleAssignments ?? [], given.map((assignment) => ({ domain: assignment.domain.toLowerCase(), roleId: assignment.role_id })));
   return added.length > 0 ? { ...requirement, permissions: [...requirement.permissions, GIVING_ROLES] } : requirement;
 }

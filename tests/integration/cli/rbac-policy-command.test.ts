@@ -9,6 +9,7 @@ import { type PolicyDocument, policyDocument } from '../../../src/domain/rbac/po
 import { openServices } from '../../../src/main.js';
 import { aMember } from '../../support/builders/member-builder.js';
 import { anOrganization } from '../../support/builders/organization-builder.js';
+import { EDITOR_YAML } from '../../support/rbac-policies.js';
 import { createThrowawayPostgresDatabase, POSTGRES_URL } from '../../support/stores.js';
 import { killLeftoverProcesses, runCliToExit, temporaryDirectory } from './cli-process.js';
 
@@ -27,24 +28,6 @@ const PROJECT = {
   UNDERSTUDY_PROJECT_SECRET: 'secret-test-rbac-policy-cli-0123456789',
   UNDERSTUDY_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
 };
-
-const EDITOR_YAML = `# Documents and who edits them.
-resources:
-  - resource_id: documents
-    description: Team documents
-    actions: [read, write, delete]
-roles:
-  - role_id: editor
-    description: Edits documents
-    permissions:
-      - resource_id: documents
-        actions: [read, write]
-scopes:
-  - scope: read:documents
-    description: Read documents
-    permissions:
-      - { resource_id: documents, actions: [read] }
-`;
 
 /** Four problems at once: a Stytch resource changed, a stytch-prefixed resource, "*" with another action, an unknown action. */
 const BAD_JSON = JSON.stringify(

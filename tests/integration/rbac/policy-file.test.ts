@@ -10,36 +10,13 @@ import { diffPolicies } from '../../../src/domain/rbac/policy-diff.js';
 import { checkPolicyDocument, policyDocument } from '../../../src/domain/rbac/policy-rules.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
+import { EDITOR_POLICY, EDITOR_YAML } from '../../support/rbac-policies.js';
 
 /**
  * UNDERSTUDY_RBAC_POLICY_FILE: applied when the server starts (the official SDK then reads it, and
  * the change is audited with its diff), winning over console and CLI edits at every start; a file
  * with problems, or one that would remove a role still assigned, stops the start and changes nothing.
  */
-const EDITOR_POLICY = {
-  resources: [{ resource_id: 'documents', description: 'Team documents', actions: ['read', 'write', 'delete'] }],
-  roles: [{ role_id: 'editor', description: 'Edits documents', permissions: [{ resource_id: 'documents', actions: ['read', 'write'] }] }],
-  scopes: [{ scope: 'read:documents', description: 'Read documents', permissions: [{ resource_id: 'documents', actions: ['read'] }] }],
-};
-
-const EDITOR_YAML = `resources:
-  - resource_id: documents
-    description: Team documents
-    actions: [read, write, delete]
-roles:
-  - role_id: editor
-    description: Edits documents
-    permissions:
-      - resource_id: documents
-        actions: [read, write]
-scopes:
-  - scope: read:documents
-    description: Read documents
-    permissions:
-      - resource_id: documents
-        actions: [read]
-`;
-
 function checked(document: unknown) {
   const result = checkPolicyDocument(document);
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
