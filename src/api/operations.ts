@@ -38,6 +38,10 @@ import impersonationPoliciesSet from './impersonation/policies/set.js';
 import impersonationSessionsList from './impersonation/sessions/list.js';
 import impersonationSessionsRevoke from './impersonation/sessions/revoke.js';
 import impersonationTokensRevoke from './impersonation/tokens/revoke.js';
+import { accessGrantOperations } from './impersonation/grants/index.js';
+import { impersonationHistoryOperations } from './impersonation/history/index.js';
+import { webhookOperations } from './webhooks/index.js';
+import { auditChainOperations } from './audit/index.js';
 import magicLinksAuthenticate from './magic-links/authenticate.js';
 import magicLinksEmailInvite from './magic-links/email/invite.js';
 import magicLinksEmailLoginOrSignup from './magic-links/email/login-or-signup.js';
@@ -160,5 +164,9 @@ export const EXTENSION_OPERATIONS: readonly ExtensionOperation[] = [
   impersonationSessionsRevoke,
   impersonationTokensRevoke,
   impersonationAudit,
+  ...accessGrantOperations,
+  ...impersonationHistoryOperations,
+  ...webhookOperations,
+  ...auditChainOperations,
   // As above: each handler's types are the ones its own module's schema guarantees.
 ] as readonly ExtensionOperation[];

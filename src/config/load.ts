@@ -169,6 +169,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const rbacPolicyFile = raw('rbacPolicyFile');
   if (rbacPolicyFile !== undefined && rbacPolicyFile.trim() === '') problems.push(`${CONFIG_KEYS.rbacPolicyFile.env} must be a path to a JSON or YAML file`);
 
+  const impersonationMaxGrantHours = parseInteger(raw('impersonationMaxGrantHours'), { min: 1, max: 72 });
+  if (impersonationMaxGrantHours === undefined) problems.push(`${CONFIG_KEYS.impersonationMaxGrantHours.env} must be an integer from 1 to 72 (got "${raw('impersonationMaxGrantHours')}")`);
+  const publicUrl = raw('publicUrl');
+  const publicUrlProblem = publicUrl === undefined ? undefined : redirectUrlProblem(publicUrl);
+  if (publicUrlProblem !== undefined) problems.push(`${CONFIG_KEYS.publicUrl.env} must be an https:// URL (http:// only for localhost) without user:password@: it ${publicUrlProblem}`);
+  const webhookAllowPrivateAddresses = raw('webhookAllowPrivateAddresses');
+  if (webhookAllowPrivateAddresses !== 'true' && webhookAllowPrivateAddresses !== 'false') {
+    problems.push(`${CONFIG_KEYS.webhookAllowPrivateAddresses.env} must be true or false (got "${webhookAllowPrivateAddresses}")`);
+  }
+  const webhookMaxAttempts = parseInteger(raw('webhookMaxAttempts'), { min: 1, max: 20 });
+  if (webhookMaxAttempts === undefined) problems.push(`${CONFIG_KEYS.webhookMaxAttempts.env} must be an integer from 1 to 20 (got "${raw('webhookMaxAttempts')}")`);
+  const auditChainPublishSeconds = parseInteger(raw('auditChainPublishSeconds'), { min: 0, max: 604800 });
+  if (auditChainPublishSeconds === undefined) problems.push(`${CONFIG_KEYS.auditChainPublishSeconds.env} must be an integer from 0 to 604800 (got "${raw('auditChainPublishSeconds')}")`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     host,
@@ -192,6 +206,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     trustProxy,
     auditExportConcurrency: auditExportConcurrency as number,
     auditExportStallSeconds: auditExportStallSeconds as number,
+    impersonationMaxGrantHours: impersonationMaxGrantHours as number,
+    publicUrl: publicUrl === undefined ? undefined : publicUrl.replace(/\/+$/, ''),
+    webhookAllowPrivateAddresses: webhookAllowPrivateAddresses === 'true',
+    webhookMaxAttempts: webhookMaxAttempts as number,
+    auditChainPublishSeconds: auditChainPublishSeconds as number,
     logLevel,
     projectName,
     smtpUrl,

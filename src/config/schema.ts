@@ -251,6 +251,35 @@ export const CONFIG_KEYS = {
     file: 'rbac_policy_file',
     doc: "A JSON or YAML file holding the project's RBAC policy ({resources, roles, scopes}); applied at every start when it differs from the policy in force.",
   },
+  impersonationMaxGrantHours: {
+    env: 'UNDERSTUDY_IMPERSONATION_MAX_GRANT_HOURS',
+    file: 'impersonation_max_grant_hours',
+    default: '72',
+    doc: 'Longest access grant an organization may open for support (1 to 72 hours).',
+  },
+  publicUrl: {
+    env: 'UNDERSTUDY_PUBLIC_URL',
+    file: 'public_url',
+    doc: "This server's address as members' browsers reach it (https://, or http://localhost); impersonation notification emails link to it so a member can end the impersonation. Unset: the emails carry no such link.",
+  },
+  webhookAllowPrivateAddresses: {
+    env: 'UNDERSTUDY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES',
+    file: 'webhook_allow_private_addresses',
+    default: 'false',
+    doc: 'Let webhook endpoints name loopback, private and link-local addresses (and http://localhost); off, so an organization cannot point deliveries into your network.',
+  },
+  webhookMaxAttempts: {
+    env: 'UNDERSTUDY_WEBHOOK_MAX_ATTEMPTS',
+    file: 'webhook_max_attempts',
+    default: '8',
+    doc: 'Attempts per webhook delivery (1 to 20) before it is marked failed; waits between them grow from 5 seconds to 6 hours.',
+  },
+  auditChainPublishSeconds: {
+    env: 'UNDERSTUDY_AUDIT_CHAIN_PUBLISH_SECONDS',
+    file: 'audit_chain_publish_seconds',
+    default: '3600',
+    doc: "How often the audit chains' heads are published (a log line and an audit.chain_head_published webhook event to the project's endpoints); 0 turns it off.",
+  },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
     env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
@@ -325,6 +354,11 @@ export interface Config {
    * edited only by the console and the CLI. Optional so code that builds a Config by hand may omit it.
    */
   readonly rbacPolicyFile?: string | undefined;
+  readonly impersonationMaxGrantHours: number;
+  readonly publicUrl: string | undefined;
+  readonly webhookAllowPrivateAddresses: boolean;
+  readonly webhookMaxAttempts: number;
+  readonly auditChainPublishSeconds: number;
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;

@@ -15,6 +15,9 @@ import type { SmsOutboxStore } from './sms/sms-outbox-store.js';
 import type { TotpsStore } from './mfa/totps-store.js';
 import type { SmsCodesStore } from './mfa/sms-codes-store.js';
 import type { RbacStore } from './rbac/rbac-store.js';
+import type { AccessGrantsStore } from './impersonation/access-grant.js';
+import type { ImpersonationEndLinksStore } from './impersonation/end-links.js';
+import type { WebhooksStore } from './webhooks/webhook.js';
 
 /**
  * Every capability's storage port, bound to one connection or one transaction: the one list of them
@@ -39,4 +42,7 @@ export interface StorePorts {
   readonly totps: TotpsStore;
   readonly smsCodes: SmsCodesStore;
   readonly rbac: RbacStore;
+  readonly accessGrants: AccessGrantsStore;
+  readonly impersonationEndLinks: ImpersonationEndLinksStore;
+  readonly webhooks: WebhooksStore;
 }

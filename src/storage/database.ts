@@ -17,6 +17,11 @@ export interface Database {
   impersonation_tokens: ImpersonationTokenRow;
   impersonated_sessions: ImpersonatedSessionRow;
   impersonation_policies: ImpersonationPolicyRow;
+  impersonation_access_grants: ImpersonationAccessGrantRow;
+  impersonation_end_links: ImpersonationEndLinkRow;
+  webhook_endpoints: WebhookEndpointRow;
+  webhook_outbox: WebhookOutboxRow;
+  webhook_deliveries: WebhookDeliveryRow;
   operators: OperatorRow;
   console_sessions: ConsoleSessionRow;
   rate_limit_counters: RateLimitCounterRow;
@@ -177,6 +182,9 @@ export interface ImpersonationTokenRow {
   /** Null only on rows written before migration 0006 set it. */
   member_email_address: string | null;
   revoked_at: string | null;
+  grant_id: string | null;
+  kind: string;
+  permission_mask: string | null;
 }
 
 /** One impersonated session's life: who, why, and how it ended. */
@@ -192,13 +200,83 @@ export interface ImpersonatedSessionRow {
   expires_at: string;
   ended_at: string | null;
   end_reason: string | null;
+  grant_id: string | null;
+  kind: string;
+  permission_mask: string | null;
 }
 
 export interface ImpersonationPolicyRow {
   organization_id: string;
+  /** Written beside access_mode: 0 exactly when the mode is `off`. */
   enabled: number;
   redirect_url: string | null;
   updated_at: string;
+  /** open | by_grant | off; null only on rows written before migration 0018 and not yet filled. */
+  access_mode: string | null;
+  /** off | members | members_and_admins; null means the default (members). */
+  delegated_impersonation: string | null;
+  notify_member: number;
+  notify_admins: number;
+}
+
+export interface ImpersonationAccessGrantRow {
+  grant_id: string;
+  organization_id: string;
+  status: string;
+  member_ids: string | null;
+  duration_minutes: number;
+  reason: string;
+  requested_by: string;
+  requested_at: string;
+  opened_by: string | null;
+  opened_at: string | null;
+  expires_at: string | null;
+  closed_by: string | null;
+  closed_at: string | null;
+}
+
+export interface ImpersonationEndLinkRow {
+  link_id: string;
+  lookup_id: string;
+  digest: string;
+  member_session_id: string;
+  organization_id: string;
+  member_id: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface WebhookEndpointRow {
+  endpoint_id: string;
+  organization_id: string | null;
+  url: string;
+  description: string;
+  secret_sealed: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface WebhookOutboxRow {
+  event_id: string;
+  enqueued_at: string;
+}
+
+export interface WebhookDeliveryRow {
+  delivery_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  organization_id: string | null;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }
 
 export interface OperatorRow {

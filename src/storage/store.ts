@@ -18,6 +18,9 @@ import { SmsOutboxSqlStore } from './sql/sms-outbox-sql-store.js';
 import { TotpsSqlStore } from './sql/totps-sql-store.js';
 import { SmsCodesSqlStore } from './sql/sms-codes-sql-store.js';
 import { RbacSqlStore } from './sql/rbac-sql-store.js';
+import { AccessGrantsSqlStore } from './sql/access-grants-sql-store.js';
+import { ImpersonationEndLinksSqlStore } from './sql/impersonation-end-links-sql-store.js';
+import { WebhooksSqlStore } from './sql/webhooks-sql-store.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -61,6 +64,9 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     totps: new TotpsSqlStore(db, dialect),
     smsCodes: new SmsCodesSqlStore(db, dialect),
     rbac: new RbacSqlStore(db, dialect),
+    accessGrants: new AccessGrantsSqlStore(db, dialect) as unknown as StorePorts['accessGrants'],
+    impersonationEndLinks: new ImpersonationEndLinksSqlStore(db) as unknown as StorePorts['impersonationEndLinks'],
+    webhooks: new WebhooksSqlStore(db, dialect) as unknown as StorePorts['webhooks'],
   };
 }
 

@@ -112,6 +112,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     argon2: TEST_ARGON2,
     passwordHashConcurrency: undefined,
     passwordHashQueueLength: 64,
+    impersonationMaxGrantHours: 72,
+    publicUrl: undefined,
+    // On: test webhook receivers listen on loopback.
+    webhookAllowPrivateAddresses: true,
+    webhookMaxAttempts: 8,
+    // Off: tests of publication start it themselves.
+    auditChainPublishSeconds: 0,
     ...options.config,
   };
   const server = await startServer(config, {

@@ -68,7 +68,20 @@ export type AuditEventType =
   | 'rbac.policy_updated'
   | 'organization.rbac_policy_updated'
   /** A call made with an impersonated session's member-session headers, allowed or refused: what, by whom, as whom. */
-  | 'impersonation.session_acted';
+  | 'impersonation.session_acted'
+  // Impersonation customers can trust: access grants, delegated impersonation, emails and links, settings.
+  | 'impersonation.access_requested'
+  | 'impersonation.access_granted'
+  | 'impersonation.access_denied'
+  | 'impersonation.access_revoked'
+  | 'impersonation.notification_sent'
+  | 'impersonation.ended_by_member'
+  | 'impersonation.history_exported'
+  // Webhook endpoints (the vendor's and organizations').
+  | 'webhook.endpoint_added'
+  | 'webhook.endpoint_disabled'
+  // The audit chains' heads, published so an outside copy can prove the past was not rewritten.
+  | 'audit.chain_head_published';
 
 export interface AuditEvent {
   readonly eventId: string;

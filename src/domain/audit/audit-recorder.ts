@@ -4,6 +4,8 @@ import type { IdGenerator } from '../../platform/ids.js';
 import type { OperationContext } from '../common/operation-context.js';
 import type { AuditEvent, AuditEventType } from './audit-event.js';
 import type { AuditStore } from './audit-store.js';
+import { isPublishedEvent } from '../webhooks/webhook-events.js';
+import { isChainedEvent } from './audit-chain.js';
 
 /** Builds events with ids and times; the caller passes the transaction's own store. */
 export class AuditRecorder {
@@ -42,6 +44,6 @@ export class AuditRecorder {
       client: context.client ?? null,
       details: event.details ?? {},
     };
-    await store.appendEvent(full);
+    await store.appendEvent(full, { chained: isChainedEvent(full), published: isPublishedEvent(full.type) });
   }
 }

@@ -19,7 +19,12 @@ export interface AuditEventFilter {
 
 /** Append-only storage for audit events. */
 export interface AuditStore {
-  appendEvent(event: AuditEvent): Promise<void>;
+  /**
+   * Appends the event. `chained`: it joins its chain (the organization's, or the project's when it has
+   * none), carrying the previous record's hash (audit-chain.ts). `published`: it is written to the
+   * webhook outbox too, in the same transaction.
+   */
+  appendEvent(event: AuditEvent, options?: { readonly chained?: boolean; readonly published?: boolean }): Promise<void>;
   /** Events for an organization (or all when `organizationId` is null), newest first; empty when none. */
   listEvents(filter: { organizationId: string | null; limit: number }): Promise<AuditEvent[]>;
   /**

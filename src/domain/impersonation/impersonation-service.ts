@@ -177,6 +177,9 @@ export class ImpersonationService {
       redeemedAt: null,
       memberSessionId: null,
       revokedAt: null,
+      grantId: null,
+      kind: 'support',
+      permissionMask: null,
     };
     const outcome = await this.#store.transaction(async (tx): Promise<{ refusal: DomainError } | { policy: EffectivePolicy }> => {
       // The organization, member and operator rows are locked (in the lock order, read-for-update.ts)

@@ -1,4 +1,4 @@
-import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationSelector, ImpersonationToken } from './impersonation.js';
+import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationPolicyChange, ImpersonationSelector, ImpersonationToken } from './impersonation.js';
 
 /** Storage port for impersonation tokens, impersonated sessions and organization policies. */
 export interface ImpersonationStore {
@@ -17,6 +17,8 @@ export interface ImpersonationStore {
    */
   revokeUnredeemedTokens(selector: ImpersonationSelector, at: string): Promise<ImpersonationToken[]>;
   insertImpersonatedSession(session: ImpersonatedSession): Promise<void>;
+  /** The impersonated session record of this member session, ended or not; undefined when it is not an impersonation. */
+  findImpersonatedSession(memberSessionId: string): Promise<ImpersonatedSession | undefined>;
   /** Impersonated sessions not yet ended and not expired at `now`, matching every given selector field, oldest first; [] when none. */
   listActiveImpersonatedSessions(selector: ImpersonationSelector, now: string): Promise<ImpersonatedSession[]>;
   /** Marks these sessions ended (if not already) and returns the ones this call ended; [] when none. */
@@ -29,5 +31,5 @@ export interface ImpersonationStore {
    * Sets only the given parts of the organization's policy (creating it, allowed with no redirect
    * URL, when it has none) in one statement, and returns the policy as stored now.
    */
-  updatePolicy(organizationId: string, change: { enabled?: boolean | undefined; redirectUrl?: string | null | undefined }, at: string): Promise<ImpersonationPolicy>;
+  updatePolicy(organizationId: string, change: ImpersonationPolicyChange, at: string): Promise<ImpersonationPolicy>;
 }

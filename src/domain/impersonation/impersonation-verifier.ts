@@ -204,5 +204,8 @@ function ledgerEntry(token: ImpersonationToken, session: { memberSessionId: stri
     expiresAt: session.expiresAt,
     endedAt: null,
     endReason: null,
+    grantId: token.grantId,
+    kind: token.kind,
+    permissionMask: token.permissionMask,
   };
 }

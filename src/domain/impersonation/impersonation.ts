@@ -14,7 +14,23 @@ export interface ImpersonationToken {
   readonly memberSessionId: string | null;
   /** Set when the token was revoked before it was redeemed; a revoked token never redeems. */
   readonly revokedAt: string | null;
+  /** The access grant it was minted under (organizations in `by_grant` mode), else null. */
+  readonly grantId: string | null;
+  /** Who minted it: the vendor's support (project credentials, CLI, console) or an admin of the organization itself. */
+  readonly kind: ImpersonationKind;
+  /** What the impersonated session may do; null means everything the member's roles grant. */
+  readonly permissionMask: PermissionMask | null;
 }
+
+/** `support`: minted with the project's credentials, the CLI or the console; `delegated`: by an organization admin's member session. */
+export type ImpersonationKind = 'support' | 'delegated';
+
+/**
+ * A restriction on an impersonated session (restricted impersonation): `read_only` lets it perform
+ * only reading actions (read-actions.ts), `actions` only the listed `resource:action` pairs. Either way
+ * the member's roles must grant the action too: a mask only ever takes away.
+ */
+export type PermissionMask = { readonly readOnly: true } | { readonly actions: readonly string[] };
 
 export type ImpersonationEndReason = 'revoked' | 'expired';
 
@@ -31,15 +47,50 @@ export interface ImpersonatedSession {
   readonly expiresAt: string;
   readonly endedAt: string | null;
   readonly endReason: ImpersonationEndReason | null;
+  readonly grantId: string | null;
+  readonly kind: ImpersonationKind;
+  readonly permissionMask: PermissionMask | null;
 }
 
-/** An organization's own say over impersonation; absent means "allowed, no redirect URL". */
+/**
+ * Whether the vendor's support may impersonate in an organization: `open` whenever the project and
+ * organization allow it (the behaviour before modes existed), `by_grant` only while an access grant
+ * the organization opened covers the member, `off` never (delegated impersonation included).
+ */
+export type AccessMode = 'open' | 'by_grant' | 'off';
+
+/** Whether the organization's own admins may impersonate its members: none, members who are not admins, or admins too. */
+export type DelegatedImpersonation = 'off' | 'members' | 'members_and_admins';
+
+/** An organization's own say over impersonation; absent means "open, no redirect URL, delegated to admins for members, no emails". */
 export interface ImpersonationPolicy {
   readonly organizationId: string;
+  /** The mode is not `off`. */
   readonly enabled: boolean;
+  readonly accessMode: AccessMode;
+  readonly delegated: DelegatedImpersonation;
+  /** Email the impersonated member when an impersonation of them starts. */
+  readonly notifyMember: boolean;
+  /** Email the organization's admins (members holding stytch_admin) when any impersonation starts. */
+  readonly notifyAdmins: boolean;
   readonly redirectUrl: string | null;
   readonly updatedAt: string | null;
 }
+
+/** Only the parts given are written; `enabled: true` turns `off` into `open` and leaves other modes alone. */
+export interface ImpersonationPolicyChange {
+  readonly enabled?: boolean | undefined;
+  readonly accessMode?: AccessMode | undefined;
+  readonly delegated?: DelegatedImpersonation | undefined;
+  readonly notifyMember?: boolean | undefined;
+  readonly notifyAdmins?: boolean | undefined;
+  readonly redirectUrl?: string | null | undefined;
+}
+
+export const DEFAULT_DELEGATED_IMPERSONATION: DelegatedImpersonation = 'members';
+
+/** Access grants last at most this long (UNDERSTUDY_IMPERSONATION_MAX_GRANT_HOURS may lower it, never raise it). */
+export const MAX_GRANT_HOURS = 72;
 
 /** Stytch: impersonation tokens live 5 minutes; impersonated sessions exactly 60. */
 export const DEFAULT_TOKEN_MINUTES = 5;
@@ -76,4 +127,10 @@ export type ImpersonationEndCause =
   | 'member_deleted'
   | 'member_email_changed'
   | 'disabled_by_organization'
-  | 'disabled_by_project';
+  | 'disabled_by_project'
+  /** The access grant it was minted or started under was revoked. */
+  | 'grant_revoked'
+  /** The organization switched to `by_grant` and it was not minted under a grant. */
+  | 'access_mode_changed'
+  /** The impersonated member ended it from the notification email's link. */
+  | 'ended_by_member';

@@ -16,6 +16,8 @@ import * as passwords from './0014-passwords.js';
 import * as mfa from './0015-mfa.js';
 import * as rbac from './0016-rbac.js';
 import * as memberSsoGroups from './0017-member-sso-groups.js';
+import * as impersonationTrust from './0018-impersonation-trust.js';
+import * as auditChain from './0019-audit-chain.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -40,6 +42,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-mfa': mfa,
   '0016-rbac': rbac,
   '0017-member-sso-groups': memberSsoGroups,
+  '0018-impersonation-trust': impersonationTrust,
+  '0019-audit-chain': auditChain,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,13 +1,19 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
-import type {
-  ImpersonatedSession,
-  ImpersonationEndReason,
-  ImpersonationPolicy,
-  ImpersonationSelector,
-  ImpersonationToken,
+import {
+  DEFAULT_DELEGATED_IMPERSONATION,
+  type AccessMode,
+  type DelegatedImpersonation,
+  type ImpersonatedSession,
+  type ImpersonationEndReason,
+  type ImpersonationKind,
+  type ImpersonationPolicy,
+  type ImpersonationPolicyChange,
+  type ImpersonationSelector,
+  type ImpersonationToken,
+  type PermissionMask,
 } from '../../domain/impersonation/impersonation.js';
 import type { ImpersonationStore } from '../../domain/impersonation/impersonation-store.js';
-import type { Database, ImpersonatedSessionRow, ImpersonationTokenRow } from '../database.js';
+import type { Database, ImpersonatedSessionRow, ImpersonationPolicyRow, ImpersonationTokenRow } from '../database.js';
 import { fromFlag, toFlag } from './json-column.js';
 
 /** How many ids one `IN (…)` list carries at most. */
@@ -38,6 +44,9 @@ export class ImpersonationSqlStore implements ImpersonationStore {
         redeemed_at: token.redeemedAt,
         member_session_id: token.memberSessionId,
         revoked_at: token.revokedAt,
+        grant_id: token.grantId,
+        kind: token.kind,
+        permission_mask: maskToColumn(token.permissionMask),
       })
       .execute();
   }
@@ -76,6 +85,11 @@ export class ImpersonationSqlStore implements ImpersonationStore {
 
   async insertImpersonatedSession(session: ImpersonatedSession): Promise<void> {
     await this.#db.insertInto('impersonated_sessions').values(sessionToRow(session)).execute();
+  }
+
+  async findImpersonatedSession(memberSessionId: string): Promise<ImpersonatedSession | undefined> {
+    const row = await this.#db.selectFrom('impersonated_sessions').selectAll().where('member_session_id', '=', memberSessionId).executeTakeFirst();
+    return row === undefined ? undefined : sessionFromRow(row);
   }
 
   async listActiveImpersonatedSessions(selector: ImpersonationSelector, now: string): Promise<ImpersonatedSession[]> {
@@ -122,26 +136,75 @@ export class ImpersonationSqlStore implements ImpersonationStore {
 
   async findPolicy(organizationId: string): Promise<ImpersonationPolicy | undefined> {
     const row = await this.#db.selectFrom('impersonation_policies').selectAll().where('organization_id', '=', organizationId).executeTakeFirst();
-    return row === undefined
-      ? undefined
-      : { organizationId: row.organization_id, enabled: fromFlag(row.enabled), redirectUrl: row.redirect_url, updatedAt: row.updated_at };
+    return row === undefined ? undefined : policyFromRow(row);
   }
 
-  async updatePolicy(organizationId: string, change: { enabled?: boolean | undefined; redirectUrl?: string | null | undefined }, at: string): Promise<ImpersonationPolicy> {
+  async updatePolicy(organizationId: string, change: ImpersonationPolicyChange, at: string): Promise<ImpersonationPolicy> {
     // Only the given columns are written, so two callers changing different parts both keep theirs.
+    // `enabled` and `access_mode` are written together (enabled = the mode is not off); `enabled: true`
+    // alone turns `off` into `open` and leaves `by_grant` as it is, decided in the statement itself.
+    const mode =
+      change.accessMode !== undefined
+        ? sql<string>`${change.accessMode}`
+        : change.enabled === undefined
+          ? undefined
+          : change.enabled
+            ? sql<string>`case when coalesce(impersonation_policies.access_mode, 'open') = 'off' then 'open' else coalesce(impersonation_policies.access_mode, 'open') end`
+            : sql<string>`'off'`;
+    const enabled = change.accessMode !== undefined ? toFlag(change.accessMode !== 'off') : change.enabled === undefined ? undefined : toFlag(change.enabled);
     const changed = {
-      ...(change.enabled !== undefined && { enabled: toFlag(change.enabled) }),
+      ...(enabled !== undefined && { enabled }),
+      ...(mode !== undefined && { access_mode: mode }),
+      ...(change.delegated !== undefined && { delegated_impersonation: change.delegated }),
+      ...(change.notifyMember !== undefined && { notify_member: toFlag(change.notifyMember) }),
+      ...(change.notifyAdmins !== undefined && { notify_admins: toFlag(change.notifyAdmins) }),
       ...(change.redirectUrl !== undefined && { redirect_url: change.redirectUrl }),
       updated_at: at,
     };
+    const initialMode: AccessMode = change.accessMode ?? (change.enabled === false ? 'off' : 'open');
     const row = await this.#db
       .insertInto('impersonation_policies')
-      .values({ organization_id: organizationId, enabled: toFlag(true), redirect_url: null, ...changed })
+      .values({
+        organization_id: organizationId,
+        enabled: toFlag(initialMode !== 'off'),
+        access_mode: initialMode,
+        delegated_impersonation: change.delegated ?? null,
+        notify_member: toFlag(change.notifyMember ?? false),
+        notify_admins: toFlag(change.notifyAdmins ?? false),
+        redirect_url: change.redirectUrl ?? null,
+        updated_at: at,
+      })
       .onConflict((conflict) => conflict.column('organization_id').doUpdateSet(changed))
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { organizationId: row.organization_id, enabled: fromFlag(row.enabled), redirectUrl: row.redirect_url, updatedAt: row.updated_at };
+    return policyFromRow(row);
   }
+}
+
+function policyFromRow(row: Selectable<ImpersonationPolicyRow>): ImpersonationPolicy {
+  const accessMode = (row.access_mode ?? (fromFlag(row.enabled) ? 'open' : 'off')) as AccessMode;
+  return {
+    organizationId: row.organization_id,
+    enabled: accessMode !== 'off',
+    accessMode,
+    delegated: (row.delegated_impersonation ?? DEFAULT_DELEGATED_IMPERSONATION) as DelegatedImpersonation,
+    notifyMember: fromFlag(row.notify_member),
+    notifyAdmins: fromFlag(row.notify_admins),
+    redirectUrl: row.redirect_url,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The mask as stored: the wire's own shape (`{"read_only":true}` or `{"actions":[…]}`), null for none. */
+function maskToColumn(mask: PermissionMask | null): string | null {
+  if (mask === null) return null;
+  return JSON.stringify('readOnly' in mask ? { read_only: true } : { actions: mask.actions });
+}
+
+function maskFromColumn(column: string | null): PermissionMask | null {
+  if (column === null) return null;
+  const parsed = JSON.parse(column) as { read_only?: boolean; actions?: string[] };
+  return parsed.read_only === true ? { readOnly: true } : { actions: parsed.actions ?? [] };
 }
 
 function tokenFromRow(row: Selectable<ImpersonationTokenRow>): ImpersonationToken {
@@ -158,6 +221,9 @@ function tokenFromRow(row: Selectable<ImpersonationTokenRow>): ImpersonationToke
     redeemedAt: row.redeemed_at,
     memberSessionId: row.member_session_id,
     revokedAt: row.revoked_at,
+    grantId: row.grant_id,
+    kind: row.kind as ImpersonationKind,
+    permissionMask: maskFromColumn(row.permission_mask),
   };
 }
 
@@ -195,6 +261,9 @@ function sessionToRow(session: ImpersonatedSession): ImpersonatedSessionRow {
     expires_at: session.expiresAt,
     ended_at: session.endedAt,
     end_reason: session.endReason,
+    grant_id: session.grantId,
+    kind: session.kind,
+    permission_mask: maskToColumn(session.permissionMask),
   };
 }
 
@@ -211,5 +280,8 @@ function sessionFromRow(row: Selectable<ImpersonatedSessionRow>): ImpersonatedSe
     expiresAt: row.expires_at,
     endedAt: row.ended_at,
     endReason: row.end_reason as ImpersonationEndReason | null,
+    grantId: row.grant_id,
+    kind: row.kind as ImpersonationKind,
+    permissionMask: maskFromColumn(row.permission_mask),
   };
 }

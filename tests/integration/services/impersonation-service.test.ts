@@ -302,7 +302,7 @@ describe.each(STORES)('impersonation policy on $name', (factory) => {
       // A token minted while the project still allowed it is refused at redemption.
       const secret = createOpaqueToken(cryptoRandom);
       await h.store.impersonation.insertToken(
-        { tokenId: 'impersonation-token-test-1', organizationId: organization.organizationId, memberId: member.memberId, impersonatorId: 'support-17', impersonatorEmailAddress: 'sam@support.example', reason: REASON, memberEmailAddress: member.emailAddress, createdAt: START, expiresAt: later(5 * MINUTE), redeemedAt: null, memberSessionId: null, revokedAt: null },
+        { tokenId: 'impersonation-token-test-1', organizationId: organization.organizationId, memberId: member.memberId, impersonatorId: 'support-17', impersonatorEmailAddress: 'sam@support.example', reason: REASON, memberEmailAddress: member.emailAddress, createdAt: START, expiresAt: later(5 * MINUTE), redeemedAt: null, memberSessionId: null, revokedAt: null, grantId: null, kind: 'support', permissionMask: null },
         { lookupId: secret.lookupId, digest: secret.digest },
       );
       insertToken.mockClear();

@@ -117,6 +117,9 @@ export function describeAuditSearchContract(factory: StoreFactory): void {
             redeemedAt: null,
             memberSessionId: null,
             revokedAt: null,
+            grantId: null,
+            kind: 'support',
+            permissionMask: null,
           },
           { lookupId: `${impersonatorId}-${impersonatorEmailAddress}`.slice(0, 40), digest: Buffer.alloc(32, 1) },
         );

@@ -13,6 +13,8 @@ function at(minutes: number): string {
   return new Date(Date.UTC(2026, 1, 1) + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 const NOW = at(0);
+/** The policy's parts an organization that never set them has. */
+const DEFAULT_PARTS = { accessMode: 'open', delegated: 'members', notifyMember: false, notifyAdmins: false } as const;
 const MINE = 'organization-test-mine';
 const THEIRS = 'organization-test-theirs';
 
@@ -30,6 +32,9 @@ function aToken(overrides: Partial<ImpersonationToken> = {}): ImpersonationToken
     redeemedAt: null,
     memberSessionId: null,
     revokedAt: null,
+    grantId: null,
+    kind: 'support',
+    permissionMask: null,
     ...overrides,
   };
 }
@@ -50,6 +55,9 @@ function aSession(overrides: Partial<ImpersonatedSession> = {}): ImpersonatedSes
     expiresAt: at(50),
     endedAt: null,
     endReason: null,
+    grantId: null,
+    kind: 'support',
+    permissionMask: null,
     ...overrides,
   };
 }
@@ -291,24 +299,33 @@ export function describeImpersonationStoreContract(factory: StoreFactory): void 
     describe('findPolicy and updatePolicy', () => {
       it('gives undefined before a policy is set, creates it (allowed, no URL, for parts not given), then changes only the parts given', async () => {
         expect(await store().impersonation.findPolicy(MINE)).toBeUndefined();
-        const first = { organizationId: MINE, enabled: true, redirectUrl: 'https://mine.example/login?x=1', updatedAt: at(-5) };
+        const first = { organizationId: MINE, enabled: true, ...DEFAULT_PARTS, redirectUrl: 'https://mine.example/login?x=1', updatedAt: at(-5) };
         expect(await store().impersonation.updatePolicy(MINE, { redirectUrl: first.redirectUrl }, at(-5))).toEqual(first);
         expect(await store().impersonation.findPolicy(MINE)).toEqual(first);
-        const second = { ...first, enabled: false, updatedAt: NOW };
+        const second = { ...first, enabled: false, accessMode: 'off', updatedAt: NOW };
         expect(await store().impersonation.updatePolicy(MINE, { enabled: false }, NOW)).toEqual(second);
         expect(await store().impersonation.updatePolicy(MINE, { redirectUrl: null }, at(1))).toEqual({ ...second, redirectUrl: null, updatedAt: at(1) });
         expect(await store().impersonation.findPolicy(MINE)).toEqual({ ...second, redirectUrl: null, updatedAt: at(1) });
       });
 
       it("isolation: an organization's policy is not another organization's", async () => {
-        const mine = { organizationId: MINE, enabled: false, redirectUrl: null, updatedAt: NOW };
-        const theirs = { organizationId: THEIRS, enabled: true, redirectUrl: 'https://theirs.example/', updatedAt: NOW };
+        const mine = { organizationId: MINE, enabled: false, ...DEFAULT_PARTS, accessMode: 'off', redirectUrl: null, updatedAt: NOW };
+        const theirs = { organizationId: THEIRS, enabled: true, ...DEFAULT_PARTS, redirectUrl: 'https://theirs.example/', updatedAt: NOW };
         await store().impersonation.updatePolicy(MINE, { enabled: false }, NOW);
         expect(await store().impersonation.findPolicy(THEIRS)).toBeUndefined();
         await store().impersonation.updatePolicy(THEIRS, { enabled: true, redirectUrl: theirs.redirectUrl }, NOW);
         await store().impersonation.updatePolicy(MINE, { enabled: true }, NOW);
         expect(await store().impersonation.findPolicy(THEIRS)).toEqual(theirs);
-        expect(await store().impersonation.findPolicy(MINE)).toEqual({ ...mine, enabled: true });
+        expect(await store().impersonation.findPolicy(MINE)).toEqual({ ...mine, enabled: true, accessMode: 'open' });
+      });
+
+      it('writes the access mode with enabled; enabled: true turns off into open and leaves by_grant alone; the other parts only when given', async () => {
+        const byGrant = await store().impersonation.updatePolicy(MINE, { accessMode: 'by_grant', notifyMember: true }, NOW);
+        expect(byGrant).toEqual({ organizationId: MINE, ...DEFAULT_PARTS, enabled: true, accessMode: 'by_grant', notifyMember: true, redirectUrl: null, updatedAt: NOW });
+        expect(await store().impersonation.updatePolicy(MINE, { enabled: true, delegated: 'off' }, at(1))).toEqual({ ...byGrant, delegated: 'off', updatedAt: at(1) });
+        expect(await store().impersonation.updatePolicy(MINE, { enabled: false, notifyAdmins: true }, at(2))).toEqual({ ...byGrant, delegated: 'off', enabled: false, accessMode: 'off', notifyAdmins: true, updatedAt: at(2) });
+        expect(await store().impersonation.updatePolicy(MINE, { enabled: true }, at(3))).toEqual({ ...byGrant, delegated: 'off', accessMode: 'open', notifyAdmins: true, updatedAt: at(3) });
+        expect(await store().impersonation.updatePolicy(THEIRS, { enabled: false }, at(3))).toMatchObject({ enabled: false, accessMode: 'off', delegated: 'members' });
       });
     });
 

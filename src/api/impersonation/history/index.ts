@@ -1,0 +1,4 @@
+import type { ExtensionOperation } from '../../operation.js';
+
+/** Our operations for members' own impersonation history and admins' reading of the trail (registered in src/api/operations.ts). */
+export const impersonationHistoryOperations: readonly ExtensionOperation[] = [] as readonly ExtensionOperation[];
