@@ -6,6 +6,9 @@ import { memberSessionHeaders, resolveCaller } from '../member-session-call.js';
 
 /** What the impersonation operations need to know of the member session a call names. */
 export interface CallerSession {
+  readonly memberSessionId: string;
+  readonly memberId: string;
+  readonly emailAddress: string;
   readonly isImpersonated: boolean;
   readonly organizationId: string;
   /** The member's roles now (as every member-session call reads them), not those the session was last authenticated with. */
@@ -24,6 +27,9 @@ export async function callerSession(request: FastifyRequest, sessions: SessionsS
   if (resolved.caller === undefined) throw resolved.error;
   const record = resolved.caller;
   return {
+    memberSessionId: record.session.memberSessionId,
+    memberId: record.member.memberId,
+    emailAddress: record.member.emailAddress,
     isImpersonated: isImpersonated(record.session),
     organizationId: record.session.organizationId,
     roles: sessionRoleIds(record.member, record.organization, record.session.authenticationFactors),

@@ -16,6 +16,8 @@ interface MintBody {
   readonly impersonator_email_address?: string;
   readonly reason?: string;
   readonly expiration_minutes?: number;
+  /** Restricted impersonation: "read_only" or a list of "resource:action" (checked by the service, so a refusal is audited). */
+  readonly permissions?: unknown;
 }
 
 /**
@@ -33,6 +35,7 @@ const mintBodySchema = objectSchema(
     reason: { type: 'string', maxLength: 8192 },
     // A number, not only an integer: 2.5 is refused as invalid_expiration by the service, audited.
     expiration_minutes: { type: 'number' },
+    permissions: { type: ['string', 'array'], maxItems: 1000 },
   } satisfies Record<keyof MintBody, unknown>,
   ['organization_id'],
 );
@@ -63,6 +66,7 @@ export default extensionOperation<unknown>({
       impersonatorEmailAddress: text(fields.impersonator_email_address) ?? '',
       reason: text(fields.reason),
       expirationMinutes: typeof fields.expiration_minutes === 'number' ? fields.expiration_minutes : undefined,
+      permissions: fields.permissions,
       callerSession: caller.session,
       callerSessionRefusal: caller.refusal,
       malformed: failed === undefined ? undefined : sharedError('bad_request', malformedMintMessage(failed)),

@@ -15,7 +15,6 @@ import type { OperatorsStore } from '../operators/operators-store.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
-import { rbacError } from '../rbac/errors.js';
 import type { SessionIssued } from '../sessions/sign-in/auth-outcome.js';
 import type { SignIn } from '../sessions/sign-in/pipeline.js';
 import { isDomainError, type DomainError } from '../common/domain-error.js';
@@ -24,13 +23,19 @@ import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
 import { sharedError } from '../common/errors.js';
 import { impersonationError } from './errors.js';
-import { DEFAULT_TOKEN_MINUTES, IMPERSONATED_SESSION_MINUTES, MAX_REASON_LENGTH, MAX_TOKEN_MINUTES, type ImpersonationToken } from './impersonation.js';
+import { DEFAULT_TOKEN_MINUTES, IMPERSONATED_SESSION_MINUTES, MAX_REASON_LENGTH, MAX_TOKEN_MINUTES, type ImpersonationKind, type ImpersonationToken } from './impersonation.js';
 import { effectivePolicy, impersonationUrl, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 import { hasControlCharacters, hasLineControlCharacters, redirectUrlProblem } from './impersonation-text.js';
+import type { AccessGrantsStore } from './access-grant.js';
+import { judgeDelegatedMint, type DelegatingCaller } from './delegated-impersonation.js';
+import type { ImpersonationStartedListener } from './impersonation-notifier.js';
+import { parsePermissionMask } from './permission-mask.js';
+import { supportAccess } from './support-access.js';
 import { ImpersonationVerifier, RedemptionRefusal, checkPresentedToken, impersonationDisabled } from './impersonation-verifier.js';
 
 type Ports = {
+  accessGrants: AccessGrantsStore;
   organizations: OrganizationsStore;
   members: MembersStore;
   audit: AuditStore;
@@ -52,8 +57,13 @@ export interface MintInput {
   readonly operator?: string | undefined;
   readonly reason: string | undefined;
   readonly expirationMinutes?: number | undefined;
-  /** The session named by member-session headers on the minting call, if any (no chains). */
-  readonly callerSession?: { readonly isImpersonated: boolean } | undefined;
+  /**
+   * The session named by member-session headers on the minting call, if any: an organization admin
+   * impersonating in their own organization (delegated impersonation); never an impersonated session (no chains).
+   */
+  readonly callerSession?: DelegatingCaller | undefined;
+  /** What the impersonated session may do (restricted impersonation), as the caller sent it: `"read_only"` or a list of `resource:action`. */
+  readonly permissions?: unknown;
   /** Why the edge could not decode the request (a field of the wrong type): refused here, so it is audited like any refusal. */
   readonly malformed?: DomainError | undefined;
   /** Why the member-session headers on the minting call name no live session: refused here, audited, with that error. */
@@ -100,6 +110,7 @@ export class ImpersonationService {
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
+  readonly #started: ImpersonationStartedListener | undefined;
 
   constructor(dependencies: {
     store: ImpersonationServiceStore;
@@ -110,6 +121,8 @@ export class ImpersonationService {
     ids: IdGenerator;
     audit: AuditRecorder;
     project: ProjectImpersonationPolicy;
+    /** Told of every impersonated session that started (notification emails); none when omitted. */
+    started?: ImpersonationStartedListener | undefined;
   }) {
     this.#store = dependencies.store;
     this.#signIn = dependencies.signIn;
@@ -118,6 +131,7 @@ export class ImpersonationService {
     this.#ids = dependencies.ids;
     this.#audit = dependencies.audit;
     this.#project = dependencies.project;
+    this.#started = dependencies.started;
   }
 
   /** Mints a single-use token to impersonate a member; every refusal is audited with why. */
@@ -144,7 +158,13 @@ export class ImpersonationService {
     if (input.callerSession?.isImpersonated === true) {
       return refuse(impersonationError('member_impersonation_not_allowed', 'An impersonated session cannot start another impersonation.'));
     }
-    if (input.callerSession !== undefined) return refuse(rbacError('unauthorized_action'));
+    const kind: ImpersonationKind = input.callerSession === undefined ? 'support' : 'delegated';
+    if (input.callerSession !== undefined) {
+      const delegated = await judgeDelegatedMint(input.callerSession);
+      if (isDomainError(delegated)) return refuse(delegated);
+    }
+    const permissionMask = parsePermissionMask(input.permissions);
+    if (isDomainError(permissionMask)) return refuse(permissionMask);
     const reason = (input.reason ?? '').trim();
     if (reason === '' || reason.length > MAX_REASON_LENGTH) return refuse(impersonationError('invalid_impersonation_reason'));
     if (hasControlCharacters(reason)) {
@@ -178,8 +198,8 @@ export class ImpersonationService {
       memberSessionId: null,
       revokedAt: null,
       grantId: null,
-      kind: 'support',
-      permissionMask: null,
+      kind,
+      permissionMask,
     };
     const outcome = await this.#store.transaction(async (tx): Promise<{ refusal: DomainError } | { policy: EffectivePolicy }> => {
       // The organization, member and operator rows are locked (in the lock order, read-for-update.ts)
@@ -196,7 +216,11 @@ export class ImpersonationService {
       if (!latest.enabled) return { refusal: impersonationDisabled(latest) };
       const urlRefusal = redirectUrlRefusal(latest, stored?.redirectUrl != null);
       if (urlRefusal !== undefined) return { refusal: urlRefusal };
-      await tx.impersonation.insertToken(token, { lookupId: secret.lookupId, digest: secret.digest });
+      // The organization's access mode (a grant in `by_grant` mode), read in this transaction.
+      const access = await supportAccess(tx, stored, { organizationId: token.organizationId, memberId: token.memberId, kind, now: token.createdAt });
+      if (isDomainError(access)) return { refusal: access };
+      const minted: ImpersonationToken = { ...token, grantId: access.grantId };
+      await tx.impersonation.insertToken(minted, { lookupId: secret.lookupId, digest: secret.digest });
       await this.#audit.record(tx.audit, context, {
         type: 'impersonation.token_minted',
         organizationId: token.organizationId,
@@ -208,6 +232,9 @@ export class ImpersonationService {
           impersonator_email_address: token.impersonatorEmailAddress,
           reason,
           expires_at: token.expiresAt,
+          kind,
+          ...(minted.grantId !== null && { grant_id: minted.grantId }),
+          ...(permissionMask !== null && { permissions: 'readOnly' in permissionMask ? 'read_only' : permissionMask.actions }),
           ...(impersonator.requestedId !== null && { requested_impersonator_id: impersonator.requestedId }),
         },
       });
@@ -237,6 +264,11 @@ export class ImpersonationService {
       const outcome = await this.#signIn.signIn(context, verifier, { sessionDurationMinutes: IMPERSONATED_SESSION_MINUTES });
       // The verifier's factor satisfies MFA, so the pipeline never answers with an intermediate session here.
       if (!outcome.memberAuthenticated) throw new Error('an impersonation sign-in ended in an intermediate session');
+      if (this.#started !== undefined) {
+        // After the commit, read back as recorded: the notification tells what the ledger holds.
+        const started = await this.#store.impersonation.findImpersonatedSession(outcome.session.memberSessionId);
+        if (started !== undefined) this.#started.impersonationStarted(context, started);
+      }
       return outcome;
     } catch (error) {
       if (!(error instanceof RedemptionRefusal)) throw error;

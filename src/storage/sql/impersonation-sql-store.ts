@@ -201,8 +201,9 @@ function maskToColumn(mask: PermissionMask | null): string | null {
   return JSON.stringify('readOnly' in mask ? { read_only: true } : { actions: mask.actions });
 }
 
-function maskFromColumn(column: string | null): PermissionMask | null {
-  if (column === null) return null;
+function maskFromColumn(column: string | null | undefined): PermissionMask | null {
+  // undefined: a row read through a database not yet past migration 0018 (migration tests do).
+  if (column === null || column === undefined) return null;
   const parsed = JSON.parse(column) as { read_only?: boolean; actions?: string[] };
   return parsed.read_only === true ? { readOnly: true } : { actions: parsed.actions ?? [] };
 }
@@ -222,7 +223,7 @@ function tokenFromRow(row: Selectable<ImpersonationTokenRow>): ImpersonationToke
     memberSessionId: row.member_session_id,
     revokedAt: row.revoked_at,
     grantId: row.grant_id,
-    kind: row.kind as ImpersonationKind,
+    kind: (row.kind ?? 'support') as ImpersonationKind,
     permissionMask: maskFromColumn(row.permission_mask),
   };
 }
@@ -281,7 +282,7 @@ function sessionFromRow(row: Selectable<ImpersonatedSessionRow>): ImpersonatedSe
     endedAt: row.ended_at,
     endReason: row.end_reason as ImpersonationEndReason | null,
     grantId: row.grant_id,
-    kind: row.kind as ImpersonationKind,
+    kind: (row.kind ?? 'support') as ImpersonationKind,
     permissionMask: maskFromColumn(row.permission_mask),
   };
 }

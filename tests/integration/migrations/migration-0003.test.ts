@@ -89,10 +89,21 @@ describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
     expect(await columnsOf(db, 'impersonation_policies')).toEqual({ organization_id: expect.any(Boolean), enabled: false, redirect_url: true, updated_at: false });
     expect(await columnsOf(db, 'audit_events')).toMatchObject({ impersonator_id: true, client_ip: true, user_agent: true });
 
+    // The current stores write the current columns, so they are used once every later step ran.
+    await migrateToLatest(db);
     const store = createSqlStore(db, factory.name);
     expect(await store.impersonation.listActiveImpersonatedSessions({}, '2025-07-01T00:00:00Z')).toEqual([]);
     expect(await store.impersonation.findPolicy('organization-test-fixture-1')).toBeUndefined();
-    const policy = { organizationId: 'organization-test-fixture-1', enabled: false, redirectUrl: null, updatedAt: '2025-07-02T00:00:00Z' };
+    const policy = {
+      organizationId: 'organization-test-fixture-1',
+      enabled: false,
+      accessMode: 'off',
+      delegated: 'members',
+      notifyMember: false,
+      notifyAdmins: false,
+      redirectUrl: null,
+      updatedAt: '2025-07-02T00:00:00Z',
+    };
     expect(await store.impersonation.updatePolicy(policy.organizationId, { enabled: false }, policy.updatedAt)).toEqual(policy);
     expect(await store.impersonation.findPolicy('organization-test-fixture-1')).toEqual(policy);
   });

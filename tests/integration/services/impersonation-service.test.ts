@@ -84,7 +84,7 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
           impersonatorId: 'support-17',
           client: CLIENT.client,
           requestId: CLIENT.requestId,
-          details: { token_id: stored?.token.tokenId, impersonator_email_address: 'sam@support.example', reason: REASON, expires_at: later(5 * MINUTE) },
+          details: { token_id: stored?.token.tokenId, impersonator_email_address: 'sam@support.example', reason: REASON, expires_at: later(5 * MINUTE), kind: 'support' },
         }),
       ]);
       expect(JSON.stringify(await auditTrail(h.store))).not.toContain(minted.impersonationToken);
@@ -98,9 +98,9 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
       expect((await h.services.impersonation.mint(CONTEXT, { ...MINT, expirationMinutes: 1 })).expiresAt).toBe(later(MINUTE));
     });
 
+    const CALLER = { memberSessionId: 'member-session-test-1', memberId: 'member-test-1', emailAddress: 'kim@acme.example', organizationId: 'organization-test-1', isImpersonated: false, roles: [] };
     const refusals: [string, Partial<MintInput>, string][] = [
-      ['an impersonated caller session (no chains)', { callerSession: { isImpersonated: true } }, 'member_impersonation_not_allowed'],
-      ['a member-session caller', { callerSession: { isImpersonated: false } }, 'unauthorized_action'],
+      ['an impersonated caller session (no chains)', { callerSession: { ...CALLER, isImpersonated: true } }, 'member_impersonation_not_allowed'],
       ['a missing reason', { reason: undefined }, 'invalid_impersonation_reason'],
       ['a blank reason', { reason: '   ' }, 'invalid_impersonation_reason'],
       ['a reason over 1024 characters', { reason: 'x'.repeat(1025) }, 'invalid_impersonation_reason'],
@@ -160,7 +160,7 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
       const token = (await h.store.impersonation.findTokenByLookupId(minted.impersonationToken.slice(0, 12)))?.token;
       expect(token).toMatchObject({ redeemedAt: later(MINUTE), memberSessionId: id });
       expect(await h.store.impersonation.listActiveImpersonatedSessions({}, later(MINUTE))).toEqual([
-        { memberSessionId: id, tokenId: token?.tokenId, organizationId: organization.organizationId, memberId: member.memberId, impersonatorId: 'support-17', impersonatorEmailAddress: 'sam@support.example', reason: REASON, startedAt: later(MINUTE), expiresAt: later(61 * MINUTE), endedAt: null, endReason: null },
+        { memberSessionId: id, tokenId: token?.tokenId, organizationId: organization.organizationId, memberId: member.memberId, impersonatorId: 'support-17', impersonatorEmailAddress: 'sam@support.example', reason: REASON, startedAt: later(MINUTE), expiresAt: later(61 * MINUTE), endedAt: null, endReason: null, grantId: null, kind: 'support', permissionMask: null },
       ]);
       const written = (await events(h, '')).slice(-2);
       expect(written.map((event) => event.type)).toEqual(['session.started', 'impersonation.token_redeemed']);
