@@ -10,7 +10,7 @@ import { runScenario } from './runner.mjs';
 import { passwordRun, passwordServerEnv, saturatedSignIns, signInOnce } from './passwords.mjs';
 import { measureArgon2, seedAll, sessionJwtsFor, startServerFor } from './suite.mjs';
 
-const PROFILED = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation', 'magic-link', 'email-otp', 'password-sign-in'];
+const PROFILED = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation', 'impersonation-mint', 'magic-link', 'email-otp', 'password-sign-in'];
 
 export async function runProfiles(context, resultsDir) {
   const { settings, workDir, log } = context;

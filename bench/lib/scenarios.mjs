@@ -27,6 +27,9 @@ export function loadRequest(scenario, valuesFile) {
       return { request: post('/v1/b2b/sessions/authenticate'), vary: { kind: 'cycle', into: 'body', template: {}, field: 'session_jwt', valuesFile } };
     case 'impersonation':
       return { request: post('/v1/b2b/impersonation/authenticate'), vary: { kind: 'once', into: 'body', template: {}, field: 'impersonation_token', valuesFile } };
+    case 'impersonation-mint':
+      // Each value is one mint body; all in one organization, so every mint appends to one audit chain.
+      return { request: post('/v1/b2b/impersonation'), vary: { kind: 'cycle', into: 'body', template: {}, merge: true, valuesFile } };
     case 'magic-link':
       return { request: post('/v1/b2b/magic_links/authenticate'), vary: { kind: 'once', into: 'body', template: {}, field: 'magic_links_token', valuesFile } };
     case 'email-otp':
@@ -68,6 +71,7 @@ export const SCENARIO_TITLES = {
   'session-jwt': 'sessions.authenticate (session_jwt)',
   'session-token-1m': 'sessions.authenticate (session_token), 1,000,000 sessions / 100,000 members',
   impersonation: 'impersonation.authenticate (redeem pre-minted tokens, each once)',
+  'impersonation-mint': 'impersonation mint (POST /v1/b2b/impersonation, one organization: one audit chain)',
   'magic-link': 'magicLinks.authenticate (redeem pre-sent magic links, each once)',
   'email-otp': 'otps.email.authenticate (one pre-sent code per member, each once)',
   'members-get': 'organizations.members.get',

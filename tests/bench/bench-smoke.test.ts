@@ -147,7 +147,7 @@ describe('the benchmark in smoke mode', () => {
 
   it('measures every scenario on SQLite, and on PostgreSQL when a URL is set', () => {
     const rows = result().rows;
-    const expected = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation', 'magic-link', 'email-otp', ...PASSWORD_SCENARIOS, 'session-token-1m'];
+    const expected = ['session-token', 'session-jwt', 'members-get', 'jwks', 'impersonation', 'impersonation-mint', 'magic-link', 'email-otp', ...PASSWORD_SCENARIOS, 'session-token-1m'];
     expect(rows.filter((row) => row.database === 'sqlite').map((row) => row.scenario)).toEqual(expected);
     expect(rows.filter((row) => row.database === 'postgres').map((row) => row.scenario)).toEqual(ON_POSTGRES ? [...expected, 'scale-out-2x'] : []);
     expect(rows[0]?.scenario).toBe('ceiling');
