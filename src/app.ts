@@ -6,6 +6,7 @@ import type { RedirectUrl } from './domain/redirect-urls/redirect-url.js';
 import { ProjectAuthenticator } from './http/project-authenticator.js';
 import { registerConsole } from './console/console-plugin.js';
 import { registerOperations } from './api/register-operations.js';
+import { registerImpersonationEndPage } from './api/impersonation/end-link-page.js';
 import { registerRateLimitHook } from './http/rate-limit-hook.js';
 import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -13,7 +14,7 @@ import type { MailSettings } from './mail/mail-services.js';
 import type { SmsSettings } from './sms/sms-services.js';
 import type { Logger } from './platform/logger.js';
 import { cryptoRandom, type Random } from './platform/random.js';
-import { createServices, type PasswordOptions, type Services } from './services.js';
+import { createServices, type PasswordOptions, type Services, type WebhookSettings } from './services.js';
 import type { Store } from './storage/store.js';
 
 export interface AppOptions {
@@ -46,6 +47,10 @@ export interface AppOptions {
   readonly passwords?: Omit<PasswordOptions, 'onBreachSourceFailure' | 'onStrengthCheckFailure'>;
   /** The RBAC policy file `serve` applied at start (UNDERSTUDY_RBAC_POLICY_FILE), which the console's RBAC page names; none when omitted. */
   readonly rbacPolicyFile?: string | undefined;
+  /** UNDERSTUDY_PUBLIC_URL: where the notification email's end link points; no link when omitted. */
+  readonly publicUrl?: string | undefined;
+  /** Webhooks (UNDERSTUDY_WEBHOOK_*); failures go to `logger`. Production defaults when omitted. */
+  readonly webhooks?: Omit<WebhookSettings, 'logger'>;
 }
 
 export interface App {
@@ -68,6 +73,8 @@ export function createApp(options: AppOptions): App {
     ...(options.auditExportStallSeconds !== undefined && { auditExportStallSeconds: options.auditExportStallSeconds }),
     mail: { ...options.mail, logger: options.logger },
     sms: { ...options.sms, logger: options.logger },
+    publicUrl: options.publicUrl,
+    ...(options.webhooks && { webhooks: { ...options.webhooks, logger: options.logger } }),
     ...(options.redirectUrls && { redirectUrls: options.redirectUrls }),
     ...(options.passwords && {
       passwords: {
@@ -89,5 +96,6 @@ export function createApp(options: AppOptions): App {
   registerRateLimitHook(http, { rateLimits: services.rateLimits, projectId });
   registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined, policyFile: options.rbacPolicyFile });
   registerOperations(http, { ...services, projectId, ping: () => options.store.ping() });
+  registerImpersonationEndPage(http, { endLinks: services.impersonationEndLinks });
   return { http, services };
 }

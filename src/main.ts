@@ -12,7 +12,7 @@ import { IdGenerator, environmentOfProject } from './platform/ids.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import type { MailSettings } from './mail/mail-services.js';
 import type { SmsSettings } from './sms/sms-services.js';
-import { createServices, type PasswordOptions, type Services } from './services.js';
+import { createServices, type PasswordOptions, type Services, type WebhookSettings } from './services.js';
 import { cryptoRandom, type Random } from './platform/random.js';
 import { openStore, sqliteFileIn } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
@@ -35,6 +35,8 @@ export interface StartOptions {
   readonly mailRetryDelaysMs?: readonly number[];
   /** Waits before SMS provider retries; the production 1, 2, 4, 8 s when omitted (tests shorten them). */
   readonly smsRetryDelaysMs?: readonly number[];
+  /** Waits after failed webhook attempts; the production 5 s, 30 s, 2 min, 10 min, 1 h, 6 h when omitted (tests shorten them). */
+  readonly webhookRetryDelaysMs?: readonly number[];
 }
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -78,7 +80,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       store,
       project: bootstrap.project,
       masterKey: masterKey.key,
-    impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
+    impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null, maxGrantHours: config.impersonationMaxGrantHours },
       rateLimits: rateLimitSettings(config),
       trustProxy: config.trustProxy?.split(',').map((entry) => entry.trim()),
       auditExportConcurrency: config.auditExportConcurrency,
@@ -88,6 +90,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       redirectUrls: config.redirectUrls,
       passwords: passwordOptions(config),
       rbacPolicyFile: policyFile?.path,
+      publicUrl: config.publicUrl,
+      webhooks: webhookSettings(config, options),
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
@@ -111,6 +115,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const erased = await store.smsOutbox.eraseOutboxSecrets();
       if (erased > 0) logger.info({ messages: erased }, 'erased the codes of SMS kept in the outbox before an SMS provider was configured');
     }
+    // A webhook round at once after each request: most published events are written by one.
+    const deliveries = app.services.webhookDeliveries;
+    app.http.addHook('onResponse', (_request, _reply, done) => {
+      deliveries.wake();
+      done();
+    });
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
     await store.close();
@@ -127,6 +137,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (store.dialect === 'sqlite') logger.info({ database: resolve(sqliteFileIn(config.dataDir)) }, 'using the embedded SQLite database');
   logger.info({ url, project_id: bootstrap.project.projectId }, 'understudy is listening');
   const sweeper = startExpirySweeper(app, store, logger);
+  const chainHeads = startChainHeadPublication(app, logger, config.auditChainPublishSeconds);
+  // Webhooks: the outbox fanned out and deliveries attempted every second (and after requests, above).
+  app.services.webhookDeliveries.start();
   return {
     url,
     app,
@@ -134,8 +147,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     bootstrap,
     async close(): Promise<void> {
       clearInterval(sweeper);
+      await chainHeads.stop();
+      // A round under way finishes; deliveries it claimed but did not send are due again when their lease ends.
+      await app.services.webhookDeliveries.stop();
       // Stop accepting connections and let in-flight requests finish, then release the database.
       await app.http.close();
+      // Notifications being prepared are handed to the mail before it stops.
+      await app.services.impersonationNotifier.idle();
       // Pending SMTP retries are cancelled (recorded as failed), not waited for.
       await app.services.mail.close();
       await app.services.sms.close();
@@ -164,11 +182,14 @@ export async function openServices(
       projectId: bootstrap.project.projectId,
       masterKey: masterKey.key,
       // The same project-wide impersonation policy as `serve`, so a CLI mint obeys it too.
-      impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null },
+      impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null, maxGrantHours: config.impersonationMaxGrantHours },
       redirectUrls: config.redirectUrls,
       mail: mailSettings(config, options),
       sms: smsSettings(config, options),
       passwords: passwordOptions(config),
+      publicUrl: config.publicUrl,
+      // The CLI adds endpoints under the same rules; it never starts the delivery worker.
+      webhooks: webhookSettings(config, options),
     });
     return { services, store, masterKey, close: () => store.close() };
   } catch (error) {
@@ -228,6 +249,10 @@ function mailSettings(config: Config, options: StartOptions): MailSettings {
     smtp: config.smtpUrl === undefined ? undefined : { url: config.smtpUrl, from: config.smtpFrom ?? '', replyTo: config.smtpReplyTo },
     retryDelaysMs: options.mailRetryDelaysMs,
   };
+}
+
+function webhookSettings(config: Config, options: StartOptions): Omit<WebhookSettings, 'logger'> {
+  return { allowPrivateAddresses: config.webhookAllowPrivateAddresses, maxAttempts: config.webhookMaxAttempts, retryDelaysMs: options.webhookRetryDelaysMs };
 }
 
 function smsSettings(config: Config, options: StartOptions): SmsSettings {
@@ -307,4 +332,35 @@ function startExpirySweeper(app: App, store: Store, logger: Logger): NodeJS.Time
   }, EXPIRY_SWEEP_MILLISECONDS);
   timer.unref();
   return timer;
+}
+
+/**
+ * Every `seconds` (0: never), publishes the audit chains' heads: one `audit chain heads` log line and
+ * an `audit.chain_head_published` event for the webhooks, unless nothing changed since the last
+ * publication (docs/impersonation.md, "Tamper-evident audit"). `stop` waits for a publication under way.
+ */
+function startChainHeadPublication(app: App, logger: Logger, seconds: number): { stop(): Promise<void> } {
+  if (seconds === 0) return { stop: async () => undefined };
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running !== undefined) return;
+    running = app.services.chainHeadPublisher
+      .publish()
+      .then(
+        (published) => {
+          if (published !== undefined) logger.info({ chains: published.chains, digest: published.digest, heads: published.heads }, 'audit chain heads');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'publishing the audit chain heads failed'),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, seconds * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

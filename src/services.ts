@@ -2,6 +2,8 @@ import { KeystoreJwtCodec } from './crypto/keystore-jwt-codec.js';
 import { SigningKeystore } from './crypto/keys/signing-keystore.js';
 import { argon2idHasher, type PasswordHasher } from './crypto/passwords/password-hasher.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
+import { AuditChainVerifier } from './domain/audit/audit-chain-verifier.js';
+import { ChainHeadPublisher } from './domain/audit/chain-head-publisher.js';
 import { DomainEvents } from './domain/common/domain-events.js';
 import { EmailProofs } from './domain/email-sign-in/email-proofs.js';
 import { DiscoveryExchange } from './domain/discovery/discovery-exchange.js';
@@ -21,12 +23,14 @@ import { OperatorsService } from './domain/operators/operators-service.js';
 import { OperatorTotpService } from './domain/operators/operator-totp-service.js';
 import { ConsoleAuditTrail } from './domain/operators/console-audit-trail.js';
 import { AuditExports } from './domain/impersonation/audit-export.js';
+import { AccessGrantsService } from './domain/impersonation/access-grants-service.js';
 import { ImpersonationAdminService } from './domain/impersonation/impersonation-admin-service.js';
 import { ImpersonationEndings } from './domain/impersonation/impersonation-endings.js';
 import { impersonationEventHandlers } from './domain/impersonation/impersonation-event-handlers.js';
 import { ImpersonationLedger } from './domain/impersonation/impersonation-ledger.js';
 import type { ProjectImpersonationPolicy } from './domain/impersonation/impersonation-policy.js';
 import { ImpersonationService } from './domain/impersonation/impersonation-service.js';
+import { MemberHistoryService } from './domain/impersonation/member-history.js';
 import { MembersService } from './domain/members/members-service.js';
 import { OrganizationsService } from './domain/organizations/organizations-service.js';
 import { policiesOf, type RateLimitSettings } from './domain/rate-limits/rate-limit.js';
@@ -70,6 +74,13 @@ import { ImpersonatedCalls } from './domain/impersonation/impersonated-calls.js'
 import { RbacPolicyService } from './domain/rbac/policy-service.js';
 import { OrganizationRolesService } from './domain/rbac/organization-roles-service.js';
 import { ZxcvbnWorkerPool } from './passwords/zxcvbn/zxcvbn-worker-pool.js';
+import { ImpersonationEndLinks } from './domain/impersonation/end-link-service.js';
+import { ImpersonationNotifier } from './domain/impersonation/impersonation-notifier.js';
+import { WebhookDeliveries } from './domain/webhooks/webhook-deliveries.js';
+import { WebhookSecrets } from './domain/webhooks/webhook-secrets.js';
+import { WebhooksService } from './domain/webhooks/webhooks-service.js';
+import { HttpWebhookTransport } from './webhooks/http-webhook-transport.js';
+import type { Logger } from './platform/logger.js';
 
 export interface Services {
   readonly ids: IdGenerator;
@@ -81,9 +92,13 @@ export interface Services {
   readonly signIn: SignInPipeline<StorePorts>;
   readonly impersonation: ImpersonationService;
   readonly impersonationAdmin: ImpersonationAdminService;
+  /** Access grants: the windows in which an organization in `by_grant` mode lets support impersonate. */
+  readonly accessGrants: AccessGrantsService;
   /** Streamed whole-trail exports, bounded per process (API NDJSON and console download share the bound). */
   readonly auditExports: AuditExports;
   readonly impersonationLedger: ImpersonationLedger;
+  /** Members' own impersonation history, and the record of admins' exports of their organization's trail. */
+  readonly memberHistory: MemberHistoryService;
   readonly operators: OperatorsService;
   readonly consoleAuth: ConsoleAuthService;
   /** Operators' own TOTP: replaced after re-authenticating, or set up at sign-in after an admin reset it. */
@@ -141,7 +156,35 @@ export interface Services {
   readonly organizationRoles: OrganizationRolesService;
   /** The impersonation trail's record of each admin call an impersonated session's headers made. */
   readonly impersonatedCalls: ImpersonatedCalls;
+  /** The impersonated member's single-use link, from the notification email, that ends the impersonation. */
+  readonly impersonationEndLinks: ImpersonationEndLinks;
+  /** Notification emails when an impersonation starts (the organization's notify_member / notify_admins). */
+  readonly impersonationNotifier: ImpersonationNotifier;
+  /** Webhook endpoints (the project's and organizations') and their delivery log. */
+  readonly webhooks: WebhooksService;
+  /** The webhook outbox's fan-out and the deliveries' attempts; the serving process starts and stops it (src/main.ts). */
+  readonly webhookDeliveries: WebhookDeliveries;
+  /** The tamper-evident audit chains: their heads, and checking every record of them. */
+  readonly auditChain: AuditChainVerifier;
+  /** Publishes the chains' heads (the serving process's timer, src/main.ts). */
+  readonly chainHeadPublisher: ChainHeadPublisher;
 }
+
+/** Webhooks (UNDERSTUDY_WEBHOOK_*, docs/webhooks.md). */
+export interface WebhookSettings {
+  /** Endpoints may name loopback, private and link-local addresses (and http://localhost). */
+  readonly allowPrivateAddresses: boolean;
+  /** Attempts per delivery before it fails. */
+  readonly maxAttempts: number;
+  /** Waits after each failed attempt; 5 s, 30 s, 2 min, 10 min, 1 h, 6 h when omitted (tests shorten them). */
+  readonly retryDelaysMs?: readonly number[] | undefined;
+  /** How often the outbox and due deliveries are looked at; 1 s when omitted. */
+  readonly pollMs?: number | undefined;
+  /** Where failed rounds are logged (never a body or secret); the mail logger when omitted. */
+  readonly logger?: Logger | undefined;
+}
+
+const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 8;
 
 /** Passwords: the project's policy, argon2id's cost, the hashing pool's bounds and the breach source (src/config). */
 export interface PasswordOptions {
@@ -186,6 +229,10 @@ export function createServices(options: {
   sms?: SmsSettings;
   /** Stytch's default policy and OWASP's argon2id minimum when omitted. */
   passwords?: PasswordOptions;
+  /** Where this server is reached from browsers (UNDERSTUDY_PUBLIC_URL): the notification email's end link needs it. */
+  publicUrl?: string | undefined;
+  /** Webhooks: internal addresses allowed, attempts, waits, poll interval, logger; production defaults when omitted. */
+  webhooks?: WebhookSettings;
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
@@ -254,6 +301,38 @@ export function createServices(options: {
   // Shared by every email sign-in method (one rate limiter, one mail queue).
   const emailProofs = new EmailProofs({ store, clock, random, ids, audit, rateLimits });
   const mailServices = createMailServices({ store, clock, ids, settings: options.mail });
+  // Notifications and webhooks (docs/impersonation.md, docs/webhooks.md).
+  const webhookSettings = options.webhooks ?? { allowPrivateAddresses: false, maxAttempts: DEFAULT_WEBHOOK_MAX_ATTEMPTS };
+  const webhookLogger = webhookSettings.logger ?? options.mail?.logger;
+  const impersonationEndLinks = new ImpersonationEndLinks({ store, endings, audit, clock, random, ids });
+  const impersonationNotifier = new ImpersonationNotifier({
+    store,
+    mail: mailServices.mail,
+    endLinks: impersonationEndLinks,
+    audit,
+    publicUrl: options.publicUrl,
+    onProblem: (error) => webhookLogger?.warn({ err: error }, 'an impersonation notification could not be sent'),
+  });
+  const webhookSecrets = new WebhookSecrets({ masterKey: options.masterKey, random });
+  const webhookTransport = new HttpWebhookTransport({ allowPrivateAddresses: webhookSettings.allowPrivateAddresses });
+  const webhookDeliveries = new WebhookDeliveries({
+    store,
+    transport: webhookTransport,
+    secrets: webhookSecrets,
+    clock,
+    random,
+    ids,
+    maxAttempts: webhookSettings.maxAttempts,
+    retryDelaysMs: webhookSettings.retryDelaysMs,
+    pollMs: webhookSettings.pollMs,
+    onProblem: (error) => webhookLogger?.warn({ err: error }, 'a webhook delivery round failed'),
+    // Ids and outcome only: never the body or the secret.
+    onOutcome: (outcome) =>
+      webhookLogger?.debug(
+        { delivery_id: outcome.delivery.deliveryId, endpoint_id: outcome.delivery.endpointId, event_type: outcome.delivery.eventType, status: outcome.status, attempts: outcome.attempts, status_code: outcome.statusCode },
+        'webhook attempt',
+      ),
+  });
   const smsServices = createSmsServices({ store, clock, ids, settings: options.sms });
   // Every second factor judges enrolment tokens and session arguments the same way (src/domain/mfa).
   const enrolmentGuard = new EnrolmentGuard({ sessionsStore: store.sessions, sessions, clock });
@@ -314,16 +393,24 @@ export function createServices(options: {
     rbacPolicy,
     organizationRoles: new OrganizationRolesService({ store, clock, audit, rbacPolicy }),
     impersonatedCalls: new ImpersonatedCalls({ store, audit }),
+    auditChain: new AuditChainVerifier({ store }),
+    chainHeadPublisher: new ChainHeadPublisher({ store, audit, ids }),
     ids,
     keystore,
     organizations: new OrganizationsService({ store, ids, clock, audit, events }),
     members: new MembersService({ store, ids, clock, audit, events, rbacPolicy }),
     sessions,
     signIn,
-    impersonation: new ImpersonationService({ store, signIn, clock, random, ids, audit, project }),
+    impersonation: new ImpersonationService({ store, signIn, clock, random, ids, audit, project, rbacPolicy, started: impersonationNotifier }),
+    impersonationEndLinks,
+    impersonationNotifier,
+    webhooks: new WebhooksService({ store, secrets: webhookSecrets, transport: webhookTransport, allowPrivateAddresses: webhookSettings.allowPrivateAddresses, clock, ids, audit }),
+    webhookDeliveries,
     impersonationAdmin,
+    accessGrants: new AccessGrantsService({ store, clock, ids, audit, endings, maxGrantHours: project.maxGrantHours }),
     auditExports: new AuditExports({ trail: impersonationAdmin, maxConcurrent: options.auditExportConcurrency, stallSeconds: options.auditExportStallSeconds }),
     impersonationLedger: ledger,
+    memberHistory: new MemberHistoryService({ store, clock, audit }),
     operators,
     consoleAuth,
     operatorTotp: new OperatorTotpService({ store, consoleAuth, operators, clock, random, ids, audit, masterKey: options.masterKey }),

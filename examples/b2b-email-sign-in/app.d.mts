@@ -11,6 +11,11 @@ export interface ExampleAppOptions {
   readonly appUrl: string;
   /** How long a member session lasts (default 60). */
   readonly sessionMinutes?: number;
+  /**
+   * Understudy's address and the project's credentials, for its own endpoints (the "Support access"
+   * pages call them with fetch, as the signed-in member). Without it those pages say they are not set up.
+   */
+  readonly understudy?: { readonly url: string; readonly projectId: string; readonly secret: string };
 }
 
 /** The example app's HTTP server, not yet listening. */

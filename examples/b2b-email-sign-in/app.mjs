@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { html, page } from './html.mjs';
+import { supportAccessRoutes } from './support-access.mjs';
 
 /**
  * A customer's web app that signs members in by email and password through the official stytch SDK:
@@ -14,15 +15,18 @@ import { html, page } from './html.mjs';
  *                                                    -> discovery.intermediateSessions.exchange)
  *   - MFA, when a sign-in answers mfa_required     (totps.create on first use -> totps.authenticate;
  *                                                    recoveryCodes.recover; otps.sms.send -> otps.sms.authenticate)
+ *   - "Support access" for a signed-in member      (support-access.mjs: sessions.authenticate with authorization_check,
+ *                                                    and Understudy's extension endpoints, understudy-extension.mjs)
  *
  * The member session token lives in an HttpOnly cookie; every page load checks it with
  * sessions.authenticate, and signing out revokes it with sessions.revoke.
  *
  * `client` is a stytch B2BClient; `appUrl` is where browsers reach this app. Its redirect URLs must
  * be allowed for the project: `${appUrl}/authenticate` (login, signup, discovery) and
- * `${appUrl}/reset` (reset_password).
+ * `${appUrl}/reset` (reset_password). `understudy` ({ url, projectId, secret }) is where Understudy's
+ * own endpoints are called for the "Support access" pages; without it those pages say so.
  */
-export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
+export function createExampleApp({ client, appUrl, sessionMinutes = 60, understudy }) {
   const redirectUrl = `${appUrl}/authenticate`;
   const resetUrl = `${appUrl}/reset`;
   const secure = appUrl.startsWith('https://');
@@ -45,6 +49,7 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
     'POST /mfa/recovery-code': useRecoveryCode,
     'POST /mfa/sms': verifySms,
     'POST /logout': signOut,
+    ...supportAccessRoutes({ client, understudy, respond: { send, redirect, csrfField } }),
   };
 
   async function handle(request, response) {
@@ -91,6 +96,7 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60 }) {
   <dt>Session</dt><dd><code>${session.member_session_id}</code>, until ${session.expires_at}</dd>
   <dt>Signed in with</dt><dd>${factors}</dd>
 </dl>
+<p><a href="/support-access">Support access</a>: who may impersonate members of ${organization.organization_name}, and who impersonated you.</p>
 <form method="post" action="/logout">${csrfField(csrf)}<button type="submit">Sign out</button></form>`,
           ),
         );

@@ -39,6 +39,11 @@ label { display: block; font-size: .9rem; color: #5b6577; margin-top: .5rem; }
 input { font: inherit; padding: .4rem .5rem; width: 100%; box-sizing: border-box; border: 1px solid #d9dee7; border-radius: 6px; }
 button { font: inherit; margin-top: .75rem; padding: .45rem .9rem; border-radius: 6px; border: 1px solid #3346d3; background: #3346d3; color: #fff; cursor: pointer; }
 .error { color: #b42318; } .muted { color: #5b6577; } code { overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; } th, td { text-align: left; vertical-align: top; padding: .3rem .4rem; border-bottom: 1px solid #d9dee7; }
+fieldset { border: 0; padding: 0; margin: .5rem 0 0; } legend { font-size: .9rem; color: #5b6577; }
+label.choice { display: flex; gap: .5rem; align-items: center; color: inherit; } label.choice input { width: auto; }
+textarea, select { font: inherit; padding: .4rem .5rem; width: 100%; box-sizing: border-box; border: 1px solid #d9dee7; border-radius: 6px; }
+form.inline { display: inline; } form.inline button { margin: 0 .25rem 0 0; padding: .2rem .6rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { color: #5b6577; } dd { margin: 0; overflow-wrap: anywhere; }
 `;
 

@@ -31,7 +31,8 @@ const client = new B2BClient({
   ...(understudyUrl.startsWith('https://') ? { custom_base_url: `${understudyUrl}/` } : { env: `${understudyUrl}/` }),
 });
 
-createExampleApp({ client, appUrl }).listen(port, host, () => {
+// Understudy's own endpoints (support access, impersonation history) are called with the same credentials.
+createExampleApp({ client, appUrl, understudy: { url: understudyUrl, projectId, secret } }).listen(port, host, () => {
   console.log(`Example app on ${appUrl} (Understudy at ${understudyUrl}, project ${projectId}).`);
   console.log(`Its redirect URLs are ${appUrl}/authenticate and, for password resets, ${appUrl}/reset. Allow them, from the repository root:`);
   console.log(`  node dist/cli/main.js redirect-urls add ${appUrl}/authenticate --type login,signup,invite,discovery --default`);

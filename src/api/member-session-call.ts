@@ -2,10 +2,12 @@ import type { FastifyRequest } from 'fastify';
 import { type DomainError, isDomainError } from '../domain/common/domain-error.js';
 import type { Actor, OperationContext } from '../domain/common/operation-context.js';
 import { rbacError } from '../domain/rbac/errors.js';
+import { maskRestriction } from '../domain/impersonation/permission-mask.js';
 import { authorizeMemberCall, type MemberCallRequirement } from '../domain/rbac/member-call.js';
 import { sessionRoleIds } from '../domain/rbac/session-roles.js';
 import { sessionError } from '../domain/sessions/errors.js';
 import type { SessionsService } from '../domain/sessions/sessions-service.js';
+import type { MemberSession } from '../domain/sessions/session.js';
 import type { SessionRecord } from '../domain/sessions/sessions-store.js';
 import type { ApiServices, OperationCall } from './operation.js';
 
@@ -24,7 +26,8 @@ export type CallRequirement = MemberCallRequirement & { readonly resolvedParams?
  * Runs an operation, as the project or, when the request carries `X-Stytch-Member-Session` /
  * `X-Stytch-Member-SessionJWT`, as that member: the session must be live, the call must act on the
  * session's organization, and the member's current roles must grant what the operation's
- * `memberAuthorization` says the call needs, all before the operation runs, so a refusal writes
+ * `memberAuthorization` says the call needs (and an impersonated session's permission mask allow
+ * it), all before the operation runs, so a refusal writes
  * nothing. An operation that declares no `memberAuthorization` refuses the headers
  * (`unauthorized_action`) rather than ignoring them: a caller asking for a member's rights must
  * never get the project's. A call made as an impersonated member is recorded in the impersonation
@@ -43,7 +46,7 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
   // the headers disagree (each impersonated session they name is recorded).
   const recordRefusal = async (errorType: string) => {
     for (const record of resolved.records) {
-      const context: OperationContext = { ...call.context, actor: memberActor(record, services.projectId) };
+      const context: OperationContext = { ...call.context, actor: memberActor(sessionOf(record), services.projectId) };
       await services.impersonatedCalls.record(context, { operation: operation.name, outcome: 'refused', errorType });
     }
   };
@@ -56,7 +59,7 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
     throw resolved.error;
   }
   const record = resolved.caller;
-  const context: OperationContext = { ...call.context, actor: memberActor(record, services.projectId) };
+  const context: OperationContext = { ...call.context, actor: memberActor(sessionOf(record), services.projectId) };
   let asMember = { ...call, context };
   try {
     const requirement = await operation.memberAuthorization(asMember, services);
@@ -65,7 +68,9 @@ export async function runAsCaller<Call extends OperationCall<unknown, unknown, u
       memberId: record.member.memberId,
       roles: sessionRoleIds(record.member, record.organization, record.session.authenticationFactors),
     };
-    authorizeMemberCall(requirement, caller, await services.rbacPolicy.rolesOf(record.organization));
+    // An impersonated session's permission mask takes away what it does not allow (restricted impersonation).
+    const mask = await services.sessions.permissionMaskOf(record.session);
+    authorizeMemberCall(requirement, caller, await services.rbacPolicy.rolesOf(record.organization), maskRestriction(mask));
     if (requirement.resolvedParams !== undefined) asMember = { ...asMember, params: { ...(call.params as object), ...requirement.resolvedParams } };
   } catch (error) {
     await recordRefusal(errorTypeOf(error));
@@ -134,14 +139,20 @@ async function liveOrError(sessions: Pick<SessionsService, 'resolveLive'>, given
   }
 }
 
-function memberActor(record: SessionRecord, projectId: string): Actor {
-  const impersonated = record.session.authenticationFactors.find((factor) => factor.type === 'impersonated')?.detail?.fields;
+/** The session with the member it is read with (the member's id as the member row says it). */
+function sessionOf(record: SessionRecord): Pick<MemberSession, 'organizationId' | 'memberId' | 'memberSessionId' | 'authenticationFactors'> {
+  return { ...record.session, memberId: record.member.memberId };
+}
+
+/** The actor of a call made with this member session: the member, and the impersonator when the session is an impersonation. */
+export function memberActor(session: Pick<MemberSession, 'organizationId' | 'memberId' | 'memberSessionId' | 'authenticationFactors'>, projectId: string): Actor {
+  const impersonated = session.authenticationFactors.find((factor) => factor.type === 'impersonated')?.detail?.fields;
   return {
     type: 'member_session',
     projectId,
-    organizationId: record.session.organizationId,
-    memberId: record.member.memberId,
-    memberSessionId: record.session.memberSessionId,
+    organizationId: session.organizationId,
+    memberId: session.memberId,
+    memberSessionId: session.memberSessionId,
     ...(impersonated !== undefined && {
       impersonator: { id: impersonated.impersonator_id ?? '', emailAddress: impersonated.impersonator_email_address ?? '' },
     }),

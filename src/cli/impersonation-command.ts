@@ -1,9 +1,12 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { Actor } from '../domain/common/operation-context.js';
+import type { AccessGrantView, GrantListQuery } from '../domain/impersonation/access-grants-service.js';
+import { DEFAULT_DELEGATED_IMPERSONATION } from '../domain/impersonation/impersonation.js';
 import type { ImpersonatedSession, ImpersonationToken } from '../domain/impersonation/impersonation.js';
 import { AUDIT_EXPORT_PAGE_SIZE } from '../domain/impersonation/audit-export.js';
-import type { AuditTrailQuery, ImpersonationScope, PolicyView } from '../domain/impersonation/impersonation-admin-service.js';
+import type { AuditTrailQuery, ImpersonationScope, PolicyUpdate, PolicyView } from '../domain/impersonation/impersonation-admin-service.js';
 import type { OperationContext } from '../domain/common/operation-context.js';
 import { encodeAuditEvent } from '../http/wire/impersonation.js';
 import { printableJson } from '../http/wire/json-text.js';
@@ -12,11 +15,20 @@ import { IMPERSONATE_USAGE, type ImpersonateArguments, NO_REDIRECT_URL, parseImp
 import { formatTable, type Output, printable, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';
 
-/** `understudy impersonation policy|sessions|revoke|audit`: the accountability side, over the admin service. */
+/** `understudy impersonation policy|grants|grant|sessions|revoke|audit`: the accountability side, over the admin and access-grant services. */
 export const IMPERSONATION_USAGE = `Usage: understudy impersonation <subcommand> [options] [--config <file>]
 
-  policy   --organization <ref> [--enable | --disable] [--redirect-url <url> | --clear-redirect-url]
+  policy   --organization <ref> [--mode open|by_grant|off | --enable | --disable]
+           [--delegated off|members|members_and_admins] [--notify-member | --no-notify-member]
+           [--notify-admins | --no-notify-admins] [--redirect-url <url> | --clear-redirect-url]
            Show the organization's impersonation policy; with a change flag, change it first.
+  grants   [--organization <ref>] [--status requested|open|expired|denied|revoked]
+           Access grants, newest first.
+  grant request --organization <ref> --duration-minutes <n> --reason <text> [--member <ref>]...
+           Ask the organization for an access grant (it stays requested until one of its members
+           approves it); without --member it asks for every member.
+  grant revoke <grant_id>
+           End an open access grant now, and the impersonations started or minted under it.
   sessions [--organization <ref>] [--member <ref>] [--impersonator <id|email>]
            The impersonated sessions going on now.
   revoke   (--session <member_session_id> | --token <token_id> | --impersonator <id|email> | --organization <ref> | --member <ref>)
@@ -31,24 +43,54 @@ address, with --organization). --impersonator takes an operator id or email addr
 id or email address, and finds that person under either.
 See docs/impersonation.md.`;
 
-type Subcommand = 'policy' | 'sessions' | 'revoke' | 'audit';
+type Subcommand = 'policy' | 'grants' | 'grant' | 'sessions' | 'revoke' | 'audit';
 
 export type ImpersonationArguments = { readonly command: 'impersonation'; readonly help: boolean; readonly config: string | undefined } & (
-  | { readonly subcommand: 'policy'; readonly organization: string; readonly enabled: boolean | undefined; readonly redirectUrl: string | null | undefined }
+  | { readonly subcommand: 'policy'; readonly organization: string; readonly change: PolicyUpdate }
+  | { readonly subcommand: 'grants'; readonly query: GrantListQuery }
+  | GrantArguments
   | { readonly subcommand: 'sessions' | 'revoke'; readonly scope: ImpersonationScope }
   | { readonly subcommand: 'audit'; readonly query: AuditTrailQuery; readonly ndjson: boolean }
 );
 
+type GrantArguments =
+  | {
+      readonly subcommand: 'grant';
+      readonly action: 'request';
+      readonly organization: string;
+      readonly members: readonly string[] | undefined;
+      readonly durationMinutes: number;
+      readonly reason: string;
+    }
+  | { readonly subcommand: 'grant'; readonly action: 'revoke'; readonly grantId: string };
+
 const text = { type: 'string' } as const;
 const flag = { type: 'boolean' } as const;
 const OPTIONS: Record<Subcommand, NonNullable<ParseArgsConfig['options']>> = {
-  policy: { organization: text, enable: flag, disable: flag, 'redirect-url': text, 'clear-redirect-url': flag },
+  policy: {
+    organization: text,
+    enable: flag,
+    disable: flag,
+    mode: text,
+    delegated: text,
+    'notify-member': flag,
+    'no-notify-member': flag,
+    'notify-admins': flag,
+    'no-notify-admins': flag,
+    'redirect-url': text,
+    'clear-redirect-url': flag,
+  },
+  grants: { organization: text, status: text },
+  grant: { organization: text, member: { type: 'string', multiple: true }, 'duration-minutes': text, reason: text },
   sessions: { organization: text, member: text, impersonator: text },
   revoke: { session: text, token: text, organization: text, member: text, impersonator: text },
   audit: { organization: text, member: text, impersonator: text, since: text, until: text, ndjson: flag },
 };
 /** What the audit service accepts for since/until, checked here so a typo exits 2 before anything opens. */
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const MODES = ['open', 'by_grant', 'off'];
+const DELEGATED = ['off', 'members', 'members_and_admins'];
+const GRANT_STATES = ['requested', 'open', 'expired', 'denied', 'revoked'];
 
 /** Checks the arguments before anything is opened; `argv` starts with `impersonation <subcommand>`. */
 export function parseImpersonationArguments(argv: readonly string[]): ImpersonationArguments {
@@ -60,7 +102,9 @@ export function parseImpersonationArguments(argv: readonly string[]): Impersonat
   const parsed = parseArgs({ args: [...argv], allowPositionals: true, options });
   const { positionals } = parsed;
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  if (positionals.length > 2) throw new UsageError(`Unexpected argument "${positionals[2]}".`);
+  // `grant request` and `grant revoke <grant_id>` take more words; every other subcommand none.
+  const words = subcommand === 'grant' ? 4 : 2;
+  if (positionals.length > words) throw new UsageError(`Unexpected argument "${positionals[words]}".`);
   const value = (name: string): string | undefined => {
     const found = values[name];
     return typeof found === 'string' ? found : undefined;
@@ -75,18 +119,37 @@ export function parseImpersonationArguments(argv: readonly string[]): Impersonat
     tokenId: value('token'),
   };
   // An address alone could name members of several organizations.
-  if (!common.help && value('member')?.includes('@') === true && value('organization') === undefined) {
+  if (!common.help && subcommand !== 'grant' && value('member')?.includes('@') === true && value('organization') === undefined) {
     throw new UsageError('--member with an email address needs --organization too.');
   }
   switch (subcommand ?? 'sessions') {
     case 'policy': {
       if (!common.help && value('organization') === undefined) throw new UsageError('Missing --organization.');
-      if (isSet('enable') && isSet('disable')) throw new UsageError('Give --enable or --disable, not both.');
-      if (isSet('redirect-url') && isSet('clear-redirect-url')) throw new UsageError('Give --redirect-url or --clear-redirect-url, not both.');
-      const enabled = isSet('enable') ? true : isSet('disable') ? false : undefined;
-      const redirectUrl = isSet('clear-redirect-url') ? null : value('redirect-url');
-      return { ...common, subcommand: 'policy', organization: value('organization') ?? '', enabled, redirectUrl };
+      const pairs = [['enable', 'disable'], ['notify-member', 'no-notify-member'], ['notify-admins', 'no-notify-admins'], ['redirect-url', 'clear-redirect-url']];
+      for (const [one, other] of pairs) if (isSet(one as string) && isSet(other as string)) throw new UsageError(`Give --${one} or --${other}, not both.`);
+      if (isSet('mode') && (isSet('enable') || isSet('disable'))) throw new UsageError('Give --mode or --enable/--disable, not both.');
+      const mode = value('mode');
+      if (mode !== undefined && !MODES.includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')} (got "${mode}").`);
+      const delegated = value('delegated');
+      if (delegated !== undefined && !DELEGATED.includes(delegated)) throw new UsageError(`--delegated must be one of ${DELEGATED.join(', ')} (got "${delegated}").`);
+      const either = (yes: string, no: string): boolean | undefined => (isSet(yes) ? true : isSet(no) ? false : undefined);
+      const change: PolicyUpdate = {
+        enabled: either('enable', 'disable'),
+        accessMode: mode,
+        delegated,
+        notifyMember: either('notify-member', 'no-notify-member'),
+        notifyAdmins: either('notify-admins', 'no-notify-admins'),
+        redirectUrl: isSet('clear-redirect-url') ? null : value('redirect-url'),
+      };
+      return { ...common, subcommand: 'policy', organization: value('organization') ?? '', change };
     }
+    case 'grants': {
+      const status = value('status');
+      if (status !== undefined && !GRANT_STATES.includes(status)) throw new UsageError(`--status must be one of ${GRANT_STATES.join(', ')} (got "${status}").`);
+      return { ...common, subcommand: 'grants', query: { organization: value('organization'), status } };
+    }
+    case 'grant':
+      return { ...common, ...parseGrant(positionals.slice(2), values, common.help) };
     case 'revoke':
       // Revoking everything by accident must be impossible: at least one narrowing is required.
       if (!common.help && Object.values(scope).every((part) => part === undefined)) {
@@ -102,6 +165,33 @@ export function parseImpersonationArguments(argv: readonly string[]): Impersonat
       }
       return { ...common, subcommand: 'audit', query: { ...scope, since: value('since'), until: value('until') }, ndjson: isSet('ndjson') };
   }
+}
+
+/** `grant request …` or `grant revoke <grant_id>`, checked before anything is opened. */
+function parseGrant(
+  words: readonly string[],
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  help: boolean,
+): GrantArguments {
+  const [action, grantId] = words;
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  if (action === 'revoke') {
+    if (!help && (grantId === undefined || grantId === '')) throw new UsageError('Missing the <grant_id> to revoke.');
+    for (const name of ['organization', 'member', 'duration-minutes', 'reason']) if (values[name] !== undefined) throw new UsageError(`grant revoke takes only the grant id, not --${name}.`);
+    return { subcommand: 'grant', action: 'revoke', grantId: grantId ?? '' };
+  }
+  if (action !== 'request' && !help) throw new UsageError(action === undefined ? 'Missing grant action: request or revoke.' : `Unknown grant action "${action}": request or revoke.`);
+  if (grantId !== undefined) throw new UsageError(`Unexpected argument "${grantId}".`);
+  const organization = text('organization');
+  const duration = text('duration-minutes');
+  const reason = text('reason');
+  if (!help) {
+    if (organization === undefined) throw new UsageError('Missing --organization.');
+    if (duration === undefined) throw new UsageError('Missing --duration-minutes.');
+    if (!/^\d+$/.test(duration)) throw new UsageError(`--duration-minutes must be a whole number of minutes (got "${duration}").`);
+  }
+  const members = values.member as string[] | undefined;
+  return { subcommand: 'grant', action: 'request', organization: organization ?? '', members, durationMinutes: Number(duration ?? '0'), reason: reason ?? '' };
 }
 
 /**
@@ -136,11 +226,29 @@ async function runAdmin(services: Services, context: OperationContext, args: Imp
   const out = io.out;
   switch (args.subcommand) {
     case 'policy': {
-      const isChange = args.enabled !== undefined || args.redirectUrl !== undefined;
-      const view = isChange
-        ? await admin.setPolicy(context, args.organization, { enabled: args.enabled, redirectUrl: args.redirectUrl })
-        : await admin.getPolicy(args.organization);
+      const isChange = Object.values(args.change).some((part) => part !== undefined);
+      const view = isChange ? await admin.setPolicy(context, args.organization, args.change) : await admin.getPolicy(args.organization);
       out(`${isChange ? 'Updated the impersonation policy.\n' : ''}${describePolicy(view)}`);
+      return 0;
+    }
+    case 'grants': {
+      const grants = await services.accessGrants.list(args.query);
+      out(grants.length === 0 ? 'No access grants match.' : grantTable(grants));
+      return 0;
+    }
+    case 'grant': {
+      if (args.action === 'revoke') {
+        const revoked = await services.accessGrants.revoke(context, args.grantId);
+        out(`Revoked access grant ${revoked.grantId}; the impersonations under it have ended.\n${grantTable([revoked])}`);
+        return 0;
+      }
+      const requested = await services.accessGrants.create(context, {
+        organizationReference: args.organization,
+        memberReferences: args.members,
+        durationMinutes: args.durationMinutes,
+        reason: args.reason,
+      });
+      out(`Requested access grant ${requested.grantId}: a member of the organization allowed understudy.support-access:grant must approve it.\n${grantTable([requested])}`);
       return 0;
     }
     case 'sessions': {
@@ -186,6 +294,10 @@ function describePolicy(view: PolicyView): string {
   const rows = [
     ['organization', `${view.organization.organizationId} (${view.organization.organizationSlug})`],
     ['organization switch', onOff(view.stored?.enabled ?? true)],
+    ['access mode', view.stored?.accessMode ?? 'open'],
+    ['delegated impersonation', view.stored?.delegated ?? DEFAULT_DELEGATED_IMPERSONATION],
+    ['notify member', view.stored?.notifyMember === true ? 'yes' : 'no'],
+    ['notify admins', view.stored?.notifyAdmins === true ? 'yes' : 'no'],
     ['organization redirect URL', view.stored?.redirectUrl ?? '-'],
     ['project switch', `${onOff(view.project.enabled)} (UNDERSTUDY_IMPERSONATION_ENABLED)`],
     ['project redirect URL', `${view.project.redirectUrl ?? '-'} (UNDERSTUDY_IMPERSONATION_REDIRECT_URL)`],
@@ -194,6 +306,33 @@ function describePolicy(view: PolicyView): string {
     ['updated at', view.stored?.updatedAt ?? 'never'],
   ];
   return rows.map(([name, value]) => `${`${name}:`.padEnd(27)}${printable(value ?? '')}`).join('\n');
+}
+
+function grantTable(grants: readonly AccessGrantView[]): string {
+  return formatTable(
+    ['GRANT', 'ORGANIZATION', 'STATUS', 'MEMBERS', 'REQUESTED BY', 'OPENED', 'EXPIRES', 'REASON'],
+    grants.map((grant) => [
+      grant.grantId,
+      grant.organizationId,
+      grant.status,
+      grant.memberIds === null ? 'all' : grant.memberIds.join(','),
+      actorLabel(grant.requestedBy),
+      grant.openedAt ?? '-',
+      grant.expiresAt ?? `(${grant.durationMinutes} min once opened)`,
+      grant.reason,
+    ]),
+  );
+}
+
+function actorLabel(actor: Actor): string {
+  switch (actor.type) {
+    case 'member_session':
+      return `member ${actor.memberId}`;
+    case 'operator':
+      return `operator ${actor.emailAddress}`;
+    default:
+      return actor.type;
+  }
 }
 
 function describeEnded(sessions: readonly ImpersonatedSession[], tokens: readonly ImpersonationToken[]): string {

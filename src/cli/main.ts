@@ -9,7 +9,9 @@ import { runImportCli } from './import-command.js';
 import { KEYS_USAGE, type KeysArguments, parseKeysArguments, runKeysCommand, UsageError } from './keys-command.js';
 import { runInitAdmin, runOperatorsCli } from './operators-command.js';
 import { runOutboxCli } from './outbox-command.js';
+import { runAuditCli } from './audit-command.js';
 import { runRedirectUrlsCli } from './redirect-urls-command.js';
+import { runWebhooksCli } from './webhooks-command.js';
 import { printable } from './cli-support.js';
 
 const USAGE = `Usage: understudy <command> [--config <file>]
@@ -22,17 +24,23 @@ Commands:
   keys list     List the signing keys with their state and timeline.
   keys rotate   Rotate the signing key [--activation-delay-seconds <n>, default 60]; see docs/keys.md.
   impersonate   Mint a token to impersonate a member (--organization, --member, --impersonator-email, --reason).
-  impersonation policy|sessions|revoke|audit
-                An organization's impersonation policy, the impersonated sessions going on now, ending them,
-                and the audit trail; \`understudy impersonation --help\` and docs/impersonation.md tell more.
+  impersonation policy|grants|grant|sessions|revoke|audit
+                An organization's impersonation policy and access grants, the impersonated sessions going on
+                now, ending them, and the audit trail; \`understudy impersonation --help\` and docs/impersonation.md tell more.
   operators create|list|disable|reset-password|reset-totp
                 Console operators; \`understudy operators --help\` and docs/console.md tell more.
   redirect-urls list|add|remove
                 The redirect URLs magic links may use; \`understudy redirect-urls --help\` and
                 docs/redirect-urls.md tell more.
+  webhooks add|list|disable|deliveries
+                Signed webhook endpoints for impersonation events and their delivery log;
+                \`understudy webhooks --help\` and docs/webhooks.md tell more.
   rbac policy show|apply|history
                 The project's RBAC policy: the one in force, applying one from a JSON or YAML file,
                 and its versions; \`understudy rbac --help\` and docs/rbac.md tell more.
+  audit verify|heads
+                The tamper-evident audit chains: check every record, or show each chain's head;
+                \`understudy audit --help\` and docs/impersonation.md tell more.
   outbox        Sign-in email and SMS newest first: links and codes kept without a provider, delivery status with one
                 [--to <email>] [--limit <n>] [--json]; see docs/email.md.
   import members --file <members.ndjson>
@@ -51,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first === 'operators') return runOperatorsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'outbox') return runOutboxCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  if (first === 'audit') return runAuditCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'redirect-urls') return runRedirectUrlsCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  if (first === 'webhooks') return runWebhooksCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
   if (first === 'rbac') {
     // Loaded only here: it brings the YAML parser, which no other command needs at start.
     const { runRbacCli } = await import('./rbac-command.js');

@@ -8,6 +8,7 @@ import { ANONYMOUS, type ConsoleDependencies, cookieOptions, SESSION_COOKIE } fr
 import { newPreSessionToken, PRE_SESSION_COOKIE } from './csrf.js';
 import { registerAccountPages } from './routes/account-pages.js';
 import { registerAuditPages } from './routes/audit-pages.js';
+import { registerAuditChainPages } from './routes/audit-chain-pages.js';
 import { registerImpersonationPages } from './routes/impersonation-pages.js';
 import { registerMemberMfaPages } from './routes/member-mfa-pages.js';
 import { registerOperatorPages } from './routes/operator-pages.js';
@@ -16,6 +17,7 @@ import { registerOutboxPages } from './routes/outbox-pages.js';
 import { registerRbacPages } from './routes/rbac-pages.js';
 import { registerRedirectUrlPages } from './routes/redirect-url-pages.js';
 import { registerSignInPages } from './routes/sign-in-pages.js';
+import { registerWebhookPages } from './routes/webhook-pages.js';
 import { errorPage } from './views/sign-in.js';
 
 export interface ConsoleOptions {
@@ -71,9 +73,11 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
       registerAccountPages(scope, dependencies);
       registerImpersonationPages(scope, dependencies);
       registerAuditPages(scope, dependencies);
+      registerAuditChainPages(scope, dependencies);
       registerOperatorPages(scope, dependencies);
       registerOutboxPages(scope, dependencies);
       registerRedirectUrlPages(scope, dependencies);
+      registerWebhookPages(scope, dependencies);
       registerRbacPages(scope, dependencies, { policyFile: dependencies.policyFile });
     },
     { prefix: '/console' },

@@ -1,5 +1,6 @@
 import type { SigningKeysStore } from '../crypto/keys/signing-keys-store.js';
 import type { AuditStore } from './audit/audit-store.js';
+import type { AuditChainStore } from './audit/audit-chain-store.js';
 import type { EmailCredentialsStore } from './email-sign-in/email-credentials-store.js';
 import type { ImpersonationStore } from './impersonation/impersonation-store.js';
 import type { MailOutboxStore } from './mail/mail-outbox-store.js';
@@ -29,6 +30,7 @@ export interface StorePorts {
   readonly organizations: OrganizationsStore;
   readonly members: MembersStore;
   readonly audit: AuditStore;
+  readonly auditChains: AuditChainStore;
   readonly sessions: SessionsStore;
   readonly signingKeys: SigningKeysStore;
   readonly impersonation: ImpersonationStore;

@@ -23,7 +23,11 @@ export type IdPrefix =
   | 'totp-recovery-code'
   | 'phone-number'
   | 'sms-code'
-  | 'sms-message';
+  | 'sms-message'
+  | 'webhook-endpoint'
+  | 'webhook-delivery'
+  | 'impersonation-end-link'
+  | 'access-grant';
 
 export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';

@@ -10,6 +10,7 @@ export interface Database {
   organization_domains: OrganizationDomainRow;
   members: MemberRow;
   audit_events: AuditEventRow;
+  audit_chain_heads: AuditChainHeadRow;
   sessions: SessionRow;
   intermediate_sessions: IntermediateSessionRow;
   email_credentials: EmailCredentialRow;
@@ -101,6 +102,19 @@ export interface AuditEventRow {
   client_ip: string | null;
   user_agent: string | null;
   details: string;
+  /** The tamper-evident chain (0019): null on events that join none (src/domain/audit/audit-chain.ts). */
+  chain_id: string | null;
+  chain_seq: number | null;
+  prev_hash: string | null;
+  hash: string | null;
+}
+
+/** One row per audit chain: its newest record's seq and hash, locked by whoever appends to it (0019). */
+export interface AuditChainHeadRow {
+  chain_id: string;
+  seq: number;
+  hash: string;
+  updated_at: string;
 }
 
 export interface SessionRow {

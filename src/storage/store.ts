@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { StorePorts } from '../domain/ports.js';
 import type { Database } from './database.js';
 import { AuditSqlStore } from './sql/audit-sql-store.js';
+import { AuditChainSqlStore } from './sql/audit-chain-sql-store.js';
 import { EmailCredentialsSqlStore } from './sql/email-credentials-sql-store.js';
 import { ImpersonationSqlStore } from './sql/impersonation-sql-store.js';
 import { MailOutboxSqlStore } from './sql/mail-outbox-sql-store.js';
@@ -51,6 +52,7 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     organizations: new OrganizationsSqlStore(db, dialect),
     members: new MembersSqlStore(db, dialect),
     audit: new AuditSqlStore(db, dialect),
+    auditChains: new AuditChainSqlStore(db, dialect),
     sessions: new SessionsSqlStore(db, dialect),
     signingKeys: new SigningKeysSqlStore(db, dialect),
     impersonation: new ImpersonationSqlStore(db),
@@ -64,9 +66,9 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     totps: new TotpsSqlStore(db, dialect),
     smsCodes: new SmsCodesSqlStore(db, dialect),
     rbac: new RbacSqlStore(db, dialect),
-    accessGrants: new AccessGrantsSqlStore(db, dialect) as unknown as StorePorts['accessGrants'],
-    impersonationEndLinks: new ImpersonationEndLinksSqlStore(db) as unknown as StorePorts['impersonationEndLinks'],
-    webhooks: new WebhooksSqlStore(db, dialect) as unknown as StorePorts['webhooks'],
+    accessGrants: new AccessGrantsSqlStore(db, dialect),
+    impersonationEndLinks: new ImpersonationEndLinksSqlStore(db),
+    webhooks: new WebhooksSqlStore(db, dialect),
   };
 }
 

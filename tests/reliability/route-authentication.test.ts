@@ -93,9 +93,12 @@ describe.each(STORES)('route authentication ($name)', ({ name: store }) => {
     });
   }
 
-  it('lists the routes that need the project credentials, and marks only health, JWKS and the console as open', () => {
+  it('lists the routes that need the project credentials, and marks only health, JWKS, the impersonation end link and the console as open', () => {
     const open = routes.filter((route) => route.access !== 'project' && !route.url.startsWith('/console'));
-    expect(open.map((route) => route.url).sort()).toEqual(['/healthz', '/readyz', '/v1/b2b/sessions/jwks/:project_id'].sort());
+    // The end link's page (GET) and confirmation (POST) answer the member, who has no project credentials: the link's token is the authority.
+    expect(open.map((route) => `${route.method} ${route.url}`).sort()).toEqual(
+      ['GET /healthz', 'GET /readyz', 'GET /v1/b2b/sessions/jwks/:project_id', 'GET /impersonation/end', 'POST /impersonation/end'].sort(),
+    );
     expect(routes.filter((route) => route.url.startsWith('/console')).every((route) => route.access === 'console')).toBe(true);
     expect(routes.filter((route) => route.access === 'project').length).toBeGreaterThanOrEqual(20);
   });

@@ -46,6 +46,8 @@ export interface TestServerOptions {
   readonly mailRetryDelaysMs?: readonly number[];
   /** Waits before SMS provider retries; 10, 20, 40, 80 ms when omitted. */
   readonly smsRetryDelaysMs?: readonly number[];
+  /** Waits after failed webhook attempts; the production ones (5 s, 30 s, …) when omitted. */
+  readonly webhookRetryDelaysMs?: readonly number[];
   /**
    * The database of another running test server, to start a second server on it (as a restart with
    * other settings would find it); the other server keeps owning it and cleans it up.
@@ -127,6 +129,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...(options.random && { random: options.random }),
     mailRetryDelaysMs: options.mailRetryDelaysMs ?? [10, 20, 40, 80],
     smsRetryDelaysMs: options.smsRetryDelaysMs ?? [10, 20, 40, 80],
+    ...(options.webhookRetryDelaysMs && { webhookRetryDelaysMs: options.webhookRetryDelaysMs }),
   });
   const baseUrl = server.url.replace('127.0.0.1', 'localhost');
   const client = new B2BClient(

@@ -72,6 +72,7 @@ const UNDERSTUDY_SPECIFIC = [
   'webhook_endpoint_not_found',
   'invalid_webhook_endpoint',
   'too_many_webhook_endpoints',
+  'audit_chain_not_found',
   // The operator console is Understudy's own, so are its codes.
   'operator_not_found',
   'operator_email_already_used',

@@ -19,7 +19,7 @@ describe('member-session calls run on the ids they were judged on', () => {
 
   const services = {
     projectId: 'project-test-1',
-    sessions: { resolveLive: async () => ({ session, member: admin, organization }) },
+    sessions: { resolveLive: async () => ({ session, member: admin, organization }), permissionMaskOf: async () => null },
     rbacPolicy: { rolesOf: async () => [...DEFAULT_ROLES] },
     impersonatedCalls: { record: async () => undefined },
     organizations: {

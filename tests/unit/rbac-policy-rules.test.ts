@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY, DEFAULT_ROLES, type Policy, STYTCH_RESOURCES } from '../../src/domain/rbac/policy.js';
+import { BUILT_IN_RESOURCES, DEFAULT_POLICY, DEFAULT_ROLES, type Policy, STYTCH_RESOURCES } from '../../src/domain/rbac/policy.js';
 import { diffPolicies, isEmptyDiff } from '../../src/domain/rbac/policy-diff.js';
 import type { PolicyProblem } from '../../src/domain/rbac/policy-problems.js';
 import { checkOrganizationRoles, checkPolicyDocument, policyDocument } from '../../src/domain/rbac/policy-rules.js';
@@ -26,9 +26,14 @@ function policyOf(document: unknown): Policy {
 }
 
 describe('checkPolicyDocument', () => {
-  it('accepts a custom resource, role and scope, keeping every Stytch resource and default role', () => {
+  it('accepts a custom resource, role and scope, keeping every Stytch and Understudy resource and default role', () => {
     const policy = policyOf(documentsPolicy());
-    expect(policy.resources.map((resource) => resource.resourceId)).toEqual([...STYTCH_RESOURCES.map((resource) => resource.resourceId), 'documents']);
+    expect(policy.resources.map((resource) => resource.resourceId)).toEqual([
+      ...STYTCH_RESOURCES.map((resource) => resource.resourceId),
+      'understudy.support-access',
+      'understudy.impersonation',
+      'documents',
+    ]);
     expect(policy.roles.map((role) => role.roleId)).toEqual(['stytch_member', 'stytch_admin', 'editor']);
     expect(policy.roles[2]).toEqual({ roleId: 'editor', description: 'Edits documents', permissions: [{ resourceId: 'documents', actions: ['read', 'write'] }] });
     expect(policy.scopes).toEqual([{ scope: 'read:documents', description: 'Read documents', permissions: [{ resourceId: 'documents', actions: ['read'] }] }]);
@@ -75,12 +80,35 @@ describe('checkPolicyDocument', () => {
     const member = STYTCH_RESOURCES.find((resource) => resource.resourceId === 'stytch.member');
     if (member === undefined) throw new Error('stytch.member is a Stytch resource');
     const asIs = { resource_id: 'stytch.member', description: member.description, actions: [...member.actions].reverse() };
-    expect(policyOf({ resources: [asIs] }).resources).toEqual(STYTCH_RESOURCES);
+    expect(policyOf({ resources: [asIs] }).resources).toEqual(BUILT_IN_RESOURCES);
     for (const actions of [[...member.actions, 'fly'], member.actions.slice(1), []]) {
       expect(problemsOf({ resources: [{ ...asIs, actions }] })).toEqual([
         { path: 'resources[0].actions', code: 'invalid_rbac_policy', message: "stytch.member is one of Stytch's resources; its actions cannot be changed." },
       ]);
     }
+  });
+
+  it("refuses a change to Understudy's resources, accepts them listed as they are, and refuses custom resources under understudy.", () => {
+    const asIs = { resource_id: 'understudy.impersonation', description: 'mine', actions: ['read-audit', 'create'] };
+    expect(policyOf({ resources: [asIs] }).resources).toEqual(BUILT_IN_RESOURCES);
+    expect(problemsOf({ resources: [{ ...asIs, actions: ['create'] }] })).toEqual([
+      { path: 'resources[0].actions', code: 'invalid_rbac_policy', message: "understudy.impersonation is one of Understudy's resources; its actions cannot be changed." },
+    ]);
+    for (const resourceId of ['understudy.billing', 'Understudy.Impersonation2', 'UNDERSTUDY.x']) {
+      expect(problemsOf({ resources: [{ resource_id: resourceId, description: '', actions: ['read'] }] })).toEqual([
+        { path: 'resources[0].resource_id', code: 'invalid_rbac_policy', message: `Resource "${resourceId}": custom resource ids may not start with "understudy." (Understudy's own resources use it).` },
+      ]);
+    }
+    // Only the prefix with its dot is reserved.
+    expect(policyOf({ resources: [{ resource_id: 'understudy-notes', description: '', actions: ['read'] }] }).resources.at(-1)?.resourceId).toBe('understudy-notes');
+  });
+
+  it('grants stytch_admin every action on both Understudy resources by default; a policy giving it permissions keeps only those', () => {
+    const admin = policyOf({}).roles.find((role) => role.roleId === 'stytch_admin');
+    expect(admin?.permissions).toContainEqual({ resourceId: 'understudy.support-access', actions: ['*'] });
+    expect(admin?.permissions).toContainEqual({ resourceId: 'understudy.impersonation', actions: ['*'] });
+    const given = policyOf({ roles: [{ role_id: 'stytch_admin', permissions: [{ resource_id: 'stytch.member', actions: ['*'] }] }] }).roles[1];
+    expect(given?.permissions).toEqual([{ resourceId: 'stytch.member', actions: ['*'] }]);
   });
 
   it('refuses custom resources whose id starts with "stytch", whatever the case, with invalid_stytch_prefixed_resource', () => {

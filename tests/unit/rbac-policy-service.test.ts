@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../../src/domain/audit/audit-recorder.js';
 import type { AuditEvent } from '../../src/domain/audit/audit-event.js';
 import type { AuditStore } from '../../src/domain/audit/audit-store.js';
-import { DEFAULT_POLICY, STYTCH_RESOURCES, type Policy } from '../../src/domain/rbac/policy.js';
+import { BUILT_IN_RESOURCES, DEFAULT_POLICY, STYTCH_RESOURCES, type Policy } from '../../src/domain/rbac/policy.js';
 import { policyDocument } from '../../src/domain/rbac/policy-rules.js';
 import { RbacPolicyService } from '../../src/domain/rbac/policy-service.js';
 import type { RbacStore, StoredPolicyVersion } from '../../src/domain/rbac/rbac-store.js';
@@ -130,7 +130,7 @@ describe('RbacPolicyService: its copy of the policy', () => {
     await expect(service.checkAssignable(['temp'], anOrganization(), ports)).rejects.toMatchObject({ code: 'invalid_rbac_role_id' });
   });
 
-  it('serves Stytch’s resources as this release defines them, whatever a stored version copied', async () => {
+  it('serves Stytch’s and Understudy’s resources as this release defines them, whatever a stored version copied', async () => {
     const rbac = new FakeRbacStore();
     const trimmed = DEFAULT_POLICY.resources.map((resource) =>
       resource.resourceId === 'stytch.member' ? { ...resource, actions: resource.actions.filter((action) => action !== 'search') } : resource,
@@ -138,7 +138,18 @@ describe('RbacPolicyService: its copy of the policy', () => {
     rbac.versions = [stored(1, { ...withRole('kept'), resources: [...trimmed, { resourceId: 'documents', description: 'Docs', actions: ['read'] }] })];
     const { service } = serviceOver(rbac);
     const { policy } = await service.current();
-    expect(policy.resources).toEqual([...STYTCH_RESOURCES, { resourceId: 'documents', description: 'Docs', actions: ['read'] }]);
+    expect(policy.resources).toEqual([...BUILT_IN_RESOURCES, { resourceId: 'documents', description: 'Docs', actions: ['read'] }]);
     expect(policy.roles.map((role) => role.roleId)).toContain('kept');
+  });
+
+  it('serves Understudy’s resources for a version stored before they existed, its stytch_admin keeping the permissions it was stored with', async () => {
+    const rbac = new FakeRbacStore();
+    const olderAdmin = { roleId: 'stytch_admin', description: 'Admin', permissions: [{ resourceId: 'stytch.member', actions: ['*'] }] };
+    const older: Policy = { resources: [...STYTCH_RESOURCES], roles: [DEFAULT_POLICY.roles[0] as Policy['roles'][number], olderAdmin], scopes: [] };
+    rbac.versions = [stored(1, older)];
+    const { service } = serviceOver(rbac);
+    const { policy } = await service.current();
+    expect(policy.resources.map((resource) => resource.resourceId)).toEqual(BUILT_IN_RESOURCES.map((resource) => resource.resourceId));
+    expect(policy.roles.find((role) => role.roleId === 'stytch_admin')).toEqual(olderAdmin);
   });
 });

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
+import type { OperationContext } from '../../domain/common/operation-context.js';
 import { sessionRoleIds } from '../../domain/rbac/session-roles.js';
-import { isImpersonated } from '../../domain/sessions/session.js';
+import { isImpersonated, type AuthenticationFactor } from '../../domain/sessions/session.js';
 import type { SessionsService } from '../../domain/sessions/sessions-service.js';
-import { memberSessionHeaders, resolveCaller } from '../member-session-call.js';
+import { memberActor, memberSessionHeaders, resolveCaller } from '../member-session-call.js';
 
 /** What the impersonation operations need to know of the member session a call names. */
 export interface CallerSession {
@@ -13,6 +14,8 @@ export interface CallerSession {
   readonly organizationId: string;
   /** The member's roles now (as every member-session call reads them), not those the session was last authenticated with. */
   readonly roles: readonly string[];
+  /** The session's factors: which SSO-granted roles it holds. */
+  readonly authenticationFactors: readonly AuthenticationFactor[];
 }
 
 /**
@@ -33,5 +36,12 @@ export async function callerSession(request: FastifyRequest, sessions: SessionsS
     isImpersonated: isImpersonated(record.session),
     organizationId: record.session.organizationId,
     roles: sessionRoleIds(record.member, record.organization, record.session.authenticationFactors),
+    authenticationFactors: record.session.authenticationFactors,
   };
+}
+
+/** The call's context with the caller's member session as its actor (with the impersonator, when it is an impersonation), as runAsCaller sets it. */
+export function asCaller(context: OperationContext, caller: CallerSession): OperationContext {
+  const projectId = context.actor.type === 'project' || context.actor.type === 'member_session' ? context.actor.projectId : '';
+  return { ...context, actor: memberActor(caller, projectId) };
 }

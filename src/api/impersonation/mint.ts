@@ -5,7 +5,7 @@ import type { SessionsService } from '../../domain/sessions/sessions-service.js'
 import { encodeMintedToken } from '../../http/wire/impersonation.js';
 import { objectSchema, str } from '../json-schema.js';
 import { extensionOperation } from '../operation.js';
-import { callerSession, type CallerSession } from './caller-session.js';
+import { asCaller, callerSession, type CallerSession } from './caller-session.js';
 
 /** The body the schema describes (docs/impersonation.md). */
 interface MintBody {
@@ -45,8 +45,8 @@ type MintFields = { readonly [K in keyof MintBody]?: unknown };
 
 /**
  * impersonation.mint (our extension, POST /v1/b2b/impersonation): a one-time impersonation token
- * for a member. Member-session headers name the caller's own session, so an impersonated session
- * cannot mint a chain.
+ * for a member. Member-session headers name the caller's own session: a member's makes the mint a
+ * delegated one by that member (judged by the service), an impersonated session's is refused (no chains).
  */
 export default extensionOperation<unknown>({
   name: 'impersonation.mint',
@@ -59,7 +59,9 @@ export default extensionOperation<unknown>({
     const fields = fieldsOf(body);
     const failed = request.validationError?.validation;
     const caller = failed === undefined ? await mintCaller(request, sessions) : {};
-    const minted = await impersonation.mint(context, {
+    // A member who is not an impersonation mints as themselves (delegated): they are the actor of its record.
+    const delegating = caller.session !== undefined && !caller.session.isImpersonated ? caller.session : undefined;
+    const minted = await impersonation.mint(delegating === undefined ? context : asCaller(context, delegating), {
       organizationReference: text(fields.organization_id) ?? '',
       memberReference: text(fields.member_id) ?? text(fields.email_address) ?? '',
       impersonatorId: text(fields.impersonator_id) ?? '',

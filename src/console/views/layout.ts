@@ -6,7 +6,9 @@ const SECTIONS = [
   { path: '/console/organizations', label: 'Organizations' },
   { path: '/console/impersonations', label: 'Active impersonations' },
   { path: '/console/audit', label: 'Audit trail' },
+  { path: '/console/audit-chain', label: 'Audit chain' },
   { path: '/console/redirect-urls', label: 'Redirect URLs' },
+  { path: '/console/webhooks', label: 'Webhooks' },
   { path: '/console/rbac', label: 'RBAC' },
 ] as const;
 

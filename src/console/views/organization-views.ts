@@ -64,6 +64,7 @@ ${rolesSection(organization)}
 <dl class="facts">
   <dt>Effective</dt><dd>${policy.effective.enabled ? html`<span class="badge ok">allowed</span>` : html`<span class="badge warn">not allowed</span> (disabled by the ${policy.effective.disabledBy})`}</dd>
   <dt>Organization setting</dt><dd>${policy.stored?.enabled === false ? 'disabled' : 'enabled'}</dd>
+  <dt>Access mode</dt><dd>${policy.stored?.accessMode ?? 'open'} (<a href="/console/organizations/${encodeURIComponent(organization.organizationId)}/impersonation">access mode, notifications and access grants</a>)</dd>
   <dt>Project setting</dt><dd>${policy.project.enabled ? 'enabled' : 'disabled'}</dd>
   <dt>Redirect URL</dt><dd>${policy.effective.redirectUrl ?? 'none: impersonation shows the token to copy'}</dd>
 </dl>

@@ -22,7 +22,7 @@ export interface AuditStore {
   /**
    * Appends the event. `chained`: it joins its chain (the organization's, or the project's when it has
    * none), carrying the previous record's hash (audit-chain.ts). `published`: it is written to the
-   * webhook outbox too, in the same transaction.
+   * webhook outbox too, in the same transaction. Called outside a transaction, it runs in one of its own.
    */
   appendEvent(event: AuditEvent, options?: { readonly chained?: boolean; readonly published?: boolean }): Promise<void>;
   /** Events for an organization (or all when `organizationId` is null), newest first; empty when none. */

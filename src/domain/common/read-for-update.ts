@@ -1,8 +1,8 @@
 /*
  * Lock order. Every transaction takes its row locks in one order, so none waits for another in a
  * circle (on PostgreSQL a deadlock, answered 500): the organization row first, then member rows, then
- * the operator row, then impersonation tokens, member sessions, intermediate sessions and
- * impersonated sessions, in that order. A transaction that changes an organization's rows (its
+ * the operator row, then access grants, impersonation tokens, member sessions, intermediate sessions
+ * and impersonated sessions, in that order. A transaction that changes an organization's rows (its
  * members, sessions, impersonation tokens or policy) therefore locks the organization row first,
  * even when it writes nothing there.
  */

@@ -39,10 +39,28 @@ export function grantCovers(grant: AccessGrant, memberId: string, now: string): 
   return grantState(grant, now) === 'open' && (grant.memberIds === null || grant.memberIds.includes(memberId));
 }
 
+/** What narrows a listing of grants; `state` is judged at `now` (an open grant past its end is `expired`). */
+export interface AccessGrantFilter {
+  /** The organization's grants; every organization's when undefined. */
+  readonly organizationId?: string | undefined;
+  readonly state?: AccessGrantState | undefined;
+  readonly now: string;
+  readonly limit: number;
+}
+
+/** The columns a transition sets besides the status; only those given are written. */
+export interface AccessGrantTransition {
+  readonly openedBy?: Actor;
+  readonly openedAt?: string;
+  readonly expiresAt?: string;
+  readonly closedBy?: Actor;
+  readonly closedAt?: string;
+}
+
 /** Storage port for access grants. */
 export interface AccessGrantsStore {
   insertGrant(grant: AccessGrant): Promise<void>;
-  /** The grant by id; `lock` reads it FOR UPDATE (PostgreSQL) so a concurrent change waits. */
+  /** The grant by id; `lock` reads it FOR UPDATE or FOR SHARE (PostgreSQL) so a concurrent change waits. */
   findGrant(grantId: string, lock?: 'for_update' | 'for_share'): Promise<AccessGrant | undefined>;
   /**
    * Open grants of the organization that cover the member at `now` (scope, unexpired), oldest first;
@@ -51,15 +69,15 @@ export interface AccessGrantsStore {
   findCoveringGrants(organizationId: string, memberId: string, now: string, lock?: 'for_share'): Promise<AccessGrant[]>;
   /**
    * Moves the grant from one of `from` to `to`, setting only the given columns, in one conditional
-   * UPDATE; returns the grant as stored now, or undefined when it was not in one of `from` (a
-   * concurrent change won).
+   * UPDATE; with `unexpiredAt`, only while its `expires_at` is after that time. Returns the grant as
+   * stored now, or undefined when the condition did not hold (a concurrent change won, or it ended).
    */
   transitionGrant(
     grantId: string,
-    from: readonly AccessGrantStatus[],
+    condition: { readonly from: readonly AccessGrantStatus[]; readonly unexpiredAt?: string | undefined },
     to: AccessGrantStatus,
-    change: { readonly openedBy?: Actor; readonly openedAt?: string; readonly expiresAt?: string; readonly closedBy?: Actor; readonly closedAt?: string },
+    change: AccessGrantTransition,
   ): Promise<AccessGrant | undefined>;
-  /** The organization's grants (all of them when null), newest first, at most `limit`. */
-  listGrants(filter: { readonly organizationId: string | null; readonly limit: number }): Promise<AccessGrant[]>;
+  /** Grants matching the filter, newest first, at most `limit`. */
+  listGrants(filter: AccessGrantFilter): Promise<AccessGrant[]>;
 }

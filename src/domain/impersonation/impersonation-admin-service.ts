@@ -4,8 +4,7 @@ import type { AuditEvent } from '../audit/audit-event.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditEventFilter } from '../audit/audit-store.js';
 import { memberError } from '../members/errors.js';
-import { canonicalEmail, STYTCH_ADMIN } from '../members/member.js';
-import { rbacError } from '../rbac/errors.js';
+import { canonicalEmail } from '../members/member.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import { sharedError } from '../common/errors.js';
@@ -15,10 +14,21 @@ import { FOR_UPDATE } from '../common/read-for-update.js';
 import type { Transactional } from '../common/transactional.js';
 import type { StorePorts } from '../ports.js';
 import { impersonationError } from './errors.js';
-import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationSelector, ImpersonationToken, ImpersonatorIdentity } from './impersonation.js';
+import {
+  DEFAULT_DELEGATED_IMPERSONATION,
+  type AccessMode,
+  type DelegatedImpersonation,
+  type ImpersonatedSession,
+  type ImpersonationPolicy,
+  type ImpersonationPolicyChange,
+  type ImpersonationSelector,
+  type ImpersonationToken,
+  type ImpersonatorIdentity,
+} from './impersonation.js';
 import type { EndedImpersonations, ImpersonationEndings } from './impersonation-endings.js';
 import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import { redirectUrlProblem } from './impersonation-text.js';
+import { refuseImpersonatedConsent } from './access-grants-service.js';
 
 /**
  * Organization, member and impersonator references as callers give them: an organization id, slug
@@ -39,6 +49,24 @@ export interface PolicyView {
   readonly effective: EffectivePolicy;
   readonly project: ProjectImpersonationPolicy;
 }
+
+/**
+ * A change of an organization's policy as a caller sends it: the mode and the delegated setting are
+ * checked here (`invalid_impersonation_policy`), so any text may arrive. Absent fields keep their value.
+ */
+export interface PolicyUpdate {
+  /** The older switch: true is any mode but `off` (turning `off` into `open`), false is `off`. */
+  readonly enabled?: boolean | undefined;
+  readonly accessMode?: string | undefined;
+  readonly delegated?: string | undefined;
+  readonly notifyMember?: boolean | undefined;
+  readonly notifyAdmins?: boolean | undefined;
+  /** null clears the organization's own URL. */
+  readonly redirectUrl?: string | null | undefined;
+}
+
+const ACCESS_MODES: readonly AccessMode[] = ['open', 'by_grant', 'off'];
+const DELEGATED_SETTINGS: readonly DelegatedImpersonation[] = ['off', 'members', 'members_and_admins'];
 
 export interface AuditTrailQuery {
   readonly organization?: string | undefined;
@@ -81,44 +109,56 @@ export class ImpersonationAdminService {
   }
 
   /**
-   * The organization's policy. Read with project credentials, or by a member session (`reader`) of
-   * that organization holding `stytch_admin`, so customers' admins can see what applies to them.
+   * The organization's policy. Who may read it is the caller's to decide (the API: the project, or a
+   * member session of that organization allowed `understudy.support-access:read`).
    */
-  async getPolicy(organizationReference: string, options: { reader?: { organizationId: string; roles: readonly string[] } | undefined } = {}): Promise<PolicyView> {
+  async getPolicy(organizationReference: string): Promise<PolicyView> {
     const organization = await this.#organization(organizationReference);
-    if (options.reader !== undefined) {
-      if (options.reader.organizationId !== organization.organizationId) throw rbacError('session_authorization_tenancy_error');
-      if (!options.reader.roles.includes(STYTCH_ADMIN)) throw rbacError('session_authorization_error');
-    }
     const stored = await this.#store.impersonation.findPolicy(organization.organizationId);
     return { organization, stored, effective: effectivePolicy(this.#project, stored), project: this.#project };
   }
 
   /**
-   * Sets the organization's own switch and redirect URL (`null` clears it); absent fields keep their
-   * value. While the organization's switch is off nothing it allowed before may go on: its live
-   * impersonated sessions and unredeemed tokens end in the same transaction, each audited.
+   * Sets the organization's access mode, delegated impersonation, notifications and redirect URL
+   * (`null` clears it); absent fields keep their value. Nothing the organization no longer allows
+   * may go on, so in the same transaction, each audited: switching to `off` ends its live
+   * impersonated sessions and unredeemed tokens (`disabled_by_organization`); switching to
+   * `by_grant` ends support's ones minted under no grant (`access_mode_changed`).
    */
-  async setPolicy(context: OperationContext, organizationReference: string, change: { enabled?: boolean | undefined; redirectUrl?: string | null | undefined }): Promise<PolicyView> {
-    if (change.redirectUrl !== undefined && change.redirectUrl !== null) {
-      const problem = redirectUrlProblem(change.redirectUrl);
-      if (problem !== undefined) throw impersonationError('invalid_impersonation_redirect_url', `impersonation_redirect_url ${problem}: use https:// (http:// only for localhost), without user:password@.`);
-    }
+  async setPolicy(context: OperationContext, organizationReference: string, update: PolicyUpdate): Promise<PolicyView> {
+    refuseImpersonatedConsent(context);
+    const change = policyChange(update);
     const organization = await this.#organization(organizationReference);
     return this.#store.transaction(async (tx) => {
-      // Locked first (the lock order, read-for-update.ts): a mint either sees the switch off or commits its
+      // Locked first (the lock order, read-for-update.ts): a mint either sees the change or commits its
       // token before the ending below, and an organization deleted meanwhile is seen here, not given an orphan policy.
       if ((await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE)) === undefined) throw organizationError('organization_not_found');
       const previous = await tx.impersonation.findPolicy(organization.organizationId);
       const at = toTimestamp(this.#clock.now());
       const policy = await tx.impersonation.updatePolicy(organization.organizationId, change, at);
+      const before = wirePolicy(previous);
+      const after = wirePolicy(policy);
       await this.#audit.record(tx.audit, context, {
         type: 'impersonation.policy_updated',
         organizationId: organization.organizationId,
         occurredAt: at,
-        details: { enabled: policy.enabled, redirect_url: policy.redirectUrl, previous_enabled: previous?.enabled ?? true },
+        details: {
+          enabled: policy.enabled,
+          redirect_url: policy.redirectUrl,
+          previous_enabled: previous?.enabled ?? true,
+          access_mode: after.access_mode,
+          delegated_impersonation: after.delegated_impersonation,
+          notify_member: after.notify_member,
+          notify_admins: after.notify_admins,
+          previous_access_mode: before.access_mode,
+          changed_fields: Object.keys(after).filter((field) => after[field as keyof typeof after] !== before[field as keyof typeof before]),
+        },
       });
-      if (!policy.enabled) await this.#endings.endIn(tx, context, { organizationId: organization.organizationId }, 'disabled_by_organization');
+      const organizationId = organization.organizationId;
+      if (policy.accessMode === 'off') await this.#endings.endIn(tx, context, { organizationId }, 'disabled_by_organization');
+      else if (policy.accessMode === 'by_grant' && before.access_mode !== 'by_grant') {
+        await this.#endings.endIn(tx, context, { organizationId, kind: 'support', grantId: null }, 'access_mode_changed');
+      }
       return { organization, stored: policy, effective: effectivePolicy(this.#project, policy), project: this.#project };
     });
   }
@@ -249,6 +289,43 @@ export class ImpersonationAdminService {
     if (operator !== undefined) ids.add(operator.operatorId);
     return { ids: [...ids], emailAddresses: [...emailAddresses] };
   }
+}
+
+/** The update checked and turned into the store's change; refuses unknown modes and a switch that contradicts the mode. */
+function policyChange(update: PolicyUpdate): ImpersonationPolicyChange {
+  if (update.redirectUrl !== undefined && update.redirectUrl !== null) {
+    const problem = redirectUrlProblem(update.redirectUrl);
+    if (problem !== undefined) throw impersonationError('invalid_impersonation_redirect_url', `impersonation_redirect_url ${problem}: use https:// (http:// only for localhost), without user:password@.`);
+  }
+  const accessMode = update.accessMode;
+  if (accessMode !== undefined && !ACCESS_MODES.includes(accessMode as AccessMode)) {
+    throw impersonationError('invalid_impersonation_policy', 'access_mode must be one of open, by_grant or off.');
+  }
+  const delegated = update.delegated;
+  if (delegated !== undefined && !DELEGATED_SETTINGS.includes(delegated as DelegatedImpersonation)) {
+    throw impersonationError('invalid_impersonation_policy', 'delegated_impersonation must be one of off, members or members_and_admins.');
+  }
+  if (accessMode !== undefined && update.enabled !== undefined && update.enabled !== (accessMode !== 'off')) {
+    throw impersonationError('invalid_impersonation_policy', `impersonation_enabled ${update.enabled} contradicts access_mode ${accessMode}: send one of them, or both agreeing (enabled is any mode but off).`);
+  }
+  return {
+    ...(accessMode !== undefined ? { accessMode: accessMode as AccessMode } : update.enabled !== undefined && { enabled: update.enabled }),
+    ...(delegated !== undefined && { delegated: delegated as DelegatedImpersonation }),
+    ...(update.notifyMember !== undefined && { notifyMember: update.notifyMember }),
+    ...(update.notifyAdmins !== undefined && { notifyAdmins: update.notifyAdmins }),
+    ...(update.redirectUrl !== undefined && { redirectUrl: update.redirectUrl }),
+  };
+}
+
+/** The policy's settings by wire name, with the defaults of an organization that never set one. */
+function wirePolicy(policy: ImpersonationPolicy | undefined) {
+  return {
+    access_mode: policy?.accessMode ?? 'open',
+    delegated_impersonation: policy?.delegated ?? DEFAULT_DELEGATED_IMPERSONATION,
+    notify_member: policy?.notifyMember ?? false,
+    notify_admins: policy?.notifyAdmins ?? false,
+    impersonation_redirect_url: policy?.redirectUrl ?? null,
+  };
 }
 
 function decodeAuditCursor(cursor: string | undefined): string | null {

@@ -4,6 +4,8 @@ import type { ImpersonationPolicy } from './impersonation.js';
 export interface ProjectImpersonationPolicy {
   readonly enabled: boolean;
   readonly redirectUrl: string | null;
+  /** The longest access grant, in hours (UNDERSTUDY_IMPERSONATION_MAX_GRANT_HOURS); MAX_GRANT_HOURS when omitted. */
+  readonly maxGrantHours?: number | undefined;
 }
 
 export interface EffectivePolicy {

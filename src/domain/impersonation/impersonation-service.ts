@@ -29,6 +29,11 @@ import type { ImpersonationStore } from './impersonation-store.js';
 import { hasControlCharacters, hasLineControlCharacters, redirectUrlProblem } from './impersonation-text.js';
 import type { AccessGrantsStore } from './access-grant.js';
 import { judgeDelegatedMint, type DelegatingCaller } from './delegated-impersonation.js';
+import type { RbacPolicyService } from '../rbac/policy-service.js';
+import type { RbacStore } from '../rbac/rbac-store.js';
+import { sessionRoleIds } from '../rbac/session-roles.js';
+import { sessionError } from '../sessions/errors.js';
+import { DEFAULT_DELEGATED_IMPERSONATION } from './impersonation.js';
 import type { ImpersonationStartedListener } from './impersonation-notifier.js';
 import { parsePermissionMask } from './permission-mask.js';
 import { supportAccess } from './support-access.js';
@@ -41,6 +46,7 @@ type Ports = {
   audit: AuditStore;
   impersonation: ImpersonationStore;
   operators: OperatorsStore;
+  rbac: RbacStore;
 };
 export type ImpersonationServiceStore = Transactional<Ports>;
 
@@ -111,6 +117,7 @@ export class ImpersonationService {
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
   readonly #started: ImpersonationStartedListener | undefined;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'current'>;
 
   constructor(dependencies: {
     store: ImpersonationServiceStore;
@@ -121,6 +128,8 @@ export class ImpersonationService {
     ids: IdGenerator;
     audit: AuditRecorder;
     project: ProjectImpersonationPolicy;
+    /** The project's RBAC policy: delegated mints are judged on it, permission masks checked against it. */
+    rbacPolicy: Pick<RbacPolicyService, 'current'>;
     /** Told of every impersonated session that started (notification emails); none when omitted. */
     started?: ImpersonationStartedListener | undefined;
   }) {
@@ -132,6 +141,7 @@ export class ImpersonationService {
     this.#audit = dependencies.audit;
     this.#project = dependencies.project;
     this.#started = dependencies.started;
+    this.#rbacPolicy = dependencies.rbacPolicy;
   }
 
   /** Mints a single-use token to impersonate a member; every refusal is audited with why. */
@@ -148,10 +158,22 @@ export class ImpersonationService {
         reason: input.reason === undefined ? null : recordable(input.reason),
       },
     };
+    // A delegated mint's refusals are the calling member's: filed under their organization, and under
+    // the member it names only when that member is of it (another organization's trail is not theirs to write).
+    const delegating = input.callerSession?.isImpersonated === false ? input.callerSession : undefined;
+    const scope =
+      delegating === undefined
+        ? attempt
+        : {
+            organizationId: delegating.organizationId,
+            memberId: member?.organizationId === delegating.organizationId ? member.memberId : undefined,
+            impersonatorId: delegating.memberId,
+            details: { ...attempt.details, impersonator_email_address: delegating.emailAddress },
+          };
     const refuse = (error: DomainError, resolved?: Impersonator): Promise<never> =>
       this.#refuse(context, 'impersonation.mint_refused', error, {
-        ...attempt,
-        ...(resolved !== undefined && { impersonatorId: resolved.id, details: { ...attempt.details, impersonator_email_address: resolved.emailAddress } }),
+        ...scope,
+        ...(resolved !== undefined && { impersonatorId: resolved.id, details: { ...scope.details, impersonator_email_address: resolved.emailAddress } }),
       });
     if (input.malformed !== undefined) return refuse(input.malformed);
     if (input.callerSessionRefusal !== undefined) return refuse(input.callerSessionRefusal);
@@ -159,18 +181,21 @@ export class ImpersonationService {
       return refuse(impersonationError('member_impersonation_not_allowed', 'An impersonated session cannot start another impersonation.'));
     }
     const kind: ImpersonationKind = input.callerSession === undefined ? 'support' : 'delegated';
-    if (input.callerSession !== undefined) {
-      const delegated = await judgeDelegatedMint(input.callerSession);
-      if (isDomainError(delegated)) return refuse(delegated);
+    // Delegated: the calling member is the impersonator, whatever impersonator_id and impersonator_email_address say.
+    let delegate: Impersonator | undefined;
+    if (delegating !== undefined) {
+      const judged = await this.#judgeDelegated(delegating, organization, member);
+      if (isDomainError(judged)) return refuse(judged);
+      delegate = { id: judged.impersonatorId, emailAddress: judged.emailAddress, requestedId: null, operator: null };
     }
-    const permissionMask = parsePermissionMask(input.permissions);
+    const permissionMask = parsePermissionMask(input.permissions, (await this.#rbacPolicy.current()).policy);
     if (isDomainError(permissionMask)) return refuse(permissionMask);
     const reason = (input.reason ?? '').trim();
     if (reason === '' || reason.length > MAX_REASON_LENGTH) return refuse(impersonationError('invalid_impersonation_reason'));
     if (hasControlCharacters(reason)) {
       return refuse(impersonationError('invalid_impersonation_reason', 'The reason must not contain control characters (line breaks and tabs are allowed).'));
     }
-    const resolved = await this.#impersonator(input);
+    const resolved = delegate !== undefined ? { impersonator: delegate, disabled: false } : await this.#impersonator(input);
     if (isDomainError(resolved)) return refuse(resolved);
     const impersonator = resolved.impersonator;
     // A disabled operator impersonates nobody; the refusal is filed under them.
@@ -216,6 +241,10 @@ export class ImpersonationService {
       if (!latest.enabled) return { refusal: impersonationDisabled(latest) };
       const urlRefusal = redirectUrlRefusal(latest, stored?.redirectUrl != null);
       if (urlRefusal !== undefined) return { refusal: urlRefusal };
+      if (delegating !== undefined) {
+        const delegatedRefusal = await this.#judgeDelegatedIn(tx, delegating, current);
+        if (delegatedRefusal !== undefined) return { refusal: delegatedRefusal };
+      }
       // The organization's access mode (a grant in `by_grant` mode), read in this transaction.
       const access = await supportAccess(tx, stored, { organizationId: token.organizationId, memberId: token.memberId, kind, now: token.createdAt });
       if (isDomainError(access)) return { refusal: access };
@@ -282,6 +311,38 @@ export class ImpersonationService {
         details: { why: error.why, token_id: token.tokenId, reason: token.reason },
       });
     }
+  }
+
+  /**
+   * The delegated judgement (delegated-impersonation.ts) on the organization's policy and the RBAC
+   * policy: read now, or with `tx`, in that transaction (the RBAC policy under its shared lock).
+   */
+  async #judgeDelegated(caller: DelegatingCaller, organization: Organization | undefined, target: Member | undefined, tx?: Ports): Promise<ReturnType<typeof judgeDelegatedMint>> {
+    const { policy } = await this.#rbacPolicy.current(tx);
+    const stored = organization === undefined ? undefined : await (tx ?? this.#store).impersonation.findPolicy(organization.organizationId);
+    return judgeDelegatedMint({
+      caller,
+      organization,
+      target,
+      delegated: stored?.delegated ?? DEFAULT_DELEGATED_IMPERSONATION,
+      roles: [...policy.roles, ...(organization?.settings.customRoles ?? [])],
+      resources: policy.resources,
+    });
+  }
+
+  /**
+   * The delegated judgement again inside the mint's transaction, on what can have changed since:
+   * the caller's roles (their member row, locked FOR SHARE after the target's), the organization's
+   * custom roles and impersonation policy (its row is locked already) and the RBAC policy. A role
+   * change or policy change racing the mint either commits first and is judged here, or waits for it.
+   */
+  async #judgeDelegatedIn(tx: Ports, caller: DelegatingCaller, target: Member): Promise<DomainError | undefined> {
+    const organization = await tx.organizations.findOrganization(caller.organizationId);
+    const callerMember = await tx.members.findMemberById(caller.memberId, FOR_SHARE);
+    if (organization === undefined || callerMember === undefined || callerMember.status === 'deleted') return sessionError('session_not_found');
+    const roles = sessionRoleIds(callerMember, organization, caller.authenticationFactors);
+    const judged = await this.#judgeDelegated({ ...caller, roles }, organization, target, tx);
+    return isDomainError(judged) ? judged : undefined;
   }
 
   async #findMember(organization: Organization, reference: string): Promise<Member | undefined> {

@@ -32,4 +32,14 @@ export interface ImpersonationStore {
    * URL, when it has none) in one statement, and returns the policy as stored now.
    */
   updatePolicy(organizationId: string, change: ImpersonationPolicyChange, at: string): Promise<ImpersonationPolicy>;
+  /**
+   * The tokens minted for one member, newest first (by creation time, then token id), each with the
+   * impersonated session it started when it was redeemed: at most `limit`, starting after `before`
+   * in that order when given; [] when none.
+   */
+  listMemberImpersonations(
+    organizationId: string,
+    memberId: string,
+    page: { readonly limit: number; readonly before: { readonly createdAt: string; readonly tokenId: string } | null },
+  ): Promise<{ token: ImpersonationToken; session: ImpersonatedSession | undefined }[]>;
 }

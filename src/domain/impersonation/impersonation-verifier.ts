@@ -13,13 +13,15 @@ import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import type { AuthenticationFactor, MemberSession } from '../sessions/session.js';
 import type { SignInVerifier, VerifiedFactor } from '../sessions/sign-in/verifier.js';
+import { grantCovers, grantState, type AccessGrantsStore } from './access-grant.js';
 import { impersonationError } from './errors.js';
-import type { ImpersonatedSession, ImpersonationToken } from './impersonation.js';
+import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationToken } from './impersonation.js';
 import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 
 /** What redeeming a token reads and writes, besides what the sign-in pipeline writes. */
 export type ImpersonationVerifierPorts = {
+  accessGrants: AccessGrantsStore;
   organizations: OrganizationsStore;
   members: MembersStore;
   operators: OperatorsStore;
@@ -61,7 +63,7 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
     const at = toTimestamp(this.#clock.now());
     // Again inside the transaction (checkPresentedToken ran before it with plain reads): a redemption
     // or revocation may have committed in between.
-    const { token, lookupId } = await checkPresentedToken(tx, this.#presented, this.#project, at);
+    const { token, lookupId, policy } = await checkPresentedToken(tx, this.#presented, this.#project, at);
     // Read locked (organization, then member: the lock order, read-for-update.ts): a delete of
     // either commits first and is seen here, or waits for this transaction and then ends its
     // session. A revocation is seen by the claiming update (onSession); these checks come first so
@@ -73,10 +75,13 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
     if (operator !== undefined && operator.disabledAt !== null) {
       throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token', 'The operator this token was minted for is disabled.'), 'operator_disabled', token);
     }
+    const access = await supportAccessAt(tx, token, policy, at);
     return {
       ...locked,
       factor: impersonatedFactor(token, at),
       satisfiesMfa: true,
+      // A session started under a grant ends when the grant does, if that is sooner than its hour.
+      ...(access.endsBy !== null && { expiresNoLaterThan: access.endsBy }),
       onSession: (sessionTx, context, session) => this.#redeem(sessionTx, context, { token, lookupId }, session, at),
     };
   }
@@ -125,7 +130,7 @@ export async function checkPresentedToken(
   presented: string,
   project: ProjectImpersonationPolicy,
   at: string,
-): Promise<{ token: ImpersonationToken; lookupId: string }> {
+): Promise<{ token: ImpersonationToken; lookupId: string; policy: ImpersonationPolicy | undefined }> {
   const found = await findByOpaqueToken(
     presented,
     async (lookupId) => {
@@ -140,9 +145,44 @@ export async function checkPresentedToken(
   const token = found.token;
   if (token.redeemedAt !== null) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'already_used', token);
   if (token.expiresAt <= at) throw new RedemptionRefusal(impersonationError('unable_to_auth_impersonation_token'), 'expired', token);
-  const policy = effectivePolicy(project, await ports.impersonation.findPolicy(token.organizationId));
+  const stored = await ports.impersonation.findPolicy(token.organizationId);
+  const policy = effectivePolicy(project, stored);
   if (!policy.enabled) throw new RedemptionRefusal(impersonationDisabled(policy), `disabled_by_${policy.disabledBy}`, token);
-  return { token, lookupId: found.lookupId };
+  return { token, lookupId: found.lookupId, policy: stored };
+}
+
+/**
+ * The organization's access mode at redemption: support's token minted under a grant redeems only
+ * while that grant still covers the member (read FOR SHARE, so a revocation racing this redemption
+ * waits for it and then ends the session it started), and one minted with no grant does not redeem
+ * once the organization is in `by_grant` mode. Delegated tokens need no grant. Answers when the
+ * grant ends (the session's latest end), or null.
+ */
+async function supportAccessAt(
+  tx: Pick<ImpersonationVerifierPorts, 'accessGrants'>,
+  token: ImpersonationToken,
+  policy: ImpersonationPolicy | undefined,
+  at: string,
+): Promise<{ endsBy: string | null }> {
+  if (token.kind !== 'support') return { endsBy: null };
+  if (token.grantId === null) {
+    if (policy?.accessMode !== 'by_grant') return { endsBy: null };
+    throw new RedemptionRefusal(
+      impersonationError('impersonation_access_not_granted', 'This token was minted before the organization required an access grant, so it no longer redeems.'),
+      'access_mode_changed',
+      token,
+    );
+  }
+  const grant = await tx.accessGrants.findGrant(token.grantId, 'for_share');
+  if (grant === undefined || !grantCovers(grant, token.memberId, at)) {
+    const expired = grant !== undefined && grantState(grant, at) === 'expired';
+    throw new RedemptionRefusal(
+      impersonationError('impersonation_access_not_granted', `The access grant this token was minted under has ${expired ? 'expired' : 'been revoked'}.`),
+      expired ? 'grant_expired' : 'grant_revoked',
+      token,
+    );
+  }
+  return { endsBy: grant.expiresAt };
 }
 
 export function impersonationDisabled(policy: EffectivePolicy): DomainError {

@@ -115,6 +115,10 @@ export interface ImpersonationSelector {
   readonly memberId?: string | undefined;
   /** Matches records whose impersonator id is one of `ids` or whose impersonator email is one of `emailAddresses`. */
   readonly impersonator?: ImpersonatorIdentity | undefined;
+  /** Minted under this access grant; `null` matches those minted under none. */
+  readonly grantId?: string | null | undefined;
+  /** Minted by support or by an organization admin (delegated). */
+  readonly kind?: ImpersonationKind | undefined;
 }
 
 /** Why impersonations were ended, recorded as `why` on each `session_revoked` and `token_revoked` event. */

@@ -9,7 +9,19 @@ export type EmailLocale = (typeof EMAIL_LOCALES)[number];
  * magic-link ones carry a link; the one-time-code ones a six-digit code; the password reset ones
  * the reset link and, below it, a magic link to sign in without a password.
  */
-export const EMAIL_TEMPLATES = ['login', 'signup', 'invite', 'discovery', 'otp_login', 'otp_signup', 'otp_discovery', 'reset_password', 'discovery_reset_password'] as const;
+export const EMAIL_TEMPLATES = [
+  'login',
+  'signup',
+  'invite',
+  'discovery',
+  'otp_login',
+  'otp_signup',
+  'otp_discovery',
+  'reset_password',
+  'discovery_reset_password',
+  // Not a sign-in: the notice that an impersonation started (docs/impersonation.md), with the member's link to end it.
+  'impersonation_started',
+] as const;
 export type EmailTemplateName = (typeof EMAIL_TEMPLATES)[number];
 
 /** One message to send: what the template needs, and who it is about (for the outbox and the logs, never the secret). */
@@ -31,6 +43,22 @@ export interface OutgoingEmail {
   readonly inviterName?: string;
   readonly organizationId: string | null;
   readonly memberId: string | null;
+  /** impersonation_started: what started; `link` (to the member only) ends it. */
+  readonly impersonation?: ImpersonationNotice;
+}
+
+/** The facts of an impersonation notice, as the email states them. */
+export interface ImpersonationNotice {
+  readonly impersonatorEmailAddress: string;
+  /** An admin of the organization itself (delegated impersonation), worded as such. */
+  readonly delegated: boolean;
+  /** The member acted as, for admins' copies; undefined in the member's own. */
+  readonly memberEmailAddress?: string | undefined;
+  readonly reason: string;
+  readonly startedAt: string;
+  readonly expiresAt: string;
+  /** The permission mask: `read_only`, the allowed `resource:action` pairs, or null for none. */
+  readonly restrictions: 'read_only' | readonly string[] | null;
 }
 
 /**

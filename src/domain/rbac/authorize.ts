@@ -28,14 +28,28 @@ export function grantingRoles(definitions: readonly PolicyRole[], held: readonly
 }
 
 /**
- * `authorization_check` on sessions.authenticate: another organization is a tenancy error;
- * otherwise the check passes when some session role grants the action (or `*`) on the resource,
- * and the verdict names every such role.
+ * What a session may do beyond its roles' say: an impersonated session's permission mask (restricted
+ * impersonation). An action it does not allow is refused as one no role grants. Undefined: no restriction.
  */
-export function authorize(check: AuthorizationCheck, session: { organizationId: string; roles: readonly string[] }, definitions: readonly PolicyRole[]): AuthorizationVerdict {
+export type Restriction = (resourceId: string, action: string) => boolean;
+
+/**
+ * `authorization_check` on sessions.authenticate: another organization is a tenancy error;
+ * otherwise the check passes when some session role grants the action (or `*`) on the resource
+ * and the session's restriction (if any) allows it, and the verdict names every such role.
+ */
+export function authorize(
+  check: AuthorizationCheck,
+  session: { organizationId: string; roles: readonly string[] },
+  definitions: readonly PolicyRole[],
+  restriction?: Restriction,
+): AuthorizationVerdict {
   // The id exactly, as the SDK's local check compares it, so local and remote checks agree.
   if (check.organizationId !== session.organizationId) throw rbacError('session_authorization_tenancy_error');
   const granting = grantingRoles(definitions, session.roles, check.resourceId, check.action);
   if (granting.length === 0) throw rbacError('session_authorization_error');
+  if (restriction !== undefined && !restriction(check.resourceId, check.action)) {
+    throw rbacError('session_authorization_error', "The member session is not authorized for this action: the impersonated session's permissions do not include it.");
+  }
   return { authorized: true, grantingRoles: granting };
 }

@@ -1,5 +1,5 @@
 import { rbacError } from './errors.js';
-import { grantingRoles } from './authorize.js';
+import { grantingRoles, type Restriction } from './authorize.js';
 import type { PolicyRole } from './policy.js';
 
 /** One permission an admin call needs from the member it runs as. */
@@ -37,9 +37,11 @@ export interface MemberCaller {
 /**
  * Decides a member-session call: never across organizations (`session_authorization_tenancy_error`),
  * never a forbidden field, and every permission granted by one of the caller's roles, a `stytch.self`
- * one counting only when the call acts on the caller themself (`session_authorization_error`).
+ * one counting only when the call acts on the caller themself (`session_authorization_error`). With a
+ * `restriction` (an impersonated session's permission mask) a permission counts only where it allows
+ * the very resource and action that grant it.
  */
-export function authorizeMemberCall(requirement: MemberCallRequirement, caller: MemberCaller, definitions: readonly PolicyRole[]): void {
+export function authorizeMemberCall(requirement: MemberCallRequirement, caller: MemberCaller, definitions: readonly PolicyRole[], restriction?: Restriction): void {
   if (requirement.organizationIds.length === 0 || requirement.organizationIds.some((organizationId) => organizationId !== caller.organizationId)) {
     throw rbacError('session_authorization_tenancy_error');
   }
@@ -48,12 +50,20 @@ export function authorizeMemberCall(requirement: MemberCallRequirement, caller: 
     throw rbacError('session_authorization_error', `${forbidden.join(', ')} cannot be changed by a call made with member-session headers.`);
   }
   const isSelf = requirement.targetMemberId !== undefined && requirement.targetMemberId === caller.memberId;
-  const missing = requirement.permissions.filter((permission) => {
-    if (grantingRoles(definitions, caller.roles, permission.resourceId, permission.action).length > 0) return false;
-    return !(isSelf && permission.selfAction !== undefined && grantingRoles(definitions, caller.roles, 'stytch.self', permission.selfAction).length > 0);
-  });
+  const granted = (resourceId: string, action: string, allows: Restriction) => allows(resourceId, action) && grantingRoles(definitions, caller.roles, resourceId, action).length > 0;
+  const missingUnder = (allows: Restriction) =>
+    requirement.permissions.filter((permission) => {
+      if (granted(permission.resourceId, permission.action, allows)) return false;
+      return !(isSelf && permission.selfAction !== undefined && granted('stytch.self', permission.selfAction, allows));
+    });
+  const missing = missingUnder(() => true);
   if (missing.length > 0) {
     const named = missing.map((permission) => `${permission.resourceId}:${permission.action}`).join(', ');
     throw rbacError('session_authorization_error', `The member session's roles do not grant ${named}.`);
+  }
+  const masked = restriction === undefined ? [] : missingUnder(restriction);
+  if (masked.length > 0) {
+    const named = masked.map((permission) => `${permission.resourceId}:${permission.action}`).join(', ');
+    throw rbacError('session_authorization_error', `The impersonated session's permissions do not include ${named}.`);
   }
 }

@@ -1,8 +1,9 @@
 import {
   ANY_ACTION,
+  BUILT_IN_RESOURCES,
   DEFAULT_ROLES,
   isDefaultRole,
-  STYTCH_RESOURCES,
+  isStytchResource,
   type Policy,
   type PolicyPermission,
   type PolicyResource,
@@ -11,6 +12,7 @@ import {
 } from './policy.js';
 import type { RbacErrorCode } from './errors.js';
 import type { PolicyCheck, PolicyProblem } from './policy-problems.js';
+import { UNDERSTUDY_PREFIX } from './understudy-resources.js';
 
 // Ids people type and SDKs send back: letters, digits and a few separators, never whitespace.
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -21,9 +23,10 @@ const MAX_ITEMS = 500;
 /**
  * Checks a project policy in its wire form (`{resources, roles, scopes}`, snake_case fields, as
  * `rbac.policy` answers it and a policy file holds it) and lists every problem, not the first.
- * Stytch's default resources are always present and cannot be changed (listing one is allowed
- * only as it is); `stytch_member` and `stytch_admin` are always present and keep their built-in
- * permissions unless the document gives them others. Custom resources may not start with `stytch`.
+ * The built-in resources (Stytch's and Understudy's `understudy.*`) are always present and cannot be
+ * changed (listing one is allowed only as it is); `stytch_member` and `stytch_admin` are always
+ * present and keep their built-in permissions unless the document gives them others. Custom
+ * resources may not start with `stytch` nor with `understudy.`.
  */
 export function checkPolicyDocument(document: unknown): PolicyCheck<Policy> {
   const problems: PolicyProblem[] = [];
@@ -36,7 +39,7 @@ export function checkPolicyDocument(document: unknown): PolicyCheck<Policy> {
   }
   unknownKeys(document, ['resources', 'roles', 'scopes'], '', report);
 
-  const resources: PolicyResource[] = [...STYTCH_RESOURCES];
+  const resources: PolicyResource[] = [...BUILT_IN_RESOURCES];
   const custom = listAt(document, 'resources', '', report);
   const seenResources = new Set<string>();
   for (const [index, item] of custom.entries()) {
@@ -55,15 +58,20 @@ export function checkPolicyDocument(document: unknown): PolicyCheck<Policy> {
       continue;
     }
     seenResources.add(resourceId);
-    const builtIn = STYTCH_RESOURCES.find((resource) => resource.resourceId === resourceId);
+    const builtIn = BUILT_IN_RESOURCES.find((resource) => resource.resourceId === resourceId);
     if (builtIn !== undefined) {
       if (actions !== undefined && !sameSet(actions, builtIn.actions)) {
-        report(`${path}.actions`, 'invalid_rbac_policy', `${resourceId} is one of Stytch's resources; its actions cannot be changed.`);
+        const whose = isStytchResource(resourceId) ? "Stytch's" : "Understudy's";
+        report(`${path}.actions`, 'invalid_rbac_policy', `${resourceId} is one of ${whose} resources; its actions cannot be changed.`);
       }
       continue;
     }
     if (resourceId.toLowerCase().startsWith('stytch')) {
       report(`${path}.resource_id`, 'invalid_stytch_prefixed_resource', `Resource "${resourceId}": custom resource ids may not start with "stytch".`);
+      continue;
+    }
+    if (resourceId.toLowerCase().startsWith(UNDERSTUDY_PREFIX)) {
+      report(`${path}.resource_id`, 'invalid_rbac_policy', `Resource "${resourceId}": custom resource ids may not start with "${UNDERSTUDY_PREFIX}" (Understudy's own resources use it).`);
       continue;
     }
     if (actions === undefined) continue;

@@ -6,7 +6,7 @@ import { checkAssignedRoles } from '../members/member.js';
 import type { Organization } from '../organizations/organization.js';
 import { toTimestamp, type Clock } from '../../platform/clock.js';
 import { PolicyProblemsError, rbacError } from './errors.js';
-import { DEFAULT_POLICY_VERSION, isStytchResource, STYTCH_RESOURCES, type Policy, type PolicyRole, type PolicySource, type PolicyVersion } from './policy.js';
+import { BUILT_IN_RESOURCES, DEFAULT_POLICY_VERSION, isBuiltInResource, type Policy, type PolicyRole, type PolicySource, type PolicyVersion } from './policy.js';
 import { diffPolicies, isEmptyDiff, removedActions, removedIds, type PolicyDiff } from './policy-diff.js';
 import type { PolicyProblem } from './policy-problems.js';
 import { checkPolicyDocument } from './policy-rules.js';
@@ -126,7 +126,7 @@ export class RbacPolicyService {
 
   async #read(ports: { readonly rbac: RbacStore }): Promise<PolicyVersion> {
     const stored = await ports.rbac.latestPolicy();
-    const version = stored === undefined ? DEFAULT_POLICY_VERSION : { ...stored, policy: withCurrentStytchResources(stored.policy) };
+    const version = stored === undefined ? DEFAULT_POLICY_VERSION : { ...stored, policy: withCurrentBuiltInResources(stored.policy) };
     this.#remember(version);
     return version;
   }
@@ -176,9 +176,11 @@ export class RbacPolicyService {
 }
 
 /**
- * Stytch's resources as this release defines them, whatever a stored version copied: a release that
- * adds an action to one of them serves it at once, and the policy in force applies again unchanged.
+ * The built-in resources (Stytch's and Understudy's) as this release defines them, whatever a stored
+ * version copied: a release that adds one, or an action to one, serves it at once, and the policy in
+ * force applies again unchanged. Roles are left as stored: a stored `stytch_admin` that grants nothing
+ * on a resource added since keeps granting nothing there until the project's policy says otherwise.
  */
-function withCurrentStytchResources(policy: Policy): Policy {
-  return { ...policy, resources: [...STYTCH_RESOURCES, ...policy.resources.filter((resource) => !isStytchResource(resource.resourceId))] };
+function withCurrentBuiltInResources(policy: Policy): Policy {
+  return { ...policy, resources: [...BUILT_IN_RESOURCES, ...policy.resources.filter((resource) => !isBuiltInResource(resource.resourceId))] };
 }

@@ -1,3 +1,5 @@
+import { IMPERSONATION_RESOURCE, SUPPORT_ACCESS_RESOURCE, UNDERSTUDY_RESOURCES } from './understudy-resources.js';
+
 export interface PolicyPermission {
   readonly resourceId: string;
   readonly actions: readonly string[];
@@ -100,16 +102,29 @@ export const DEFAULT_ROLES: readonly PolicyRole[] = [
       { resourceId: 'stytch.sso', actions: [ANY_ACTION] },
       { resourceId: 'stytch.scim', actions: [ANY_ACTION] },
       { resourceId: 'stytch.custom-org-roles', actions: [ANY_ACTION] },
+      { resourceId: SUPPORT_ACCESS_RESOURCE, actions: [ANY_ACTION] },
+      { resourceId: IMPERSONATION_RESOURCE, actions: [ANY_ACTION] },
     ],
   },
 ];
 
-export const DEFAULT_POLICY: Policy = { resources: STYTCH_RESOURCES, roles: DEFAULT_ROLES, scopes: [] };
+/**
+ * The resources every policy has, fixed whatever a policy says: Stytch's, then Understudy's own
+ * (understudy-resources.ts). A stored policy is served with this release's definitions of them.
+ */
+export const BUILT_IN_RESOURCES: readonly PolicyResource[] = [...STYTCH_RESOURCES, ...UNDERSTUDY_RESOURCES];
+
+export const DEFAULT_POLICY: Policy = { resources: BUILT_IN_RESOURCES, roles: DEFAULT_ROLES, scopes: [] };
 
 export const DEFAULT_POLICY_VERSION: PolicyVersion = { version: 0, policy: DEFAULT_POLICY, source: 'default', createdAt: '1970-01-01T00:00:00Z' };
 
 export function isStytchResource(resourceId: string): boolean {
   return STYTCH_RESOURCES.some((resource) => resource.resourceId === resourceId);
+}
+
+/** One of the resources every policy has: Stytch's or Understudy's. */
+export function isBuiltInResource(resourceId: string): boolean {
+  return BUILT_IN_RESOURCES.some((resource) => resource.resourceId === resourceId);
 }
 
 export function isDefaultRole(roleId: string): boolean {

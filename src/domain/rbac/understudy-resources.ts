@@ -7,6 +7,8 @@ import type { PolicyResource } from './policy.js';
  */
 export const SUPPORT_ACCESS_RESOURCE = 'understudy.support-access';
 export const IMPERSONATION_RESOURCE = 'understudy.impersonation';
+/** Custom resource ids may not start with this (in any case): the names are Understudy's. */
+export const UNDERSTUDY_PREFIX = 'understudy.';
 
 export const UNDERSTUDY_RESOURCES: readonly PolicyResource[] = [
   {

@@ -1,3 +1,5 @@
+import type { PermissionMask } from '../impersonation/impersonation.js';
+import { maskToWire } from '../impersonation/permission-mask.js';
 import type { Organization } from '../organizations/organization.js';
 import type { AuthenticationFactor, MemberSession } from './session.js';
 
@@ -7,6 +9,8 @@ import type { AuthenticationFactor, MemberSession } from './session.js';
  */
 export const SESSION_CLAIM = 'https://stytch.com/session';
 export const ORGANIZATION_CLAIM = 'https://stytch.com/organization';
+/** Ours, beside `act`: what a restricted impersonated session may do, `"read_only"` or its `resource:action` list. */
+export const ACT_PERMISSIONS_CLAIM = 'act_permissions';
 
 export interface WireFactor {
   type: string;
@@ -28,8 +32,11 @@ export function encodeFactor(factor: AuthenticationFactor): WireFactor {
   };
 }
 
-/** Claims without the time claims (`iat`, `nbf`, `exp`): equal claims mean a cached JWT may be reused. */
-export function sessionClaims(session: MemberSession, organization: Organization, projectId: string): Record<string, unknown> {
+/**
+ * Claims without the time claims (`iat`, `nbf`, `exp`): equal claims mean a cached JWT may be reused.
+ * `mask` is an impersonated session's permission mask, carried as `act_permissions`.
+ */
+export function sessionClaims(session: MemberSession, organization: Organization, projectId: string, mask: PermissionMask | null = null): Record<string, unknown> {
   const impersonation = session.authenticationFactors.find((factor) => factor.type === 'impersonated')?.detail?.fields;
   return {
     ...session.customClaims,
@@ -48,5 +55,6 @@ export function sessionClaims(session: MemberSession, organization: Organization
     [ORGANIZATION_CLAIM]: { organization_id: organization.organizationId, slug: organization.organizationSlug },
     // RFC 8693 §4.1: the party actually acting, so any JWT-aware service can tell an impersonation apart.
     ...(impersonation && { act: { sub: impersonation.impersonator_id, email: impersonation.impersonator_email_address } }),
+    ...(impersonation && mask !== null && { [ACT_PERMISSIONS_CLAIM]: maskToWire(mask) }),
   };
 }

@@ -39,8 +39,11 @@ export const MIN_SESSION_MINUTES = 5;
 export const MAX_SESSION_MINUTES = 527_040;
 export const DEFAULT_SESSION_MINUTES = 60;
 const CUSTOM_CLAIMS_LIMIT_BYTES = 4096;
-/** RFC 7519 registered claims the JWT sets itself, and RFC 8693 `act`, which only impersonation sets. */
-const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act']);
+/**
+ * RFC 7519 registered claims the JWT sets itself, RFC 8693 `act` and our `act_permissions` beside it,
+ * which only impersonation sets.
+ */
+const RESERVED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act', 'act_permissions']);
 
 export function checkSessionDuration(minutes: number): number {
   if (!Number.isInteger(minutes) || minutes < MIN_SESSION_MINUTES || minutes > MAX_SESSION_MINUTES) {

@@ -14,6 +14,8 @@ import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
 import type { StorePorts } from '../ports.js';
 import { authorize, type AuthorizationCheck, type AuthorizationVerdict } from '../rbac/authorize.js';
+import type { PermissionMask } from '../impersonation/impersonation.js';
+import { maskRestriction } from '../impersonation/permission-mask.js';
 import { sessionError } from './errors.js';
 import { checkSessionDuration, isImpersonated, isLive, mergeCustomClaims, type MemberSession } from './session.js';
 import { SESSION_CLAIM, sessionClaims } from './session-claims.js';
@@ -102,13 +104,15 @@ export class SessionsService {
     // bogus cookie get that backend's genuine sessions refused (docs/compatibility.md, "Rate limits").
     const record = await this.#findPresented(input);
     if (record === undefined || !isLive(record.session, toTimestamp(now)) || record.member.status === 'deleted') throw sessionError('session_not_found');
-    // The check runs on the member's current roles and before any write, so a refusal changes nothing.
+    // The check runs on the member's current roles (and an impersonated session's permission mask)
+    // before any write, so a refusal changes nothing.
     const roles = sessionRoleIds(record.member, record.organization, record.session.authenticationFactors);
+    const mask = await this.permissionMaskOf(record.session);
     const verdict =
       input.authorizationCheck &&
-      authorize(input.authorizationCheck, { organizationId: record.session.organizationId, roles }, await this.#rbacPolicy.rolesOf(record.organization));
+      authorize(input.authorizationCheck, { organizationId: record.session.organizationId, roles }, await this.#rbacPolicy.rolesOf(record.organization), maskRestriction(mask));
     const updated = await this.#applyChanges(context, record, { duration, customClaims: input.sessionCustomClaims, roles, now });
-    return { ...updated, sessionToken: input.sessionToken ?? '', sessionJwt: await this.issueJwt(updated), ...(verdict && { verdict }) };
+    return { ...updated, sessionToken: input.sessionToken ?? '', sessionJwt: await this.#signJwt(updated, mask), ...(verdict && { verdict }) };
   }
 
   /**
@@ -124,9 +128,23 @@ export class SessionsService {
     return record;
   }
 
+  /**
+   * What an impersonated session may do beyond its roles' say (restricted impersonation), from its
+   * impersonation record; null for every other session and for an impersonation without a mask.
+   */
+  async permissionMaskOf(session: Pick<MemberSession, 'memberSessionId' | 'authenticationFactors'>): Promise<PermissionMask | null> {
+    if (!isImpersonated(session)) return null;
+    return (await this.#store.impersonation.findImpersonatedSession(session.memberSessionId))?.permissionMask ?? null;
+  }
+
   /** A JWT for the session as it is now, reusing the last one signed while the claims are unchanged. */
   async issueJwt(record: SessionRecord): Promise<string> {
-    const claims = sessionClaims(record.session, record.organization, this.#projectId);
+    return this.#signJwt(record, await this.permissionMaskOf(record.session));
+  }
+
+  /** issueJwt with the session's permission mask already read (a mask never changes once the session started). */
+  async #signJwt(record: SessionRecord, mask: PermissionMask | null): Promise<string> {
+    const claims = sessionClaims(record.session, record.organization, this.#projectId, mask);
     // A digest, not the ~1 KB JSON itself: the cache holds one entry per recently active session.
     const claimsKey = textDigest(JSON.stringify(claims));
     const nowSeconds = Math.floor(this.#clock.now().getTime() / 1000);

@@ -1,3 +1,5 @@
+import type { AuditEvent } from '../audit/audit-event.js';
+
 /**
  * Webhooks (docs/webhooks.md): impersonation events and published audit chain heads, signed by the
  * Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`)
@@ -36,25 +38,44 @@ export interface WebhookDelivery {
   readonly deliveredAt: string | null;
 }
 
+/** An endpoint's owner: an organization's id, or null for the project (the vendor). */
+export type WebhookOwner = string | null;
+
+/** At most this many enabled endpoints per owner (an organization, or the project). */
+export const MAX_ENDPOINTS_PER_OWNER = 10;
+
 /** Storage port for webhook endpoints, the outbox and deliveries. */
 export interface WebhooksStore {
   insertEndpoint(endpoint: WebhookEndpoint, sealedSecret: string): Promise<void>;
   findEndpoint(endpointId: string): Promise<{ endpoint: WebhookEndpoint; sealedSecret: string } | undefined>;
-  /** Endpoints of the organization (organizationId) or the project's (null), newest first. */
-  listEndpoints(filter: { readonly organizationId: string | null | 'all' }): Promise<WebhookEndpoint[]>;
+  /** Endpoints of the organization (organizationId) or the project's (null), or every one ('all'), newest first. */
+  listEndpoints(filter: { readonly organizationId: WebhookOwner | 'all' }): Promise<WebhookEndpoint[]>;
+  /** Enabled endpoints that receive an event of this organization (null: a project-wide event): the project's, and the organization's own. */
+  listReceivingEndpoints(organizationId: string | null): Promise<{ endpoint: WebhookEndpoint; sealedSecret: string }[]>;
+  /** Enabled endpoints of this owner. */
+  countEnabledEndpoints(owner: WebhookOwner): Promise<number>;
   /** Sets disabled_at if not set; returns the endpoint as stored now, or undefined when unknown. */
   disableEndpoint(endpointId: string, at: string): Promise<WebhookEndpoint | undefined>;
   /** Records that the event must be fanned out to endpoints (written in the event's own transaction). */
   enqueueEvent(eventId: string, at: string): Promise<void>;
-  /** Takes up to `limit` outbox entries (removing them) in one statement; the caller fans them out in the same transaction. */
-  takeOutbox(limit: number): Promise<string[]>;
-  insertDelivery(delivery: WebhookDelivery): Promise<void>;
+  /**
+   * Takes up to `limit` outbox entries, oldest first, removing them in one statement (on PostgreSQL
+   * rows another transaction is taking are skipped), and returns their audit events; the caller fans
+   * them out in the same transaction, so an event is fanned out once or, on a rollback, again later.
+   */
+  takeOutbox(limit: number): Promise<AuditEvent[]>;
+  /** Inserts it unless the endpoint already has a delivery of that event; whether it was inserted. */
+  insertDelivery(delivery: WebhookDelivery): Promise<boolean>;
   /**
    * Claims up to `limit` pending deliveries due at `now` by pushing their next attempt to `leaseUntil`
-   * (one conditional UPDATE each, so two processes never send the same attempt), and returns them.
+   * in one conditional UPDATE (on PostgreSQL rows another process is claiming are skipped), so two
+   * processes never send the same attempt; returns them as claimed.
    */
   claimDueDeliveries(now: string, leaseUntil: string, limit: number): Promise<WebhookDelivery[]>;
-  /** Records an attempt's outcome. */
+  /**
+   * Records an attempt's outcome, if the delivery is still pending with `attempts - 1` attempts (the
+   * claim this attempt was made under); whether it was recorded. Writes only the attempt's columns.
+   */
   recordAttempt(
     deliveryId: string,
     outcome: {
@@ -65,11 +86,11 @@ export interface WebhooksStore {
       readonly statusCode: number | null;
       readonly error: string | null;
     },
-  ): Promise<void>;
-  /** Newest first; filtered by endpoint, organization (its endpoints' deliveries) or status. */
+  ): Promise<boolean>;
+  /** Newest first; filtered by endpoint, owner (its endpoints' deliveries; null: the project's endpoints) or status. */
   listDeliveries(filter: {
     readonly endpointId?: string | undefined;
-    readonly organizationId?: string | null | undefined;
+    readonly owner?: WebhookOwner | undefined;
     readonly status?: WebhookDeliveryStatus | undefined;
     readonly limit: number;
   }): Promise<WebhookDelivery[]>;

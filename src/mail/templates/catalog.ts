@@ -6,6 +6,10 @@ export interface Wording {
   readonly place: string;
   readonly project: string;
   readonly inviter: string | undefined;
+  /** impersonation_started: who acts (their address, or the words for an organization's own admin). */
+  readonly impersonator?: string | undefined;
+  /** impersonation_started, to admins: the member acted as; undefined when the member is the reader. */
+  readonly member?: string | undefined;
 }
 
 export interface TemplateText {
@@ -29,6 +33,24 @@ export interface LocaleText {
   readonly ignore: string;
   /** Singular and plural of each unit. */
   readonly units: { readonly minute: readonly [string, string]; readonly hour: readonly [string, string]; readonly day: readonly [string, string] };
+  /** impersonation_started: the facts' labels and the closing line. */
+  readonly impersonation: ImpersonationText;
+}
+
+export interface ImpersonationText {
+  readonly who: string;
+  readonly member: string;
+  readonly why: string;
+  readonly started: string;
+  readonly until: string;
+  readonly restrictions: string;
+  readonly readOnly: string;
+  /** Said of the impersonator when an admin of the organization itself impersonates (delegated). */
+  readonly delegated: (emailAddress: string) => string;
+  /** Before the end link (to the member only). */
+  readonly endIntro: string;
+  /** Instead of "ignore this email": the email is a notice, not an answer to something the reader did. */
+  readonly closing: string;
 }
 
 const en: LocaleText = {
@@ -62,12 +84,29 @@ const en: LocaleText = {
       action: 'Choose a password',
       alternative: { intro: (w) => `Or continue to ${w.place} without a password:`, action: 'Continue without a password' },
     },
+    impersonation_started: {
+      subject: (w) => `An impersonation started in ${w.place}`,
+      intro: (w) => (w.member === undefined ? `${w.impersonator ?? 'Someone'} is now signed in to ${w.place} as you, for support.` : `${w.impersonator ?? 'Someone'} is now signed in to ${w.place} as ${w.member}, for support.`),
+      action: 'End this impersonation',
+    },
   },
   linkExpires: (d) => `This link expires in ${d} and works only once.`,
   codeExpires: (d) => `This code expires in ${d}.`,
   copyLink: 'Or copy this link into your browser:',
   ignore: 'If you did not ask for this email, you can ignore it.',
   units: { minute: ['minute', 'minutes'], hour: ['hour', 'hours'], day: ['day', 'days'] },
+  impersonation: {
+    who: 'Who',
+    member: 'Acting as',
+    why: 'Why',
+    started: 'Started',
+    until: 'Ends at the latest',
+    restrictions: 'Restricted to',
+    readOnly: 'reading only',
+    delegated: (emailAddress) => `${emailAddress}, an administrator of your organization`,
+    endIntro: 'If you did not expect this, you can end it now:',
+    closing: 'Every step of an impersonation is recorded in your organization’s audit trail.',
+  },
 };
 
 const es: LocaleText = {
@@ -100,12 +139,29 @@ const es: LocaleText = {
       action: 'Elegir la contraseña',
       alternative: { intro: (w) => `O continúa en ${w.place} sin contraseña:`, action: 'Continuar sin contraseña' },
     },
+    impersonation_started: {
+      subject: (w) => `Comenzó una suplantación en ${w.place}`,
+      intro: (w) => (w.member === undefined ? `${w.impersonator ?? 'Alguien'} inició sesión en ${w.place} como tú, para darte soporte.` : `${w.impersonator ?? 'Alguien'} inició sesión en ${w.place} como ${w.member}, para dar soporte.`),
+      action: 'Terminar esta suplantación',
+    },
   },
   linkExpires: (d) => `Este enlace caduca en ${d} y solo se puede usar una vez.`,
   codeExpires: (d) => `Este código caduca en ${d}.`,
   copyLink: 'O copia este enlace en tu navegador:',
   ignore: 'Si no solicitaste este correo, puedes ignorarlo.',
   units: { minute: ['minuto', 'minutos'], hour: ['hora', 'horas'], day: ['día', 'días'] },
+  impersonation: {
+    who: 'Quién',
+    member: 'Actuando como',
+    why: 'Motivo',
+    started: 'Inicio',
+    until: 'Termina a más tardar',
+    restrictions: 'Limitado a',
+    readOnly: 'solo lectura',
+    delegated: (emailAddress) => `${emailAddress}, administrador de tu organización`,
+    endIntro: 'Si no lo esperabas, puedes terminarla ahora:',
+    closing: 'Cada paso de una suplantación queda registrado en el historial de auditoría de tu organización.',
+  },
 };
 
 const ptBr: LocaleText = {
@@ -138,12 +194,29 @@ const ptBr: LocaleText = {
       action: 'Escolher senha',
       alternative: { intro: (w) => `Ou continue em ${w.place} sem senha:`, action: 'Continuar sem senha' },
     },
+    impersonation_started: {
+      subject: (w) => `Uma personificação começou em ${w.place}`,
+      intro: (w) => (w.member === undefined ? `${w.impersonator ?? 'Alguém'} entrou em ${w.place} como você, para dar suporte.` : `${w.impersonator ?? 'Alguém'} entrou em ${w.place} como ${w.member}, para dar suporte.`),
+      action: 'Encerrar esta personificação',
+    },
   },
   linkExpires: (d) => `Este link expira em ${d} e só pode ser usado uma vez.`,
   codeExpires: (d) => `Este código expira em ${d}.`,
   copyLink: 'Ou copie este link no seu navegador:',
   ignore: 'Se você não pediu este e-mail, pode ignorá-lo.',
   units: { minute: ['minuto', 'minutos'], hour: ['hora', 'horas'], day: ['dia', 'dias'] },
+  impersonation: {
+    who: 'Quem',
+    member: 'Agindo como',
+    why: 'Motivo',
+    started: 'Início',
+    until: 'Termina no máximo em',
+    restrictions: 'Limitado a',
+    readOnly: 'somente leitura',
+    delegated: (emailAddress) => `${emailAddress}, administrador da sua organização`,
+    endIntro: 'Se você não esperava isso, pode encerrá-la agora:',
+    closing: 'Cada passo de uma personificação fica registrado na trilha de auditoria da sua organização.',
+  },
 };
 
 const fr: LocaleText = {
@@ -176,12 +249,29 @@ const fr: LocaleText = {
       action: 'Choisir un mot de passe',
       alternative: { intro: (w) => `Ou poursuivez vers ${w.place} sans mot de passe :`, action: 'Continuer sans mot de passe' },
     },
+    impersonation_started: {
+      subject: (w) => `Une usurpation d'identité a commencé sur ${w.place}`,
+      intro: (w) => (w.member === undefined ? `${w.impersonator ?? "Quelqu'un"} est connecté à ${w.place} en votre nom, pour le support.` : `${w.impersonator ?? "Quelqu'un"} est connecté à ${w.place} au nom de ${w.member}, pour le support.`),
+      action: 'Mettre fin à cette session',
+    },
   },
   linkExpires: (d) => `Ce lien expire dans ${d} et ne fonctionne qu'une fois.`,
   codeExpires: (d) => `Ce code expire dans ${d}.`,
   copyLink: 'Ou copiez ce lien dans votre navigateur :',
   ignore: "Si vous n'avez pas demandé cet e-mail, vous pouvez l'ignorer.",
   units: { minute: ['minute', 'minutes'], hour: ['heure', 'heures'], day: ['jour', 'jours'] },
+  impersonation: {
+    who: 'Qui',
+    member: 'Au nom de',
+    why: 'Motif',
+    started: 'Début',
+    until: 'Fin au plus tard',
+    restrictions: 'Limité à',
+    readOnly: 'lecture seule',
+    delegated: (emailAddress) => `${emailAddress}, administrateur de votre organisation`,
+    endIntro: "Si vous ne vous y attendiez pas, vous pouvez y mettre fin maintenant :",
+    closing: "Chaque étape d'une usurpation d'identité est enregistrée dans le journal d'audit de votre organisation.",
+  },
 };
 
 /** Every template's wording in every locale Stytch accepts. */

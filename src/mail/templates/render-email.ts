@@ -1,6 +1,7 @@
 import type { RenderedEmail } from '../../domain/mail/mail-message.js';
 import { EMAIL_LOCALES, type EmailLocale, type OutgoingEmail } from '../../domain/mail/outgoing-email.js';
 import { CATALOG, type LocaleText } from './catalog.js';
+import { impersonationFacts } from './impersonation-facts.js';
 
 /** The project name when UNDERSTUDY_PROJECT_NAME is not set. */
 export const DEFAULT_PROJECT_NAME = 'Understudy';
@@ -16,7 +17,16 @@ export function renderEmail(email: OutgoingEmail, options: { readonly projectNam
   const project = oneLine(options.projectName);
   const organization = email.organizationName === undefined || email.organizationName === '' ? undefined : oneLine(email.organizationName);
   const inviter = email.inviterName === undefined || email.inviterName === '' ? undefined : oneLine(email.inviterName);
-  const wording = { place: organization === undefined ? project : text.place(organization, project), project, inviter };
+  const notice = email.impersonation;
+  const wording = {
+    place: organization === undefined ? project : text.place(organization, project),
+    project,
+    inviter,
+    ...(notice !== undefined && {
+      impersonator: notice.delegated ? text.impersonation.delegated(oneLine(notice.impersonatorEmailAddress)) : oneLine(notice.impersonatorEmailAddress),
+      member: notice.memberEmailAddress === undefined ? undefined : oneLine(notice.memberEmailAddress),
+    }),
+  };
   const subject = template.subject(wording);
   const intro = template.intro(wording);
   const duration = describeDuration(text, Date.parse(email.expiresAt) - options.now.getTime());
@@ -25,6 +35,15 @@ export function renderEmail(email: OutgoingEmail, options: { readonly projectNam
 
   const textLines = [intro, ''];
   const htmlParts = [`<p style="margin:0 0 16px">${escapeHtml(intro)}</p>`];
+  if (notice !== undefined) {
+    const facts = impersonationFacts(text.impersonation, notice, locale);
+    textLines.push(...facts.map(([label, value]) => `${label}: ${value}`), '');
+    htmlParts.push(...facts.map(([label, value]) => `<p style="margin:0 0 8px"><span style="color:#4b5563">${escapeHtml(label)}:</span> ${escapeHtml(value)}</p>`));
+    if (link !== undefined) {
+      textLines.push(text.impersonation.endIntro, '');
+      htmlParts.push(`<p style="margin:16px 0 16px">${escapeHtml(text.impersonation.endIntro)}</p>`);
+    }
+  }
   if (link !== undefined) {
     textLines.push(link, '', text.linkExpires(duration));
     htmlParts.push(...linkHtml(link, template.action ?? link, text), `<p style="margin:0 0 16px">${escapeHtml(text.linkExpires(duration))}</p>`);
@@ -43,8 +62,10 @@ export function renderEmail(email: OutgoingEmail, options: { readonly projectNam
       `<p style="margin:0 0 16px">${escapeHtml(text.codeExpires(duration))}</p>`,
     );
   }
-  textLines.push('', text.ignore, '', `— ${project}`, '');
-  htmlParts.push(`<p style="margin:24px 0 0;color:#6b7280;font-size:13px">${escapeHtml(text.ignore)}</p>`, `<p style="margin:16px 0 0;color:#6b7280;font-size:13px">— ${escapeHtml(project)}</p>`);
+  // A notice answers nothing the reader asked for: it closes with where the record is kept instead.
+  const closing = email.template === 'impersonation_started' ? text.impersonation.closing : text.ignore;
+  textLines.push('', closing, '', `— ${project}`, '');
+  htmlParts.push(`<p style="margin:24px 0 0;color:#6b7280;font-size:13px">${escapeHtml(closing)}</p>`, `<p style="margin:16px 0 0;color:#6b7280;font-size:13px">— ${escapeHtml(project)}</p>`);
 
   const html = [
     '<!DOCTYPE html>',

@@ -1,4 +1,5 @@
-import { sql, type Expression, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Expression, type Insertable, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import { chainHash, chainIdOf, GENESIS_HASH, type ChainedAuditRecord } from '../../domain/audit/audit-chain.js';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/audit-event.js';
 import type { AuditEventFilter, AuditStore } from '../../domain/audit/audit-store.js';
 import type { Actor } from '../../domain/common/operation-context.js';
@@ -14,23 +15,25 @@ export class AuditSqlStore implements AuditStore {
     this.#dialect = dialect;
   }
 
-  async appendEvent(event: AuditEvent): Promise<void> {
-    await this.#db
-      .insertInto('audit_events')
-      .values({
-        event_id: event.eventId,
-        type: event.type,
-        occurred_at: event.occurredAt,
-        request_id: event.requestId,
-        actor: toJson(event.actor),
-        organization_id: event.organizationId,
-        member_id: event.memberId,
-        impersonator_id: event.impersonatorId ?? null,
-        client_ip: event.client?.ipAddress ?? null,
-        user_agent: event.client?.userAgent ?? null,
-        details: toJson(event.details),
-      })
-      .execute();
+  async appendEvent(event: AuditEvent, options: { readonly chained?: boolean; readonly published?: boolean } = {}): Promise<void> {
+    const row = toRow(event);
+    const chained = options.chained === true;
+    const published = options.published === true;
+    if (!chained && !published) {
+      await this.#db.insertInto('audit_events').values(row).execute();
+      return;
+    }
+    // The event, its chain's head and its outbox entry commit together or not at all.
+    if (this.#db.isTransaction) {
+      await appendIn(this.#db, this.#dialect, row, chained, published);
+      return;
+    }
+    await this.#db.transaction().execute(async (trx) => {
+      // As in store.ts: take SQLite's write lock before the first read, so another process's write
+      // makes this wait (busy_timeout) instead of failing with "database is locked".
+      if (this.#dialect === 'sqlite') await sql`update audit_chain_heads set seq = seq where 1 = 0`.execute(trx);
+      await appendIn(trx, this.#dialect, row, chained, published);
+    });
   }
 
   async listEvents(filter: { organizationId: string | null; limit: number }): Promise<AuditEvent[]> {
@@ -76,7 +79,7 @@ export class AuditSqlStore implements AuditStore {
   }
 }
 
-function fromRow(row: Selectable<AuditEventRow>): AuditEvent {
+export function fromRow(row: Selectable<AuditEventRow>): AuditEvent {
   return {
     eventId: row.event_id,
     type: row.type as AuditEventType,
@@ -88,5 +91,92 @@ function fromRow(row: Selectable<AuditEventRow>): AuditEvent {
     impersonatorId: row.impersonator_id,
     client: row.client_ip === null ? null : { ipAddress: row.client_ip, userAgent: row.user_agent ?? '' },
     details: fromJson<Record<string, unknown>>(row.details),
+  };
+}
+
+function toRow(event: AuditEvent): Insertable<AuditEventRow> {
+  return {
+    event_id: event.eventId,
+    type: event.type,
+    occurred_at: event.occurredAt,
+    request_id: event.requestId,
+    actor: toJson(event.actor),
+    organization_id: event.organizationId,
+    member_id: event.memberId,
+    impersonator_id: event.impersonatorId ?? null,
+    client_ip: event.client?.ipAddress ?? null,
+    user_agent: event.client?.userAgent ?? null,
+    details: toJson(event.details),
+  };
+}
+
+/**
+ * Appends inside the transaction `db` is bound to. A chained event locks its chain's head row, takes
+ * the next seq and links to the head's hash, then moves the head. One head row per organization (and
+ * one for the project): appenders wait only for others appending to the same organization's chain,
+ * never for unrelated organizations. The head stays locked until the transaction ends; services
+ * record their events after their writes, so it is mostly the last lock taken. (One that locks
+ * another row after recording an event can cross another transaction of the same organization
+ * holding that row and waiting for the head: PostgreSQL aborts one as a deadlock and store.ts runs it
+ * again.) PostgreSQL: insert-if-absent, then FOR UPDATE (two first appenders both find the row after the
+ * insert; one waits). SQLite: the transaction holds the database's write lock from its start.
+ */
+async function appendIn(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', row: Insertable<AuditEventRow>, chained: boolean, published: boolean): Promise<void> {
+  let chain: Pick<AuditEventRow, 'chain_id' | 'chain_seq' | 'prev_hash' | 'hash'> | undefined;
+  if (chained) {
+    const chainId = chainIdOf({ organizationId: row.organization_id ?? null });
+    const head = (await lockedHead(db, dialect, chainId)) ?? (await createHead(db, dialect, chainId, row.occurred_at));
+    const seq = head.seq + 1;
+    const hash = chainHash({ ...chainedFields(row), chainId, seq, prevHash: head.hash });
+    chain = { chain_id: chainId, chain_seq: seq, prev_hash: head.hash, hash };
+  }
+  await db
+    .insertInto('audit_events')
+    .values({ ...row, ...chain })
+    .execute();
+  if (chain !== undefined) {
+    await db
+      .updateTable('audit_chain_heads')
+      .set({ seq: chain.chain_seq as number, hash: chain.hash as string, updated_at: row.occurred_at })
+      .where('chain_id', '=', chain.chain_id as string)
+      .execute();
+  }
+  // Webhook deliveries are made from this table (the webhooks' dispatcher), only once the event has committed.
+  if (published) await db.insertInto('webhook_outbox').values({ event_id: row.event_id, enqueued_at: row.occurred_at }).execute();
+}
+
+async function lockedHead(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', chainId: string): Promise<{ seq: number; hash: string } | undefined> {
+  let query = db.selectFrom('audit_chain_heads').select(['seq', 'hash']).where('chain_id', '=', chainId);
+  if (dialect === 'postgres') query = query.forUpdate();
+  const head = await query.executeTakeFirst();
+  return head === undefined ? undefined : { seq: Number(head.seq), hash: head.hash };
+}
+
+/** A new chain's head (seq 0, the genesis hash), locked; whoever inserts it first, everyone else finds it. */
+async function createHead(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', chainId: string, at: string): Promise<{ seq: number; hash: string }> {
+  await db
+    .insertInto('audit_chain_heads')
+    .values({ chain_id: chainId, seq: 0, hash: GENESIS_HASH, updated_at: at })
+    .onConflict((conflict) => conflict.column('chain_id').doNothing())
+    .execute();
+  const head = await lockedHead(db, dialect, chainId);
+  if (head === undefined) throw new Error(`audit chain head ${chainId} vanished after it was created`);
+  return head;
+}
+
+/** The hashed fields of a row about to be written, as they will be stored. */
+function chainedFields(row: Insertable<AuditEventRow>): Omit<ChainedAuditRecord, 'chainId' | 'seq' | 'prevHash' | 'hash'> {
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    occurredAt: row.occurred_at,
+    requestId: row.request_id,
+    actorJson: row.actor,
+    organizationId: row.organization_id ?? null,
+    memberId: row.member_id ?? null,
+    impersonatorId: row.impersonator_id ?? null,
+    clientIp: row.client_ip ?? null,
+    userAgent: row.user_agent ?? null,
+    detailsJson: row.details,
   };
 }

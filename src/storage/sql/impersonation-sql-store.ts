@@ -179,6 +179,25 @@ export class ImpersonationSqlStore implements ImpersonationStore {
       .executeTakeFirstOrThrow();
     return policyFromRow(row);
   }
+
+  async listMemberImpersonations(
+    organizationId: string,
+    memberId: string,
+    page: { readonly limit: number; readonly before: { readonly createdAt: string; readonly tokenId: string } | null },
+  ): Promise<{ token: ImpersonationToken; session: ImpersonatedSession | undefined }[]> {
+    let query = this.#db.selectFrom('impersonation_tokens').selectAll().where('member_id', '=', memberId).where('organization_id', '=', organizationId);
+    const before = page.before;
+    if (before !== null) {
+      query = query.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('token_id', '<', before.tokenId)])]));
+    }
+    const tokens = await query.orderBy('created_at', 'desc').orderBy('token_id', 'desc').limit(page.limit).execute();
+    // A page is at most a few hundred tokens: their sessions in one statement, by primary key.
+    const sessionIds = tokens.flatMap((row) => (row.member_session_id === null ? [] : [row.member_session_id]));
+    const sessions =
+      sessionIds.length === 0 ? [] : await this.#db.selectFrom('impersonated_sessions').selectAll().where('member_session_id', 'in', sessionIds).execute();
+    const byId = new Map(sessions.map((row) => [row.member_session_id, sessionFromRow(row)]));
+    return tokens.map((row) => ({ token: tokenFromRow(row), session: row.member_session_id === null ? undefined : byId.get(row.member_session_id) }));
+  }
 }
 
 function policyFromRow(row: Selectable<ImpersonationPolicyRow>): ImpersonationPolicy {
@@ -238,6 +257,8 @@ function matches<T extends SelectorTable>(eb: ExpressionBuilder<Database, T>, se
   if (selector.tokenId !== undefined) conditions.push(any('token_id', '=', selector.tokenId));
   if (selector.organizationId !== undefined) conditions.push(any('organization_id', '=', selector.organizationId));
   if (selector.memberId !== undefined) conditions.push(any('member_id', '=', selector.memberId));
+  if (selector.grantId !== undefined) conditions.push(selector.grantId === null ? any('grant_id', 'is', null) : any('grant_id', '=', selector.grantId));
+  if (selector.kind !== undefined) conditions.push(any('kind', '=', selector.kind));
   if (selector.impersonator !== undefined) {
     const { ids, emailAddresses } = selector.impersonator;
     const either: Expression<SqlBool>[] = [];

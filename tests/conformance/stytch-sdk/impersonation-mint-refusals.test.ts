@@ -170,16 +170,17 @@ for (const store of STORES) {
       await expectMintRefused(response, target, { status: 403, errorType: 'member_impersonation_not_allowed' });
     });
 
-    it("a mint carrying a normal member session's header: unauthorized_action (403) (project credentials alone may mint)", async () => {
-      const normal = await startTestSession(server, { organizationId: cast.admin.organization_id, memberId: cast.admin.member_id });
+    it("a mint carrying a plain member's session header is that member's delegated mint: session_authorization_error (403) without understudy.impersonation:create", async () => {
+      const plain = await addMember(client, cast.organization);
+      const normal = await startTestSession(server, { organizationId: plain.organization_id, memberId: plain.member_id });
       const target = await addMember(client, cast.organization);
       await expectMintRefused(await mintFor(target, { headers: { 'X-Stytch-Member-Session': normal.sessionToken } }), target, {
         status: 403,
-        errorType: 'unauthorized_action',
+        errorType: 'session_authorization_error',
       });
       await expectMintRefused(await mintFor(target, { headers: { 'X-Stytch-Member-SessionJWT': normal.sessionJwt } }), target, {
         status: 403,
-        errorType: 'unauthorized_action',
+        errorType: 'session_authorization_error',
       });
     });
   });

@@ -38,7 +38,10 @@ interface Resource {
  */
 const DEFAULT_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> = {
   stytch_member: [{ resource_id: 'stytch.self', actions: ['*'] }],
-  stytch_admin: ['stytch.organization', 'stytch.member', 'stytch.sso', 'stytch.scim', 'stytch.custom-org-roles'].map((resource_id) => ({ resource_id, actions: ['*'] })),
+  stytch_admin: ['stytch.organization', 'stytch.member', 'stytch.sso', 'stytch.scim', 'stytch.custom-org-roles', 'understudy.support-access', 'understudy.impersonation'].map((resource_id) => ({
+    resource_id,
+    actions: ['*'],
+  })),
 };
 const ACTION_WORDS = ['read', 'write', 'delete', 'share', 'export.csv', 'approve:all', 'update.info.name', 'update.settings.roles', 'create', 'get', 'search', 'a', 'x_y-z'];
 const RESOURCE_WORDS = ['invoice', 'report', 'doc', 'Ledger', 'billing.plan', 'team:seat', 'x'];
@@ -189,7 +192,8 @@ for (const store of STORES) {
       // The default policy's resources as served: the generated policies build on them.
       const { policy } = await server.client.rbac.policy();
       stytchResources = (policy?.resources ?? []).map((resource) => ({ resource_id: resource.resource_id, actions: resource.actions }));
-      expect(stytchResources.length).toBe(6);
+      // Stytch's six and Understudy's two (understudy.support-access, understudy.impersonation).
+      expect(stytchResources.length).toBe(8);
       const other = await server.client.organizations.create({ organization_name: 'Elsewhere', organization_slug: `elsewhere-${SEED}` });
       elsewhere = other.organization.organization_id;
     });

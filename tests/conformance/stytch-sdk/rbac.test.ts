@@ -28,12 +28,23 @@ for (const store of STORES) {
 
     const check = (organizationId: string, resourceId: string, action: string) => ({ organization_id: organizationId, resource_id: resourceId, action });
 
-    it('rbac.policy answers the default roles stytch_member and stytch_admin over the stytch.* resources', async () => {
+    it("rbac.policy answers the default roles stytch_member and stytch_admin over the stytch.* resources and Understudy's understudy.* ones", async () => {
       const response = await client.rbac.policy();
       expectToMatchResponseSchema('get', RBAC_POLICY, response);
       expect(response.request_id).toMatch(idPattern('request-id'));
       const policy = response.policy;
-      expect(policy?.resources.map((resource) => resource.resource_id).sort()).toEqual(['stytch.custom-org-roles', 'stytch.member', 'stytch.organization', 'stytch.scim', 'stytch.self', 'stytch.sso']);
+      expect(policy?.resources.map((resource) => resource.resource_id).sort()).toEqual([
+        'stytch.custom-org-roles',
+        'stytch.member',
+        'stytch.organization',
+        'stytch.scim',
+        'stytch.self',
+        'stytch.sso',
+        'understudy.impersonation',
+        'understudy.support-access',
+      ]);
+      expect(policy?.resources.find((resource) => resource.resource_id === 'understudy.support-access')?.actions).toEqual(['grant', 'revoke', 'read', 'update.settings']);
+      expect(policy?.resources.find((resource) => resource.resource_id === 'understudy.impersonation')?.actions).toEqual(['create', 'read-audit']);
       for (const resource of policy?.resources ?? []) expect(resource.actions.length).toBeGreaterThan(0);
       expect(policy?.resources.find((resource) => resource.resource_id === 'stytch.member')?.actions).toContain('delete');
       const roles = new Map(policy?.roles.map((role) => [role.role_id, role]));
@@ -45,7 +56,12 @@ for (const store of STORES) {
         'stytch.organization',
         'stytch.scim',
         'stytch.sso',
+        'understudy.impersonation',
+        'understudy.support-access',
       ]);
+      for (const resourceId of ['understudy.impersonation', 'understudy.support-access']) {
+        expect(roles.get('stytch_admin')?.permissions.find((permission) => permission.resource_id === resourceId)?.actions).toEqual(['*']);
+      }
       expect(policy?.scopes).toEqual([]);
     });
 

@@ -498,7 +498,7 @@ describe.concurrent('understudy impersonate and impersonation with bad arguments
   });
 
   it('help lists both commands, and impersonation --help prints its usage and exits 0', async ({ expect }) => {
-    expect((await runCliToExit(['help'], {})).stdout).toMatch(/^ {2}impersonate +Mint[^\n]*\n {2}impersonation policy\|sessions\|revoke\|audit$/m);
+    expect((await runCliToExit(['help'], {})).stdout).toMatch(/^ {2}impersonate +Mint[^\n]*\n {2}impersonation policy\|grants\|grant\|sessions\|revoke\|audit$/m);
     const help = await runCliToExit(['impersonation', '--help'], env);
     expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: understudy impersonation <subcommand>/);

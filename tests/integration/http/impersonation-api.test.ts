@@ -20,6 +20,10 @@ import { RFC3339_UTC } from '../../support/wire-formats.js';
  */
 const DEFAULT_POLICY = {
   impersonation_enabled: true,
+  access_mode: 'open',
+  delegated_impersonation: 'members',
+  notify_member: false,
+  notify_admins: false,
   impersonation_redirect_url: null,
   updated_at: null,
   project_impersonation_enabled: true,
@@ -135,7 +139,7 @@ for (const store of STORES) {
       expectErrorResponse(await server.fetch(path, { method: 'PUT', json: { impersonation_enabled: false } }), 404, 'organization_not_found');
     });
 
-    it("the organization's stytch_admin may GET it with X-Stytch-Member-Session (or its JWT) beside the project credentials", async () => {
+    it("the organization's stytch_admin (understudy.support-access:read) may GET it with X-Stytch-Member-Session (or its JWT) beside the project credentials", async () => {
       const session = await startTestSession(server, { organizationId: cast.admin.organization_id, memberId: cast.admin.member_id });
       const byToken = await server.fetch(policyPath(cast.organization.organization_id), { headers: { 'X-Stytch-Member-Session': session.sessionToken } });
       expect(byToken.status, JSON.stringify(byToken.body)).toBe(200);
@@ -152,7 +156,7 @@ for (const store of STORES) {
       expectErrorResponse(response, 401, 'unauthorized_credentials');
     });
 
-    it("a plain member's session: session_authorization_error (403)", async () => {
+    it("a plain member's session (no understudy.support-access:read): session_authorization_error (403)", async () => {
       const session = await startTestSession(server, { organizationId: cast.member.organization_id, memberId: cast.member.member_id });
       const response = await server.fetch(policyPath(cast.organization.organization_id), { headers: { 'X-Stytch-Member-Session': session.sessionToken } });
       expectErrorResponse(response, 403, 'session_authorization_error');

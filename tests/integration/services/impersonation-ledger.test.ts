@@ -166,6 +166,8 @@ describe.each(STORES)('ImpersonationLedger on $name', (factory) => {
   });
 
   describe('setPolicy', () => {
+    /** The settings recorded with each change of a policy switched off, as they are after it. */
+    const OFF_POLICY = { access_mode: 'off', delegated_impersonation: 'members', notify_member: false, notify_admins: false };
     it('audits every change as impersonation.policy_updated with the client; absent fields keep their value', async () => {
       const { h, ann } = await world(harness());
       const acme = ann.organizationId;
@@ -176,8 +178,8 @@ describe.each(STORES)('ImpersonationLedger on $name', (factory) => {
       expect((await h.services.impersonationAdmin.getPolicy(acme)).stored).toEqual({ organizationId: acme, enabled: false, accessMode: 'off', delegated: 'members', notifyMember: false, notifyAdmins: false, redirectUrl: 'https://acme.example/other', updatedAt: START });
       const updates = await events(h, 'impersonation.policy_updated');
       expect(updates.map((event) => [event.organizationId, event.details])).toEqual([
-        [acme, { enabled: false, redirect_url: 'https://acme.example/login', previous_enabled: true }],
-        [acme, { enabled: false, redirect_url: 'https://acme.example/other', previous_enabled: false }],
+        [acme, { enabled: false, redirect_url: 'https://acme.example/login', previous_enabled: true, ...OFF_POLICY, previous_access_mode: 'open', changed_fields: ['access_mode', 'impersonation_redirect_url'] }],
+        [acme, { enabled: false, redirect_url: 'https://acme.example/other', previous_enabled: false, ...OFF_POLICY, previous_access_mode: 'off', changed_fields: ['impersonation_redirect_url'] }],
       ]);
       expect(updates[0]?.client).toEqual(CLIENT.client);
       expect((await h.services.impersonationAdmin.getPolicy('globex')).stored).toBeUndefined();

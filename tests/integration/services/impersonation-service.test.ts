@@ -98,7 +98,7 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
       expect((await h.services.impersonation.mint(CONTEXT, { ...MINT, expirationMinutes: 1 })).expiresAt).toBe(later(MINUTE));
     });
 
-    const CALLER = { memberSessionId: 'member-session-test-1', memberId: 'member-test-1', emailAddress: 'kim@acme.example', organizationId: 'organization-test-1', isImpersonated: false, roles: [] };
+    const CALLER = { memberSessionId: 'member-session-test-1', memberId: 'member-test-1', emailAddress: 'kim@acme.example', organizationId: 'organization-test-1', isImpersonated: false, roles: [], authenticationFactors: [] };
     const refusals: [string, Partial<MintInput>, string][] = [
       ['an impersonated caller session (no chains)', { callerSession: { ...CALLER, isImpersonated: true } }, 'member_impersonation_not_allowed'],
       ['a missing reason', { reason: undefined }, 'invalid_impersonation_reason'],

@@ -120,7 +120,7 @@ describe.each(STORES)('SessionsService on $name', (factory) => {
     });
 
     it.each([
-      ...['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act'].map((name) => [{ [name]: 'x' }, 'reserved_claims_in_custom_claims'] as const),
+      ...['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'act', 'act_permissions'].map((name) => [{ [name]: 'x' }, 'reserved_claims_in_custom_claims'] as const),
       [{ 'https://stytch.com/organization': {} }, 'stytch_claims_in_custom_claims'] as const,
       [{ blob: 'x'.repeat(4100) }, 'custom_claims_too_large'] as const,
     ])('refuses custom claims %o with %s, changing nothing', async (claims, code) => {

@@ -185,6 +185,14 @@ function checkResponse(request: RawRequest, status: number, headers: Readonly<Re
     if (!isHead) expect(text, where).toMatch(/^<!doctype html>/i);
     return;
   }
+  if (path === '/impersonation/end' && ['GET', 'HEAD', 'POST'].includes(request.method.toUpperCase())) {
+    // The page a member reaches from an impersonation notification email: HTML for a browser, never
+    // cached (its URL holds a token). A method it has no handler for is answered like any API route's.
+    expect(headers['cache-control'], `${where}: the end page is never cached`).toBe('no-store');
+    expect(headers['content-type'] ?? '', `${where}: the end page is HTML`).toBe('text/html; charset=utf-8');
+    if (!isHead) expect(text, where).toMatch(/^<!doctype html>/i);
+    return;
+  }
   expect(headers['cache-control'], `${where}: API answers are never cached`).toBe('no-store');
   if (isHead) return;
   if (status === 200 && (headers['content-type'] ?? '').startsWith('application/x-ndjson')) return;

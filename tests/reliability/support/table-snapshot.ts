@@ -26,6 +26,13 @@ export interface DatabaseProbe {
 /** Refusals are audited even though nothing else changes; every other row must stay as it was. */
 export const REFUSAL_EVENT_TYPES: readonly string[] = ['impersonation.mint_refused', 'impersonation.redemption_refused', 'operator.sign_in_failed', 'operator.locked'];
 
+/**
+ * Rows that follow an audit event and change with it alone: its chain's head (a refusal's event joins
+ * the organization's or project's audit chain), and for a published event the webhook outbox and the
+ * deliveries fanned out from it in the background. `audit_events` itself is compared, so these are not.
+ */
+const AUDIT_FOLLOWER_TABLES: ReadonlySet<string> = new Set(['audit_chain_heads', 'webhook_outbox', 'webhook_deliveries']);
+
 /** A refused password or TOTP code counts towards the operator's lockout: these columns may change then. */
 const LOCKOUT_COLUMNS: Readonly<Record<string, readonly string[]>> = { operators: ['failed_attempts', 'locked_until', 'updated_at'] };
 
@@ -55,6 +62,7 @@ function probe(tables: () => Promise<string[]>, query: (sql: string) => Promise<
       const result = new Map<string, { rows: number; hash: string }>();
       let refusals = 0;
       for (const table of (await tables()).sort()) {
+        if (AUDIT_FOLLOWER_TABLES.has(table)) continue;
         const skipped = new Set(LOCKOUT_COLUMNS[table] ?? []);
         let rows = (await query(`SELECT * FROM ${quote(table)}`)).map((row) =>
           JSON.stringify(Object.fromEntries(Object.entries(row).filter(([column]) => !skipped.has(column))), (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value)),

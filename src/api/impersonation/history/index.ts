@@ -1,4 +1,5 @@
 import type { ExtensionOperation } from '../../operation.js';
+import impersonationHistory from './list.js';
 
 /** Our operations for members' own impersonation history and admins' reading of the trail (registered in src/api/operations.ts). */
-export const impersonationHistoryOperations: readonly ExtensionOperation[] = [] as readonly ExtensionOperation[];
+export const impersonationHistoryOperations: readonly ExtensionOperation[] = [impersonationHistory] as readonly ExtensionOperation[];

@@ -229,7 +229,7 @@ export class SignInPipeline<Tx extends SignInPorts> implements SignIn<Tx> {
       organizationId: organization.organizationId,
       startedAt: toTimestamp(now),
       lastAccessedAt: toTimestamp(now),
-      expiresAt: toTimestamp(new Date(now.getTime() + minutes * 60_000)),
+      expiresAt: cappedExpiry(toTimestamp(new Date(now.getTime() + minutes * 60_000)), isExchange(verified) ? undefined : verified.expiresNoLaterThan),
       authenticationFactors: factors,
       customClaims: mergeCustomClaims({}, request.customClaims ?? {}),
       attributes: { ipAddress: context.client?.ipAddress ?? '', userAgent: context.client?.userAgent ?? '' },
@@ -399,6 +399,11 @@ function requiresMfa<Tx>(verified: Verified<Tx>): boolean {
   return verified.organization.settings.mfaPolicy === 'REQUIRED_FOR_ALL' || verified.member.mfaEnrolled;
 }
 
+
+/** The session's expiry, no later than the verifier's limit when it sets one (timestamps compare as text: both RFC 3339 UTC). */
+function cappedExpiry(expiresAt: string, limit: string | undefined): string {
+  return limit !== undefined && limit < expiresAt ? limit : expiresAt;
+}
 
 /** The factor an audit event names: the one proved, or for an exchange the last of those it moved ("none" when it moved none). */
 function factorName<Tx>(verified: Verified<Tx>, factors: readonly AuthenticationFactor[]): string {

@@ -18,6 +18,12 @@ export interface VerifiedFactor<Tx> {
    */
   readonly satisfiesMfa?: boolean;
   /**
+   * The latest time a session this sign-in starts may end (RFC 3339): its expiry is the earlier of
+   * this and the session duration. Impersonation under an access grant sets it to the grant's end, so
+   * the session cannot outlive the customer's consent.
+   */
+  readonly expiresNoLaterThan?: string;
+  /**
    * A second factor (TOTP, an SMS code, a recovery code): it never starts a session alone. It
    * completes the presented intermediate session of this member and organization, which must hold a
    * primary factor the organization allows, or joins a presented session of the member (step-up).

@@ -1,0 +1,57 @@
+import type { IdGenerator } from '../../platform/ids.js';
+import type { Transactional } from '../common/transactional.js';
+import { headsDigest, type AuditChainHead } from './audit-chain.js';
+import type { AuditRecorder } from './audit-recorder.js';
+import type { AuditChainStore } from './audit-chain-store.js';
+import type { AuditStore } from './audit-store.js';
+
+/** What one publication said: the number of chains, their digest and every head. */
+export interface PublishedHeads {
+  readonly chains: number;
+  readonly digest: string;
+  readonly heads: readonly { readonly chain_id: string; readonly seq: number; readonly hash: string }[];
+}
+
+/**
+ * Publishes the chains' heads (docs/impersonation.md, "Tamper-evident audit"): an
+ * `audit.chain_head_published` event of no organization, actor `system`, which is not chained itself
+ * and goes to the project's webhook endpoints, so copies of the heads live outside the database. A
+ * copy taken before a rewrite of history proves it (`understudy audit verify --expect`).
+ *
+ * Nothing is published when the heads are what the last publication said. Every serving process runs
+ * the timer; the check and the event share one transaction under a lock (AuditChainStore.lockHeadPublication),
+ * so when several share a PostgreSQL database the first publishes and the others find nothing new.
+ */
+export class ChainHeadPublisher {
+  readonly #store: Transactional<{ readonly audit: AuditStore; readonly auditChains: AuditChainStore }>;
+  readonly #audit: AuditRecorder;
+  readonly #ids: IdGenerator;
+
+  constructor(dependencies: { store: Transactional<{ readonly audit: AuditStore; readonly auditChains: AuditChainStore }>; audit: AuditRecorder; ids: IdGenerator }) {
+    this.#store = dependencies.store;
+    this.#audit = dependencies.audit;
+    this.#ids = dependencies.ids;
+  }
+
+  /** The heads published now, or undefined when nothing changed since the last publication. */
+  async publish(): Promise<PublishedHeads | undefined> {
+    return this.#store.transaction(async (tx) => {
+      await tx.auditChains.lockHeadPublication();
+      const heads = await tx.auditChains.listChainHeads();
+      const digest = headsDigest(heads);
+      const last = await tx.auditChains.latestEventOfType('audit.chain_head_published', null);
+      if (last !== undefined && last.details.digest === digest) return undefined;
+      const published: PublishedHeads = { chains: heads.length, digest, heads: heads.map(publishedHead) };
+      await this.#audit.record(
+        tx.audit,
+        { requestId: this.#ids.next('request-id'), actor: { type: 'system' } },
+        { type: 'audit.chain_head_published', organizationId: null, details: { digest, heads: published.heads } },
+      );
+      return published;
+    });
+  }
+}
+
+function publishedHead(head: AuditChainHead): { chain_id: string; seq: number; hash: string } {
+  return { chain_id: head.chainId, seq: head.seq, hash: head.hash };
+}

@@ -1,0 +1,120 @@
+import { lookup } from 'node:dns/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { forbiddenAddressReason, hostOf } from '../domain/webhooks/webhook-address.js';
+import type { WebhookAnswer, WebhookRequest, WebhookTransport } from '../domain/webhooks/webhook-transport.js';
+
+/** How long one attempt may take, answer included. */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** The most of an answer read and kept (the delivery log shows its start). */
+const MAX_ANSWER_BYTES = 1024;
+
+/**
+ * Webhooks over HTTP(S), signed with the `standardwebhooks` package (the spec's reference
+ * implementation, which receivers verify with). The host is resolved here, every address it
+ * resolves to is checked (unless UNDERSTUDY_WEBHOOK_ALLOW_PRIVATE_ADDRESSES), and the connection is
+ * made to the address that was checked, by a lookup that answers only it: a DNS answer that changes
+ * between the check and the connection (DNS rebinding) cannot send the request anywhere else. TLS
+ * still verifies the certificate against the URL's host name. Redirects are not followed.
+ */
+export class HttpWebhookTransport implements WebhookTransport {
+  readonly #allowPrivateAddresses: boolean;
+  readonly #timeoutMs: number;
+
+  constructor(options: { readonly allowPrivateAddresses: boolean; readonly timeoutMs?: number | undefined }) {
+    this.#allowPrivateAddresses = options.allowPrivateAddresses;
+    this.#timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
+  }
+
+  async checkHost(url: URL): Promise<string | undefined> {
+    const resolved = await this.#resolve(url);
+    return 'refused' in resolved ? resolved.refused : undefined;
+  }
+
+  async send(request: WebhookRequest): Promise<WebhookAnswer> {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return { failure: 'not sent: the URL is not valid' };
+    }
+    const resolved = await this.#resolve(url);
+    if ('refused' in resolved) return { failure: `not sent: the host ${resolved.refused}` };
+    const timestampSeconds = Math.floor(request.timestamp.getTime() / 1000);
+    const signature = new Webhook(request.secret).sign(request.messageId, new Date(timestampSeconds * 1000), request.body);
+    return post(url, resolved, {
+      'content-type': 'application/json',
+      'user-agent': 'Understudy-Webhooks',
+      'webhook-id': request.messageId,
+      'webhook-timestamp': String(timestampSeconds),
+      'webhook-signature': signature,
+      'content-length': String(Buffer.byteLength(request.body)),
+    }, request.body, this.#timeoutMs);
+  }
+
+  /** The address to connect to: the host's first address, when every address it resolves to is allowed. */
+  async #resolve(url: URL): Promise<{ address: string; family: 4 | 6 } | { refused: string }> {
+    const host = hostOf(url);
+    let addresses: { address: string; family: number }[];
+    if (isIP(host) !== 0) {
+      addresses = [{ address: host, family: isIP(host) }];
+    } else {
+      try {
+        addresses = await lookup(host, { all: true, verbatim: true });
+      } catch (error) {
+        return { refused: `${host} could not be resolved (${(error as { code?: string }).code ?? 'lookup failed'})` };
+      }
+    }
+    const first = addresses[0];
+    if (first === undefined) return { refused: `${host} resolves to no address` };
+    if (!this.#allowPrivateAddresses) {
+      for (const { address } of addresses) {
+        const reason = forbiddenAddressReason(address);
+        if (reason !== undefined) return { refused: host === address ? reason : `${host} resolves to ${address}, an internal (loopback, private or link-local) address` };
+      }
+    }
+    return { address: first.address, family: first.family === 6 ? 6 : 4 };
+  }
+}
+
+/** One POST to `target`'s address, whatever the URL's host resolves to by then. */
+function post(url: URL, target: { address: string; family: 4 | 6 }, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookAnswer> {
+  const pinned: LookupFunction = (_hostname, options, callback) => {
+    if ((options as { all?: boolean }).all === true) (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, [target]);
+    else callback(null, target.address, target.family);
+  };
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (answer: WebhookAnswer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    const outgoing = send(url, { method: 'POST', headers, lookup: pinned, agent: false }, (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (size >= MAX_ANSWER_BYTES) return;
+        chunks.push(chunk);
+        size += chunk.length;
+        // Enough of the answer is read: the rest is not wanted, whatever its length.
+        if (size >= MAX_ANSWER_BYTES) response.destroy();
+      });
+      const done = () => finish({ status: response.statusCode ?? 0, text: new TextDecoder().decode(Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES)) });
+      response.on('end', done);
+      response.on('close', done);
+      response.on('error', done);
+    });
+    const timer = setTimeout(() => {
+      outgoing.destroy();
+      finish({ failure: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    outgoing.on('error', (error: Error & { code?: string }) => finish({ failure: error.code === undefined ? error.message : `${error.code}: ${error.message}` }));
+    outgoing.end(body);
+  });
+}
