@@ -148,7 +148,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     async close(): Promise<void> {
       clearInterval(sweeper);
       await chainHeads.stop();
-      // A round under way finishes; deliveries it claimed but did not send are due again when their lease ends.
+      // The round and the webhook attempts under way finish (each within 10 s).
       await app.services.webhookDeliveries.stop();
       // Stop accepting connections and let in-flight requests finish, then release the database.
       await app.http.close();
@@ -328,6 +328,7 @@ function startExpirySweeper(app: App, store: Store, logger: Logger): NodeJS.Time
     if (sweeps % PROOF_SWEEP_EVERY === 0) {
       app.services.emailProofs.deleteExpired(store).catch((error: unknown) => logger.warn({ err: error }, 'deleting expired magic links and codes failed'));
       app.services.memberPasswords.forgetStaleFailures().catch((error: unknown) => logger.warn({ err: error }, 'forgetting stale password failures failed'));
+      app.services.webhookDeliveries.deleteFinished().catch((error: unknown) => logger.warn({ err: error }, 'deleting old webhook deliveries failed'));
     }
   }, EXPIRY_SWEEP_MILLISECONDS);
   timer.unref();
@@ -348,7 +349,7 @@ function startChainHeadPublication(app: App, logger: Logger, seconds: number): {
       .publish()
       .then(
         (published) => {
-          if (published !== undefined) logger.info({ chains: published.chains, digest: published.digest, heads: published.heads }, 'audit chain heads');
+          if (published !== undefined) logger.info({ chains: published.chains, digest: published.digest, changed_since: published.changed_since, heads: published.heads }, 'audit chain heads');
         },
         (error: unknown) => logger.warn({ err: error }, 'publishing the audit chain heads failed'),
       )

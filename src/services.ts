@@ -297,7 +297,7 @@ export function createServices(options: {
   const operators = new OperatorsService({ store, hasher, clock, random, ids, audit, masterKey: options.masterKey, events });
   const consoleAuth = new ConsoleAuthService({ store, operators, hasher, clock, random, ids, audit, signInLimit: rateLimits.clientLimit('console_sign_ins') });
   const redirectUrls = new RedirectUrlsService({ store, clock, audit, configured: options.redirectUrls });
-  const impersonationAdmin = new ImpersonationAdminService({ store, clock, audit, project, endings });
+  const impersonationAdmin = new ImpersonationAdminService({ store, clock, audit, project, endings, rbacPolicy });
   // Shared by every email sign-in method (one rate limiter, one mail queue).
   const emailProofs = new EmailProofs({ store, clock, random, ids, audit, rateLimits });
   const mailServices = createMailServices({ store, clock, ids, settings: options.mail });

@@ -126,6 +126,10 @@ try {
           redeemedAt: null,
           memberSessionId: null,
           revokedAt: null,
+          // Minted by support with the project's credentials, under no access grant, unrestricted.
+          grantId: null,
+          kind: 'support',
+          permissionMask: null,
         },
         { lookupId: first.lookupId, digest: first.digest },
       ),

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { encodeBrokenRecord, encodeChainHead, encodeVerification } from '../api/audit/chain-wire.js';
 import { loadConfig } from '../config/load.js';
 import { describeProblem, type AuditChainVerification, type ExpectedRecord } from '../domain/audit/audit-chain-verifier.js';
+import { type Publication, publicationOf, publishedExpectations } from '../domain/audit/published-heads.js';
+import { DomainError } from '../domain/common/domain-error.js';
 import { printableJson } from '../http/wire/json-text.js';
 import { formatTable, type Output, printable, parsedOrUsage, withCliServices } from './cli-support.js';
 import { UsageError } from './keys-command.js';
@@ -9,12 +12,15 @@ import { UsageError } from './keys-command.js';
 /** `understudy audit verify|heads`: the tamper-evident audit chains, checked and shown from the shell. */
 export const AUDIT_USAGE = `Usage: understudy audit <subcommand> [options] [--config <file>]
 
-  verify   [--organization <id>] [--expect <chain>:<seq>:<hash> ...] [--json]
+  verify   [--organization <id>] [--published <file> ...] [--expect <chain>:<seq>:<hash> ...] [--json]
            Recompute every record of every audit chain (or the organization's only; \`project\` names
            the project's chain) and check that each links to the one before it and the chain's head
-           names the last. Each --expect is a head published earlier (the log line \`audit chain
-           heads\` or the audit.chain_head_published event): the record at that seq must still have
-           that hash, which proves the history up to it was not rewritten.
+           names the last. Each --published file holds heads published earlier and kept outside the
+           database: the JSON of the log line \`audit chain heads\`, the body of an
+           audit.chain_head_published webhook, or the output of \`audit heads --json\`; one per line
+           for several. Give them oldest first, back to a full list: every chain they name must
+           still have a record at the published seq with the published hash, which proves the
+           history up to it was not rewritten, cut back or deleted. --expect gives one such head.
   heads    [--json]
            Each chain's head (seq and hash of its last record) and the digest of them all.
 
@@ -22,12 +28,12 @@ Exit codes: 0 when every chain is intact, 1 when a record is broken (the first o
 is named on stderr) or the database refuses, 2 for bad arguments. See docs/impersonation.md.`;
 
 export type AuditArguments = { readonly help: boolean; readonly config: string | undefined; readonly json: boolean } & (
-  | { readonly subcommand: 'verify'; readonly organization: string | undefined; readonly expected: readonly ExpectedRecord[] }
+  | { readonly subcommand: 'verify'; readonly organization: string | undefined; readonly expected: readonly ExpectedRecord[]; readonly published: readonly ExpectedRecord[] }
   | { readonly subcommand: 'heads' }
 );
 
 type Subcommand = AuditArguments['subcommand'];
-const ALLOWED_FLAGS: Record<Subcommand, readonly string[]> = { verify: ['organization', 'expect', 'json'], heads: ['json'] };
+const ALLOWED_FLAGS: Record<Subcommand, readonly string[]> = { verify: ['organization', 'published', 'expect', 'json'], heads: ['json'] };
 
 /** Checks the arguments before anything is opened; `argv` starts with `audit <subcommand>`. */
 export function parseAuditArguments(argv: readonly string[]): AuditArguments {
@@ -40,6 +46,7 @@ export function parseAuditArguments(argv: readonly string[]): AuditArguments {
       json: { type: 'boolean' },
       organization: { type: 'string' },
       expect: { type: 'string', multiple: true },
+      published: { type: 'string', multiple: true },
     },
   });
   const common = { help: values.help === true, config: values.config, json: values.json === true };
@@ -54,7 +61,51 @@ export function parseAuditArguments(argv: readonly string[]): AuditArguments {
   if (subcommand === 'heads') return { ...common, subcommand };
   const organization = values.organization?.trim();
   if (organization === '') throw new UsageError('--organization needs an organization id (or project).');
-  return { ...common, subcommand, organization, expected: (values.expect ?? []).map(parseExpected) };
+  const published = readPublished(values.published ?? []).filter((head) => organization === undefined || head.chainId === organization);
+  return { ...common, subcommand, organization, expected: (values.expect ?? []).map(parseExpected), published };
+}
+
+/** The heads the --published files vouch for (published-heads.ts); a file that cannot be read or does not add up is a usage error. */
+function readPublished(files: readonly string[]): ExpectedRecord[] {
+  const publications: (Publication & { where: string })[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--published ${file} cannot be read: ${(error as Error).message}`);
+    }
+    for (const [index, document] of documentsIn(text, file).entries()) {
+      const where = `--published ${file}${index === 0 ? '' : ` (publication ${index + 1})`}`;
+      publications.push({ ...usageOnRefusal(() => publicationOf(document, where)), where });
+    }
+  }
+  return usageOnRefusal(() => publishedExpectations(publications));
+}
+
+/** One JSON document, or one per line (a log's lines, a webhook receiver's bodies). */
+function documentsIn(text: string, file: string): unknown[] {
+  try {
+    return [JSON.parse(text)];
+  } catch {
+    const lines = text.split('\n').filter((line) => line.trim() !== '');
+    return lines.map((line, index) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        throw new UsageError(`--published ${file} is neither JSON nor one JSON document per line (line ${index + 1} is not JSON).`);
+      }
+    });
+  }
+}
+
+function usageOnRefusal<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof DomainError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** `<chain>:<seq>:<hash>`, as the published heads list them; the chain id is everything before the last two colons. */
@@ -84,7 +135,7 @@ export async function runAuditCli(argv: readonly string[], io: Output): Promise<
       }
       return 0;
     }
-    const verification = await services.auditChain.verify({ chainId: args.organization, expected: args.expected });
+    const verification = await services.auditChain.verify({ chainId: args.organization, expected: [...args.published, ...args.expected] });
     if (args.json) io.out(printableJson(verificationJson(verification)));
     else io.out(verificationText(verification));
     for (const broken of verification.problems) io.err(`understudy: audit chain broken: ${printable(describeProblem(broken))}`);

@@ -22,6 +22,9 @@ export const IMPERSONATION_USAGE = `Usage: understudy impersonation <subcommand>
            [--delegated off|members|members_and_admins] [--notify-member | --no-notify-member]
            [--notify-admins | --no-notify-admins] [--redirect-url <url> | --clear-redirect-url]
            Show the organization's impersonation policy; with a change flag, change it first.
+           The CLI may tighten what the organization chose, not loosen it: --mode open (or --enable)
+           from by_grant or off, --no-notify-member and --no-notify-admins need the organization's
+           own admin (their member session, through your app) and exit 1 here.
   grants   [--organization <ref>] [--status requested|open|expired|denied|revoked]
            Access grants, newest first.
   grant request --organization <ref> --duration-minutes <n> --reason <text> [--member <ref>]...

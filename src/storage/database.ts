@@ -11,6 +11,7 @@ export interface Database {
   members: MemberRow;
   audit_events: AuditEventRow;
   audit_chain_heads: AuditChainHeadRow;
+  audit_chain_published_heads: AuditChainPublishedHeadRow;
   sessions: SessionRow;
   intermediate_sessions: IntermediateSessionRow;
   email_credentials: EmailCredentialRow;
@@ -115,6 +116,13 @@ export interface AuditChainHeadRow {
   seq: number;
   hash: string;
   updated_at: string;
+}
+
+/** Each chain's furthest published head (ChainHeadPublisher): what the next publication leaves out when unchanged. */
+export interface AuditChainPublishedHeadRow {
+  chain_id: string;
+  seq: number;
+  hash: string;
 }
 
 export interface SessionRow {
@@ -231,6 +239,7 @@ export interface ImpersonationPolicyRow {
   delegated_impersonation: string | null;
   notify_member: number;
   notify_admins: number;
+  chosen_by_organization: number;
 }
 
 export interface ImpersonationAccessGrantRow {

@@ -1,14 +1,12 @@
-import { lookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { forbiddenAddressReason, hostOf } from '../domain/webhooks/webhook-address.js';
-import type { WebhookAnswer, WebhookRequest, WebhookTransport } from '../domain/webhooks/webhook-transport.js';
+import { WEBHOOK_ATTEMPT_BUDGET_MS, type WebhookAnswer, type WebhookRequest, type WebhookTransport } from '../domain/webhooks/webhook-transport.js';
+import { DNS_BUDGET_MS, resolveHost, type DnsSettings } from './webhook-dns.js';
 
-/** How long one attempt may take, answer included. */
-export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** The most of an answer read and kept (the delivery log shows its start). */
 const MAX_ANSWER_BYTES = 1024;
 
@@ -19,18 +17,21 @@ const MAX_ANSWER_BYTES = 1024;
  * made to the address that was checked, by a lookup that answers only it: a DNS answer that changes
  * between the check and the connection (DNS rebinding) cannot send the request anywhere else. TLS
  * still verifies the certificate against the URL's host name. Redirects are not followed.
+ * Resolution is by c-ares with a time limit (webhook-dns.ts), and an attempt's time limit covers it.
  */
 export class HttpWebhookTransport implements WebhookTransport {
   readonly #allowPrivateAddresses: boolean;
   readonly #timeoutMs: number;
+  readonly #dns: DnsSettings;
 
-  constructor(options: { readonly allowPrivateAddresses: boolean; readonly timeoutMs?: number | undefined }) {
+  constructor(options: { readonly allowPrivateAddresses: boolean; readonly timeoutMs?: number | undefined; readonly dns?: DnsSettings | undefined }) {
     this.#allowPrivateAddresses = options.allowPrivateAddresses;
-    this.#timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
+    this.#timeoutMs = options.timeoutMs ?? WEBHOOK_ATTEMPT_BUDGET_MS;
+    this.#dns = options.dns ?? {};
   }
 
   async checkHost(url: URL): Promise<string | undefined> {
-    const resolved = await this.#resolve(url);
+    const resolved = await this.#resolve(url, Math.min(DNS_BUDGET_MS, this.#timeoutMs));
     return 'refused' in resolved ? resolved.refused : undefined;
   }
 
@@ -41,7 +42,8 @@ export class HttpWebhookTransport implements WebhookTransport {
     } catch {
       return { failure: 'not sent: the URL is not valid' };
     }
-    const resolved = await this.#resolve(url);
+    const deadline = performance.now() + this.#timeoutMs;
+    const resolved = await this.#resolve(url, Math.min(DNS_BUDGET_MS, this.#timeoutMs));
     if ('refused' in resolved) return { failure: `not sent: the host ${resolved.refused}` };
     const timestampSeconds = Math.floor(request.timestamp.getTime() / 1000);
     const signature = new Webhook(request.secret).sign(request.messageId, new Date(timestampSeconds * 1000), request.body);
@@ -52,21 +54,19 @@ export class HttpWebhookTransport implements WebhookTransport {
       'webhook-timestamp': String(timestampSeconds),
       'webhook-signature': signature,
       'content-length': String(Buffer.byteLength(request.body)),
-    }, request.body, this.#timeoutMs);
+    }, request.body, Math.max(1, deadline - performance.now()), this.#timeoutMs);
   }
 
   /** The address to connect to: the host's first address, when every address it resolves to is allowed. */
-  async #resolve(url: URL): Promise<{ address: string; family: 4 | 6 } | { refused: string }> {
+  async #resolve(url: URL, budgetMs: number): Promise<{ address: string; family: 4 | 6 } | { refused: string }> {
     const host = hostOf(url);
-    let addresses: { address: string; family: number }[];
+    let addresses: readonly { address: string; family: number }[];
     if (isIP(host) !== 0) {
       addresses = [{ address: host, family: isIP(host) }];
     } else {
-      try {
-        addresses = await lookup(host, { all: true, verbatim: true });
-      } catch (error) {
-        return { refused: `${host} could not be resolved (${(error as { code?: string }).code ?? 'lookup failed'})` };
-      }
+      const resolved = await resolveHost(host, budgetMs, this.#dns);
+      if ('failure' in resolved) return { refused: `${host} could not be resolved (${resolved.failure})` };
+      addresses = resolved.addresses;
     }
     const first = addresses[0];
     if (first === undefined) return { refused: `${host} resolves to no address` };
@@ -81,7 +81,7 @@ export class HttpWebhookTransport implements WebhookTransport {
 }
 
 /** One POST to `target`'s address, whatever the URL's host resolves to by then. */
-function post(url: URL, target: { address: string; family: 4 | 6 }, headers: Record<string, string>, body: string, timeoutMs: number): Promise<WebhookAnswer> {
+function post(url: URL, target: { address: string; family: 4 | 6 }, headers: Record<string, string>, body: string, timeoutMs: number, budgetMs: number): Promise<WebhookAnswer> {
   const pinned: LookupFunction = (_hostname, options, callback) => {
     if ((options as { all?: boolean }).all === true) (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, [target]);
     else callback(null, target.address, target.family);
@@ -112,7 +112,7 @@ function post(url: URL, target: { address: string; family: 4 | 6 }, headers: Rec
     });
     const timer = setTimeout(() => {
       outgoing.destroy();
-      finish({ failure: `no answer within ${timeoutMs} ms` });
+      finish({ failure: `no answer within ${budgetMs} ms` });
     }, timeoutMs);
     outgoing.on('error', (error: Error & { code?: string }) => finish({ failure: error.code === undefined ? error.message : `${error.code}: ${error.message}` }));
     outgoing.end(body);

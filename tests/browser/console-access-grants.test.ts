@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Member, Organization } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/platform/clock.js';
-import { asMember, grantAction, listGrants, type WireAccessGrant } from '../support/access-grants.js';
+import { asMember, grantAction, listGrants, setPolicy, type WireAccessGrant } from '../support/access-grants.js';
 import { mintToken, policyPath } from '../support/impersonation.js';
 import { type StartedSession, startMemberSession } from '../support/member-session-cast.js';
 import { expectStytchRejection } from '../support/openapi.js';
@@ -89,6 +89,24 @@ describe.skipIf(!HAS_CHROMIUM)('console access grants in Chromium (needs /usr/bi
     const policy = await server.fetch(policyPath(organization.organization_id));
     expect(policy.body).toMatchObject({ access_mode: 'by_grant', notify_member: true, notify_admins: false, delegated_impersonation: 'members' });
     expect(errors).toEqual([]);
+  });
+
+  it("an admin cannot loosen what the organization chose: switching back to open, or unticking the member email, shows the refusal and changes nothing", async () => {
+    // The organization's admin makes the choice its own: until then the console could undo what it set.
+    await setPolicy(server, organization.organization_id, { access_mode: 'by_grant', notify_member: true }, asMember(customerAdmin));
+    const { page } = await signedIn(admin);
+    await openImpersonationPage(page);
+    await expect(visibleText(page.locator('section[aria-labelledby="access-policy"] form'))).resolves.toContain('Operators may tighten what the organization chose, not loosen it');
+    await page.getByLabel('Access mode').selectOption('open');
+    await submit(page, 'Save access policy');
+    expect(await visibleText(page.getByRole('heading', { level: 1 }))).toBe('Not allowed');
+    expect(await visibleText(page.getByRole('alert'))).toContain('Only the organization may loosen its impersonation policy (access_mode from by_grant to open)');
+    await openImpersonationPage(page);
+    await page.getByLabel('Email the member when an impersonation of them starts').uncheck();
+    await submit(page, 'Save access policy');
+    expect(await visibleText(page.getByRole('alert'))).toContain('(notify_member off)');
+    const policy = await server.fetch(policyPath(organization.organization_id));
+    expect(policy.body).toMatchObject({ access_mode: 'by_grant', notify_member: true });
   });
 
   it("support requests access for ann; the customer's admin approves it; support sees it open and revokes it, which ends the impersonation under it", async () => {

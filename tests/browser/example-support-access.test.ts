@@ -41,11 +41,13 @@ describe.skipIf(!HAS_CHROMIUM)('example app: support access, in Chromium (needs 
   let ada: Member;
   let grace: Member;
   const contexts: BrowserContext[] = [];
+  /** The server's clock runs with real time, moved ahead by this much: mints a test orders must not share a second. */
+  let clockOffsetMs = 0;
 
   beforeAll(async () => {
     const port = await freePort();
     appUrl = `http://localhost:${port}`;
-    server = await startTestServer();
+    server = await startTestServer({ clock: { now: () => new Date(Date.now() + clockOffsetMs) } });
     acme = (await server.client.organizations.create({ organization_name: 'Acme', organization_slug: 'acme' })).organization;
     ada = (await server.client.organizations.members.create({ organization_id: acme.organization_id, email_address: ADA, name: 'Ada Lovelace', roles: ['stytch_admin'] })).member;
     grace = (await server.client.organizations.members.create({ organization_id: acme.organization_id, email_address: GRACE, name: 'Grace Hopper' })).member;
@@ -105,6 +107,8 @@ describe.skipIf(!HAS_CHROMIUM)('example app: support access, in Chromium (needs 
     const used = await impersonate(server, grace, { reason: 'Ticket 11: cannot see invoices' });
     const ended = await server.fetch(REVOKE_IMPERSONATIONS, { method: 'POST', json: { member_session_id: used.redeemed.member_session?.member_session_id } });
     expect(ended.status).toBe(200);
+    // The history is newest first by the time of the mint, which has whole seconds.
+    clockOffsetMs += 2000;
     const unused = await mintToken(server, { organizationId: acme.organization_id, memberId: grace.member_id, impersonatorId: 'support-42', impersonatorEmailAddress: KIM, reason: 'Ticket 12: export fails' });
     await mintToken(server, { organizationId: acme.organization_id, memberId: ada.member_id, reason: 'Ticket 13: only about Ada' });
 

@@ -31,7 +31,8 @@ function bodyCases(): { name: string; body: Buffer; status: (isConsole: boolean)
 const acceptsBody = (route: FuzzRoute): boolean => route.method !== 'GET';
 /** Path parameters filled with ids that exist nowhere, so no request here can change a fixture row. */
 const pathFor = (route: FuzzRoute): string => route.url.replace(/:[a-z_]+/g, (name) => `unknown-${name.slice(1)}-0000`);
-const isConsole = (route: FuzzRoute): boolean => route.url.startsWith('/console');
+/** Pages for browsers (the console, and the end link of impersonation notification emails): form bodies, HTML answers. */
+const isConsole = (route: FuzzRoute): boolean => route.url.startsWith('/console') || route.url === '/impersonation/end';
 
 describe.each(STORES)('extreme bodies, headers and methods on every route ($name)', ({ name: store }) => {
   let target: FuzzTarget;
@@ -137,5 +138,6 @@ describe.each(STORES)('extreme bodies, headers and methods on every route ($name
 
 /** The console's forms take 64 KiB; the RBAC policy editor, which holds a whole policy, takes 1 MiB. */
 function consoleBodyLimit(route: { url: string }): number {
+  if (route.url === '/impersonation/end') return 4 * 1024;
   return route.url === '/console/rbac' ? 1024 * 1024 : 64 * 1024;
 }

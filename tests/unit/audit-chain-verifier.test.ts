@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { chainHash, GENESIS_HASH, type AuditChainHead, type ChainedAuditRecord } from '../../src/domain/audit/audit-chain.js';
+import { chainHash, GENESIS_HASH, type AuditChainHead, type ChainedAuditRecord, type PublishedHead } from '../../src/domain/audit/audit-chain.js';
 import type { AuditChainStore } from '../../src/domain/audit/audit-chain-store.js';
-import { AuditChainVerifier, describeProblem } from '../../src/domain/audit/audit-chain-verifier.js';
+import { AUDIT_CHAIN_VERIFY_RETRY_AFTER_SECONDS, AuditChainVerifier, describeProblem } from '../../src/domain/audit/audit-chain-verifier.js';
 import type { AuditEvent } from '../../src/domain/audit/audit-event.js';
 import { DomainError } from '../../src/domain/common/domain-error.js';
+import { RateLimitedError } from '../../src/domain/rate-limits/errors.js';
 
 /** The chain store's behaviour over rows built by hand, as a database holds them (and as someone may edit them). */
 class MemoryChains implements AuditChainStore {
   records: ChainedAuditRecord[] = [];
   heads = new Map<string, AuditChainHead>();
   unchained: AuditEvent[] = [];
+  published = new Map<string, PublishedHead>();
+  /** When set, every read of a chain waits for it first: a slow database. */
+  gate: Promise<void> | undefined;
 
   async listChainHeads(chainId?: string): Promise<AuditChainHead[]> {
     return [...this.heads.values()].filter((head) => chainId === undefined || head.chainId === chainId).sort((a, b) => a.chainId.localeCompare(b.chainId));
@@ -20,6 +24,7 @@ class MemoryChains implements AuditChainStore {
     return [...extents.entries()].sort().map(([id, lastSeq]) => ({ chainId: id, lastSeq }));
   }
   async readChain(chainId: string, page: { afterSeq: number; throughSeq: number; limit: number }): Promise<ChainedAuditRecord[]> {
+    await this.gate;
     return this.records
       .filter((record) => record.chainId === chainId && record.seq > page.afterSeq && record.seq <= page.throughSeq)
       .sort((a, b) => a.seq - b.seq)
@@ -34,6 +39,12 @@ class MemoryChains implements AuditChainStore {
     return undefined;
   }
   async lockHeadPublication(): Promise<void> {}
+  async listPublishedHeads(chainId?: string): Promise<PublishedHead[]> {
+    return [...this.published.values()].filter((head) => chainId === undefined || head.chainId === chainId);
+  }
+  async markPublished(heads: readonly PublishedHead[]): Promise<void> {
+    for (const head of heads) if ((this.published.get(head.chainId)?.seq ?? 0) < head.seq) this.published.set(head.chainId, head);
+  }
 
   /** Appends as the SQL store does: next seq, linked to the head, head moved. */
   append(chainId: string, details = '{}'): ChainedAuditRecord {
@@ -180,9 +191,63 @@ describe('AuditChainVerifier', () => {
     expect((await verifier.verify()).valid).toBe(true);
     const outcome = await verifier.verify({ expected: [{ chainId: ORG, seq: 4, hash: published.hash }] });
     expect(outcome.broken).toEqual({ chainId: ORG, seq: 4, eventId: store.at(ORG, 4).eventId, problem: 'not_as_published' });
-    expect(describeProblem(outcome.broken as NonNullable<typeof outcome.broken>)).toContain('history was rewritten');
+    expect(describeProblem(outcome.broken as NonNullable<typeof outcome.broken>)).toContain('the history was rewritten, cut back or deleted');
     // A published seq the chain no longer reaches.
     expect((await verifier.verify({ expected: [{ chainId: ORG, seq: 99, hash: published.hash }] })).broken).toEqual({ chainId: ORG, seq: 99, eventId: null, problem: 'not_as_published' });
+  });
+
+  it('passes a chain cut back with its head moved, or deleted with its head, unless a head published before says otherwise', async () => {
+    const { store, verifier } = chains();
+    const published = { chainId: ORG, seq: 6, hash: store.at(ORG, 6).hash };
+    // The last two records deleted, and the head moved to the new last one: consistent again.
+    store.records = store.records.filter((record) => record.chainId !== ORG || record.seq <= 4);
+    store.heads.set(ORG, { chainId: ORG, seq: 4, hash: store.at(ORG, 4).hash, updatedAt: '' });
+    expect((await verifier.verify()).valid).toBe(true);
+    expect((await verifier.verify({ expected: [published] })).problems).toEqual([{ chainId: ORG, seq: 6, eventId: null, problem: 'not_as_published' }]);
+
+    // The whole chain deleted, records and head: nothing is left to find broken.
+    store.records = store.records.filter((record) => record.chainId !== ORG);
+    store.heads.delete(ORG);
+    expect(await verifier.verify()).toMatchObject({ valid: true, checkedRecords: 2 });
+    expect((await verifier.verify({ expected: [published] })).problems).toEqual([{ chainId: ORG, seq: 6, eventId: null, problem: 'not_as_published' }]);
+    // Asked for by name, a deleted chain that was published is not unknown: it is not as published.
+    expect((await verifier.verify({ chainId: ORG, expected: [published] })).broken).toEqual({ chainId: ORG, seq: 6, eventId: null, problem: 'not_as_published' });
+  });
+
+  it('checks each chain against the furthest head published from the database too (a weak check: that table is in the same database)', async () => {
+    const { store, verifier } = chains();
+    await store.markPublished([{ chainId: ORG, seq: 5, hash: store.at(ORG, 5).hash }]);
+    expect((await verifier.verify()).valid).toBe(true);
+    store.records = store.records.filter((record) => record.chainId !== ORG || record.seq <= 3);
+    store.heads.set(ORG, { chainId: ORG, seq: 3, hash: store.at(ORG, 3).hash, updatedAt: '' });
+    expect((await verifier.verify()).problems).toEqual([{ chainId: ORG, seq: 5, eventId: null, problem: 'not_as_published' }]);
+    // Deleted with its published row as well, the chain leaves no trace in the database.
+    store.records = store.records.filter((record) => record.chainId !== ORG);
+    store.heads.delete(ORG);
+    store.published.delete(ORG);
+    expect((await verifier.verify()).valid).toBe(true);
+  });
+
+  it('runs one verification at a time: another meanwhile is refused with too_many_requests and a Retry-After, and the next one after it runs', async () => {
+    const { store, verifier } = chains();
+    let open: () => void = () => undefined;
+    store.gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const first = verifier.verify();
+    const refused = await verifier.verify({ chainId: ORG }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).retryAfterSeconds).toBe(AUDIT_CHAIN_VERIFY_RETRY_AFTER_SECONDS);
+    expect((refused as RateLimitedError).message).toMatch(/an audit chain verification is running already/);
+    open();
+    expect(await first).toMatchObject({ valid: true, checkedRecords: 8 });
+    expect(await verifier.verify()).toMatchObject({ valid: true });
+    // A verification that fails gives its turn back too.
+    store.gate = Promise.reject(new Error('database gone'));
+    store.gate.catch(() => undefined);
+    await expect(verifier.verify()).rejects.toThrow('database gone');
+    store.gate = undefined;
+    expect(await verifier.verify()).toMatchObject({ valid: true });
   });
 
   it('reports the first broken record of each chain, the first chain first', async () => {

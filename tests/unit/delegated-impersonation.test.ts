@@ -9,6 +9,8 @@ import { aMember } from '../support/builders/member-builder.js';
 import { anOrganization } from '../support/builders/organization-builder.js';
 
 const RESOURCES = [...DEFAULT_POLICY.resources, { resourceId: 'documents', description: '', actions: ['read', 'write', 'delete'] }];
+/** Every action of stytch.self: what stytch_member grants every member over their own record. */
+const SELF_ACTIONS = RESOURCES.find((resource) => resource.resourceId === 'stytch.self')?.actions ?? [];
 const ROLES: PolicyRole[] = [
   ...DEFAULT_POLICY.roles,
   { roleId: 'editor', description: '', permissions: [{ resourceId: 'documents', actions: ['read', 'write'] }] },
@@ -16,7 +18,19 @@ const ROLES: PolicyRole[] = [
   { roleId: 'writer', description: '', permissions: [{ resourceId: 'documents', actions: ['write'] }] },
   // Allowed to impersonate, with nothing else beyond stytch_member.
   { roleId: 'helpdesk', description: '', permissions: [{ resourceId: 'understudy.impersonation', actions: ['create'] }] },
-  { roleId: 'helpdesk-editor', description: '', permissions: [{ resourceId: 'understudy.impersonation', actions: ['create'] }, { resourceId: 'documents', actions: ['read', 'write'] }] },
+  // Allowed to impersonate, and to do to any member what a member may do to themselves.
+  { roleId: 'member-admin', description: '', permissions: [{ resourceId: 'understudy.impersonation', actions: ['create'] }, { resourceId: 'stytch.member', actions: SELF_ACTIONS }] },
+  // Allowed to impersonate, and to read members (the reading actions stytch.self has are stytch.member's get.connected-apps).
+  { roleId: 'reader', description: '', permissions: [{ resourceId: 'understudy.impersonation', actions: ['create'] }, { resourceId: 'stytch.member', actions: ['search', 'get.connected-apps'] }] },
+  {
+    roleId: 'helpdesk-editor',
+    description: '',
+    permissions: [
+      { resourceId: 'understudy.impersonation', actions: ['create'] },
+      { resourceId: 'stytch.member', actions: ['*'] },
+      { resourceId: 'documents', actions: ['read', 'write'] },
+    ],
+  },
 ];
 
 describe('the subset rule: what a set of roles grants', () => {
@@ -45,6 +59,7 @@ describe('judgeDelegatedMint', () => {
   const member = (roles: string[]): Member => aMember({ organizationId: organization.organizationId, assignedRoles: roles });
   const admin = member(['stytch_admin']);
   const facts = (caller: Member, target: Member | undefined, delegated: DelegatedImpersonation = 'members', overrides: Partial<DelegatedMintFacts> = {}): DelegatedMintFacts => ({
+    mask: null,
     caller: { memberId: caller.memberId, emailAddress: caller.emailAddress, organizationId: caller.organizationId, roles: ['stytch_member', ...caller.assignedRoles] },
     organization,
     target,
@@ -63,6 +78,10 @@ describe('judgeDelegatedMint', () => {
   const otherAdmin = member(['stytch_admin']);
   const helpdesk = member(['helpdesk']);
   const helpdeskEditor = member(['helpdesk-editor']);
+  const memberAdmin = member(['member-admin']);
+  const reader = member(['reader']);
+  const readOnly = { mask: { readOnly: true } } as const;
+  const only = (resourceId: string, action: string) => ({ mask: { actions: [{ resourceId, action }] } });
   const rows: [string, DelegatedMintFacts, string][] = [
     ['an admin, a plain member', facts(admin, plain), `ok as ${admin.memberId}`],
     ['an admin, a member with a custom role the admin lacks', facts(admin, editor), 'delegated_impersonation_not_allowed'],
@@ -71,8 +90,23 @@ describe('judgeDelegatedMint', () => {
     ['an admin, themselves (members_and_admins)', facts(admin, admin, 'members_and_admins'), 'delegated_impersonation_not_allowed'],
     ['an admin, with delegated impersonation off', facts(admin, plain, 'off'), 'delegated_impersonation_not_allowed'],
     ['a plain member, who may not create', facts(plain, member([])), 'session_authorization_error'],
-    ['helpdesk (create only), a plain member', facts(helpdesk, plain), `ok as ${helpdesk.memberId}`],
+    // A plain member's stytch.self actions act on their own record: over the impersonated member's record
+    // they are stytch.member actions, which a role with create alone does not grant (their email, their deletion…).
+    ['helpdesk (create only), a plain member', facts(helpdesk, plain), 'delegated_impersonation_not_allowed'],
+    ['helpdesk (create only), a plain member, read_only', facts(helpdesk, plain, 'members', readOnly), 'delegated_impersonation_not_allowed'],
     ['helpdesk (create only), an editor', facts(helpdesk, editor), 'delegated_impersonation_not_allowed'],
+    // Holding every stytch.self action as a stytch.member one (stytch_admin holds stytch.member:*) is enough.
+    ['member-admin (stytch.member: every stytch.self action), a plain member', facts(memberAdmin, plain), `ok as ${memberAdmin.memberId}`],
+    ['member-admin, an editor', facts(memberAdmin, editor), 'delegated_impersonation_not_allowed'],
+    // A mask leaves only some of the member's permissions: those alone are compared.
+    ['reader, a plain member, unmasked', facts(reader, plain), 'delegated_impersonation_not_allowed'],
+    ['reader, a plain member, read_only (leaves stytch.self:get.connected-apps)', facts(reader, plain, 'members', readOnly), `ok as ${reader.memberId}`],
+    ['helpdesk, a plain member, masked to stytch.self:get.connected-apps', facts(helpdesk, plain, 'members', only('stytch.self', 'get.connected-apps')), 'delegated_impersonation_not_allowed'],
+    ['reader, a plain member, masked to stytch.self:update.info.email', facts(reader, plain, 'members', only('stytch.self', 'update.info.email')), 'delegated_impersonation_not_allowed'],
+    ['reader, an editor, read_only (leaves documents:read)', facts(reader, editor, 'members', readOnly), 'delegated_impersonation_not_allowed'],
+    ['helpdesk-editor, an editor, read_only', facts(helpdeskEditor, editor, 'members', readOnly), `ok as ${helpdeskEditor.memberId}`],
+    // A mask naming nothing the member holds leaves nothing to compare.
+    ['helpdesk, a plain member, masked to documents:read (not theirs)', facts(helpdesk, plain, 'members', only('documents', 'read')), `ok as ${helpdesk.memberId}`],
     ['helpdesk-editor, an editor', facts(helpdeskEditor, editor), `ok as ${helpdeskEditor.memberId}`],
     // Whoever may impersonate counts as an admin: helpdesk-editor holds create.
     ['helpdesk, helpdesk-editor (members)', facts(helpdesk, helpdeskEditor), 'delegated_impersonation_not_allowed'],
@@ -97,9 +131,12 @@ describe('judgeDelegatedMint', () => {
     expect(verdict(facts(admin, member([]), 'members', { organization: byDomain }))).toBe('delegated_impersonation_not_allowed');
   });
 
-  it('says what the target holds beyond the caller', () => {
-    const judged = judgeDelegatedMint(facts(helpdesk, editor));
+  it('says what the target holds beyond the caller, a stytch.self action as the stytch.member one it needs', () => {
+    const judged = judgeDelegatedMint(facts(memberAdmin, editor));
     if (!isDomainError(judged)) throw new Error('expected a refusal');
-    expect(judged.message).toBe("The member's roles grant what the caller's do not: documents:read, documents:write.");
+    expect(judged.message).toBe("The member's roles grant what the caller's do not (their stytch.self actions count as stytch.member ones over them): documents:read, documents:write.");
+    const overSelf = judgeDelegatedMint(facts(reader, plain, 'members', only('stytch.self', 'update.info.email')));
+    if (!isDomainError(overSelf)) throw new Error('expected a refusal');
+    expect(overSelf.message).toContain('): stytch.member:update.info.email.');
   });
 });

@@ -6,7 +6,7 @@ const PROJECT_ON: ProjectImpersonationPolicy = { enabled: true, redirectUrl: 'ht
 const PROJECT_OFF: ProjectImpersonationPolicy = { enabled: false, redirectUrl: 'https://project.example/authenticate' };
 
 function organization(overrides: Partial<ImpersonationPolicy> = {}): ImpersonationPolicy {
-  return { organizationId: 'organization-test-1', enabled: true, accessMode: 'open', delegated: 'members', notifyMember: false, notifyAdmins: false, redirectUrl: null, updatedAt: '2026-01-01T00:00:00Z', ...overrides };
+  return { organizationId: 'organization-test-1', enabled: true, accessMode: 'open', delegated: 'members', notifyMember: false, notifyAdmins: false, chosenByOrganization: false, redirectUrl: null, updatedAt: '2026-01-01T00:00:00Z', ...overrides };
 }
 
 describe('effectivePolicy', () => {

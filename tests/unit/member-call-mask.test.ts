@@ -13,6 +13,11 @@ import { DEFAULT_ROLES } from '../../src/domain/rbac/policy.js';
 const ORGANIZATION = 'organization-test-1';
 const MEMBER = 'member-test-1';
 
+/** A mask listing these `resource:action` pairs (none of these resource ids holds ":"). */
+function listed(...texts: string[]): PermissionMask {
+  return { actions: texts.map((text) => ({ resourceId: text.slice(0, text.indexOf(':')), action: text.slice(text.indexOf(':') + 1) })) };
+}
+
 function verdict(requirement: Omit<MemberCallRequirement, 'organizationIds'> & Partial<Pick<MemberCallRequirement, 'organizationIds'>>, roles: string[], mask: PermissionMask | null): string {
   try {
     authorizeMemberCall({ organizationIds: [ORGANIZATION], ...requirement }, { organizationId: ORGANIZATION, memberId: MEMBER, roles }, DEFAULT_ROLES, maskRestriction(mask));
@@ -29,19 +34,19 @@ describe('authorizeMemberCall under a mask', () => {
 
   it('allows a stytch.self action on oneself only when the mask allows that stytch.self action', () => {
     expect(verdict(renameSelf, member, null)).toBe('allowed');
-    expect(verdict(renameSelf, member, { actions: ['stytch.self:update.info.name'] })).toBe('allowed');
+    expect(verdict(renameSelf, member, listed('stytch.self:update.info.name'))).toBe('allowed');
     // The member's roles grant it through stytch.self only, so a mask naming stytch.member does not allow it.
-    expect(verdict(renameSelf, member, { actions: ['stytch.member:update.info.name'] })).toBe('session_authorization_error');
-    expect(verdict(renameSelf, admin, { actions: ['stytch.member:update.info.name'] })).toBe('allowed');
+    expect(verdict(renameSelf, member, listed('stytch.member:update.info.name'))).toBe('session_authorization_error');
+    expect(verdict(renameSelf, admin, listed('stytch.member:update.info.name'))).toBe('allowed');
     expect(verdict(renameSelf, admin, { readOnly: true })).toBe('session_authorization_error');
   });
 
   it('needs every permission of the call allowed; "*" never is', () => {
     const searchAndDelete = { permissions: [{ resourceId: 'stytch.member', action: 'search' }, { resourceId: 'stytch.member', action: 'delete' }] };
     expect(verdict(searchAndDelete, admin, { readOnly: true })).toBe('session_authorization_error');
-    expect(verdict(searchAndDelete, admin, { actions: ['stytch.member:search', 'stytch.member:delete'] })).toBe('allowed');
+    expect(verdict(searchAndDelete, admin, listed('stytch.member:search', 'stytch.member:delete'))).toBe('allowed');
     expect(verdict({ permissions: [{ resourceId: 'stytch.organization', action: '*' }] }, admin, { readOnly: true })).toBe('session_authorization_error');
-    expect(verdict({ permissions: [] }, admin, { actions: ['stytch.member:search'] })).toBe('allowed');
+    expect(verdict({ permissions: [] }, admin, listed('stytch.member:search'))).toBe('allowed');
   });
 
   it('still refuses another organization with the tenancy error first', () => {
@@ -56,7 +61,7 @@ describe('authorize (authorization_check) under a mask', () => {
   it('names the granting roles when the mask allows it, and refuses as ungranted when it does not', () => {
     expect(authorize(check('search'), session, DEFAULT_ROLES, maskRestriction({ readOnly: true })).grantingRoles).toEqual(['stytch_admin']);
     expect(() => authorize(check('delete'), session, DEFAULT_ROLES, maskRestriction({ readOnly: true }))).toThrow(expect.objectContaining({ code: 'session_authorization_error' }));
-    expect(() => authorize(check('search'), { ...session, roles: ['stytch_member'] }, DEFAULT_ROLES, maskRestriction({ actions: ['stytch.member:search'] }))).toThrow(
+    expect(() => authorize(check('search'), { ...session, roles: ['stytch_member'] }, DEFAULT_ROLES, maskRestriction(listed('stytch.member:search')))).toThrow(
       expect.objectContaining({ code: 'session_authorization_error' }),
     );
   });

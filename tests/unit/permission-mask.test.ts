@@ -48,11 +48,28 @@ describe('parsePermissionMask', () => {
     expect(parsed('read_only')).toEqual({ readOnly: true });
   });
 
-  it('accepts 1 to 100 distinct resource:action pairs of the policy, ":" in ids included', () => {
-    expect(parsed(['stytch.member:search', 'documents:read'])).toEqual({ actions: ['stytch.member:search', 'documents:read'] });
-    expect(parsed(['team:seat:assign', 'understudy.impersonation:read-audit'])).toEqual({ actions: ['team:seat:assign', 'understudy.impersonation:read-audit'] });
+  it('accepts 1 to 100 distinct resource:action pairs of the policy, ":" in ids included, kept as the pairs they were read as', () => {
+    expect(parsed(['stytch.member:search', 'documents:read'])).toEqual({
+      actions: [
+        { resourceId: 'stytch.member', action: 'search' },
+        { resourceId: 'documents', action: 'read' },
+      ],
+    });
+    expect(parsed(['team:seat:assign', 'understudy.impersonation:read-audit'])).toEqual({
+      actions: [
+        { resourceId: 'team:seat', action: 'assign' },
+        { resourceId: 'understudy.impersonation', action: 'read-audit' },
+      ],
+    });
     const hundred = Array.from({ length: 100 }, (_, index) => `bulk:act-${index}`);
-    expect(parsed(hundred)).toEqual({ actions: hundred });
+    expect(parsed(hundred)).toEqual({ actions: hundred.map((text) => ({ resourceId: 'bulk', action: text.slice('bulk:'.length) })) });
+  });
+
+  it('reads an entry against the policy of the mint: the same text under a later policy still allows only the pair read then', () => {
+    const mask = parsed(['team:seat:assign']);
+    expect(maskAllows(mask, 'team:seat', 'assign')).toBe(true);
+    // A resource "team" with an action "seat:assign", added later, spells the same text: the mask does not allow it.
+    expect(maskAllows(mask, 'team', 'seat:assign')).toBe(false);
   });
 
   it('refuses other text, other types, an empty or over-long list, duplicates, non-text entries, unknown pairs, "*" and ambiguous pairs', () => {
@@ -79,7 +96,12 @@ describe('maskAllows', () => {
     expect(maskAllows(readOnly, 'stytch.member', 'get.connected-apps')).toBe(true);
     expect(maskAllows(readOnly, 'stytch.member', 'update.info.name')).toBe(false);
     expect(maskAllows(readOnly, 'stytch.organization', '*')).toBe(false);
-    const listed: PermissionMask = { actions: ['documents:write', 'team:seat:assign'] };
+    const listed: PermissionMask = {
+      actions: [
+        { resourceId: 'documents', action: 'write' },
+        { resourceId: 'team:seat', action: 'assign' },
+      ],
+    };
     expect(maskAllows(listed, 'documents', 'write')).toBe(true);
     expect(maskAllows(listed, 'team:seat', 'assign')).toBe(true);
     expect(maskAllows(listed, 'documents', 'read')).toBe(false);
@@ -88,6 +110,6 @@ describe('maskAllows', () => {
 
   it('is carried on the wire as "read_only" or the list', () => {
     expect(maskToWire({ readOnly: true })).toBe('read_only');
-    expect(maskToWire({ actions: ['documents:read'] })).toEqual(['documents:read']);
+    expect(maskToWire({ actions: [{ resourceId: 'documents', action: 'read' }, { resourceId: 'team:seat', action: 'assign' }] })).toEqual(['documents:read', 'team:seat:assign']);
   });
 });

@@ -21,11 +21,44 @@ describe('webhook endpoint addresses', () => {
     '::ffff:7f00:1',
     '::ffff:a9fe:a9fe',
     '64:ff9b::7f00:1',
+    // Local-use NAT64 reaches IPv4 addresses of the operator's choosing.
+    '64:ff9b:1::a00:1',
+    '64:ff9b:1:ffff::808:808',
+    // Teredo (2001::/32) and the rest of the IETF's special-purpose 2001::/23.
+    '2001::1',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    '2001:2::1',
+    '2001:1ff:ffff::1',
+    // Documentation.
+    '2001:db8::1',
+    '3fff::1',
+    // Site-local (deprecated, still routed inside some networks).
+    'fec0::1',
+    'feff::1',
+    // 6to4 of an internal IPv4 address: 2002:7f00:0001:: is 127.0.0.1, 2002:a9fe:a9fe:: is 169.254.169.254.
+    '2002:7f00:1::1',
+    '2002:a9fe:a9fe::',
+    '2002:c0a8:101:1::1',
+    // Anything outside global unicast 2000::/3.
+    '100::1',
+    '4000::1',
+    'e000::1',
+    // The same addresses however they are spelled.
+    '0:0:0:0:0:ffff:7f00:1',
+    '0:0:0:0:0:0:0:1',
+    '::ffff:0:127.0.0.1',
+    'FE80::1',
+    '::127.0.0.1',
+    // IPv4 documentation and 6to4 relay ranges.
+    '192.0.2.1',
+    '198.51.100.7',
+    '203.0.113.9',
+    '192.88.99.1',
   ])('refuses %s', (address) => {
     expect(forbiddenAddressReason(address)).toBeDefined();
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])('allows %s', (address) => {
+  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '2001:4860:4860::8888', '2a00:1450:4001::1', '2002:808:808::1', '2001:200::1', '3fff:1000::1'])('allows %s', (address) => {
     expect(forbiddenAddressReason(address)).toBeUndefined();
   });
 

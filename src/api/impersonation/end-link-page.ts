@@ -5,6 +5,7 @@ import { isDomainError } from '../../domain/common/domain-error.js';
 import type { OperationContext } from '../../domain/common/operation-context.js';
 import { END_LINK_PATH, type ImpersonationEndLinks } from '../../domain/impersonation/end-link-service.js';
 import type { ImpersonatedSession } from '../../domain/impersonation/impersonation.js';
+import { maskedActionText } from '../../domain/impersonation/permission-mask.js';
 import { html, SafeHtml } from '../../console/html.js';
 import { statusOf } from '../../http/errors.js';
 
@@ -88,7 +89,7 @@ function facts(session: ImpersonatedSession): SafeHtml {
 <dt>Why</dt><dd>${session.reason}</dd>
 <dt>Started</dt><dd><time datetime="${session.startedAt}">${session.startedAt}</time></dd>
 <dt>Ends at the latest</dt><dd><time datetime="${session.expiresAt}">${session.expiresAt}</time></dd>
-${mask === null ? '' : html`<dt>Restricted to</dt><dd>${'readOnly' in mask ? 'reading only' : mask.actions.join(', ')}</dd>`}
+${mask === null ? '' : html`<dt>Restricted to</dt><dd>${'readOnly' in mask ? 'reading only' : mask.actions.map(maskedActionText).join(', ')}</dd>`}
 </dl>`;
 }
 

@@ -58,10 +58,12 @@ export default extensionOperation<unknown>({
   async handle({ body, context, request }, { impersonation, sessions }) {
     const fields = fieldsOf(body);
     const failed = request.validationError?.validation;
-    const caller = failed === undefined ? await mintCaller(request, sessions) : {};
-    // A member who is not an impersonation mints as themselves (delegated): they are the actor of its record.
-    const delegating = caller.session !== undefined && !caller.session.isImpersonated ? caller.session : undefined;
-    const minted = await impersonation.mint(delegating === undefined ? context : asCaller(context, delegating), {
+    // Read whether or not the body is well formed: a member-session caller's refusal, a malformed body's
+    // included, is theirs, filed under their own organization (never under one the body names).
+    const caller = await mintCaller(request, sessions);
+    // A member mints as themselves (delegated), and an impersonated session is refused as itself: the
+    // session is the actor of the record (with its impersonator, for an impersonation).
+    const minted = await impersonation.mint(caller.session === undefined ? context : asCaller(context, caller.session), {
       organizationReference: text(fields.organization_id) ?? '',
       memberReference: text(fields.member_id) ?? text(fields.email_address) ?? '',
       impersonatorId: text(fields.impersonator_id) ?? '',

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditChainVerification } from '../../domain/audit/audit-chain-verifier.js';
+import { RateLimitedError } from '../../domain/rate-limits/errors.js';
 import { checkCsrf, type ConsoleDependencies, csrfFor, requireOperator } from '../console-context.js';
 import { auditChainPage } from '../views/audit-chain-views.js';
 import { page } from '../views/layout.js';
@@ -7,7 +8,8 @@ import { page } from '../views/layout.js';
 /**
  * The tamper-evident audit chains: their heads, and verifying them on demand. Every operator role
  * may look and verify; verifying reads and changes nothing, so its outcome is shown in the answer to
- * the post rather than stored.
+ * the post rather than stored. One verification runs at a time in the process, the API's included:
+ * another meanwhile gets the 429 error page with Retry-After.
  */
 export function registerAuditChainPages(scope: FastifyInstance, dependencies: ConsoleDependencies): void {
   const { auditChain } = dependencies.services;
@@ -25,6 +27,13 @@ export function registerAuditChainPages(scope: FastifyInstance, dependencies: Co
   scope.post('/audit-chain/verify', async (request, reply) => {
     if (requireOperator(request, reply) === undefined) return reply;
     checkCsrf(request);
-    return render(request, reply, await auditChain.verify());
+    let verification: AuditChainVerification;
+    try {
+      verification = await auditChain.verify();
+    } catch (error) {
+      if (error instanceof RateLimitedError) void reply.header('retry-after', String(error.retryAfterSeconds));
+      throw error;
+    }
+    return render(request, reply, verification);
   });
 }

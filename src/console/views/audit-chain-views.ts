@@ -7,7 +7,7 @@ import { csrfField, notice } from './layout.js';
 export function auditChainPage(options: { heads: readonly AuditChainHead[]; digest: string; csrf: string; verification?: AuditChainVerification | undefined }): SafeHtml {
   const { heads, digest, csrf, verification } = options;
   return html`${verification === undefined ? '' : verificationNotice(verification)}
-<p class="muted">Impersonation events, operators' events and webhook changes are chained: each record carries the hash of the one before it, one chain per organization and one for the project. Verifying recomputes every record; a record edited, deleted or moved in the database shows up as the first broken record of its chain. See docs/impersonation.md, "Tamper-evident audit".</p>
+<p class="muted">Impersonation events, operators' events and webhook changes are chained: each record carries the hash of the one before it, one chain per organization and one for the project. Verifying recomputes every record; a record edited, deleted or moved in the database shows up as the first broken record of its chain, unless the chain was cut back, rewritten or deleted together with its head: only heads published earlier and kept outside show that. See docs/impersonation.md, "Tamper-evident audit".</p>
 <form method="post" action="/console/audit-chain/verify" class="inline">${csrfField(csrf)}<button type="submit">Verify now</button></form>
 ${
   heads.length === 0
@@ -17,7 +17,7 @@ ${
       )}</tbody></table></div>`
 }
 <section class="card"><h2>Digest of every head</h2><p><code>${digest}</code></p>
-<p class="muted">SHA-256 of the lines <code>chain:seq:hash</code>, sorted. Keep a copy outside this server (published heads go to the log and to the project's webhook endpoints): <code>understudy audit verify --expect chain:seq:hash</code> proves later that the history up to it was not rewritten.</p></section>`;
+<p class="muted">SHA-256 of the lines <code>chain:seq:hash</code>, sorted. Keep copies outside this server (published heads go to the log and to the project's webhook endpoints): <code>understudy audit verify --published &lt;file&gt;</code> proves later that the history up to them was not rewritten, cut back or deleted, which this page alone cannot show.</p></section>`;
 }
 
 function verificationNotice(verification: AuditChainVerification): SafeHtml {

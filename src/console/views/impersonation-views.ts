@@ -62,6 +62,7 @@ ${
   )}</select></div>
   <div><label><input type="checkbox" name="notify_member" value="true" ${stored?.notifyMember === true ? html`checked` : ''}> Email the member when an impersonation of them starts</label></div>
   <div><label><input type="checkbox" name="notify_admins" value="true" ${stored?.notifyAdmins === true ? html`checked` : ''}> Email the organization’s admins when any impersonation starts</label></div>
+  <p class="muted">Operators may tighten what the organization chose, not loosen it: switching to open, or turning an email off, is for the organization’s own admins, through your app.</p>
   <button type="submit">Save access policy</button>
 </form>`
     : html`<p class="muted">Only admins can change the access policy.</p>`

@@ -75,7 +75,7 @@ ${
   <div><label for="enabled">Organization setting</label><select id="enabled" name="enabled"><option value="true" ${policy.stored?.enabled !== false ? html`selected` : ''}>enabled</option><option value="false" ${policy.stored?.enabled === false ? html`selected` : ''}>disabled</option></select></div>
   <div><label for="redirect_url">Redirect URL (empty for none)</label><input id="redirect_url" name="redirect_url" type="url" value="${policy.stored?.redirectUrl ?? ''}"></div>
   <button type="submit">Save policy</button>
-</form>`
+</form>${policy.stored?.enabled === false ? html`<p class="muted">Enabling it again is the organization’s own to do (its admin, through your app).</p>` : ''}`
     : html`<p class="muted">Only admins can change the policy.</p>`
 }
 </section>

@@ -1,4 +1,4 @@
-import type { AuditChainHead, ChainedAuditRecord } from './audit-chain.js';
+import type { AuditChainHead, ChainedAuditRecord, PublishedHead } from './audit-chain.js';
 import type { AuditEvent, AuditEventType } from './audit-event.js';
 
 /**
@@ -19,6 +19,13 @@ export interface AuditChainStore {
   listUnchainedEvents(filter: { organizationId?: string | null | undefined }, page: { limit: number; afterEventId: string | null }): Promise<AuditEvent[]>;
   /** The newest event of this type (by event id) of the organization (null: of none), or undefined when there is none. */
   latestEventOfType(type: AuditEventType, organizationId: string | null): Promise<AuditEvent | undefined>;
+  /** Each chain's furthest published head (or the one chain's), by chain id: what publication compares with, and what verify checks. */
+  listPublishedHeads(chainId?: string): Promise<PublishedHead[]>;
+  /**
+   * Records these heads as published. A chain's row only moves forward (to a higher seq): a chain cut
+   * back in the database goes on being checked against the furthest head it had when published.
+   */
+  markPublished(heads: readonly PublishedHead[]): Promise<void>;
   /**
    * Inside a transaction: waits until no other transaction holds it (PostgreSQL: a transaction-scoped
    * advisory lock; SQLite transactions hold the write lock already), so processes sharing a database

@@ -2,15 +2,16 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { chainHash, GENESIS_HASH, headsDigest, isChainedEvent, PROJECT_CHAIN, type AuditChainHead, type ChainedAuditRecord } from './audit-chain.js';
 import type { AuditChainStore } from './audit-chain-store.js';
 import { auditError } from './errors.js';
+import { rateLimitError } from '../rate-limits/errors.js';
 
 /**
  * What is wrong with the first broken record of a chain:
  * - `edited`: its content no longer gives its hash;
  * - `missing_record_before`: its seq is not the next one (a record before it was deleted, or the chain does not start at 1);
  * - `out_of_order`: it does not link to the record before it (records were reordered, or the one before it was replaced with a rehashed copy);
- * - `head_mismatch`: the chain's head row does not name its last record (records after it were deleted, or added without the head);
+ * - `head_mismatch`: the chain's head row does not name its last record (records after it were deleted without moving the head, or added without it);
  * - `unchained`: an event the rule chains (isChainedEvent) that is in no chain (written or taken out of its chain behind Understudy's back);
- * - `not_as_published`: the record at a published head's seq is not the one whose hash was published (history was rewritten).
+ * - `not_as_published`: the record at a published head's seq is not the one whose hash was published, or there is none (history was rewritten, cut back, or the chain deleted).
  */
 export type ChainProblem = 'edited' | 'missing_record_before' | 'out_of_order' | 'head_mismatch' | 'unchained' | 'not_as_published';
 
@@ -23,7 +24,7 @@ export interface BrokenRecord {
   readonly problem: ChainProblem;
 }
 
-/** A head published earlier (`chain:seq:hash`): the record at that seq must still have that hash. */
+/** A head published earlier (`chain:seq:hash`): the chain must still have a record at that seq, with that hash. */
 export interface ExpectedRecord {
   readonly chainId: string;
   readonly seq: number;
@@ -50,6 +51,8 @@ export interface AuditChainVerification {
 
 /** Records read at once: memory stays bounded whatever a chain's length. */
 const PAGE = 1000;
+/** What a verification refused because another runs is told to wait: a walk of a few million records takes about that long. */
+export const AUDIT_CHAIN_VERIFY_RETRY_AFTER_SECONDS = 30;
 
 /**
  * Checks the tamper-evident chains (audit-chain.ts): every record's hash recomputed from its stored
@@ -60,10 +63,19 @@ const PAGE = 1000;
  * Appends go on meanwhile: the extents are read before the heads, and each chain is walked up to the
  * head read, so a record appended later is neither required nor counted (an append commits its record
  * and its head together, so no committed record can be past a head read after it).
+ *
+ * Besides the heads given (published copies kept outside), each chain is checked against the furthest
+ * head published from this database (AuditChainStore.listPublishedHeads): a weak check, since whoever
+ * can change the chains can change that table too, but it catches a chain cut back or deleted by
+ * someone who did not.
+ *
+ * One verification runs at a time in a process (a walk reads every record): another asked for
+ * meanwhile is refused with `too_many_requests` and a Retry-After.
  */
 export class AuditChainVerifier {
   readonly #store: { readonly auditChains: AuditChainStore };
   readonly #page: number;
+  #running = false;
 
   constructor(dependencies: { store: { readonly auditChains: AuditChainStore }; pageSize?: number }) {
     this.#store = dependencies.store;
@@ -76,19 +88,44 @@ export class AuditChainVerifier {
     return { heads, digest: headsDigest(heads) };
   }
 
-  /** Every chain, or only `chainId` (an organization id, or `project`): `audit_chain_not_found` when it has no records and no head. */
+  /**
+   * Every chain, or only `chainId` (an organization id, or `project`): `audit_chain_not_found` when it
+   * has no records and no head and no head of it was published or is expected.
+   */
   async verify(options: { chainId?: string | undefined; expected?: readonly ExpectedRecord[] | undefined } = {}): Promise<AuditChainVerification> {
+    if (this.#running) {
+      throw rateLimitError(
+        AUDIT_CHAIN_VERIFY_RETRY_AFTER_SECONDS,
+        `Too many requests have been made: an audit chain verification is running already, and one runs at a time. Retry after ${AUDIT_CHAIN_VERIFY_RETRY_AFTER_SECONDS} seconds.`,
+      );
+    }
+    this.#running = true;
+    try {
+      return await this.#verify(options);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #verify(options: { chainId?: string | undefined; expected?: readonly ExpectedRecord[] | undefined }): Promise<AuditChainVerification> {
     const store = this.#store.auditChains;
     const extents = new Map((await store.chainExtents(options.chainId)).map((extent) => [extent.chainId, extent.lastSeq]));
     const heads = new Map((await store.listChainHeads(options.chainId)).map((head) => [head.chainId, head]));
     const chainIds = [...new Set([...extents.keys(), ...heads.keys()])].sort();
-    if (options.chainId !== undefined && chainIds.length === 0) throw auditError('audit_chain_not_found');
+    const expectations = new Map<string, ExpectedRecord>();
+    for (const expected of [...(options.expected ?? []), ...(await store.listPublishedHeads(options.chainId))]) expectations.set(`${expected.chainId}:${expected.seq}:${expected.hash}`, expected);
+    // A chain that was published is not unknown: deleted, it is reported as not as published.
+    const published = [...expectations.values()].some((expected) => expected.chainId === options.chainId);
+    if (options.chainId !== undefined && chainIds.length === 0 && !published) throw auditError('audit_chain_not_found');
     const chains: ChainReport[] = [];
     for (const chainId of chainIds) chains.push(await this.#walk(chainId, heads.get(chainId), extents.get(chainId)));
     const problems: BrokenRecord[] = chains.flatMap((chain) => (chain.broken === null ? [] : [chain.broken]));
-    for (const expected of options.expected ?? []) {
+    let checked = 0;
+    for (const expected of expectations.values()) {
       const [record] = await store.readChain(expected.chainId, { afterSeq: expected.seq - 1, throughSeq: expected.seq, limit: 1 });
       if (record === undefined || record.hash !== expected.hash) problems.push({ chainId: expected.chainId, seq: expected.seq, eventId: record?.eventId ?? null, problem: 'not_as_published' });
+      checked += 1;
+      if (checked % this.#page === 0) await nextTurn();
     }
     const outside = await this.#firstUnchained(options.chainId);
     if (outside !== undefined) problems.push(outside);
@@ -161,9 +198,9 @@ export function describeProblem(broken: BrokenRecord): string {
     edited: 'its content no longer matches its hash: the record was edited',
     missing_record_before: 'it is not the next record of the chain: a record before it is missing',
     out_of_order: 'it does not link to the record before it: records were reordered, or the one before it was replaced',
-    head_mismatch: "the chain's head does not name its last record: records at the end were deleted, or added without moving the head",
+    head_mismatch: "the chain's head does not name its last record: records at the end were deleted without moving the head, or added without moving it",
     unchained: 'it should be in its chain but is in none: it was written or taken out of the chain outside Understudy',
-    not_as_published: 'the record at this seq is not the one whose hash was published: the history was rewritten',
+    not_as_published: 'the record at this seq is not the one whose hash was published, or there is none: the history was rewritten, cut back or deleted',
   };
   return `chain ${broken.chainId}, ${where}: ${what[broken.problem]}`;
 }

@@ -86,6 +86,13 @@ export interface AuditChainHead {
   readonly updatedAt: string;
 }
 
+/** A chain's head as one publication named it (ChainHeadPublisher), or as a published copy names it. */
+export interface PublishedHead {
+  readonly chainId: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
 /**
  * One digest of every chain's head: SHA-256 (hex) of the lines `<chain_id>:<seq>:<hash>`, sorted
  * (by UTF-16 code units, as JavaScript sorts) and joined with `\n`, without a final newline. Who

@@ -8,6 +8,7 @@ import { canonicalEmail } from '../members/member.js';
 import { organizationError } from '../organizations/errors.js';
 import type { Organization } from '../organizations/organization.js';
 import { sharedError } from '../common/errors.js';
+import type { DomainError } from '../common/domain-error.js';
 import type { OperationContext } from '../common/operation-context.js';
 import { MAX_SEARCH_LIMIT } from '../common/pagination.js';
 import { FOR_UPDATE } from '../common/read-for-update.js';
@@ -29,6 +30,10 @@ import type { EndedImpersonations, ImpersonationEndings } from './impersonation-
 import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import { redirectUrlProblem } from './impersonation-text.js';
 import { refuseImpersonatedConsent } from './access-grants-service.js';
+import { isDelegationAdmin } from './delegated-impersonation.js';
+import { effectiveRoles } from '../members/member.js';
+import { rbacError } from '../rbac/errors.js';
+import type { RbacPolicyService } from '../rbac/policy-service.js';
 
 /**
  * Organization, member and impersonator references as callers give them: an organization id, slug
@@ -93,6 +98,7 @@ export class ImpersonationAdminService {
   readonly #audit: AuditRecorder;
   readonly #project: ProjectImpersonationPolicy;
   readonly #endings: ImpersonationEndings;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'current'>;
 
   constructor(dependencies: {
     store: ImpersonationAdminStore;
@@ -100,12 +106,15 @@ export class ImpersonationAdminService {
     audit: AuditRecorder;
     project: ProjectImpersonationPolicy;
     endings: ImpersonationEndings;
+    /** The project's RBAC policy: which members count as admins when delegated impersonation narrows to `members`. */
+    rbacPolicy: Pick<RbacPolicyService, 'current'>;
   }) {
     this.#store = dependencies.store;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
     this.#project = dependencies.project;
     this.#endings = dependencies.endings;
+    this.#rbacPolicy = dependencies.rbacPolicy;
   }
 
   /**
@@ -120,10 +129,13 @@ export class ImpersonationAdminService {
 
   /**
    * Sets the organization's access mode, delegated impersonation, notifications and redirect URL
-   * (`null` clears it); absent fields keep their value. Nothing the organization no longer allows
-   * may go on, so in the same transaction, each audited: switching to `off` ends its live
-   * impersonated sessions and unredeemed tokens (`disabled_by_organization`); switching to
-   * `by_grant` ends support's ones minted under no grant (`access_mode_changed`).
+   * (`null` clears it); absent fields keep their value. Only the organization loosens what it chose
+   * (refusedLoosening). Nothing the organization no longer allows may go on, so in the same
+   * transaction, each audited: switching to `off` ends its live impersonated sessions and unredeemed
+   * tokens (`disabled_by_organization`); switching to `by_grant` ends support's ones minted under no
+   * grant (`access_mode_changed`); `delegated_impersonation` `off` ends the delegated ones, and
+   * `members` the delegated sessions of admins (`delegation_disabled`; their unredeemed tokens are
+   * refused at redemption, which judges the policy again).
    */
   async setPolicy(context: OperationContext, organizationReference: string, update: PolicyUpdate): Promise<PolicyView> {
     refuseImpersonatedConsent(context);
@@ -132,10 +144,15 @@ export class ImpersonationAdminService {
     return this.#store.transaction(async (tx) => {
       // Locked first (the lock order, read-for-update.ts): a mint either sees the change or commits its
       // token before the ending below, and an organization deleted meanwhile is seen here, not given an orphan policy.
-      if ((await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE)) === undefined) throw organizationError('organization_not_found');
+      const locked = await tx.organizations.findOrganization(organization.organizationId, FOR_UPDATE);
+      if (locked === undefined) throw organizationError('organization_not_found');
       const previous = await tx.impersonation.findPolicy(organization.organizationId);
+      // Judged on the policy as it is now (read under the lock), before anything is written.
+      const byOrganization = isOrganizationItself(context, organization.organizationId);
+      const loosening = byOrganization || previous?.chosenByOrganization !== true ? undefined : refusedLoosening(wirePolicy(previous), change);
+      if (loosening !== undefined) throw loosening;
       const at = toTimestamp(this.#clock.now());
-      const policy = await tx.impersonation.updatePolicy(organization.organizationId, change, at);
+      const policy = await tx.impersonation.updatePolicy(organization.organizationId, byOrganization ? { ...change, chosenByOrganization: true } : change, at);
       const before = wirePolicy(previous);
       const after = wirePolicy(policy);
       await this.#audit.record(tx.audit, context, {
@@ -159,8 +176,26 @@ export class ImpersonationAdminService {
       else if (policy.accessMode === 'by_grant' && before.access_mode !== 'by_grant') {
         await this.#endings.endIn(tx, context, { organizationId, kind: 'support', grantId: null }, 'access_mode_changed');
       }
+      if (policy.delegated === 'off') await this.#endings.endIn(tx, context, { organizationId, kind: 'delegated' }, 'delegation_disabled');
+      else if (policy.delegated === 'members' && before.delegated_impersonation !== 'members') await this.#endDelegatedOfAdmins(tx, context, locked, at);
       return { organization, stored: policy, effective: effectivePolicy(this.#project, policy), project: this.#project };
     });
+  }
+
+  /**
+   * Ends the live delegated impersonations of members who count as admins (delegated-impersonation.ts),
+   * as the policy `members` no longer allows: their roles as they are now, in the change's transaction.
+   */
+  async #endDelegatedOfAdmins(tx: StorePorts, context: OperationContext, organization: Organization, at: string): Promise<void> {
+    const live = await tx.impersonation.listActiveImpersonatedSessions({ organizationId: organization.organizationId, kind: 'delegated' }, at);
+    if (live.length === 0) return;
+    const { policy } = await this.#rbacPolicy.current(tx);
+    const definitions = [...policy.roles, ...organization.settings.customRoles];
+    for (const memberId of new Set(live.map((session) => session.memberId))) {
+      const member = await tx.members.findMemberById(memberId);
+      if (member === undefined || !isDelegationAdmin(effectiveRoles(member, organization).map((role) => role.roleId), definitions)) continue;
+      await this.#endings.endIn(tx, context, { organizationId: organization.organizationId, kind: 'delegated', memberId }, 'delegation_disabled');
+    }
   }
 
   /**
@@ -316,6 +351,38 @@ function policyChange(update: PolicyUpdate): ImpersonationPolicyChange {
     ...(update.redirectUrl !== undefined && { redirectUrl: update.redirectUrl }),
   };
 }
+
+/** The change is the organization's own: a member session of it, not an impersonation. */
+function isOrganizationItself(context: OperationContext, organizationId: string): boolean {
+  const actor = context.actor;
+  return actor.type === 'member_session' && actor.impersonator === undefined && actor.organizationId === organizationId;
+}
+
+/**
+ * Once the organization has set its policy itself (an admin's member session; the API's route has
+ * checked that its roles grant `understudy.support-access:update.settings`), the project's
+ * credentials (the API, the CLI, the console's operators) may tighten it but not loosen it: what the
+ * organization chose is the organization's to undo. Loosening is switching `access_mode` to `open`
+ * from `by_grant` or `off` (going through `off` must not be a way round), or turning `notify_member`
+ * or `notify_admins` off. Moving to `off`, to `by_grant`, turning emails on, the delegated setting
+ * and the redirect URL stay open to the project. A policy only the project ever set stays the
+ * project's to change either way. Returns the refusal, or undefined when the change may go ahead.
+ */
+function refusedLoosening(before: WirePolicy, change: ImpersonationPolicyChange): DomainError | undefined {
+  const mode = change.accessMode ?? (change.enabled === false ? 'off' : change.enabled === true && before.access_mode === 'off' ? 'open' : before.access_mode);
+  const loosened = [
+    ...(mode === 'open' && before.access_mode !== 'open' ? [`access_mode from ${before.access_mode} to open`] : []),
+    ...(change.notifyMember === false && before.notify_member ? ['notify_member off'] : []),
+    ...(change.notifyAdmins === false && before.notify_admins ? ['notify_admins off'] : []),
+  ];
+  if (loosened.length === 0) return undefined;
+  return rbacError(
+    'session_authorization_error',
+    `Only the organization may loosen its impersonation policy (${loosened.join(', ')}): call with the member-session headers of a member allowed understudy.support-access:update.settings. The project's credentials may only tighten it.`,
+  );
+}
+
+type WirePolicy = ReturnType<typeof wirePolicy>;
 
 /** The policy's settings by wire name, with the defaults of an organization that never set one. */
 function wirePolicy(policy: ImpersonationPolicy | undefined) {

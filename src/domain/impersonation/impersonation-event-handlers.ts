@@ -20,9 +20,11 @@ export interface ImpersonationEventHandlers {
 export function impersonationEventHandlers(endings: Pick<ImpersonationEndings, 'endIn' | 'revokeTokensIn'>): ImpersonationEventHandlers {
   return {
     // Revoked, not just refused while deleted: reactivating the member must not bring the tokens back.
-    // Their live impersonated sessions end with their member sessions (the sessions' handler).
+    // Their live impersonated sessions end with their member sessions (the sessions' handler). The
+    // impersonations they started themselves (delegated) end too: a removed admin acts as nobody.
     async memberDeleted(tx, context, event) {
       await endings.revokeTokensIn(tx, context, { memberId: event.memberId }, 'member_deleted');
+      await endings.endIn(tx, context, { organizationId: event.organizationId, kind: 'delegated', impersonator: { ids: [event.memberId], emailAddresses: [] } }, 'impersonator_removed');
     },
     // A token minted for the old address must not open the account under the new one, whatever preserve_existing_sessions says.
     async memberEmailChanged(tx, context, event) {

@@ -7,6 +7,7 @@ import type { Organization } from '../organizations/organization.js';
 import type { StorePorts } from '../ports.js';
 import { END_LINK_PATH, type ImpersonationEndLinks } from './end-link-service.js';
 import type { ImpersonatedSession } from './impersonation.js';
+import { maskToWire } from './permission-mask.js';
 
 /**
  * Told once an impersonated session has started (after its transaction committed): emails the
@@ -107,7 +108,7 @@ export class ImpersonationNotifier implements ImpersonationStartedListener {
         reason: session.reason,
         startedAt: session.startedAt,
         expiresAt: session.expiresAt,
-        restrictions: session.permissionMask === null ? null : 'readOnly' in session.permissionMask ? 'read_only' : session.permissionMask.actions,
+        restrictions: session.permissionMask === null ? null : maskToWire(session.permissionMask),
       },
     });
     if (toMember) this.#mail.deliver(own, email(member.emailAddress));

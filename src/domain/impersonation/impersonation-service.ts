@@ -23,7 +23,15 @@ import type { OperationContext } from '../common/operation-context.js';
 import type { Transactional } from '../common/transactional.js';
 import { sharedError } from '../common/errors.js';
 import { impersonationError } from './errors.js';
-import { DEFAULT_TOKEN_MINUTES, IMPERSONATED_SESSION_MINUTES, MAX_REASON_LENGTH, MAX_TOKEN_MINUTES, type ImpersonationKind, type ImpersonationToken } from './impersonation.js';
+import {
+  DEFAULT_TOKEN_MINUTES,
+  IMPERSONATED_SESSION_MINUTES,
+  MAX_REASON_LENGTH,
+  MAX_TOKEN_MINUTES,
+  type ImpersonationKind,
+  type ImpersonationToken,
+  type PermissionMask,
+} from './impersonation.js';
 import { effectivePolicy, impersonationUrl, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 import { hasControlCharacters, hasLineControlCharacters, redirectUrlProblem } from './impersonation-text.js';
@@ -35,7 +43,7 @@ import { sessionRoleIds } from '../rbac/session-roles.js';
 import { sessionError } from '../sessions/errors.js';
 import { DEFAULT_DELEGATED_IMPERSONATION } from './impersonation.js';
 import type { ImpersonationStartedListener } from './impersonation-notifier.js';
-import { parsePermissionMask } from './permission-mask.js';
+import { maskToWire, parsePermissionMask } from './permission-mask.js';
 import { supportAccess } from './support-access.js';
 import { ImpersonationVerifier, RedemptionRefusal, checkPresentedToken, impersonationDisabled } from './impersonation-verifier.js';
 
@@ -158,17 +166,20 @@ export class ImpersonationService {
         reason: input.reason === undefined ? null : recordable(input.reason),
       },
     };
-    // A delegated mint's refusals are the calling member's: filed under their organization, and under
-    // the member it names only when that member is of it (another organization's trail is not theirs to write).
+    // A mint with member-session headers is the calling session's (a delegated mint, or an impersonated
+    // session refused below), malformed or not: its refusals are filed under the caller's organization,
+    // with the caller (or, for an impersonation, its impersonator) as impersonator, and under the member
+    // it names only when that member is of it (another organization's trail is not theirs to write).
     const delegating = input.callerSession?.isImpersonated === false ? input.callerSession : undefined;
+    const caller = input.callerSession;
     const scope =
-      delegating === undefined
+      caller === undefined
         ? attempt
         : {
-            organizationId: delegating.organizationId,
-            memberId: member?.organizationId === delegating.organizationId ? member.memberId : undefined,
-            impersonatorId: delegating.memberId,
-            details: { ...attempt.details, impersonator_email_address: delegating.emailAddress },
+            organizationId: caller.organizationId,
+            memberId: member?.organizationId === caller.organizationId ? member.memberId : undefined,
+            impersonatorId: impersonatorOfCall(caller).id,
+            details: { ...attempt.details, impersonator_email_address: impersonatorOfCall(caller).emailAddress },
           };
     const refuse = (error: DomainError, resolved?: Impersonator): Promise<never> =>
       this.#refuse(context, 'impersonation.mint_refused', error, {
@@ -181,14 +192,17 @@ export class ImpersonationService {
       return refuse(impersonationError('member_impersonation_not_allowed', 'An impersonated session cannot start another impersonation.'));
     }
     const kind: ImpersonationKind = input.callerSession === undefined ? 'support' : 'delegated';
+    // Read before the delegated rules, which compare only what the mask leaves of the member's permissions
+    // (an invalid mask is judged as none, the strictest, and refused after them).
+    const permissionMask = parsePermissionMask(input.permissions, (await this.#rbacPolicy.current()).policy);
+    const judgedMask = isDomainError(permissionMask) ? null : permissionMask;
     // Delegated: the calling member is the impersonator, whatever impersonator_id and impersonator_email_address say.
     let delegate: Impersonator | undefined;
     if (delegating !== undefined) {
-      const judged = await this.#judgeDelegated(delegating, organization, member);
+      const judged = await this.#judgeDelegated(delegating, organization, member, judgedMask);
       if (isDomainError(judged)) return refuse(judged);
       delegate = { id: judged.impersonatorId, emailAddress: judged.emailAddress, requestedId: null, operator: null };
     }
-    const permissionMask = parsePermissionMask(input.permissions, (await this.#rbacPolicy.current()).policy);
     if (isDomainError(permissionMask)) return refuse(permissionMask);
     const reason = (input.reason ?? '').trim();
     if (reason === '' || reason.length > MAX_REASON_LENGTH) return refuse(impersonationError('invalid_impersonation_reason'));
@@ -242,7 +256,7 @@ export class ImpersonationService {
       const urlRefusal = redirectUrlRefusal(latest, stored?.redirectUrl != null);
       if (urlRefusal !== undefined) return { refusal: urlRefusal };
       if (delegating !== undefined) {
-        const delegatedRefusal = await this.#judgeDelegatedIn(tx, delegating, current);
+        const delegatedRefusal = await this.#judgeDelegatedIn(tx, delegating, current, permissionMask);
         if (delegatedRefusal !== undefined) return { refusal: delegatedRefusal };
       }
       // The organization's access mode (a grant in `by_grant` mode), read in this transaction.
@@ -263,7 +277,7 @@ export class ImpersonationService {
           expires_at: token.expiresAt,
           kind,
           ...(minted.grantId !== null && { grant_id: minted.grantId }),
-          ...(permissionMask !== null && { permissions: 'readOnly' in permissionMask ? 'read_only' : permissionMask.actions }),
+          ...(permissionMask !== null && { permissions: maskToWire(permissionMask) }),
           ...(impersonator.requestedId !== null && { requested_impersonator_id: impersonator.requestedId }),
         },
       });
@@ -287,7 +301,7 @@ export class ImpersonationService {
    * gated behind MFA; exactly one redemption of a token wins. Every refusal is audited.
    */
   async authenticate(context: OperationContext, impersonationToken: string): Promise<SessionIssued> {
-    const verifier = new ImpersonationVerifier({ project: this.#project, clock: this.#clock, audit: this.#audit }, impersonationToken);
+    const verifier = new ImpersonationVerifier({ project: this.#project, clock: this.#clock, audit: this.#audit, rbacPolicy: this.#rbacPolicy }, impersonationToken);
     try {
       await checkPresentedToken(this.#store, impersonationToken, this.#project, toTimestamp(this.#clock.now()));
       const outcome = await this.#signIn.signIn(context, verifier, { sessionDurationMinutes: IMPERSONATED_SESSION_MINUTES });
@@ -317,7 +331,13 @@ export class ImpersonationService {
    * The delegated judgement (delegated-impersonation.ts) on the organization's policy and the RBAC
    * policy: read now, or with `tx`, in that transaction (the RBAC policy under its shared lock).
    */
-  async #judgeDelegated(caller: DelegatingCaller, organization: Organization | undefined, target: Member | undefined, tx?: Ports): Promise<ReturnType<typeof judgeDelegatedMint>> {
+  async #judgeDelegated(
+    caller: DelegatingCaller,
+    organization: Organization | undefined,
+    target: Member | undefined,
+    mask: PermissionMask | null,
+    tx?: Ports,
+  ): Promise<ReturnType<typeof judgeDelegatedMint>> {
     const { policy } = await this.#rbacPolicy.current(tx);
     const stored = organization === undefined ? undefined : await (tx ?? this.#store).impersonation.findPolicy(organization.organizationId);
     return judgeDelegatedMint({
@@ -327,6 +347,7 @@ export class ImpersonationService {
       delegated: stored?.delegated ?? DEFAULT_DELEGATED_IMPERSONATION,
       roles: [...policy.roles, ...(organization?.settings.customRoles ?? [])],
       resources: policy.resources,
+      mask,
     });
   }
 
@@ -336,12 +357,12 @@ export class ImpersonationService {
    * custom roles and impersonation policy (its row is locked already) and the RBAC policy. A role
    * change or policy change racing the mint either commits first and is judged here, or waits for it.
    */
-  async #judgeDelegatedIn(tx: Ports, caller: DelegatingCaller, target: Member): Promise<DomainError | undefined> {
+  async #judgeDelegatedIn(tx: Ports, caller: DelegatingCaller, target: Member, mask: PermissionMask | null): Promise<DomainError | undefined> {
     const organization = await tx.organizations.findOrganization(caller.organizationId);
     const callerMember = await tx.members.findMemberById(caller.memberId, FOR_SHARE);
     if (organization === undefined || callerMember === undefined || callerMember.status === 'deleted') return sessionError('session_not_found');
     const roles = sessionRoleIds(callerMember, organization, caller.authenticationFactors);
-    const judged = await this.#judgeDelegated({ ...caller, roles }, organization, target, tx);
+    const judged = await this.#judgeDelegated({ ...caller, roles }, organization, target, mask, tx);
     return isDomainError(judged) ? judged : undefined;
   }
 
@@ -421,6 +442,16 @@ export class ImpersonationService {
     );
     throw error;
   }
+}
+
+/**
+ * Who a mint with member-session headers is, as its refusals record the impersonator: the calling
+ * member, or for an impersonated session the impersonator its factor names (the session's member when it names none).
+ */
+function impersonatorOfCall(caller: DelegatingCaller): { readonly id: string; readonly emailAddress: string } {
+  const fields = caller.isImpersonated ? caller.authenticationFactors.find((factor) => factor.type === 'impersonated')?.detail?.fields : undefined;
+  const id = fields?.impersonator_id;
+  return id === undefined || id === '' ? { id: caller.memberId, emailAddress: caller.emailAddress } : { id, emailAddress: fields?.impersonator_email_address ?? '' };
 }
 
 /** An operator as impersonator: always their operator id and address. */

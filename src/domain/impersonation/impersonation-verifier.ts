@@ -13,9 +13,13 @@ import type { Organization } from '../organizations/organization.js';
 import type { OrganizationsStore } from '../organizations/organizations-store.js';
 import type { AuthenticationFactor, MemberSession } from '../sessions/session.js';
 import type { SignInVerifier, VerifiedFactor } from '../sessions/sign-in/verifier.js';
+import type { RbacPolicyService } from '../rbac/policy-service.js';
+import type { RbacStore } from '../rbac/rbac-store.js';
+import { effectiveRoles } from '../members/member.js';
 import { grantCovers, grantState, type AccessGrantsStore } from './access-grant.js';
+import { isDelegationAdmin } from './delegated-impersonation.js';
 import { impersonationError } from './errors.js';
-import type { ImpersonatedSession, ImpersonationPolicy, ImpersonationToken } from './impersonation.js';
+import { DEFAULT_DELEGATED_IMPERSONATION, type ImpersonatedSession, type ImpersonationPolicy, type ImpersonationToken } from './impersonation.js';
 import { effectivePolicy, type EffectivePolicy, type ProjectImpersonationPolicy } from './impersonation-policy.js';
 import type { ImpersonationStore } from './impersonation-store.js';
 
@@ -27,6 +31,7 @@ export type ImpersonationVerifierPorts = {
   operators: OperatorsStore;
   impersonation: ImpersonationStore;
   audit: AuditStore;
+  rbac: RbacStore;
 };
 
 /** Why a redemption was refused: the error answered, the `why` recorded, and the token when it is a known one. */
@@ -51,12 +56,17 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
   readonly #project: ProjectImpersonationPolicy;
   readonly #clock: Clock;
   readonly #audit: AuditRecorder;
+  readonly #rbacPolicy: Pick<RbacPolicyService, 'current'>;
 
-  constructor(dependencies: { project: ProjectImpersonationPolicy; clock: Clock; audit: AuditRecorder }, presented: string) {
+  constructor(
+    dependencies: { project: ProjectImpersonationPolicy; clock: Clock; audit: AuditRecorder; rbacPolicy: Pick<RbacPolicyService, 'current'> },
+    presented: string,
+  ) {
     this.#presented = presented;
     this.#project = dependencies.project;
     this.#clock = dependencies.clock;
     this.#audit = dependencies.audit;
+    this.#rbacPolicy = dependencies.rbacPolicy;
   }
 
   async verify(tx: ImpersonationVerifierPorts): Promise<VerifiedFactor<ImpersonationVerifierPorts>> {
@@ -70,6 +80,7 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
     // a refusal names the cause that still holds (a member still deleted).
     const locked = await subjectOf(tx, token, FOR_SHARE);
     if ('error' in locked) throw new RedemptionRefusal(locked.error, locked.why, token);
+    if (token.kind === 'delegated') await this.#delegationStillAllows(tx, token, locked);
     // Disabling an operator revokes their tokens; this also catches one minted while the disable committed.
     const operator = await tx.operators.findOperatorByEmail(token.impersonatorEmailAddress);
     if (operator !== undefined && operator.disabledAt !== null) {
@@ -84,6 +95,43 @@ export class ImpersonationVerifier implements SignInVerifier<ImpersonationVerifi
       ...(access.endsBy !== null && { expiresNoLaterThan: access.endsBy }),
       onSession: (sessionTx, context, session) => this.#redeem(sessionTx, context, { token, lookupId }, session, at),
     };
+  }
+
+  /**
+   * A delegated token redeems only while the member who minted it is still one of the organization's
+   * (their row locked FOR SHARE after the impersonated member's, the order the mint takes them in: a
+   * deletion either commits first and is seen here, or waits and then ends the session started here)
+   * and while the organization's `delegated_impersonation` still allows it: not `off`, and an admin
+   * only under `members_and_admins`. The policy is read again now the organization row is locked, so
+   * a change committed before this redemption is seen; one committed after ends what it started.
+   */
+  async #delegationStillAllows(tx: ImpersonationVerifierPorts, token: ImpersonationToken, subject: { organization: Organization; member: Member }): Promise<void> {
+    const impersonator = await tx.members.findMemberById(token.impersonatorId, FOR_SHARE);
+    if (impersonator === undefined || impersonator.status === 'deleted' || impersonator.organizationId !== token.organizationId) {
+      throw new RedemptionRefusal(
+        impersonationError('unable_to_auth_impersonation_token', 'The member who minted this impersonation token is no longer a member of the organization.'),
+        'impersonator_removed',
+        token,
+      );
+    }
+    const delegated = (await tx.impersonation.findPolicy(token.organizationId))?.delegated ?? DEFAULT_DELEGATED_IMPERSONATION;
+    if (delegated === 'off') {
+      throw new RedemptionRefusal(
+        impersonationError('delegated_impersonation_not_allowed', "The organization no longer lets its members impersonate each other (delegated_impersonation is off)."),
+        'delegation_disabled',
+        token,
+      );
+    }
+    if (delegated === 'members_and_admins') return;
+    const { policy } = await this.#rbacPolicy.current(tx);
+    const definitions = [...policy.roles, ...subject.organization.settings.customRoles];
+    if (isDelegationAdmin(effectiveRoles(subject.member, subject.organization).map((role) => role.roleId), definitions)) {
+      throw new RedemptionRefusal(
+        impersonationError('delegated_impersonation_not_allowed', "The member is an admin, and the organization's impersonation policy now lets only members who are not be impersonated (delegated_impersonation is members)."),
+        'delegation_disabled',
+        token,
+      );
+    }
   }
 
   /** Claims the token for the session just started; losing the claim rolls the session back. */

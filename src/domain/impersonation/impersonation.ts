@@ -27,10 +27,19 @@ export type ImpersonationKind = 'support' | 'delegated';
 
 /**
  * A restriction on an impersonated session (restricted impersonation): `read_only` lets it perform
- * only reading actions (read-actions.ts), `actions` only the listed `resource:action` pairs. Either way
- * the member's roles must grant the action too: a mask only ever takes away.
+ * only reading actions (read-actions.ts), `actions` only the listed resource and action pairs. Either
+ * way the member's roles must grant the action too: a mask only ever takes away.
  */
-export type PermissionMask = { readonly readOnly: true } | { readonly actions: readonly string[] };
+export type PermissionMask = { readonly readOnly: true } | { readonly actions: readonly MaskedAction[] };
+
+/**
+ * One action a mask allows, as the mint's `resource:action` text was read against the policy then:
+ * kept as the pair, since ids and actions may hold `:` and a later policy could read the text otherwise.
+ */
+export interface MaskedAction {
+  readonly resourceId: string;
+  readonly action: string;
+}
 
 export type ImpersonationEndReason = 'revoked' | 'expired';
 
@@ -73,6 +82,11 @@ export interface ImpersonationPolicy {
   readonly notifyMember: boolean;
   /** Email the organization's admins (members holding stytch_admin) when any impersonation starts. */
   readonly notifyAdmins: boolean;
+  /**
+   * The organization itself (an admin's member session) has set this policy: from then on the
+   * project's credentials may tighten it but not loosen it (docs/impersonation.md, "Access windows").
+   */
+  readonly chosenByOrganization: boolean;
   readonly redirectUrl: string | null;
   readonly updatedAt: string | null;
 }
@@ -84,6 +98,8 @@ export interface ImpersonationPolicyChange {
   readonly delegated?: DelegatedImpersonation | undefined;
   readonly notifyMember?: boolean | undefined;
   readonly notifyAdmins?: boolean | undefined;
+  /** Set (never cleared) when the organization itself makes the change. */
+  readonly chosenByOrganization?: true | undefined;
   readonly redirectUrl?: string | null | undefined;
 }
 
@@ -137,4 +153,8 @@ export type ImpersonationEndCause =
   /** The organization switched to `by_grant` and it was not minted under a grant. */
   | 'access_mode_changed'
   /** The impersonated member ended it from the notification email's link. */
-  | 'ended_by_member';
+  | 'ended_by_member'
+  /** A delegated impersonation whose impersonator, a member of the organization, was deleted. */
+  | 'impersonator_removed'
+  /** A delegated impersonation the organization's `delegated_impersonation` no longer allows (`off`, or `members` for an admin). */
+  | 'delegation_disabled';

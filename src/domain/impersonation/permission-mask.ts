@@ -1,7 +1,7 @@
 import type { DomainError } from '../common/domain-error.js';
 import type { Policy } from '../rbac/policy.js';
 import { impersonationError } from './errors.js';
-import type { PermissionMask } from './impersonation.js';
+import type { MaskedAction, PermissionMask } from './impersonation.js';
 import { isReadingAction } from './read-actions.js';
 
 /** The wire word for a read-only mask, in a mint's `permissions` and the JWT's `act_permissions`. */
@@ -23,23 +23,27 @@ export function parsePermissionMask(raw: unknown, policy: Pick<Policy, 'resource
   if (!Array.isArray(raw)) return invalid();
   if (raw.length === 0 || raw.length > MAX_MASK_ACTIONS) return invalid(`permissions must list 1 to ${MAX_MASK_ACTIONS} "resource:action" pairs (it lists ${raw.length}).`);
   const seen = new Set<string>();
+  const actions: MaskedAction[] = [];
   for (const [index, entry] of raw.entries()) {
     if (typeof entry !== 'string') return invalid(`permissions[${index}] must be a "resource:action" text.`);
     if (seen.has(entry)) return invalid(`permissions lists ${quoted(entry)} twice.`);
     seen.add(entry);
     const pairs = splitPair(entry, policy);
-    if (pairs.length === 0) return invalid(`permissions[${index}] ${quoted(entry)} names no resource and action of the project's RBAC policy.`);
+    const [pair] = pairs;
+    if (pair === undefined) return invalid(`permissions[${index}] ${quoted(entry)} names no resource and action of the project's RBAC policy.`);
     // Resource ids and actions may both hold ":": an entry must still name one pair only.
     if (pairs.length > 1) return invalid(`permissions[${index}] ${quoted(entry)} can be read as more than one resource and action of the project's RBAC policy.`);
+    actions.push(pair);
   }
-  return { actions: [...seen] };
+  // Kept as the pairs read now: compared as pairs later, whatever resources a later policy adds.
+  return { actions };
 }
 
 /** Whether the mask lets the impersonated session perform `action` on `resourceId` (its roles must grant it too). */
 export function maskAllows(mask: PermissionMask | null, resourceId: string, action: string): boolean {
   if (mask === null) return true;
   if ('readOnly' in mask) return isReadingAction(action);
-  return mask.actions.includes(`${resourceId}:${action}`);
+  return mask.actions.some((allowed) => allowed.resourceId === resourceId && allowed.action === action);
 }
 
 /** The restriction a mask puts on authorization decisions (authorize, authorizeMemberCall); undefined for none. */
@@ -47,13 +51,18 @@ export function maskRestriction(mask: PermissionMask | null): ((resourceId: stri
   return mask === null ? undefined : (resourceId, action) => maskAllows(mask, resourceId, action);
 }
 
+/** The mask as a mint takes it and the JWT's `act_permissions` carries it: `"read_only"` or the `resource:action` texts. */
 export function maskToWire(mask: PermissionMask): WirePermissionMask {
-  return 'readOnly' in mask ? READ_ONLY : [...mask.actions];
+  return 'readOnly' in mask ? READ_ONLY : mask.actions.map(maskedActionText);
+}
+
+export function maskedActionText(allowed: MaskedAction): string {
+  return `${allowed.resourceId}:${allowed.action}`;
 }
 
 /** Every way of reading `entry` as `resource:action` that the policy knows. */
-function splitPair(entry: string, policy: Pick<Policy, 'resources'>): { resourceId: string; action: string }[] {
-  const pairs: { resourceId: string; action: string }[] = [];
+function splitPair(entry: string, policy: Pick<Policy, 'resources'>): MaskedAction[] {
+  const pairs: MaskedAction[] = [];
   for (let at = entry.indexOf(':'); at > 0; at = entry.indexOf(':', at + 1)) {
     const resourceId = entry.slice(0, at);
     const action = entry.slice(at + 1);

@@ -6,7 +6,7 @@ import type { Transactional } from '../common/transactional.js';
 import type { StorePorts } from '../ports.js';
 import { receives, webhookPayload } from './webhook-payload.js';
 import type { WebhookSecrets } from './webhook-secrets.js';
-import type { WebhookAnswer, WebhookTransport } from './webhook-transport.js';
+import { WEBHOOK_ATTEMPT_BUDGET_MS, type WebhookAnswer, type WebhookTransport } from './webhook-transport.js';
 import type { WebhookDelivery } from './webhook.js';
 
 type Ports = Pick<StorePorts, 'webhooks'>;
@@ -15,14 +15,25 @@ type Ports = Pick<StorePorts, 'webhooks'>;
 export const DEFAULT_WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000];
 /** How often the outbox and the due deliveries are looked at when nothing wakes the worker sooner. */
 export const DEFAULT_WEBHOOK_POLL_MS = 1_000;
-/** Events fanned out, and deliveries claimed, per round. */
+/** Events fanned out per transaction. */
 const BATCH = 50;
 /**
- * How long a claimed delivery is this process's: longer than an attempt may take (10 s), so a
- * process that dies mid-attempt leaves the delivery due again a minute later, and no other process
- * sends it meanwhile.
+ * Attempts under way at once in this process, and to any one endpoint. Attempts run on their own,
+ * not in step with the rounds that claim them: an endpoint that accepts connections and never
+ * answers holds at most two of the slots for its 10 seconds, and every other endpoint's deliveries
+ * are claimed and sent meanwhile.
  */
-const LEASE_MS = 60_000;
+export const MAX_ATTEMPTS_IN_FLIGHT = 32;
+export const MAX_ATTEMPTS_IN_FLIGHT_PER_ENDPOINT = 2;
+/**
+ * How long a claimed delivery is this process's: six times the most an attempt may take (10 s, DNS
+ * included), and an attempt starts as soon as its delivery is claimed, so no other process sends
+ * it meanwhile; a process that dies mid-attempt leaves the delivery due again a minute later.
+ */
+const LEASE_MS = 6 * WEBHOOK_ATTEMPT_BUDGET_MS;
+/** Delivered and failed deliveries are kept this long (the delivery log), then deleted. */
+export const FINISHED_DELIVERIES_KEPT_DAYS = 30;
+const DELETE_BATCH = 1000;
 
 /** An attempt's outcome, as the delivery log shows it. */
 export interface DeliveryOutcome {
@@ -41,7 +52,9 @@ export interface DeliveryOutcome {
  * the same attempt), sent, and their outcome recorded: a 2xx delivers it, anything else waits and
  * tries again until the last attempt, which fails it.
  *
- * `start` polls (and `wake` asks for a round at once); `stop` waits for the round under way.
+ * `start` polls (and `wake` asks for a round at once); a round claims only as many deliveries as
+ * there are free attempt slots and does not wait for the attempts it starts; a finished attempt
+ * frees its slot for the next round. `stop` waits for the round and the attempts under way.
  */
 export class WebhookDeliveries {
   readonly #store: Transactional<Ports>;
@@ -56,7 +69,14 @@ export class WebhookDeliveries {
   readonly #onProblem: (error: unknown) => void;
   readonly #onOutcome: (outcome: DeliveryOutcome) => void;
   #timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now()), so a later wish never postpones a sooner round. */
+  #timerAt = 0;
   #round: Promise<void> | undefined;
+  /** Attempts under way, and how many of them go to each endpoint. */
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #perEndpoint = new Map<string, number>();
+  /** The last round may have left due deliveries unclaimed for want of a slot: a freed slot asks for a round. */
+  #slotsWanted = false;
   #again = false;
   #running = false;
   /** A retry due sooner than the poll, asked for while a round was under way. */
@@ -104,19 +124,36 @@ export class WebhookDeliveries {
     else this.#schedule(0);
   }
 
-  /** Stops polling and waits for the round under way; claimed deliveries not yet sent become due again when their lease ends. */
+  /** Stops polling and waits for the round and the attempts under way (each ends within 10 s). */
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#round;
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** One round: the outbox fanned out, then every due delivery attempted. Resolves when they are recorded. */
+  /**
+   * For a process that does not `start` (the CLI): the outbox fanned out, then every due delivery
+   * attempted, as many at once as the slots allow. Resolves when the attempts it started are recorded.
+   */
   async runOnce(): Promise<void> {
     await this.fanOut();
-    while ((await this.deliverDue()) === BATCH) {
-      // A full batch: more may be due.
+    for (;;) {
+      const started = await this.#claimAndStart();
+      if (started.length === 0) return;
+      await Promise.all(started);
+    }
+  }
+
+  /** Deletes delivered and failed deliveries created more than 30 days ago (the serving process's sweeper); how many. */
+  async deleteFinished(): Promise<number> {
+    const before = toTimestamp(new Date(this.#clock.now().getTime() - FINISHED_DELIVERIES_KEPT_DAYS * 86_400_000));
+    let total = 0;
+    for (;;) {
+      const deleted = await this.#store.webhooks.deleteFinishedDeliveries(before, DELETE_BATCH);
+      total += deleted;
+      if (deleted < DELETE_BATCH) return total;
     }
   }
 
@@ -157,12 +194,47 @@ export class WebhookDeliveries {
     }
   }
 
-  /** Claims the deliveries due now and attempts them together; returns how many were claimed. */
-  async deliverDue(): Promise<number> {
-    const now = this.#clock.now();
-    const claimed = await this.#store.webhooks.claimDueDeliveries(toTimestamp(now), toTimestamp(new Date(now.getTime() + LEASE_MS)), BATCH);
-    await Promise.all(claimed.map((delivery) => this.#attempt(delivery)));
-    return claimed.length;
+  /**
+   * Claims due deliveries for the free slots and starts their attempts without waiting for them;
+   * returns the attempts started. Each claim takes at most one delivery per endpoint and none of an
+   * endpoint whose slots are taken, so no endpoint gets more than its two, however many are due.
+   */
+  async #claimAndStart(): Promise<Promise<void>[]> {
+    const started: Promise<void>[] = [];
+    for (;;) {
+      const free = MAX_ATTEMPTS_IN_FLIGHT - this.#inFlight.size;
+      if (free <= 0) {
+        this.#slotsWanted = true;
+        return started;
+      }
+      const skipEndpoints = [...this.#perEndpoint].filter(([, count]) => count >= MAX_ATTEMPTS_IN_FLIGHT_PER_ENDPOINT).map(([endpointId]) => endpointId);
+      const now = this.#clock.now();
+      const claimed = await this.#store.webhooks.claimDueDeliveries(toTimestamp(now), toTimestamp(new Date(now.getTime() + LEASE_MS)), free, { perEndpoint: 1, skipEndpoints });
+      for (const delivery of claimed) started.push(this.#startAttempt(delivery));
+      if (claimed.length === 0) {
+        if (skipEndpoints.length > 0) this.#slotsWanted = true;
+        return started;
+      }
+    }
+  }
+
+  #startAttempt(delivery: WebhookDelivery): Promise<void> {
+    const { endpointId } = delivery;
+    this.#perEndpoint.set(endpointId, (this.#perEndpoint.get(endpointId) ?? 0) + 1);
+    const attempt: Promise<void> = this.#attempt(delivery)
+      .catch((error: unknown) => this.#onProblem(error))
+      .finally(() => {
+        this.#inFlight.delete(attempt);
+        const left = (this.#perEndpoint.get(endpointId) ?? 1) - 1;
+        if (left > 0) this.#perEndpoint.set(endpointId, left);
+        else this.#perEndpoint.delete(endpointId);
+        if (this.#slotsWanted) {
+          this.#slotsWanted = false;
+          this.wake();
+        }
+      });
+    this.#inFlight.add(attempt);
+    return attempt;
   }
 
   async #attempt(delivery: WebhookDelivery): Promise<void> {
@@ -211,7 +283,10 @@ export class WebhookDeliveries {
 
   #schedule(delayMs: number): void {
     if (!this.#running) return;
+    const at = performance.now() + delayMs;
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
     clearTimeout(this.#timer);
+    this.#timerAt = at;
     this.#timer = setTimeout(() => this.#startRound(), delayMs);
     this.#timer.unref();
   }
@@ -229,7 +304,9 @@ export class WebhookDeliveries {
 
   #startRound(): void {
     this.#timer = undefined;
-    this.#round = this.runOnce()
+    this.#round = this.fanOut()
+      .then(() => this.#claimAndStart())
+      .then(() => undefined)
       .catch((error: unknown) => this.#onProblem(error))
       .finally(() => {
         this.#round = undefined;

@@ -23,3 +23,10 @@ export interface WebhookTransport {
   checkHost(url: URL): Promise<string | undefined>;
   send(request: WebhookRequest): Promise<WebhookAnswer>;
 }
+
+/**
+ * The most one attempt may take, from resolving the endpoint's host to the end of its answer. A
+ * claimed delivery's lease (webhook-deliveries.ts) is several times longer, so no other process
+ * sends the same attempt while this one is still waiting.
+ */
+export const WEBHOOK_ATTEMPT_BUDGET_MS = 10_000;

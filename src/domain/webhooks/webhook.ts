@@ -54,6 +54,11 @@ export interface WebhooksStore {
   listReceivingEndpoints(organizationId: string | null): Promise<{ endpoint: WebhookEndpoint; sealedSecret: string }[]>;
   /** Enabled endpoints of this owner. */
   countEnabledEndpoints(owner: WebhookOwner): Promise<number>;
+  /**
+   * Makes other transactions adding endpoints of this owner wait until this one ends, so each counts
+   * the others' (PostgreSQL: an advisory transaction lock; a SQLite transaction holds the write lock).
+   */
+  lockEndpointsOf(owner: WebhookOwner): Promise<void>;
   /** Sets disabled_at if not set; returns the endpoint as stored now, or undefined when unknown. */
   disableEndpoint(endpointId: string, at: string): Promise<WebhookEndpoint | undefined>;
   /** Records that the event must be fanned out to endpoints (written in the event's own transaction). */
@@ -67,11 +72,17 @@ export interface WebhooksStore {
   /** Inserts it unless the endpoint already has a delivery of that event; whether it was inserted. */
   insertDelivery(delivery: WebhookDelivery): Promise<boolean>;
   /**
-   * Claims up to `limit` pending deliveries due at `now` by pushing their next attempt to `leaseUntil`
-   * in one conditional UPDATE (on PostgreSQL rows another process is claiming are skipped), so two
+   * Claims up to `limit` pending deliveries due at `now`, oldest first, at most `perEndpoint` of each
+   * endpoint and none of `skipEndpoints` (endpoints this process already has enough attempts under
+   * way to), by pushing their next attempt to `leaseUntil` in one conditional UPDATE, so two
    * processes never send the same attempt; returns them as claimed.
    */
-  claimDueDeliveries(now: string, leaseUntil: string, limit: number): Promise<WebhookDelivery[]>;
+  claimDueDeliveries(
+    now: string,
+    leaseUntil: string,
+    limit: number,
+    options: { readonly perEndpoint: number; readonly skipEndpoints: readonly string[] },
+  ): Promise<WebhookDelivery[]>;
   /**
    * Records an attempt's outcome, if the delivery is still pending with `attempts - 1` attempts (the
    * claim this attempt was made under); whether it was recorded. Writes only the attempt's columns.
@@ -95,4 +106,6 @@ export interface WebhooksStore {
     readonly limit: number;
   }): Promise<WebhookDelivery[]>;
   findDelivery(deliveryId: string): Promise<WebhookDelivery | undefined>;
+  /** Deletes up to `limit` delivered or failed deliveries created before `before`; how many it deleted. */
+  deleteFinishedDeliveries(before: string, limit: number): Promise<number>;
 }

@@ -73,17 +73,22 @@ export class WebhooksService {
     if (description.length > MAX_DESCRIPTION_LENGTH) throw webhookError('invalid_webhook_endpoint', `The description may have at most ${MAX_DESCRIPTION_LENGTH} characters.`);
     const url = checkWebhookUrl(input.url.trim(), this.#allowPrivateAddresses);
     if (isDomainError(url)) throw url;
+    const owner = await this.#owner(input.organization);
+    // Every check that needs no DNS comes first: an owner at its limit never makes this server
+    // resolve a name. Counted again, under the lock, in the transaction below.
+    if ((await this.#store.webhooks.countEnabledEndpoints(owner)) >= MAX_ENDPOINTS_PER_OWNER) throw webhookError('too_many_webhook_endpoints');
     if (!this.#allowPrivateAddresses) {
       const refused = await this.#transport.checkHost(url);
       if (refused !== undefined) throw webhookError('invalid_webhook_endpoint', `The webhook URL's host ${refused}.`);
     }
-    const owner = await this.#owner(input.organization);
     const endpointId = this.#ids.next('webhook-endpoint');
     const sealed = this.#secrets.create(endpointId);
     return this.#store.transaction(async (tx) => {
-      // The organization row is locked first (the lock order): two adds count one after the other,
-      // and an organization deleted meanwhile gets no endpoint.
+      // The organization row is locked first (the lock order), then the owner's endpoints (the
+      // project's have no row to lock): two adds count one after the other, and an organization
+      // deleted meanwhile gets no endpoint.
       if (owner !== null && (await tx.organizations.findOrganization(owner, FOR_UPDATE)) === undefined) throw organizationError('organization_not_found');
+      await tx.webhooks.lockEndpointsOf(owner);
       if ((await tx.webhooks.countEnabledEndpoints(owner)) >= MAX_ENDPOINTS_PER_OWNER) throw webhookError('too_many_webhook_endpoints');
       const endpoint: WebhookEndpoint = { endpointId, organizationId: owner, url: url.href, description, createdAt: toTimestamp(this.#clock.now()), disabledAt: null };
       await tx.webhooks.insertEndpoint(endpoint, sealed.sealed);

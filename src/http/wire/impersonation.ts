@@ -29,6 +29,7 @@ export function encodePolicy(view: PolicyView) {
     delegated_impersonation: view.stored?.delegated ?? DEFAULT_DELEGATED_IMPERSONATION,
     notify_member: view.stored?.notifyMember ?? false,
     notify_admins: view.stored?.notifyAdmins ?? false,
+    chosen_by_organization: view.stored?.chosenByOrganization ?? false,
     impersonation_redirect_url: view.stored?.redirectUrl ?? null,
     updated_at: view.stored?.updatedAt ?? null,
     project_impersonation_enabled: view.project.enabled,

@@ -17,6 +17,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('impersonation_policies').addColumn('delegated_impersonation', 'text').execute();
   await db.schema.alterTable('impersonation_policies').addColumn('notify_member', 'integer', (column) => column.notNull().defaultTo(0)).execute();
   await db.schema.alterTable('impersonation_policies').addColumn('notify_admins', 'integer', (column) => column.notNull().defaultTo(0)).execute();
+  // 1 once the organization itself (an admin's member session) changed the policy: from then on only it may loosen it.
+  await db.schema.alterTable('impersonation_policies').addColumn('chosen_by_organization', 'integer', (column) => column.notNull().defaultTo(0)).execute();
   // The mode is the one source of truth from now on; `enabled` is written beside it (enabled = mode is not off).
   await sql`update impersonation_policies set access_mode = case when enabled = 0 then 'off' else 'open' end`.execute(db);
 
@@ -104,4 +106,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
   await db.schema.createIndex('webhook_deliveries_endpoint').on('webhook_deliveries').columns(['endpoint_id', 'delivery_id']).execute();
   await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').columns(['endpoint_id', 'event_id']).unique().execute();
+  // The retention sweep deletes finished deliveries by age.
+  await db.schema.createIndex('webhook_deliveries_created').on('webhook_deliveries').columns(['created_at']).execute();
 }

@@ -6,11 +6,32 @@ import type { Actor } from '../../domain/common/operation-context.js';
 /**
  * The tamper-evident audit chain (docs/impersonation.md, "Tamper-evident audit"): chained events
  * carry their chain, their place in it, the previous record's hash and their own; one head row per
- * chain is what a writer locks to append. The events already recorded that the rule chains
- * (isChainedEvent) are chained here, per chain in event-id order (the order they were written),
- * with the hashes computed the way the store computes them, so both databases end up alike.
+ * chain is what a writer locks to append, and one row per chain holds its furthest published head.
+ * The events already recorded that the rule chains (isChainedEvent) are chained here, per chain in
+ * event-id order (the order they were written), with the hashes computed the way the store computes
+ * them, so both databases end up alike.
+ *
+ * All or nothing on both databases. Kysely's Migrator runs the pending steps in one transaction on
+ * PostgreSQL, together with their records in understudy_migrations. On SQLite it runs them in none
+ * (its adapter assumes no transactional DDL), but SQLite has transactional DDL: the step runs in a
+ * transaction of its own, so a crash or a failure while chaining a large table leaves the schema of
+ * 0018 and the next start runs the step again from the beginning. That transaction commits just
+ * before Kysely records the step; should the process end between the two, the next start finds the
+ * step's tables and only records it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  if (db.isTransaction) return createAndChain(db);
+  if (await applied(db)) return;
+  await db.transaction().execute((trx) => createAndChain(trx));
+}
+
+/** SQLite: whether the step's transaction committed already. */
+async function applied(db: Kysely<unknown>): Promise<boolean> {
+  const { rows } = await sql`select name from sqlite_master where type = 'table' and name = 'audit_chain_published_heads'`.execute(db);
+  return rows.length > 0;
+}
+
+async function createAndChain(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('audit_events').addColumn('chain_id', 'text').execute();
   await db.schema.alterTable('audit_events').addColumn('chain_seq', 'integer').execute();
   await db.schema.alterTable('audit_events').addColumn('prev_hash', 'text').execute();
@@ -24,9 +45,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('hash', 'text', (column) => column.notNull())
     .addColumn('updated_at', 'text', (column) => column.notNull())
     .execute();
-  // PostgreSQL runs each migration in a transaction already; on SQLite one makes the many updates fast and all-or-nothing.
-  if (db.isTransaction) await chainExistingEvents(db);
-  else await db.transaction().execute((trx) => chainExistingEvents(trx));
+  await chainExistingEvents(db);
+  // Created last: its presence says the step is complete (applied() above).
+  await db.schema
+    .createTable('audit_chain_published_heads')
+    .addColumn('chain_id', 'text', (column) => column.primaryKey())
+    .addColumn('seq', 'integer', (column) => column.notNull())
+    .addColumn('hash', 'text', (column) => column.notNull())
+    .execute();
 }
 
 /** Events read at once; the heads (one per organization) are the only thing kept across pages. */

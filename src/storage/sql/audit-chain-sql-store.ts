@@ -1,9 +1,12 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { AuditChainHead, ChainedAuditRecord } from '../../domain/audit/audit-chain.js';
+import type { AuditChainHead, ChainedAuditRecord, PublishedHead } from '../../domain/audit/audit-chain.js';
 import type { AuditChainStore } from '../../domain/audit/audit-chain-store.js';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/audit-event.js';
 import type { AuditEventRow, Database } from '../database.js';
 import { fromRow } from './audit-sql-store.js';
+
+/** Rows written by one statement: 3 parameters each, far below either database's limit. */
+const BATCH = 500;
 
 /** Any name will do, as long as nothing else takes this advisory lock: the text's hash in PostgreSQL's hashtext. */
 const HEAD_PUBLICATION_LOCK = 'understudy.audit_chain_head_publication';
@@ -68,6 +71,28 @@ export class AuditChainSqlStore implements AuditChainStore {
     if (page.afterEventId !== null) query = query.where('event_id', '>', page.afterEventId);
     const rows = await query.orderBy('event_id').limit(page.limit).execute();
     return rows.map(fromRow);
+  }
+
+  async listPublishedHeads(chainId?: string): Promise<PublishedHead[]> {
+    let query = this.#db.selectFrom('audit_chain_published_heads').selectAll();
+    if (chainId !== undefined) query = query.where('chain_id', '=', chainId);
+    const rows = await query.orderBy('chain_id').execute();
+    return rows.map((row) => ({ chainId: row.chain_id, seq: Number(row.seq), hash: row.hash }));
+  }
+
+  async markPublished(heads: readonly PublishedHead[]): Promise<void> {
+    for (let start = 0; start < heads.length; start += BATCH) {
+      await this.#db
+        .insertInto('audit_chain_published_heads')
+        .values(heads.slice(start, start + BATCH).map((head) => ({ chain_id: head.chainId, seq: head.seq, hash: head.hash })))
+        .onConflict((conflict) =>
+          conflict
+            .column('chain_id')
+            .doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq'), hash: eb.ref('excluded.hash') }))
+            .where((eb) => eb('audit_chain_published_heads.seq', '<', eb.ref('excluded.seq'))),
+        )
+        .execute();
+    }
   }
 
   async lockHeadPublication(): Promise<void> {

@@ -158,6 +158,7 @@ export class ImpersonationSqlStore implements ImpersonationStore {
       ...(change.delegated !== undefined && { delegated_impersonation: change.delegated }),
       ...(change.notifyMember !== undefined && { notify_member: toFlag(change.notifyMember) }),
       ...(change.notifyAdmins !== undefined && { notify_admins: toFlag(change.notifyAdmins) }),
+      ...(change.chosenByOrganization === true && { chosen_by_organization: toFlag(true) }),
       ...(change.redirectUrl !== undefined && { redirect_url: change.redirectUrl }),
       updated_at: at,
     };
@@ -171,6 +172,7 @@ export class ImpersonationSqlStore implements ImpersonationStore {
         delegated_impersonation: change.delegated ?? null,
         notify_member: toFlag(change.notifyMember ?? false),
         notify_admins: toFlag(change.notifyAdmins ?? false),
+        chosen_by_organization: toFlag(change.chosenByOrganization === true),
         redirect_url: change.redirectUrl ?? null,
         updated_at: at,
       })
@@ -209,22 +211,27 @@ function policyFromRow(row: Selectable<ImpersonationPolicyRow>): ImpersonationPo
     delegated: (row.delegated_impersonation ?? DEFAULT_DELEGATED_IMPERSONATION) as DelegatedImpersonation,
     notifyMember: fromFlag(row.notify_member),
     notifyAdmins: fromFlag(row.notify_admins),
+    // undefined: a row read through a database not yet past migration 0018 (migration tests do).
+    chosenByOrganization: row.chosen_by_organization === undefined ? false : fromFlag(row.chosen_by_organization),
     redirectUrl: row.redirect_url,
     updatedAt: row.updated_at,
   };
 }
 
-/** The mask as stored: the wire's own shape (`{"read_only":true}` or `{"actions":[…]}`), null for none. */
+/**
+ * The mask as stored: `{"read_only":true}`, or `{"actions":[{"resource_id":…,"action":…}]}` with each
+ * pair as the mint read it (not its `resource:action` text, which a later policy could read otherwise); null for none.
+ */
 function maskToColumn(mask: PermissionMask | null): string | null {
   if (mask === null) return null;
-  return JSON.stringify('readOnly' in mask ? { read_only: true } : { actions: mask.actions });
+  return JSON.stringify('readOnly' in mask ? { read_only: true } : { actions: mask.actions.map((allowed) => ({ resource_id: allowed.resourceId, action: allowed.action })) });
 }
 
 function maskFromColumn(column: string | null | undefined): PermissionMask | null {
   // undefined: a row read through a database not yet past migration 0018 (migration tests do).
   if (column === null || column === undefined) return null;
-  const parsed = JSON.parse(column) as { read_only?: boolean; actions?: string[] };
-  return parsed.read_only === true ? { readOnly: true } : { actions: parsed.actions ?? [] };
+  const parsed = JSON.parse(column) as { read_only?: boolean; actions?: { resource_id: string; action: string }[] };
+  return parsed.read_only === true ? { readOnly: true } : { actions: (parsed.actions ?? []).map((allowed) => ({ resourceId: allowed.resource_id, action: allowed.action })) };
 }
 
 function tokenFromRow(row: Selectable<ImpersonationTokenRow>): ImpersonationToken {

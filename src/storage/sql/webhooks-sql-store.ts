@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditEvent, AuditEventType } from '../../domain/audit/audit-event.js';
 import type { Actor } from '../../domain/common/operation-context.js';
 import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookOwner, WebhooksStore } from '../../domain/webhooks/webhook.js';
@@ -63,6 +63,11 @@ export class WebhooksSqlStore implements WebhooksStore {
     return Number(row.count);
   }
 
+  async lockEndpointsOf(owner: WebhookOwner): Promise<void> {
+    // An organization id is never empty: '' is the project's key.
+    if (this.#dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`understudy.webhook_endpoints:${owner ?? ''}`}))`.execute(this.#db);
+  }
+
   async disableEndpoint(endpointId: string, at: string): Promise<WebhookEndpoint | undefined> {
     // Only disabled_at, and only when unset: a second disable keeps the first time.
     await this.#db.updateTable('webhook_endpoints').set({ disabled_at: at }).where('endpoint_id', '=', endpointId).where('disabled_at', 'is', null).execute();
@@ -122,21 +127,41 @@ export class WebhooksSqlStore implements WebhooksStore {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  async claimDueDeliveries(now: string, leaseUntil: string, limit: number): Promise<WebhookDelivery[]> {
-    const due = this.#db
+  async claimDueDeliveries(
+    now: string,
+    leaseUntil: string,
+    limit: number,
+    options: { readonly perEndpoint: number; readonly skipEndpoints: readonly string[] },
+  ): Promise<WebhookDelivery[]> {
+    // Each endpoint's due deliveries numbered oldest first, so no endpoint takes more than its share
+    // of the claim, however many of its deliveries are due.
+    let due = this.#db
       .selectFrom('webhook_deliveries')
-      .select('delivery_id')
+      .select((eb) => [
+        'delivery_id',
+        'next_attempt_at',
+        eb.fn
+          .agg<number>('row_number', [])
+          .over((over) => over.partitionBy('endpoint_id').orderBy('next_attempt_at').orderBy('delivery_id'))
+          .as('turn'),
+      ])
       .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .orderBy('delivery_id')
+      .where('next_attempt_at', '<=', now);
+    if (options.skipEndpoints.length > 0) due = due.where('endpoint_id', 'not in', [...options.skipEndpoints]);
+    const picked = this.#db
+      .selectFrom(due.as('due'))
+      .select('due.delivery_id')
+      .where('due.turn', '<=', options.perEndpoint)
+      .orderBy('due.next_attempt_at')
+      .orderBy('due.delivery_id')
       .limit(limit);
     // The conditions are repeated on the UPDATE itself: a row another process claimed between the
-    // subquery and the update (SQLite has no row locks to skip) no longer matches and is not returned.
+    // subquery and the update no longer matches and is not returned (PostgreSQL checks them again on
+    // the row as the other claim left it, after waiting for it; SQLite serializes writers).
     const rows = await this.#db
       .updateTable('webhook_deliveries')
       .set({ next_attempt_at: leaseUntil })
-      .where('delivery_id', 'in', this.#dialect === 'postgres' ? due.forUpdate().skipLocked() : due)
+      .where('delivery_id', 'in', picked)
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
       .returningAll()
@@ -198,6 +223,18 @@ export class WebhooksSqlStore implements WebhooksStore {
   async findDelivery(deliveryId: string): Promise<WebhookDelivery | undefined> {
     const row = await this.#db.selectFrom('webhook_deliveries').selectAll().where('delivery_id', '=', deliveryId).executeTakeFirst();
     return row === undefined ? undefined : deliveryFromRow(row);
+  }
+
+  async deleteFinishedDeliveries(before: string, limit: number): Promise<number> {
+    const finished = this.#db
+      .selectFrom('webhook_deliveries')
+      .select('delivery_id')
+      .where('created_at', '<', before)
+      .where('status', 'in', ['delivered', 'failed'])
+      .orderBy('created_at')
+      .limit(limit);
+    const result = await this.#db.deleteFrom('webhook_deliveries').where('delivery_id', 'in', finished).where('status', 'in', ['delivered', 'failed']).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { B2BClient, Member, Organization } from 'stytch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEventOf, expectErrorResponse, impersonate, mintRaw, REASON, type RawResponse } from '../../support/impersonation.js';
+import { auditEventOf, auditEvents, expectErrorResponse, impersonate, mintRaw, REASON, type RawResponse } from '../../support/impersonation.js';
 import { type StartedSession, startMemberSession } from '../../support/member-session-cast.js';
+import { expectStytchRejection } from '../../support/openapi.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { uniqueSuffix } from '../../support/wire-formats.js';
@@ -25,6 +26,15 @@ const POLICY = {
       permissions: [
         { resource_id: 'understudy.impersonation', actions: ['create'] },
         { resource_id: 'stytch.member', actions: ['search'] },
+      ],
+    },
+    {
+      // The reading actions a read_only mask leaves of a plain member's (stytch.self:get.connected-apps), as stytch.member ones.
+      role_id: 'reader',
+      description: 'Impersonates members to look',
+      permissions: [
+        { resource_id: 'understudy.impersonation', actions: ['create'] },
+        { resource_id: 'stytch.member', actions: ['search', 'get.connected-apps'] },
       ],
     },
     { role_id: 'billing', description: 'Reads and writes invoices', permissions: [{ resource_id: 'invoices', actions: ['read', 'write'] }] },
@@ -135,8 +145,33 @@ const ROWS: readonly Row[] = [
     cast: ({ home }) => ({ caller: home.members.helpdesk, session: must(home.sessions.helpdesk), target: must(home.members.billing) }),
   },
   {
-    who: 'a custom role allowed to create, a plain member',
+    // A plain member may change their own email, password and MFA and delete themselves (stytch.self): holding
+    // their session, the caller could do that to them, which needs those stytch.member actions of the caller.
+    who: 'a custom role allowed to create (and search), a plain member: the member\'s stytch.self actions count as stytch.member ones',
+    refusal: NOT_ALLOWED,
     cast: ({ home }) => ({ caller: home.members.helpdesk, session: must(home.sessions.helpdesk), target: must(home.members.plain) }),
+  },
+  {
+    who: 'a custom role allowed to create (and search), a plain member, read_only: it lacks stytch.member:get.connected-apps',
+    refusal: NOT_ALLOWED,
+    body: { permissions: 'read_only' },
+    cast: ({ home }) => ({ caller: home.members.helpdesk, session: must(home.sessions.helpdesk), target: must(home.members.plain) }),
+  },
+  {
+    who: 'a reader (create, stytch.member search and get.connected-apps), a plain member, unmasked',
+    refusal: NOT_ALLOWED,
+    cast: ({ home }) => ({ caller: home.members.reader, session: must(home.sessions.reader), target: must(home.members.plain) }),
+  },
+  {
+    who: 'a reader, a plain member, read_only: the mask leaves only reading actions, which the reader holds over members',
+    body: { permissions: 'read_only' },
+    cast: ({ home }) => ({ caller: home.members.reader, session: must(home.sessions.reader), target: must(home.members.plain) }),
+  },
+  {
+    who: 'a reader, a member holding invoices, read_only: invoices:read is left and the reader lacks it',
+    refusal: NOT_ALLOWED,
+    body: { permissions: 'read_only' },
+    cast: ({ home }) => ({ caller: home.members.reader, session: must(home.sessions.reader), target: must(home.members.billing) }),
   },
   {
     who: 'an impersonated session, anyone (no chains)',
@@ -178,7 +213,7 @@ for (const store of STORES) {
     beforeAll(async () => {
       const server = await startTestServer({ store: store.name });
       await server.server.app.services.rbacPolicy.apply(CLI, POLICY, { source: 'cli' });
-      const home = await createCast(server, 'home', { admin: ['stytch_admin'], admin2: ['stytch_admin'], plain: [], plain2: [], helpdesk: ['helpdesk'], billing: ['billing'] });
+      const home = await createCast(server, 'home', { admin: ['stytch_admin'], admin2: ['stytch_admin'], plain: [], plain2: [], helpdesk: ['helpdesk'], reader: ['reader'], billing: ['billing'] });
       const { redeemed } = await impersonate(server, must(home.members.admin));
       if (redeemed.member_session === undefined) throw new Error('no impersonated session');
       home.sessions.impersonatedAdmin = { sessionToken: redeemed.session_token, sessionJwt: redeemed.session_jwt, memberSessionId: redeemed.member_session.member_session_id };
@@ -220,7 +255,7 @@ for (const store of STORES) {
           return;
         }
         const minter = must(caller);
-        const response = await delegatedMint(server, target, session, row.form, { impersonator_id: 'ignored-staff-id', impersonator_email_address: 'ignored@support.example' });
+        const response = await delegatedMint(server, target, session, row.form, { ...row.body, impersonator_id: 'ignored-staff-id', impersonator_email_address: 'ignored@support.example' });
         expect(response.status, JSON.stringify(response.body)).toBe(200);
         const minted = await auditEventOf(server, response.body.request_id as string);
         expect(minted.type).toBe('impersonation.token_minted');
@@ -237,9 +272,85 @@ for (const store of STORES) {
         expect(factor.impersonated_factor).toEqual({ impersonator_id: minter.member_id, impersonator_email_address: minter.email_address });
         const local = await client.sessions.authenticateJwtLocal({ session_jwt: redeemed.session_jwt });
         expect(local.custom_claims?.act).toEqual({ sub: minter.member_id, email: minter.email_address });
-        expect(local.custom_claims).not.toHaveProperty('act_permissions');
+        expect(local.custom_claims?.act_permissions).toEqual(row.body?.permissions);
       });
     }
+
+    /**
+     * The takeover a subset rule blind to stytch.self allowed: a role with only understudy.impersonation:create
+     * (and search) impersonates a plain member, then changes their email address with the impersonated session
+     * (members.update on the member themselves needs only stytch.self:update.info.email, which every member holds).
+     */
+    async function attemptEmailTakeover(caller: StartedSession, target: Member): Promise<{ mint: RawResponse; emailAfter: string }> {
+      const { server, client } = world;
+      const mint = await delegatedMint(server, target, caller);
+      if (mint.status === 200) {
+        const redeemed = await client.impersonation.authenticate({ impersonation_token: mint.body.impersonation_token as string });
+        await client.organizations.members
+          .update({ organization_id: target.organization_id, member_id: target.member_id, email_address: `taken-${uniqueSuffix()}@attacker.example` }, { authorization: { session_token: redeemed.session_token } })
+          .catch(() => undefined);
+      }
+      const { member } = await client.organizations.members.get({ organization_id: target.organization_id, member_id: target.member_id });
+      return { mint, emailAfter: member.email_address };
+    }
+
+    it('a role allowed only to create cannot take a plain member over: no token, so no impersonated session to change their email with', async () => {
+      const { client, home } = world;
+      const victim = (await client.organizations.members.create({ organization_id: home.organization.organization_id, email_address: `victim-${uniqueSuffix()}@example.org` })).member;
+      const { mint, emailAfter } = await attemptEmailTakeover(must(home.sessions.helpdesk), victim);
+      expect(emailAfter).toBe(victim.email_address);
+      expectErrorResponse(mint, NOT_ALLOWED.status, NOT_ALLOWED.errorType);
+      expect(mint.body.error_message).toContain('stytch.member:update.info.email');
+      // The member's own rights over their record are not the helpdesk's: its member session cannot change the email either.
+      await expectStytchRejection(
+        client.organizations.members.update(
+          { organization_id: victim.organization_id, member_id: victim.member_id, email_address: `direct-${uniqueSuffix()}@attacker.example` },
+          { authorization: { session_token: must(home.sessions.helpdesk).sessionToken } },
+        ),
+        DENIED,
+      );
+    });
+
+    it("an admin's read_only impersonation of a plain member cannot change their email either (the mask leaves only reading)", async () => {
+      const { client, home } = world;
+      const victim = (await client.organizations.members.create({ organization_id: home.organization.organization_id, email_address: `masked-${uniqueSuffix()}@example.org` })).member;
+      const mint = await delegatedMint(world.server, victim, must(home.sessions.admin), 'token', { permissions: 'read_only' });
+      expect(mint.status, JSON.stringify(mint.body)).toBe(200);
+      const redeemed = await client.impersonation.authenticate({ impersonation_token: mint.body.impersonation_token as string });
+      await expectStytchRejection(
+        client.organizations.members.update(
+          { organization_id: victim.organization_id, member_id: victim.member_id, email_address: `masked-taken-${uniqueSuffix()}@attacker.example` },
+          { authorization: { session_token: redeemed.session_token } },
+        ),
+        DENIED,
+      );
+      expect((await client.organizations.members.get({ organization_id: victim.organization_id, member_id: victim.member_id })).member.email_address).toBe(victim.email_address);
+    });
+
+    it("a malformed mint with an admin's member-session headers naming another organization is filed under the caller's organization, never in the other's trail", async () => {
+      const { server, home, other } = world;
+      const admin = must(home.members.admin);
+      const target = must(other.members.plain);
+      const otherTrail = async () => (await auditEvents(server, { organization_id: other.organization.organization_id })).map((event) => event.event_id);
+      const before = await otherTrail();
+      const response = await world.probe.expectOnlyRecords(['impersonation.mint_refused'], () =>
+        mintRaw(
+          server,
+          { organization_id: other.organization.organization_id, member_id: target.member_id, impersonator_id: 'forged-staff', impersonator_email_address: 'forged@support.example', reason: 42 },
+          headersOf(must(home.sessions.admin), 'token'),
+        ),
+      );
+      expectErrorResponse(response, 400, 'bad_request');
+      expect(await otherTrail()).toEqual(before);
+      const event = await auditEventOf(server, response.body.request_id as string);
+      expect({ actor: actingMember(event.actor), organization_id: event.organization_id, member_id: event.member_id, impersonator_id: event.impersonator_id, email: event.details.impersonator_email_address }).toEqual({
+        actor: { member_id: admin.member_id, member_session_id: must(home.sessions.admin).memberSessionId },
+        organization_id: home.organization.organization_id,
+        member_id: null,
+        impersonator_id: admin.member_id,
+        email: admin.email_address,
+      });
+    });
 
     it("a refused mint's target member stays as it was: no session, no token to redeem", async () => {
       const { server, client, home } = world;

@@ -14,6 +14,7 @@ import {
   policyPath,
   type WireAuditEvent,
 } from '../../support/impersonation.js';
+import { startMemberSession } from '../../support/member-session-cast.js';
 import { expectStytchRejection } from '../../support/openapi.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
@@ -107,7 +108,9 @@ for (const store of STORES) {
       expect(written[1]?.details.token_id).toBe(pending.token_id);
       expect(written[2]?.details.member_session_id).toBe(redeemed.member_session?.member_session_id);
 
-      const on = await server.fetch(policyPath(other.organization.organization_id), { method: 'PUT', json: { impersonation_enabled: true } });
+      // Switched on again by the organization's admin (the project's credentials may not reopen it).
+      const organizations = { 'X-Stytch-Member-Session': (await startMemberSession(server, other.admin)).sessionToken };
+      const on = await server.fetch(policyPath(other.organization.organization_id), { method: 'PUT', json: { impersonation_enabled: true }, headers: organizations });
       expect(on.status, JSON.stringify(on.body)).toBe(200);
       await expectRedemptionRefused(pending, 'revoked');
       await expectStytchRejection(client.sessions.authenticate({ session_token: redeemed.session_token }), SESSION_NOT_FOUND);
@@ -130,7 +133,12 @@ for (const store of STORES) {
       expect(await activeImpersonations(server, { organization_id: other.organization.organization_id })).toEqual([]);
       for (const sessionToken of started) await expectStytchRejection(client.sessions.authenticate({ session_token: sessionToken }), SESSION_NOT_FOUND);
 
-      await server.fetch(policyPath(other.organization.organization_id), { method: 'PUT', json: { impersonation_enabled: true } });
+      const reopened = await server.fetch(policyPath(other.organization.organization_id), {
+        method: 'PUT',
+        json: { impersonation_enabled: true },
+        headers: { 'X-Stytch-Member-Session': (await startMemberSession(server, other.admin)).sessionToken },
+      });
+      expect(reopened.status, JSON.stringify(reopened.body)).toBe(200);
       const raced = await Promise.allSettled([
         ...targetTokens.map((minted) => client.impersonation.authenticate({ impersonation_token: minted.impersonation_token })),
         client.organizations.members.delete({ organization_id: target.organization_id, member_id: target.member_id }),

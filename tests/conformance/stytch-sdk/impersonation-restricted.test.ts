@@ -217,5 +217,42 @@ for (const store of STORES) {
       const minted = await mintRaw(server, { ...mintBody({ organizationId: organization.organization_id, memberId: plain.member_id }), permissions: ['invoices:read'] });
       expect((await auditEventOf(server, minted.body.request_id as string)).details).toMatchObject({ kind: 'support', permissions: ['invoices:read'] });
     });
+
+    // Last: it changes the project's policy.
+    it('a listed action is the resource and action it was read as at the mint: one a later policy spells the same way is not allowed', async () => {
+      const seats = { resource_id: 'team:seat', description: 'Seats', actions: ['assign'] };
+      await server.server.app.services.rbacPolicy.apply(
+        CLI,
+        { ...POLICY, resources: [...POLICY.resources, seats], roles: [...POLICY.roles, { role_id: 'seats', description: 'Seats', permissions: [{ resource_id: 'team:seat', actions: ['assign'] }] }] },
+        { source: 'cli' },
+      );
+      const seated = await member('seated', ['seats']);
+      const masked = await impersonateWith(seated, ['team:seat:assign']);
+      // A resource "team" with the action "seat:assign" arrives later, and the member's role grants it.
+      await server.server.app.services.rbacPolicy.apply(
+        CLI,
+        {
+          ...POLICY,
+          resources: [...POLICY.resources, seats, { resource_id: 'team', description: 'Teams', actions: ['seat:assign'] }],
+          roles: [
+            ...POLICY.roles,
+            {
+              role_id: 'seats',
+              description: 'Seats',
+              permissions: [
+                { resource_id: 'team:seat', actions: ['assign'] },
+                { resource_id: 'team', actions: ['seat:assign'] },
+              ],
+            },
+          ],
+        },
+        { source: 'cli' },
+      );
+      const allowed = await client.sessions.authenticate({ session_token: masked.session.sessionToken, authorization_check: check(organization, 'team:seat', 'assign') });
+      expect(allowed.verdict?.authorized).toBe(true);
+      await expectStytchRejection(client.sessions.authenticate({ session_token: masked.session.sessionToken, authorization_check: check(organization, 'team', 'seat:assign') }), DENIED);
+      // The claim still carries the text the mint was given.
+      expect((await client.sessions.authenticateJwtLocal({ session_jwt: masked.jwt })).custom_claims?.act_permissions).toEqual(['team:seat:assign']);
+    });
   });
 }

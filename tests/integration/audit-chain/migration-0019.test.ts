@@ -1,8 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH } from '../../../src/domain/audit/audit-chain.js';
 import { AuditChainVerifier } from '../../../src/domain/audit/audit-chain-verifier.js';
 import type { Database } from '../../../src/storage/database.js';
+import * as auditChainStep from '../../../src/storage/migrations/0019-audit-chain.js';
+import { migrationProvider } from '../../../src/storage/migrations/index.js';
 import { createSqlStore } from '../../../src/storage/store.js';
 import { STORES } from '../../support/stores.js';
 import { bareDatabase, closeBareDatabases, columnsOf, migrateTo } from '../migrations/migration-support.js';
@@ -77,5 +79,49 @@ describe.each(STORES)('migration 0019-audit-chain on $name', (factory) => {
     );
     const verification = await new AuditChainVerifier({ store }).verify();
     expect(verification).toMatchObject({ valid: true, checkedRecords: ACME_MINTS + 4, problems: [] });
+  });
+});
+
+describe.each(STORES)('migration 0019-audit-chain failing halfway on $name', (factory) => {
+  it('leaves the schema of 0018 and nothing recorded, so the next start runs it again from the beginning', async () => {
+    const db: Kysely<Database> = await bareDatabase(factory.name);
+    await migrateTo(db, '0018-impersonation-trust');
+    await sql.raw(`insert into audit_events (event_id, type, occurred_at, request_id, actor, organization_id, member_id, impersonator_id, client_ip, user_agent, details) values ${row(1, 'impersonation.token_minted', ACME)}`).execute(db);
+    const before = await columnsOf(db, 'audit_events');
+    // Chaining the events updates them after the columns were added: make that fail, as a crash or a full disk would.
+    if (factory.name === 'postgres') {
+      await sql`create function refuse_audit_update() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$`.execute(db);
+      await sql`create trigger refuse_update before update on audit_events for each row execute function refuse_audit_update()`.execute(db);
+    } else {
+      await sql`create trigger refuse_update before update on audit_events begin select raise(abort, 'disk full'); end`.execute(db);
+    }
+
+    const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'understudy_migrations', migrationLockTableName: 'understudy_migrations_lock' });
+    const failed = await migrator.migrateTo('0019-audit-chain');
+    expect(String(failed.error)).toContain('disk full');
+    expect(await columnsOf(db, 'audit_events')).toEqual(before);
+    expect(await columnsOf(db, 'audit_chain_heads')).toEqual({});
+    expect(await columnsOf(db, 'audit_chain_published_heads')).toEqual({});
+    const recorded = await sql<{ name: string }>`select name from understudy_migrations order by name desc limit 1`.execute(db);
+    expect(recorded.rows[0]?.name).toBe('0018-impersonation-trust');
+
+    await sql`drop trigger refuse_update ${sql.raw(factory.name === 'postgres' ? 'on audit_events' : '')}`.execute(db);
+    await migrateTo(db, '0019-audit-chain');
+    const store = createSqlStore(db, factory.name);
+    expect((await store.auditChains.listChainHeads()).map((head) => [head.chainId, head.seq])).toEqual([[ACME, 1]]);
+    expect(await new AuditChainVerifier({ store }).verify()).toMatchObject({ valid: true, checkedRecords: 1 });
+  });
+});
+
+describe('migration 0019-audit-chain on sqlite, ended after its transaction committed and before Kysely recorded it', () => {
+  it('finds its tables on the next start and only records it', async () => {
+    const db: Kysely<Database> = await bareDatabase('sqlite');
+    await migrateTo(db, '0018-impersonation-trust');
+    await sql.raw(`insert into audit_events (event_id, type, occurred_at, request_id, actor, organization_id, member_id, impersonator_id, client_ip, user_agent, details) values ${row(1, 'impersonation.token_minted', ACME)}`).execute(db);
+    // The step's own transaction, run and committed, as it is before Kysely writes understudy_migrations.
+    await auditChainStep.up(db as Kysely<unknown>);
+    await migrateTo(db, '0019-audit-chain');
+    const store = createSqlStore(db, 'sqlite');
+    expect(await new AuditChainVerifier({ store }).verify()).toMatchObject({ valid: true, checkedRecords: 1 });
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash, type ChainedAuditRecord } from '../../../src/domain/audit/audit-chain.js';
 import { executeSql, sqlText } from '../../support/database-access.js';
@@ -7,6 +10,7 @@ import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { killLeftoverProcesses } from '../cli/cli-process.js';
 import { auditCli, chainRows, organizationWithMints, querySql } from './chain-support.js';
+
 
 const CHAIN = '/v1/b2b/impersonation/audit/chain';
 const VERIFY = '/v1/b2b/impersonation/audit/chain/verify';
@@ -54,9 +58,12 @@ async function rewriteHistory(server: TestServer, chainId: string, fromSeq: numb
 describe.each(STORES.map((factory) => factory.name))('tampering with the audit chains in the database (%s)', (store) => {
   let server: TestServer;
   /** One organization per kind of tampering, so each chain has exactly one broken record. */
-  const organizations: Record<'edited' | 'deleted' | 'swapped' | 'rewritten', string> = { edited: '', deleted: '', swapped: '', rewritten: '' };
+  const organizations: Record<'edited' | 'deleted' | 'swapped' | 'rewritten' | 'cut' | 'erased', string> = { edited: '', deleted: '', swapped: '', rewritten: '', cut: '', erased: '' };
   /** `understudy audit heads --json` before anything was touched: the copy an outsider would keep. */
   let publishedHeads: { chain_id: string; seq: number; hash: string }[] = [];
+  /** The same, as a file for --published. */
+  let headsFile = '';
+  const directory = mkdtempSync(join(tmpdir(), 'understudy-published-'));
 
   beforeAll(async () => {
     server = await startTestServer({ store });
@@ -65,6 +72,7 @@ describe.each(STORES.map((factory) => factory.name))('tampering with the audit c
   afterAll(async () => {
     killLeftoverProcesses();
     await server?.stop();
+    rmSync(directory, { recursive: true, force: true });
   });
 
   it('answers the heads and a valid verification over the API and the CLI while nothing was touched', async () => {
@@ -79,15 +87,19 @@ describe.each(STORES.map((factory) => factory.name))('tampering with the audit c
 
     const verified = await server.fetch(VERIFY, { method: 'POST' });
     expect(verified.status, JSON.stringify(verified.body)).toBe(200);
-    expect(verified.body).toMatchObject({ valid: true, checked_records: 16, broken: null });
+    expect(verified.body).toMatchObject({ valid: true, checked_records: 24, broken: null });
 
     const [cli, cliHeads] = await Promise.all([auditCli(server, ['verify', '--json']), auditCli(server, ['heads', '--json'])]);
     expect(cli.code, cli.stderr).toBe(0);
-    expect(JSON.parse(cli.stdout)).toMatchObject({ valid: true, checked_records: 16, broken: null, problems: [] });
+    expect(JSON.parse(cli.stdout)).toMatchObject({ valid: true, checked_records: 24, broken: null, problems: [] });
     expect(cliHeads.code, cliHeads.stderr).toBe(0);
     expect(JSON.parse(cliHeads.stdout)).toEqual({ heads: listed, digest: heads.body.digest });
     publishedHeads = listed;
-  });
+    headsFile = join(directory, 'heads.json');
+    writeFileSync(headsFile, cliHeads.stdout);
+    const asPublished = await auditCli(server, ['verify', '--published', headsFile]);
+    expect(asPublished.code, asPublished.stderr).toBe(0);
+  }, 60_000);
 
   it('refuses member-session headers on both operations, and an unknown chain', async () => {
     const { member } = await organizationWithMints(server, 0);
@@ -140,6 +152,50 @@ describe.each(STORES.map((factory) => factory.name))('tampering with the audit c
     expect(Object.values(expected)).toContainEqual(api.body.broken);
   });
 
+  it('passes a chain cut back with its head moved, and a chain deleted with its head; heads published before and kept outside show both', async () => {
+    const cut = await chainRows(server, organizations.cut);
+    const second = cut[1];
+    if (second === undefined) throw new Error('the chain has four records');
+    // The last two records deleted and the head moved onto the new last one; another chain deleted outright.
+    await executeSql(
+      server,
+      [
+        `delete from audit_events where chain_id = ${sqlText(organizations.cut)} and chain_seq > 2;`,
+        `update audit_chain_heads set seq = 2, hash = ${sqlText(second.hash)} where chain_id = ${sqlText(organizations.cut)};`,
+        `delete from audit_events where chain_id = ${sqlText(organizations.erased)};`,
+        `delete from audit_chain_heads where chain_id = ${sqlText(organizations.erased)};`,
+      ].join('\n'),
+    );
+    // On their own, neither leaves a trace the chains can show.
+    const cutAlone = await server.fetch(VERIFY, { method: 'POST', json: { chain_id: organizations.cut } });
+    expect(cutAlone.body).toMatchObject({ valid: true, checked_records: 2, broken: null });
+    expectErrorResponse(await server.fetch(VERIFY, { method: 'POST', json: { chain_id: organizations.erased } }), 404, 'audit_chain_not_found');
+
+    const everything = await auditCli(server, ['verify', '--published', headsFile, '--json']);
+    expect(everything.code, everything.stderr).toBe(1);
+    const problems = (JSON.parse(everything.stdout) as { problems: Broken[] }).problems;
+    expect(problems).toEqual(expect.arrayContaining([organizations.cut, organizations.erased].map((chainId) => ({ chain_id: chainId, seq: 4, event_id: null, problem: 'not_as_published' }))));
+    expect(everything.stderr).toContain(`understudy: audit chain broken: chain ${organizations.cut}, seq 4: the record at this seq is not the one whose hash was published, or there is none`);
+    expect(everything.stderr).toContain(`understudy: audit chain broken: chain ${organizations.erased}, seq 4: the record at this seq is not the one whose hash was published, or there is none`);
+
+    // The same over HTTP, with the heads list in the body.
+    const copy = JSON.parse(readFileSync(headsFile, 'utf8')) as { heads: { chain_id: string }[]; digest: string };
+    const api = await server.fetch(VERIFY, { method: 'POST', json: { chain_id: organizations.erased, published: copy } });
+    expect(api.status, JSON.stringify(api.body)).toBe(200);
+    expect(api.body).toMatchObject({ valid: false, broken: { chain_id: organizations.erased, seq: 4, event_id: null, problem: 'not_as_published' } });
+    const forgedCopy = { ...copy, heads: copy.heads.filter((head) => head.chain_id !== organizations.erased) };
+    const forgedAnswer = await server.fetch(VERIFY, { method: 'POST', json: { published: forgedCopy } });
+    expectErrorResponse(forgedAnswer, 400, 'bad_request');
+    expect(forgedAnswer.body.error_message).toBe('published: its digest is not the digest of its heads; the copy was changed.');
+
+    // A copy whose heads were trimmed (the erased chain taken out of it) does not add up to its digest: refused, exit 2.
+    const trimmed = join(directory, 'trimmed.json');
+    writeFileSync(trimmed, JSON.stringify(forgedCopy));
+    const refused = await auditCli(server, ['verify', '--published', trimmed]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`--published ${trimmed}: its digest is not the digest of its heads; the copy was changed.`);
+  }, 60_000);
+
   it('a head published before history was rewritten and rehashed fails --expect, though the chain itself is consistent', async () => {
     const published = publishedHeads.find((head) => head.chain_id === organizations.rewritten);
     if (published === undefined) throw new Error('the rewritten organization has a chain');
@@ -157,7 +213,7 @@ describe.each(STORES.map((factory) => factory.name))('tampering with the audit c
     expect(proved.stdout).toContain('INVALID: 1 problem (1 chain, 4 records checked)');
     const fourth = (await chainRows(server, organizations.rewritten))[3];
     expect(proved.stderr).toContain(
-      `understudy: audit chain broken: chain ${organizations.rewritten}, seq 4 (event ${fourth?.event_id}): the record at this seq is not the one whose hash was published: the history was rewritten`,
+      `understudy: audit chain broken: chain ${organizations.rewritten}, seq 4 (event ${fourth?.event_id}): the record at this seq is not the one whose hash was published, or there is none: the history was rewritten, cut back or deleted`,
     );
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('is not <chain>:<seq>:<hash>');

@@ -71,6 +71,28 @@ describe('understudy impersonation grants beside a running server (SQLite)', () 
     expect(refused.stderr).toMatch(/^understudy: impersonation_access_not_granted: /);
   });
 
+  it("policy cannot loosen what the organization chose: --mode open or --no-notify-member exits 1 with the refusal's message, and nothing changes", async () => {
+    // The organization's admin makes the choice its own (the CLI set it so far, and could still undo it).
+    const chosen = await fetch(`${baseUrl}/v1/b2b/impersonation/policies/acme`, {
+      method: 'PUT',
+      headers: { authorization: `Basic ${Buffer.from(`${PROJECT_ID}:${SECRET}`).toString('base64')}`, 'X-Stytch-Member-Session': adminSession, 'content-type': 'application/json' },
+      body: JSON.stringify({ access_mode: 'by_grant', notify_member: true }),
+    });
+    expect(chosen.status, await chosen.clone().text()).toBe(200);
+    for (const flags of [['--mode', 'open'], ['--no-notify-member'], ['--enable', '--no-notify-member']]) {
+      const refused = await cli(['impersonation', 'policy', '--organization', 'acme', ...flags]);
+      expect({ code: refused.code, stdout: refused.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(refused.stderr).toMatch(/^understudy: session_authorization_error: Only the organization may loosen its impersonation policy \(/);
+    }
+    const shown = await cli(['impersonation', 'policy', '--organization', 'acme']);
+    expect(shown.stdout).toMatch(/^access mode: +by_grant$/m);
+    expect(shown.stdout).toMatch(/^notify member: +yes$/m);
+    // Tightening stays the CLI's: emails on.
+    const tightened = await cli(['impersonation', 'policy', '--organization', 'acme', '--notify-admins']);
+    expect(tightened.code, tightened.stderr).toBe(0);
+    expect(tightened.stdout).toMatch(/^notify admins: +yes$/m);
+  });
+
   it('grant request asks for access (requested); grants lists it; revoking a request exits 1 with access_grant_not_pending', async () => {
     const requested = await cli(['impersonation', 'grant', 'request', '--organization', 'acme', '--duration-minutes', '30', '--reason', 'Ticket 4711: invoices', '--member', 'ann@acme.com']);
     expect(requested.code, requested.stderr).toBe(0);

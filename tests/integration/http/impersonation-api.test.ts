@@ -8,6 +8,7 @@ import {
   mintToken,
   policyPath,
 } from '../../support/impersonation.js';
+import { startMemberSession } from '../../support/member-session-cast.js';
 import { startTestSession } from '../../support/sessions.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
@@ -24,6 +25,7 @@ const DEFAULT_POLICY = {
   delegated_impersonation: 'members',
   notify_member: false,
   notify_admins: false,
+  chosen_by_organization: false,
   impersonation_redirect_url: null,
   updated_at: null,
   project_impersonation_enabled: true,
@@ -87,14 +89,16 @@ for (const store of STORES) {
     });
 
     it('PUT with one field keeps the other; impersonation_redirect_url null clears the URL; re-enabling clears disabled_by and allows minting', async () => {
-      const { organization, member } = await createImpersonationCast(client);
+      const { organization, member, admin } = await createImpersonationCast(client);
       const path = policyPath(organization.organization_id);
       await server.fetch(path, { method: 'PUT', json: { impersonation_redirect_url: 'https://a.example.com/x' } });
       const disabled = await server.fetch(path, { method: 'PUT', json: { impersonation_enabled: false } });
       expect(disabled.body).toMatchObject({ impersonation_enabled: false, impersonation_redirect_url: 'https://a.example.com/x' });
       const cleared = await server.fetch(path, { method: 'PUT', json: { impersonation_redirect_url: null } });
       expect(cleared.body).toMatchObject({ impersonation_enabled: false, impersonation_redirect_url: null, effective_impersonation_redirect_url: null });
-      const enabled = await server.fetch(path, { method: 'PUT', json: { impersonation_enabled: true } });
+      // Reopening is the organization's own: its admin's member session (the project's credentials only tighten).
+      const adminSession = await startMemberSession(server, admin);
+      const enabled = await server.fetch(path, { method: 'PUT', json: { impersonation_enabled: true }, headers: { 'X-Stytch-Member-Session': adminSession.sessionToken } });
       expect(enabled.body).toMatchObject({ impersonation_enabled: true, effective_impersonation_enabled: true, disabled_by: null });
       const minted = await mintToken(server, { organizationId: organization.organization_id, memberId: member.member_id });
       expect(minted.impersonation_url).toBeNull();

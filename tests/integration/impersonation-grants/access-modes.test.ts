@@ -44,14 +44,16 @@ for (const store of STORES) {
       server.fetch(policyPath(organizationId), { method: 'PUT', json, headers });
 
     it('PUT access_mode answers it with impersonation_enabled = (mode is not off); impersonation_enabled alone still works and keeps by_grant', async () => {
-      const { organization } = await createImpersonationCast(client);
-      const id = organization.organization_id;
+      const cast = await createImpersonationCast(client);
+      const id = cast.organization.organization_id;
+      // Reopening is the organization's: its admin's session (the project's credentials may only tighten).
+      const organizations = asMember(await startMemberSession(server, cast.admin));
       expect((await put(id, { access_mode: 'by_grant' })).body).toMatchObject({ access_mode: 'by_grant', impersonation_enabled: true, effective_impersonation_enabled: true });
       expect((await put(id, { impersonation_enabled: true })).body).toMatchObject({ access_mode: 'by_grant', impersonation_enabled: true });
       expect((await put(id, { impersonation_enabled: false })).body).toMatchObject({ access_mode: 'off', impersonation_enabled: false, disabled_by: 'organization' });
-      expect((await put(id, { impersonation_enabled: true })).body).toMatchObject({ access_mode: 'open', impersonation_enabled: true });
+      expect((await put(id, { impersonation_enabled: true }, organizations)).body).toMatchObject({ access_mode: 'open', impersonation_enabled: true });
       expect((await put(id, { access_mode: 'off', impersonation_enabled: false })).body).toMatchObject({ access_mode: 'off', impersonation_enabled: false });
-      const all = await put(id, { access_mode: 'open', delegated_impersonation: 'members_and_admins', notify_member: true, notify_admins: true });
+      const all = await put(id, { access_mode: 'open', delegated_impersonation: 'members_and_admins', notify_member: true, notify_admins: true }, organizations);
       expect(all.body).toMatchObject({ access_mode: 'open', impersonation_enabled: true, delegated_impersonation: 'members_and_admins', notify_member: true, notify_admins: true });
       expect((await server.fetch(policyPath(id))).body).toMatchObject({ access_mode: 'open', delegated_impersonation: 'members_and_admins', notify_member: true, notify_admins: true });
       const event = await auditEventOf(server, all.body.request_id as string);
@@ -92,8 +94,8 @@ for (const store of STORES) {
       await setPolicy(server, id, { access_mode: 'by_grant' });
       const grant = await createGrant(server, { organization_id: id, member_ids: [other.member_id], duration_minutes: 60, reason: 'Ticket 4721' }, asMember(admin));
       const underGrant = await mintToken(server, { organizationId: id, memberId: other.member_id });
-      // Back to open: support mints without a grant.
-      await setPolicy(server, id, { access_mode: 'open' });
+      // Back to open (the organization's admin): support mints without a grant.
+      await setPolicy(server, id, { access_mode: 'open' }, asMember(admin));
       const { redeemed: live } = await impersonate(server, cast.member);
       const pending = await mintToken(server, { organizationId: id, memberId: cast.member.member_id });
 
@@ -113,6 +115,55 @@ for (const store of STORES) {
       const redeemed = await client.impersonation.authenticate({ impersonation_token: underGrant.impersonation_token });
       expect(redeemed.member_id).toBe(other.member_id);
       await grantAction(server, grant.grant_id, 'revoke');
+    });
+
+    /** What the policy endpoint answers now, in the fields a loosening would change. */
+    const consentOf = async (id: string) => {
+      const { access_mode, notify_member, notify_admins } = (await server.fetch(policyPath(id))).body;
+      return { access_mode, notify_member, notify_admins };
+    };
+
+    const loosenings: [string, Record<string, unknown>, Record<string, unknown>, string][] = [
+      ['access_mode open from by_grant', { access_mode: 'by_grant' }, { access_mode: 'open' }, 'access_mode from by_grant to open'],
+      ['impersonation_enabled true from off (which would reopen it)', { access_mode: 'off' }, { impersonation_enabled: true }, 'access_mode from off to open'],
+      ['access_mode open from off', { access_mode: 'off' }, { access_mode: 'open' }, 'access_mode from off to open'],
+      ['notify_member off', { notify_member: true }, { notify_member: false }, 'notify_member off'],
+      ['notify_admins off, beside a change that tightens', { notify_admins: true }, { notify_admins: false, access_mode: 'by_grant' }, 'notify_admins off'],
+    ];
+    for (const [what, chosen, loosening, named] of loosenings) {
+      it(`the project's credentials cannot loosen what the organization chose (${what}): session_authorization_error (403), nothing changed or audited; its admin can`, async () => {
+        const cast = await createImpersonationCast(client);
+        const id = cast.organization.organization_id;
+        const organizations = asMember(await startMemberSession(server, cast.admin));
+        // The project may loosen what only it set; once the organization's admin set the policy, only the organization may.
+        expect((await server.fetch(policyPath(id))).body.chosen_by_organization).toBe(false);
+        await setPolicy(server, id, chosen, organizations);
+        expect((await server.fetch(policyPath(id))).body.chosen_by_organization).toBe(true);
+        const before = await consentOf(id);
+        const trail = (await auditEvents(server, { organization_id: id })).length;
+        const refused = await put(id, loosening);
+        expectErrorResponse(refused, 403, 'session_authorization_error');
+        expect(refused.body.error_message).toContain(named);
+        expect(await consentOf(id)).toEqual(before);
+        expect(await auditEvents(server, { organization_id: id })).toHaveLength(trail);
+        // The organization's own admin may.
+        await setPolicy(server, id, loosening, organizations);
+      });
+    }
+
+    it("support cannot get round a grant: with only the project's credentials, by_grant stays by_grant (directly or through off) and a mint without a grant is refused", async () => {
+      const cast = await createImpersonationCast(client);
+      const id = cast.organization.organization_id;
+      await setPolicy(server, id, { access_mode: 'by_grant', notify_member: true }, asMember(await startMemberSession(server, cast.admin)));
+      expectErrorResponse(await put(id, { access_mode: 'open' }), 403, 'session_authorization_error');
+      // Tightening is the project's to do: off, and back from off to by_grant.
+      await setPolicy(server, id, { access_mode: 'off' });
+      expectErrorResponse(await put(id, { access_mode: 'open' }), 403, 'session_authorization_error');
+      expectErrorResponse(await put(id, { impersonation_enabled: true }), 403, 'session_authorization_error');
+      await setPolicy(server, id, { access_mode: 'by_grant', notify_admins: true, delegated_impersonation: 'off' });
+      expect(await consentOf(id)).toEqual({ access_mode: 'by_grant', notify_member: true, notify_admins: true });
+      const mint = await mintRaw(server, mintBody({ organizationId: id, memberId: cast.member.member_id }));
+      expectErrorResponse(mint, NOT_GRANTED.status, NOT_GRANTED.errorType);
     });
 
     it('a delegated mint (an admin of the organization, member-session headers) needs no grant in by_grant mode; off refuses it', async () => {

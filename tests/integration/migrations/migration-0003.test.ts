@@ -101,6 +101,7 @@ describe.each(STORES)('migration 0003-impersonation on $name', (factory) => {
       delegated: 'members',
       notifyMember: false,
       notifyAdmins: false,
+      chosenByOrganization: false,
       redirectUrl: null,
       updatedAt: '2025-07-02T00:00:00Z',
     };

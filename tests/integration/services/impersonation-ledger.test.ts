@@ -175,7 +175,7 @@ describe.each(STORES)('ImpersonationLedger on $name', (factory) => {
       await h.services.impersonationAdmin.setPolicy(CLIENT, 'acme', { enabled: false, redirectUrl: 'https://acme.example/login' });
       const changed = await h.services.impersonationAdmin.setPolicy(CONTEXT, 'acme-ext', { redirectUrl: 'https://acme.example/other' });
       expect(changed.effective).toEqual({ enabled: false, disabledBy: 'organization', redirectUrl: 'https://acme.example/other' });
-      expect((await h.services.impersonationAdmin.getPolicy(acme)).stored).toEqual({ organizationId: acme, enabled: false, accessMode: 'off', delegated: 'members', notifyMember: false, notifyAdmins: false, redirectUrl: 'https://acme.example/other', updatedAt: START });
+      expect((await h.services.impersonationAdmin.getPolicy(acme)).stored).toEqual({ organizationId: acme, enabled: false, accessMode: 'off', delegated: 'members', notifyMember: false, notifyAdmins: false, chosenByOrganization: false, redirectUrl: 'https://acme.example/other', updatedAt: START });
       const updates = await events(h, 'impersonation.policy_updated');
       expect(updates.map((event) => [event.organizationId, event.details])).toEqual([
         [acme, { enabled: false, redirect_url: 'https://acme.example/login', previous_enabled: true, ...OFF_POLICY, previous_access_mode: 'open', changed_fields: ['access_mode', 'impersonation_redirect_url'] }],

@@ -119,10 +119,12 @@ describe.each(STORES)('ImpersonationService on $name', (factory) => {
       expect(await domainErrorCode(h.services.impersonation.mint(CLIENT, { ...MINT, ...change }))).toBe(errorType);
       expect(await auditTrail(h.store)).toHaveLength(before + 1);
       const refused = await events(h);
-      const impersonatorId = change.impersonatorId ?? MINT.impersonatorId;
-      // Filed under the organization and member the attempt named, whenever they exist.
-      const organizationId = change.organizationReference === undefined ? member.organizationId : null;
-      const memberId = change.organizationReference === undefined && change.memberReference === undefined ? member.memberId : null;
+      // Filed under the organization and member the attempt named, whenever they exist; a member-session
+      // caller's under the caller's own organization (the member only when of it), with the caller as impersonator.
+      const byCaller = change.callerSession !== undefined;
+      const impersonatorId = byCaller ? CALLER.memberId : (change.impersonatorId ?? MINT.impersonatorId);
+      const organizationId = byCaller ? CALLER.organizationId : change.organizationReference === undefined ? member.organizationId : null;
+      const memberId = !byCaller && change.organizationReference === undefined && change.memberReference === undefined ? member.memberId : null;
       expect(refused).toEqual([expect.objectContaining({ type: 'impersonation.mint_refused', impersonatorId, organizationId, memberId, client: CLIENT.client })]);
       expect(refused[0]?.details).toMatchObject({ error_type: errorType });
       await expectNoImpersonationWrites(h, member);

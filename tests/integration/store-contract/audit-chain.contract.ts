@@ -169,6 +169,31 @@ export function describeAuditChainContract(factory: StoreFactory): void {
       expect(await store().auditChains.latestEventOfType('impersonation.access_denied', acme)).toBeUndefined();
     });
 
+    it("keeps each chain's furthest published head: marking moves a row forward only", async () => {
+      const acme = anOrganizationId();
+      const globex = anOrganizationId();
+      const hash = (n: number) => String(n).repeat(64).slice(0, 64);
+      await store().transaction((tx) =>
+        tx.auditChains.markPublished([
+          { chainId: acme, seq: 3, hash: hash(3) },
+          { chainId: globex, seq: 1, hash: hash(1) },
+        ]),
+      );
+      await store().auditChains.markPublished([]);
+      expect(await store().auditChains.listPublishedHeads(acme)).toEqual([{ chainId: acme, seq: 3, hash: hash(3) }]);
+      // Forward: taken. Back, or the same seq with another hash (a chain cut back or rewritten): kept as it was.
+      await store().auditChains.markPublished([{ chainId: acme, seq: 5, hash: hash(5) }]);
+      await store().auditChains.markPublished([{ chainId: acme, seq: 2, hash: hash(2) }, { chainId: globex, seq: 1, hash: hash(9) }]);
+      const listed = await store().auditChains.listPublishedHeads();
+      expect(listed.filter((head) => head.chainId === acme || head.chainId === globex)).toEqual(
+        [
+          { chainId: acme, seq: 5, hash: hash(5) },
+          { chainId: globex, seq: 1, hash: hash(1) },
+        ].sort((a, b) => (a.chainId < b.chainId ? -1 : 1)),
+      );
+      expect(await store().auditChains.listPublishedHeads('organization-test-none')).toEqual([]);
+    });
+
     it('lets one transaction at a time hold the head publication lock', async () => {
       const order: string[] = [];
       let releaseFirst: () => void = () => undefined;

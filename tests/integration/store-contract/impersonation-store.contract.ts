@@ -14,7 +14,7 @@ function at(minutes: number): string {
 }
 const NOW = at(0);
 /** The policy's parts an organization that never set them has. */
-const DEFAULT_PARTS = { accessMode: 'open', delegated: 'members', notifyMember: false, notifyAdmins: false } as const;
+const DEFAULT_PARTS = { accessMode: 'open', delegated: 'members', notifyMember: false, notifyAdmins: false, chosenByOrganization: false } as const;
 const MINE = 'organization-test-mine';
 const THEIRS = 'organization-test-theirs';
 

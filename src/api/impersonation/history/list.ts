@@ -1,5 +1,6 @@
 import type { PermissionMask } from '../../../domain/impersonation/impersonation.js';
 import type { MemberImpersonation } from '../../../domain/impersonation/member-history.js';
+import { maskToWire } from '../../../domain/impersonation/permission-mask.js';
 import { sessionError } from '../../../domain/sessions/errors.js';
 import { objectSchema, str } from '../../json-schema.js';
 import { callerOf } from '../../member-requirements.js';
@@ -64,5 +65,6 @@ function encodeMemberImpersonation(entry: MemberImpersonation) {
 /** As a mint takes it: `"read_only"`, the list of `resource:action` pairs, or null for no restriction. */
 function encodePermissions(mask: PermissionMask | null): 'read_only' | string[] | null {
   if (mask === null) return null;
-  return 'readOnly' in mask ? 'read_only' : [...mask.actions];
+  const wire = maskToWire(mask);
+  return wire === 'read_only' ? wire : [...wire];
 }
