@@ -115,10 +115,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       const erased = await store.smsOutbox.eraseOutboxSecrets();
       if (erased > 0) logger.info({ messages: erased }, 'erased the codes of SMS kept in the outbox before an SMS provider was configured');
     }
-    // A webhook round at once after each request: most published events are written by one.
+    // A webhook round once a request that recorded a published event is answered (its transaction
+    // committed by then), not after every request; anything a round misses, the poll finds within a second.
     const deliveries = app.services.webhookDeliveries;
     app.http.addHook('onResponse', (_request, _reply, done) => {
-      deliveries.wake();
+      deliveries.wakeIfPublished();
       done();
     });
     await app.http.listen({ host: config.host, port: config.port });

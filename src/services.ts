@@ -236,7 +236,8 @@ export function createServices(options: {
 }): Services {
   const { store, clock, random, projectId } = options;
   const ids = new IdGenerator(random, environmentOfProject(projectId));
-  const audit = new AuditRecorder({ ids, clock });
+  // A published event asks the webhook worker for a round once its request is answered (src/main.ts).
+  const audit = new AuditRecorder({ ids, clock, onPublished: () => webhookDeliveries.notePublished() });
   // How capabilities tell each other of their changes, inside the transaction that made them.
   const events = new DomainEvents<StorePorts>();
   const keystore = new SigningKeystore<StorePorts>({

@@ -12,9 +12,17 @@ export class AuditRecorder {
   readonly #ids: IdGenerator;
   readonly #clock: Clock;
 
-  constructor(dependencies: { ids: IdGenerator; clock: Clock }) {
+  readonly #onPublished: () => void;
+
+  constructor(dependencies: {
+    ids: IdGenerator;
+    clock: Clock;
+    /** Told after a published event is appended (webhooks: a delivery round once the request is answered). */
+    onPublished?: (() => void) | undefined;
+  }) {
     this.#ids = dependencies.ids;
     this.#clock = dependencies.clock;
+    this.#onPublished = dependencies.onPublished ?? (() => {});
   }
 
   async record(
@@ -44,6 +52,8 @@ export class AuditRecorder {
       client: context.client ?? null,
       details: event.details ?? {},
     };
-    await store.appendEvent(full, { chained: isChainedEvent(full), published: isPublishedEvent(full.type) });
+    const published = isPublishedEvent(full.type);
+    await store.appendEvent(full, { chained: isChainedEvent(full), published });
+    if (published) this.#onPublished();
   }
 }

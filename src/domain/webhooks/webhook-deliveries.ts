@@ -78,6 +78,8 @@ export class WebhookDeliveries {
   /** The last round may have left due deliveries unclaimed for want of a slot: a freed slot asks for a round. */
   #slotsWanted = false;
   #again = false;
+  /** A published event was recorded since the last wakeIfPublished. */
+  #published = false;
   #running = false;
   /** A retry due sooner than the poll, asked for while a round was under way. */
   #nextDelay: number | undefined;
@@ -115,6 +117,21 @@ export class WebhookDeliveries {
     if (this.#running) return;
     this.#running = true;
     this.#schedule(0);
+  }
+
+  /**
+   * Notes that a published event was just recorded (its transaction may not have committed yet):
+   * the next `wakeIfPublished`, after the request that recorded it is answered, asks for a round.
+   */
+  notePublished(): void {
+    this.#published = true;
+  }
+
+  /** A round at once if a published event was recorded since the last one: requests that published nothing cost nothing here. */
+  wakeIfPublished(): void {
+    if (!this.#published) return;
+    this.#published = false;
+    this.wake();
   }
 
   /** Asks for a round as soon as the one under way (if any) ends: something was just recorded. */

@@ -141,8 +141,16 @@ async function appendIn(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', ro
       .where('chain_id', '=', chain.chain_id as string)
       .execute();
   }
-  // Webhook deliveries are made from this table (the webhooks' dispatcher), only once the event has committed.
-  if (published) await db.insertInto('webhook_outbox').values({ event_id: row.event_id, enqueued_at: row.occurred_at }).execute();
+  // Webhook deliveries are made from this table (the webhooks' dispatcher), only once the event has
+  // committed; and only when an enabled endpoint could receive it (the project's, or the event's
+  // organization's), decided in the same statement: with no endpoints, publishing costs nothing more.
+  // An endpoint receives the events recorded after it was added.
+  if (published) {
+    await sql`insert into webhook_outbox (event_id, enqueued_at)
+      select cast(${row.event_id} as text), cast(${row.occurred_at} as text)
+      where exists (select 1 from webhook_endpoints
+        where disabled_at is null and (organization_id is null or organization_id = cast(${row.organization_id} as text)))`.execute(db);
+  }
 }
 
 async function lockedHead(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', chainId: string): Promise<{ seq: number; hash: string } | undefined> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chainHash, GENESIS_HASH, type ChainedAuditRecord } from '../../../src/domain/audit/audit-chain.js';
@@ -89,7 +90,27 @@ export function describeAuditChainContract(factory: StoreFactory): void {
       expect(await store().auditChains.listUnchainedEvents({ organizationId: acme }, { limit: 10, afterEventId: unchained.eventId })).toEqual([]);
     });
 
-    it("writes published events to the webhook outbox in the event's transaction, and rolls both back together", async () => {
+    it("writes published events to the webhook outbox in the event's transaction, only while an enabled endpoint could receive them, and rolls both back together", async () => {
+      const endpoint = (organizationId: string | null, disabledAt: string | null = null) =>
+        store().webhooks.insertEndpoint(
+          { endpointId: `webhook-endpoint-test-${randomUUID()}`, organizationId, url: 'https://hooks.example/understudy', description: '', createdAt: '2026-03-01T00:00:00Z', disabledAt },
+          'sealed-secret-test',
+        );
+      // No endpoint, another organization's, or a disabled one: nothing would receive it, so nothing is queued.
+      const quiet = anOrganizationId();
+      const unheard = anEvent(quiet);
+      await store().audit.appendEvent(unheard, { chained: true, published: true });
+      await endpoint(anOrganizationId());
+      await endpoint(quiet, '2026-03-01T00:00:00Z');
+      const stillUnheard = anEvent(quiet);
+      await store().audit.appendEvent(stillUnheard, { chained: true, published: true });
+      expect([await outboxHas(unheard.eventId), await outboxHas(stillUnheard.eventId)]).toEqual([false, false]);
+      await endpoint(quiet);
+      const heard = anEvent(quiet);
+      await store().audit.appendEvent(heard, { chained: true, published: true });
+      expect(await outboxHas(heard.eventId)).toBe(true);
+      // The project's endpoint hears every organization's events and those of none.
+      await endpoint(null);
       const acme = anOrganizationId();
       const published = anEvent(acme);
       await store().transaction((tx) => tx.audit.appendEvent(published, { chained: true, published: true }));
