@@ -5,7 +5,7 @@ import { redirectUrlProblem } from '../domain/impersonation/impersonation-text.j
 import { parseConfiguredRedirectUrls } from '../domain/redirect-urls/configured-redirect-urls.js';
 import { loadPasswordConfig } from './password-config.js';
 import { loadSmsConfig } from './sms-config.js';
-import { CONFIG_KEYS, LOG_LEVELS, REMOVED_FILE_KEYS, type Config, type ConfigName } from './schema.js';
+import { CONFIG_KEYS, LOG_FORMATS, LOG_LEVELS, REMOVED_FILE_KEYS, type Config, type ConfigName } from './schema.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -40,6 +40,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     return 'default' in key ? key.default : undefined;
   };
 
+  const parseBoolean = (name: 'accessLog' | 'autoMigrate'): boolean | undefined => {
+    const value = raw(name);
+    if (value === 'true' || value === 'false') return value === 'true';
+    problems.push(`${CONFIG_KEYS[name].env} must be true or false (got "${value}")`);
+    return undefined;
+  };
   const port = parseInteger(raw('port'), { min: 0, max: 65535 });
   if (port === undefined) problems.push(`${CONFIG_KEYS.port.env} must be an integer from 0 to 65535 (got "${raw('port')}")`);
   const bodyLimitBytes = parseInteger(raw('bodyLimitBytes'), { min: 1, max: 100 * 1024 * 1024 });
@@ -183,6 +189,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const auditChainPublishSeconds = parseInteger(raw('auditChainPublishSeconds'), { min: 0, max: 604800 });
   if (auditChainPublishSeconds === undefined) problems.push(`${CONFIG_KEYS.auditChainPublishSeconds.env} must be an integer from 0 to 604800 (got "${raw('auditChainPublishSeconds')}")`);
 
+  const logFormat = raw('logFormat') as Config['logFormat'];
+  if (!LOG_FORMATS.includes(logFormat)) problems.push(`${CONFIG_KEYS.logFormat.env} must be one of ${LOG_FORMATS.join(', ')} (got "${logFormat}")`);
+  const accessLog = parseBoolean('accessLog');
+  const autoMigrate = parseBoolean('autoMigrate');
+  const metricsToken = raw('metricsToken');
+  // Never the token itself in a message.
+  if (metricsToken !== undefined && (metricsToken.length < 32 || !/^[\x21-\x7e]+$/.test(metricsToken))) {
+    problems.push(`${CONFIG_KEYS.metricsToken.env} must be at least 32 printable characters without spaces (openssl rand -hex 32)`);
+  }
+  const metricsAddressText = raw('metricsAddress');
+  const metricsAddress = metricsAddressText === undefined ? undefined : parseListenAddress(metricsAddressText);
+  if (metricsAddressText !== undefined && metricsAddress === undefined) {
+    problems.push(`${CONFIG_KEYS.metricsAddress.env} must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464 (got "${metricsAddressText}")`);
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     host,
@@ -211,6 +232,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     webhookAllowPrivateAddresses: webhookAllowPrivateAddresses === 'true',
     webhookMaxAttempts: webhookMaxAttempts as number,
     auditChainPublishSeconds: auditChainPublishSeconds as number,
+    logFormat,
+    accessLog: accessLog as boolean,
+    metricsToken,
+    metricsAddress,
+    autoMigrate: autoMigrate as boolean,
     logLevel,
     projectName,
     smtpUrl,
@@ -296,4 +322,14 @@ export function parseInteger(value: string | undefined, range: { min: number; ma
   if (value === undefined || !/^\d+$/.test(value)) return undefined;
   const parsed = Number(value);
   return parsed >= range.min && parsed <= range.max ? parsed : undefined;
+}
+
+/** `127.0.0.1:9464`, `[::1]:9464` or `metrics.internal:9464`; port 0 picks a free one. */
+export function parseListenAddress(text: string): { host: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  if (match === null) return undefined;
+  const host = match[1] ?? match[2] ?? '';
+  if (match[1] !== undefined && isIP(host) !== 6) return undefined;
+  const port = parseInteger(match[3], { min: 0, max: 65535 });
+  return port === undefined ? undefined : { host, port };
 }

@@ -280,6 +280,34 @@ export const CONFIG_KEYS = {
     default: '3600',
     doc: "How often the audit chains' heads are published (a log line and an audit.chain_head_published webhook event to the project's endpoints); 0 turns it off.",
   },
+  logFormat: {
+    env: 'UNDERSTUDY_LOG_FORMAT',
+    file: 'log_format',
+    default: 'auto',
+    doc: 'auto (readable lines when stdout is a terminal, JSON otherwise), json or pretty.',
+  },
+  accessLog: {
+    env: 'UNDERSTUDY_ACCESS_LOG',
+    file: 'access_log',
+    default: 'true',
+    doc: 'One line per request at info (operation, status, duration, request id; never a token or query string); false turns it off.',
+  },
+  metricsToken: {
+    env: 'UNDERSTUDY_METRICS_TOKEN',
+    file: 'metrics_token',
+    doc: 'Serves GET /metrics (Prometheus) on the API port to requests bearing this token (Authorization: Bearer, at least 32 characters).',
+  },
+  metricsAddress: {
+    env: 'UNDERSTUDY_METRICS_ADDRESS',
+    file: 'metrics_address',
+    doc: 'host:port of a separate listener serving only GET /metrics (and the token, when set, is required there too).',
+  },
+  autoMigrate: {
+    env: 'UNDERSTUDY_AUTO_MIGRATE',
+    file: 'auto_migrate',
+    default: 'true',
+    doc: 'serve applies pending database migrations at start; false refuses to start until `understudy migrate` has applied them.',
+  },
   bodyLimitBytes: { env: 'UNDERSTUDY_BODY_LIMIT_BYTES', file: 'body_limit_bytes', default: '1048576', doc: 'Largest accepted request body; larger ones get 413.' },
   headersTimeoutMs: {
     env: 'UNDERSTUDY_HEADERS_TIMEOUT_MS',
@@ -315,6 +343,8 @@ export const REMOVED_FILE_KEYS: Readonly<Record<string, string>> = {
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 
 export interface Config {
   readonly host: string;
@@ -359,6 +389,14 @@ export interface Config {
   readonly webhookAllowPrivateAddresses: boolean;
   readonly webhookMaxAttempts: number;
   readonly auditChainPublishSeconds: number;
+  /** auto: pretty when stdout is a terminal, JSON otherwise. */
+  readonly logFormat: (typeof LOG_FORMATS)[number];
+  readonly accessLog: boolean;
+  /** Bearer token /metrics requires; a secret: never log it. */
+  readonly metricsToken: string | undefined;
+  /** A separate listener for /metrics. */
+  readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
+  readonly autoMigrate: boolean;
   readonly bodyLimitBytes: number;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;

@@ -121,6 +121,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     webhookMaxAttempts: 8,
     // Off: tests of publication start it themselves.
     auditChainPublishSeconds: 0,
+    // JSON lines to the test log; the access line is on as in production.
+    logFormat: 'json',
+    accessLog: true,
+    metricsToken: undefined,
+    metricsAddress: undefined,
+    autoMigrate: true,
     ...options.config,
   };
   const server = await startServer(config, {

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createImpersonationCast, expectErrorResponse, impersonate } from '../../support/impersonation.js';
 import { STORES } from '../../support/stores.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
-import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../../support/webhook-receiver.js';
+import { startWebhookReceiver, type ReceivedWebhook, type ReceiverScript, type WebhookReceiver } from '../../support/webhook-receiver.js';
 
 const ENDPOINTS = '/v1/b2b/impersonation/webhooks/endpoints';
 const DELIVERIES = '/v1/b2b/impersonation/webhooks/deliveries';
@@ -69,7 +69,7 @@ describe.each(STORES)('webhook deliveries ($name)', ({ name: store }) => {
     for (const receiver of receivers.splice(0)) await receiver.close();
   });
 
-  async function receiver(script?: (attempt: number) => number): Promise<WebhookReceiver> {
+  async function receiver(script?: ReceiverScript): Promise<WebhookReceiver> {
     const started = await startWebhookReceiver({ script });
     receivers.push(started);
     return started;
