@@ -48,7 +48,7 @@ function registerStytchOperation(app: FastifyInstance, contract: ContractOperati
     url: contract.url,
     // The generated schemas are plain JSON schema; Fastify's types want mutable objects.
     schema: contract.schema as FastifySchema,
-    ...(operation.config && { config: operation.config }),
+    config: { ...operation.config, operation: contract.sdkMethod },
     handler: async (request, reply) => {
       const call = callOf(request, reply, services.projectId);
       const result = readsHeadersItself(operation.config)
@@ -65,7 +65,7 @@ function registerExtension(app: FastifyInstance, extension: ExtensionOperation, 
     url: extension.url,
     ...(extension.schema && { schema: extension.schema }),
     ...(extension.attachValidation && { attachValidation: true }),
-    ...(extension.config && { config: extension.config }),
+    config: { ...extension.config, operation: extension.name },
     handler: async (request, reply) => {
       const call = callOf(request, reply, services.projectId);
       const result = readsHeadersItself(extension.config)
@@ -94,7 +94,7 @@ function registerNotImplemented(app: FastifyInstance, contract: ContractOperatio
     method: contract.method,
     url: contract.url,
     // The project's credentials are still required; member-session headers are not looked at.
-    config: { handlesMemberSessionHeaders: true },
+    config: { handlesMemberSessionHeaders: true, operation: contract.sdkMethod },
     handler: async () => {
       throw sharedError('not_implemented', `${contract.sdkMethod} is not implemented by this Understudy version.`);
     },

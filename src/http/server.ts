@@ -45,6 +45,12 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Routes that read member-session headers themselves instead of the generic check. */
     handlesMemberSessionHeaders?: boolean;
+    /**
+     * The operation's name, for logs, metrics and traces: the SDK method of a Stytch operation
+     * (`organizations.members.create`), an extension's own name (`impersonation.token.create`).
+     * Routes without one (the console, the end page) are named by `operationOf`.
+     */
+    operation?: string;
   }
   interface FastifyInstance {
     /** Every route registered so far, with who may call it; answers 405 for a known path with the wrong method. */
@@ -243,4 +249,17 @@ function toDomainError(error: FastifyError, request: FastifyRequest): unknown {
     return sharedError('bad_request', 'The request could not be understood.');
   }
   return error;
+}
+
+/**
+ * The name a request is logged, counted and traced under: its route's operation, `console` for the
+ * console's pages, the route's URL pattern for other routes, `unmatched` when no route matched.
+ * Never the raw URL: it would carry ids and tokens, and make one series per id.
+ */
+export function operationOf(request: FastifyRequest): string {
+  if (request.is404) return 'unmatched';
+  const config = request.routeOptions.config;
+  if (config?.operation !== undefined) return config.operation;
+  if (config?.access === 'console') return 'console';
+  return request.routeOptions.url ?? 'unmatched';
 }
