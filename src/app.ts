@@ -9,6 +9,9 @@ import { registerOperations } from './api/register-operations.js';
 import { registerImpersonationEndPage } from './api/impersonation/end-link-page.js';
 import { registerRateLimitHook } from './http/rate-limit-hook.js';
 import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
+import { countRequests, MetricsAccess, registerMetricsRoute } from './http/metrics-endpoint.js';
+import { packageVersion } from './cli/version.js';
+import { Metrics } from './metrics/metrics.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import type { MailSettings } from './mail/mail-services.js';
 import type { SmsSettings } from './sms/sms-services.js';
@@ -33,6 +36,8 @@ export interface AppOptions {
   readonly rateLimits?: RateLimitSettings;
   /** Reverse proxies whose X-Forwarded-For names the client (UNDERSTUDY_TRUST_PROXY). */
   readonly trustProxy?: readonly string[];
+  /** One access line per request at info (UNDERSTUDY_ACCESS_LOG); on when omitted. */
+  readonly accessLog?: boolean;
   /** Audit exports running at once (UNDERSTUDY_AUDIT_EXPORT_CONCURRENCY); the default when omitted. */
   readonly auditExportConcurrency?: number;
   /** Seconds a client may read nothing before its export is cut off (UNDERSTUDY_AUDIT_EXPORT_STALL_SECONDS). */
@@ -51,16 +56,26 @@ export interface AppOptions {
   readonly publicUrl?: string | undefined;
   /** Webhooks (UNDERSTUDY_WEBHOOK_*); failures go to `logger`. Production defaults when omitted. */
   readonly webhooks?: Omit<WebhookSettings, 'logger'>;
+  /**
+   * Prometheus metrics (UNDERSTUDY_METRICS_TOKEN, UNDERSTUDY_METRICS_ADDRESS): counted when given,
+   * and served on the API port at GET /metrics to the token's bearers when `onApiPort`. None when omitted.
+   */
+  readonly metrics?: { readonly token: string | undefined; readonly onApiPort: boolean };
 }
 
 export interface App {
   readonly http: FastifyInstance;
   readonly services: Services;
+  /** The metrics, when the app counts them (AppOptions.metrics); src/main.ts serves them on their own listener too. */
+  readonly metrics: Metrics | undefined;
 }
 
 /** The composition root (style rule 4): clock and randomness, then services, then HTTP routes. */
 export function createApp(options: AppOptions): App {
   const projectId = options.project.projectId;
+  // Without metrics configured nothing is counted, and requests pay nothing for them.
+  const metrics =
+    options.metrics === undefined ? undefined : new Metrics({ version: packageVersion(), dialect: options.store.dialect, connections: () => options.store.connections() });
   const services = createServices({
     store: options.store,
     clock: options.clock ?? systemClock,
@@ -74,6 +89,7 @@ export function createApp(options: AppOptions): App {
     mail: { ...options.mail, logger: options.logger },
     sms: { ...options.sms, logger: options.logger },
     publicUrl: options.publicUrl,
+    ...(metrics !== undefined && { activity: metrics }),
     ...(options.webhooks && { webhooks: { ...options.webhooks, logger: options.logger } }),
     ...(options.redirectUrls && { redirectUrls: options.redirectUrls }),
     ...(options.passwords && {
@@ -92,10 +108,16 @@ export function createApp(options: AppOptions): App {
     authenticator: new ProjectAuthenticator(options.project),
     https: options.https,
     trustProxy: options.trustProxy,
+    accessLog: options.accessLog,
   });
   registerRateLimitHook(http, { rateLimits: services.rateLimits, projectId });
   registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined, policyFile: options.rbacPolicyFile });
   registerOperations(http, { ...services, projectId, ping: () => options.store.ping() });
   registerImpersonationEndPage(http, { endLinks: services.impersonationEndLinks });
-  return { http, services };
+  if (metrics !== undefined) {
+    // Requests by operation and status, and the 429s a rate limit caused, as answered.
+    countRequests(http, metrics);
+    if (options.metrics?.onApiPort === true) registerMetricsRoute(http, metrics, new MetricsAccess(options.metrics.token));
+  }
+  return { http, services, metrics };
 }

@@ -9,7 +9,10 @@ import { bootstrapProject, type BootstrapResult } from './domain/projects/projec
 import type { RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
+import { traceRequests } from './http/server.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { METRICS_PATH, MetricsAccess, startMetricsListener, type MetricsListener } from './http/metrics-endpoint.js';
+import type { Tracing } from './platform/tracing.js';
 import type { MailSettings } from './mail/mail-services.js';
 import type { SmsSettings } from './sms/sms-services.js';
 import { createServices, type PasswordOptions, type Services, type WebhookSettings } from './services.js';
@@ -22,6 +25,8 @@ export interface RunningServer {
   readonly app: App;
   readonly store: Store;
   readonly bootstrap: BootstrapResult;
+  /** Where GET /metrics is served (the API port, or UNDERSTUDY_METRICS_ADDRESS's listener); undefined when it is not. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,8 @@ export interface StartOptions {
   readonly smsRetryDelaysMs?: readonly number[];
   /** Waits after failed webhook attempts; the production 5 s, 30 s, 2 min, 10 min, 1 h, 6 h when omitted (tests shorten them). */
   readonly webhookRetryDelaysMs?: readonly number[];
+  /** Request tracing `serve` started from the OTEL_* variables (src/platform/tracing.ts); stopped, its last spans exported, by `close`. */
+  readonly tracing?: Tracing;
 }
 
 export const CREDENTIALS_FILE = 'credentials.json';
@@ -47,7 +54,8 @@ export async function initialize(config: Config, options: StartOptions = {}): Pr
   const random = options.random ?? cryptoRandom;
   // Only the owner may list or read the data directory (database, master key, credentials).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileIn(config.dataDir) });
+  // With UNDERSTUDY_AUTO_MIGRATE=false, pending migrations stop the start (exit 78): the operator applies them with `understudy migrate`.
+  const store = await openStore({ databaseUrl: config.databaseUrl, sqliteFile: sqliteFileIn(config.dataDir) }, { migrate: config.autoMigrate ? 'apply' : 'require-current' });
   try {
     const configured =
       config.projectId !== undefined && config.projectSecret !== undefined ? { projectId: config.projectId, projectSecret: config.projectSecret } : undefined;
@@ -66,13 +74,14 @@ export async function initialize(config: Config, options: StartOptions = {}): Pr
 
 /** Starts serving: the `understudy serve` / `npm start` path. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   // Read and checked before the database is opened: a wrong file stops the start at once, listing every problem.
   // The module (and its YAML parser) is loaded only when a policy file is configured.
   const policyFile = config.rbacPolicyFile === undefined ? undefined : (await import('./config/rbac-policy-file.js')).checkPolicyFileAtStart(config.rbacPolicyFile);
   const { store, bootstrap } = await initialize(config, options);
   let app: App;
   let masterKey: LoadedMasterKey;
+  let metricsListener: MetricsListener | undefined;
   try {
     const https = config.tlsCert && config.tlsKey ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
     masterKey = masterKeyFor(config, store, options);
@@ -83,6 +92,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     impersonation: { enabled: config.impersonationEnabled, redirectUrl: config.impersonationRedirectUrl ?? null, maxGrantHours: config.impersonationMaxGrantHours },
       rateLimits: rateLimitSettings(config),
       trustProxy: config.trustProxy?.split(',').map((entry) => entry.trim()),
+      accessLog: config.accessLog,
       auditExportConcurrency: config.auditExportConcurrency,
       auditExportStallSeconds: config.auditExportStallSeconds,
       mail: mailSettings(config, options),
@@ -92,6 +102,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       rbacPolicyFile: policyFile?.path,
       publicUrl: config.publicUrl,
       webhooks: webhookSettings(config, options),
+      metrics: metricsSettings(config),
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
@@ -122,8 +133,20 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       deliveries.wakeIfPublished();
       done();
     });
+    if (options.tracing !== undefined) traceRequests(app.http, options.tracing);
+    if (config.metricsAddress !== undefined && app.metrics !== undefined) {
+      metricsListener = await startMetricsListener({
+        ...config.metricsAddress,
+        metrics: app.metrics,
+        access: new MetricsAccess(config.metricsToken),
+        newRequestId: () => app.services.ids.next('request-id'),
+        logger,
+        timeouts: { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs },
+      });
+    }
     await app.http.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await metricsListener?.close();
     await store.close();
     throw error;
   }
@@ -136,7 +159,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     logger.warn({ file: resolve(config.dataDir, MASTER_KEY_FILE) }, 'signing keys are encrypted with a key file in the data directory; set UNDERSTUDY_MASTER_KEY in production');
   }
   if (store.dialect === 'sqlite') logger.info({ database: resolve(sqliteFileIn(config.dataDir)) }, 'using the embedded SQLite database');
+  else logger.info(postgresForLog(config.databaseUrl), 'using the PostgreSQL database');
   logger.info({ url, project_id: bootstrap.project.projectId }, 'understudy is listening');
+  const metricsUrl = metricsListener?.url ?? (app.metrics !== undefined ? `${url}${METRICS_PATH}` : undefined);
+  if (metricsUrl !== undefined) {
+    logger.info({ url: metricsUrl, token_required: config.metricsToken !== undefined }, `metrics served on ${metricsListener === undefined ? 'the API port' : 'their own listener'}`);
+  }
   const sweeper = startExpirySweeper(app, store, logger);
   const chainHeads = startChainHeadPublication(app, logger, config.auditChainPublishSeconds);
   // Webhooks: the outbox fanned out and deliveries attempted every second (and after requests, above).
@@ -146,6 +174,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     app,
     store,
     bootstrap,
+    metricsUrl,
     async close(): Promise<void> {
       clearInterval(sweeper);
       await chainHeads.stop();
@@ -153,6 +182,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await app.services.webhookDeliveries.stop();
       // Stop accepting connections and let in-flight requests finish, then release the database.
       await app.http.close();
+      await metricsListener?.close();
       // Notifications being prepared are handed to the mail before it stops.
       await app.services.impersonationNotifier.idle();
       // Pending SMTP retries are cancelled (recorded as failed), not waited for.
@@ -161,6 +191,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Ends zxcvbn's worker threads; an estimate still running is answered 503.
       await app.services.passwordStrength.close();
       await store.close();
+      // After the HTTP server has closed, so the spans of the last requests are among those exported.
+      await options.tracing?.shutdown();
+      logger.info('understudy stopped');
     },
   };
 }
@@ -201,6 +234,18 @@ export async function openServices(
 
 type LoadedMasterKey = ReturnType<typeof loadMasterKey>;
 
+/** Which PostgreSQL server and database, for the start line: never the URL itself, which may hold the password. */
+function postgresForLog(databaseUrl: string | undefined): { host?: string; port?: string; database?: string } {
+  try {
+    const url = new URL(databaseUrl ?? '');
+    // A Unix socket is named by the `host` parameter (postgres:///understudy?host=/var/run/postgresql).
+    const host = decodeURIComponent(url.hostname) || url.searchParams.get('host') || 'localhost';
+    return { host, port: url.port || url.searchParams.get('port') || '5432', database: decodeURIComponent(url.pathname.slice(1)) || undefined };
+  } catch {
+    return {};
+  }
+}
+
 async function applyPolicyFile(app: App, file: CheckedPolicyFile, logger: Logger): Promise<void> {
   const { applyPolicyFileAtStart } = await import('./config/rbac-policy-file.js');
   const outcome = await applyPolicyFileAtStart(app.services.rbacPolicy, file);
@@ -215,6 +260,15 @@ async function applyPolicyFile(app: App, file: CheckedPolicyFile, logger: Logger
   } else {
     logger.info(fields, 'applied the RBAC policy file');
   }
+}
+
+/**
+ * Metrics are counted when a token or a listener of their own is configured. They are served on the
+ * API port (token required) only without a listener of their own, which keeps them off the API.
+ */
+function metricsSettings(config: Config): { token: string | undefined; onApiPort: boolean } | undefined {
+  if (config.metricsToken === undefined && config.metricsAddress === undefined) return undefined;
+  return { token: config.metricsToken, onApiPort: config.metricsAddress === undefined };
 }
 
 function rateLimitSettings(config: Config): RateLimitSettings {

@@ -4,6 +4,7 @@ import { argon2idHasher, type PasswordHasher } from './crypto/passwords/password
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { AuditChainVerifier } from './domain/audit/audit-chain-verifier.js';
 import { ChainHeadPublisher } from './domain/audit/chain-head-publisher.js';
+import { NO_ACTIVITY_OBSERVER, type ActivityObserver } from './domain/common/activity-observer.js';
 import { DomainEvents } from './domain/common/domain-events.js';
 import { EmailProofs } from './domain/email-sign-in/email-proofs.js';
 import { DiscoveryExchange } from './domain/discovery/discovery-exchange.js';
@@ -233,8 +234,13 @@ export function createServices(options: {
   publicUrl?: string | undefined;
   /** Webhooks: internal addresses allowed, attempts, waits, poll interval, logger; production defaults when omitted. */
   webhooks?: WebhookSettings;
+  /** Told of committed audit events (the server's metrics); nobody when omitted. */
+  activity?: ActivityObserver;
 }): Services {
   const { store, clock, random, projectId } = options;
+  const activity = options.activity ?? NO_ACTIVITY_OBSERVER;
+  // Sign-ins, refusals and impersonations are counted from the audit trail, once committed.
+  if (options.activity !== undefined) store.onAuditEventCommitted((event) => activity.auditEventCommitted(event));
   const ids = new IdGenerator(random, environmentOfProject(projectId));
   // A published event asks the webhook worker for a round once its request is answered (src/main.ts).
   const audit = new AuditRecorder({ ids, clock, onPublished: () => webhookDeliveries.notePublished() });

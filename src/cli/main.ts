@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { MasterKeyError } from '../crypto/keys/master-key.js';
+import { DatabaseSchemaError } from '../storage/schema-migrations.js';
 import { initialize, startServer } from '../main.js';
 import { runImpersonationCli } from './impersonation-command.js';
 import { runImportCli } from './import-command.js';
@@ -13,6 +14,9 @@ import { runAuditCli } from './audit-command.js';
 import { runRedirectUrlsCli } from './redirect-urls-command.js';
 import { runWebhooksCli } from './webhooks-command.js';
 import { printable } from './cli-support.js';
+import { packageVersion } from './version.js';
+import { createLogger } from '../platform/logger.js';
+import { startTracing } from '../platform/tracing.js';
 
 const USAGE = `Usage: understudy <command> [--config <file>]
 
@@ -41,11 +45,15 @@ Commands:
   audit verify|heads
                 The tamper-evident audit chains: check every record, or show each chain's head;
                 \`understudy audit --help\` and docs/impersonation.md tell more.
+  migrate       Apply the pending database migrations [--status: list applied and pending ones, change nothing];
+                see docs/upgrading.md.
+  backup <file> Copy the SQLite database to <file> while the server runs (PostgreSQL: pg_dump); see docs/backup.md.
   outbox        Sign-in email and SMS newest first: links and codes kept without a provider, delivery status with one
                 [--to <email>] [--limit <n>] [--json]; see docs/email.md.
   import members --file <members.ndjson>
                 Members and their password hashes from another system, in bulk, resumable;
                 \`understudy import --help\` and docs/import.md tell more.
+  version       Print the version (also --version).
   help          Show this text.
 
 Configuration comes from UNDERSTUDY_* environment variables and an optional JSON file
@@ -66,6 +74,16 @@ async function main(argv: string[]): Promise<number> {
     // Loaded only here: it brings the YAML parser, which no other command needs at start.
     const { runRbacCli } = await import('./rbac-command.js');
     return runRbacCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr) });
+  }
+  if (first === 'version' || (first === undefined && argv.includes('--version'))) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (first === 'migrate' || first === 'backup') {
+    // Loaded only here, like rbac: one-shot maintenance commands.
+    const io = { out: writeLine(process.stdout), err: writeLine(process.stderr) };
+    if (first === 'migrate') return (await import('./migrate-command.js')).runMigrateCli(argv, io);
+    return (await import('./backup-command.js')).runBackupCli(argv, io);
   }
   if (first === 'import') return runImportCli(argv, { out: writeLine(process.stdout), err: writeLine(process.stderr), progress: process.stderr });
   const { positionals, values } = parseArgs({
@@ -124,11 +142,21 @@ async function drained(stream: NodeJS.WriteStream): Promise<void> {
 }
 
 async function serve(config: ReturnType<typeof loadConfig>, announce: (text: string) => void): Promise<number> {
-  const server = await startServer(config, { announce });
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
+  // Only when the OTEL_* variables ask for it; the OpenTelemetry packages are loaded only then.
+  const tracing = await startTracing(process.env, { version: packageVersion, logger });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, { announce, logger, ...(tracing !== undefined && { tracing }) });
+  } catch (error) {
+    await tracing?.shutdown();
+    throw error;
+  }
   await new Promise<void>((resolve) => {
-    const stop = (): void => {
+    const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+      logger.info({ signal }, 'understudy is stopping');
       server.close().then(resolve, (error: unknown) => {
         process.stderr.write(`error while shutting down: ${printableLines((error as Error).message)}\n`);
         resolve();
@@ -150,6 +178,10 @@ main(process.argv.slice(2)).then(
       process.exitCode = 78;
     } else if (error instanceof MasterKeyError) {
       // A configuration problem too (wrong or missing key), not a crash: no stack trace.
+      process.stderr.write(`understudy: ${printableLines(error.message)}\n`);
+      process.exitCode = 78;
+    } else if (error instanceof DatabaseSchemaError) {
+      // Pending migrations with UNDERSTUDY_AUTO_MIGRATE=false, or a database a newer version migrated.
       process.stderr.write(`understudy: ${printableLines(error.message)}\n`);
       process.exitCode = 78;
     } else if (error instanceof UsageError || String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {

@@ -290,7 +290,7 @@ export const CONFIG_KEYS = {
     env: 'UNDERSTUDY_ACCESS_LOG',
     file: 'access_log',
     default: 'true',
-    doc: 'One line per request at info (operation, status, duration, request id; never a token or query string); false turns it off.',
+    doc: 'One line per request at info (operation, status, duration, request id; never a token or query string); false moves it to debug.',
   },
   metricsToken: {
     env: 'UNDERSTUDY_METRICS_TOKEN',

@@ -5,9 +5,10 @@ type LogMethod = (...args: unknown[]) => void;
 /**
  * The logger Fastify gives each request (`request.log`). Fastify makes a pino child per request
  * with the request id bound, and pino serializes the bindings when the child is made: work done
- * on every request although, at the default level, a successful one logs nothing
- * (request-log.ts). This stands in for that child and makes it only when a line is written at a
- * level the logger has enabled, so a request that logs nothing costs no child.
+ * on every request although a successful one writes nothing through it (its access line goes to
+ * the server's logger, request id as a field: request-log.ts). This stands in for that child and
+ * makes it only when a line is written at a level the logger has enabled, so a request that logs
+ * nothing of its own costs no child.
  */
 export class LazyRequestLogger {
   readonly #parent: Logger;

@@ -3,6 +3,7 @@ import secureJson from 'secure-json-parse';
 import { sharedError } from '../domain/common/errors.js';
 import type { DomainError } from '../domain/common/domain-error.js';
 import type { Logger } from '../platform/logger.js';
+import type { Tracing } from '../platform/tracing.js';
 import { isDatabaseUnavailable } from '../storage/database-unavailable.js';
 import { errorHeaders, renderError } from './errors.js';
 import { LazyRequestLogger } from './lazy-request-logger.js';
@@ -20,6 +21,8 @@ export interface HttpServerOptions {
   readonly timeouts?: ConnectionTimeouts | undefined;
   /** Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For sets `request.ip`; none when omitted. */
   readonly trustProxy?: readonly string[] | undefined;
+  /** One "request completed" line per request at info (UNDERSTUDY_ACCESS_LOG); at debug when false. On when omitted. */
+  readonly accessLog?: boolean | undefined;
 }
 
 /** Slow or stalled clients are disconnected so they cannot hold sockets (docs/reliability.md, "Slow clients"). */
@@ -73,13 +76,14 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
           requestTimeout: timeouts.requestMs,
           connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeouts.headersMs / 4))),
         };
+  const requestLog = new RequestLogController(options.logger, options.accessLog ?? true);
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimitBytes,
     genReqId: options.newRequestId,
     return503OnClosing: true,
-    // No per-request line at info; one at debug, two at trace (request-log.ts).
-    logController: new RequestLogController(),
+    // One access line per request at info (at debug when the access log is off), and one more at trace (request-log.ts).
+    logController: requestLog,
     // The per-request child logger is made only when the request writes a line (lazy-request-logger.ts).
     childLoggerFactory: (logger, bindings, childOptions) => new LazyRequestLogger(logger as Logger, bindings, childOptions) as unknown as Logger,
     // Path parameters may be slugs or external ids of up to 128 characters; the default of 100 refused them.
@@ -87,6 +91,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     // A malformed URL or an over-long path parameter fails before routing and hooks; answer it in the Stytch envelope too.
     // No hooks run for these, so the security headers of the onSend hook below are set here too.
     frameworkErrors: (error, request, reply) => {
+      requestLog.answeredBeforeRouting(request, reply);
       void reply.headers({ 'x-request-id': request.id, ...SECURITY_HEADERS });
       const message = error.code === 'FST_ERR_BAD_URL' ? 'The request URL is not correctly encoded.' : 'The request URL is malformed.';
       if (request.url.startsWith('/console/') || request.url === '/console') {
@@ -249,6 +254,26 @@ function toDomainError(error: FastifyError, request: FastifyRequest): unknown {
     return sharedError('bad_request', 'The request could not be understood.');
   }
   return error;
+}
+
+/**
+ * Records every answered request as a span (src/platform/tracing.ts), for servers started with
+ * tracing on. The span is made once the answer has gone out, dated from when its headers were read:
+ * one hook that runs after the answer, whatever hooks refused the request before its handler.
+ */
+export function traceRequests(app: FastifyInstance, tracing: Tracing): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    tracing.recordRequest({
+      operation: operationOf(request),
+      method: request.method,
+      route: request.is404 ? undefined : request.routeOptions.url,
+      status: reply.statusCode,
+      requestId: request.id,
+      headers: request.headers,
+      durationMs: reply.elapsedTime,
+    });
+    done();
+  });
 }
 
 /**

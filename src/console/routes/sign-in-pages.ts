@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { RateLimitedError } from '../../domain/rate-limits/errors.js';
 import { isDomainError } from '../../domain/common/domain-error.js';
+import { noteRateLimitRefusal } from '../../http/metrics-endpoint.js';
 import { ANONYMOUS, checkCsrf, type ConsoleDependencies, cookieOptions, csrfFor, field, operatorContext, safeNext, SESSION_COOKIE } from '../console-context.js';
 import { needsTotpEnrolment } from '../../domain/operators/operator.js';
 import { signInPage, totpEnrolmentPage, totpPage } from '../views/sign-in.js';
@@ -27,8 +28,11 @@ export function registerSignInPages(scope: FastifyInstance, dependencies: Consol
       if (!isDomainError(error)) throw error;
       // 429 only from the per-client limit, which says nothing about the address tried; every
       // refusal about the operator (unknown, disabled, locked, wrong password) is the same 401.
-      if (error instanceof RateLimitedError) void reply.code(429).header('retry-after', String(error.retryAfterSeconds));
-      else void reply.code(401);
+      if (error instanceof RateLimitedError) {
+        // Answered here, not thrown: counted in the metrics' rate-limit refusals once sent.
+        noteRateLimitRefusal(request, error);
+        void reply.code(429).header('retry-after', String(error.retryAfterSeconds));
+      } else void reply.code(401);
       return reply.type('text/html; charset=utf-8').send(signInPage({ csrf: csrfFor(request), error: error.message, emailAddress, next }).value);
     }
   });

@@ -1,7 +1,7 @@
 import { toTimestamp, type Clock } from '../../platform/clock.js';
 import type { OperationContext } from '../common/operation-context.js';
 import { clientAddressKey } from './client-address.js';
-import { rateLimitError, type RateLimitedError } from './errors.js';
+import { RateLimitedError } from './errors.js';
 import { secondsUntilEnd, windowAt, type RateLimitName, type RateLimitPolicy, type RateLimitWindow } from './rate-limit.js';
 import type { RateLimitsStore } from './rate-limits-store.js';
 
@@ -159,8 +159,23 @@ function counterKey(policy: RateLimitPolicy, key: string, window: RateLimitWindo
   return { bucket: policy.name, key, windowStart: toTimestamp(new Date(window.startMillis)), expiresAt: toTimestamp(new Date(window.endMillis)) };
 }
 
-function refusal(policy: RateLimitPolicy, window: RateLimitWindow, now: Date): RateLimitedError {
+/**
+ * A refusal by one of the rate limits, naming it. Counted by the metrics only once a 429 carrying it
+ * is answered (src/http/metrics-endpoint.ts): a refusal a sign-in absorbs (its SMS code not sent), or
+ * one in a transaction run again after a deadlock, is not a call refused.
+ */
+export class RateLimitRefusal extends RateLimitedError {
+  constructor(
+    readonly limit: RateLimitName,
+    retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(retryAfterSeconds, message);
+  }
+}
+
+function refusal(policy: RateLimitPolicy, window: RateLimitWindow, now: Date): RateLimitRefusal {
   const seconds = secondsUntilEnd(window, now);
   const span = policy.windowSeconds === 60 ? 'minute' : policy.windowSeconds === 3600 ? 'hour' : `${policy.windowSeconds} seconds`;
-  return rateLimitError(seconds, `Too many requests have been made: at most ${policy.limit} ${WHAT[policy.name]} per ${span}. Retry after ${seconds} seconds.`);
+  return new RateLimitRefusal(policy.name, seconds, `Too many requests have been made: at most ${policy.limit} ${WHAT[policy.name]} per ${span}. Retry after ${seconds} seconds.`);
 }

@@ -40,7 +40,25 @@ export function openPostgres(connectionString: string, options: { maxConnections
     client.on('error', () => undefined);
     prepareHotStatements(client);
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  POOLS.set(db, pool);
+  return db;
+}
+
+/** The pool behind each database `openPostgres` opened; Kysely does not hand it out. */
+const POOLS = new WeakMap<Kysely<Database>, pg.Pool>();
+
+/** A connection pool's state: connections open (in use or idle), idle ones, and queries waiting for one. */
+export interface PoolConnections {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+/** The pool's connections now, read when metrics are scraped; undefined for a database `openPostgres` did not open (SQLite). */
+export function poolConnections(db: Kysely<Database>): PoolConnections | undefined {
+  const pool = POOLS.get(db);
+  return pool === undefined ? undefined : { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
 /**

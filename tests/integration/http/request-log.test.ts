@@ -4,8 +4,9 @@ import { createLogger } from '../../../src/platform/logger.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 /**
- * What a request writes to the log, through HTTP: nothing for a success at the default level,
- * one "request completed" line bound to the request id at debug (src/http/request-log.ts), and
+ * What a request writes to the log, through HTTP: one "request completed" access line bound to
+ * the request id (src/http/request-log.ts; its content is tested in
+ * tests/integration/observability/access-log.test.ts), none at info with the access log off, and
  * the request id on every line a request writes, although the per-request logger is only made
  * when a line is written (src/http/lazy-request-logger.ts).
  */
@@ -16,7 +17,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function serverLoggingAt(level: string): Promise<{ server: TestServer; lines: () => Record<string, unknown>[] }> {
+async function serverLoggingAt(level: string, accessLog = true): Promise<{ server: TestServer; lines: () => Record<string, unknown>[] }> {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -24,7 +25,7 @@ async function serverLoggingAt(level: string): Promise<{ server: TestServer; lin
       done();
     },
   });
-  server = await startTestServer({ logger: createLogger(level, destination) });
+  server = await startTestServer({ logger: createLogger(level, destination), config: { accessLog } });
   const lines = () =>
     chunks
       .join('')
@@ -45,8 +46,8 @@ async function linesOnceCompleted(lines: () => Record<string, unknown>[], before
 }
 
 describe('request logging', () => {
-  it('writes no line for successful or refused requests at info', async () => {
-    const { server: running, lines } = await serverLoggingAt('info');
+  it('writes no line for successful or refused requests at info with the access log off', async () => {
+    const { server: running, lines } = await serverLoggingAt('info', false);
     const before = lines().length;
     const created = await running.fetch('/v1/b2b/organizations', { method: 'POST', json: { organization_name: 'Quiet Co' } });
     expect(created.status).toBe(200);
@@ -56,7 +57,7 @@ describe('request logging', () => {
     expect(lines().slice(before)).toEqual([]);
   });
 
-  it('writes one "request completed" line per request at debug, bound to the request id', async () => {
+  it('writes one "request completed" line per request at debug too, bound to the request id', async () => {
     const { server: running, lines } = await serverLoggingAt('debug');
     const before = lines().length;
     const created = await running.fetch('/v1/b2b/organizations', { method: 'POST', json: { organization_name: 'Chatty Co' } });
@@ -65,7 +66,7 @@ describe('request logging', () => {
     const written = await linesOnceCompleted(lines, before);
     const completed = written.filter((line) => line.msg === 'request completed');
     expect(completed).toHaveLength(1);
-    expect(completed[0]).toMatchObject({ reqId: requestId, level: 20, res: { statusCode: 200 } });
+    expect(completed[0]).toMatchObject({ reqId: requestId, level: 30, status: 200 });
     // The lazy child binds the id exactly once, as pino's own child would.
     expect(written.every((line) => line.reqId === requestId)).toBe(true);
   });
