@@ -27,7 +27,11 @@ export interface RunningServer {
   readonly bootstrap: BootstrapResult;
   /** Where GET /metrics is served (the API port, or UNDERSTUDY_METRICS_ADDRESS's listener); undefined when it is not. */
   readonly metricsUrl: string | undefined;
-  close(): Promise<void>;
+  /**
+   * Stops serving and releases everything. `lingering`: something (a trace export that did not
+   * finish in time) may still hold the process, so a command that is done should exit outright.
+   */
+  close(): Promise<{ readonly lingering: boolean }>;
 }
 
 export interface StartOptions {
@@ -175,7 +179,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     bootstrap,
     metricsUrl,
-    async close(): Promise<void> {
+    async close(): Promise<{ lingering: boolean }> {
       clearInterval(sweeper);
       await chainHeads.stop();
       // The round and the webhook attempts under way finish (each within 10 s).
@@ -192,8 +196,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await app.services.passwordStrength.close();
       await store.close();
       // After the HTTP server has closed, so the spans of the last requests are among those exported.
-      await options.tracing?.shutdown();
+      const exported = (await options.tracing?.shutdown()) ?? true;
       logger.info('understudy stopped');
+      return { lingering: !exported };
     },
   };
 }

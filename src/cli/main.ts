@@ -152,19 +152,26 @@ async function serve(config: ReturnType<typeof loadConfig>, announce: (text: str
     await tracing?.shutdown();
     throw error;
   }
-  await new Promise<void>((resolve) => {
+  const lingering = await new Promise<boolean>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       logger.info({ signal }, 'understudy is stopping');
-      server.close().then(resolve, (error: unknown) => {
-        process.stderr.write(`error while shutting down: ${printableLines((error as Error).message)}\n`);
-        resolve();
-      });
+      server.close().then(
+        (closed) => resolve(closed.lingering),
+        (error: unknown) => {
+          process.stderr.write(`error while shutting down: ${printableLines((error as Error).message)}\n`);
+          resolve(false);
+        },
+      );
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  // A trace export still waiting on an unresponsive collector would keep the process alive until
+  // its own timeout, past a supervisor's stop grace period; everything else is closed, the log
+  // lines are flushed as the process exits.
+  if (lingering) process.exit(0);
   return 0;
 }
 

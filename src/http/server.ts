@@ -50,7 +50,7 @@ declare module 'fastify' {
     handlesMemberSessionHeaders?: boolean;
     /**
      * The operation's name, for logs, metrics and traces: the SDK method of a Stytch operation
-     * (`organizations.members.create`), an extension's own name (`impersonation.token.create`).
+     * (`organizations.members.create`), an extension's own name (`impersonation.mint`).
      * Routes without one (the console, the end page) are named by `operationOf`.
      */
     operation?: string;

@@ -23,8 +23,27 @@ const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.
  * the access line's included, through the redaction code: about 3 µs a line. (The bindings of
  * child loggers are not checked: the only ones made are Fastify's, binding the request id.)
  */
-const SECRET_FIELDS = ['secret', 'session_token', 'session_jwt', 'impersonation_token', 'password'] as const;
+const SECRET_FIELDS = [
+  'secret',
+  'session_token',
+  'session_jwt',
+  'impersonation_token',
+  'intermediate_session_token',
+  'magic_links_token',
+  'token',
+  'password',
+  'authorization',
+  // Node's and Fastify's client-error handling attaches the raw request bytes, headers included.
+  'rawPacket',
+] as const;
 const SECRET_FIELD_NAMES: ReadonlySet<string> = new Set(SECRET_FIELDS);
+
+/**
+ * Standard output as pino writes it by default (asynchronously, flushed at exit), but with at most
+ * 16 MiB waiting: a reader that stops reading (a stalled log collector) loses lines beyond that
+ * instead of growing the process's memory by one access line per request.
+ */
+const JSON_TO_STDOUT = { dest: 1, sync: false, maxLength: 16 * 1024 * 1024 };
 
 /**
  * The server's logger. Lines go to `destination` (standard output when omitted) as JSON, or as
@@ -39,7 +58,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     serializers: { req: requestForLog },
   };
   const pretty = format === 'pretty' || (format === 'auto' && destination === undefined && process.stdout.isTTY === true);
-  if (!pretty) return destination ? pino(options, destination) : pino(options);
+  if (!pretty) return pino(options, destination ?? pino.destination(JSON_TO_STDOUT));
   return pino(options, prettyDestination(destination ?? pino.destination({ dest: 1, sync: true })));
 }
 

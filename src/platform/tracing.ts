@@ -26,8 +26,12 @@ export interface TracedRequest {
 export interface Tracing {
   /** Records a finished request as a server span, child of the caller's span when it sent one. */
   recordRequest(request: TracedRequest): void;
-  /** Exports the spans still queued and stops; waits at most a few seconds for an unreachable collector. */
-  shutdown(): Promise<void>;
+  /**
+   * Exports the spans still queued and stops; waits at most a few seconds for an unreachable
+   * collector. Resolves `false` when it gave up: the exporter's request may then still be open, and
+   * keep the process alive until its own timeout, so `serve` exits without waiting for it.
+   */
+  shutdown(): Promise<boolean>;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -137,9 +141,14 @@ export async function startTracing(env: Environment, options: { readonly version
       });
       try {
         const outcome = await Promise.race([provider.shutdown().then(() => 'done' as const), timedOut]);
-        if (outcome === 'timed out') logger.warn({ waited_ms: SHUTDOWN_TIMEOUT_MS }, 'stopped without exporting the last spans: the trace exporter did not finish in time');
+        if (outcome === 'done') return true;
+        // Nothing the SDK says after this may follow the "stopped" line.
+        api.diag.disable();
+        logger.warn({ waited_ms: SHUTDOWN_TIMEOUT_MS }, 'stopped without exporting the last spans: the trace exporter did not finish in time');
+        return false;
       } catch (error) {
         logger.warn({ err: error }, 'exporting the last spans failed');
+        return true;
       } finally {
         clearTimeout(timer);
       }
@@ -154,10 +163,17 @@ export async function startTracing(env: Environment, options: { readonly version
 function diagnosticsTo(logger: Logger) {
   const write = (message: string, ...args: unknown[]) => {
     const detail = args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : undefined)).filter((text) => text !== undefined);
-    logger.warn({ ...(detail.length > 0 && { detail: detail.join('; ') }) }, `OpenTelemetry: ${readable(message)}`);
+    // The SDK may quote an endpoint it could not parse, user:password@ included.
+    const text = withoutUrlCredentials(detail.join('; '));
+    logger.warn({ ...(text !== '' && { detail: text }) }, `OpenTelemetry: ${withoutUrlCredentials(readable(message))}`);
   };
   const ignore = () => undefined;
   return { error: write, warn: write, info: ignore, debug: ignore, verbose: ignore };
+}
+
+/** `scheme://user:password@host` → `scheme://[credentials]@host`, anywhere in a message. */
+function withoutUrlCredentials(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1[credentials]@');
 }
 
 /** The SDK reports a failed export as the JSON of the error; its message says it all. */

@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, type LogFormat } from '../../../src/platform/logger.js';
 import { createThrowawayPostgresDatabase, POSTGRES_SKIP_REASON, POSTGRES_URL } from '../../support/stores.js';
 import { TEST_MASTER_KEY } from '../../support/test-constants.js';
+import { startTestServer } from '../../support/test-server.js';
 import { killLeftoverProcesses, logLines, runCli, temporaryDirectory } from '../cli/cli-process.js';
 
 /**
@@ -155,6 +157,34 @@ describe.each<LogFormat>(['json', 'pretty'])('the %s format', (format) => {
     expect(error.impersonation_token).toBe('imp-token-value-0123456789');
     if (format === 'json') expect(JSON.parse(text)).toMatchObject({ session_jwt: '[redacted]', body: { password: '[redacted]', session_token: '[redacted]' }, err: { type: 'TypeError', impersonation_token: '[redacted]' } });
     else expect(text).toMatch(PRETTY_LINE);
+  });
+});
+
+describe('a malformed request', () => {
+  it("never puts its raw bytes (the Authorization header among them) in a line, even at trace", async () => {
+    const written: string[] = [];
+    const server = await startTestServer({ logger: createLogger('trace', { write: (line: string) => void written.push(line) }, 'json') });
+    try {
+      const { hostname, port } = new URL(server.server.url);
+      const credentials = Buffer.from('project-test-raw:raw-packet-secret-0123456789').toString('base64');
+      // An invalid header name: Node's parser refuses the request and Fastify logs the error it raised,
+      // which carries the bytes received so far.
+      const answer = await new Promise<string>((resolveAnswer, reject) => {
+        const socket = connect(Number(port), hostname, () => socket.end(`POST /v1/b2b/organizations HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${credentials}\r\nBad Header: 1\r\n\r\n`));
+        let received = '';
+        socket.setEncoding('utf8').on('data', (chunk: string) => {
+          received += chunk;
+        });
+        socket.on('close', () => resolveAnswer(received)).on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400/);
+      const text = written.join('');
+      expect(text).toContain('[redacted]');
+      expect(text).not.toContain(credentials);
+      expect(text).not.toContain('raw-packet-secret');
+    } finally {
+      await server.stop();
+    }
   });
 });
 

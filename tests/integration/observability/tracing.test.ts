@@ -220,6 +220,49 @@ describe('understudy serve with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set', () => {
   });
 });
 
+describe('understudy serve with a collector that never answers', () => {
+  const dataDir = temporaryDirectory('tracing-hung');
+  afterAll(() => {
+    killLeftoverProcesses();
+    dataDir.remove();
+  });
+
+  it('gives up on the last spans after a few seconds and exits, rather than waiting out the exporter', async () => {
+    // Accepts connections and reads requests, but never answers one.
+    const hung = createServer(() => undefined);
+    hung.listen(0, '127.0.0.1');
+    await once(hung, 'listening');
+    const { port } = hung.address() as AddressInfo;
+    try {
+      const cli = runCli(['serve'], {
+        UNDERSTUDY_DATA_DIR: dataDir.path,
+        UNDERSTUDY_PORT: '0',
+        UNDERSTUDY_PROJECT_ID: PROJECT_ID,
+        UNDERSTUDY_PROJECT_SECRET: SECRET,
+        UNDERSTUDY_MASTER_KEY: TEST_MASTER_KEY,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
+        // The exporter alone would wait a minute for the answer.
+        OTEL_EXPORTER_OTLP_TIMEOUT: '60000',
+        OTEL_BSP_SCHEDULE_DELAY: '600000',
+      });
+      const url = await cli.listening();
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const stopping = Date.now();
+      const exit = await cli.stop();
+      // Liveness, not speed: the shutdown waits 5 s for the export, then exits, well short of the exporter's minute.
+      expect(Date.now() - stopping).toBeLessThan(30_000);
+      expect(exit).toEqual({ code: 0, signal: null });
+      const lines = logLines(cli.stdout());
+      expect(lines.map((line) => line.msg)).toContain('stopped without exporting the last spans: the trace exporter did not finish in time');
+      // Nothing the SDK says after giving up follows the last line.
+      expect(lines.at(-1)?.msg).toBe('understudy stopped');
+    } finally {
+      hung.closeAllConnections();
+      hung.close();
+    }
+  }, 60_000);
+});
+
 describe('when tracing is on', () => {
   it('follows the standard variables: an exporter or an OTLP endpoint turns it on, OTEL_SDK_DISABLED or the none exporter off', () => {
     expect(requestedExporters({})).toEqual({ exporters: [], ignored: [] });
