@@ -38,8 +38,17 @@ export function killLeftoverProcesses(): void {
 }
 
 export function runCli(args: readonly string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
+  return runNodeProgram(['--import', 'tsx', CLI, ...args], env, { cwd: ROOT, name: 'understudy' });
+}
+
+/**
+ * Runs `node <nodeArgs>` (this checkout's CLI through tsx, or a built release's `dist/cli/main.js`)
+ * with an environment made only of `env` plus PATH and HOME; `name` says which in failures.
+ */
+export function runNodeProgram(nodeArgs: readonly string[], env: Record<string, string>, options: { readonly cwd?: string; readonly name: string }): CliProcess {
+  const { name } = options;
+  const child = spawn(process.execPath, [...nodeArgs], {
+    ...(options.cwd !== undefined && { cwd: options.cwd }),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_NO_WARNINGS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,10 +80,10 @@ export function runCli(args: readonly string[], env: Record<string, string>): Cl
       for (;;) {
         const url = listeningUrl(stdout);
         if (url !== undefined) return url;
-        if (child.exitCode !== null) throw new Error(`understudy exited with ${child.exitCode} before listening:\n${stdout}\n${stderr}`);
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before listening:\n${stdout}\n${stderr}`);
         if (performance.now() - started > deadline) {
           child.kill('SIGKILL');
-          throw new Error(`understudy did not log "understudy is listening" within ${deadline} ms:\n${stdout}\n${stderr}`);
+          throw new Error(`${name} did not log "understudy is listening" within ${deadline} ms:\n${stdout}\n${stderr}`);
         }
         await new Promise((wake) => setTimeout(wake, 25));
       }

@@ -18,6 +18,8 @@ import { killLeftoverProcesses, logLines, runCli, temporaryDirectory, type CliEx
  */
 const PROJECT_ID = 'project-test-0b5e7a11-2222-4333-8444-555555555555';
 const SECRET = 'secret-test-tracing-0123456789abcdef';
+/** What every server here runs with besides its data directory and OTEL_* variables. */
+const SERVER_ENV = { UNDERSTUDY_PORT: '0', UNDERSTUDY_PROJECT_ID: PROJECT_ID, UNDERSTUDY_PROJECT_SECRET: SECRET, UNDERSTUDY_MASTER_KEY: TEST_MASTER_KEY };
 
 interface OtlpAttribute {
   readonly key: string;
@@ -85,10 +87,7 @@ describe('understudy serve with OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set', () => {
     collector = await startCollector();
     const cli = runCli(['serve'], {
       UNDERSTUDY_DATA_DIR: dataDir.path,
-      UNDERSTUDY_PORT: '0',
-      UNDERSTUDY_PROJECT_ID: PROJECT_ID,
-      UNDERSTUDY_PROJECT_SECRET: SECRET,
-      UNDERSTUDY_MASTER_KEY: TEST_MASTER_KEY,
+      ...SERVER_ENV,
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       // Far longer than the test: every span reaches the collector through the flush when the server stops.
@@ -236,10 +235,7 @@ describe('understudy serve with a collector that never answers', () => {
     try {
       const cli = runCli(['serve'], {
         UNDERSTUDY_DATA_DIR: dataDir.path,
-        UNDERSTUDY_PORT: '0',
-        UNDERSTUDY_PROJECT_ID: PROJECT_ID,
-        UNDERSTUDY_PROJECT_SECRET: SECRET,
-        UNDERSTUDY_MASTER_KEY: TEST_MASTER_KEY,
+        ...SERVER_ENV,
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}/v1/traces`,
         // The exporter alone would wait a minute for the answer.
         OTEL_EXPORTER_OTLP_TIMEOUT: '60000',

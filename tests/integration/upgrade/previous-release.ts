@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { logLines } from '../cli/cli-process.js';
+import { type CliProcess, runNodeProgram } from '../cli/cli-process.js';
 
 /**
  * The previous release, checked out of git and built, to start on a database that the current
@@ -64,51 +64,7 @@ export function buildRelease(commit: string): BuiltRelease {
   }
 }
 
-export interface ReleaseServer {
-  readonly child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  /** Waits for the `understudy is listening` log line and returns its URL. */
-  listening(): Promise<string>;
-  /** SIGTERM, then the exit. */
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Runs a built release's CLI (`node dist/cli/main.js …`) with only the given environment plus PATH and HOME. */
-export function runRelease(cli: string, args: readonly string[], env: Record<string, string>): ReleaseServer {
-  const child = spawn(process.execPath, [cli, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_NO_WARNINGS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    async listening() {
-      const deadline = performance.now() + 20_000;
-      for (;;) {
-        const line = logLines(stdout).find((entry) => entry.msg === 'understudy is listening');
-        if (typeof line?.url === 'string') return line.url;
-        if (child.exitCode !== null) throw new Error(`the previous release exited with ${child.exitCode} before listening:\n${stdout}\n${stderr}`);
-        if (performance.now() > deadline) {
-          child.kill('SIGKILL');
-          throw new Error(`the previous release did not listen within 20 s:\n${stdout}\n${stderr}`);
-        }
-        await new Promise((wake) => setTimeout(wake, 25));
-      }
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
+/** Runs a built release's CLI (`node dist/cli/main.js …`) as the tests run this checkout's. */
+export function runRelease(cli: string, args: readonly string[], env: Record<string, string>): CliProcess {
+  return runNodeProgram([cli, ...args], env, { name: 'the previous release' });
 }
