@@ -169,9 +169,10 @@ async function serve(config: ReturnType<typeof loadConfig>, announce: (text: str
     process.on('SIGINT', stop);
   });
   // A trace export still waiting on an unresponsive collector would keep the process alive until
-  // its own timeout, past a supervisor's stop grace period; everything else is closed, the log
-  // lines are flushed as the process exits.
-  if (lingering) process.exit(0);
+  // its own timeout, past a supervisor's stop grace period; everything else is closed.
+  // Exiting at once could reorder the last JSON lines, which are written asynchronously (an exit
+  // writes what is queued while an earlier write is still under way): they get half a second first.
+  if (lingering) setTimeout(() => process.exit(0), 500).unref();
   return 0;
 }
 

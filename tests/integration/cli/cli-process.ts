@@ -61,8 +61,10 @@ export function runNodeProgram(nodeArgs: readonly string[], env: Record<string, 
     stderr += chunk;
   });
   running.add(child);
+  // 'close', not 'exit': a process that exits at once (process.exit) may still have output on its
+  // way through the pipes when 'exit' fires; 'close' comes once stdout and stderr are read to the end.
   const exited = new Promise<CliExit>((resolveExit) =>
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       running.delete(child);
       resolveExit({ code, signal });
     }),
