@@ -7,6 +7,7 @@ import { ProjectAuthenticator } from './http/project-authenticator.js';
 import { registerConsole } from './console/console-plugin.js';
 import { registerOperations } from './api/register-operations.js';
 import { registerImpersonationEndPage } from './api/impersonation/end-link-page.js';
+import { registerSsoBrowserRoutes } from './api/sso/browser-routes.js';
 import { registerRateLimitHook } from './http/rate-limit-hook.js';
 import { createHttpServer, type ConnectionTimeouts } from './http/server.js';
 import { countRequests, MetricsAccess, registerMetricsRoute } from './http/metrics-endpoint.js';
@@ -61,6 +62,8 @@ export interface AppOptions {
    * and served on the API port at GET /metrics to the token's bearers when `onApiPort`. None when omitted.
    */
   readonly metrics?: { readonly token: string | undefined; readonly onApiPort: boolean };
+  /** SSO connections may name internal addresses for the IdP URLs the server fetches (UNDERSTUDY_SSO_ALLOW_PRIVATE_ADDRESSES). */
+  readonly ssoAllowPrivateAddresses?: boolean;
 }
 
 export interface App {
@@ -89,6 +92,7 @@ export function createApp(options: AppOptions): App {
     mail: { ...options.mail, logger: options.logger },
     sms: { ...options.sms, logger: options.logger },
     publicUrl: options.publicUrl,
+    ssoAllowPrivateAddresses: options.ssoAllowPrivateAddresses ?? false,
     ...(metrics !== undefined && { activity: metrics }),
     ...(options.webhooks && { webhooks: { ...options.webhooks, logger: options.logger } }),
     ...(options.redirectUrls && { redirectUrls: options.redirectUrls }),
@@ -114,6 +118,7 @@ export function createApp(options: AppOptions): App {
   registerConsole(http, { services, random: options.random ?? cryptoRandom, isHttps: options.https !== undefined, policyFile: options.rbacPolicyFile });
   registerOperations(http, { ...services, projectId, ping: () => options.store.ping() });
   registerImpersonationEndPage(http, { endLinks: services.impersonationEndLinks });
+  registerSsoBrowserRoutes(http, services);
   if (metrics !== undefined) {
     // Requests by operation and status, and the 429s a rate limit caused, as answered.
     countRequests(http, metrics);

@@ -6,6 +6,7 @@ import type { CheckedPolicyFile } from './config/rbac-policy-file.js';
 import type { Config } from './config/schema.js';
 import { AuditRecorder } from './domain/audit/audit-recorder.js';
 import { bootstrapProject, type BootstrapResult } from './domain/projects/project-bootstrap.js';
+import { publicTokenOf } from './domain/projects/public-token.js';
 import type { RateLimitSettings } from './domain/rate-limits/rate-limit.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { IdGenerator, environmentOfProject } from './platform/ids.js';
@@ -105,6 +106,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       passwords: passwordOptions(config),
       rbacPolicyFile: policyFile?.path,
       publicUrl: config.publicUrl,
+      ssoAllowPrivateAddresses: config.ssoAllowPrivateAddresses,
       webhooks: webhookSettings(config, options),
       metrics: metricsSettings(config),
       logger,
@@ -158,13 +160,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${config.tlsCert && config.tlsKey ? 'https' : 'http'}://${host}:${port}`;
+  // SSO's URLs (ACS, OIDC redirect) fall back to this address when UNDERSTUDY_PUBLIC_URL is unset.
+  app.services.publicOrigin.setListening(url);
   if (masterKey.source !== 'configured') {
     // Development default, said loudly (style rule 20): the key that protects signing keys sits beside the database.
     logger.warn({ file: resolve(config.dataDir, MASTER_KEY_FILE) }, 'signing keys are encrypted with a key file in the data directory; set UNDERSTUDY_MASTER_KEY in production');
   }
   if (store.dialect === 'sqlite') logger.info({ database: resolve(sqliteFileIn(config.dataDir)) }, 'using the embedded SQLite database');
   else logger.info(postgresForLog(config.databaseUrl), 'using the PostgreSQL database');
-  logger.info({ url, project_id: bootstrap.project.projectId }, 'understudy is listening');
+  logger.info({ url, project_id: bootstrap.project.projectId, public_token: publicTokenOf(bootstrap.project.projectId) }, 'understudy is listening');
   const metricsUrl = metricsListener?.url ?? (app.metrics !== undefined ? `${url}${METRICS_PATH}` : undefined);
   if (metricsUrl !== undefined) {
     logger.info({ url: metricsUrl, token_required: config.metricsToken !== undefined }, `metrics served on ${metricsListener === undefined ? 'the API port' : 'their own listener'}`);
@@ -227,6 +231,7 @@ export async function openServices(
       sms: smsSettings(config, options),
       passwords: passwordOptions(config),
       publicUrl: config.publicUrl,
+      ssoAllowPrivateAddresses: config.ssoAllowPrivateAddresses,
       // The CLI adds endpoints under the same rules; it never starts the delivery worker.
       webhooks: webhookSettings(config, options),
     });
@@ -351,6 +356,8 @@ function describeNewCredentials(projectId: string, secret: string, written: { fi
     '',
     `  project_id: ${projectId}`,
     `  secret:     ${secret}`,
+    '',
+    `Browsers starting SSO send the project's public token: ${publicTokenOf(projectId)}`,
     '',
     `They are also in ${written.file} (readable only by you). The secret is not shown again.`,
   ];

@@ -82,6 +82,11 @@ import { WebhookSecrets } from './domain/webhooks/webhook-secrets.js';
 import { WebhooksService } from './domain/webhooks/webhooks-service.js';
 import { HttpWebhookTransport } from './webhooks/http-webhook-transport.js';
 import type { Logger } from './platform/logger.js';
+import { PublicOrigin } from './platform/public-origin.js';
+import { SsoFlows } from './domain/sso/sso-flows.js';
+import { idpFetch, type IdpFetch } from './sso/idp-http.js';
+import { SamlProtocol } from './sso/saml/saml-protocol.js';
+import { OidcProtocol } from './sso/oidc/oidc-protocol.js';
 
 export interface Services {
   readonly ids: IdGenerator;
@@ -169,6 +174,17 @@ export interface Services {
   readonly auditChain: AuditChainVerifier;
   /** Publishes the chains' heads (the serving process's timer, src/main.ts). */
   readonly chainHeadPublisher: ChainHeadPublisher;
+  // SSO (docs/sso.md).
+  /** Where browsers reach this server (UNDERSTUDY_PUBLIC_URL, or the listening address once known). */
+  readonly publicOrigin: PublicOrigin;
+  /** The only way the server fetches an identity provider's URLs (address rules, time and size limits). */
+  readonly ssoFetch: IdpFetch;
+  /** SAML: AuthnRequests, verifying responses, our SP metadata. */
+  readonly samlProtocol: SamlProtocol;
+  /** OIDC: authorization requests, the code exchange and ID token checks. */
+  readonly oidcProtocol: OidcProtocol;
+  /** The browser's part of an SSO sign-in: /v1/public/sso/start, the IdP's answer, the SSO token. */
+  readonly ssoFlows: SsoFlows;
 }
 
 /** Webhooks (UNDERSTUDY_WEBHOOK_*, docs/webhooks.md). */
@@ -236,6 +252,8 @@ export function createServices(options: {
   webhooks?: WebhookSettings;
   /** Told of committed audit events (the server's metrics); nobody when omitted. */
   activity?: ActivityObserver;
+  /** SSO connections may name internal addresses for the IdP URLs the server fetches (UNDERSTUDY_SSO_ALLOW_PRIVATE_ADDRESSES); off when omitted. */
+  ssoAllowPrivateAddresses?: boolean;
 }): Services {
   const { store, clock, random, projectId } = options;
   const activity = options.activity ?? NO_ACTIVITY_OBSERVER;
@@ -396,7 +414,17 @@ export function createServices(options: {
   };
   const totpServices = { totps: new TotpsService(totpDependencies), recoveryCodes: new RecoveryCodesService(totpDependencies) };
   const passwordMigration = new PasswordMigration({ passwords: memberPasswords, ids, clock, audit, rbacPolicy });
+  const publicOrigin = new PublicOrigin(options.publicUrl);
+  const ssoFetch = idpFetch({ allowPrivateAddresses: options.ssoAllowPrivateAddresses ?? false });
+  const samlProtocol = new SamlProtocol({ store, origin: publicOrigin, masterKey: options.masterKey, clock });
+  const oidcProtocol = new OidcProtocol({ store, origin: publicOrigin, masterKey: options.masterKey, clock, fetch: ssoFetch });
+  const ssoFlows = new SsoFlows({ store, redirectUrls, protocols: { saml: samlProtocol, oidc: oidcProtocol }, clock, random, ids, audit, projectId });
   return {
+    publicOrigin,
+    ssoFetch,
+    samlProtocol,
+    oidcProtocol,
+    ssoFlows,
     rbacPolicy,
     organizationRoles: new OrganizationRolesService({ store, clock, audit, rbacPolicy }),
     impersonatedCalls: new ImpersonatedCalls({ store, audit }),

@@ -180,6 +180,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const publicUrl = raw('publicUrl');
   const publicUrlProblem = publicUrl === undefined ? undefined : redirectUrlProblem(publicUrl);
   if (publicUrlProblem !== undefined) problems.push(`${CONFIG_KEYS.publicUrl.env} must be an https:// URL (http:// only for localhost) without user:password@: it ${publicUrlProblem}`);
+  const ssoAllowPrivateAddresses = raw('ssoAllowPrivateAddresses');
+  if (ssoAllowPrivateAddresses !== 'true' && ssoAllowPrivateAddresses !== 'false') {
+    problems.push(`${CONFIG_KEYS.ssoAllowPrivateAddresses.env} must be true or false (got "${ssoAllowPrivateAddresses}")`);
+  }
   const webhookAllowPrivateAddresses = raw('webhookAllowPrivateAddresses');
   if (webhookAllowPrivateAddresses !== 'true' && webhookAllowPrivateAddresses !== 'false') {
     problems.push(`${CONFIG_KEYS.webhookAllowPrivateAddresses.env} must be true or false (got "${webhookAllowPrivateAddresses}")`);
@@ -230,6 +234,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     impersonationMaxGrantHours: impersonationMaxGrantHours as number,
     publicUrl: publicUrl === undefined ? undefined : publicUrl.replace(/\/+$/, ''),
     webhookAllowPrivateAddresses: webhookAllowPrivateAddresses === 'true',
+    ssoAllowPrivateAddresses: ssoAllowPrivateAddresses === 'true',
     webhookMaxAttempts: webhookMaxAttempts as number,
     auditChainPublishSeconds: auditChainPublishSeconds as number,
     logFormat,

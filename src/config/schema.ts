@@ -268,6 +268,12 @@ export const CONFIG_KEYS = {
     default: 'false',
     doc: 'Let webhook endpoints name loopback, private and link-local addresses (and http://localhost); off, so an organization cannot point deliveries into your network.',
   },
+  ssoAllowPrivateAddresses: {
+    env: 'UNDERSTUDY_SSO_ALLOW_PRIVATE_ADDRESSES',
+    file: 'sso_allow_private_addresses',
+    default: 'false',
+    doc: "Let SSO connections name loopback, private and link-local addresses (and http://localhost) for the identity provider's metadata, discovery, token, userinfo and JWKS URLs that Understudy fetches; off, so an organization cannot point those requests into your network.",
+  },
   webhookMaxAttempts: {
     env: 'UNDERSTUDY_WEBHOOK_MAX_ATTEMPTS',
     file: 'webhook_max_attempts',
@@ -387,6 +393,7 @@ export interface Config {
   readonly impersonationMaxGrantHours: number;
   readonly publicUrl: string | undefined;
   readonly webhookAllowPrivateAddresses: boolean;
+  readonly ssoAllowPrivateAddresses: boolean;
   readonly webhookMaxAttempts: number;
   readonly auditChainPublishSeconds: number;
   /** auto: pretty when stdout is a terminal, JSON otherwise. */

@@ -19,6 +19,7 @@ import type { RbacStore } from './rbac/rbac-store.js';
 import type { AccessGrantsStore } from './impersonation/access-grant.js';
 import type { ImpersonationEndLinksStore } from './impersonation/end-links.js';
 import type { WebhooksStore } from './webhooks/webhook.js';
+import type { SsoStore } from './sso/sso-store.js';
 
 /**
  * Every capability's storage port, bound to one connection or one transaction: the one list of them
@@ -47,4 +48,5 @@ export interface StorePorts {
   readonly accessGrants: AccessGrantsStore;
   readonly impersonationEndLinks: ImpersonationEndLinksStore;
   readonly webhooks: WebhooksStore;
+  readonly sso: SsoStore;
 }

@@ -27,7 +27,18 @@ export type IdPrefix =
   | 'webhook-endpoint'
   | 'webhook-delivery'
   | 'impersonation-end-link'
-  | 'access-grant';
+  | 'access-grant'
+  // SSO (Stytch's prefixes for connections, registrations and certificates; ours for the rest).
+  | 'saml-connection'
+  | 'oidc-connection'
+  | 'external-connection'
+  | 'saml-member-registration'
+  | 'oidc-member-registration'
+  | 'saml-verification-key'
+  | 'saml-signing-key'
+  | 'saml-encryption-key'
+  | 'sso-request'
+  | 'sso-token';
 
 export function environmentOfProject(projectId: string): Environment {
   return projectId.startsWith('project-live-') ? 'live' : 'test';

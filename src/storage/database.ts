@@ -36,6 +36,12 @@ export interface Database {
   mfa_sms_codes: MfaSmsCodeRow;
   sms_outbox: SmsOutboxRow;
   rbac_policy_versions: RbacPolicyVersionRow;
+  sso_connections: SsoConnectionRow;
+  sso_certificates: SsoCertificateRow;
+  sso_requests: SsoRequestRow;
+  sso_tokens: SsoTokenRow;
+  sso_assertions: SsoAssertionRow;
+  sso_subjects: SsoSubjectRow;
 }
 
 export interface ProjectRow {
@@ -79,6 +85,8 @@ export interface MemberRow {
   assigned_roles: string;
   /** JSON: connection id → the groups its IdP last asserted (0017). */
   sso_groups: string;
+  /** JSON list of the member's SSO registrations as answered on the wire (0020). */
+  sso_registrations: string;
   trusted_metadata: string;
   untrusted_metadata: string;
   retired_email_addresses: string;
@@ -467,4 +475,82 @@ export interface RbacPolicyVersionRow {
   policy: string;
   source: 'file' | 'console' | 'cli';
   created_at: string;
+}
+
+/** An organization's SSO connection (0020); `settings` is the kind's own fields as JSON. */
+export interface SsoConnectionRow {
+  connection_id: string;
+  organization_id: string;
+  kind: string;
+  status: string;
+  display_name: string;
+  identity_provider: string;
+  settings: string;
+  /** JSON of SsoConnectionSecrets sealed with the master key, or null. */
+  sealed_secrets: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SsoCertificateRow {
+  certificate_id: string;
+  connection_id: string;
+  organization_id: string;
+  purpose: string;
+  certificate: string;
+  sealed_private_key: string | null;
+  issuer: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+/** A started SSO sign-in waiting for the IdP (lookup id and digest of its state token only). */
+export interface SsoRequestRow {
+  request_id: string;
+  lookup_id: string;
+  digest: string;
+  connection_id: string;
+  sign_in_connection_id: string;
+  organization_id: string;
+  kind: string;
+  purpose: string;
+  protocol_request_id: string;
+  nonce: string;
+  login_redirect_url: string;
+  signup_redirect_url: string;
+  pkce_code_challenge: string;
+  operator_id: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+  /** JSON of SsoTestResult, or null. */
+  test_result: string | null;
+}
+
+/** An SSO token for sso.authenticate (lookup id and digest only); `proof` is JSON of SsoProof. */
+export interface SsoTokenRow {
+  token_id: string;
+  lookup_id: string;
+  digest: string;
+  organization_id: string;
+  connection_id: string;
+  proof: string;
+  pkce_code_challenge: string;
+  created_at: string;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
+export interface SsoAssertionRow {
+  connection_id: string;
+  assertion_id: string;
+  expires_at: string;
+}
+
+export interface SsoSubjectRow {
+  connection_id: string;
+  external_id: string;
+  organization_id: string;
+  member_id: string;
+  registration_id: string;
 }

@@ -24,6 +24,7 @@ import { SmsCodesSqlStore } from './sql/sms-codes-sql-store.js';
 import { RbacSqlStore } from './sql/rbac-sql-store.js';
 import { AccessGrantsSqlStore } from './sql/access-grants-sql-store.js';
 import { ImpersonationEndLinksSqlStore } from './sql/impersonation-end-links-sql-store.js';
+import { SsoSqlStore } from './sql/sso-sql-store.js';
 import { WebhooksSqlStore } from './sql/webhooks-sql-store.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -126,6 +127,7 @@ function bindPorts(db: Kysely<Database>, dialect: Dialect): StorePorts {
     accessGrants: new AccessGrantsSqlStore(db, dialect),
     impersonationEndLinks: new ImpersonationEndLinksSqlStore(db),
     webhooks: new WebhooksSqlStore(db, dialect),
+    sso: new SsoSqlStore(db, dialect),
   };
 }
 

@@ -118,6 +118,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     publicUrl: undefined,
     // On: test webhook receivers listen on loopback.
     webhookAllowPrivateAddresses: true,
+    // On: test identity providers listen on loopback.
+    ssoAllowPrivateAddresses: true,
     webhookMaxAttempts: 8,
     // Off: tests of publication start it themselves.
     auditChainPublishSeconds: 0,

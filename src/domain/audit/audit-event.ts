@@ -81,7 +81,15 @@ export type AuditEventType =
   | 'webhook.endpoint_added'
   | 'webhook.endpoint_disabled'
   // The audit chains' heads, published so an outside copy can prove the past was not rewritten.
-  | 'audit.chain_head_published';
+  | 'audit.chain_head_published'
+  // SSO: connections changed (their certificates with them), an identity provider's answers
+  // accepted (an SSO token issued) or refused (the attacks docs/sso.md lists), and console tests.
+  | 'sso.connection_created'
+  | 'sso.connection_updated'
+  | 'sso.connection_deleted'
+  | 'sso.idp_response_accepted'
+  | 'sso.idp_response_refused'
+  | 'sso.connection_tested';
 
 export interface AuditEvent {
   readonly eventId: string;

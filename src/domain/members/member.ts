@@ -33,6 +33,8 @@ export interface Member {
    * asserted no groups): the organization's SSO implicit role assignments are matched against it.
    */
   readonly ssoGroups: Readonly<Record<string, readonly string[]>>;
+  /** The member's links to IdP identities, one per connection and subject (`sso_registrations`). */
+  readonly ssoRegistrations: readonly MemberSsoRegistration[];
   readonly trustedMetadata: Readonly<Record<string, unknown>>;
   readonly untrustedMetadata: Readonly<Record<string, unknown>>;
   readonly retiredEmailAddresses: readonly RetiredEmail[];
@@ -43,6 +45,16 @@ export interface Member {
   readonly lockExpiresAt: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** One SSO registration as the member carries it (`api_organization_v1_SSORegistration`). */
+export interface MemberSsoRegistration {
+  readonly connectionId: string;
+  /** The IdP's subject (SAML NameID, OIDC `sub`). */
+  readonly externalId: string;
+  readonly registrationId: string;
+  /** What the IdP last asserted, attribute by attribute. */
+  readonly ssoAttributes: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -72,6 +84,7 @@ export function newMember(input: {
     defaultMfaMethod: '',
     assignedRoles: [],
     ssoGroups: {},
+    ssoRegistrations: [],
     trustedMetadata: {},
     untrustedMetadata: {},
     retiredEmailAddresses: [],

@@ -18,6 +18,7 @@ import * as rbac from './0016-rbac.js';
 import * as memberSsoGroups from './0017-member-sso-groups.js';
 import * as impersonationTrust from './0018-impersonation-trust.js';
 import * as auditChain from './0019-audit-chain.js';
+import * as sso from './0020-sso.js';
 
 /**
  * Forward-only, ordered migrations (style rule 14). Add new steps at the end with the next number;
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0017-member-sso-groups': memberSsoGroups,
   '0018-impersonation-trust': impersonationTrust,
   '0019-audit-chain': auditChain,
+  '0020-sso': sso,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
-import type { Member, MemberStatus, RetiredEmail } from '../../domain/members/member.js';
+import type { Member, MemberSsoRegistration, MemberStatus, RetiredEmail } from '../../domain/members/member.js';
 import type { MembersStore, MfaStateChanges } from '../../domain/members/members-store.js';
 import type { PageRequest } from '../../domain/common/pagination.js';
 import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
@@ -247,6 +247,7 @@ function toRow(member: Member): MemberRow {
     default_mfa_method: member.defaultMfaMethod,
     assigned_roles: toJson(member.assignedRoles),
     sso_groups: toJson(member.ssoGroups),
+    sso_registrations: toJson(member.ssoRegistrations),
     trusted_metadata: toJson(member.trustedMetadata),
     untrusted_metadata: toJson(member.untrustedMetadata),
     retired_email_addresses: toJson(member.retiredEmailAddresses),
@@ -276,6 +277,7 @@ function fromRow(row: Selectable<MemberRow>): Member {
     defaultMfaMethod: row.default_mfa_method,
     assignedRoles: fromJson<string[]>(row.assigned_roles),
     ssoGroups: fromJson<Record<string, string[]>>(row.sso_groups),
+    ssoRegistrations: fromJson<MemberSsoRegistration[]>(row.sso_registrations),
     trustedMetadata: fromJson<Record<string, unknown>>(row.trusted_metadata),
     untrustedMetadata: fromJson<Record<string, unknown>>(row.untrusted_metadata),
     retiredEmailAddresses: fromJson<RetiredEmail[]>(row.retired_email_addresses),

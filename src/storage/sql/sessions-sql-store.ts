@@ -17,7 +17,7 @@ const SESSION_COLUMNS = [
 ] as const satisfies readonly (keyof SessionRow)[];
 const MEMBER_COLUMNS = [
   'member_id', 'organization_id', 'email_address', 'email_address_verified', 'status', 'name', 'external_id', 'is_breakglass',
-  'mfa_phone_number', 'mfa_phone_number_verified', 'mfa_enrolled', 'default_mfa_method', 'assigned_roles', 'sso_groups', 'trusted_metadata',
+  'mfa_phone_number', 'mfa_phone_number_verified', 'mfa_enrolled', 'default_mfa_method', 'assigned_roles', 'sso_groups', 'sso_registrations', 'trusted_metadata',
   'untrusted_metadata', 'retired_email_addresses', 'member_password_id', 'totp_registration_id', 'is_locked', 'lock_created_at',
   'lock_expires_at', 'created_at', 'updated_at',
 ] as const satisfies readonly (keyof MemberRow)[];

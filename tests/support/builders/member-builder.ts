@@ -26,6 +26,7 @@ export function aMember(overrides: Partial<Member> & { readonly organizationId: 
     defaultMfaMethod: '',
     assignedRoles: [],
     ssoGroups: {},
+    ssoRegistrations: [],
     trustedMetadata: {},
     untrustedMetadata: {},
     retiredEmailAddresses: [],
