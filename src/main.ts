@@ -290,6 +290,7 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     emailSendsPerAddressPerMinute: config.rateLimitEmailSendsPerAddressPerMinute,
     emailSendsPerClientPerMinute: config.rateLimitEmailSendsPerClientPerMinute,
     passwordAttemptsPerClientPerMinute: config.rateLimitPasswordAttemptsPerClientPerMinute,
+    ssoStartsPerClientPerMinute: config.rateLimitSsoStartsPerClientPerMinute,
     smsSendsPerNumberPerHour: config.rateLimitSmsSendsPerNumberPerHour,
     smsSendsPerMemberPerHour: config.rateLimitSmsSendsPerMemberPerHour,
     smsSendsPerOrganizationPerHour: config.rateLimitSmsSendsPerOrganizationPerHour,
@@ -396,6 +397,7 @@ function startExpirySweeper(app: App, store: Store, logger: Logger): NodeJS.Time
       app.services.emailProofs.deleteExpired(store).catch((error: unknown) => logger.warn({ err: error }, 'deleting expired magic links and codes failed'));
       app.services.memberPasswords.forgetStaleFailures().catch((error: unknown) => logger.warn({ err: error }, 'forgetting stale password failures failed'));
       app.services.webhookDeliveries.deleteFinished().catch((error: unknown) => logger.warn({ err: error }, 'deleting old webhook deliveries failed'));
+      app.services.ssoFlows.deleteExpired().catch((error: unknown) => logger.warn({ err: error }, 'deleting expired SSO requests and tokens failed'));
     }
   }, EXPIRY_SWEEP_MILLISECONDS);
   timer.unref();

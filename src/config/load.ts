@@ -122,7 +122,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       | 'rateLimitSmsSendsPerNumberPerHour'
       | 'rateLimitSmsSendsPerMemberPerHour'
       | 'rateLimitSmsSendsPerOrganizationPerHour'
-      | 'rateLimitSmsSendsPerProjectPerHour',
+      | 'rateLimitSmsSendsPerProjectPerHour'
+      | 'rateLimitSsoStartsPerClientPerMinute',
   ): number => {
     const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
     if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be an integer from 0 (no limit) to 1000000 (got "${raw(name)}")`);
@@ -138,6 +139,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const rateLimitSmsSendsPerMemberPerHour = rateLimitSetting('rateLimitSmsSendsPerMemberPerHour');
   const rateLimitSmsSendsPerOrganizationPerHour = rateLimitSetting('rateLimitSmsSendsPerOrganizationPerHour');
   const rateLimitSmsSendsPerProjectPerHour = rateLimitSetting('rateLimitSmsSendsPerProjectPerHour');
+  const rateLimitSsoStartsPerClientPerMinute = rateLimitSetting('rateLimitSsoStartsPerClientPerMinute');
   const passwordConfig = loadPasswordConfig(raw, problems);
   const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
   if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
@@ -227,6 +229,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimitConsoleSignInsPerMinute,
     rateLimitEmailSendsPerAddressPerMinute,
     rateLimitEmailSendsPerClientPerMinute,
+    rateLimitSsoStartsPerClientPerMinute,
     redirectUrls: redirectUrls.urls,
     trustProxy,
     auditExportConcurrency: auditExportConcurrency as number,

@@ -77,6 +77,12 @@ export const CONFIG_KEYS = {
     default: '300',
     doc: "Magic links and one-time codes sent per client address (usually the application's backend) per minute; 0 turns this limit off.",
   },
+  rateLimitSsoStartsPerClientPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_SSO_STARTS_PER_CLIENT_PER_MINUTE',
+    file: 'rate_limit_sso_starts_per_client_per_minute',
+    default: '60',
+    doc: 'SSO sign-ins started at /v1/public/sso/start per browser address and minute; 0 turns this limit off.',
+  },
   passwordPolicy: {
     env: 'UNDERSTUDY_PASSWORD_POLICY',
     file: 'password_policy',
@@ -371,6 +377,7 @@ export interface Config {
   readonly rateLimitConsoleSignInsPerMinute: number;
   readonly rateLimitEmailSendsPerAddressPerMinute: number;
   readonly rateLimitEmailSendsPerClientPerMinute: number;
+  readonly rateLimitSsoStartsPerClientPerMinute: number;
   /** Configured redirect URLs (read-only in the console and CLI); empty when none are. */
   readonly redirectUrls: readonly RedirectUrl[];
   readonly trustProxy: string | undefined;

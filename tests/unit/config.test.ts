@@ -58,6 +58,7 @@ describe('loadConfig defaults', () => {
       rateLimitConsoleSignInsPerMinute: 10,
       rateLimitEmailSendsPerAddressPerMinute: 5,
       rateLimitEmailSendsPerClientPerMinute: 300,
+      rateLimitSsoStartsPerClientPerMinute: 60,
       redirectUrls: [],
       projectName: 'Understudy',
       smtpUrl: undefined,
@@ -179,6 +180,7 @@ describe('loadConfig from the environment', () => {
         UNDERSTUDY_RATE_LIMIT_CONSOLE_SIGN_INS_PER_MINUTE: '5',
         UNDERSTUDY_RATE_LIMIT_EMAIL_SENDS_PER_ADDRESS_PER_MINUTE: '3',
         UNDERSTUDY_RATE_LIMIT_EMAIL_SENDS_PER_CLIENT_PER_MINUTE: '0',
+        UNDERSTUDY_RATE_LIMIT_SSO_STARTS_PER_CLIENT_PER_MINUTE: '7',
         UNDERSTUDY_REDIRECT_URLS: 'https://app.example.com/authenticate, https://app.example.com/welcome?from=email',
         UNDERSTUDY_PROJECT_NAME: 'Acme Cloud',
         UNDERSTUDY_SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
@@ -226,6 +228,7 @@ describe('loadConfig from the environment', () => {
       rateLimitConsoleSignInsPerMinute: 5,
       rateLimitEmailSendsPerAddressPerMinute: 3,
       rateLimitEmailSendsPerClientPerMinute: 0,
+      rateLimitSsoStartsPerClientPerMinute: 7,
       redirectUrls: [
         { url: 'https://app.example.com/authenticate', types: ALL_TYPES.map((type) => ({ type, isDefault: true })) },
         { url: 'https://app.example.com/welcome?from=email', types: ALL_TYPES.map((type) => ({ type, isDefault: false })) },

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { OperationContext } from '../../domain/common/operation-context.js';
 import type { Services } from '../../services.js';
 import { SSO_START_PATH } from '../../domain/sso/sso-urls.js';
 
@@ -6,6 +7,11 @@ import { SSO_START_PATH } from '../../domain/sso/sso-urls.js';
 export function single(value: unknown): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first : undefined;
+}
+
+/** A browser acts: no actor of its own (the system answers it), its address and user agent recorded. */
+export function browserContext(request: FastifyRequest): OperationContext {
+  return { requestId: request.id, actor: { type: 'system' }, client: { ipAddress: request.ip, userAgent: request.headers['user-agent'] ?? '' } };
 }
 
 /**
@@ -17,7 +23,7 @@ export function single(value: unknown): string | undefined {
 export function registerSsoBrowserRoutes(app: FastifyInstance, services: Pick<Services, 'ssoFlows'>): void {
   app.get<{ Querystring: Record<string, unknown> }>(SSO_START_PATH, { config: { access: 'public', operation: 'sso.start' } }, async (request, reply) => {
     const query = request.query;
-    const location = await services.ssoFlows.start({
+    const location = await services.ssoFlows.start(browserContext(request), {
       connectionId: single(query.connection_id),
       publicToken: single(query.public_token),
       loginRedirectUrl: single(query.login_redirect_url),

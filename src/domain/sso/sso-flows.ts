@@ -60,6 +60,7 @@ export class SsoFlows {
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #publicToken: string;
+  readonly #startLimit: (context: OperationContext) => Promise<void>;
 
   constructor(dependencies: {
     store: Transactional<Ports>;
@@ -70,7 +71,10 @@ export class SsoFlows {
     ids: IdGenerator;
     audit: AuditRecorder;
     projectId: string;
+    /** Counts a well-formed start against the client's limit (UNDERSTUDY_RATE_LIMIT_SSO_STARTS_PER_CLIENT_PER_MINUTE); throws past it. */
+    startLimit?: (context: OperationContext) => Promise<void>;
   }) {
+    this.#startLimit = dependencies.startLimit ?? (async () => undefined);
     this.#store = dependencies.store;
     this.#redirectUrls = dependencies.redirectUrls;
     this.#protocols = dependencies.protocols;
@@ -81,14 +85,22 @@ export class SsoFlows {
     this.#publicToken = publicTokenOf(dependencies.projectId);
   }
 
+  /** Deletes lapsed requests, tokens and remembered assertion ids (the server's periodic sweep); how many rows went. */
+  async deleteExpired(): Promise<number> {
+    return this.#store.sso.sweepExpired(toTimestamp(this.#clock.now()));
+  }
+
   /** `GET /v1/public/sso/start`: where the browser goes to sign in. */
-  async start(input: {
+  async start(
+    context: OperationContext,
+    input: {
     connectionId: string | undefined;
     publicToken: string | undefined;
     loginRedirectUrl: string | undefined;
     signupRedirectUrl: string | undefined;
     pkceCodeChallenge: string | undefined;
-  }): Promise<string> {
+    },
+  ): Promise<string> {
     if (input.publicToken === undefined || input.publicToken === '') throw ssoError('public_token_required');
     if (!digestsMatch(digestToken(input.publicToken), digestToken(this.#publicToken))) throw ssoError('public_token_not_found');
     if (input.connectionId === undefined || input.connectionId === '') throw ssoError('missing_sso_connection_locator');
@@ -96,6 +108,8 @@ export class SsoFlows {
     const { signIn, source } = await this.#activeConnection(input.connectionId);
     const loginRedirectUrl = await this.#redirectUrls.resolve('login', input.loginRedirectUrl);
     const signupRedirectUrl = await this.#redirectUrls.resolve('signup', input.signupRedirectUrl);
+    // Counted once the request is well formed and before anything is written: a start needs no secret.
+    await this.#startLimit(context);
     return this.#begin(signIn, source, { purpose: 'sign_in', loginRedirectUrl, signupRedirectUrl, pkceCodeChallenge, operatorId: '' });
   }
 
