@@ -335,7 +335,7 @@ function masterKeyFor(config: Config, store: Store, options: StartOptions): Load
  * shown nowhere else, so the new ones go to `credentials.<project_id>.json` instead.
  */
 function writeCredentials(dataDir: string, projectId: string, secret: string): { file: string; kept?: string } {
-  const content = `${JSON.stringify({ project_id: projectId, secret }, null, 2)}\n`;
+  const content = `${JSON.stringify({ project_id: projectId, secret, public_token: publicTokenOf(projectId) }, null, 2)}\n`;
   const file = join(dataDir, CREDENTIALS_FILE);
   try {
     writeFileSync(file, content, { mode: 0o600, flag: 'wx' });

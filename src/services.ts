@@ -84,6 +84,10 @@ import { HttpWebhookTransport } from './webhooks/http-webhook-transport.js';
 import type { Logger } from './platform/logger.js';
 import { PublicOrigin } from './platform/public-origin.js';
 import { SsoFlows } from './domain/sso/sso-flows.js';
+import { SsoConsoleView } from './domain/sso/sso-console.js';
+import { SsoSignInService } from './domain/sso/sso-sign-in-service.js';
+import { ssoEventHandlers } from './domain/sso/sso-event-handlers.js';
+import { SsoConnectionsService } from './domain/sso/connections-service.js';
 import { idpFetch, type IdpFetch } from './sso/idp-http.js';
 import { SamlProtocol } from './sso/saml/saml-protocol.js';
 import { OidcProtocol } from './sso/oidc/oidc-protocol.js';
@@ -185,6 +189,12 @@ export interface Services {
   readonly oidcProtocol: OidcProtocol;
   /** The browser's part of an SSO sign-in: /v1/public/sso/start, the IdP's answer, the SSO token. */
   readonly ssoFlows: SsoFlows;
+  /** sso.authenticate: the SSO token spent, its member found or provisioned just in time, signed in through the pipeline. */
+  readonly ssoSignIn: SsoSignInService;
+  /** The console's SSO pages: an organization's connections and certificates, a test's outcome. */
+  readonly ssoConsole: SsoConsoleView;
+  /** sso.getConnections, sso.deleteConnection, sso.saml.*, sso.oidc.*, sso.external.*: an organization's connections. */
+  readonly ssoConnections: SsoConnectionsService;
 }
 
 /** Webhooks (UNDERSTUDY_WEBHOOK_*, docs/webhooks.md). */
@@ -313,6 +323,8 @@ export function createServices(options: {
   // Second factors (TOTP registrations, recovery codes, SMS codes) die with their member or organization.
   const endMfa = mfaEventHandlers();
   events.subscribe('member.deleted', endMfa.memberDeleted);
+  // A deleted member's IdP subjects are unlinked (its row is locked already).
+  events.subscribe('member.deleted', ssoEventHandlers(clock).memberDeleted);
   events.subscribe('organization.deleted', endMfa.organizationDeleted);
   events.subscribe('operator.disabled', endImpersonations.operatorDisabled);
   events.subscribe('operator.password_reset', endImpersonations.operatorPasswordReset);
@@ -416,15 +428,40 @@ export function createServices(options: {
   const passwordMigration = new PasswordMigration({ passwords: memberPasswords, ids, clock, audit, rbacPolicy });
   const publicOrigin = new PublicOrigin(options.publicUrl);
   const ssoFetch = idpFetch({ allowPrivateAddresses: options.ssoAllowPrivateAddresses ?? false });
-  const samlProtocol = new SamlProtocol({ store, origin: publicOrigin, masterKey: options.masterKey, clock });
+  const samlProtocol = new SamlProtocol({ store, origin: publicOrigin, masterKey: options.masterKey, clock, random });
   const oidcProtocol = new OidcProtocol({ store, origin: publicOrigin, masterKey: options.masterKey, clock, fetch: ssoFetch });
-  const ssoFlows = new SsoFlows({ store, redirectUrls, protocols: { saml: samlProtocol, oidc: oidcProtocol }, clock, random, ids, audit, projectId });
+  const ssoFlows = new SsoFlows({
+    store,
+    redirectUrls,
+    protocols: { saml: samlProtocol, oidc: oidcProtocol },
+    clock,
+    random,
+    ids,
+    audit,
+    projectId,
+    startLimit: rateLimits.clientLimit('sso_starts_per_client'),
+  });
+  const ssoConnections = new SsoConnectionsService({
+    store,
+    clock,
+    random,
+    ids,
+    audit,
+    masterKey: options.masterKey,
+    fetch: ssoFetch,
+    allowPrivateAddresses: options.ssoAllowPrivateAddresses ?? false,
+  });
+  // Last of the organization's handlers: it may lock other organizations (those borrowing its connections).
+  events.subscribe('organization.deleted', ssoConnections.organizationDeleted);
   return {
+    ssoConnections,
     publicOrigin,
     ssoFetch,
     samlProtocol,
     oidcProtocol,
     ssoFlows,
+    ssoSignIn: new SsoSignInService({ store, signIn, clock, ids, audit }),
+    ssoConsole: new SsoConsoleView({ store, clock }),
     rbacPolicy,
     organizationRoles: new OrganizationRolesService({ store, clock, audit, rbacPolicy }),
     impersonatedCalls: new ImpersonatedCalls({ store, audit }),

@@ -16,6 +16,12 @@ export interface ExampleAppOptions {
    * pages call them with fetch, as the signed-in member). Without it those pages say they are not set up.
    */
   readonly understudy?: { readonly url: string; readonly projectId: string; readonly secret: string };
+  /**
+   * For "Sign in with SSO": where browsers reach Understudy (its `/v1/public/sso/start`), without a
+   * trailing slash, and the project's public token (Understudy prints it). Without it the SSO form
+   * says it is not set up.
+   */
+  readonly sso?: { readonly url: string; readonly publicToken: string };
 }
 
 /** The example app's HTTP server, not yet listening. */

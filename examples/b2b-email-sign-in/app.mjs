@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { html, page } from './html.mjs';
 import { supportAccessRoutes } from './support-access.mjs';
@@ -15,6 +15,9 @@ import { supportAccessRoutes } from './support-access.mjs';
  *                                                    -> discovery.intermediateSessions.exchange)
  *   - MFA, when a sign-in answers mfa_required     (totps.create on first use -> totps.authenticate;
  *                                                    recoveryCodes.recover; otps.sms.send -> otps.sms.authenticate)
+ *   - SSO through the organization's identity     (organizations.search / get for its SSO connections -> the
+ *     provider (SAML or OIDC)                        browser to Stytch's /v1/public/sso/start with PKCE -> the IdP ->
+ *                                                    back with an SSO token -> sso.authenticate)
  *   - "Support access" for a signed-in member      (support-access.mjs: sessions.authenticate with authorization_check,
  *                                                    and Understudy's extension endpoints, understudy-extension.mjs)
  *
@@ -24,9 +27,11 @@ import { supportAccessRoutes } from './support-access.mjs';
  * `client` is a stytch B2BClient; `appUrl` is where browsers reach this app. Its redirect URLs must
  * be allowed for the project: `${appUrl}/authenticate` (login, signup, discovery) and
  * `${appUrl}/reset` (reset_password). `understudy` ({ url, projectId, secret }) is where Understudy's
- * own endpoints are called for the "Support access" pages; without it those pages say so.
+ * own endpoints are called for the "Support access" pages; without it those pages say so. `sso`
+ * ({ url, publicToken }) is where browsers reach Understudy and the project's public token, for
+ * "Sign in with SSO"; without it that form says so.
  */
-export function createExampleApp({ client, appUrl, sessionMinutes = 60, understudy }) {
+export function createExampleApp({ client, appUrl, sessionMinutes = 60, understudy, sso }) {
   const redirectUrl = `${appUrl}/authenticate`;
   const resetUrl = `${appUrl}/reset`;
   const secure = appUrl.startsWith('https://');
@@ -42,6 +47,7 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60, understu
     'POST /login/magic-link': sendMagicLink,
     'POST /login/code': sendCode,
     'POST /login/code/verify': verifyCode,
+    'POST /login/sso': startSso,
     'POST /discovery/send': sendDiscoveryLink,
     'POST /discovery/select': selectOrganization,
     'POST /discovery/create': createOrganization,
@@ -95,6 +101,7 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60, understu
   <dt>Member</dt><dd><code>${member.member_id}</code> (${member.status})</dd>
   <dt>Session</dt><dd><code>${session.member_session_id}</code>, until ${session.expires_at}</dd>
   <dt>Signed in with</dt><dd>${factors}</dd>
+  <dt>Roles</dt><dd>${session.roles.join(', ')}</dd>
 </dl>
 <p><a href="/support-access">Support access</a>: who may impersonate members of ${organization.organization_name}, and who impersonated you.</p>
 <form method="post" action="/logout">${csrfField(csrf)}<button type="submit">Sign out</button></form>`,
@@ -106,7 +113,7 @@ export function createExampleApp({ client, appUrl, sessionMinutes = 60, understu
         clearCookie(response, 'example_session');
       }
     }
-    return send(response, 200, page('Sign in', signInForms(csrf)));
+    return send(response, 200, page('Sign in', signInForms(csrf, sso !== undefined)));
   }
 
   async function signOut({ response, cookies }) {
@@ -291,8 +298,8 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
 
   // --- The redirect URL -------------------------------------------------------------------------
 
-  /** Where every emailed link lands: `?stytch_token_type=…&token=…`. */
-  async function authenticate({ response, url, csrf }) {
+  /** Where every emailed link, and the way back from an SSO sign-in, lands: `?stytch_token_type=…&token=…`. */
+  async function authenticate({ response, url, cookies, csrf }) {
     const type = url.searchParams.get('stytch_token_type');
     const token = url.searchParams.get('token') ?? '';
     switch (type) {
@@ -306,6 +313,18 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
       }
       case 'multi_tenant_impersonation':
         return signedIn(response, await client.impersonation.authenticate({ impersonation_token: token }), csrf);
+      case 'sso': {
+        // The verifier pairs with this one sign-in (its token is single-use): forgotten whatever the outcome.
+        const verifier = cookies.example_sso_pkce;
+        clearCookie(response, 'example_sso_pkce');
+        const result = await client.sso.authenticate({
+          sso_token: token,
+          // Absent when the IdP started the sign-in (SAML IdP-initiated): Understudy then asks for none.
+          ...(verifier !== undefined && { pkce_code_verifier: verifier }),
+          session_duration_minutes: sessionMinutes,
+        });
+        return signedIn(response, result, csrf);
+      }
       default:
         return send(response, 400, page('Unknown link', html`<p>This app does not handle links of type <code>${type ?? '(none)'}</code>.</p>`));
     }
@@ -330,6 +349,51 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
     });
     clearCookie(response, 'example_intermediate_session');
     return signedIn(response, result, csrf);
+  }
+
+  // --- SSO ------------------------------------------------------------------------------------
+
+  /**
+   * "Sign in with SSO": the organization's connection (the one picked, its default, or its only
+   * active one; a choice when it has several), then the browser goes to Stytch's start URL, which
+   * sends it on to the identity provider. The IdP's answer comes back through Stytch to
+   * /authenticate with `stytch_token_type=sso`. The PKCE code verifier stays in this browser, in a
+   * short-lived HttpOnly cookie (Stytch's frontend SDK keeps it in local storage): only the browser
+   * that started the sign-in can finish it.
+   */
+  async function startSso({ response, form, csrf }) {
+    if (sso === undefined) return send(response, 400, page('Sign in with SSO', ssoNotSetUp()));
+    const organization = await organizationOf(form.organization);
+    const active = organization.sso_active_connections ?? [];
+    const chosen = form.connection_id
+      ? active.find((connection) => connection.connection_id === form.connection_id)
+      : (active.find((connection) => connection.connection_id === organization.sso_default_connection_id) ?? (active.length === 1 ? active[0] : undefined));
+    if (chosen === undefined && active.length > 1 && !form.connection_id) {
+      return send(response, 200, page('Sign in with SSO', ssoConnectionChoice({ organization, connections: active, csrf })));
+    }
+    if (chosen === undefined) {
+      return send(
+        response,
+        400,
+        page('Sign in with SSO', html`<p class="error" role="alert">${organization.organization_name} has no active SSO connection${form.connection_id ? ' by that id' : ''}. Sign in another way.</p>`),
+      );
+    }
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    // As long as Understudy waits for the IdP's answer (10 minutes).
+    setCookie(response, 'example_sso_pkce', verifier, { maxAge: 600 });
+    const start = new URL(`${sso.url}/v1/public/sso/start`);
+    start.search = new URLSearchParams({
+      connection_id: chosen.connection_id,
+      public_token: sso.publicToken,
+      login_redirect_url: redirectUrl,
+      signup_redirect_url: redirectUrl,
+      pkce_code_challenge: challenge,
+    }).toString();
+    // Not a redirect of the form's POST: this app's CSP (`form-action 'self'`) binds a form's redirects
+    // too, and this sign-in goes on to Understudy and the IdP. A refresh is a navigation of its own.
+    response.setHeader('refresh', `0; url=${start}`);
+    return send(response, 200, page('Signing in with SSO', html`<p>Taking you to ${organization.organization_name}'s identity provider… <a href="${start.toString()}">Continue</a></p>`));
   }
 
   // --- The second factor (MFA) -----------------------------------------------------------------
@@ -437,12 +501,23 @@ ${close}${warning ? html`<p>${warning}</p>` : ''}${suggestions.length > 0 ? html
   async function organizationIdOf(reference) {
     const text = (reference ?? '').trim();
     if (text.startsWith('organization-')) return text;
+    return (await organizationBySlug(text)).organization_id;
+  }
+
+  /** The organization named by its id or slug (with its SSO connections). */
+  async function organizationOf(reference) {
+    const text = (reference ?? '').trim();
+    if (text.startsWith('organization-')) return (await client.organizations.get({ organization_id: text })).organization;
+    return organizationBySlug(text);
+  }
+
+  async function organizationBySlug(slug) {
     const { organizations } = await client.organizations.search({
-      query: { operator: 'AND', operands: [{ filter_name: 'organization_slugs', filter_value: [text] }] },
+      query: { operator: 'AND', operands: [{ filter_name: 'organization_slugs', filter_value: [slug] }] },
     });
     const found = organizations[0];
-    if (found === undefined) throw Object.assign(new Error(`No organization has the slug "${text}".`), { status_code: 404, error_type: 'organization_not_found' });
-    return found.organization_id;
+    if (found === undefined) throw Object.assign(new Error(`No organization has the slug "${slug}".`), { status_code: 404, error_type: 'organization_not_found' });
+    return found;
   }
 
   function mfaSessionOf(cookies) {
@@ -518,7 +593,7 @@ function newPasswordForm({ token, csrf }) {
 </form>`;
 }
 
-function signInForms(csrf) {
+function signInForms(csrf, ssoSetUp) {
   return html`<section><h2>Sign in with a password</h2>
 ${passwordForm({ csrf })}</section>
 <section><h2>Sign in with an email link</h2>
@@ -533,11 +608,36 @@ ${passwordForm({ csrf })}</section>
   <label for="otp-email">Email</label><input id="otp-email" name="email" type="email" required autocomplete="email">
   <button type="submit">Email me a code</button>
 </form></section>
+<section><h2>Sign in with SSO</h2>
+${
+  ssoSetUp
+    ? html`<p class="muted">Through your organization's identity provider (Okta, Entra ID, Google Workspace…).</p>
+<form method="post" action="/login/sso">${csrfField(csrf)}
+  <label for="sso-organization">Organization (slug or ID)</label><input id="sso-organization" name="organization" required>
+  <button type="submit">Continue with SSO</button>
+</form>`
+    : ssoNotSetUp()
+}</section>
 <section><h2>Find my organizations</h2>
 <form method="post" action="/discovery/send">${csrfField(csrf)}
   <label for="discovery-email">Email</label><input id="discovery-email" name="email" type="email" required autocomplete="email">
   <button type="submit">Email me a link</button>
 </form></section>`;
+}
+
+function ssoNotSetUp() {
+  return html`<p class="muted">SSO is not set up in this app: start it with <code>STYTCH_PUBLIC_TOKEN</code> (Understudy prints the project's public token).</p>`;
+}
+
+/** An organization with several active connections: the member picks theirs. */
+function ssoConnectionChoice({ organization, connections, csrf }) {
+  return html`<p>${organization.organization_name} signs in through more than one identity provider. Which is yours?</p>
+${connections.map(
+  (connection) => html`<form method="post" action="/login/sso">${csrfField(csrf)}
+  <input type="hidden" name="organization" value="${organization.organization_id}"><input type="hidden" name="connection_id" value="${connection.connection_id}">
+  <button type="submit">${connection.display_name || connection.connection_id} (${connection.identity_provider})</button>
+</form>`,
+)}`;
 }
 
 function codeForm({ organizationId, email, csrf }) {

@@ -19,7 +19,7 @@ import type { CallRequirement as Requirement } from './member-session-call.js';
 export const ORGANIZATION_RESOURCE = 'stytch.organization';
 export const MEMBER_RESOURCE = 'stytch.member';
 /** Giving a member a role, by whatever route: never a stytch.self action. */
-const GIVING_ROLES: RequiredPermission = { resourceId: MEMBER_RESOURCE, action: 'update.settings.roles' };
+export const GIVING_ROLES: RequiredPermission = { resourceId: MEMBER_RESOURCE, action: 'update.settings.roles' };
 
 /** A field no member session may set, whatever its roles (Stytch: trusted_metadata is the backend's alone). */
 export const FORBIDDEN = Symbol('forbidden');

@@ -68,6 +68,18 @@ import passwordsEmailReset from './passwords/email/reset.js';
 import passwordsDiscoveryAuthenticate from './passwords/discovery/authenticate.js';
 import passwordsDiscoveryEmailResetStart from './passwords/discovery/email/reset-start.js';
 import passwordsDiscoveryEmailReset from './passwords/discovery/email/reset.js';
+import ssoAuthenticate from './sso/authenticate.js';
+import ssoGetConnections from './sso/get-connections.js';
+import ssoDeleteConnection from './sso/delete-connection.js';
+import ssoSamlCreateConnection from './sso/saml/create-connection.js';
+import ssoSamlUpdateConnection from './sso/saml/update-connection.js';
+import ssoSamlUpdateByURL from './sso/saml/update-by-url.js';
+import ssoSamlDeleteVerificationCertificate from './sso/saml/delete-verification-certificate.js';
+import ssoSamlDeleteEncryptionPrivateKey from './sso/saml/delete-encryption-private-key.js';
+import ssoOidcCreateConnection from './sso/oidc/create-connection.js';
+import ssoOidcUpdateConnection from './sso/oidc/update-connection.js';
+import ssoExternalCreateConnection from './sso/external/create-connection.js';
+import ssoExternalUpdateConnection from './sso/external/update-connection.js';
 import healthHealthz from './health/healthz.js';
 import healthReadyz from './health/readyz.js';
 
@@ -146,6 +158,20 @@ export const STYTCH_OPERATIONS: readonly StytchOperation[] = [
   recoveryCodesRecover,
   recoveryCodesGet,
   recoveryCodesRotate,
+  // sso: sign-in
+  ssoAuthenticate,
+  // sso: connections
+  ssoGetConnections,
+  ssoDeleteConnection,
+  ssoSamlCreateConnection,
+  ssoSamlUpdateConnection,
+  ssoSamlUpdateByURL,
+  ssoSamlDeleteVerificationCertificate,
+  ssoSamlDeleteEncryptionPrivateKey,
+  ssoOidcCreateConnection,
+  ssoOidcUpdateConnection,
+  ssoExternalCreateConnection,
+  ssoExternalUpdateConnection,
   // Each module is a StytchOperation of its own operation id, whose handler takes that operation's
   // request types; the table holds them under the common type, and register-operations.ts gives each
   // handler only requests its own operation's generated schema has validated.

@@ -17,6 +17,7 @@ import { registerOutboxPages } from './routes/outbox-pages.js';
 import { registerRbacPages } from './routes/rbac-pages.js';
 import { registerRedirectUrlPages } from './routes/redirect-url-pages.js';
 import { registerSignInPages } from './routes/sign-in-pages.js';
+import { registerSsoPages } from './routes/sso-pages.js';
 import { registerWebhookPages } from './routes/webhook-pages.js';
 import { errorPage } from './views/sign-in.js';
 
@@ -78,6 +79,7 @@ export function registerConsole(app: FastifyInstance, dependencies: ConsoleDepen
       registerOutboxPages(scope, dependencies);
       registerRedirectUrlPages(scope, dependencies);
       registerWebhookPages(scope, dependencies);
+      registerSsoPages(scope, dependencies);
       registerRbacPages(scope, dependencies, { policyFile: dependencies.policyFile });
     },
     { prefix: '/console' },

@@ -30,6 +30,7 @@ const SECRET_FIELDS = [
   'impersonation_token',
   'intermediate_session_token',
   'magic_links_token',
+  'sso_token',
   'token',
   'password',
   'authorization',

@@ -116,7 +116,11 @@ function exchange(
       outgoing.destroy();
       reject(new IdpRequestError(message, 'failed'));
     };
-    const outgoing = send(url, { method: request.method, headers: Object.fromEntries(request.headers), lookup: pinned, agent: false }, (response: IncomingMessage) => {
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    const outgoing = send(url, { method: request.method, headers, lookup: pinned, agent: false }, (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {

@@ -93,11 +93,22 @@ describe.each(STORES)('route authentication ($name)', ({ name: store }) => {
     });
   }
 
-  it('lists the routes that need the project credentials, and marks only health, JWKS, the impersonation end link and the console as open', () => {
+  it('lists the routes that need the project credentials, and marks only health, JWKS, the impersonation end link, the SSO browser routes and the console as open', () => {
     const open = routes.filter((route) => route.access !== 'project' && !route.url.startsWith('/console'));
     // The end link's page (GET) and confirmation (POST) answer the member, who has no project credentials: the link's token is the authority.
+    // SSO's start URL (the public token), the identity providers' answers (the request's state token and the IdP's signature) and our SAML metadata are for browsers and IdPs.
     expect(open.map((route) => `${route.method} ${route.url}`).sort()).toEqual(
-      ['GET /healthz', 'GET /readyz', 'GET /v1/b2b/sessions/jwks/:project_id', 'GET /impersonation/end', 'POST /impersonation/end'].sort(),
+      [
+        'GET /healthz',
+        'GET /readyz',
+        'GET /v1/b2b/sessions/jwks/:project_id',
+        'GET /impersonation/end',
+        'POST /impersonation/end',
+        'GET /v1/public/sso/start',
+        'GET /v1/b2b/sso/callback/:connection_id',
+        'POST /v1/b2b/sso/callback/:connection_id',
+        'GET /v1/b2b/sso/saml/metadata/:connection_id',
+      ].sort(),
     );
     expect(routes.filter((route) => route.url.startsWith('/console')).every((route) => route.access === 'console')).toBe(true);
     expect(routes.filter((route) => route.access === 'project').length).toBeGreaterThanOrEqual(20);

@@ -108,6 +108,12 @@ const UNDERSTUDY_SPECIFIC = [
   'rbac_role_in_use',
   'rbac_resource_in_use',
   'rbac_policy_changed',
+  // SSO
+  'invalid_sso_connection_setting',
+  'saml_encryption_private_key_invalid',
+  'too_many_saml_encryption_private_keys',
+  'saml_encryption_private_key_not_found',
+  'sso_connection_borrowed',
 ];
 /** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [
@@ -298,6 +304,14 @@ const STYTCH_CODES = [
   'external_connection_not_active',
   'external_organization_id_same_as_organization_id',
   'duplicate_external_sso_connection',
+  'saml_connection_idp_sso_url_not_https',
+  'saml_connection_attribute_mapping_missing_groups_key',
+  'oidc_connection_client_id_required',
+  'oidc_connection_client_secret_required',
+  'oidc_connection_issuer_required',
+  'oidc_connection_authorization_url_required',
+  'oidc_connection_token_url_required',
+  'oidc_connection_jwks_url_required',
   'public_token_required',
   'public_token_not_found',
   'missing_sso_connection_locator',

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OperationContext } from '../../domain/common/operation-context.js';
 import type { Services } from '../../services.js';
 import { SSO_START_PATH } from '../../domain/sso/sso-urls.js';
+import { registerOidcCallback } from './oidc-callback.js';
+import { registerSamlRoutes } from './saml-routes.js';
 
 /** One value of a query parameter (the first, when repeated), or undefined. */
 export function single(value: unknown): string | undefined {
@@ -20,7 +22,9 @@ export function browserContext(request: FastifyRequest): OperationContext {
  * providers' answers (the SAML ACS, the OIDC redirect URL). Refusals are Stytch-shaped JSON errors,
  * as Stytch answers them.
  */
-export function registerSsoBrowserRoutes(app: FastifyInstance, services: Pick<Services, 'ssoFlows'>): void {
+export function registerSsoBrowserRoutes(app: FastifyInstance, services: Pick<Services, 'ssoFlows' | 'oidcProtocol' | 'samlProtocol'>): void {
+  registerOidcCallback(app, services);
+  registerSamlRoutes(app, services);
   app.get<{ Querystring: Record<string, unknown> }>(SSO_START_PATH, { config: { access: 'public', operation: 'sso.start' } }, async (request, reply) => {
     const query = request.query;
     const location = await services.ssoFlows.start(browserContext(request), {

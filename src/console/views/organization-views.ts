@@ -57,6 +57,7 @@ export function organizationDetail(options: {
   <dt>Authentication methods</dt><dd>${settings.authMethods}${settings.allowedAuthMethods.length ? ` (${settings.allowedAuthMethods.join(', ')})` : ''}</dd>
   <dt>MFA policy</dt><dd>${settings.mfaPolicy}</dd>
   <dt>Allowed email domains</dt><dd>${settings.emailAllowedDomains.join(', ') || '—'}</dd>
+  <dt>SSO</dt><dd><a href="/console/organizations/${encodeURIComponent(organization.organizationId)}/sso">SSO connections</a> (${settings.ssoActiveConnections.length} active)</dd>
   <dt>Created</dt><dd>${organization.createdAt}</dd>
 </dl></section>
 ${rolesSection(organization)}

@@ -48,6 +48,13 @@ export interface MembersStore {
    */
   setMemberLock(organizationId: string, memberId: string, lock: { readonly createdAt: string; readonly expiresAt: string } | null, at: string): Promise<Member | undefined>;
   /**
+   * What an SSO sign-in learned of the member: sets `sso_registrations` and `sso_groups` (and, when
+   * `changes` names them, `status`, `email_address_verified` and `name`) and nothing else, in one
+   * update, whatever the member's status. The caller holds the member's row lock (FOR_UPDATE) and
+   * computed `changes` from the row as locked. Returns the member as now stored, or undefined when gone.
+   */
+  setSsoState(organizationId: string, memberId: string, changes: SsoStateChanges, at: string): Promise<Member | undefined>;
+  /**
    * Clears the member's `member_password_id` and lock columns, whatever their status (a deleted
    * member's too, so a reactivation brings back neither), in one update of those columns only.
    */
@@ -65,3 +72,6 @@ export interface MembersStore {
 
 /** The MFA columns of a member that MFA operations write. */
 export type MfaStateChanges = Partial<Pick<Member, 'mfaEnrolled' | 'defaultMfaMethod' | 'mfaPhoneNumber' | 'mfaPhoneNumberVerified' | 'totpRegistrationId'>>;
+
+/** The columns of a member that an SSO sign-in (or the member's deletion) writes. */
+export type SsoStateChanges = Pick<Member, 'ssoRegistrations' | 'ssoGroups'> & Partial<Pick<Member, 'status' | 'emailAddressVerified' | 'name'>>;

@@ -31,3 +31,26 @@ export async function checkImplicitRoleIds(ports: { readonly rbac: Pick<RbacStor
     }
   }
 }
+
+/**
+ * The roles of SSO implicit role assignments (an SSO connection's, or its groups'), checked as the
+ * email-domain ones are: each must be a role of the project's policy or one of the organization's
+ * custom roles, never `stytch_member`. `field` names the request field in the refusal.
+ */
+export async function checkSsoImplicitRoleIds(
+  ports: { readonly rbac: Pick<RbacStore, 'latestPolicy' | 'lockPolicy'> },
+  organization: Organization,
+  roleIds: readonly string[],
+  field: string,
+): Promise<void> {
+  if (roleIds.length === 0) return;
+  await ports.rbac.lockPolicy('shared');
+  const project = (await ports.rbac.latestPolicy())?.policy ?? DEFAULT_POLICY;
+  const known = new Set([...project.roles, ...organization.settings.customRoles].map((role) => role.roleId));
+  for (const roleId of roleIds) {
+    if (roleId === STYTCH_MEMBER) throw memberError('cannot_assign_default_rbac_role_id', `${field} cannot name stytch_member, which every member holds.`);
+    if (!known.has(roleId)) {
+      throw memberError('invalid_rbac_role_id', `${field}: role ${JSON.stringify(roleId)} is neither a role of the project's policy nor a custom role of the organization.`);
+    }
+  }
+}

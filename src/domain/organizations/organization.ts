@@ -19,6 +19,16 @@ export interface SsoImplicitRoleAssignment {
   readonly roleId: string;
 }
 
+/**
+ * One of the organization's active SSO connections as the organization object lists them
+ * (`sso_active_connections`); an external connection names its source's identity provider.
+ */
+export interface SsoActiveConnection {
+  readonly connectionId: string;
+  readonly displayName: string;
+  readonly identityProvider: string;
+}
+
 export interface CustomRole {
   readonly roleId: string;
   readonly description: string;
@@ -41,6 +51,11 @@ export interface OrganizationSettings {
   readonly rbacEmailImplicitRoleAssignments: readonly EmailImplicitRoleAssignment[];
   /** Set with the organization's SSO connections (not through organizations.update); [] until then. */
   readonly ssoImplicitRoleAssignments: readonly SsoImplicitRoleAssignment[];
+  /**
+   * Kept by the SSO connections service in the transaction of every connection change (oldest
+   * first), so every answer carrying the organization shows them without reading the connections.
+   */
+  readonly ssoActiveConnections: readonly SsoActiveConnection[];
   readonly oauthTenantJitProvisioning: 'RESTRICTED' | 'NOT_ALLOWED';
   readonly allowedOauthTenants: Readonly<Record<string, readonly string[]>>;
   readonly claimedEmailDomains: readonly string[];
@@ -69,7 +84,7 @@ export interface Organization {
  * unknown value with Stytch's own error code, and only its result carries the narrow type.
  */
 export type OrganizationSettingsInput = {
-  readonly [Key in Exclude<keyof OrganizationSettings, 'customRoles' | 'ssoImplicitRoleAssignments'>]?: OrganizationSettings[Key] extends string ? string : OrganizationSettings[Key];
+  readonly [Key in Exclude<keyof OrganizationSettings, 'customRoles' | 'ssoImplicitRoleAssignments' | 'ssoActiveConnections'>]?: OrganizationSettings[Key] extends string ? string : OrganizationSettings[Key];
 };
 
 export const AUTH_METHODS = [
@@ -103,6 +118,7 @@ export const DEFAULT_SETTINGS: OrganizationSettings = {
   allowedMfaMethods: [],
   rbacEmailImplicitRoleAssignments: [],
   ssoImplicitRoleAssignments: [],
+  ssoActiveConnections: [],
   oauthTenantJitProvisioning: 'NOT_ALLOWED',
   allowedOauthTenants: {},
   claimedEmailDomains: [],
@@ -228,6 +244,9 @@ export function mergeSettings(current: OrganizationSettings, input: Organization
     ...current,
     // Only settings keys: create/update inputs also carry the name, slug and metadata, which must not leak into settings.
     ...withoutUndefined({ ...settingsOnly(input), ...enumerated }),
+    // '' clears the default connection (Stytch answers an unset one as null).
+    ...(input.ssoDefaultConnectionId !== undefined && { ssoDefaultConnectionId: input.ssoDefaultConnectionId === '' ? null : input.ssoDefaultConnectionId }),
+    ...(input.ssoJitProvisioningAllowedConnections && { ssoJitProvisioningAllowedConnections: [...new Set(input.ssoJitProvisioningAllowedConnections)] }),
     ...(input.emailAllowedDomains && { emailAllowedDomains: checkEmailDomains(input.emailAllowedDomains, 'allowed') }),
     ...(input.claimedEmailDomains && { claimedEmailDomains: checkEmailDomains(input.claimedEmailDomains, 'claimed') }),
     ...(input.rbacEmailImplicitRoleAssignments && {

@@ -13,6 +13,7 @@ import type { StorePorts } from '../ports.js';
 import { UniqueConstraintError } from '../common/unique-constraint-error.js';
 import { organizationError } from './errors.js';
 import { checkImplicitRoleIds } from './implicit-roles.js';
+import { checkSsoOrganizationSettings } from '../sso/sso-organization-settings.js';
 import {
   DEFAULT_SETTINGS,
   checkLogoUrl,
@@ -128,6 +129,7 @@ export class OrganizationsService {
         externalId: updated.organizationExternalId !== current.organizationExternalId,
       };
       if (input.rbacEmailImplicitRoleAssignments !== undefined) await checkImplicitRoleIds(tx, updated);
+      await checkSsoOrganizationSettings(tx, updated, input);
       if (changed.slug || changed.externalId) {
         await tx.organizations.lockReferences();
         await assertReferencesFree(tx.organizations, updated, changed);
@@ -227,13 +229,16 @@ export function draftOrganization(input: CreateOrganizationInput, dependencies: 
  * (organizations.create's own, or discovery's, which adds the first member and session to it).
  */
 export async function insertOrganizationDraft(
-  tx: Pick<StorePorts, 'organizations' | 'audit' | 'rbac'>,
+  tx: Pick<StorePorts, 'organizations' | 'audit' | 'rbac' | 'sso'>,
   dependencies: { audit: AuditRecorder },
   context: OperationContext,
   draft: OrganizationDraft,
 ): Promise<Organization> {
   let organization = draft.organization;
   await checkImplicitRoleIds(tx, organization);
+  // Every SSO setting is checked as if sent: a new organization has no connections, so a default
+  // or allowed connection is refused, and so is RESTRICTED (its list is necessarily empty).
+  await checkSsoOrganizationSettings(tx, organization, organization.settings);
   await tx.organizations.lockReferences();
   // Stytch documents the slug as optional on create. A slug we derived from the name must not
   // make the create fail, so a taken one gets a suffix from the new id; a slug the caller chose does.

@@ -39,6 +39,20 @@ export const SSO_ERRORS = {
   external_connection_not_active: { kind: 'precondition_failed', message: 'The external connection is not active.' },
   external_organization_id_same_as_organization_id: { kind: 'invalid_argument', message: 'An external connection borrows a connection of another organization, not of its own.' },
   duplicate_external_sso_connection: { kind: 'already_exists', message: 'The organization already has an external connection to this connection.' },
+  saml_connection_idp_sso_url_not_https: { kind: 'invalid_argument', message: 'idp_sso_url must use https:// (http:// only for localhost).' },
+  saml_connection_attribute_mapping_missing_groups_key: { kind: 'invalid_argument', message: 'Group implicit role assignments need a "groups" key in the attribute_mapping of the connection the members sign in through.' },
+  oidc_connection_client_id_required: { kind: 'invalid_argument', message: 'client_id cannot be empty.' },
+  oidc_connection_client_secret_required: { kind: 'invalid_argument', message: 'client_secret cannot be empty.' },
+  oidc_connection_issuer_required: { kind: 'invalid_argument', message: 'issuer cannot be empty.' },
+  oidc_connection_authorization_url_required: { kind: 'invalid_argument', message: 'authorization_url cannot be empty.' },
+  oidc_connection_token_url_required: { kind: 'invalid_argument', message: 'token_url cannot be empty.' },
+  oidc_connection_jwks_url_required: { kind: 'invalid_argument', message: 'jwks_url cannot be empty.' },
+  // Understudy's own (no Stytch error type says these).
+  invalid_sso_connection_setting: { kind: 'invalid_argument', message: 'A setting of the SSO connection is not valid.' },
+  saml_encryption_private_key_invalid: { kind: 'invalid_argument', message: 'saml_encryption_private_key must be a PEM-encoded RSA private key (PKCS#1 or PKCS#8).' },
+  too_many_saml_encryption_private_keys: { kind: 'precondition_failed', message: 'A SAML connection may have at most 5 encryption private keys: delete one first.' },
+  saml_encryption_private_key_not_found: { kind: 'not_found', message: 'This SAML connection has no encryption private key with this private_key_id.' },
+  sso_connection_borrowed: { kind: 'precondition_failed', message: 'External connections of other organizations borrow this connection: delete them first.' },
 
   // Starting a sign-in.
   public_token_required: { kind: 'invalid_argument', message: 'public_token is required.' },

@@ -61,7 +61,7 @@ export interface SamlSettings {
   readonly nameidFormat: string;
   /** Accepted as an assertion's recipient besides the connection's own ACS URL ('' for none). */
   readonly alternativeAcsUrl: string;
-  /** Refuse responses the IdP sends unasked (no InResponseTo); on by default here. */
+  /** Refuse responses the IdP sends unasked (no InResponseTo); off by default, as at Stytch. */
   readonly idpInitiatedAuthDisabled: boolean;
   readonly allowGatewayCallback: boolean;
 }

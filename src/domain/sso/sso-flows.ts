@@ -154,9 +154,14 @@ export class SsoFlows {
         }
         throw error;
       }
-      return await this.#store.transaction((tx) => this.#accept(tx, context, connection, request, verified));
+      // An unasked (IdP-initiated) answer signs in by the default redirect URLs, read before the
+      // transaction: they are read through the pool, which on SQLite waits for the transaction.
+      const answered = request ?? { login: await this.#redirectUrls.resolve('login', undefined), signup: await this.#redirectUrls.resolve('signup', undefined) };
+      return await this.#store.transaction((tx) => this.#accept(tx, context, connection, answered, verified));
     } catch (error) {
-      if (isDomainError(error)) await this.#recordRefusal(context, scope, error);
+      // Refusals about one of the project's connections are audited; an unknown connection id has
+      // nobody to alert, and recording every such request would let anyone fill the audit log.
+      if (isDomainError(error) && connection !== undefined) await this.#recordRefusal(context, scope, error);
       throw error;
     }
   }
@@ -209,9 +214,16 @@ export class SsoFlows {
     return request;
   }
 
-  async #accept(tx: Ports, context: OperationContext, connection: ProtocolConnection, request: SsoRequest | undefined, verified: VerifiedAnswer): Promise<string> {
+  async #accept(
+    tx: Ports,
+    context: OperationContext,
+    connection: ProtocolConnection,
+    answered: SsoRequest | { readonly login: string; readonly signup: string },
+    verified: VerifiedAnswer,
+  ): Promise<string> {
     const now = this.#clock.now();
     const at = toTimestamp(now);
+    const request = 'requestId' in answered ? answered : undefined;
     if (request !== undefined && !(await tx.sso.consumeRequest(request.requestId, at))) {
       throw ssoError(connection.kind === 'saml' ? 'expired_saml_response' : 'expired_oidc_response');
     }
@@ -241,7 +253,8 @@ export class SsoFlows {
     });
     const member = await this.#existingMember(tx, organizationId, signInConnectionId, verified.proof);
     await this.#audit.record(tx.audit, context, { type: 'sso.idp_response_accepted', organizationId, memberId: member ?? null, details });
-    const target = request === undefined ? await this.#defaultRedirect(member === undefined ? 'signup' : 'login') : member === undefined ? request.signupRedirectUrl : request.loginRedirectUrl;
+    const redirects = 'requestId' in answered ? { login: answered.loginRedirectUrl, signup: answered.signupRedirectUrl } : answered;
+    const target = member === undefined ? redirects.signup : redirects.login;
     const url = new URL(target);
     url.searchParams.set('stytch_token_type', 'sso');
     url.searchParams.set('token', token.token);
@@ -253,10 +266,6 @@ export class SsoFlows {
     if (linked !== undefined) return linked;
     if (proof.emailAddress === '') return undefined;
     return (await tx.members.findMemberByEmail(organizationId, proof.emailAddress))?.memberId;
-  }
-
-  async #defaultRedirect(type: 'login' | 'signup'): Promise<string> {
-    return this.#redirectUrls.resolve(type, undefined);
   }
 
   async #recordRefusal(context: OperationContext, scope: { connectionId: string; organizationId: string | null }, error: DomainError): Promise<void> {

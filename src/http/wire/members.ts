@@ -10,7 +10,7 @@ export interface MemberWire {
   email_address: string;
   status: string;
   name: string;
-  sso_registrations: never[];
+  sso_registrations: SsoRegistrationWire[];
   is_breakglass: boolean;
   member_password_id: string;
   oauth_registrations: never[];
@@ -31,6 +31,14 @@ export interface MemberWire {
   external_id: string;
   lock_created_at: string | null;
   lock_expires_at: string | null;
+}
+
+/** One of the member's links to an identity at an SSO connection's IdP (`api_organization_v1_SSORegistration`). */
+export interface SsoRegistrationWire {
+  connection_id: string;
+  external_id: string;
+  registration_id: string;
+  sso_attributes: Record<string, unknown>;
 }
 
 /** Wire members of shared (frozen) member and organization versions, encoded once per pair. */
@@ -64,10 +72,15 @@ function toWire(member: Member, organization: Organization): MemberWire {
     email_address: member.emailAddress,
     status: member.status,
     name: member.name,
-    // TODO(SSO and OAuth issues): registrations appear once those sign-in methods exist.
-    sso_registrations: [],
+    sso_registrations: member.ssoRegistrations.map((registration) => ({
+      connection_id: registration.connectionId,
+      external_id: registration.externalId,
+      registration_id: registration.registrationId,
+      sso_attributes: { ...registration.ssoAttributes },
+    })),
     is_breakglass: member.isBreakglass,
     member_password_id: member.memberPasswordId,
+    // TODO(OAuth): registrations appear once that sign-in method exists.
     oauth_registrations: [],
     email_address_verified: member.emailAddressVerified,
     mfa_phone_number_verified: member.mfaPhoneNumberVerified,

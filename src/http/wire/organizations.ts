@@ -59,8 +59,11 @@ function toWire(organization: Organization): OrganizationWire {
     organization_slug: organization.organizationSlug,
     sso_jit_provisioning: settings.ssoJitProvisioning,
     sso_jit_provisioning_allowed_connections: [...settings.ssoJitProvisioningAllowedConnections],
-    // TODO(SSO issue): active connections appear once SSO connections exist.
-    sso_active_connections: [],
+    sso_active_connections: settings.ssoActiveConnections.map((connection) => ({
+      connection_id: connection.connectionId,
+      display_name: connection.displayName,
+      identity_provider: connection.identityProvider,
+    })),
     email_allowed_domains: [...settings.emailAllowedDomains],
     email_jit_provisioning: settings.emailJitProvisioning,
     email_invites: settings.emailInvites,

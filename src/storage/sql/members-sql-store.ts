@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Member, MemberSsoRegistration, MemberStatus, RetiredEmail } from '../../domain/members/member.js';
-import type { MembersStore, MfaStateChanges } from '../../domain/members/members-store.js';
+import type { MembersStore, MfaStateChanges, SsoStateChanges } from '../../domain/members/members-store.js';
 import type { PageRequest } from '../../domain/common/pagination.js';
 import type { ReadForUpdate } from '../../domain/common/read-for-update.js';
 import type { SearchFilter, SearchQuery } from '../../domain/common/search.js';
@@ -143,6 +143,24 @@ export class MembersSqlStore implements MembersStore {
       .where('member_id', '=', memberId)
       .where('organization_id', '=', organizationId)
       .where('status', '<>', 'deleted')
+      .returningAll()
+      .executeTakeFirst();
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async setSsoState(organizationId: string, memberId: string, changes: SsoStateChanges, at: string): Promise<Member | undefined> {
+    const row = await this.#db
+      .updateTable('members')
+      .set({
+        sso_registrations: toJson(changes.ssoRegistrations),
+        sso_groups: toJson(changes.ssoGroups),
+        ...(changes.status !== undefined && { status: changes.status }),
+        ...(changes.emailAddressVerified !== undefined && { email_address_verified: toFlag(changes.emailAddressVerified) }),
+        ...(changes.name !== undefined && { name: changes.name }),
+        updated_at: at,
+      })
+      .where('member_id', '=', memberId)
+      .where('organization_id', '=', organizationId)
       .returningAll()
       .executeTakeFirst();
     return row === undefined ? undefined : fromRow(row);

@@ -163,11 +163,13 @@ function organizationFilter(eb: OrganizationsBuilder, filter: SearchFilter): Exp
       return eb.exists(domains(eb, 'allowed').where(sql<SqlBool>`organization_domains.domain like ${likePattern(text)} escape '\\'`));
     case 'claimed_email_domains':
       return eb.exists(domains(eb, 'claimed').where('organization_domains.domain', 'in', list.map((domain) => domain.toLowerCase())));
-    // TODO(SSO issue): no organization has an SSO connection until SSO connections exist.
-    case 'has_active_sso_connection':
-      return filter.value === false ? sql<SqlBool>`1 = 1` : sql<SqlBool>`1 = 0`;
+    // External connections count too: they are active while they exist (their source stays active).
+    case 'has_active_sso_connection': {
+      const active = eb.exists(ssoConnections(eb).where('sso_connections.status', '=', 'active'));
+      return filter.value === false ? eb.not(active) : active;
+    }
     case 'sso_connection_id':
-      return sql<SqlBool>`1 = 0`;
+      return eb.exists(ssoConnections(eb).where('sso_connections.connection_id', '=', text));
     default:
       throw new Error(`unhandled organization filter ${filter.name}`);
   }
@@ -179,6 +181,10 @@ function liveMembers(eb: OrganizationsBuilder) {
     .select(sql`1`.as('one'))
     .whereRef('members.organization_id', '=', 'organizations.organization_id')
     .where('members.status', '<>', 'deleted');
+}
+
+function ssoConnections(eb: OrganizationsBuilder) {
+  return eb.selectFrom('sso_connections').select(sql`1`.as('one')).whereRef('sso_connections.organization_id', '=', 'organizations.organization_id');
 }
 
 function domains(eb: OrganizationsBuilder, kind: 'allowed' | 'claimed') {

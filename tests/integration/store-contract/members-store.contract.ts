@@ -230,6 +230,29 @@ export function describeMembersStoreContract(factory: StoreFactory): void {
         expect(await store().members.findMembersWithVerifiedPhoneNumber(first.organizationId, '+14155550199')).toEqual([]);
       });
     });
+
+    describe('setSsoState', () => {
+      const registration = { connectionId: 'saml-connection-test-1', externalId: 'nameid-ada', registrationId: 'saml-member-registration-test-1', ssoAttributes: { email: 'ada@example.com', groups: ['a', 'b'] } };
+
+      it('sets the SSO columns, and status, verification and name only when named; every other column is left as stored', async () => {
+        const [organization] = await twoOrganizations();
+        const member = await insert(aFullyPopulatedMember(organization.organizationId));
+        const at = '2026-03-01T00:00:00Z';
+        const changes = { ssoRegistrations: [registration], ssoGroups: { 'saml-connection-test-1': ['a'] } };
+        const updated = await store().members.setSsoState(organization.organizationId, member.memberId, changes, at);
+        expect(updated).toEqual({ ...member, ...changes, updatedAt: at });
+        expect(await store().members.findMemberById(member.memberId)).toEqual(updated);
+        const all = { ...changes, status: 'active' as const, emailAddressVerified: false, name: 'Ada' };
+        expect(await store().members.setSsoState(organization.organizationId, member.memberId, all, at)).toEqual({ ...member, ...all, updatedAt: at });
+      });
+
+      it('isolation: names the member within its organization only; undefined when it is not there', async () => {
+        const [first, second] = await twoOrganizations();
+        const member = await insert(aMember({ organizationId: first.organizationId }));
+        expect(await store().members.setSsoState(second.organizationId, member.memberId, { ssoRegistrations: [registration], ssoGroups: {} }, '2026-03-01T00:00:00Z')).toBeUndefined();
+        expect(await store().members.findMemberById(member.memberId)).toEqual(member);
+      });
+    });
   });
 
   describeMembersSearchContract(factory);

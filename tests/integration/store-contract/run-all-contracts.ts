@@ -18,6 +18,7 @@ import { describeTransactionContract } from './transaction.contract.js';
 import { describeWebhooksStoreContract } from './webhooks-store.contract.js';
 import { describeImpersonationEndLinksStoreContract } from './impersonation-end-links-store.contract.js';
 import { describeAccessGrantsStoreContract } from './access-grants-store.contract.js';
+import { describeSsoStoreContract } from './sso-store.contract.js';
 
 /** Every storage port's contract suite, registered against one adapter (style rule 12). */
 export function describeAllStoreContracts(factory: StoreFactory): void {
@@ -40,4 +41,5 @@ export function describeAllStoreContracts(factory: StoreFactory): void {
   describeWebhooksStoreContract(factory);
   describeImpersonationEndLinksStoreContract(factory);
   describeAccessGrantsStoreContract(factory);
+  describeSsoStoreContract(factory);
 }
