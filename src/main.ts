@@ -290,7 +290,7 @@ function rateLimitSettings(config: Config): RateLimitSettings {
     emailSendsPerAddressPerMinute: config.rateLimitEmailSendsPerAddressPerMinute,
     emailSendsPerClientPerMinute: config.rateLimitEmailSendsPerClientPerMinute,
     passwordAttemptsPerClientPerMinute: config.rateLimitPasswordAttemptsPerClientPerMinute,
-    ssoStartsPerClientPerMinute: config.rateLimitSsoStartsPerClientPerMinute,
+    ssoRequestsPerClientPerMinute: config.rateLimitSsoRequestsPerClientPerMinute,
     smsSendsPerNumberPerHour: config.rateLimitSmsSendsPerNumberPerHour,
     smsSendsPerMemberPerHour: config.rateLimitSmsSendsPerMemberPerHour,
     smsSendsPerOrganizationPerHour: config.rateLimitSmsSendsPerOrganizationPerHour,

@@ -439,7 +439,7 @@ export function createServices(options: {
     ids,
     audit,
     projectId,
-    startLimit: rateLimits.clientLimit('sso_starts_per_client'),
+    requestLimit: rateLimits.clientLimit('sso_requests_per_client'),
   });
   const ssoConnections = new SsoConnectionsService({
     store,

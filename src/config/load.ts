@@ -123,7 +123,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       | 'rateLimitSmsSendsPerMemberPerHour'
       | 'rateLimitSmsSendsPerOrganizationPerHour'
       | 'rateLimitSmsSendsPerProjectPerHour'
-      | 'rateLimitSsoStartsPerClientPerMinute',
+      | 'rateLimitSsoRequestsPerClientPerMinute',
   ): number => {
     const value = parseInteger(raw(name), { min: 0, max: 1_000_000 });
     if (value === undefined) problems.push(`${CONFIG_KEYS[name].env} must be an integer from 0 (no limit) to 1000000 (got "${raw(name)}")`);
@@ -139,7 +139,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const rateLimitSmsSendsPerMemberPerHour = rateLimitSetting('rateLimitSmsSendsPerMemberPerHour');
   const rateLimitSmsSendsPerOrganizationPerHour = rateLimitSetting('rateLimitSmsSendsPerOrganizationPerHour');
   const rateLimitSmsSendsPerProjectPerHour = rateLimitSetting('rateLimitSmsSendsPerProjectPerHour');
-  const rateLimitSsoStartsPerClientPerMinute = rateLimitSetting('rateLimitSsoStartsPerClientPerMinute');
+  const rateLimitSsoRequestsPerClientPerMinute = rateLimitSetting('rateLimitSsoRequestsPerClientPerMinute');
   const passwordConfig = loadPasswordConfig(raw, problems);
   const auditExportConcurrency = parseInteger(raw('auditExportConcurrency'), { min: 1, max: 1000 });
   if (auditExportConcurrency === undefined) problems.push(`${CONFIG_KEYS.auditExportConcurrency.env} must be an integer from 1 to 1000 (got "${raw('auditExportConcurrency')}")`);
@@ -229,7 +229,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     rateLimitConsoleSignInsPerMinute,
     rateLimitEmailSendsPerAddressPerMinute,
     rateLimitEmailSendsPerClientPerMinute,
-    rateLimitSsoStartsPerClientPerMinute,
+    rateLimitSsoRequestsPerClientPerMinute,
     redirectUrls: redirectUrls.urls,
     trustProxy,
     auditExportConcurrency: auditExportConcurrency as number,

@@ -77,11 +77,11 @@ export const CONFIG_KEYS = {
     default: '300',
     doc: "Magic links and one-time codes sent per client address (usually the application's backend) per minute; 0 turns this limit off.",
   },
-  rateLimitSsoStartsPerClientPerMinute: {
-    env: 'UNDERSTUDY_RATE_LIMIT_SSO_STARTS_PER_CLIENT_PER_MINUTE',
-    file: 'rate_limit_sso_starts_per_client_per_minute',
-    default: '60',
-    doc: 'SSO sign-ins started at /v1/public/sso/start per browser address and minute; 0 turns this limit off.',
+  rateLimitSsoRequestsPerClientPerMinute: {
+    env: 'UNDERSTUDY_RATE_LIMIT_SSO_REQUESTS_PER_CLIENT_PER_MINUTE',
+    file: 'rate_limit_sso_requests_per_client_per_minute',
+    default: '120',
+    doc: "SSO requests per browser address and minute: sign-ins started at /v1/public/sso/start and identity providers' answers at a connection's callback; 0 turns this limit off.",
   },
   passwordPolicy: {
     env: 'UNDERSTUDY_PASSWORD_POLICY',
@@ -377,7 +377,7 @@ export interface Config {
   readonly rateLimitConsoleSignInsPerMinute: number;
   readonly rateLimitEmailSendsPerAddressPerMinute: number;
   readonly rateLimitEmailSendsPerClientPerMinute: number;
-  readonly rateLimitSsoStartsPerClientPerMinute: number;
+  readonly rateLimitSsoRequestsPerClientPerMinute: number;
   /** Configured redirect URLs (read-only in the console and CLI); empty when none are. */
   readonly redirectUrls: readonly RedirectUrl[];
   readonly trustProxy: string | undefined;

@@ -89,7 +89,8 @@ async function resolveAllowed(url: URL, budgetMs: number, allowPrivateAddresses:
   if (first === undefined) throw new IdpRequestError(`${host} resolves to no address`, 'failed');
   if (!allowPrivateAddresses) {
     for (const { address } of addresses) {
-      if (forbiddenAddressReason(address) !== undefined) throw new IdpRequestError(`${host} resolves to ${address}, an internal (loopback, private or link-local) address`, 'refused');
+      // The address itself is not named: the message reaches tenants, who must not map the network with it.
+      if (forbiddenAddressReason(address) !== undefined) throw new IdpRequestError(`${host} resolves to an internal (loopback, private or link-local) address`, 'refused');
     }
   }
   return { address: first.address, family: first.family === 6 ? 6 : 4 };

@@ -82,7 +82,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     rateLimitConsoleSignInsPerMinute: 10,
     rateLimitEmailSendsPerAddressPerMinute: 5,
     rateLimitEmailSendsPerClientPerMinute: 300,
-    rateLimitSsoStartsPerClientPerMinute: 600,
+    rateLimitSsoRequestsPerClientPerMinute: 600,
     // None: every type allows and defaults to http://localhost:3000/authenticate, as on a plain `npm start`.
     redirectUrls: [],
     trustProxy: undefined,

@@ -113,7 +113,6 @@ const UNDERSTUDY_SPECIFIC = [
   'saml_encryption_private_key_invalid',
   'too_many_saml_encryption_private_keys',
   'saml_encryption_private_key_not_found',
-  'sso_connection_borrowed',
 ];
 /** Codes of the server that are Stytch `error_type` values (the SDKs' error-type lists). */
 const STYTCH_CODES = [

@@ -87,6 +87,8 @@ export type AuditEventType =
   | 'sso.connection_created'
   | 'sso.connection_updated'
   | 'sso.connection_deleted'
+  /** In the lending organization: an external connection of another organization started or ended borrowing one of its connections. */
+  | 'sso.connection_borrowers_changed'
   | 'sso.idp_response_accepted'
   | 'sso.idp_response_refused'
   | 'sso.connection_tested';

@@ -14,7 +14,7 @@ export type RateLimitName =
   | 'sms_sends_per_member'
   | 'sms_sends_per_organization'
   | 'sms_sends_per_project'
-  | 'sso_starts_per_client';
+  | 'sso_requests_per_client';
 
 export interface RateLimitPolicy {
   readonly name: RateLimitName;
@@ -47,8 +47,12 @@ export interface RateLimitSettings {
   /** Per organization: one tenant's members (or whoever has its members' passwords) cannot spend the whole project's budget. */
   readonly smsSendsPerOrganizationPerHour?: number;
   readonly smsSendsPerProjectPerHour?: number;
-  /** SSO sign-ins started (`/v1/public/sso/start`, which needs no secret) per client address and minute (optional: 0 when omitted). */
-  readonly ssoStartsPerClientPerMinute?: number;
+  /**
+   * SSO requests per client address and minute (optional: 0 when omitted): sign-ins started at
+   * `/v1/public/sso/start` and IdP answers at a connection's callback, which need no secret and are
+   * recorded (a request, or the audit event of a refused answer).
+   */
+  readonly ssoRequestsPerClientPerMinute?: number;
 }
 
 /** The limits in force: none when disabled, and none for a limit set to 0. */
@@ -65,7 +69,7 @@ export function policiesOf(settings: RateLimitSettings | undefined): RateLimitPo
     { name: 'sms_sends_per_member', limit: settings.smsSendsPerMemberPerHour ?? 0, windowSeconds: 3600 },
     { name: 'sms_sends_per_organization', limit: settings.smsSendsPerOrganizationPerHour ?? 0, windowSeconds: 3600 },
     { name: 'sms_sends_per_project', limit: settings.smsSendsPerProjectPerHour ?? 0, windowSeconds: 3600 },
-    { name: 'sso_starts_per_client', limit: settings.ssoStartsPerClientPerMinute ?? 0, windowSeconds: 60 },
+    { name: 'sso_requests_per_client', limit: settings.ssoRequestsPerClientPerMinute ?? 0, windowSeconds: 60 },
   ];
   return all.filter((policy) => policy.limit > 0);
 }

@@ -25,7 +25,7 @@ const WHAT: Record<RateLimitName, string> = {
   sms_sends_per_member: 'SMS codes sent to one member',
   sms_sends_per_organization: 'SMS codes sent to members of one organization',
   sms_sends_per_project: 'SMS codes sent by the project',
-  sso_starts_per_client: 'SSO sign-ins started per client address',
+  sso_requests_per_client: 'SSO sign-ins started and IdP answers per client address',
 };
 
 /** One request to count: the limit, and who is limited. */

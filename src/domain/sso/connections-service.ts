@@ -30,6 +30,17 @@ import {
   samlReady,
 } from './connections-saml.js';
 import { maskClientSecret, openConnectionSecrets, sealCertificateKey, sealConnectionSecrets } from './connections-secrets.js';
+import {
+  assertGivesNoRoles,
+  assertMayLend,
+  type ChangeLimits,
+  externalChange,
+  type HeldByConnection,
+  heldOf,
+  METADATA_CHANGE,
+  oidcChange,
+  samlChange,
+} from './connections-trust.js';
 import { type AssignmentInput, checkBrowserUrl, checkDisplayName, checkFetchedUrl, checkIdentityProvider, implicitAssignments, mapsGroups } from './connections-validation.js';
 import { ssoError } from './errors.js';
 import type { ExternalConnection, OidcConnection, SamlConnection, SsoCertificate, SsoConnection, SsoConnectionKind } from './sso-connection.js';
@@ -133,6 +144,17 @@ export class SsoConnectionsService {
     };
   }
 
+  /**
+   * What a change of the connection is compared with when a member-session call is authorized
+   * (connections-trust.ts); undefined when the organization has no such connection. Read without a
+   * lock, outside the update's transaction: an update not granted role giving compares again there.
+   */
+  async heldBy(organization: Organization, connectionId: string): Promise<HeldByConnection | undefined> {
+    const connection = await this.#store.sso.findConnection(connectionId);
+    if (connection === undefined || connection.organizationId !== organization.organizationId) return undefined;
+    return heldOf(organization, connection);
+  }
+
   async createSaml(context: OperationContext, reference: string, input: CreateConnectionInput): Promise<SamlView> {
     const base = checkCreateInput(input);
     const connectionId = this.#ids.next('saml-connection');
@@ -165,10 +187,15 @@ export class SsoConnectionsService {
     });
   }
 
-  async updateSaml(context: OperationContext, reference: string, connectionId: string, input: SamlUpdateInput): Promise<SamlView> {
+  /**
+   * `limits`: whether the caller may give roles (connections-trust.ts); a call that may not is
+   * compared again here, on the locked organization and connection, with what it changes.
+   */
+  async updateSaml(context: OperationContext, reference: string, connectionId: string, input: SamlUpdateInput, limits: ChangeLimits): Promise<SamlView> {
     const prepared = await prepareSamlUpdate(connectionId, input, this.#clock.now());
     return this.#inTransaction(reference, async (locked) => {
       const current = await this.#lockConnection(locked, connectionId, 'saml');
+      assertGivesNoRoles(limits, samlChange(input), heldOf(locked.organization, current));
       return this.#applySaml(locked, context, current, prepared);
     });
   }
@@ -179,8 +206,10 @@ export class SsoConnectionsService {
    * (a certificate kept keeps its id). Fetched before the transaction, and only for a connection
    * of the organization.
    */
-  async updateSamlByUrl(context: OperationContext, reference: string, connectionId: string, metadataUrl: string): Promise<SamlView> {
+  async updateSamlByUrl(context: OperationContext, reference: string, connectionId: string, metadataUrl: string, limits: ChangeLimits): Promise<SamlView> {
     await this.#assertOwnConnection(reference, connectionId, 'saml');
+    // The metadata says which IdP to trust: always a change of trust (no held state makes it none).
+    assertGivesNoRoles(limits, METADATA_CHANGE, undefined);
     const metadata = await fetchIdpMetadata(this.#fetch, metadataUrl);
     const idpEntityId = checkIdpEntityId(metadata.entityId);
     const idpSsoUrl = checkIdpSsoUrl(metadata.ssoUrl);
@@ -262,7 +291,7 @@ export class SsoConnectionsService {
    * the issuer's discovery document (before the transaction, only for a connection of the
    * organization); a document that cannot be read, or names another issuer, is invalid_issuer.
    */
-  async updateOidc(context: OperationContext, reference: string, connectionId: string, input: OidcUpdateInput): Promise<OidcView> {
+  async updateOidc(context: OperationContext, reference: string, connectionId: string, input: OidcUpdateInput, limits: ChangeLimits): Promise<OidcView> {
     const prepared = prepareOidcUpdate(input, this.#allowPrivateAddresses);
     const fields: { -readonly [Key in keyof OidcFields]: OidcFields[Key] } = { ...prepared.fields };
     if (fields.issuer !== undefined && DISCOVERED_ENDPOINTS.some((endpoint) => fields[endpoint] === undefined)) {
@@ -273,6 +302,7 @@ export class SsoConnectionsService {
     return this.#inTransaction(reference, async (locked) => {
       const { tx, organization, at } = locked;
       const current = await this.#lockConnection(locked, connectionId, 'oidc');
+      assertGivesNoRoles(limits, oidcChange(input), heldOf(organization, current));
       let secrets = openConnectionSecrets(await tx.sso.findSealedSecrets(connectionId), { masterKey: this.#masterKey, connectionId });
       if (prepared.clientSecret !== undefined) {
         secrets = { ...secrets, clientSecret: prepared.clientSecret };
@@ -294,6 +324,7 @@ export class SsoConnectionsService {
    * organization, with this organization's implicit roles.
    */
   async createExternal(context: OperationContext, reference: string, input: CreateExternalInput): Promise<ExternalView> {
+    assertMayLend(context);
     if (input.displayName !== undefined) checkDisplayName(input.displayName);
     const connectionId = this.#ids.next('external-connection');
     const connectionAssignments = implicitAssignments(connectionId, input.connectionImplicitRoleAssignments ?? [], 'connection_implicit_role_assignments', false);
@@ -325,11 +356,12 @@ export class SsoConnectionsService {
         external_connection_id: source.connectionId,
         fields: sentFields(input, { connectionImplicitRoleAssignments: 'connection_implicit_role_assignments', groupImplicitRoleAssignments: 'group_implicit_role_assignments' }),
       });
+      await this.#recordBorrowing(tx, context, connection, 'started');
       return { kind: 'external', connection, assignments: assignmentsOfView(saved, connectionId) };
     });
   }
 
-  async updateExternal(context: OperationContext, reference: string, connectionId: string, input: UpdateExternalInput): Promise<ExternalView> {
+  async updateExternal(context: OperationContext, reference: string, connectionId: string, input: UpdateExternalInput, limits: ChangeLimits): Promise<ExternalView> {
     if (input.displayName !== undefined) checkDisplayName(input.displayName);
     const connectionAssignments =
       input.connectionImplicitRoleAssignments === undefined
@@ -342,6 +374,7 @@ export class SsoConnectionsService {
     return this.#inTransaction(reference, async (locked) => {
       const { tx, organization, at } = locked;
       const current = await this.#lockConnection(locked, connectionId, 'external');
+      assertGivesNoRoles(limits, externalChange(input), heldOf(organization, current));
       if (groupAssignments !== undefined && groupAssignments.length > 0) {
         const source = await tx.sso.findConnection(current.externalConnectionId);
         if (source === undefined || source.kind === 'external' || !mapsGroups(source.attributeMapping)) throw ssoError('saml_connection_attribute_mapping_missing_groups_key');
@@ -364,19 +397,24 @@ export class SsoConnectionsService {
   /**
    * sso.deleteConnection: the connection with its certificates, started sign-ins, unredeemed SSO
    * tokens and subject links; its implicit role assignments and its place in the JIT allow-list
-   * go with it. Refused while it is the organization's default connection, or while external
-   * connections of other organizations borrow it (deleting those under their organizations' feet
-   * would be a change nobody there asked for).
+   * go with it. Refused while it is the organization's default connection. Trust in a connection
+   * is its owner's: deleting a SAML or OIDC connection ends every borrowing of it, so the external
+   * connections other organizations made of it are deleted with it (#deleteBorrowers), each
+   * organization told in its audit log, and the lender told each borrowing ended.
    */
   async deleteConnection(context: OperationContext, reference: string, connectionId: string): Promise<string> {
     return this.#inTransaction(reference, async (locked) => {
       const { tx, organization, at } = locked;
+      // Locked: no external connection is made of it meanwhile (createExternal locks the source too).
       const connection = await this.#lockConnection(locked, connectionId, 'any');
       if (organization.settings.ssoDefaultConnectionId === connectionId) throw ssoError('cannot_delete_default_sso_connection');
-      if (connection.kind !== 'external' && (await tx.sso.listConnectionsBorrowing(connectionId)).length > 0) throw ssoError('sso_connection_borrowed');
+      const borrowers = connection.kind === 'external' ? [] : await tx.sso.listConnectionsBorrowing(connectionId);
+      const ended = await this.#deleteBorrowers(tx, context, borrowers, 'source_connection_deleted', organization.organizationId);
       await tx.sso.deleteConnection(connectionId);
       await saveConnectionSettings(tx, organization, withoutConnection(organization.settings, connectionId), at);
       await this.#record(tx, context, 'sso.connection_deleted', connection, { display_name: connection.displayName });
+      if (connection.kind === 'external') await this.#recordBorrowing(tx, context, connection, 'ended');
+      for (const external of ended) await this.#recordBorrowing(tx, context, external, 'ended', 'source_connection_deleted');
       return connectionId;
     });
   }
@@ -391,22 +429,51 @@ export class SsoConnectionsService {
     // Locked first, so no external connection is made of them while their borrowers are found.
     for (const source of sources) await tx.sso.findConnection(source.connectionId, FOR_UPDATE);
     const borrowers = (await Promise.all(sources.map((source) => tx.sso.listConnectionsBorrowing(source.connectionId)))).flat();
+    await this.#deleteBorrowers(tx, context, borrowers, 'external_organization_deleted', event.organizationId);
+    // The organizations whose connections the deleted one borrowed are told the borrowing ended.
+    for (const external of (await tx.sso.listConnections(event.organizationId)).filter((connection) => connection.kind === 'external')) {
+      await this.#recordBorrowing(tx, context, external, 'ended', 'borrowing_organization_deleted');
+    }
+    await tx.sso.deleteConnectionsOfOrganization(event.organizationId);
+  };
+
+  /**
+   * Deletes external connections of other organizations that borrow connections going away, with
+   * what hangs off them (certificates, requests, tokens, subjects), each recorded as
+   * `sso.connection_deleted` with `why` in its own organization, whose settings lose it (implicit
+   * roles, JIT allow-list, default connection — a cascade cannot be refused —, active connections).
+   * The caller holds its own organization's row (`lockedAlready`) and the borrowed connections'
+   * rows. Borrowing organizations are locked in id order: two cascades reaching the same
+   * organizations lock them alike (a rare deadlock with a borrower's own change is run again,
+   * store.ts). Answers the external connections deleted (one its organization deleted meanwhile is
+   * not).
+   */
+  async #deleteBorrowers(tx: Ports, context: OperationContext, borrowers: readonly SsoConnection[], why: string, lockedAlready: string): Promise<ExternalConnection[]> {
     const at = toTimestamp(this.#clock.now());
-    // Organizations in id order: two deletions reaching the same organizations lock them alike.
-    const organizationIds = [...new Set(borrowers.map((borrower) => borrower.organizationId))].filter((id) => id !== event.organizationId).sort();
+    const deleted: ExternalConnection[] = [];
+    const organizationIds = [...new Set(borrowers.map((borrower) => borrower.organizationId))].filter((id) => id !== lockedAlready).sort();
     for (const organizationId of organizationIds) {
       const organization = await tx.organizations.findOrganization(organizationId, FOR_UPDATE);
       if (organization === undefined) continue;
       let settings = organization.settings;
       for (const borrower of borrowers.filter((each) => each.organizationId === organizationId)) {
-        await tx.sso.deleteConnection(borrower.connectionId);
-        settings = withoutConnection(settings, borrower.connectionId);
-        await this.#record(tx, context, 'sso.connection_deleted', borrower, { display_name: borrower.displayName, why: 'external_organization_deleted' });
+        // Read again under the organization's lock: its own deletion or rename may have come first.
+        const current = await tx.sso.findConnection(borrower.connectionId, FOR_UPDATE);
+        if (current?.kind !== 'external' || current.organizationId !== organizationId) continue;
+        await tx.sso.deleteConnection(current.connectionId);
+        settings = withoutConnection(settings, current.connectionId);
+        await this.#record(tx, context, 'sso.connection_deleted', current, {
+          display_name: current.displayName,
+          why,
+          source_connection_id: current.externalConnectionId,
+          source_organization_id: current.externalOrganizationId,
+        });
+        deleted.push(current);
       }
       await saveConnectionSettings(tx, organization, settings, at);
     }
-    await tx.sso.deleteConnectionsOfOrganization(event.organizationId);
-  };
+    return deleted;
+  }
 
   async #applySaml(locked: Locked, context: OperationContext, current: SamlConnection, prepared: PreparedSamlUpdate): Promise<SamlView> {
     const { tx, organization, at } = locked;
@@ -571,6 +638,26 @@ export class SsoConnectionsService {
       type,
       organizationId: connection.organizationId,
       details: { connection_id: connection.connectionId, kind: connection.kind, ...details },
+    });
+  }
+
+  /**
+   * The lending organization's own record of an external connection starting or ending to borrow
+   * one of its connections: who borrows it is its business (their members sign in with its IdP's
+   * word).
+   */
+  async #recordBorrowing(tx: Ports, context: OperationContext, external: SsoConnection, borrowing: 'started' | 'ended', why?: string): Promise<void> {
+    if (external.kind !== 'external') return;
+    await this.#audit.record(tx.audit, context, {
+      type: 'sso.connection_borrowers_changed',
+      organizationId: external.externalOrganizationId,
+      details: {
+        connection_id: external.externalConnectionId,
+        borrowing,
+        borrowed_by_organization_id: external.organizationId,
+        borrowed_by_connection_id: external.connectionId,
+        ...(why !== undefined && { why }),
+      },
     });
   }
 }

@@ -52,7 +52,6 @@ export const SSO_ERRORS = {
   saml_encryption_private_key_invalid: { kind: 'invalid_argument', message: 'saml_encryption_private_key must be a PEM-encoded RSA private key (PKCS#1 or PKCS#8).' },
   too_many_saml_encryption_private_keys: { kind: 'precondition_failed', message: 'A SAML connection may have at most 5 encryption private keys: delete one first.' },
   saml_encryption_private_key_not_found: { kind: 'not_found', message: 'This SAML connection has no encryption private key with this private_key_id.' },
-  sso_connection_borrowed: { kind: 'precondition_failed', message: 'External connections of other organizations borrow this connection: delete them first.' },
 
   // Starting a sign-in.
   public_token_required: { kind: 'invalid_argument', message: 'public_token is required.' },

@@ -12,6 +12,7 @@ import type { StorePorts } from '../ports.js';
 import { publicTokenOf } from '../projects/public-token.js';
 import type { RedirectUrlResolver } from '../redirect-urls/redirect-urls.js';
 import { ssoError } from './errors.js';
+import { checkedProof } from './sso-proof-rules.js';
 import type { OidcConnection, SamlConnection, SsoConnection } from './sso-connection.js';
 import { SSO_REQUEST_MINUTES, type SsoProof, type SsoRequest } from './sso-request.js';
 import { SSO_TOKEN_MINUTES } from './sso-token.js';
@@ -60,7 +61,7 @@ export class SsoFlows {
   readonly #ids: IdGenerator;
   readonly #audit: AuditRecorder;
   readonly #publicToken: string;
-  readonly #startLimit: (context: OperationContext) => Promise<void>;
+  readonly #requestLimit: (context: OperationContext) => Promise<void>;
 
   constructor(dependencies: {
     store: Transactional<Ports>;
@@ -71,10 +72,10 @@ export class SsoFlows {
     ids: IdGenerator;
     audit: AuditRecorder;
     projectId: string;
-    /** Counts a well-formed start against the client's limit (UNDERSTUDY_RATE_LIMIT_SSO_STARTS_PER_CLIENT_PER_MINUTE); throws past it. */
-    startLimit?: (context: OperationContext) => Promise<void>;
+    /** Counts a well-formed start or an answer at a connection's callback against the client's limit (UNDERSTUDY_RATE_LIMIT_SSO_REQUESTS_PER_CLIENT_PER_MINUTE); throws past it. */
+    requestLimit?: (context: OperationContext) => Promise<void>;
   }) {
-    this.#startLimit = dependencies.startLimit ?? (async () => undefined);
+    this.#requestLimit = dependencies.requestLimit ?? (async () => undefined);
     this.#store = dependencies.store;
     this.#redirectUrls = dependencies.redirectUrls;
     this.#protocols = dependencies.protocols;
@@ -109,7 +110,7 @@ export class SsoFlows {
     const loginRedirectUrl = await this.#redirectUrls.resolve('login', input.loginRedirectUrl);
     const signupRedirectUrl = await this.#redirectUrls.resolve('signup', input.signupRedirectUrl);
     // Counted once the request is well formed and before anything is written: a start needs no secret.
-    await this.#startLimit(context);
+    await this.#requestLimit(context);
     return this.#begin(signIn, source, { purpose: 'sign_in', loginRedirectUrl, signupRedirectUrl, pkceCodeChallenge, operatorId: '' });
   }
 
@@ -141,11 +142,14 @@ export class SsoFlows {
     const scope = { connectionId: input.connectionId, organizationId: connection?.organizationId ?? null };
     try {
       if (connection === undefined || connection.kind !== input.kind) throw ssoError('sso_connection_not_found');
+      // Counted before the answer is checked: a refused answer is recorded, and must not be free to repeat.
+      await this.#requestLimit(context);
       const request = input.state === undefined ? undefined : await this.#findRequest(input.state, input.kind);
       if (request !== undefined && request.connectionId !== connection.connectionId) throw ssoError(input.kind === 'saml' ? 'unsolicited_saml_response' : 'unsolicited_oidc_response');
       let verified: VerifiedAnswer;
       try {
-        verified = await input.verify(connection, request);
+        const answer = await input.verify(connection, request);
+        verified = { ...answer, proof: checkedProof(answer.proof) };
       } catch (error) {
         // A console test shows a refusal on its result page instead (audited as the test's outcome).
         if (request?.purpose === 'test' && isDomainError(error)) {
@@ -161,7 +165,8 @@ export class SsoFlows {
     } catch (error) {
       // Refusals about one of the project's connections are audited; an unknown connection id has
       // nobody to alert, and recording every such request would let anyone fill the audit log.
-      if (isDomainError(error) && connection !== undefined) await this.#recordRefusal(context, scope, error);
+      // A client past its rate limit is not recorded either: the limit is what keeps the log bounded.
+      if (isDomainError(error) && connection !== undefined && error.code !== 'too_many_requests') await this.#recordRefusal(context, scope, error);
       throw error;
     }
   }

@@ -4,12 +4,14 @@ import type { SsoConnectionKind } from './sso-connection.js';
  * One sign-in started at `/v1/public/sso/start` (or a console "test this connection"), waiting for
  * the IdP's answer. The browser carries its token: OIDC's `state`, SAML's `RelayState`. Only the
  * token's lookup id and SHA-256 digest are stored, and the request is spent once (`consumedAt`), so
- * an IdP answer can be used once and only in the browser that started it.
+ * an IdP answer can be used once. Nothing binds it to the browser that started it (as at Stytch):
+ * the application's PKCE challenge does, at sso.authenticate, which is why applications should send
+ * one.
  *
  * `protocolRequestId` is what the IdP must echo: the SAML AuthnRequest's ID (InResponseTo); for
  * OIDC, unused (''). `nonce` is OIDC's ID-token nonce (not a secret: it is in the URL). OIDC's PKCE
- * code verifier is not stored: it is derived from the state token (oidc), which only the browser
- * holds.
+ * code verifier is not stored: it is derived from the state token under a key derived from the
+ * master key (src/sso/oidc/oidc-pkce.ts).
  */
 export interface SsoRequest {
   readonly requestId: string;

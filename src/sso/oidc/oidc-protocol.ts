@@ -92,6 +92,10 @@ export class OidcProtocol implements SsoProtocol {
     }
     const idTokenClaims = tokens.claims();
     if (idTokenClaims === undefined) throw ssoError('id_token_invalid', 'The identity provider answered without an ID token.');
+    // openid-client checks `azp` only when the token has several audiences; one naming another party is refused whatever its audience.
+    if (idTokenClaims.azp !== undefined && idTokenClaims.azp !== oidcConnection.clientId) {
+      throw ssoError('id_token_incorrect_audience', "The ID token's authorized party (azp) is another client than this connection's client_id.");
+    }
     let claims: Record<string, unknown> = { ...idTokenClaims };
     if (oidcConnection.userinfoUrl !== '') {
       try {

@@ -23,7 +23,10 @@ describe('understudy init', () => {
     expect(result.stdout).toContain(`They are also in ${join(dataDir, 'credentials.json')}`);
 
     expect(statSync(join(dataDir, 'credentials.json')).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'))).toEqual({ project_id: projectId, secret });
+    // The public token is no secret: browsers starting SSO send it (docs/sso.md).
+    const publicToken = `public-token-test-${projectId.slice('project-test-'.length)}`;
+    expect(JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8'))).toEqual({ project_id: projectId, secret, public_token: publicToken });
+    expect(result.stdout).toContain(`public token: ${publicToken}`);
     const db = new Database(join(dataDir, 'understudy.db'), { readonly: true });
     try {
       expect(db.prepare('SELECT project_id, secret_digest FROM projects').all()).toEqual([{ project_id: projectId, secret_digest: digestSecret(secret) }]);

@@ -176,6 +176,16 @@ describe.each(STORES)('OIDC sign-in refuses hostile answers ($name)', ({ name: s
       await expectRefused(await hostileCallback((nonce) => ({ claims: idTokenClaims(hostile, nonce, { aud: [hostile.clientId, 'another-client'] }) })), 'id_token_incorrect_audience');
     });
 
+    it('refuses an ID token whose authorized party (azp) is another client, even with this client as its only audience', async () => {
+      await expectRefused(await hostileCallback((nonce) => ({ claims: idTokenClaims(hostile, nonce, { azp: 'another-client' }) })), 'id_token_incorrect_audience');
+    });
+
+    it('refuses a subject that cannot be an id (a NUL character, more than 255 characters), before any token is issued', async () => {
+      const nul = await expectRefused(await hostileCallback((nonce) => ({ claims: idTokenClaims(hostile, nonce, { sub: 'user\u0000admin' }) })), 'id_token_invalid');
+      expect(nul.error_message).toContain('subject');
+      await expectRefused(await hostileCallback((nonce) => ({ claims: idTokenClaims(hostile, nonce, { sub: 'x'.repeat(256) }) })), 'id_token_invalid');
+    });
+
     it('refuses an expired ID token', async () => {
       const now = Math.floor(Date.now() / 1000);
       await expectRefused(await hostileCallback((nonce) => ({ claims: idTokenClaims(hostile, nonce, { iat: now - 600, exp: now - 120 }) })), 'id_token_expired');

@@ -337,6 +337,23 @@ for (const store of STORES) {
         }
       });
 
+      it('refuses a response with more elements or deeper nesting than any SAML response has, before any signature work (node-saml\'s XPath is quadratic in the element count)', async () => {
+        const wide = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_w" Version="2.0"><saml:Assertion ID="_a">${'<b/>'.repeat(43_000)}</saml:Assertion></samlp:Response>`;
+        const deep = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_d" Version="2.0">${'<x>'.repeat(60)}${'</x>'.repeat(60)}</samlp:Response>`;
+        for (const [xml, why] of [
+          [wide, 'elements'],
+          [deep, 'deep'],
+        ] as const) {
+          // Posted with a real RelayState, as the answer to a sign-in anyone may start: the costly path.
+          const { relayState } = await started(acme);
+          const response = await visit(acme.acsUrl, { SAMLResponse: Buffer.from(xml).toString('base64'), RelayState: relayState });
+          expect(response.status, response.body).toBe(400);
+          const body = JSON.parse(response.body) as Record<string, unknown>;
+          expect(body.error_type).toBe('invalid_xml_saml_response');
+          expect(body.error_message).toContain(why);
+        }
+      });
+
       it('refuses a body over 256 KiB before reading it: 413, nothing written', async () => {
         const probe = await openRecordProbe(server);
         try {

@@ -8,7 +8,7 @@ import { STORES } from '../../support/stores.js';
 /**
  * `GET /v1/public/sso/start` as a browser opens it, before any identity provider is involved: every
  * malformed or unauthorized start is refused with a Stytch-shaped error and records nothing, and
- * a client that starts too many is held back. The way on to a real IdP is tested with each protocol
+ * a client that starts (or answers) too many is held back. The way on to a real IdP is tested with each protocol
  * (tests/integration/sso/saml-*.test.ts, oidc-*.test.ts).
  */
 const APP = 'http://localhost:3000/authenticate';
@@ -21,7 +21,7 @@ for (const store of STORES) {
 
     beforeAll(async () => {
       // A clock that stands still: the limit's one-minute window cannot roll over mid-test.
-      server = await startTestServer({ store: store.name, clock: new ManualClock('2026-03-01T12:10:00Z'), config: { rateLimitsEnabled: true, rateLimitSsoStartsPerClientPerMinute: 20 } });
+      server = await startTestServer({ store: store.name, clock: new ManualClock('2026-03-01T12:10:00Z'), config: { rateLimitsEnabled: true, rateLimitSsoRequestsPerClientPerMinute: 20 } });
       publicToken = publicTokenOf(server.projectId);
       const created = await server.client.organizations.create({ organization_name: 'Start Corp', organization_slug: `start-${Date.now()}` });
       organizationId = created.organization.organization_id;
@@ -120,6 +120,18 @@ for (const store of STORES) {
       expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
       expect(statuses.slice(0, 20).every((status) => status !== 429)).toBe(true);
       expect(Number(retryAfter)).toBeGreaterThan(0);
+      // The identity providers' answers count against the same limit: past it, a forged answer at a
+      // real connection's callback is refused before it is checked, and nothing is recorded.
+      const before = await server.server.store.audit.listEvents({ organizationId, limit: 1000 });
+      const answer = await fetch(`${server.baseUrl}/v1/b2b/sso/callback/${connectionId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ SAMLResponse: Buffer.from('<forged/>').toString('base64'), RelayState: 'forged' }).toString(),
+        redirect: 'manual',
+      });
+      expect(answer.status).toBe(429);
+      expect(((await answer.json()) as Record<string, unknown>).error_type).toBe('too_many_requests');
+      expect(await server.server.store.audit.listEvents({ organizationId, limit: 1000 })).toHaveLength(before.length);
     });
   });
 }

@@ -1,14 +1,15 @@
 import { encodeExternalConnection } from '../../../http/wire/sso.js';
 import { stytchOperation } from '../../operation.js';
-import { ssoCall } from '../connection-requirements.js';
+import { lendingCall } from '../connection-requirements.js';
 
-/** sso.external.createConnection: borrows an active connection of another organization of the project. */
+/**
+ * sso.external.createConnection: borrows an active connection of another organization of the
+ * project. Member-session headers are refused whatever the roles (lendingCall): which organizations
+ * trust each other's IdPs is the project's backend's decision.
+ */
 export default stytchOperation({
   operationId: 'api_sso_v1_sso_external_CreateConnection',
-  memberAuthorization: ({ params, body }, services) =>
-    ssoCall(services, params.organization_id, 'create', {
-      assignments: [...(body.connection_implicit_role_assignments ?? []), ...(body.group_implicit_role_assignments ?? [])],
-    }),
+  memberAuthorization: () => lendingCall(),
   async handle({ params, body, context }, { ssoConnections }) {
     const view = await ssoConnections.createExternal(context, params.organization_id, {
       externalOrganizationId: body.external_organization_id,
