@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { B2BClient, type Member, type Organization } from 'stytch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createExampleApp } from '../../examples/b2b-email-sign-in/app.mjs';
 import { totpCode } from '../../src/crypto/totp.js';
 import { publicTokenOf } from '../../src/domain/projects/public-token.js';
@@ -34,6 +34,9 @@ const BARBARA = { email: 'barbara@secure.example', password: PASSWORD, name: 'Ba
  * app talks to Understudy only through its own SDK client, and the browser reaches Understudy only
  * through its public start URL and callback.
  */
+// Each test walks a browser through the app, Understudy and an IdP, several pages each.
+vi.setConfig({ testTimeout: 90_000 });
+
 describe.skipIf(!HAS_CHROMIUM).each(STORES)('example app: members sign in with SSO (OIDC and SAML), in Chromium ($name; needs /usr/bin/chromium)', ({ name: store }) => {
   let server: TestServer;
   let oidcIdp: OidcIdp;
@@ -135,7 +138,8 @@ describe.skipIf(!HAS_CHROMIUM).each(STORES)('example app: members sign in with S
   async function newPage(): Promise<{ page: Page; errors: string[] }> {
     const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
     contexts.push(context);
-    context.setDefaultTimeout(10_000);
+    // Generous: the SAML IdP compiles its schema validator (WebAssembly) at its first request, which a loaded machine makes slow.
+    context.setDefaultTimeout(25_000);
     const errors = collectPageErrors(context);
     return { page: await context.newPage(), errors };
   }

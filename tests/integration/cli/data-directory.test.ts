@@ -85,7 +85,11 @@ describe('understudy serve: the data directory', () => {
         // The saved file is untouched; the new project's credentials sit beside it, and the banner says so.
         expect(readFileSync(join(dataDir, 'credentials.json'), 'utf8')).toBe(saved);
         const own = join(dataDir, `credentials.${postgresCredentials?.projectId}.json`);
-        expect(JSON.parse(readFileSync(own, 'utf8'))).toEqual({ project_id: postgresCredentials?.projectId, secret: postgresCredentials?.secret });
+        expect(JSON.parse(readFileSync(own, 'utf8'))).toEqual({
+          project_id: postgresCredentials?.projectId,
+          secret: postgresCredentials?.secret,
+          public_token: postgresCredentials?.projectId.replace(/^project-/, 'public-token-'),
+        });
         expect(modeOf(own)).toBe(0o600);
         expect(postgres.stdout).toContain(`They are also in ${own}`);
         expect(postgres.stdout).toContain(`already holds the credentials of another project (${sqliteCredentials?.projectId})`);

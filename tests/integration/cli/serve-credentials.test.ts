@@ -36,7 +36,11 @@ describe('understudy serve: generated project credentials', () => {
 
       const file = join(dataDir.path, 'credentials.json');
       expect(statSync(file).mode & 0o777).toBe(0o600);
-      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ project_id: credentials.projectId, secret: credentials.secret });
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+        project_id: credentials.projectId,
+        secret: credentials.secret,
+        public_token: credentials.projectId.replace(/^project-/, 'public-token-'),
+      });
 
       const client = new B2BClient({ project_id: credentials.projectId, secret: credentials.secret, env: `${url}/` });
       const created = await client.organizations.create({ organization_name: 'Acme', organization_slug: 'acme' });
