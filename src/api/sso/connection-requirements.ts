@@ -73,9 +73,8 @@ export function changeLimitsOf(context: OperationContext): ChangeLimits {
 
 /**
  * sso.external.createConnection with member-session headers: refused whatever the roles. Lending
- * one organization's connection to another makes that IdP sign people into the borrower, and
- * stops the lender deleting its connection: which organizations trust each other is the project's
- * backend's decision, not a member's of either.
+ * one organization's connection to another makes that IdP sign people into the borrower: which
+ * organizations trust each other is the project's backend's decision, not a member's of either.
  */
 export async function lendingCall(): Promise<CallRequirement> {
   throw rbacError('session_authorization_error', LENDING_REFUSED);
