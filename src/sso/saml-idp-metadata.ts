@@ -1,41 +1,10 @@
-import { createRequire } from 'node:module';
 import { ssoError } from '../domain/sso/errors.js';
-import { IDP_MAX_BYTES, type IdpFetch, IdpRequestError } from './idp-http.js';
+import { type IdpFetch, IdpRequestError } from './idp-http.js';
 import { parseCertificate } from './x509.js';
-
-/**
- * @xmldom/xmldom (node-saml's parser), loaded without its type declarations: they pull the whole DOM
- * library into the program's globals (`/// <reference lib="dom" />`), which retypes Node's fetch
- * types everywhere. The little of it used here is typed below.
- */
-const { DOMParser } = createRequire(import.meta.url)('@xmldom/xmldom') as {
-  DOMParser: new (options: { errorHandler: Record<'warning' | 'error' | 'fatalError', (message: string) => void> }) => { parseFromString(xml: string, mimeType: string): XmlDocument };
-};
-
-interface XmlNode {
-  readonly nodeType: number;
-  readonly firstChild: XmlNode | null;
-  readonly nextSibling: XmlNode | null;
-}
-
-interface XmlElement extends XmlNode {
-  readonly namespaceURI: string | null;
-  readonly localName: string | null;
-  readonly textContent: string | null;
-  getAttribute(name: string): string | null;
-  getElementsByTagNameNS(namespace: string, localName: string): ArrayLike<XmlElement>;
-}
-
-interface XmlDocument extends XmlNode {
-  readonly documentElement: XmlElement | null;
-}
-
-const ELEMENT_NODE = 1;
-const DOCUMENT_TYPE_NODE = 10;
+import { DSIG_NS, SAMLP_NS } from './saml/saml-xml.js';
+import { childElements, parseXmlDocument, type XmlElement } from './xml-dom.js';
 
 const METADATA_NS = 'urn:oasis:names:tc:SAML:2.0:metadata';
-const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
-const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 /** The AuthnRequest goes by redirect when the IdP takes it (no page of ours in between), else by POST. */
 const PREFERRED_BINDINGS = ['urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'];
 
@@ -76,13 +45,9 @@ export async function fetchIdpMetadata(fetch: IdpFetch, url: string): Promise<Id
 export function parseIdpMetadata(xml: string): IdpMetadata {
   const notMetadata = (why: string) => ssoError('invalid_xml_from_saml_metadata_url', `The metadata URL's answer is not SAML IdP metadata: ${why}.`);
   const invalid = (why: string) => ssoError('saml_connection_metadata_invalid_format', `The SAML metadata ${why}.`);
-  if (xml.length > IDP_MAX_BYTES) throw notMetadata(`it is larger than ${IDP_MAX_BYTES} characters`);
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw notMetadata('it declares a DOCTYPE or entities, which are refused');
-  const document = parseXml(xml);
+  const document = parseXmlDocument(xml);
   if (document === undefined) throw notMetadata('it is not well-formed XML');
-  for (let node = document.firstChild; node !== null; node = node.nextSibling) {
-    if (node.nodeType === DOCUMENT_TYPE_NODE) throw notMetadata('it declares a DOCTYPE, which is refused');
-  }
   const root = document.documentElement;
   if (root === null || root.namespaceURI !== METADATA_NS || (root.localName !== 'EntityDescriptor' && root.localName !== 'EntitiesDescriptor')) {
     throw notMetadata('its root is no md:EntityDescriptor or md:EntitiesDescriptor');
@@ -102,7 +67,7 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const entityId = (entity.getAttribute('entityID') ?? '').trim();
   if (entityId === '') throw invalid('has no entityID');
   // A descriptor for SAML 1.x alone is of no use to a SAML 2.0 service provider.
-  const idp = descriptors.find((descriptor) => (descriptor.getAttribute('protocolSupportEnumeration') ?? '').split(/\s+/).includes(SAML2_PROTOCOL));
+  const idp = descriptors.find((descriptor) => (descriptor.getAttribute('protocolSupportEnumeration') ?? '').split(/\s+/).includes(SAMLP_NS));
   if (idp === undefined) throw invalid('describes no SAML 2.0 identity provider (protocolSupportEnumeration)');
 
   const services = children(idp, 'SingleSignOnService');
@@ -130,33 +95,6 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   return { entityId, ssoUrl, certificates };
 }
 
-function parseXml(xml: string): XmlDocument | undefined {
-  let failed = false;
-  const parser = new DOMParser({
-    errorHandler: {
-      warning: () => {},
-      error: () => {
-        failed = true;
-      },
-      fatalError: () => {
-        failed = true;
-      },
-    },
-  });
-  try {
-    const document = parser.parseFromString(xml, 'text/xml');
-    return failed ? undefined : document;
-  } catch {
-    return undefined;
-  }
-}
-
 function children(parent: XmlElement, localName: string): XmlElement[] {
-  const found: XmlElement[] = [];
-  for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
-    if (node.nodeType !== ELEMENT_NODE) continue;
-    const element = node as XmlElement;
-    if (element.namespaceURI === METADATA_NS && element.localName === localName) found.push(element);
-  }
-  return found;
+  return childElements(parent, localName, METADATA_NS);
 }

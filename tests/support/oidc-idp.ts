@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
+import { escapeHtml } from '../../src/console/html.js';
 
 /*
  * A real OpenID provider for tests: oidc-provider (panva's certified OP) on 127.0.0.1, in the test
@@ -212,10 +213,6 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.setHeader('cache-control', 'no-store');
   res.end(html);
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
 function sameText(a: string, b: string): boolean {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
 import { generateSigningCertificate } from '../../src/sso/x509.js';
+import { escapeHtml } from '../../src/console/html.js';
 
 /*
  * A real SAML 2.0 identity provider for tests: samlify's IdentityProvider on 127.0.0.1, in the test
@@ -251,7 +252,7 @@ export async function startSamlIdp(options: { users: readonly SamlIdpUser[] }): 
       return page(response, 400, 'Bad SAMLRequest', '<p role="alert">The SAMLRequest could not be read.</p>');
     }
     const sp = serviceProviders.get(issuer);
-    if (sp === undefined) return page(response, 400, 'Unknown service provider', `<p role="alert">${escapeXml(issuer)} is not registered here.</p>`);
+    if (sp === undefined) return page(response, 400, 'Unknown service provider', `<p role="alert">${escapeHtml(issuer)} is not registered here.</p>`);
     const query = Object.fromEntries(url.searchParams);
     let parsed: { extract: { request?: Record<string, string> } };
     try {
@@ -260,7 +261,7 @@ export async function startSamlIdp(options: { users: readonly SamlIdpUser[] }): 
         octetString: octetStringOf(request.url ?? ''),
       });
     } catch (error) {
-      return page(response, 400, 'AuthnRequest refused', `<p role="alert">${escapeXml(String(error))}</p>`);
+      return page(response, 400, 'AuthnRequest refused', `<p role="alert">${escapeHtml(String(error))}</p>`);
     }
     const acsUrl = parsed.extract.request?.assertionConsumerServiceUrl ?? parsed.extract.request?.assertionConsumerServiceURL;
     if (acsUrl !== undefined && acsUrl !== sp.acsUrl) return page(response, 400, 'AuthnRequest refused', '<p role="alert">The ACS URL is not the registered one.</p>');
@@ -292,7 +293,7 @@ export async function startSamlIdp(options: { users: readonly SamlIdpUser[] }): 
             ? Promise.resolve(void response.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(identityProvider().getMetadata()))
             : Promise.resolve(page(response, 404, 'Not found', ''));
     handled.catch((error: unknown) => {
-      if (!response.headersSent) page(response, 500, 'Error', `<p role="alert">${escapeXml(String(error))}</p>`);
+      if (!response.headersSent) page(response, 500, 'Error', `<p role="alert">${escapeHtml(String(error))}</p>`);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -344,8 +345,8 @@ function attributeStatement(attributes: Readonly<Record<string, readonly string[
   if (entries.length === 0) return '';
   const attributeXml = entries.map(
     ([name, values]) =>
-      `<saml:Attribute Name="${escapeXml(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values
-        .map((value) => `<saml:AttributeValue xsi:type="xs:string">${escapeXml(value)}</saml:AttributeValue>`)
+      `<saml:Attribute Name="${escapeHtml(name)}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic">${values
+        .map((value) => `<saml:AttributeValue xsi:type="xs:string">${escapeHtml(value)}</saml:AttributeValue>`)
         .join('')}</saml:Attribute>`,
   );
   return `<saml:AttributeStatement>${attributeXml.join('')}</saml:AttributeStatement>`;
@@ -368,9 +369,9 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 function loginForm(pendingId: string, error: string): string {
-  return `<h1>Sign in</h1>${error === '' ? '' : `<p role="alert">${escapeXml(error)}</p>`}
+  return `<h1>Sign in</h1>${error === '' ? '' : `<p role="alert">${escapeHtml(error)}</p>`}
 <form method="post" action="/sso">
-<input type="hidden" name="request" value="${escapeXml(pendingId)}">
+<input type="hidden" name="request" value="${escapeHtml(pendingId)}">
 <label>Email <input name="email" type="email" autocomplete="username"></label>
 <label>Password <input name="password" type="password" autocomplete="current-password"></label>
 <button type="submit">Sign in</button>
@@ -378,9 +379,9 @@ function loginForm(pendingId: string, error: string): string {
 }
 
 function postForm(acsUrl: string, samlResponse: string, relayState: string): string {
-  return `<form method="post" action="${escapeXml(acsUrl)}">
-<input type="hidden" name="SAMLResponse" value="${escapeXml(samlResponse)}">
-<input type="hidden" name="RelayState" value="${escapeXml(relayState)}">
+  return `<form method="post" action="${escapeHtml(acsUrl)}">
+<input type="hidden" name="SAMLResponse" value="${escapeHtml(samlResponse)}">
+<input type="hidden" name="RelayState" value="${escapeHtml(relayState)}">
 <noscript><button type="submit">Continue</button></noscript>
 </form>
 <script>document.forms[0].submit()</script>`;
@@ -388,9 +389,6 @@ function postForm(acsUrl: string, samlResponse: string, relayState: string): str
 
 function page(response: ServerResponse, status: number, title: string, body: string): void {
   response.writeHead(status, { 'content-type': 'text/html; charset=utf-8' });
-  response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title></head><body>${body}</body></html>`);
+  response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body>${body}</body></html>`);
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
-}

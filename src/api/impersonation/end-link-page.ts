@@ -1,13 +1,13 @@
 import { hash } from 'node:crypto';
 import fastifyFormbody from '@fastify/formbody';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isDomainError } from '../../domain/common/domain-error.js';
-import type { OperationContext } from '../../domain/common/operation-context.js';
 import { END_LINK_PATH, type ImpersonationEndLinks } from '../../domain/impersonation/end-link-service.js';
 import type { ImpersonatedSession } from '../../domain/impersonation/impersonation.js';
 import { maskedActionText } from '../../domain/impersonation/permission-mask.js';
 import { html, SafeHtml } from '../../console/html.js';
 import { statusOf } from '../../http/errors.js';
+import { browserContext, single } from '../../http/browser-request.js';
 
 const STYLE = 'body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#111827;line-height:1.5}dt{color:#4b5563}dd{margin:0 0 .75rem}button{font:inherit;padding:.6rem 1.2rem;background:#b91c1c;color:#fff;border:0;border-radius:6px;cursor:pointer}';
 
@@ -51,20 +51,10 @@ export function registerImpersonationEndPage(app: FastifyInstance, dependencies:
     scope.post<{ Body: { token?: unknown } }>(END_LINK_PATH, { config: { access: 'public' } }, async (request, reply) => {
       // The body's token only: a link opened by a scanner never carries one there.
       const body = request.body as Record<string, unknown> | undefined;
-      const ended = await dependencies.endLinks.end(contextOf(request), single(body?.token));
+      const ended = await dependencies.endLinks.end(browserContext(request), single(body?.token));
       return send(reply, 200, endedPage(ended));
     });
   });
-}
-
-function single(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' ? first : undefined;
-}
-
-/** Understudy ends it on the member's behalf; the member is the event's member, the request its client. */
-function contextOf(request: FastifyRequest): OperationContext {
-  return { requestId: request.id, actor: { type: 'system' }, client: { ipAddress: request.ip, userAgent: request.headers['user-agent'] ?? '' } };
 }
 
 function send(reply: FastifyReply, status: number, body: SafeHtml): FastifyReply {

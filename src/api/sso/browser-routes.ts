@@ -1,20 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { OperationContext } from '../../domain/common/operation-context.js';
+import type { FastifyInstance } from 'fastify';
+import { browserContext, single } from '../../http/browser-request.js';
 import type { Services } from '../../services.js';
 import { SSO_START_PATH } from '../../domain/sso/sso-urls.js';
 import { registerOidcCallback } from './oidc-callback.js';
 import { registerSamlRoutes } from './saml-routes.js';
-
-/** One value of a query parameter (the first, when repeated), or undefined. */
-export function single(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' ? first : undefined;
-}
-
-/** A browser acts: no actor of its own (the system answers it), its address and user agent recorded. */
-export function browserContext(request: FastifyRequest): OperationContext {
-  return { requestId: request.id, actor: { type: 'system' }, client: { ipAddress: request.ip, userAgent: request.headers['user-agent'] ?? '' } };
-}
 
 /**
  * The routes browsers (not the project's backend) call during an SSO sign-in, with no project

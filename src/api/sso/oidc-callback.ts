@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SSO_CALLBACK_ROUTE } from '../../domain/sso/sso-urls.js';
 import type { Services } from '../../services.js';
-import { browserContext, single } from './browser-routes.js';
+import { browserContext, single } from '../../http/browser-request.js';
 
 /**
  * The OIDC redirect URL (`GET /v1/b2b/sso/callback/:connection_id`, the path SAML's ACS POSTs to):

@@ -2,7 +2,7 @@ import fastifyFormbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { SAML_METADATA_ROUTE, SSO_CALLBACK_ROUTE } from '../../domain/sso/sso-urls.js';
 import type { Services } from '../../services.js';
-import { browserContext, single } from './browser-routes.js';
+import { browserContext, single } from '../../http/browser-request.js';
 
 /**
  * A SAMLResponse is a signed assertion or two, base64: tens of kilobytes at most, even with

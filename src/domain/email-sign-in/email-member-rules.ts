@@ -17,7 +17,7 @@ export type EmailMethod = 'magic_link' | 'email_otp';
  * `auth_methods: RESTRICTED` allows only the methods in `allowed_auth_methods`. Break-glass members
  * are exempt, as in Stytch, so an admin locked out by a policy change can still get in.
  */
-export function checkMethodAllowed(organization: Organization, member: Member | undefined, method: EmailMethod | 'password'): void {
+export function checkMethodAllowed(organization: Organization, member: Member | undefined, method: EmailMethod | 'password' | 'sso'): void {
   const { authMethods, allowedAuthMethods } = organization.settings;
   if (authMethods !== 'RESTRICTED' || allowedAuthMethods.includes(method)) return;
   if (member?.isBreakglass === true) return;

@@ -1,4 +1,4 @@
-import { createOpaqueToken, digestsMatch, digestToken, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { createOpaqueToken, findByOpaqueToken } from '../../crypto/opaque-token.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -13,6 +13,7 @@ import { publicTokenOf } from '../projects/public-token.js';
 import type { RedirectUrlResolver } from '../redirect-urls/redirect-urls.js';
 import { ssoError } from './errors.js';
 import { checkedProof } from './sso-proof-rules.js';
+import { findSsoMember } from './sso-members.js';
 import type { OidcConnection, SamlConnection, SsoConnection } from './sso-connection.js';
 import { SSO_REQUEST_MINUTES, type SsoProof, type SsoRequest } from './sso-request.js';
 import { SSO_TOKEN_MINUTES } from './sso-token.js';
@@ -103,7 +104,8 @@ export class SsoFlows {
     },
   ): Promise<string> {
     if (input.publicToken === undefined || input.publicToken === '') throw ssoError('public_token_required');
-    if (!digestsMatch(digestToken(input.publicToken), digestToken(this.#publicToken))) throw ssoError('public_token_not_found');
+    // Not a secret (it is in every page that starts a sign-in): a plain comparison will do.
+    if (input.publicToken !== this.#publicToken) throw ssoError('public_token_not_found');
     if (input.connectionId === undefined || input.connectionId === '') throw ssoError('missing_sso_connection_locator');
     const pkceCodeChallenge = checkCodeChallenge(input.pkceCodeChallenge) ?? '';
     const { signIn, source } = await this.#activeConnection(input.connectionId);
@@ -211,10 +213,8 @@ export class SsoFlows {
   /** The unspent, unexpired request the state token names; refused with the protocol's code otherwise. */
   async #findRequest(state: string, kind: ProtocolConnection['kind']): Promise<SsoRequest> {
     const missing = () => ssoError(kind === 'saml' ? 'missing_saml_relay_state' : 'missing_oidc_state_param');
-    const parsed = parseOpaqueToken(state);
-    if (parsed === undefined) throw missing();
-    const request = await this.#store.sso.findRequestByLookupId(parsed.lookupId);
-    if (request === undefined || !digestsMatch(parsed.digest, Buffer.from(request.digest, 'hex'))) throw missing();
+    const request = await findByOpaqueToken(state, (lookupId) => this.#store.sso.findRequestByLookupId(lookupId), (found) => Buffer.from(found.digest, 'hex'));
+    if (request === undefined) throw missing();
     if (request.consumedAt !== null || request.expiresAt <= toTimestamp(this.#clock.now())) throw ssoError(kind === 'saml' ? 'expired_saml_response' : 'expired_oidc_response');
     return request;
   }
@@ -256,7 +256,7 @@ export class SsoFlows {
       expiresAt: toTimestamp(new Date(now.getTime() + SSO_TOKEN_MINUTES * 60_000)),
       consumedAt: null,
     });
-    const member = await this.#existingMember(tx, organizationId, signInConnectionId, verified.proof);
+    const member = (await findSsoMember(tx, organizationId, { connectionId: signInConnectionId, proof: verified.proof }, {}))?.memberId;
     await this.#audit.record(tx.audit, context, { type: 'sso.idp_response_accepted', organizationId, memberId: member ?? null, details });
     const redirects = 'requestId' in answered ? { login: answered.loginRedirectUrl, signup: answered.signupRedirectUrl } : answered;
     const target = member === undefined ? redirects.signup : redirects.login;
@@ -264,13 +264,6 @@ export class SsoFlows {
     url.searchParams.set('stytch_token_type', 'sso');
     url.searchParams.set('token', token.token);
     return url.toString();
-  }
-
-  async #existingMember(tx: Ports, organizationId: string, connectionId: string, proof: SsoProof): Promise<string | undefined> {
-    const linked = await tx.sso.findSubjectMember(connectionId, proof.subject);
-    if (linked !== undefined) return linked;
-    if (proof.emailAddress === '') return undefined;
-    return (await tx.members.findMemberByEmail(organizationId, proof.emailAddress))?.memberId;
   }
 
   async #recordRefusal(context: OperationContext, scope: { connectionId: string; organizationId: string | null }, error: DomainError): Promise<void> {

@@ -2,8 +2,7 @@ import type { IdGenerator } from '../../platform/ids.js';
 import type { AuditRecorder } from '../audit/audit-recorder.js';
 import type { AuditStore } from '../audit/audit-store.js';
 import type { OperationContext } from '../common/operation-context.js';
-import { FOR_UPDATE } from '../common/read-for-update.js';
-import { emailSignInError } from '../email-sign-in/errors.js';
+import { FOR_UPDATE, type ReadForUpdate } from '../common/read-for-update.js';
 import { canonicalEmail, newMember, type Member, type MemberSsoRegistration } from '../members/member.js';
 import type { MembersStore, SsoStateChanges } from '../members/members-store.js';
 import type { Organization } from '../organizations/organization.js';
@@ -13,19 +12,6 @@ import type { SsoStore } from './sso-store.js';
 import type { SsoToken } from './sso-token.js';
 
 type Ports = { members: MembersStore; sso: SsoStore; audit: AuditStore };
-
-/** Longest member name kept (members.create's limit); an IdP's longer name is cut, not refused: the member did not type it here. */
-const NAME_LIMIT = 1024;
-
-/**
- * `auth_methods: RESTRICTED` must list `sso`. Break-glass members are exempt, as Stytch documents (an
- * admin locked out by a policy change can still get in); a member about to be provisioned is not one.
- */
-export function checkSsoAllowed(organization: Organization, member: Member | undefined): void {
-  const { authMethods, allowedAuthMethods } = organization.settings;
-  if (authMethods !== 'RESTRICTED' || allowedAuthMethods.includes('sso') || member?.isBreakglass === true) return;
-  throw emailSignInError('operation_restricted_by_organization_auth_methods', "The organization's auth_methods do not allow sso.");
-}
 
 /**
  * `sso_jit_provisioning`: ALL_ALLOWED lets anyone the connection's IdP vouches for join, RESTRICTED
@@ -46,20 +32,25 @@ export function checkSsoJitProvisioning(organization: Organization, connectionId
 }
 
 /**
- * The live member of the organization an SSO token names, locked (FOR_UPDATE; the caller locked the
- * organization first): the one the connection's IdP subject is linked to, so a person whose address
- * changed at the IdP is still the same member; otherwise the member with the address the IdP
- * asserted. Undefined when neither exists (just-in-time provisioning decides).
+ * The live member of the organization whom an IdP's answer through `connectionId` names: the one
+ * the IdP subject is linked to, so a person whose address changed at the IdP is still the same
+ * member; otherwise the member with the address the IdP asserted. Undefined when neither exists
+ * (just-in-time provisioning decides). Locked (FOR_UPDATE, the default) for sso.authenticate, whose
+ * caller locked the organization first; read plainly where only the redirect URL depends on it.
  */
-export async function findSsoMember(tx: Ports, organization: Organization, token: SsoToken): Promise<Member | undefined> {
-  const live = (member: Member | undefined): Member | undefined =>
-    member !== undefined && member.status !== 'deleted' && member.organizationId === organization.organizationId ? member : undefined;
-  const linked = await tx.sso.findSubjectMember(token.connectionId, token.proof.subject);
-  const byLink = linked === undefined ? undefined : live(await tx.members.findMemberById(linked, FOR_UPDATE));
-  if (byLink !== undefined || token.proof.emailAddress === '') return byLink;
-  const byEmail = await tx.members.findMemberByEmail(organization.organizationId, canonicalEmail(token.proof.emailAddress));
+export async function findSsoMember(
+  tx: Pick<Ports, 'members' | 'sso'>,
+  organizationId: string,
+  answer: Pick<SsoToken, 'connectionId' | 'proof'>,
+  lock: ReadForUpdate = FOR_UPDATE,
+): Promise<Member | undefined> {
+  const live = (member: Member | undefined): Member | undefined => (member !== undefined && member.status !== 'deleted' && member.organizationId === organizationId ? member : undefined);
+  const linked = await tx.sso.findSubjectMember(answer.connectionId, answer.proof.subject);
+  const byLink = linked === undefined ? undefined : live(await tx.members.findMemberById(linked, lock));
+  if (byLink !== undefined || answer.proof.emailAddress === '') return byLink;
+  const byEmail = await tx.members.findMemberByEmail(organizationId, canonicalEmail(answer.proof.emailAddress));
   // Read unlocked to learn the id, then locked by it: a delete may have committed in between.
-  return byEmail === undefined ? undefined : live(await tx.members.findMemberById(byEmail.memberId, FOR_UPDATE));
+  return byEmail === undefined ? undefined : live(await tx.members.findMemberById(byEmail.memberId, lock));
 }
 
 /** The member's registration for this connection and subject, with its id kept when there is one, as the IdP now asserts it. */
@@ -102,7 +93,7 @@ export async function provisionSsoMember(
     at,
     overrides: {
       emailAddressVerified: true,
-      name: token.proof.name.slice(0, NAME_LIMIT),
+      name: token.proof.name,
       ssoRegistrations: [registration],
       ssoGroups: { [token.connectionId]: [...token.proof.groups] },
     },
@@ -133,7 +124,7 @@ export async function recordSsoSignIn(
   const { member, token, at } = input;
   const registration = registrationFor(member, token, dependencies.ids);
   const others = member.ssoRegistrations.filter((existing) => existing.registrationId !== registration.registrationId);
-  const name = token.proof.name.slice(0, NAME_LIMIT);
+  const name = token.proof.name;
   const changes: SsoStateChanges = {
     ssoRegistrations: [...others, registration],
     ssoGroups: { ...member.ssoGroups, [token.connectionId]: [...token.proof.groups] },

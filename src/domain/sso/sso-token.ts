@@ -22,18 +22,3 @@ export interface SsoToken {
 }
 
 export const SSO_TOKEN_MINUTES = 10;
-
-/**
- * A member's link to an identity at a connection's IdP (`sso_registrations` on the member):
- * `externalId` is the IdP's subject; `ssoAttributes` what it last asserted.
- */
-export interface SsoRegistration {
-  readonly registrationId: string;
-  readonly organizationId: string;
-  readonly memberId: string;
-  readonly connectionId: string;
-  readonly externalId: string;
-  readonly ssoAttributes: Readonly<Record<string, unknown>>;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}

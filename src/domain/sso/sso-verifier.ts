@@ -1,4 +1,4 @@
-import { digestsMatch, parseOpaqueToken } from '../../crypto/opaque-token.js';
+import { findByOpaqueToken } from '../../crypto/opaque-token.js';
 import type { Clock } from '../../platform/clock.js';
 import { toTimestamp } from '../../platform/clock.js';
 import type { IdGenerator } from '../../platform/ids.js';
@@ -17,7 +17,8 @@ import type { Presented, SignInVerifier, VerifiedFactor } from '../sessions/sign
 import { ssoError } from './errors.js';
 import type { SsoConnection } from './sso-connection.js';
 import { ssoFactor } from './sso-factor.js';
-import { checkSsoAllowed, checkSsoJitProvisioning, findSsoMember, provisionSsoMember, recordSsoSignIn, type SsoMemberRecorded } from './sso-members.js';
+import { checkMethodAllowed } from '../email-sign-in/email-member-rules.js';
+import { checkSsoJitProvisioning, findSsoMember, provisionSsoMember, recordSsoSignIn, type SsoMemberRecorded } from './sso-members.js';
 import type { SsoStore } from './sso-store.js';
 import type { SsoToken } from './sso-token.js';
 
@@ -69,9 +70,9 @@ export class SsoVerifier implements SignInVerifier<SsoSignInPorts> {
     if (intermediate !== undefined && intermediate.organizationId !== null && intermediate.organizationId !== organization.organizationId) {
       throw new SignInRefusal(ssoError('sso_connection_organization_mismatch'), 'intermediate_session_of_another_organization', scope);
     }
-    const member = await findSsoMember(tx, organization, token);
+    const member = await findSsoMember(tx, organization.organizationId, token);
     const memberScope = { ...scope, memberId: member?.memberId ?? null };
-    refusing(memberScope, 'method_not_allowed', () => checkSsoAllowed(organization, member));
+    refusing(memberScope, 'method_not_allowed', () => checkMethodAllowed(organization, member, 'sso'));
     const emailAddress = member === undefined ? this.#newMemberAddress(token, organization, memberScope) : undefined;
     if (!(await tx.sso.consumeToken(token.tokenId, at))) {
       // Spent by a concurrent redemption, or deleted with its connection while this one waited: say which.
@@ -95,11 +96,8 @@ export class SsoVerifier implements SignInVerifier<SsoSignInPorts> {
   /** The token presented, unspent and unexpired, its PKCE verifier matching; `sso_token_not_found` (or a PKCE code) otherwise. */
   async #usableToken(tx: SsoSignInPorts, at: string): Promise<SsoToken> {
     const unknown: Scope = { organizationId: null, memberId: null, method: SSO_METHOD };
-    const parsed = parseOpaqueToken(this.#token);
-    const found = parsed === undefined ? undefined : await tx.sso.findTokenByLookupId(parsed.lookupId);
-    if (parsed === undefined || found === undefined || !digestsMatch(parsed.digest, Buffer.from(found.digest, 'hex'))) {
-      throw new SignInRefusal(ssoError('sso_token_not_found'), 'not_found', unknown);
-    }
+    const found = await findByOpaqueToken(this.#token, (lookupId) => tx.sso.findTokenByLookupId(lookupId), (token) => Buffer.from(token.digest, 'hex'));
+    if (found === undefined) throw new SignInRefusal(ssoError('sso_token_not_found'), 'not_found', unknown);
     const scope: Scope = { ...unknown, organizationId: found.organizationId };
     if (found.consumedAt !== null) throw new SignInRefusal(ssoError('sso_token_not_found'), 'already_used', scope);
     if (found.expiresAt <= at) throw new SignInRefusal(ssoError('sso_token_not_found'), 'expired', scope);

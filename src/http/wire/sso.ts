@@ -1,4 +1,4 @@
-import type { ConnectionView, ExternalView, OidcView, SamlView } from '../../domain/sso/connections-service.js';
+import type { ExternalView, OidcView, SamlView } from '../../domain/sso/connections-service.js';
 import { REDACTED_PRIVATE_KEY } from '../../domain/sso/connections-secrets.js';
 import type { SsoCertificate } from '../../domain/sso/sso-connection.js';
 import { ssoCallbackUrl } from '../../domain/sso/sso-urls.js';
@@ -84,15 +84,4 @@ export function encodeExternalConnection(view: ExternalView) {
       .filter((assignment) => assignment.group !== undefined)
       .map((assignment) => ({ role_id: assignment.roleId, group: assignment.group as string })),
   };
-}
-
-export function encodeConnection(view: ConnectionView, origin: string) {
-  switch (view.kind) {
-    case 'saml':
-      return encodeSamlConnection(view, origin);
-    case 'oidc':
-      return encodeOidcConnection(view, origin);
-    case 'external':
-      return encodeExternalConnection(view);
-  }
 }

@@ -1,6 +1,6 @@
 import { ssoError } from '../../domain/sso/errors.js';
-import { attributeOf, childElements, firstChildElement, SAML_NS, textOf } from './saml-xml.js';
-import type { XmlElement } from './xml-dom.js';
+import { childElements, type XmlElement } from '../xml-dom.js';
+import { attributeOf, firstChildElement, SAML_NS, textOf } from './saml-xml.js';
 
 /**
  * How far the IdP's clock may be from ours when NotBefore and NotOnOrAfter are checked. One minute:

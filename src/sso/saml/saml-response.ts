@@ -2,8 +2,8 @@ import { SamlStatusError } from '@node-saml/node-saml';
 import xmlEncryption from 'xml-encryption';
 import type { DomainError } from '../../domain/common/domain-error.js';
 import { ssoError } from '../../domain/sso/errors.js';
-import { attributeOf, childElements, DSIG_NS, firstChildElement, parseSamlXml, SAML_NS, SAMLP_NS, textOf } from './saml-xml.js';
-import { serializeXml, type XmlElement } from './xml-dom.js';
+import { childElements, serializeXml, type XmlElement } from '../xml-dom.js';
+import { attributeOf, DSIG_NS, firstChildElement, parseSamlXml, SAML_NS, SAMLP_NS, textOf } from './saml-xml.js';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const STATUS_CODE = /^urn:oasis:names:tc:SAML:2\.0:status:[A-Za-z]{1,64}$/;

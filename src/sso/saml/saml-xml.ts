@@ -1,5 +1,5 @@
 import { ssoError } from '../../domain/sso/errors.js';
-import { ELEMENT_NODE, parseXmlDocument, type XmlElement } from './xml-dom.js';
+import { childElements, ELEMENT_NODE, parseXmlDocument, type XmlElement } from '../xml-dom.js';
 
 export const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
 export const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -43,20 +43,6 @@ function checkShape(root: XmlElement): void {
       if (node?.nodeType === ELEMENT_NODE) pending.push({ element: node as XmlElement, depth: next.depth + 1 });
     }
   }
-}
-
-/** The element children of `parent` with this local name in this namespace, in document order. */
-export function childElements(parent: XmlElement, localName: string, namespace: string): XmlElement[] {
-  const found: XmlElement[] = [];
-  const children = parent.childNodes;
-  for (let index = 0; index < children.length; index += 1) {
-    const node = children.item(index);
-    if (node?.nodeType === ELEMENT_NODE) {
-      const element = node as XmlElement;
-      if (element.localName === localName && element.namespaceURI === namespace) found.push(element);
-    }
-  }
-  return found;
 }
 
 export function firstChildElement(parent: XmlElement, localName: string, namespace: string): XmlElement | undefined {

@@ -281,6 +281,7 @@ for (const store of STORES) {
 
       const second = await ssoAuthenticate(client, (await mintSsoToken(server, acme.connectionId, { subject: 'leaver-1', emailAddress: email })).token);
       expect(second.member_id).not.toBe(first.member_id);
+      expect(second.member.sso_registrations).toHaveLength(1);
       expect(second.member.sso_registrations[0]?.registration_id).not.toBe(first.member.sso_registrations[0]?.registration_id);
 
       // Reactivation would need the address back: delete the new member, reactivate the first.

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/platform/clock.js';
-import { publicTokenOf } from '../../../src/domain/projects/public-token.js';
 import type { SamlConnection } from '../../../src/domain/sso/sso-connection.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { STORES } from '../../support/stores.js';
@@ -22,7 +21,8 @@ for (const store of STORES) {
     beforeAll(async () => {
       // A clock that stands still: the limit's one-minute window cannot roll over mid-test.
       server = await startTestServer({ store: store.name, clock: new ManualClock('2026-03-01T12:10:00Z'), config: { rateLimitsEnabled: true, rateLimitSsoRequestsPerClientPerMinute: 20 } });
-      publicToken = publicTokenOf(server.projectId);
+      // Spelled out here, not computed by the server's own function: the token's form is what browsers rely on.
+      publicToken = server.projectId.replace(/^project-test-/, 'public-token-test-');
       const created = await server.client.organizations.create({ organization_name: 'Start Corp', organization_slug: `start-${Date.now()}` });
       organizationId = created.organization.organization_id;
     });
@@ -72,7 +72,7 @@ for (const store of STORES) {
       expect(missing.body).toMatchObject({ status_code: 400, error_type: 'public_token_required' });
       expect(missing.body.request_id).toEqual(expect.stringMatching(/^request-id-test-/));
       expect(missing.body.error_url).toEqual(expect.any(String));
-      const wrong = await start({ connection_id: connectionId, public_token: publicTokenOf('project-test-00000000-0000-4000-8000-000000000000') });
+      const wrong = await start({ connection_id: connectionId, public_token: 'public-token-test-00000000-0000-4000-8000-000000000000' });
       expect(wrong.status).toBe(401);
       expect(wrong.body.error_type).toBe('public_token_not_found');
       const noConnection = await start({ public_token: publicToken });

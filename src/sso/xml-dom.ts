@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 
 /**
- * The part of the DOM that reading SAML needs, over @xmldom/xmldom (the parser node-saml and
+ * The part of the DOM that reading SAML responses and IdP metadata needs, over @xmldom/xmldom (the parser node-saml and
  * xml-crypto use, so every reader sees the same tree). Its own type declarations pull the browser's
  * DOM library into the whole compilation, where it contradicts Node's `fetch` types; these few
  * interfaces describe exactly what this code touches instead.
@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 export interface XmlNode {
   readonly nodeType: number;
   readonly textContent: string | null;
+  readonly firstChild: XmlNode | null;
+  readonly nextSibling: XmlNode | null;
 }
 
 export interface XmlElement extends XmlNode {
@@ -16,9 +18,10 @@ export interface XmlElement extends XmlNode {
   readonly namespaceURI: string | null;
   readonly childNodes: { readonly length: number; item(index: number): XmlNode | null };
   getAttribute(name: string): string | null;
+  getElementsByTagNameNS(namespace: string, localName: string): ArrayLike<XmlElement>;
 }
 
-export interface XmlDocument {
+export interface XmlDocument extends XmlNode {
   readonly documentElement: XmlElement | null;
 }
 
@@ -50,4 +53,15 @@ export function parseXmlDocument(source: string): XmlDocument | undefined {
 
 export function serializeXml(node: XmlNode): string {
   return new xmldom.XMLSerializer().serializeToString(node);
+}
+
+/** The element children of `parent` with this local name in this namespace, in document order. */
+export function childElements(parent: XmlElement, localName: string, namespace: string): XmlElement[] {
+  const found: XmlElement[] = [];
+  for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
+    if (node.nodeType !== ELEMENT_NODE) continue;
+    const element = node as XmlElement;
+    if (element.localName === localName && element.namespaceURI === namespace) found.push(element);
+  }
+  return found;
 }
