@@ -1,8 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { forbiddenAddressReason, hostOf } from '../domain/webhooks/webhook-address.js';
-import { DNS_BUDGET_MS, resolveHost } from '../webhooks/webhook-dns.js';
+import { DNS_BUDGET_MS, pinnedLookup, resolveOutbound, type DnsSettings, type OutboundTarget } from '../webhooks/webhook-dns.js';
 
 /** The most an identity provider's answer (metadata, discovery, tokens, keys) may take. */
 export const IDP_TIMEOUT_MS = 5_000;
@@ -31,13 +31,13 @@ export type IdpFetch = (url: string, init?: { method?: string; headers?: Constru
  * checked (DNS rebinding cannot redirect it), no redirects followed, at most IDP_TIMEOUT_MS for the
  * whole exchange and IDP_MAX_BYTES of answer.
  */
-export function idpFetch(options: { allowPrivateAddresses: boolean; timeoutMs?: number; maxBytes?: number }): IdpFetch {
+export function idpFetch(options: { allowPrivateAddresses: boolean; timeoutMs?: number; maxBytes?: number; dns?: DnsSettings }): IdpFetch {
   const timeoutMs = options.timeoutMs ?? IDP_TIMEOUT_MS;
   const maxBytes = options.maxBytes ?? IDP_MAX_BYTES;
   return async (text, init = {}) => {
     const url = checkIdpUrl(text, options.allowPrivateAddresses);
     const deadline = performance.now() + timeoutMs;
-    const target = await resolveAllowed(url, Math.min(DNS_BUDGET_MS, timeoutMs), options.allowPrivateAddresses);
+    const target = await resolveAllowed(url, Math.min(DNS_BUDGET_MS, timeoutMs), options);
     const headers = new Headers(init.headers);
     if (!headers.has('user-agent')) headers.set('user-agent', 'Understudy-SSO');
     let body: Buffer | undefined;
@@ -75,38 +75,25 @@ export function checkIdpUrl(text: string, allowPrivateAddresses: boolean): URL {
   return url;
 }
 
-async function resolveAllowed(url: URL, budgetMs: number, allowPrivateAddresses: boolean): Promise<{ address: string; family: 4 | 6 }> {
-  const host = hostOf(url);
-  let addresses: readonly { address: string; family: number }[];
-  if (isIP(host) !== 0) {
-    addresses = [{ address: host, family: isIP(host) }];
-  } else {
-    const resolved = await resolveHost(host, budgetMs);
-    if ('failure' in resolved) throw new IdpRequestError(`${host} could not be resolved (${resolved.failure})`, 'failed');
-    addresses = resolved.addresses;
-  }
-  const first = addresses[0];
-  if (first === undefined) throw new IdpRequestError(`${host} resolves to no address`, 'failed');
-  if (!allowPrivateAddresses) {
-    for (const { address } of addresses) {
-      // The address itself is not named: the message reaches tenants, who must not map the network with it.
-      if (forbiddenAddressReason(address) !== undefined) throw new IdpRequestError(`${host} resolves to an internal (loopback, private or link-local) address`, 'refused');
-    }
-  }
-  return { address: first.address, family: first.family === 6 ? 6 : 4 };
+/** The checked address to connect to (resolveOutbound), or an IdpRequestError. */
+async function resolveAllowed(url: URL, budgetMs: number, options: { allowPrivateAddresses: boolean; dns?: DnsSettings | undefined }): Promise<OutboundTarget> {
+  const target = await resolveOutbound(url, budgetMs, options);
+  if (!('refused' in target)) return target;
+  const { refused } = target;
+  if (refused.kind === 'unresolved') throw new IdpRequestError(`${refused.host} could not be resolved (${refused.why})`, 'failed');
+  if (refused.kind === 'no_address') throw new IdpRequestError(`${refused.host} resolves to no address`, 'failed');
+  // The address itself is not named: the message reaches tenants, who must not map the network with it.
+  throw new IdpRequestError(`${refused.host} resolves to an internal (loopback, private or link-local) address`, 'refused');
 }
 
 function exchange(
   url: URL,
-  target: { address: string; family: 4 | 6 },
+  target: OutboundTarget,
   request: { method: string; headers: Headers; body: Buffer | undefined; signal: AbortSignal | undefined },
   timeoutMs: number,
   maxBytes: number,
 ): Promise<Response> {
-  const pinned: LookupFunction = (_hostname, options, callback) => {
-    if ((options as { all?: boolean }).all === true) (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, [target]);
-    else callback(null, target.address, target.family);
-  };
+  const pinned = pinnedLookup(target);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let settled = false;

@@ -1,11 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { forbiddenAddressReason, hostOf } from '../domain/webhooks/webhook-address.js';
 import { WEBHOOK_ATTEMPT_BUDGET_MS, type WebhookAnswer, type WebhookRequest, type WebhookTransport } from '../domain/webhooks/webhook-transport.js';
-import { DNS_BUDGET_MS, resolveHost, type DnsSettings } from './webhook-dns.js';
+import { DNS_BUDGET_MS, pinnedLookup, resolveOutbound, type DnsSettings, type OutboundTarget } from './webhook-dns.js';
 
 /** The most of an answer read and kept (the delivery log shows its start). */
 const MAX_ANSWER_BYTES = 1024;
@@ -57,35 +54,20 @@ export class HttpWebhookTransport implements WebhookTransport {
     }, request.body, Math.max(1, deadline - performance.now()), this.#timeoutMs);
   }
 
-  /** The address to connect to: the host's first address, when every address it resolves to is allowed. */
-  async #resolve(url: URL, budgetMs: number): Promise<{ address: string; family: 4 | 6 } | { refused: string }> {
-    const host = hostOf(url);
-    let addresses: readonly { address: string; family: number }[];
-    if (isIP(host) !== 0) {
-      addresses = [{ address: host, family: isIP(host) }];
-    } else {
-      const resolved = await resolveHost(host, budgetMs, this.#dns);
-      if ('failure' in resolved) return { refused: `${host} could not be resolved (${resolved.failure})` };
-      addresses = resolved.addresses;
-    }
-    const first = addresses[0];
-    if (first === undefined) return { refused: `${host} resolves to no address` };
-    if (!this.#allowPrivateAddresses) {
-      for (const { address } of addresses) {
-        const reason = forbiddenAddressReason(address);
-        if (reason !== undefined) return { refused: host === address ? reason : `${host} resolves to ${address}, an internal (loopback, private or link-local) address` };
-      }
-    }
-    return { address: first.address, family: first.family === 6 ? 6 : 4 };
+  /** The address to connect to (resolveOutbound), or why there is none, worded for the delivery log. */
+  async #resolve(url: URL, budgetMs: number): Promise<OutboundTarget | { refused: string }> {
+    const target = await resolveOutbound(url, budgetMs, { allowPrivateAddresses: this.#allowPrivateAddresses, dns: this.#dns });
+    if (!('refused' in target)) return target;
+    const { refused } = target;
+    if (refused.kind === 'unresolved') return { refused: `${refused.host} could not be resolved (${refused.why})` };
+    if (refused.kind === 'no_address') return { refused: `${refused.host} resolves to no address` };
+    return { refused: refused.host === refused.address ? refused.reason : `${refused.host} resolves to ${refused.address}, an internal (loopback, private or link-local) address` };
   }
 }
 
 /** One POST to `target`'s address, whatever the URL's host resolves to by then. */
 function post(url: URL, target: { address: string; family: 4 | 6 }, headers: Record<string, string>, body: string, timeoutMs: number, budgetMs: number): Promise<WebhookAnswer> {
-  const pinned: LookupFunction = (_hostname, options, callback) => {
-    if ((options as { all?: boolean }).all === true) (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, [target]);
-    else callback(null, target.address, target.family);
-  };
+  const pinned = pinnedLookup(target);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
     let settled = false;

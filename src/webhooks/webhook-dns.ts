@@ -1,4 +1,6 @@
 import { Resolver } from 'node:dns/promises';
+import { isIP, type LookupFunction } from 'node:net';
+import { forbiddenAddressReason, hostOf } from '../domain/webhooks/webhook-address.js';
 
 /** Per query try; c-ares waits this long for an answer before it asks again. */
 export const DNS_TRY_TIMEOUT_MS = 2_000;
@@ -61,4 +63,54 @@ export async function resolveHost(host: string, budgetMs: number, settings: DnsS
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Where an outbound request may go: one checked address of the URL's host. */
+export interface OutboundTarget {
+  readonly address: string;
+  readonly family: 4 | 6;
+}
+
+/** Why it may not: the host could not be resolved, has no address, or one of its addresses is internal. */
+export type OutboundRefusal =
+  | { readonly kind: 'unresolved'; readonly host: string; readonly why: string }
+  | { readonly kind: 'no_address'; readonly host: string }
+  | { readonly kind: 'internal'; readonly host: string; readonly address: string; readonly reason: string };
+
+/**
+ * The address a request to `url` goes to: the host's first address (an IP literal is its own),
+ * when every address it resolves to is allowed (internal ones only with `allowPrivateAddresses`).
+ * Webhooks and the SSO fetch of identity providers' URLs share it; each words its own refusal.
+ */
+export async function resolveOutbound(
+  url: URL,
+  budgetMs: number,
+  options: { readonly allowPrivateAddresses: boolean; readonly dns?: DnsSettings | undefined },
+): Promise<OutboundTarget | { readonly refused: OutboundRefusal }> {
+  const host = hostOf(url);
+  let addresses: readonly { address: string; family: number }[];
+  if (isIP(host) !== 0) {
+    addresses = [{ address: host, family: isIP(host) }];
+  } else {
+    const resolved = await resolveHost(host, budgetMs, options.dns);
+    if ('failure' in resolved) return { refused: { kind: 'unresolved', host, why: resolved.failure } };
+    addresses = resolved.addresses;
+  }
+  const first = addresses[0];
+  if (first === undefined) return { refused: { kind: 'no_address', host } };
+  if (!options.allowPrivateAddresses) {
+    for (const { address } of addresses) {
+      const reason = forbiddenAddressReason(address);
+      if (reason !== undefined) return { refused: { kind: 'internal', host, address, reason } };
+    }
+  }
+  return { address: first.address, family: first.family === 6 ? 6 : 4 };
+}
+
+/** A lookup that answers only `target`: the connection goes to the address that was checked, whatever DNS says by then. */
+export function pinnedLookup(target: OutboundTarget): LookupFunction {
+  return (_hostname, options, callback) => {
+    if ((options as { all?: boolean }).all === true) (callback as (error: null, addresses: { address: string; family: number }[]) => void)(null, [target]);
+    else callback(null, target.address, target.family);
+  };
 }
